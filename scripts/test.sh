@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Sets up what the tests need and runs the whole suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+.venv/bin/python -m pytest -q -p no:cacheprovider "$@"

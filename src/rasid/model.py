@@ -1,0 +1,161 @@
+"""The records rasid passes between stages.
+
+Each is a small slotted dataclass: stages take and return these, the store persists them, and the
+exports of CONTRACT.md are built from them. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(slots=True)
+class RawDoc:
+    """One document as a reader found it, before cleaning.
+
+    `origin` names where it came from (a path, a path with a line number, a URL) so that every
+    later error can point back to the input.
+    """
+
+    origin: str
+    id: str | None = None
+    url: str | None = None
+    source: str | None = None
+    title: str | None = None
+    text: str | None = None
+    html: str | None = None
+    published: str | None = None
+    lang: str | None = None
+    author: str | None = None
+    # True when `text` came from a single-article plain text file whose first short line is a title.
+    title_in_text: bool = False
+
+
+@dataclass(slots=True, frozen=True)
+class IngestError:
+    """A problem with one input: the input's name and the reason, for stderr and the run summary."""
+
+    origin: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.origin}: {self.reason}"
+
+
+@dataclass(slots=True)
+class Removed:
+    """A piece of the raw text that cleaning took out, with what kind of debris it was."""
+
+    kind: str
+    text: str
+
+
+@dataclass(slots=True)
+class Paragraph:
+    text: str
+    lang: str = "und"
+    sentences: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Article:
+    id: str
+    origin: str
+    raw_text: str
+    content_hash: str
+    title: str = ""
+    url: str | None = None
+    source: str | None = None
+    published: str | None = None  # ISO 8601 date or datetime, as normalised by ingest
+    author: str | None = None
+    paragraphs: list[Paragraph] = field(default_factory=list)
+    removed: list[Removed] = field(default_factory=list)
+    story: str | None = None
+    duplicate_of: str | None = None
+
+    @property
+    def text(self) -> str:
+        """The cleaned prose, paragraphs separated by blank lines."""
+        return "\n\n".join(p.text for p in self.paragraphs)
+
+    @property
+    def published_date(self) -> str | None:
+        """The YYYY-MM-DD part of `published`, if any."""
+        return self.published[:10] if self.published else None
+
+
+@dataclass(slots=True)
+class Mention:
+    """A named-entity mention found in one sentence of one article."""
+
+    text: str
+    type: str  # PER, LOC, ORG, MISC
+    article: str
+    paragraph: int
+    start: int  # character offsets within the paragraph text
+    end: int
+
+
+@dataclass(slots=True)
+class Entity:
+    name: str
+    type: str
+    variants: list[str] = field(default_factory=list)
+    articles: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class TimeExpr:
+    """A temporal expression resolved to a calendar date (or left unresolved with date None)."""
+
+    text: str
+    date: str | None  # YYYY-MM-DD
+    granularity: str  # day, month, year
+    article: str
+    paragraph: int
+    start: int
+    end: int
+
+
+@dataclass(slots=True)
+class TimelineEvent:
+    date: str
+    text: str
+    articles: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Quote:
+    speaker: str
+    text: str
+    article: str
+
+
+@dataclass(slots=True)
+class Statement:
+    text: str
+    articles: list[str] = field(default_factory=list)
+    lang: str = "ar"
+
+
+@dataclass(slots=True)
+class Dispute:
+    claim: str
+    articles: list[str]
+    disputed_by: list[str]
+    text: str
+
+
+@dataclass(slots=True)
+class Story:
+    id: str
+    title: str = ""
+    articles: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    entities: list[Entity] = field(default_factory=list)
+    timeline: list[TimelineEvent] = field(default_factory=list)
+    quotes: list[Quote] = field(default_factory=list)
+    brief: list[Statement] = field(default_factory=list)
+    disputed: list[Dispute] = field(default_factory=list)
+    first_seen: str | None = None
+    last_seen: str | None = None

@@ -1,0 +1,65 @@
+"""Stage interfaces and their composition.
+
+Each stage is a small Protocol with one default implementation elsewhere; the Pipeline holds one of
+each and is the only place that knows their order. Swapping a stage is one constructor argument.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from .model import Article, IngestError, RawDoc, Removed
+
+
+class Reader(Protocol):
+    """Turns one input (path or URL) into raw documents, or errors naming that input."""
+
+    def read(self, source: str) -> Iterator[RawDoc | IngestError]: ...
+
+
+class Cleaner(Protocol):
+    """Splits raw article text into prose paragraphs and the debris it removed."""
+
+    def clean(self, text: str, title: str | None = None) -> tuple[list[str], list[Removed]]: ...
+
+
+class LanguageIdentifier(Protocol):
+    def detect(self, text: str) -> str: ...
+
+
+class SentenceSplitter(Protocol):
+    def split(self, text: str) -> list[str]: ...
+
+
+class Store(Protocol):
+    """Persistence. SQLite is the default; PostgreSQL implements the same methods."""
+
+    def add_articles(self, articles: Sequence[Article]) -> list[str]:
+        """Store articles not seen before (by id or content hash); return the ids actually added."""
+        ...
+
+    def get_article(self, article_id: str) -> Article | None: ...
+
+    def iter_articles(self) -> Iterator[Article]: ...
+
+    def count_articles(self) -> int: ...
+
+    def search(self, query: str, limit: int = 20) -> list[dict[str, object]]: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(slots=True)
+class RunReport:
+    read: int = 0
+    added: int = 0
+    skipped: int = 0
+    errors: list[IngestError] | None = None
+
+
+class Processor(Protocol):
+    """Turns raw documents into cleaned Articles (the text half of the pipeline)."""
+
+    def process(self, docs: Iterable[RawDoc]) -> Iterator[Article | IngestError]: ...

@@ -1,0 +1,67 @@
+"""Settings, built once and passed down.
+
+Layers, later wins: shipped defaults, a TOML file (`--config`, or `rasid.toml` in the working
+directory), environment variables `RASID_<FIELD>` (upper case), then command-line flags.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    db: str = "rasid.db"
+    # ingest
+    max_bytes: int = 20 * 1024 * 1024
+    max_line_bytes: int = 5 * 1024 * 1024
+    allow_private: bool = False
+    http_timeout: float = 20.0
+    http_max_redirects: int = 5
+    user_agent: str = "rasid/0.1 (+https://example.invalid/rasid)"
+    # stories
+    story_dormant_days: float = 3.0
+    embedder: str = "use"
+    # output
+    quiet: bool = False
+    json_log: bool = False
+    progress: bool = True
+    strict: bool = False
+
+
+def _coerce(value: str, to: Any) -> Any:
+    if to in (bool, "bool"):
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    if to in (int, "int"):
+        return int(value)
+    if to in (float, "float"):
+        return float(value)
+    return value
+
+
+def load_settings(config: str | Path | None = None, env: dict[str, str] | None = None, **flags: Any) -> Settings:
+    """Build the one Settings object from defaults, file, environment and flags (None flags ignored)."""
+    values: dict[str, Any] = {}
+    names = {f.name: f.type for f in fields(Settings)}
+    path = Path(config) if config else Path("rasid.toml")
+    if path.is_file():
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+        unknown = set(data) - set(names)
+        if unknown:
+            raise ValueError(f"{path}: unknown settings {sorted(unknown)}")
+        values.update(data)
+    elif config:
+        raise FileNotFoundError(f"{path}: config file not found")
+    environ = os.environ if env is None else env
+    for name, typ in names.items():
+        key = f"RASID_{name.upper()}"
+        if key in environ:
+            values[name] = _coerce(environ[key], typ)
+    values.update({k: v for k, v in flags.items() if v is not None and k in names})
+    return dataclasses.replace(Settings(), **values)

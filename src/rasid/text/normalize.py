@@ -1,0 +1,100 @@
+"""The Arabic matching form, tokens and a light stem.
+
+Display text is never changed: every comparison, index and search key is built from the matching
+form, which folds what Arabic writers vary freely (diacritics, tatweel, hamza seats on alef,
+alef maqsura/ya, ta marbuta/ha, Arabic-Indic digits) and what the web adds (NBSP, bidi marks,
+presentation forms).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Harakat, tanween, shadda, sukun, superscript alef, Quranic annotation marks.
+_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e8\u06ea-\u06ed]")
+_TATWEEL = "\u0640"
+# Bidi controls, zero-width characters, soft hyphen and the BOM vanish; odd spaces become spaces.
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\u061c\u00ad\ufeff]")
+_ODD_SPACE = re.compile("[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
+_FOLD = str.maketrans(
+    {
+        "أ": "ا",
+        "إ": "ا",
+        "آ": "ا",
+        "ٱ": "ا",
+        "ٲ": "ا",
+        "ٳ": "ا",
+        "ى": "ي",
+        "ئ": "ي",
+        "ؤ": "و",
+        "ة": "ه",
+        "ک": "ك",
+        "ی": "ي",
+        "ے": "ي",
+        "گ": "ك",
+        **{chr(0x0660 + i): str(i) for i in range(10)},
+        **{chr(0x06F0 + i): str(i) for i in range(10)},
+        "٫": ".",
+        "٬": ",",
+    }
+)
+_SPACES = re.compile(r"\s+")
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
+
+
+def clean_invisible(text: str) -> str:
+    """Display-safe tidy-up: drop bidi/zero-width marks, turn odd spaces into plain spaces."""
+    return _ODD_SPACE.sub(" ", _INVISIBLE.sub("", text))
+
+
+def match_form(text: str) -> str:
+    """The form used for matching and indexing; never shown to a reader."""
+    text = unicodedata.normalize("NFKC", text)
+    text = clean_invisible(text)
+    text = _DIACRITICS.sub("", text).replace(_TATWEEL, "")
+    text = text.translate(_FOLD).casefold()
+    return _SPACES.sub(" ", text).strip()
+
+
+def tokens(text: str) -> list[str]:
+    """Word and number tokens of the matching form of `text`."""
+    return _TOKEN.findall(match_form(text))
+
+
+# Light stemming in the manner of Larkey's light10: strip one conjunction/preposition + article
+# prefix and one common suffix, never below three letters. Works on matching-form tokens.
+_PREFIXES = ("وال", "فال", "بال", "كال", "لل", "ال", "و")
+_SUFFIXES = ("هما", "كما", "ها", "ان", "ات", "ون", "ين", "يه", "يه", "هم", "هن", "كم", "كن", "نا", "ه", "ي")
+
+
+def light_stem(token: str) -> str:
+    """A light stem of one matching-form token (prefix and suffix stripping, no root extraction)."""
+    if not token or not ("\u0600" <= token[0] <= "\u06ff"):
+        return token
+    word = token
+    for prefix in _PREFIXES:
+        if word.startswith(prefix) and len(word) - len(prefix) >= 3:
+            word = word[len(prefix) :]
+            break
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            break
+    return word
+
+
+def stems(text: str) -> list[str]:
+    return [light_stem(t) for t in tokens(text)]
+
+
+def is_arabic_char(ch: str) -> bool:
+    return "\u0600" <= ch <= "\u06ff" or "\u0750" <= ch <= "\u077f" or "\ufb50" <= ch <= "\ufefc"
+
+
+def arabic_ratio(text: str) -> float:
+    """Share of letters that are Arabic script: cheap language evidence for short strings."""
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return 0.0
+    return sum(1 for c in letters if is_arabic_char(c)) / len(letters)

@@ -1,0 +1,41 @@
+"""Shared fixtures: paths into ../shared, which CI places beside the clone."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+SEEDS = SHARED / "seeds"
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    if not SHARED.is_dir():
+        pytest.fail(f"{SHARED} is missing: the tests read real text from ../shared")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def gold() -> dict:
+    return json.loads((SEEDS / "gold.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def seed_texts(gold) -> dict[str, str]:
+    """Seed id -> file content."""
+    return {d["id"]: (SEEDS / d["file"]).read_text(encoding="utf-8") for d in gold["documents"]}
+
+
+@pytest.fixture()
+def seeds_jsonl(tmp_path, gold, seed_texts) -> Path:
+    """The five seeds as a feed would give them: one JSON line each, with their dates."""
+    path = tmp_path / "seeds.jsonl"
+    with path.open("w", encoding="utf-8") as fh:
+        for doc in gold["documents"]:
+            rec = {"id": doc["id"], "text": seed_texts[doc["id"]], "published": doc["published"]}
+            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    return path
