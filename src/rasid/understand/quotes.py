@@ -1,0 +1,368 @@
+"""Quotes: who said what, in direct and reported speech, with the speaker as a canonical entity.
+
+Arabic news attributes speech with a small set of verbs (قال، أضاف، أكد، أفاد، ذكر، أشار، صرح،
+أوضح ...) and source phrases (بحسب، وفقا لـ، نقلا عن). The verb sits in one of a few frames:
+
+    قال [المتحدث باسم الكرملين] دميتري بيسكوف، الخميس، إن ...      speaker after the verb
+    شويغو قال لكيم عن إحدى الطائرات: "..."                        speaker before, addressee after
+    عبر عنها كيم جونغ أون، في تصريحات صحفية قائلا: «...»          participle, subject earlier
+    وأضاف إن ...                                                  continues the last speaker
+    ...، بحسب ما أوردت الوكالة ...                                 source after what it reported
+
+So each trigger is read as: a speaker region (between the verb and the complementizer إن/أن, a
+colon or an opening quote mark), a speaker found there or earlier in the sentence, and a quote
+text that is the quoted span after a colon, or the clause after إن/أن up to the next trigger or
+the end of the sentence. A speaker must be a mention resolved to a canonical entity; a trigger
+with none is dropped rather than guessed. Quote marks that are not introduced by speech (scare
+quotes: "ذروة جديدة") are not quotes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rasid.model import Article, Entity, Mention, Quote
+from rasid.text.normalize import match_form
+
+_FINITE = (
+    "قال", "قالت", "يقول", "تقول", "أضاف", "أضافت", "يضيف", "تضيف", "أكد", "أكدت", "يؤكد", "تؤكد",
+    "أفاد", "أفادت", "ذكر", "ذكرت", "يذكر", "تذكر", "أشار", "أشارت", "يشير", "تشير", "صرح", "صرحت",
+    "أوضح", "أوضحت", "تابع", "تابعت", "أعلن", "أعلنت", "شدد", "شددت", "أردف", "استطرد", "لفت", "لفتت",
+)
+_PARTICIPLES = ("قائلا", "قائلة", "مضيفا", "مضيفة", "مؤكدا", "مؤكدة", "مشيرا", "مشيرة", "موضحا", "موضحة")
+_CONTINUE = ("أضاف", "أضافت", "تابع", "تابعت", "أردف", "استطرد", "مضيفا", "مضيفة")
+_COMPLEMENTIZERS = ("إن", "أن", "إنه", "أنه", "إنها", "أنها", "بأن", "بأنه", "بأنها", "إنهم", "أنهم")
+_SOURCES = ("بحسب", "حسب", "وبحسب", "وحسب")
+_SOURCES_TWO = (("وفقا", "ل"), ("ووفقا", "ل"), ("طبقا", "ل"), ("نقلا", "عن"), ("ونقلا", "عن"))
+# Words between a source marker and the source: بحسب ما أوردت X, وفقاً لما ذكرته X.
+_SOURCE_FILLERS = ("ما", "لما", "ذكرت", "ذكرته", "ذكره", "أوردت", "أورده", "أوردته", "نقلت", "نقلته", "أفادت", "قالت", "أعلنت")
+# A mention right after these is not the speaker: قال لكيم, تحدث مع بوتين, ناقش في موسكو.
+_NOT_SUBJECT_BEFORE = ("مع", "عن", "إلى", "على", "لدى", "من", "في", "ل", "لـ", "ب", "بين", "مثل")
+# A place after one of these describes a person (زعيم كوريا الشمالية), it is not the speaker.
+_DESCRIPTORS = ("زعيم", "رئيس", "ملك", "أمير", "وزير", "سفير", "حاكم", "مستشار", "متحدث", "ناطق", "نائب")
+
+_WORD = re.compile(r"[\w\u0610-\u061a\u064b-\u065f\u0670\u0640]+")
+# A full stop glued to the next word ends a sentence only after a word of four letters or more
+# (روسيا.البندقية), not after an abbreviation (تي.يو160).
+_SENT_END = re.compile(r"[.!?؟]+(?=\s|$)|(?<=[\u0600-\u06ff]{4})[.!?؟]+(?=[\u0600-\u06ff])")
+_GUILLEMETS = {"«": "»", "‹": "›"}
+_AMBIGUOUS_MARKS = "\"“”„‟"
+_TRIM = " \t\n،,.:;؛-–—"
+
+
+@dataclass(slots=True, frozen=True)
+class QuoteSettings:
+    """Bounds of the speaker search, in characters, and the shortest quote kept, in words."""
+
+    max_region: int = 110
+    max_before: int = 160
+    max_source_gap: int = 60
+    min_words: int = 2
+
+
+@dataclass(slots=True)
+class _Tok:
+    start: int
+    end: int
+    key: str  # matching form
+
+
+@dataclass(slots=True)
+class _Men:
+    start: int
+    end: int
+    entity: int
+    type: str
+    glued: bool  # a preposition glued before the name: لكيم, ببوتين (an addressee, not a speaker)
+
+
+@dataclass(slots=True)
+class _Trigger:
+    kind: str  # "verb", "participle", "source"
+    start: int
+    end: int  # end of the trigger words
+    cont: bool = False
+
+
+class QuoteExtractor:
+    """Extracts attributed quotes from one article, speakers resolved through the entity index."""
+
+    def __init__(self, settings: QuoteSettings | None = None) -> None:
+        self.settings = settings or QuoteSettings()
+        form = match_form
+        self._finite = frozenset(form(w) for w in _FINITE)
+        self._participles = frozenset(form(w) for w in _PARTICIPLES)
+        self._continue = frozenset(form(w) for w in _CONTINUE)
+        self._complementizers = frozenset(form(w) for w in _COMPLEMENTIZERS)
+        self._sources = frozenset(form(w) for w in _SOURCES)
+        self._sources_two = {form(a): form(b) for a, b in _SOURCES_TWO}
+        self._fillers = frozenset(form(w) for w in _SOURCE_FILLERS)
+        self._not_subject = frozenset(form(w) for w in _NOT_SUBJECT_BEFORE)
+        self._descriptors = frozenset(form(w) for w in _DESCRIPTORS)
+        self._speech_words = self._finite | self._participles
+
+    def extract(
+        self,
+        article: Article,
+        mentions: Sequence[Mention],
+        entity_of: Sequence[int],
+        entities: Sequence[Entity],
+    ) -> list[Quote]:
+        """Quotes of `article`: speaker = canonical entity name, text = verbatim substring."""
+        by_para: dict[int, list[_Men]] = {}
+        keys: dict[int, set[str]] = {}
+        for m, e in zip(mentions, entity_of, strict=True):
+            if m.article != article.id or not 0 <= e < len(entities):
+                continue
+            if e not in keys:
+                keys[e] = {match_form(v) for v in entities[e].variants}
+            para = article.paragraphs[m.paragraph].text if m.paragraph < len(article.paragraphs) else ""
+            glued = (0 < m.start <= len(para) and para[m.start - 1].isalpha()) or _glued(m.text, keys[e])
+            by_para.setdefault(m.paragraph, []).append(_Men(m.start, m.end, e, m.type, glued))
+        quotes: list[Quote] = []
+        seen: set[tuple[str, str]] = set()
+        last_speaker: int | None = None
+        for pi, para in enumerate(article.paragraphs):
+            men = sorted(by_para.get(pi, []), key=lambda x: x.start)
+            for entity, text in self._paragraph(para.text, men, last_speaker):
+                last_speaker = entity
+                q = Quote(speaker=entities[entity].name, text=text, article=article.id)
+                if (q.speaker, q.text) not in seen:
+                    seen.add((q.speaker, q.text))
+                    quotes.append(q)
+        return quotes
+
+    # ----------------------------------------------------------------- one paragraph
+    def _paragraph(self, text: str, men: list[_Men], last_speaker: int | None) -> list[tuple[int, str]]:
+        spans = _quote_spans(text)
+        toks = [_Tok(m.start(), m.end(), match_form(m.group())) for m in _WORD.finditer(text)]
+        out: list[tuple[int, str]] = []
+        for s_start, s_end in _sentences(text, spans):
+            s_toks = [t for t in toks if s_start <= t.start < s_end]
+            triggers = self._triggers(s_toks, spans)
+            prev_speaker: int | None = None
+            quoted_before = False
+            for k, trig in enumerate(triggers):
+                clause_end = triggers[k + 1].start if k + 1 < len(triggers) else s_end
+                clause_start = triggers[k - 1].end if k > 0 else s_start
+                if trig.kind == "source":
+                    if k > 0:
+                        continue  # the earlier trigger already owns this clause
+                    got = self._source(text, s_toks, men, trig, s_start, s_end)
+                else:
+                    # after a quote in this sentence, what precedes the verb is that quote's content,
+                    # not this verb's subject: كما أشارت إلى أن ... continues the same source
+                    search_before = not quoted_before
+                    got = self._speech(text, s_toks, men, spans, trig, clause_start, clause_end, search_before)
+                    if got and got[0] is None:
+                        inherit = prev_speaker if prev_speaker is not None else (
+                            last_speaker if trig.cont else None
+                        )
+                        got = (inherit, got[1]) if inherit is not None else None
+                if got is None or got[0] is None:
+                    continue
+                entity, quote = got
+                if len(_WORD.findall(quote)) >= self.settings.min_words:
+                    out.append((entity, quote))
+                    prev_speaker = last_speaker = entity
+                    quoted_before = True
+        return out
+
+    def _triggers(self, toks: list[_Tok], spans: list[tuple[int, int]]) -> list[_Trigger]:
+        out: list[_Trigger] = []
+        for i, t in enumerate(toks):
+            if _inside(t.start, spans):
+                continue
+            key = t.key
+            bare = key[1:] if key[:1] in ("و", "ف") and key[1:] in self._speech_words else key
+            if bare in self._finite:
+                out.append(_Trigger("verb", t.start, t.end, bare in self._continue))
+            elif bare in self._participles:
+                out.append(_Trigger("participle", t.start, t.end, bare in self._continue))
+            elif key in self._sources:
+                out.append(_Trigger("source", t.start, t.end))
+            elif key in self._sources_two and i + 1 < len(toks):
+                nxt = toks[i + 1].key
+                if nxt.startswith(self._sources_two[key]):
+                    out.append(_Trigger("source", t.start, t.end))
+        return out
+
+    # ----------------------------------------------------------------- speech verbs
+    def _speech(
+        self,
+        text: str,
+        toks: list[_Tok],
+        men: list[_Men],
+        spans: list[tuple[int, int]],
+        trig: _Trigger,
+        clause_start: int,
+        clause_end: int,
+        search_before: bool = True,
+    ) -> tuple[int | None, str] | None:
+        """(speaker entity or None to inherit, quote text) for one verb, or None if it is not speech."""
+        limit = min(clause_end, trig.end + self.settings.max_region)
+        boundary: int | None = None
+        body_start = 0
+        direct: tuple[int, int] | None = None
+        for t in toks:
+            if t.start < trig.end or t.start >= limit:
+                continue
+            if t.key in self._complementizers:
+                boundary, body_start = t.start, t.end
+                break
+        colon = text.find(":", trig.end, limit)
+        if colon != -1 and (boundary is None or colon < boundary):
+            boundary, body_start = colon, colon + 1
+        # an opening quote right after the verb or after a mention next to it: وقال بوتين "..."
+        for open_, close in spans:
+            if trig.end <= open_ < limit and (boundary is None or open_ < boundary):
+                if self._only_mentions(text[open_ + 1 : close], open_ + 1, men):
+                    continue  # a quoted name, «سكاي نيوز», not a quotation
+                gap = text[trig.end : open_]
+                if self._only_mentions(gap, trig.end, men):
+                    boundary, body_start = open_, open_
+                break
+        if boundary is None:
+            return None
+        for open_, close in spans:
+            if body_start <= open_ and text[body_start:open_].strip(_TRIM) == "":
+                if not self._only_mentions(text[open_ + 1 : close], open_ + 1, men):
+                    direct = (open_ + 1, close)
+                break
+        if direct is not None:
+            quote = text[direct[0] : direct[1]].strip(_TRIM)
+        else:
+            quote = text[body_start:clause_end].strip(_TRIM)
+            quote = _unwrap(quote)
+        if not quote:
+            return None
+        speaker = self._speaker_after(text, toks, men, trig.end, boundary) if trig.kind == "verb" else None
+        if speaker is None and search_before:
+            speaker = self._speaker_before(toks, men, max(clause_start, trig.start - self.settings.max_before), trig.start)
+        return speaker, quote
+
+    def _only_mentions(self, gap: str, offset: int, men: list[_Men]) -> bool:
+        rest = list(gap)
+        for m in men:
+            if offset <= m.start and m.end <= offset + len(gap):
+                for k in range(m.start - offset, m.end - offset):
+                    rest[k] = " "
+        return "".join(rest).strip(_TRIM) == ""
+
+    def _prev_key(self, toks: list[_Tok], pos: int) -> str:
+        before = [t for t in toks if t.end <= pos]
+        return before[-1].key if before else ""
+
+    def _speaker_after(self, text: str, toks: list[_Tok], men: list[_Men], start: int, end: int) -> int | None:
+        cands: list[_Men] = []
+        for m in men:
+            if not (start <= m.start and m.end <= end):
+                continue
+            if m.glued:
+                continue  # لكيم is the addressee
+            prev = self._prev_key(toks, m.start)
+            if prev in self._not_subject:
+                continue
+            if m.type != "PER" and prev in self._descriptors:
+                continue  # زعيم كوريا الشمالية: a description of a person, not a speaker
+            cands.append(m)
+        for wanted in ("PER", "ORG", "LOC"):
+            for m in cands:
+                if m.type == wanted:
+                    return m.entity
+        return None
+
+    def _speaker_before(self, toks: list[_Tok], men: list[_Men], start: int, end: int) -> int | None:
+        before = [
+            m
+            for m in men
+            if start <= m.start and m.end <= end and not m.glued
+            and self._prev_key(toks, m.start) not in self._not_subject
+        ]
+        for wanted in (("PER", "ORG"), ("LOC",)):
+            for m in reversed(before):
+                if m.type in wanted:
+                    return m.entity
+        return None
+
+    # ----------------------------------------------------------------- sources
+    def _source(
+        self, text: str, toks: list[_Tok], men: list[_Men], trig: _Trigger, s_start: int, s_end: int
+    ) -> tuple[int | None, str] | None:
+        """بحسب X / وفقا لـ X: X is the source of the clause before it (or after, when it leads)."""
+        reach = trig.end + self.settings.max_source_gap
+        speaker: _Men | None = None
+        for m in men:
+            if trig.end <= m.start < min(reach, s_end):
+                gap = text[trig.end : m.start]
+                words = [match_form(w) for w in _WORD.findall(gap)]
+                if all(w in self._fillers or w in ("ل", "لـ", "عن", "للسيد", "السيد") or len(w) <= 1 for w in words):
+                    speaker = m
+                break
+        if speaker is None or speaker.type not in ("PER", "ORG"):
+            return None
+        before = text[s_start : trig.start].strip(_TRIM)
+        # the source leads the sentence (ووفقا للسيد بوتين، ...): what it says comes after it
+        leads = len(_WORD.findall(before)) < 3
+        quote = text[speaker.end : s_end].strip(_TRIM) if leads else before
+        return speaker.entity, _unwrap(quote)
+
+
+def _glued(mention_text: str, variant_keys: set[str]) -> bool:
+    """Whether a mention span is a name with a preposition glued on (لكيم), judged by its entity."""
+    form = match_form(mention_text)
+    if form in variant_keys or form[:1] not in ("ل", "ب"):
+        return False
+    return form[1:] in variant_keys or (form.startswith("لل") and "ال" + form[2:] in variant_keys)
+
+
+def _unwrap(quote: str) -> str:
+    """Strip one pair of quote marks enclosing the whole text."""
+    if len(quote) >= 2 and (
+        (quote[0] in _GUILLEMETS and quote[-1] == _GUILLEMETS[quote[0]])
+        or (quote[0] in _AMBIGUOUS_MARKS and quote[-1] in _AMBIGUOUS_MARKS)
+    ):
+        inner = quote[1:-1]
+        if not any(c in inner for c in _AMBIGUOUS_MARKS + "«»"):
+            return inner.strip(_TRIM)
+    return quote
+
+
+def _quote_spans(text: str) -> list[tuple[int, int]]:
+    """(open index, close index) of quoted spans: guillemets nest, other marks pair in order."""
+    spans: list[tuple[int, int]] = []
+    stack: list[int] = []
+    pending: int | None = None
+    for i, ch in enumerate(text):
+        if ch in _GUILLEMETS:
+            stack.append(i)
+        elif ch in _GUILLEMETS.values():
+            if stack:
+                spans.append((stack.pop(), i))
+        elif ch in _AMBIGUOUS_MARKS:
+            if pending is None:
+                pending = i
+            else:
+                spans.append((pending, i))
+                pending = None
+    return sorted(spans)
+
+
+def _inside(pos: int, spans: list[tuple[int, int]]) -> bool:
+    return any(o < pos < c for o, c in spans)
+
+
+def _sentences(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sentence ranges: split at . ! ? ؟ outside quoted spans."""
+    out: list[tuple[int, int]] = []
+    start = 0
+    for m in _SENT_END.finditer(text):
+        if _inside(m.start(), spans):
+            continue
+        out.append((start, m.end()))
+        start = m.end()
+    if start < len(text) and text[start:].strip():
+        out.append((start, len(text)))
+    return out

@@ -1,0 +1,280 @@
+"""The story timeline: dated events built from sentences, merged across the articles of a story.
+
+A timeline event is a sentence that carries a day-resolved date (after each article's mentions are
+resolved against its publication date, given or inferred by `anchor_articles`). Sentences of
+different articles with the same date and similar content are one event, reported by several
+articles; the event's text is the sentence of the first article that reports it (earliest
+publication date, then input order), verbatim. A sentence that is nothing but a date (a dateline,
+a tweet signature) carries no event and is skipped.
+
+Similarity is the overlap of light stems by default; pass `embed` (any sentence embedder returning
+one row per sentence, e.g. the USE embedder of the story stage) to use cosine similarity instead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+
+from rasid.model import Article, TimelineEvent
+from rasid.text.normalize import light_stem, tokens
+
+from .dates import DateExtractor, TimeMention, anchor_articles, resolve_mention
+
+__all__ = [
+    "TimelineBuilder",
+    "build_timeline",
+    "extract_article_mentions",
+    "rank_dates",
+    "simple_sentences",
+    "story_timeline",
+]
+
+Embedder = Callable[[list[str]], np.ndarray]
+
+# Function words that say nothing about which event a sentence reports (matching forms).
+_STOP = frozenset(
+    """في من علي الي عن مع ان او ثم قد لقد كان كانت التي الذي الذين هذا هذه ذلك تلك بين حيث كما بعد
+    قبل عند خلال منذ حتي لم لن ما لا هو هي هم وقال قال وقالت قالت اليوم امس يوم عام the a an of to in
+    on at and or for by with from that this was were is are be has have had said le la les de des du et
+    en un une est il elle""".split()  # noqa: SIM905 - a word list reads better as text
+)
+_SPLIT = re.compile(r"(?<=[.!?؟])\s+")
+
+
+def simple_sentences(text: str) -> list[str]:
+    """Fallback splitter: break after . ! ? ؟ followed by whitespace."""
+    return [s for s in (p.strip() for p in _SPLIT.split(text)) if s]
+
+
+def _sentence_spans(text: str, sentences: Sequence[str]) -> list[tuple[int, int]]:
+    """Character spans of `sentences` in `text`, found in order; a sentence not found gets (-1, -1)."""
+    spans: list[tuple[int, int]] = []
+    cursor = 0
+    for sent in sentences:
+        i = text.find(sent, cursor)
+        if i < 0:
+            i = text.find(sent)
+        if i < 0:
+            spans.append((-1, -1))
+            continue
+        spans.append((i, i + len(sent)))
+        cursor = i + len(sent)
+    return spans
+
+
+def _content_stems(sentence: str, time_spans: Iterable[tuple[int, int]]) -> frozenset[str]:
+    """Light stems of the sentence's words, without its temporal expressions and function words."""
+    chars = list(sentence)
+    for s, e in time_spans:
+        for k in range(max(0, s), min(len(chars), e)):
+            chars[k] = " "
+    out = set()
+    for tok in tokens("".join(chars)):
+        if tok in _STOP or len(tok) < 3 or tok.isdigit():
+            continue
+        out.add(light_stem(tok))
+    return frozenset(out)
+
+
+@dataclass(slots=True)
+class _Candidate:
+    day: str
+    article: str
+    order: tuple[str, int, int, int]  # (publication date or "~", article rank, paragraph, sentence)
+    text: str
+    stems: frozenset[str]
+    n_dates: int = 1  # distinct days the sentence mentions: fewer makes a clearer representative
+    row: int = -1  # index into the embedding matrix, when one is used
+
+
+@dataclass(slots=True)
+class _Cluster:
+    day: str
+    members: list[_Candidate] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class TimelineBuilder:
+    """Builds timelines; the thresholds are the knobs.
+
+    `min_content` is the number of content words a dated sentence needs to count as an event;
+    `overlap` the stem-overlap coefficient (|A∩B| / min(|A|,|B|)) and `cosine` the embedding
+    similarity above which two same-day sentences are the same event.
+    """
+
+    min_content: int = 4
+    overlap: float = 0.25
+    cosine: float = 0.55
+
+    def build(
+        self,
+        articles: Sequence[Article],
+        mentions: dict[str, list[tuple[int, TimeMention]]],
+        published: dict[str, date | None],
+        embed: Embedder | None = None,
+    ) -> list[TimelineEvent]:
+        candidates = self._candidates(articles, mentions, published)
+        if not candidates:
+            return []
+        vectors: np.ndarray | None = None
+        if embed is not None:
+            texts = sorted({c.text for c in candidates})
+            index = {t: i for i, t in enumerate(texts)}
+            vectors = np.asarray(embed(texts), dtype=np.float32)
+            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+            vectors = vectors / np.where(norms == 0, 1.0, norms)
+            for c in candidates:
+                c.row = index[c.text]
+        clusters: list[_Cluster] = []
+        by_day: dict[str, list[_Cluster]] = {}
+        for cand in sorted(candidates, key=lambda c: (c.day, c.order)):
+            target = None
+            best = 0.0
+            for cl in by_day.get(cand.day, []):
+                sim = max(self._similarity(cand, m, vectors) for m in cl.members)
+                if sim > best:
+                    best, target = sim, cl
+            threshold = self.cosine if vectors is not None else self.overlap
+            if target is None or best < threshold:
+                target = _Cluster(cand.day)
+                clusters.append(target)
+                by_day.setdefault(cand.day, []).append(target)
+            target.members.append(cand)
+        events: list[tuple[str, int, tuple[str, int, int, int], TimelineEvent]] = []
+        for cl in clusters:
+            members = sorted(cl.members, key=lambda c: c.order)
+            ids: list[str] = []
+            for m in members:
+                if m.article not in ids:
+                    ids.append(m.article)
+            # The text: from the first reporting article, its sentence that mentions the fewest dates.
+            first = min((m for m in members if m.article == ids[0]), key=lambda c: (c.n_dates, c.order))
+            events.append((cl.day, -len(ids), first.order, TimelineEvent(cl.day, first.text, ids)))
+        events.sort(key=lambda e: (e[0], e[1], e[2]))
+        return [e[3] for e in events]
+
+    @staticmethod
+    def _similarity(a: _Candidate, b: _Candidate, vectors: np.ndarray | None) -> float:
+        if a.text == b.text:
+            return 1.0
+        if vectors is not None:
+            return float(vectors[a.row] @ vectors[b.row])
+        if not a.stems or not b.stems:
+            return 0.0
+        return len(a.stems & b.stems) / min(len(a.stems), len(b.stems))
+
+    def _candidates(
+        self,
+        articles: Sequence[Article],
+        mentions: dict[str, list[tuple[int, TimeMention]]],
+        published: dict[str, date | None],
+    ) -> list[_Candidate]:
+        out: list[_Candidate] = []
+        for rank, art in enumerate(articles):
+            anchor = _as_date(published.get(art.id)) or _as_date(art.published_date)
+            by_sentence: dict[tuple[int, int], list[TimeMention]] = {}
+            spans_of: dict[int, list[tuple[int, int]]] = {}
+            sents_of: dict[int, list[str]] = {}
+            for pi, m in mentions.get(art.id, []):
+                if not 0 <= pi < len(art.paragraphs):
+                    continue
+                para = art.paragraphs[pi]
+                if pi not in spans_of:
+                    sents_of[pi] = para.sentences or simple_sentences(para.text) or [para.text]
+                    spans_of[pi] = _sentence_spans(para.text, sents_of[pi])
+                si = next(
+                    (k for k, (s, e) in enumerate(spans_of[pi]) if s <= m.start < e),
+                    -1,
+                )
+                by_sentence.setdefault((pi, si), []).append(m)
+            seen: set[tuple[str, int, int]] = set()
+            for (pi, si), ms in sorted(by_sentence.items()):
+                para = art.paragraphs[pi]
+                if si >= 0:
+                    s0, _ = spans_of[pi][si]
+                    text = sents_of[pi][si]
+                else:
+                    s0, text = 0, para.text
+                stems = _content_stems(text, [(m.start - s0, m.end - s0) for m in ms])
+                if len(stems) < self.min_content:
+                    continue  # a dateline or a bare date: no event
+                days = []
+                for m in ms:
+                    r = m if m.date is not None or anchor is None else resolve_mention(m, anchor)
+                    if r.date is not None and r.granularity == "day" and r.date not in days:
+                        days.append(r.date)
+                for day in days:
+                    key = (day, pi, si)
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    order = (str(anchor) if anchor else "~", rank, pi, si)
+                    out.append(_Candidate(day, art.id, order, text, stems, len(days)))
+        return out
+
+
+def _as_date(value: date | str | None) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def build_timeline(
+    articles: Sequence[Article],
+    mentions: dict[str, list[tuple[int, TimeMention]]],
+    published: dict[str, date | None],
+    embed: Embedder | None = None,
+) -> list[TimelineEvent]:
+    """Dated events of one story, ordered by date (see the module docstring).
+
+    `mentions` maps an article id to (paragraph index, mention) pairs, offsets within the paragraph
+    text; mentions without a date are resolved here against `published[article id]`.
+    """
+    return TimelineBuilder().build(articles, mentions, published, embed)
+
+
+def extract_article_mentions(
+    article: Article, extractor: DateExtractor, anchor: date | None
+) -> list[tuple[int, TimeMention]]:
+    """(paragraph index, mention) for every temporal expression in the article's paragraphs."""
+    out: list[tuple[int, TimeMention]] = []
+    for pi, para in enumerate(article.paragraphs):
+        lang = para.lang if para.lang in ("ar", "en", "fr") else "ar"
+        out.extend((pi, m) for m in extractor.extract(para.text, anchor, lang))
+    return out
+
+
+def story_timeline(
+    articles: Sequence[Article], extractor: DateExtractor | None = None, embed: Embedder | None = None
+) -> tuple[list[TimelineEvent], dict[str, date | None]]:
+    """Extract, anchor undated articles by their siblings, and build the timeline of one story.
+
+    Returns the events and the publication date used for each article (given or inferred).
+    """
+    extractor = extractor or DateExtractor()
+    raw = {a.id: extract_article_mentions(a, extractor, None) for a in articles}
+    published = anchor_articles([(a.id, a.published, [m for _, m in raw[a.id]]) for a in articles])
+    mentions = {
+        aid: [(pi, resolve_mention(m, published[aid])) for pi, m in pairs] for aid, pairs in raw.items()
+    }
+    return build_timeline(articles, mentions, published, embed), published
+
+
+def rank_dates(mention_days: Counter[str], k: int, pub_days: Counter[str] | None = None) -> list[str]:
+    """The `k` most salient dates: by count of sentences mentioning them, publication counts breaking ties.
+
+    This is the MentionCount date-selection baseline of timeline summarisation (Tran et al. 2013;
+    news-tls), with PubCount as the tie-breaker.
+    """
+    pub_days = pub_days or Counter()
+    ranked = sorted(set(mention_days) | set(pub_days), key=lambda d: (-mention_days[d], -pub_days[d], d))
+    return ranked[:k]
