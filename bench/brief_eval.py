@@ -130,7 +130,11 @@ def load_day(day: str, split) -> tuple[dict[str, list[Article]], dict[str, str]]
         if doc is None:
             continue
         art = article_from_text(
-            rec["url"], doc.get("content") or "", doc["source"], doc["date_extracted"].replace(" ", "T"), split
+            rec["url"],
+            doc.get("content") or "",
+            doc["source"],
+            doc["date_extracted"].replace(" ", "T"),
+            split,
         )
         events[rec["event"]].append(art)
         event_of[rec["url"]] = rec["event"]
@@ -195,6 +199,28 @@ def evaluate_pool(builder: BriefBuilder, arts: list[Article], event_of: dict[str
     return out
 
 
+def inspect_links(builder, day, split, n_events, pool_size, seed, n) -> None:
+    """Sample cross-article links that are not wire copies (ratio < 0.9), to judge by reading."""
+    events, event_of = load_day(day, split)
+    names = multi_source_events(events, n_events, 6, seed)
+    found = []
+    for pool in pools(names, pool_size):
+        grouping = builder._group([a for e in pool for a in events[e][:6]])
+        units = grouping.units
+        for member in grouping.members:
+            for x in range(len(member)):
+                for y in range(x + 1, len(member)):
+                    i, j = member[x], member[y]
+                    if units[i].article == units[j].article:
+                        continue
+                    a, b = tokens(units[i].text), tokens(units[j].text)
+                    if SequenceMatcher(None, a, b, autojunk=False).ratio() < 0.9:
+                        found.append((units[i].text, units[j].text))
+    print(f"{len(found)} non-wire cross-article links; sample of {min(n, len(found))}:")
+    for k, (a, b) in enumerate(random.Random(seed).sample(found, min(n, len(found)))):
+        print(f"#{k} A: {a[:220]}\n   B: {b[:220]}")
+
+
 def gold_pairs(builder: BriefBuilder, arts: list[Article], gold: dict) -> list[tuple[str, bool]]:
     grouping = builder._group(arts)
     units = grouping.units
@@ -233,6 +259,37 @@ def report(total: dict[str, int]) -> str:
     )
 
 
+def run_disputes(embed, split) -> int:
+    """Every dev event (singletons too) with a denial cue: what the finder links, for reading."""
+    from rasid.understand.disputes import DisputeFinder, denial_cue
+
+    finder = DisputeFinder(embed=embed)
+    arts, _ = seed_articles(split)
+    found = finder.find(arts)
+    print(f"seeds: {len(found)} dispute(s)")
+    for d in found:
+        print(
+            f"  CLAIM [{','.join(d.articles)}] {d.claim[:160]}\n  DENIAL [{','.join(d.disputed_by)}] {d.text[:160]}"
+        )
+    n_events = n_cues = n_found = 0
+    for day in ("2015-08-01", "2015-08-02"):
+        events, _ = load_day(day, split)
+        for name in sorted(events):
+            story = events[name]
+            cues = [u for u in sentence_units(story, min_tokens=4) if denial_cue(u.text) is not None]
+            if not cues:
+                continue
+            n_events += 1
+            n_cues += len(cues)
+            for d in finder.find(story):
+                n_found += 1
+                print(f"[{day} {name}] ({len(story)} articles)")
+                print(f"  CLAIM [{len(d.articles)} art] {d.claim[:200]}")
+                print(f"  DENIAL [{len(d.disputed_by)} art] {d.text[:200]}")
+    print(f"events with a denial cue: {n_events}; cue sentences: {n_cues}; disputes produced: {n_found}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--day", default="2015-08-02")
@@ -242,6 +299,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", default="/tmp/rasid-brief-embeddings.npz")
     ap.add_argument("--sweep", action="store_true")
     ap.add_argument("--embed-only", action="store_true", help="fill the embedding cache and stop")
+    ap.add_argument("--inspect", type=int, default=0, help="print N sampled non-wire links to judge")
+    ap.add_argument("--disputes", action="store_true", help="print every dispute found on both dev days")
     args = ap.parse_args(argv)
     split = make_splitter()
     embed = DiskCachedEmbed(UseEmbedder(), Path(args.cache))
@@ -258,6 +317,8 @@ def main(argv: list[str] | None = None) -> int:
             embed(texts[i : i + 200])
             print(f"{i + 200} done, {time.time() - t0:.0f}s", flush=True)
         return 0
+    if args.disputes:
+        return run_disputes(embed, split)
     builder = BriefBuilder(embed=embed)
     arts, gold = seed_articles(split)
     for note, ok in gold_pairs(builder, arts, gold):
@@ -265,12 +326,19 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.time()
     total = run_day(builder, args.day, split, args.events, args.pool, args.seed)
     print(f"{args.day}: {report(total)} ({time.time() - t0:.0f}s)")
+    if args.inspect:
+        inspect_links(builder, args.day, split, args.events, args.pool, args.seed, args.inspect)
+        for g in builder.group(arts):
+            if len(g.articles) > 1:
+                print(f"seeds group {g.articles} conf={g.confidence:.2f}: {g.text[:90]}")
     if args.sweep:
         for lex in (0.45, 0.5, 0.6, 0.7):
             for sem in (0.7, 0.75, 0.8, 0.85):
                 b = BriefBuilder(embed=embed, thresholds=LinkThresholds(lexical=lex, semantic=sem))
                 ok = sum(o for _, o in gold_pairs(b, arts, gold))
-                print(f"lexical={lex} semantic={sem} gold={ok}/3 {report(run_day(b, args.day, split, args.events, args.pool, args.seed))}")
+                print(
+                    f"lexical={lex} semantic={sem} gold={ok}/3 {report(run_day(b, args.day, split, args.events, args.pool, args.seed))}"
+                )
     return 0
 
 

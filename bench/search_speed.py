@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import re
+import sqlite3
 import statistics
 import tempfile
 import time
@@ -25,6 +26,8 @@ from pathlib import Path
 
 from rasid.model import Article, Paragraph
 from rasid.store import open_store
+from rasid.store.search import other_keys
+from rasid.text.normalize import match_form
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "saudinewsnet"
 _SENT = re.compile(r"(?<=[.!?؟])\s+")
@@ -88,13 +91,51 @@ def timed(fn):  # type: ignore[no-untyped-def]
     return out, time.perf_counter() - w0, time.process_time() - c0
 
 
+# Words whose other forms in the corpus show what stem keys add (and what noise they let in).
+KEY_WORDS = ["روسيا", "لبنان", "مصر", "الحوثيين", "وزارة"]
+
+
+def key_report(db: str) -> None:
+    """For a few words: articles found by the form itself vs by any key, and the forms keys add."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    conn.execute("CREATE VIRTUAL TABLE temp.vocab USING fts5vocab(main, articles_fts, col)")
+    vocab = conn.execute(
+        "SELECT term, doc FROM temp.vocab WHERE col IN ('title_exact', 'body_exact')"
+    ).fetchall()
+    docs: dict[str, int] = {}
+    for term, n in vocab:
+        docs[term] = max(docs.get(term, 0), n)
+    print(f"\nstem keys over {len(docs)} distinct matching-form tokens")
+    print(f"{'word':<10} {'exact':>6} {'any key':>8}  forms found only through keys (articles)")
+    for word in KEY_WORDS:
+        form = match_form(word)
+        keys = {form, *other_keys(form)}
+        exact = conn.execute(
+            "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?",
+            ("{title_exact body_exact} : " + f'"{form}"',),
+        ).fetchone()[0]
+        query = " OR ".join(f'"{k}"' for k in keys)
+        anyk = conn.execute(
+            "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?", (query,)
+        ).fetchone()[0]
+        forms = [(t, n) for t, n in docs.items() if t != form and keys & {t, *other_keys(t)}]
+        forms.sort(key=lambda x: -x[1])
+        shown = ", ".join(f"{t} ({n})" for t, n in forms[:8])
+        print(f"{word:<10} {exact:>6} {anyk:>8}  {len(forms)} forms: {shown}")
+    conn.close()
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--max", type=int, default=None, help="articles to load (default: all)")
     ap.add_argument("--batch", type=int, default=500)
     ap.add_argument("--db", default=None, help="database file (default: a temporary one, removed after)")
     ap.add_argument("--repeat", type=int, default=5, help="runs per query")
+    ap.add_argument("--keys-only", action="store_true", help="only the stem-key report on an existing --db")
     args = ap.parse_args(argv)
+    if args.keys_only:
+        key_report(args.db)
+        return
 
     arts, wall, _ = timed(lambda: load_articles(args.max))
     n_chars = sum(len(a.raw_text) for a in arts)
@@ -151,6 +192,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{query:<22} {n_all:>5} {walls[0]:>7.1f} {med:>7.1f} {statistics.median(cpus):>6.1f}")
     print(f"median of medians {statistics.median(medians):.1f} ms, worst median {max(medians):.1f} ms")
     store.close()
+    key_report(db)
     if tmp is not None:
         tmp.cleanup()
 

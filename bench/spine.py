@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import sys
 import tempfile
@@ -46,6 +47,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--shared", default=str(Path(__file__).resolve().parents[2] / "shared"))
     ap.add_argument("--limit", type=int, default=None)
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         jsonl = Path(tmp) / "saudinewsnet.jsonl"
@@ -56,6 +58,7 @@ def main() -> None:
         errors: list[str] = []
         with open_store(settings.db) as store:
             runner = LocalRunner(store=store, reader=Ingestor(settings), text=default_text_pipeline(),
+                                 workers=args.workers,
                                  on_error=lambda e: errors.append(str(e)))
             t0 = time.perf_counter()
             summary = runner.run([str(jsonl)])
@@ -65,7 +68,7 @@ def main() -> None:
         print(f"read {summary.read}, stored {stored}, errors {len(errors)}")
         for e in errors[:5]:
             print("  error:", e)
-        print(f"text half: {summary.read / dt:.0f} articles/s ({dt:.1f}s), peak RSS {peak_mb:.0f} MiB")
+        print(f"text half: {summary.read / dt:.0f} articles/s ({dt:.1f}s), peak RSS {peak_mb:.0f} MiB (main process), workers {args.workers}")
         sys.stdout.flush()
 
 

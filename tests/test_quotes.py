@@ -7,11 +7,11 @@ NER noise); what is asserted is which quotes the extractor finds and whom it cre
 from __future__ import annotations
 
 import pytest
+from test_entities import locate_mentions, seed_article, surface_list
 
 from rasid.model import Article, Mention, Paragraph
 from rasid.understand.entities import EntityCanonicaliser
 from rasid.understand.quotes import QuoteExtractor
-from test_entities import locate_mentions, seed_article, surface_list
 
 
 @pytest.fixture(scope="module")

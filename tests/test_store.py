@@ -11,6 +11,7 @@ import json
 import random
 import re
 import sqlite3
+import threading
 import zipfile
 from pathlib import Path
 
@@ -459,6 +460,31 @@ def test_open_store_targets(tmp_path):
     assert Path(tmp_path / "u.db").is_file()
     with pytest.raises(StoreError, match="closed"):
         store.count_articles()
+
+
+def test_one_store_shared_by_threads(tmp_path, snn_articles):
+    """The web server calls one store from a thread pool while a run may be writing."""
+    errors: list[BaseException] = []
+    with open_store(str(tmp_path / "t.db")) as store:
+
+        def write() -> None:
+            try:
+                for i in range(0, 120, 20):
+                    store.add_articles(snn_articles[i : i + 20])
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        thread = threading.Thread(target=write)
+        thread.start()
+        seen = []
+        while thread.is_alive() or not seen:
+            seen.append(store.count_articles())
+            store.search("السعودية")
+            for art in store.iter_articles():  # writes may land while iterating
+                assert art.paragraphs
+        thread.join()
+        assert not errors
+        assert seen == sorted(seen) and store.count_articles() == 120
 
 
 def test_reader_is_not_blocked_by_an_open_write_transaction(tmp_path, seed_articles, snn_articles):

@@ -117,3 +117,13 @@ def test_rank_dates_and_date_prf():
     assert ranked == ["2023-09-13", "2023-09-16"]
     prf = date_prf(ranked, ["2023-09-13", "2023-09-17"])
     assert (prf.precision, prf.recall, prf.f1) == (0.5, 0.5, 0.5)
+
+
+def test_mentions_convert_to_stored_records(gold, seed_texts):
+    from rasid.understand.dates import to_time_expr
+
+    art = _articles(gold, seed_texts, True)[4]
+    pairs = extract_article_mentions(art, DateExtractor(), date(2023, 9, 16))
+    recs = [to_time_expr(m, art.id, pi) for pi, m in pairs]
+    assert recs and all(art.paragraphs[r.paragraph].text[r.start : r.end] == r.text for r in recs)
+    assert {"2023-09-13", "2023-09-14", "2023-09-15", "2023-09-16"} <= {r.date for r in recs}

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .model import Article, Statement
+from .pipeline import SentenceSplitter
 from .text.normalize import arabic_ratio, light_stem, match_form, tokens
 
 Embed = Callable[[list[str]], np.ndarray]
@@ -27,10 +28,82 @@ Embed = Callable[[list[str]], np.ndarray]
 # Function words that carry no statement content; stripped before lexical overlap so two sentences
 # do not look alike because both say "في" and "أن". Matching forms, stemmed at comparison time.
 _STOPWORDS = frozenset(
-    """في من على الي عن مع ان او ثم قد لا لم لن ما ماذا هذا هذه ذلك تلك هو هي هم التي الذي الذين
-    كان كانت يكون بين بعد قبل عند حيث كما ايضا اي كل منذ خلال حول الا غير لدي لقد وقد فقد وفي
-    ومن وعلي والي وان او اما كذلك حتي اذا انه انها بان وكان وكانت عليه عليها له لها به بها فيه فيها
-    منه منها الذي وهو وهي""".split()
+    [
+        "في",
+        "من",
+        "على",
+        "الي",
+        "عن",
+        "مع",
+        "ان",
+        "او",
+        "ثم",
+        "قد",
+        "لا",
+        "لم",
+        "لن",
+        "ما",
+        "ماذا",
+        "هذا",
+        "هذه",
+        "ذلك",
+        "تلك",
+        "هو",
+        "هي",
+        "هم",
+        "التي",
+        "الذي",
+        "الذين",
+        "كان",
+        "كانت",
+        "يكون",
+        "بين",
+        "بعد",
+        "قبل",
+        "عند",
+        "حيث",
+        "كما",
+        "ايضا",
+        "اي",
+        "كل",
+        "منذ",
+        "خلال",
+        "حول",
+        "الا",
+        "غير",
+        "لدي",
+        "لقد",
+        "وقد",
+        "فقد",
+        "وفي",
+        "ومن",
+        "وعلي",
+        "والي",
+        "وان",
+        "او",
+        "اما",
+        "كذلك",
+        "حتي",
+        "اذا",
+        "انه",
+        "انها",
+        "بان",
+        "وكان",
+        "وكانت",
+        "عليه",
+        "عليها",
+        "له",
+        "لها",
+        "به",
+        "بها",
+        "فيه",
+        "فيها",
+        "منه",
+        "منها",
+        "الذي",
+        "وهو",
+        "وهي",
+    ]
 )
 _FALLBACK_SPLIT = re.compile(r"(?<=[.!?؟])\s+")
 # A paragraph that does not end like a sentence and is short is a heading, a caption or a byline.
@@ -129,7 +202,7 @@ def sentence_units(
     articles: Sequence[Article],
     min_tokens: int = 6,
     heading_tokens: int = 15,
-    splitter: object | None = None,
+    splitter: SentenceSplitter | None = None,
 ) -> list[Unit]:
     """Every sentence of the story that could be a statement, in publication order.
 
@@ -137,7 +210,7 @@ def sentence_units(
     `heading_tokens` words that do not end like a sentence (titles, bylines); photo captions (such a
     paragraph closing on "- <credit>"); and a paragraph repeated within one article.
     """
-    split = getattr(splitter or RegexSentenceSplitter(), "split")
+    split = (splitter or RegexSentenceSplitter()).split
     units: list[Unit] = []
     for rank, index in enumerate(article_order(articles)):
         art = articles[index]
@@ -150,8 +223,10 @@ def sentence_units(
             seen.add(key)
             sentences = para.sentences or split(para.text)
             stripped = para.text.rstrip()
-            if len(sentences) == 1 and not stripped.endswith(_TERMINAL) and (
-                len(tokens(para.text)) <= heading_tokens or _CREDIT.search(stripped)
+            if (
+                len(sentences) == 1
+                and not stripped.endswith(_TERMINAL)
+                and (len(tokens(para.text)) <= heading_tokens or _CREDIT.search(stripped))
             ):
                 continue
             for s_idx, raw in enumerate(sentences):
@@ -159,8 +234,16 @@ def sentence_units(
                 if len(tokens(text)) < min_tokens:
                     continue
                 units.append(
-                    Unit(art.id, source, rank, p_idx, s_idx, text, _guess_lang(text, para.lang),
-                         content_stems(text))
+                    Unit(
+                        art.id,
+                        source,
+                        rank,
+                        p_idx,
+                        s_idx,
+                        text,
+                        _guess_lang(text, para.lang),
+                        content_stems(text),
+                    )
                 )
     return units
 
@@ -215,12 +298,13 @@ class LinkThresholds:
     """
 
     lexical: float = 0.6
-    semantic: float = 0.8
-    semantic_mid: float = 0.6
-    lexical_mid: float = 0.3
+    semantic: float = 0.85
+    semantic_mid: float = 0.65
+    lexical_mid: float = 0.35
     same_article: float = 0.85
-    # Average-link guard: two groups merge only if their mean pair score stays above this.
-    group_mean: float = 0.85
+    # Average-link guard: two groups merge only if their mean pair score stays at or above this
+    # (1.0: the average pair across them is itself linked). 0.85 let topic chains through.
+    group_mean: float = 1.0
 
 
 def link_scores(lex: np.ndarray, cos: np.ndarray, same_article: np.ndarray, t: LinkThresholds) -> np.ndarray:
@@ -279,7 +363,7 @@ class BriefBuilder:
         coverage_weight: float = 0.6,
         mmr_lambda: float = 0.7,
         redundancy_cap: float = 0.85,
-        splitter: object | None = None,
+        splitter: SentenceSplitter | None = None,
     ) -> None:
         self.embed: Embed = embed if embed is not None else UseEmbedder()
         self.max_statements = max_statements

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -73,6 +74,32 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--what", choices=["articles", "stories"], required=True)
     exp.add_argument("--format", choices=["jsonl"], default="jsonl")
 
+    st = sub.add_parser("story", parents=[common], help="write one story")
+    st.add_argument("story_id", metavar="ID")
+    st.add_argument("--format", choices=["json", "md", "html"], default="json")
+
+    srv = sub.add_parser("serve", parents=[common], help="serve the web UI and the HTTP API")
+    srv.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, this machine only)")
+    srv.add_argument("--port", type=int, default=8000)
+
+    ev = sub.add_parser("eval", help="measure quality against labels")
+    evsub = ev.add_subparsers(dest="what", required=True)
+    for name, helptext in (("stories", "B-cubed and pairwise P/R/F1 of stories"),
+                           ("duplicates", "duplicate-pair precision and recall")):
+        e = evsub.add_parser(name, parents=[common], help=helptext)
+        e.add_argument("--gold", required=True, help="labels file (JSONL: url, event, dup_of)")
+    e = evsub.add_parser("ner", parents=[common], help="entity-level P/R/F1 on the ANERcorp test split")
+    e.add_argument("--test", help="CoNLL test file (default: ../shared/data/anercorp test split)")
+    e.add_argument("--model", help="model file (default: the packaged one)")
+    e = evsub.add_parser("seeds", parents=[common], help="the seed-story checks against gold.json")
+    e.add_argument("--seeds", default="../shared/seeds", help="the seeds folder with gold.json")
+
+    tr = sub.add_parser("train", help="rebuild a model from data")
+    trsub = tr.add_subparsers(dest="what", required=True)
+    t = trsub.add_parser("ner", parents=[common], help="train the Arabic NER model on ANERcorp")
+    t.add_argument("--out", help="where to write the model (default: the packaged model file)")
+    t.add_argument("--train", help="CoNLL training file (default: ../shared/data/anercorp train split)")
+
     srch = sub.add_parser("search", parents=[common], help="find articles")
     srch.add_argument("query")
     srch.add_argument("--format", choices=["text", "jsonl"], default="text")
@@ -82,7 +109,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _settings(args: argparse.Namespace) -> Settings:
     flags = {k: v for k, v in vars(args).items() if k not in {"command", "config"}}
-    return load_settings(args.config, **flags)
+    return load_settings(getattr(args, "config", None), **flags)
 
 
 def _article_line(a: Article) -> str:
@@ -115,6 +142,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings, con: Console) -> int:
             reader=reader,
             text=default_text_pipeline(),
             stages=default_stages(settings),
+            workers=settings.workers or (os.cpu_count() or 1),
             on_error=con.error,
             progress=bar.update if bar is not None else None,
         )
@@ -177,7 +205,53 @@ def cmd_search(args: argparse.Namespace, settings: Settings, con: Console) -> in
     return EXIT_OK
 
 
-COMMANDS = {"run": cmd_run, "export": cmd_export, "search": cmd_search}
+def cmd_story(args: argparse.Namespace, settings: Settings, con: Console) -> int:
+    from .export import story_record
+    from .store import open_store
+
+    with open_store(settings.db) as store:
+        story = store.get_story(args.story_id)
+        if story is None:
+            con.error(f"no story {args.story_id!r} in {settings.db}")
+            return EXIT_NOT_FOUND
+        if args.format == "json":
+            con.out.write(json.dumps(story_record(story), ensure_ascii=False, indent=1) + "\n")
+            return EXIT_OK
+        from . import render
+
+        articles = {a.id: a for a in store.get_articles(story.articles)}
+        text = render.story_markdown(story, articles) if args.format == "md" else render.story_html(story, articles)
+        con.out.write(text if text.endswith("\n") else text + "\n")
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings, con: Console) -> int:
+    from .web.app import serve
+
+    if args.host not in {"127.0.0.1", "localhost", "::1"}:
+        con.error(f"warning: serving on {args.host}, reachable beyond this machine")
+    serve(settings.db, host=args.host, port=args.port)
+    return EXIT_OK
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings, con: Console) -> int:
+    from . import evaluate
+
+    result = evaluate.run(args.what, args, settings)
+    con.out.write(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
+    return EXIT_OK if result.get("ok", True) else EXIT_NOTHING
+
+
+def cmd_train(args: argparse.Namespace, settings: Settings, con: Console) -> int:
+    from . import evaluate
+
+    result = evaluate.train(args.what, args, settings)
+    con.out.write(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
+    return EXIT_OK
+
+
+COMMANDS = {"run": cmd_run, "export": cmd_export, "search": cmd_search, "story": cmd_story,
+            "serve": cmd_serve, "eval": cmd_eval, "train": cmd_train}
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:

@@ -72,88 +72,92 @@ def char_shingles(text: str, k: int = 5) -> list[str]:
 
 
 def _ngram_counts(toks: list[str], buckets: int) -> tuple[np.ndarray, np.ndarray]:
-    """Hashed word 1-3-gram counts: (sorted bucket ids uint32, counts float32)."""
-    grams: dict[int, int] = {}
-    n = len(toks)
-    mask = buckets - 1
-    for size in (1, 2, 3):
-        for i in range(n - size + 1):
-            h = zlib.crc32(" ".join(toks[i : i + size]).encode("utf-8")) & mask
-            grams[h] = grams.get(h, 0) + 1
-    if not grams:
+    """Hashed word 1-3-gram counts: (sorted bucket ids uint32, counts float32).
+
+    Tokens are hashed once (crc32, stable across runs); n-gram hashes are mixed in numpy.
+    """
+    if not toks:
         return np.zeros(0, np.uint32), np.zeros(0, np.float32)
-    keys = np.fromiter(grams.keys(), np.uint32, len(grams))
-    vals = np.fromiter(grams.values(), np.float32, len(grams))
-    order = np.argsort(keys)
-    return keys[order], vals[order]
+    h1 = np.fromiter((zlib.crc32(t.encode("utf-8")) for t in toks), np.uint64, len(toks))
+    with np.errstate(over="ignore"):
+        h2 = (h1[:-1] * np.uint64(0x9E3779B1) + h1[1:]) * np.uint64(0x85EBCA6B)
+        h3 = (h2[:-1] * np.uint64(0xC2B2AE35) + h1[2:]) * np.uint64(0x27D4EB2F)
+    allh = np.concatenate([h1, h2 ^ (h2 >> np.uint64(29)), h3 ^ (h3 >> np.uint64(31))]) % np.uint64(buckets)
+    keys, counts = np.unique(allh.astype(np.uint32), return_counts=True)
+    return keys, counts.astype(np.float32)
 
 
 class BandIndex:
-    """LSH over MinHash digests: `bands` bands of `rows` values each, as sorted numpy arrays.
+    """LSH over MinHash digests: `bands` bands of `rows` values each, in one sorted numpy array.
 
-    New entries go to a small unsorted buffer that is merged into the sorted arrays when it grows;
-    a query is one binary search per band plus a vectorised scan of the buffer. Removed entries
+    Each band of a digest hashes to 56 bits, tagged with the band number in the top 8 bits, so all
+    bands live in one sorted uint64 array and a query is one vectorised binary search. New entries
+    wait in a small buffer (scanned with one comparison) and are merged in batches; removed entries
     are masked, then dropped at the next merge.
     """
 
-    def __init__(self, bands: int, rows: int, buffer: int = 512) -> None:
+    def __init__(self, bands: int, rows: int, buffer: int = 1024) -> None:
+        if bands > 255:
+            raise ValueError("at most 255 bands")
         self.bands, self.rows, self.buffer = bands, rows, buffer
-        self._keys = np.zeros(0, np.int64)  # sorted part: entry keys, one row per entry
-        self._hashes = np.zeros((0, bands), np.uint64)
-        self._order = np.zeros((bands, 0), np.int64)  # per band, argsort of _hashes[:, b]
-        self._sorted = np.zeros((bands, 0), np.uint64)
-        self._buf_keys: list[int] = []
-        self._buf_hashes: list[np.ndarray] = []
+        self._flat = np.zeros(0, np.uint64)  # sorted tagged band hashes
+        self._flat_keys = np.zeros(0, np.int64)  # entry key of each element of _flat
+        self._buf = np.zeros((buffer, bands), np.uint64)
+        self._buf_keys = np.zeros(buffer, np.int64)
+        self._nbuf = 0
         self._dead: set[int] = set()
+        self._size = 0
 
     def band_hashes(self, digest: np.ndarray) -> np.ndarray:
-        """One 64-bit hash per band of a digest (uint32 array of bands*rows values)."""
+        """One tagged hash per band of a digest (uint32 array of bands*rows values)."""
         d = digest[: self.bands * self.rows].astype(np.uint64).reshape(self.bands, self.rows)
         h = np.full(self.bands, 1469598103934665603, dtype=np.uint64)
         with np.errstate(over="ignore"):
             for r in range(self.rows):
                 h = (h ^ d[:, r]) * np.uint64(1099511628211)
-            h ^= np.arange(self.bands, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-        return h
+        h &= np.uint64((1 << 56) - 1)
+        return h | (np.arange(self.bands, dtype=np.uint64) << np.uint64(56))
 
     def insert(self, key: int, digest: np.ndarray) -> None:
-        self._buf_keys.append(key)
-        self._buf_hashes.append(self.band_hashes(digest))
-        if len(self._buf_keys) >= self.buffer:
+        self._buf[self._nbuf] = self.band_hashes(digest)
+        self._buf_keys[self._nbuf] = key
+        self._nbuf += 1
+        self._size += 1
+        if self._nbuf == self.buffer:
             self._merge()
 
     def remove(self, key: int) -> None:
-        self._dead.add(key)
+        if key not in self._dead:
+            self._dead.add(key)
+            self._size -= 1
 
     def _merge(self) -> None:
-        keys = np.concatenate([self._keys, np.array(self._buf_keys, np.int64)])
-        hashes = np.vstack([self._hashes, *[h[None, :] for h in self._buf_hashes]]) if self._buf_hashes else self._hashes
+        n = self._nbuf
+        flat = np.concatenate([self._flat, self._buf[:n].ravel()])
+        keys = np.concatenate([self._flat_keys, np.repeat(self._buf_keys[:n], self.bands)])
         if self._dead:
             alive = ~np.isin(keys, np.fromiter(self._dead, np.int64, len(self._dead)))
-            keys, hashes = keys[alive], hashes[alive]
+            flat, keys = flat[alive], keys[alive]
             self._dead.clear()
-        self._keys, self._hashes = keys, hashes
-        self._order = np.argsort(hashes, axis=0, kind="stable").T.copy()
-        self._sorted = np.take_along_axis(hashes.T, self._order, axis=1)
-        self._buf_keys, self._buf_hashes = [], []
+        order = np.argsort(flat, kind="stable")  # two sorted runs: timsort merges them in O(n)
+        self._flat, self._flat_keys = flat[order], keys[order]
+        self._nbuf = 0
 
     def query(self, digest: np.ndarray) -> set[int]:
         q = self.band_hashes(digest)
         found: set[int] = set()
-        if len(self._keys):
-            for b in range(self.bands):
-                row = self._sorted[b]
-                lo = int(np.searchsorted(row, q[b], "left"))
-                hi = int(np.searchsorted(row, q[b], "right"))
-                if hi > lo:
-                    found.update(self._keys[self._order[b, lo:hi]].tolist())
-        if self._buf_keys:
-            hits = (np.vstack(self._buf_hashes) == q[None, :]).any(axis=1)
-            found.update(k for k, h in zip(self._buf_keys, hits, strict=True) if h)
-        return found - self._dead
+        if len(self._flat):
+            lo = np.searchsorted(self._flat, q, "left")
+            hi = np.searchsorted(self._flat, q, "right")
+            for b in np.nonzero(hi > lo)[0].tolist():
+                found.update(self._flat_keys[lo[b] : hi[b]].tolist())
+        if self._nbuf:
+            hits = (self._buf[: self._nbuf] == q[None, :]).any(axis=1)
+            found.update(self._buf_keys[: self._nbuf][hits].tolist())
+        return found - self._dead if self._dead else found
 
     def __len__(self) -> int:
-        return len(self._keys) + len(self._buf_keys) - len(self._dead)
+        return self._size
 
 
 @dataclass(slots=True, frozen=True)
@@ -228,6 +232,45 @@ class Deduper:
         self._df = np.zeros(df_buckets, np.uint32)
         self._ndocs = 0
         self._now = -math.inf
+        # Groups: union-find over heads, so two groups that one new copy links merge under the
+        # earliest head (connected components, as the gold labels define duplicate groups).
+        self._parent: dict[str, str] = {}
+        self._members: dict[str, list[str]] = {}  # head -> later members (heads with members only)
+        self._head_order: dict[str, tuple[float, int]] = {}  # head -> (day, arrival) for "earliest"
+        self._relinked: dict[str, str] = {}
+        self._head_of: dict[str, str] = {}  # member -> head when it joined (resolve with _find)
+
+    def _find(self, article_id: str) -> str:
+        while article_id in self._parent:
+            article_id = self._parent[article_id]
+        return article_id
+
+    def _join(self, heads: set[str]) -> str:
+        """Merge the groups of `heads` under the earliest one; remember whose head changed."""
+        order = sorted(heads, key=lambda h: (self._head_order.get(h, (math.inf, 0)), h))
+        first = order[0]
+        for h in order[1:]:
+            self._parent[h] = first
+            moved = [h, *self._members.pop(h, [])]
+            self._members.setdefault(first, []).extend(moved)
+            self._head_order.pop(h, None)
+            for m in moved:
+                self._relinked[m] = first
+        return first
+
+    def duplicate_of(self, article_id: str) -> str | None:
+        """The current head of `article_id`'s group (None if it heads it or is unknown)."""
+        head = self._find(self._head_of.get(article_id, article_id))
+        return head if head != article_id else None
+
+    def take_relinked(self) -> dict[str, str]:
+        """Articles whose `duplicate_of` changed since the last call (two groups merged): id -> head.
+
+        The caller updates those stored articles; a merge happens when a new copy matches two
+        earlier groups, which the first arrivals could not know were one.
+        """
+        out, self._relinked = self._relinked, {}
+        return out
 
     # -- sketches ----------------------------------------------------------------------------
     def _digest(self, shingles: list[str]) -> np.ndarray:
@@ -274,19 +317,24 @@ class Deduper:
         long_enough = len(match_form(body)) >= self.min_chars
         digest = self._digest(char_shingles(body)) if long_enough else None
         if digest is not None:
-            best = (self.threshold, None)
-            for other in sorted(self._articles.query(digest)):
+            matched: set[str] = set()
+            for other in self._articles.query(digest):
                 e = self._entries.get(other)
                 if e is None or e.tf_keys is None:
                     continue
                 # cheap MinHash estimate first: copies share most character shingles
                 if float(np.mean(self._digests[other] == digest)) < 0.3:
                     continue
-                cos = self._tfidf_cos(tf_keys, tf_vals, e.tf_keys, e.tf_vals)  # type: ignore[arg-type]
-                if cos >= best[0]:
-                    best = (cos, e.head)
-            head = best[1]
+                if self._tfidf_cos(tf_keys, tf_vals, e.tf_keys, e.tf_vals) >= self.threshold:  # type: ignore[arg-type]
+                    matched.add(self._find(e.id))
+            if matched:
+                head = self._join(matched)
         entry = _Entry(article.id, day, head or article.id)
+        if head is None:
+            self._head_order[article.id] = (day, key)
+        else:
+            self._members.setdefault(head, []).append(article.id)
+            self._head_of[article.id] = head
         if digest is not None:
             entry.tf_keys, entry.tf_vals = tf_keys, tf_vals
             self._digests[key] = digest
@@ -337,6 +385,8 @@ class Deduper:
         for k in old:
             e = self._entries.pop(k)
             self._key_of.pop(e.id, None)
+            if e.id not in self._members:
+                self._head_order.pop(e.id, None)
             if k in self._digests:
                 del self._digests[k]
                 self._articles.remove(k)
@@ -361,6 +411,8 @@ class Deduper:
             },
             "next_key": self._next_key, "next_pkey": self._next_pkey, "ndocs": self._ndocs,
             "now": self._now if math.isfinite(self._now) else None,
+            "parent": self._parent, "members": self._members, "head_of": self._head_of,
+            "head_order": {k: list(v) for k, v in self._head_order.items()}, "relinked": self._relinked,
             "entries": [
                 {"key": k, "id": self._entries[k].id, "day": self._entries[k].day, "head": self._entries[k].head,
                  "pkeys": self._entries[k].paragraph_keys}
@@ -391,6 +443,9 @@ class Deduper:
         self._next_key, self._next_pkey, self._ndocs = meta["next_key"], meta["next_pkey"], meta["ndocs"]
         self._now = meta["now"] if meta["now"] is not None else -math.inf
         self._df = arrays["df"].astype(np.uint32)
+        self._parent, self._members, self._head_of = meta["parent"], meta["members"], meta["head_of"]
+        self._head_order = {k: (float(v[0]), int(v[1])) for k, v in meta["head_order"].items()}
+        self._relinked = meta["relinked"]
         for e in meta["entries"]:
             self._entries[e["key"]] = _Entry(e["id"], e["day"], e["head"], paragraph_keys=list(e["pkeys"]))
             self._key_of[e["id"]] = e["key"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import textwrap
+import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -31,6 +32,16 @@ _MONTHS_AR = (
     "يوليو", "أغسطس", "سبتمبر", "أكتوبر", "نوفمبر", "ديسمبر",
 )
 ENTITY_TYPES_AR = {"PER": "شخص", "LOC": "مكان", "ORG": "مؤسسة", "MISC": "أخرى"}
+REMOVED_KINDS_AR = {
+    "shortcode": "رمز قالب",
+    "caption": "تعليق صورة",
+    "duplicate_caption": "تعليق صورة مكرر",
+    "embed": "تضمين",
+    "embedded_tweet": "تغريدة مضمّنة",
+    "boilerplate": "نص متكرر",
+    "bullet": "نقطة فارغة",
+    "byline": "سطر الكاتب",
+}
 _CHIP_COLOURS = 8
 _LANG_CODE = re.compile(r"^[a-z]{2,3}$")
 
@@ -68,8 +79,7 @@ def source_of(article: Article | None, article_id: str = "") -> str:
 
 def chip_class(name: str) -> str:
     """A stable colour class for an outlet, so one outlet has one colour on every page."""
-    total = sum(ord(c) * (i + 1) for i, c in enumerate(name))
-    return f"c{total % _CHIP_COLOURS}"
+    return f"c{zlib.crc32(name.encode('utf-8')) % _CHIP_COLOURS}"
 
 
 def format_date(value: str | None) -> str:
@@ -84,6 +94,29 @@ def format_date(value: str | None) -> str:
         name = _MONTHS_AR[int(month) - 1]
         return f"{int(day)} {name} {year}" if day else f"{name} {year}"
     return year
+
+
+# Arabic counted nouns: (one, two, three to ten, eleven and more).
+_COUNTED = {
+    "article": ("مقال واحد", "مقالان", "مقالات", "مقالًا"),
+    "outlet": ("مصدر واحد", "مصدران", "مصادر", "مصدرًا"),
+    "story": ("قصة واحدة", "قصتان", "قصص", "قصة"),
+    "statement": ("عبارة واحدة", "عبارتان", "عبارات", "عبارة"),
+    "result": ("نتيجة واحدة", "نتيجتان", "نتائج", "نتيجة"),
+    "day": ("يوم واحد", "يومان", "أيام", "يومًا"),
+}
+
+
+def ar_count(n: int, noun: str) -> str:
+    """'5 مقالات', 'مقالان', '12 مقالًا': Arabic number agreement for the nouns the UI counts."""
+    one, two, few, many = _COUNTED[noun]
+    if n == 1:
+        return one
+    if n == 2:
+        return two
+    if 3 <= n % 100 <= 10:
+        return f"{n} {few}"
+    return f"{n} {many}" if n else f"0 {few}"
 
 
 def lang_attr(lang: str | None) -> str | None:
@@ -297,7 +330,7 @@ def coverage(statements: Sequence[StatementView], outlets: Sequence[str]) -> Cov
 # Layout constants of the timeline SVG (user units of its viewBox).
 _W = 760
 _LINE = 22
-_WRAP = 64
+_WRAP = 82
 _MAX_LINES = 3
 
 
@@ -321,7 +354,7 @@ def timeline_chart(events: Sequence[TimelineEvent]) -> TimelineChart:
             gap = (this - prev).days if this and prev else 0
             extra = min(48, 4 * max(0, gap - 1))
             if gap > 1:
-                gap_label, gap_y = f"{gap} يومًا", y + extra // 2 + 4
+                gap_label, gap_y = ar_count(gap, "day"), y + extra // 2 + 4
             y += extra + 14
         day = ChartDay(y=y, label=format_date(key) or "؟", gap_label=gap_label, gap_y=gap_y, events=[])
         for ev in evs:
@@ -357,7 +390,9 @@ def timeline_chart(events: Sequence[TimelineEvent]) -> TimelineChart:
 # -- markdown -----------------------------------------------------------------------------------
 
 _URL_SAFE = ":/?#[]@!$&'*+,;=%~"
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|>~-])")
+# Inline markdown syntax anywhere; block syntax (headings, lists, quotes) only where a line starts.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+_MD_BLOCK = re.compile(r"^(\s*)([#>+-]|\d+(?=[.)]))")
 
 
 def md_text(value: str | None) -> str:
@@ -366,7 +401,14 @@ def md_text(value: str | None) -> str:
         return ""
     value = " ".join(value.split())
     value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MD_SPECIAL.sub(r"\\\1", value)
+    value = _MD_SPECIAL.sub(r"\\\1", value)
+    return _MD_BLOCK.sub(_escape_block, value)
+
+
+def _escape_block(m: re.Match[str]) -> str:
+    """'# x' -> '\\# x', '1. x' -> '1\\. x': a leading marker stays text."""
+    lead, mark = m.group(1), m.group(2)
+    return f"{lead}{mark}\\" if mark.isdigit() else f"{lead}\\{mark}"
 
 
 def _md_link(label: str, url: str | None) -> str:
@@ -382,7 +424,8 @@ def story_markdown(story: Story, articles: Mapping[str, Article]) -> str:
     view = story_view(story, articles)
     out: list[str] = [f"# {md_text(story.title) or md_text(story.id)}", ""]
     span = " – ".join(x for x in (format_date(view.date_from), format_date(view.date_to)) if x)
-    out.append(f"{len(view.outlets)} مصادر · {len(story.articles)} مقالات" + (f" · {span}" if span else ""))
+    counts = f"{ar_count(len(view.outlets), 'outlet')} · {ar_count(len(story.articles), 'article')}"
+    out.append(counts + (f" · {span}" if span else ""))
     out.append("")
     if view.statements:
         out += ["## الموجز", ""]
@@ -470,6 +513,8 @@ class Renderer:
             date=format_date,
             lang_attr=lang_attr,
             entity_type=lambda t: ENTITY_TYPES_AR.get(t, t),
+            count=ar_count,
+            removed_kind=lambda k: REMOVED_KINDS_AR.get(k, k),
         )
         self._css: str | None = None
 

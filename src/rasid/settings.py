@@ -24,6 +24,7 @@ class Settings:
     http_timeout: float = 20.0
     http_max_redirects: int = 5
     user_agent: str = "rasid/0.1 (+https://example.invalid/rasid)"
+    workers: int = 0  # processes for the text half; 0 = one per core
     # stories
     story_dormant_days: float = 3.0
     embedder: str = "use"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -9,6 +10,7 @@ from typing import Protocol
 from ..model import Article, IngestError, RawDoc
 from ..pipeline import Store
 from ..process import TextPipeline
+from .pool import TextPool
 
 
 class Reader(Protocol):
@@ -47,20 +49,35 @@ class LocalRunner:
     text: TextPipeline
     stages: Sequence[StoryStage] = ()
     batch_size: int = 500
+    workers: int = 1
+    serial_first: int = 300
     on_error: ErrorSink | None = None
     progress: Callable[[int], None] | None = None
 
-    def _docs(self, inputs: Iterable[str], summary: RunSummary) -> Iterator[Article]:
+    def _raw(self, inputs: Iterable[str], summary: RunSummary) -> Iterator[RawDoc]:
         for source in inputs:
             for item in self.reader.read(source):
                 if isinstance(item, IngestError):
                     self._error(item, summary)
                     continue
                 summary.read += 1
-                article = self.text.process(item)
-                if isinstance(article, IngestError):
-                    self._error(article, summary)
-                    continue
+                yield item
+
+    def _docs(self, inputs: Iterable[str], summary: RunSummary) -> Iterator[Article]:
+        raw = self._raw(inputs, summary)
+        # Small runs stay in this process: starting workers costs more than it saves.
+        yield from self._keep((self.text.process(doc) for doc in itertools.islice(raw, self.serial_first)), summary)
+        if self.workers > 1:
+            with TextPool(self.text, self.workers) as pool:
+                yield from self._keep(pool.map(raw), summary)
+        else:
+            yield from self._keep((self.text.process(doc) for doc in raw), summary)
+
+    def _keep(self, results: Iterable[Article | IngestError], summary: RunSummary) -> Iterator[Article]:
+        for article in results:
+            if isinstance(article, IngestError):
+                self._error(article, summary)
+            else:
                 yield article
 
     def _error(self, error: IngestError, summary: RunSummary) -> None:

@@ -157,12 +157,11 @@ def duplicate_pairs(
 
     Each `dup_of` map defines groups (an item with `dup_of = None` heads its own group; chains are
     followed). The pairs are all unordered pairs of items in one group with two or more members —
-    so a group of three wire copies gives three pairs, whoever is named the head. Only items in the
-    gold map count. No predicted pairs gives precision 1, no gold pairs recall 1.
+    so a group of three wire copies gives three pairs, whoever is named the head. Only pairs of
+    items in the gold map count (a predicted head outside it still joins its members). No predicted pairs gives precision 1, no gold pairs recall 1.
     """
     items = list(gold_dup_of)
-    pred_full = {i: pred_dup_of.get(i) for i in items}
-    pred_full = {i: (v if v in pred_full else None) for i, v in pred_full.items()}
+    pred_full = {**{i: None for i in items}, **pred_dup_of}
     pg, gg = duplicate_groups(pred_full), duplicate_groups(gold_dup_of)
     pred_l, gold_l = {i: pg[i] for i in items}, {i: gg[i] for i in items}
     p, r, _ = pairwise(pred_l, gold_l)

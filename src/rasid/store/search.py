@@ -41,7 +41,12 @@ def other_keys(token: str) -> tuple[str, ...]:
     if token and "\u0600" <= token[0] <= "\u06ff" and not token.startswith(_ARTICLE_PREFIXES):
         for prefix in _PROCLITICS:
             if token.startswith(prefix) and len(token) - len(prefix) >= _MIN_REST:
-                keys.append(light_stem(token[len(prefix) :]))
+                rest = token[len(prefix) :]
+                keys.append(rest)
+                # wa- never follows bi-/li-/ka-: a rest starting with waw keeps it ("بوزارة" ->
+                # "وزارة"), where stemming it further would turn "بوروسيا" into "روسيا".
+                if not rest.startswith("و"):
+                    keys.append(light_stem(rest))
                 break
     return tuple(k for k in dict.fromkeys(keys) if k != token)
 

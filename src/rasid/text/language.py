@@ -49,6 +49,14 @@ class FastTextLanguage:
         # The model reads the start of a paragraph; 200 characters settle the language and keep it fast.
         self.max_chars = 200
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle without the loaded model (worker processes load their own on first use)."""
+        return {"max_chars": self.max_chars}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._detector = None
+        self.max_chars = state["max_chars"]
+
     def _model(self) -> Any:
         """Load the bundled lite model on first use (the default config would try to download)."""
         if self._detector is None:

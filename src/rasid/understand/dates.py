@@ -27,6 +27,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
+from rasid.model import TimeExpr
+
 __all__ = [
     "DateExtractor",
     "TimeMention",
@@ -34,6 +36,7 @@ __all__ = [
     "hijri_to_gregorian",
     "resolve_mention",
     "tabular_hijri_to_gregorian",
+    "to_time_expr",
 ]
 
 
@@ -66,6 +69,13 @@ class TimeMention:
     day: int | None = None
     calendar: str = "gregorian"
     consistent: bool | None = None
+
+
+def to_time_expr(mention: TimeMention, article: str, paragraph: int) -> TimeExpr:
+    """The stored record (`rasid.model.TimeExpr`) of a mention found in one paragraph of one article."""
+    return TimeExpr(
+        mention.text, mention.date, mention.granularity, article, paragraph, mention.start, mention.end
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -606,7 +616,7 @@ class DateExtractor:
                 j += 1
             mention = self._combine(group, text, dropped)
             if mention is not None:
-                mentions.append(resolve_mention(mention, anchor, self._hijri) if anchor else mention)
+                mentions.append(resolve_mention(mention, anchor) if anchor else mention)
             i = j
         return mentions
 
@@ -739,11 +749,8 @@ def _month_date(anchor: date, month: int, direction: str | None) -> date:
     return date(best // 12, best % 12 + 1, 1)
 
 
-def resolve_mention(
-    mention: TimeMention, anchor: date | None, hijri: Callable[[int, int, int], date] | None = None
-) -> TimeMention:
+def resolve_mention(mention: TimeMention, anchor: date | None) -> TimeMention:
     """A copy of `mention` with `date` resolved against `anchor` (absolute dates are kept as they are)."""
-    del hijri  # Hijri dates are converted at extraction; kept for a uniform call shape
     if anchor is None:
         return mention
     kind = mention.kind

@@ -32,13 +32,7 @@ from dataclasses import dataclass, field
 
 from rasid.model import Entity, Mention
 from rasid.text.normalize import clean_invisible, match_form
-from rasid.understand.translit import (
-    align_tokens,
-    is_arabic,
-    name_tokens,
-    token_similarity,
-    token_skeleton,
-)
+from rasid.understand.translit import TokenComparer, is_arabic, name_tokens
 
 TYPES = ("PER", "ORG", "LOC", "MISC")
 
@@ -64,9 +58,9 @@ _ORG_GENERIC = (
     "وزارة", "شركة", "مجلس", "هيئة", "منظمة", "حزب", "جامعة", "بنك", "مصرف", "صندوق", "اتحاد",
     "جمعية", "مركز", "معهد", "مؤسسة", "قناة", "صحيفة", "إذاعة", "تلفزيون", "مكتب", "إدارة",
     "جهاز", "لجنة", "سلطة", "حكومة", "محكمة", "نقابة", "مصنع", "مجموعة", "دار", "رابطة",
-    "برس", "نيوز", "تايمز", "agency", "news", "press", "ministry", "company", "council",
+    "برس", "نيوز", "agency", "news", "press", "ministry", "company", "council",
     "organization", "organisation", "party", "university", "bank", "fund", "union", "institute",
-    "center", "centre", "times", "group", "committee", "office", "official", "national",
+    "center", "centre", "group", "committee", "office", "official", "national",
     "central", "international", "forces",
 )
 _CLITICS = ("وب", "ول", "فب", "فل", "وك", "و", "ف", "ب", "ل", "ك")
@@ -84,7 +78,7 @@ class CanonSettings:
     """
 
     name_threshold: float = 0.85
-    token_threshold: float = 0.78
+    token_threshold: float = 0.85
     org_threshold: float = 0.67
 
 
@@ -136,12 +130,13 @@ class EntityCanonicaliser:
         """Entities (name, type, variants, articles) and, for each mention, its entity's index."""
         if not mentions:
             return [], []
+        cmp = TokenComparer()  # caches for this run only
         cleaned = self._clean_all(mentions)
         forms, form_of = self._forms(mentions, cleaned)
         uf = _UnionFind(len(forms))
-        self._merge_equivalent(forms, uf)
-        override = self._attach_short_forms(forms, uf, mentions, form_of)
-        return self._build(mentions, cleaned, forms, form_of, uf, override)
+        self._merge_equivalent(forms, uf, cmp)
+        override = self._attach_short_forms(forms, uf, mentions, cmp)
+        return self._build(mentions, forms, form_of, uf, override)
 
     # ----------------------------------------------------------------- pass 1: surfaces
     def _clean_all(self, mentions: Sequence[Mention]) -> list[str]:
@@ -217,16 +212,27 @@ class EntityCanonicaliser:
         return head, [w for w in words if w not in self._org_generic]
 
     # ----------------------------------------------------------------- pass 2: equivalence
-    def _candidate_pairs(self, forms: list[_Form]) -> set[tuple[int, int]]:
-        """Blocking: only forms sharing a skeleton prefix of some token (or an org word) are compared."""
+    def _block_keys(self, f: _Form, cmp: TokenComparer) -> set[str]:
+        """Blocking keys: a skeleton prefix of each token, and each distinctive organisation word."""
+        keys = {f.type + ":" + cmp.skeleton(t)[:2] for t in f.tokens if cmp.skeleton(t)}
+        keys.update(f.type + ":o:" + cmp.skeleton(w) for w in f.org_words if len(cmp.skeleton(w)) >= 3)
+        keys.update(f.type + ":o:" + w for w in f.org_words)
+        return keys
+
+    def _candidate_pairs(self, forms: list[_Form], cmp: TokenComparer) -> set[tuple[int, int]]:
+        """Only forms of one type with the same token count sharing a block key (or one joined
+        skeleton) are compared: never every form with every form."""
         blocks: dict[str, list[int]] = defaultdict(list)
         for i, f in enumerate(forms):
-            keys = {token_skeleton(t)[:2] for t in f.tokens}
-            keys.update("o:" + w for w in f.org_words)
-            keys.update("o:" + token_skeleton(w)[:2] for w in f.org_words)
-            for k in keys:
-                if k and k != "o:":
-                    blocks[f.type + k].append(i)
+            for k in self._block_keys(f, cmp):
+                blocks[f"{len(f.tokens)}|{k}"].append(i)
+            if f.type == "ORG":
+                for k in self._block_keys(f, cmp):
+                    if ":o:" in k:
+                        blocks["org|" + k].append(i)
+            joined = "".join(cmp.skeleton(t) for t in f.tokens)
+            if len(joined) >= 5:
+                blocks[f"j|{f.type}|{joined}"].append(i)
         pairs: set[tuple[int, int]] = set()
         for members in blocks.values():
             for a_i, a in enumerate(members):
@@ -234,103 +240,120 @@ class EntityCanonicaliser:
                     pairs.add((a, b) if a < b else (b, a))
         return pairs
 
-    def _merge_equivalent(self, forms: list[_Form], uf: _UnionFind) -> None:
-        for a, b in sorted(self._candidate_pairs(forms)):
+    def _merge_equivalent(self, forms: list[_Form], uf: _UnionFind, cmp: TokenComparer) -> None:
+        for a, b in sorted(self._candidate_pairs(forms, cmp)):
             fa, fb = forms[a], forms[b]
             if fa.type != fb.type:
                 continue
-            if self._same_name(fa, fb) or (fa.type == "ORG" and self._same_org(fa, fb)):
+            if self._same_name(fa, fb, cmp) or (fa.type == "ORG" and self._same_org(fa, fb, cmp)):
                 uf.union(a, b)
 
-    def _same_name(self, fa: _Form, fb: _Form) -> bool:
+    def _same_name(self, fa: _Form, fb: _Form, cmp: TokenComparer) -> bool:
         ta, tb = fa.tokens, fb.tokens
         if not ta or not tb:
             return False
         if len(ta) == len(tb):
-            sims = [token_similarity(x, y) for x, y in zip(ta, tb, strict=True)]
+            sims = [cmp.similarity(x, y) for x, y in zip(ta, tb, strict=True)]
             if min(sims) < self.settings.token_threshold:
                 return False
             if sum(sims) / len(sims) < self.settings.name_threshold:
                 return False
-            if len(ta) == 1 and is_arabic(ta[0]) and is_arabic(tb[0]):
-                # a bare short word: a country and its adjective or plural share the skeleton
-                sk = token_skeleton(ta[0])
-                if len(sk) <= 3 and _ending(match_form(ta[0])) != _ending(match_form(tb[0])):
-                    return False
-            return True
+            if len(ta) > 1:
+                return True
+            # one bare word: a country and its adjective share the skeleton (روسيا / روسية), and
+            # across scripts a two-consonant skeleton says too little (أوبك / BBC)
+            if is_arabic(ta[0]) != is_arabic(tb[0]):
+                return len(cmp.skeleton(ta[0])) >= 3
+            if not is_arabic(ta[0]):
+                return True
+            ea, eb = _ending(cmp.form(ta[0])), _ending(cmp.form(tb[0]))
+            # a final alef is not drift in one bare word (البرازيل / برازيليا), nor is any
+            # other final vowel in a short one
+            return ea == eb or ("ا" not in (ea, eb) and len(cmp.skeleton(ta[0])) > 3)
         # different word boundaries, one name: بيونغ يانغ / Pyongyang
-        ja = "".join(token_skeleton(t) for t in ta)
-        jb = "".join(token_skeleton(t) for t in tb)
-        return len(ja) >= 5 and ja == jb
+        return cmp.joined_similarity(ta, tb) >= self.settings.name_threshold
 
-    def _words_match(self, a: str, b: str) -> bool:
-        if a == b:
-            return True
-        sa, sb = token_skeleton(a), token_skeleton(b)
-        return len(sa) >= 3 and sa == sb
-
-    def _overlap(self, xs: list[str], ys: list[str]) -> int:
+    def _overlap(self, xs: list[str], ys: list[str], cmp: TokenComparer) -> int:
         used: set[int] = set()
         n = 0
         for x in xs:
             for j, y in enumerate(ys):
-                if j not in used and self._words_match(x, y):
+                if j in used:
+                    continue
+                sx = cmp.skeleton(x)
+                if x == y or (len(sx) >= 3 and sx == cmp.skeleton(y)):
                     used.add(j)
                     n += 1
                     break
         return n
 
-    def _same_org(self, fa: _Form, fb: _Form) -> bool:
+    def _same_org(self, fa: _Form, fb: _Form, cmp: TokenComparer) -> bool:
+        if max(len(fa.tokens), len(fb.tokens)) < 2:
+            return False  # two one-word names: only their spelling can tell (see _same_name)
         if fa.org_head and fb.org_head and fa.org_head != fb.org_head:
             return False
         da, db = fa.org_words, fb.org_words
         if not da or not db:
             return False
-        common = self._overlap(da, db)
+        common = self._overlap(da, db, cmp)
         union = len(da) + len(db) - common
         return union > 0 and common / union >= self.settings.org_threshold
 
     # ----------------------------------------------------------------- pass 3: short forms
-    def _is_subform(self, short: _Form, long: _Form) -> bool:
-        """Whether `short` names part of `long` in a way that refers to the same thing."""
-        if short.type != long.type or len(short.tokens) > len(long.tokens):
-            return False
-        if short.type == "ORG" and short.org_words and long.org_words:
-            if short.org_head and long.org_head and short.org_head != long.org_head:
-                return False
-            if len(short.org_words) < len(long.org_words):
-                return self._overlap(short.org_words, long.org_words) == len(short.org_words)
-        if len(short.tokens) == len(long.tokens):
-            return False
-        _, path = align_tokens(short.tokens, long.tokens)
-        if not path:
-            return False
-        sims = [token_similarity(s, long.tokens[j]) for s, j in zip(short.tokens, path, strict=True)]
+    def _subform_strength(self, short: _Form, long: _Form, cmp: TokenComparer) -> int:
+        """Whether `short` names part of `long` and refers to the same thing.
+
+        0: no. 2: yes (a surname, a place's head, an organisation's subset of distinctive words).
+        1: only where both occur in one article (a lone first token of a long name: كيم of
+        كيم جونغ أون; a given name alone is never enough when the long name has two words).
+        """
+        if short.type != long.type or len(short.tokens) >= len(long.tokens) and short.type != "ORG":
+            return 0
+        if short.type == "ORG":
+            # a one-word name is a name of its own (الأهلي is not part of أهل السنة), and a short
+            # form that says what kind of body it is must say the same kind
+            if len(short.tokens) < 2 or not short.org_words or not long.org_words:
+                return 0
+            if short.org_head and short.org_head != long.org_head:
+                return 0
+            if len(short.org_words) >= len(long.org_words):
+                return 0
+            return 2 if self._overlap(short.org_words, long.org_words, cmp) == len(short.org_words) else 0
+        _, path = cmp.align(short.tokens, long.tokens)
+        if not path or sum(len(cmp.skeleton(t)) for t in short.tokens) < 2:
+            return 0
+        sims = [cmp.similarity(s, long.tokens[j]) for s, j in zip(short.tokens, path, strict=True)]
         if min(sims) < self.settings.token_threshold:
-            return False
-        if sum(len(token_skeleton(t)) for t in short.tokens) < 2:
-            return False
-        n_long = len(long.tokens)
+            return 0
+        last = len(long.tokens) - 1
+        contiguous = path == list(range(path[0], path[0] + len(path)))
         if short.type == "PER":
-            if path[-1] == n_long - 1:
-                return True  # surname, or given name + surname without the middle
-            if len(short.tokens) >= 2:
-                return path == list(range(path[0], path[0] + len(path)))
-            # a lone first token: only for names of three or more words (كيم of كيم جونغ أون)
-            return path == [0] and n_long >= 3
-        # places and the rest: the head of the name, not followed by a defining adjective
-        if path != list(range(len(path))):
-            return False
+            if len(short.tokens) == 1:
+                if path == [last]:
+                    return 2  # the surname
+                return 1 if path == [0] and last >= 2 else 0
+            if contiguous and (len(short.tokens) <= 2 or path[0] == 0):
+                # جونغ أون of كيم جونغ أون; a longer tail without the first name is another
+                # person in a patronymic chain (علي عبد الله صالح of أحمد علي عبد الله صالح)
+                return 2
+            return 2 if path[0] == 0 and path[-1] == last else 0
+        # places and the rest: the exact head of the name, not followed by a defining adjective
+        if path[0] != 0 or not contiguous or min(sims) < 0.95:
+            return 0
         nxt = long.tokens[len(path)]
-        return not match_form(nxt).startswith("ال") and not nxt.isdigit()
+        return 0 if cmp.form(nxt).startswith("ال") or nxt.isdigit() else 2
 
     def _attach_short_forms(
-        self, forms: list[_Form], uf: _UnionFind, mentions: Sequence[Mention], form_of: list[int]
+        self, forms: list[_Form], uf: _UnionFind, mentions: Sequence[Mention], cmp: TokenComparer
     ) -> dict[int, int]:
         """Attach short-form clusters to the longer names containing them; return mention overrides."""
         members: dict[int, list[int]] = defaultdict(list)
         for i in range(len(forms)):
             members[uf.find(i)].append(i)
+        index: dict[str, list[int]] = defaultdict(list)
+        for i, f in enumerate(forms):
+            for k in self._block_keys(f, cmp):
+                index[k].append(i)
 
         def rep(root: int) -> _Form:
             return max((forms[i] for i in members[root]), key=lambda f: (len(f.tokens), len(f.mentions)))
@@ -342,31 +365,40 @@ class EntityCanonicaliser:
             return c
 
         override: dict[int, int] = {}
-        roots = sorted(members, key=lambda r: -len(rep(r).tokens))
+        roots = sorted(members, key=lambda r: (-len(rep(r).tokens), r))
         for root in roots:
             if root not in members:
                 continue  # already attached to a longer name
             short = rep(root)
-            cands: set[int] = set()
-            for other in list(members):
-                if uf.find(other) == uf.find(root) or other != uf.find(other):
-                    continue
-                if any(self._is_subform(short, forms[i]) for i in members[other]):
-                    cands.add(uf.find(other))
-            if not cands:
+            me = uf.find(root)
+            strength: dict[int, int] = {}
+            looked: set[int] = set()
+            for key in self._block_keys(short, cmp):
+                for i in index[key]:
+                    if i in looked:
+                        continue
+                    looked.add(i)
+                    other = uf.find(i)
+                    if other != me and strength.get(other, 0) < 2:
+                        got = self._subform_strength(short, forms[i], cmp)
+                        if got:
+                            strength[other] = max(got, strength.get(other, 0))
+            if not strength:
                 continue
-            if len(cands) == 1:
+            top = max(strength.values())
+            cands = {c for c, v in strength.items() if v == top}
+            if len(cands) == 1 and top == 2:
                 target = cands.pop()
                 new = uf.union(target, root)
                 merged = members.pop(target, []) + members.pop(root, [])
                 members[new] = merged
                 continue
-            # several longer names contain this one: decide article by article
+            # several longer names contain this one, or only weakly: decide article by article
             cand_articles = {c: articles(c) for c in cands}
             for fi in members[root]:
                 for mi in forms[fi].mentions:
                     art = mentions[mi].article
-                    present = sorted(((cand_articles[c][art], c) for c in cands), reverse=True)
+                    present = sorted(((cand_articles[c][art], c) for c in cands), reverse=True) + [(0, -1)]
                     if present[0][0] > 0 and present[0][0] > present[1][0]:
                         override[mi] = present[0][1]
         return override
@@ -375,7 +407,6 @@ class EntityCanonicaliser:
     def _build(
         self,
         mentions: Sequence[Mention],
-        cleaned: list[str],
         forms: list[_Form],
         form_of: list[int],
         uf: _UnionFind,

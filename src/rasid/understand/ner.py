@@ -30,7 +30,7 @@ DEFAULT_DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 _CRF_NAME = "ner.crfsuite"
 _CONJ_PREP = ("و", "ف", "ب", "ل", "ك")
 # CRF settings chosen by the ablations in docs/benchmarks/ner.md.
-CRF_PARAMS = {"c1": 0.05, "c2": 0.05, "max_iterations": 150, "feature.possible_transitions": True}
+CRF_PARAMS = {"c1": 0.05, "c2": 0.05, "max_iterations": 100, "feature.possible_transitions": True}
 MIN_FREQ = 2
 
 

@@ -148,6 +148,77 @@ def _arabic_token_skeleton(token: str) -> str:
     return _collapse("".join(out))
 
 
+_AR_VOWELS = frozenset("اويء")
+
+
+def _arabic_fine(token: str) -> tuple[tuple[str, str], ...]:
+    """(class, letter) symbols of an Arabic token for same-script comparison.
+
+    Unlike the skeleton this keeps the long vowels (class "V"), ع and a final ta marbuta, because
+    between two Arabic spellings they carry the difference between names (سعيد / سعود, المنصورة /
+    المنصور, الصين / صنعاء); only the letters transliteration really varies are made cheap.
+    """
+    raw = unicodedata.normalize("NFKC", token)
+    form = match_form(raw)
+    if raw.startswith("ال") and len(form) > 4:
+        form = form[2:]
+    form = form.replace("تش", "\0")
+    out: list[tuple[str, str]] = []
+    for ch in form:
+        if ch == "\0":
+            out.append(("c", "ش"))
+        elif ch in _AR_VOWELS:
+            out.append(("V", ch))
+        elif ch == "ع":
+            out.append(("ع", ch))
+        else:
+            out.append((_AR_CLASS.get(ch, ch), ch))
+    return tuple(out)
+
+
+def _fine_similarity(a: tuple[tuple[str, str], ...], b: tuple[tuple[str, str], ...]) -> float:
+    """Weighted edit similarity of two Arabic spellings, normalised by their consonants.
+
+    Costs: a long vowel inserted or dropped 0.3 (جونغ / جونغ, ميناوي / مناوي), a consonant replaced
+    within its transliteration class 0.35 (غ / ج / ق / ك, ت / ط, س / ص), anything else 1. Vowels that
+    only moved (أميركا / أمريكا) cost almost nothing; a vowel replaced by another (سعيد / سعود) does.
+    """
+    cons_a = [c for c in a if c[0] != "V"]
+    cons_b = [c for c in b if c[0] != "V"]
+    if (
+        cons_a == cons_b
+        and len(cons_a) >= 3
+        and sorted(c for c in a if c[0] == "V") == sorted(c for c in b if c[0] == "V")
+    ):
+        return 0.95
+
+    def indel(sym: tuple[str, str], pos: int) -> float:
+        # a word-initial vowel is part of the word's shape (أحمد / حمد), not drift
+        return (0.6 if pos == 0 else 0.3) if sym[0] == "V" else 1.0
+
+    n, m = len(a), len(b)
+    prev = [0.0] * (m + 1)
+    for j in range(1, m + 1):
+        prev[j] = prev[j - 1] + indel(b[j - 1], j - 1)
+    for i in range(1, n + 1):
+        ca = a[i - 1]
+        cur = [prev[0] + indel(ca, i - 1)]
+        for j in range(1, m + 1):
+            cb = b[j - 1]
+            if ca == cb:
+                sub = 0.0
+            elif ca[0] == "V" and cb[0] == "V":
+                sub = 0.6
+            elif ca[0] == cb[0]:
+                sub = 0.35
+            else:
+                sub = 1.0
+            cur.append(min(prev[j] + indel(ca, i - 1), cur[j - 1] + indel(cb, j - 1), prev[j - 1] + sub))
+        prev = cur
+    scale = max(3, len(cons_a), len(cons_b))
+    return max(0.0, 1.0 - prev[m] / scale)
+
+
 def _latin_token_skeleton(token: str) -> str:
     word = unicodedata.normalize("NFKD", token.casefold())
     word = "".join(ch for ch in word if not unicodedata.combining(ch))
@@ -209,71 +280,141 @@ def _arabic_ending(form: str) -> str:
     return ""
 
 
-def token_similarity(a: str, b: str) -> float:
-    """Similarity in [0, 1] of two name tokens, tolerant of transliteration drift.
+class TokenComparer:
+    """Token similarity and alignment with per-instance caches.
 
-    Equal matching forms score 1. Otherwise the skeletons are compared by edit distance, except
-    that two Arabic tokens which differ only by a final alef against a final ta marbuta (روسيا /
-    روسية, كوريا / كورية: a country and its adjective) are kept apart, and digits must agree.
+    Canonicalising a story compares the same tokens many times; the caches live on this object
+    (one per canonicalisation run), never at module level.
     """
-    fa, fb = match_form(a), match_form(b)
-    if fa == fb:
-        return 1.0
-    if fa.isdigit() or fb.isdigit():
-        return 0.0
-    both_arabic = is_arabic(a) and is_arabic(b)
-    if both_arabic:
-        ea, eb = _arabic_ending(fa), _arabic_ending(fb)
-        if ea and eb and ea != eb:
+
+    __slots__ = ("_forms", "_skeletons", "_fine", "_sims")
+
+    def __init__(self) -> None:
+        self._forms: dict[str, str] = {}
+        self._skeletons: dict[str, str] = {}
+        self._fine: dict[str, tuple[tuple[str, str], ...]] = {}
+        self._sims: dict[tuple[str, str], float] = {}
+
+    def fine(self, token: str) -> tuple[tuple[str, str], ...]:
+        got = self._fine.get(token)
+        if got is None:
+            got = self._fine[token] = _arabic_fine(token)
+        return got
+
+    def form(self, token: str) -> str:
+        got = self._forms.get(token)
+        if got is None:
+            got = self._forms[token] = match_form(token)
+        return got
+
+    def skeleton(self, token: str) -> str:
+        got = self._skeletons.get(token)
+        if got is None:
+            got = self._skeletons[token] = token_skeleton(token)
+        return got
+
+    def similarity(self, a: str, b: str) -> float:
+        """Similarity in [0, 1] of two name tokens, tolerant of transliteration drift.
+
+        Equal matching forms score 1. Otherwise the skeletons are compared by edit distance,
+        except that two Arabic tokens which differ by a final alef against a final ta marbuta
+        (روسيا / روسية, كوريا / كورية: a country and its adjective) are kept apart, and digits
+        must agree.
+        """
+        key = (a, b) if a <= b else (b, a)
+        got = self._sims.get(key)
+        if got is None:
+            got = self._sims[key] = self._similarity(a, b)
+        return got
+
+    def _similarity(self, a: str, b: str) -> float:
+        fa, fb = self.form(a), self.form(b)
+        if fa == fb:
+            return 1.0
+        if fa.isdigit() or fb.isdigit():
             return 0.0
-    sa, sb = token_skeleton(a), token_skeleton(b)
-    if not sa or not sb:
-        return 0.0
-    if sa == sb:
-        return 0.95
-    # Slavic adjectival tail: بريمورسكي (Primorsky) ~ بريموريه (Primorye), on long stems only.
-    for x, y in ((sa, sb), (sb, sa)):
-        if x.endswith(_SLAVIC_ADJ) and len(x) - len(_SLAVIC_ADJ) >= 4 and x[: -len(_SLAVIC_ADJ)] == y:
-            return 0.9
-    return _key_similarity(sa, sb) * 0.95
+        both_arabic = is_arabic(a) and is_arabic(b)
+        if both_arabic:
+            ea, eb = _arabic_ending(fa), _arabic_ending(fb)
+            if ea and eb and ea != eb:
+                return 0.0
+        sa, sb = self.skeleton(a), self.skeleton(b)
+        if not sa or not sb:
+            return 0.0
+        # Slavic adjectival tail: بريمورسكي (Primorsky) ~ بريموريه (Primorye), long stems only.
+        for x, y in ((sa, sb), (sb, sa)):
+            if x.endswith(_SLAVIC_ADJ) and len(x) - len(_SLAVIC_ADJ) >= 4 and x[: -len(_SLAVIC_ADJ)] == y:
+                return 0.9
+        if both_arabic and (len(sa) > 1 or len(sb) > 1 or max(len(fa), len(fb)) > 3):
+            return _fine_similarity(self.fine(a), self.fine(b))
+        # across scripts (and for one-consonant particles: نا / أون) only the skeleton is comparable
+        if sa == sb:
+            return 0.95
+        if abs(len(sa) - len(sb)) > max(len(sa), len(sb)) / 2:
+            return 0.0  # cannot reach any useful score: skip the edit distance
+        return _key_similarity(sa, sb) * 0.95
+
+    def joined_similarity(self, a: list[str], b: list[str]) -> float:
+        """Similarity of two names written with different word boundaries (بيونغ يانغ / Pyongyang).
+
+        Between Arabic spellings the joined letters are compared with their vowels; across
+        scripts the joined skeletons must be equal, long enough, and every word must count.
+        """
+        if all(is_arabic(t) for t in a + b):
+            ja, jb = "".join(self.form(t) for t in a), "".join(self.form(t) for t in b)
+            return _fine_similarity(_arabic_fine(ja), _arabic_fine(jb))
+        ska, skb = [self.skeleton(t) for t in a], [self.skeleton(t) for t in b]
+        if not all(ska) or not all(skb):
+            return 0.0
+        ja, jb = "".join(ska), "".join(skb)
+        return 0.95 if len(ja) >= 5 and ja == jb else 0.0
+
+    def align(self, short: list[str], long: list[str]) -> tuple[float, list[int]]:
+        """Best order-preserving alignment of `short`'s tokens onto `long`'s.
+
+        Returns (sum of token similarities, the index in `long` of each `short` token). Used
+        both for full-name similarity and for deciding whether a short form is part of a
+        longer name.
+        """
+        n, m = len(short), len(long)
+        if n > m or n == 0:
+            return 0.0, []
+        sims = [[self.similarity(s, t) for t in long] for s in short]
+        neg = float("-inf")
+        best = [[neg] * (m + 1) for _ in range(n + 1)]
+        back = [[False] * (m + 1) for _ in range(n + 1)]
+        for j in range(m + 1):
+            best[0][j] = 0.0
+        for i in range(1, n + 1):
+            for j in range(i, m + 1):
+                skip = best[i][j - 1]
+                take = best[i - 1][j - 1] + sims[i - 1][j - 1]
+                if take >= skip:
+                    best[i][j], back[i][j] = take, True
+                else:
+                    best[i][j] = skip
+        path: list[int] = []
+        i, j = n, m
+        while i > 0:
+            if back[i][j]:
+                path.append(j - 1)
+                i -= 1
+            j -= 1
+        path.reverse()
+        return best[n][m], path
+
+
+def token_similarity(a: str, b: str) -> float:
+    """Similarity in [0, 1] of two name tokens (see `TokenComparer.similarity`)."""
+    return TokenComparer().similarity(a, b)
 
 
 def align_tokens(short: list[str], long: list[str]) -> tuple[float, list[int]]:
-    """Best order-preserving alignment of `short`'s tokens onto `long`'s.
-
-    Returns (sum of token similarities, the index in `long` of each `short` token). Used both
-    for full-name similarity and for deciding whether a short form is part of a longer name.
-    """
-    n, m = len(short), len(long)
-    if n > m or n == 0:
-        return 0.0, []
-    sims = [[token_similarity(s, t) for t in long] for s in short]
-    # best[i][j]: best score aligning short[:i] within long[:j]
-    neg = float("-inf")
-    best = [[neg] * (m + 1) for _ in range(n + 1)]
-    back = [[False] * (m + 1) for _ in range(n + 1)]
-    for j in range(m + 1):
-        best[0][j] = 0.0
-    for i in range(1, n + 1):
-        for j in range(i, m + 1):
-            skip = best[i][j - 1]
-            take = best[i - 1][j - 1] + sims[i - 1][j - 1]
-            if take >= skip:
-                best[i][j], back[i][j] = take, True
-            else:
-                best[i][j] = skip
-    path: list[int] = []
-    i, j = n, m
-    while i > 0:
-        if back[i][j]:
-            path.append(j - 1)
-            i -= 1
-        j -= 1
-    path.reverse()
-    return best[n][m], path
+    """Best order-preserving alignment of `short` onto `long` (see `TokenComparer.align`)."""
+    return TokenComparer().align(short, long)
 
 
-def name_similarity(a: str, b: str) -> float:
+def name_similarity(a: str, b: str, comparer: TokenComparer | None = None) -> float:
     """Full-name similarity in [0, 1] across spelling variants and scripts.
 
     The larger of (1) the token alignment score divided by the longer name's token count, so a
@@ -285,7 +426,7 @@ def name_similarity(a: str, b: str) -> float:
         return 0.0
     if len(ta) > len(tb):
         ta, tb = tb, ta
-    total, _ = align_tokens(ta, tb)
+    total, _ = (comparer or TokenComparer()).align(ta, tb)
     aligned = total / len(tb)
     ja, jb = skeleton(a).replace(" ", ""), skeleton(b).replace(" ", "")
     joined = 0.0

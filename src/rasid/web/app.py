@@ -294,18 +294,21 @@ def create_app(
     write_key: str | None = None,
     read_key: str | None = None,
     ingest: IngestFn | None = None,
+    stages: Sequence[Any] = (),
 ) -> FastAPI:
     """The API and web UI over the store at `store_path`.
 
-    Keys default to the environment (RASID_API_KEY for writing, RASID_READ_KEY for reading).
+    Keys default to the environment (RASID_API_KEY for writing, RASID_READ_KEY for reading);
+    pass "" to mean "no key" whatever the environment says.
     `ingest` receives the posted records and returns a JSON-able summary; by default the text
-    pipeline stores them (no story stages: the lead's runner wires those).
+    pipeline stores them, then runs `stages` (the runner's StoryStage objects, none by default).
     """
     write_key = write_key if write_key is not None else (os.environ.get("RASID_API_KEY") or None)
     read_key = read_key if read_key is not None else (os.environ.get("RASID_READ_KEY") or None)
+    write_key, read_key = write_key or None, read_key or None  # "" means "no key", not "empty key"
     store = open_store(store_path)
     renderer = Renderer()
-    ingest_fn: IngestFn = ingest if ingest is not None else RecordIngest(store)
+    ingest_fn: IngestFn = ingest if ingest is not None else RecordIngest(store, stages)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):  # type: ignore[no-untyped-def]
@@ -324,8 +327,8 @@ def create_app(
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 
-    def html(name: str, status: int = 200, **context: Any) -> HTMLResponse:
-        return HTMLResponse(renderer.page(name, **context), status_code=status)
+    def html(name: str, code: int = 200, **context: Any) -> HTMLResponse:
+        return HTMLResponse(renderer.page(name, **context), status_code=code)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -528,9 +531,9 @@ def _error_text(status: int, detail: Any) -> str:
 
 def serve(store_path: str, host: str = "127.0.0.1", port: int = 8000, *,
           write_key: str | None = None, read_key: str | None = None,
-          ingest: IngestFn | None = None, log_level: str = "info") -> None:
+          ingest: IngestFn | None = None, stages: Sequence[Any] = (), log_level: str = "info") -> None:
     """Run the app with uvicorn (bound to loopback unless told otherwise)."""
     import uvicorn
 
-    app = create_app(store_path, write_key=write_key, read_key=read_key, ingest=ingest)
+    app = create_app(store_path, write_key=write_key, read_key=read_key, ingest=ingest, stages=stages)
     uvicorn.run(app, host=host, port=port, log_level=log_level)

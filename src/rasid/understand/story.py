@@ -1,0 +1,157 @@
+"""One story's picture: entities, dates and timeline, quotes, brief and disputed claims.
+
+`StoryAnalyzer.analyze(articles)` runs the understanding stages over the articles of one story.
+Each stage is passed in (defaults load lazily), so tests and benches can swap any of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+
+from ..model import Article, Dispute, Entity, Mention, Quote, Statement, TimelineEvent
+
+Embed = Callable[[list[str]], np.ndarray]
+
+
+@dataclass(slots=True)
+class StoryAnalysis:
+    entities: list[Entity] = field(default_factory=list)
+    timeline: list[TimelineEvent] = field(default_factory=list)
+    quotes: list[Quote] = field(default_factory=list)
+    brief: list[Statement] = field(default_factory=list)
+    disputed: list[Dispute] = field(default_factory=list)
+    published: dict[str, date | None] = field(default_factory=dict)
+
+
+def _by_story_order(articles: Sequence[Article]) -> list[Article]:
+    """Earliest first; undated ones after, in the order given."""
+    return [a for _, a in sorted(enumerate(articles), key=lambda p: (p[1].published is None, p[1].published or "", p[0]))]
+
+
+class StoryAnalyzer:
+    """Runs NER, canonicalisation, quotes, dates/timeline, brief and disputes over one story."""
+
+    def __init__(
+        self,
+        ner: Any = None,
+        canonicaliser: Any = None,
+        quotes: Any = None,
+        dates: Any = None,
+        brief: Any = None,
+        disputes: Any = None,
+        embed: Embed | None = None,
+    ) -> None:
+        self._ner = ner
+        self._canon = canonicaliser
+        self._quotes = quotes
+        self._dates = dates
+        self._brief = brief
+        self._disputes = disputes
+        self._embed = embed
+
+    # Lazily built defaults: loading the NER model or USE costs time a caller may not need.
+    @property
+    def ner(self) -> Any:
+        if self._ner is None:
+            from .ner import NerModel
+
+            self._ner = NerModel.load()
+        return self._ner
+
+    @property
+    def canonicaliser(self) -> Any:
+        if self._canon is None:
+            from .entities import EntityCanonicaliser
+
+            self._canon = EntityCanonicaliser()
+        return self._canon
+
+    @property
+    def quote_extractor(self) -> Any:
+        if self._quotes is None:
+            from .quotes import QuoteExtractor
+
+            self._quotes = QuoteExtractor()
+        return self._quotes
+
+    @property
+    def date_extractor(self) -> Any:
+        if self._dates is None:
+            from .dates import DateExtractor
+
+            self._dates = DateExtractor()
+        return self._dates
+
+    @property
+    def embed(self) -> Embed:
+        if self._embed is None:
+            from ..embed import USEEmbedder
+
+            self._embed = USEEmbedder().embed
+        return self._embed
+
+    @property
+    def brief_builder(self) -> Any:
+        if self._brief is None:
+            from ..brief import BriefBuilder
+
+            self._brief = BriefBuilder(embed=self.embed)
+        return self._brief
+
+    @property
+    def dispute_finder(self) -> Any:
+        if self._disputes is None:
+            from .disputes import DisputeFinder
+
+            self._disputes = DisputeFinder(embed=self.embed)
+        return self._disputes
+
+    def mentions(self, article: Article) -> list[Mention]:
+        found: list[Mention] = []
+        for i, para in enumerate(article.paragraphs):
+            for start, end, typ in self.ner.mentions(para.text, para.lang):
+                found.append(Mention(para.text[start:end], typ, article.id, i, start, end))
+        return found
+
+    def analyze(self, articles: Sequence[Article]) -> StoryAnalysis:
+        from .dates import anchor_articles, resolve_mention
+        from .timeline import build_timeline, extract_article_mentions
+
+        ordered = _by_story_order(articles)
+        mentions: list[Mention] = []
+        for art in ordered:
+            mentions.extend(self.mentions(art))
+        entities, entity_of = self.canonicaliser.canonicalise(mentions)
+        quotes: list[Quote] = []
+        for art in ordered:
+            idx = [k for k, m in enumerate(mentions) if m.article == art.id]
+            quotes.extend(
+                self.quote_extractor.extract(art, [mentions[k] for k in idx], [entity_of[k] for k in idx], entities)
+            )
+
+        raw = {a.id: extract_article_mentions(a, self.date_extractor, None) for a in ordered}
+        published = anchor_articles([(a.id, a.published, [m for _, m in raw[a.id]]) for a in ordered])
+        resolved = {aid: [(pi, resolve_mention(m, published[aid])) for pi, m in pairs] for aid, pairs in raw.items()}
+        multi = len(ordered) > 1
+        timeline = build_timeline(ordered, resolved, published, self.embed if multi else None)
+
+        para_dates: dict[tuple[str, int], str] = {}
+        for aid, pairs in resolved.items():
+            for pi, m in pairs:
+                if m.date and m.granularity == "day":
+                    key = (aid, pi)
+                    para_dates[key] = min(para_dates.get(key, m.date), m.date)
+        brief = self.brief_builder.build(ordered, para_dates)
+        disputed = self.dispute_finder.find(ordered, self.embed) if multi else self.dispute_finder.find(ordered)
+        entities = _with_articles_ordered(entities)
+        return StoryAnalysis(entities, timeline, quotes, brief, disputed, published)
+
+
+def _with_articles_ordered(entities: list[Entity]) -> list[Entity]:
+    """Most widely reported entities first: a reader scans the top of the list."""
+    return sorted(entities, key=lambda e: (-len(e.articles), -len(e.variants), e.name))
