@@ -29,6 +29,8 @@ from rasid.understand.ner_features import Resources
 ALL = ("affix", "gaz", "trig", "clus", "ctx")
 CONFIGS: dict[str, tuple[tuple[str, ...], dict]] = {
     "full": (ALL, {}),
+    "+core": (ALL + ("core",), {}),
+    "+core+wide": (ALL + ("core", "wide"), {}),
     "no-clus": (tuple(f for f in ALL if f != "clus"), {}),
     "no-gaz": (tuple(f for f in ALL if f != "gaz"), {}),
     "no-trig": (tuple(f for f in ALL if f != "trig"), {}),
@@ -40,6 +42,7 @@ CONFIGS: dict[str, tuple[tuple[str, ...], dict]] = {
     "c2=0.01": (ALL, {"c2": 0.01}),
     "c2=0.2": (ALL, {"c2": 0.2}),
     "iter=200": (ALL, {"max_iterations": 200}),
+    "minfreq=1": (ALL, {"feature.minfreq": 1}),
     "c1=0.1+c2=0.1": (ALL, {"c1": 0.1, "c2": 0.1}),
     "c1=0.02+c2=0.3": (ALL, {"c1": 0.02, "c2": 0.3}),
     "c1=0.1+c2=0.01": (ALL, {"c1": 0.1, "c2": 0.01}),
@@ -62,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         use, params = CONFIGS[name]
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "ner.crfsuite"
-            stats = train_ner(out, resources=res, params=params, features=use)
+            stats = train_ner(out, resources=res, params=params, features=use, stacked=False)
             model = NerModel.load(out)
             model.feats = type(model.feats)(res, use=use)
             r = evaluate_ner(model)

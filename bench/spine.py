@@ -65,10 +65,12 @@ def main() -> None:
             dt = time.perf_counter() - t0
             stored = store.count_articles()
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(f"read {summary.read}, stored {stored}, errors {len(errors)}")
         for e in errors[:5]:
             print("  error:", e)
-        print(f"text half: {summary.read / dt:.0f} articles/s ({dt:.1f}s), peak RSS {peak_mb:.0f} MiB (main process), workers {args.workers}")
+        print(f"text half: {summary.read / dt:.0f} articles/s ({dt:.1f}s), peak RSS {peak_mb:.0f} MiB main process"
+              f" + at most {child_mb:.0f} MiB per worker x {args.workers} workers")
         sys.stdout.flush()
 
 

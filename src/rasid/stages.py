@@ -1,13 +1,142 @@
-"""The stages that run after articles are stored (duplicates, stories, understanding).
+"""The stages that run after articles are stored: duplicates and stories, then understanding.
 
-`default_stages` is the one place that decides which run by default.
+`default_stages` is the one place that decides which run by default. Each stage keeps its
+streaming state in the store (as blobs), so a later `rasid run` continues where the last one
+stopped: story ids stay stable and earlier stories are never renumbered.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
 from .engine.local import StoryStage
+from .model import Article, Story
+from .pipeline import Store
 from .settings import Settings
 
+_DEDUP_BLOB = "state:dedup"
+_CLUSTER_BLOB = "state:clusterer"
 
-def default_stages(settings: Settings) -> list[StoryStage]:
-    return []
+
+def _time_order(articles: Sequence[Article]) -> list[Article]:
+    """Publication order; undated articles keep their arrival order, after the dated ones of their batch."""
+    return [a for _, a in sorted(enumerate(articles), key=lambda p: (p[1].published is None, p[1].published or "", p[0]))]
+
+
+def _day(published: str | None) -> str | None:
+    return published[:10] if published else None
+
+
+@dataclass(slots=True)
+class StoriesStage:
+    """Near-duplicates (MinHash/LSH) and streaming story assignment for newly stored articles."""
+
+    settings: Settings
+    embedder: Any = None
+    _dedup: Any = field(default=None, init=False)
+    _clusterer: Any = field(default=None, init=False)
+
+    def _load_state(self, store: Store) -> tuple[Any, Any]:
+        from .cluster import StoryClusterer
+        from .dedup import Deduper
+
+        blob = store.get_blob(_DEDUP_BLOB)
+        dedup = Deduper.from_bytes(blob) if blob else Deduper()
+        blob = store.get_blob(_CLUSTER_BLOB)
+        if blob:
+            clusterer = StoryClusterer.from_bytes(blob)
+            clusterer.dormant_days = self.settings.story_dormant_days
+        else:
+            clusterer = StoryClusterer(dormant_days=self.settings.story_dormant_days)
+        return dedup, clusterer
+
+    def vectors(self, store: Store, articles: Sequence[Article]) -> dict[str, Any]:
+        """Article vectors, from the store's cache where present, computed and cached otherwise."""
+        from .embed import article_vectors, make_embedder
+
+        if self.embedder is None:
+            self.embedder = make_embedder(self.settings.embedder)
+        kind = f"article:{self.embedder.name}"
+        have = store.get_vectors(kind, [a.id for a in articles])
+        missing = [a for a in articles if a.id not in have]
+        if missing:
+            mat = article_vectors(missing, self.embedder)
+            store.put_vectors(kind, [a.id for a in missing], mat)
+            have.update({a.id: mat[i] for i, a in enumerate(missing)})
+        return have
+
+    def update(self, store: Store, new_ids: Sequence[str]) -> list[str]:
+        if not new_ids:
+            return []
+        dedup, clusterer = self._load_state(store)
+        articles = _time_order(store.get_articles(list(new_ids)))
+        vecs = self.vectors(store, articles)
+        rows: list[tuple[str, str | None, str | None]] = []
+        touched: dict[str, None] = {}
+        for art in articles:
+            dup = dedup.add(art)
+            sid = clusterer.assign(art, vecs[art.id], dup)
+            rows.append((art.id, sid, dup))
+            touched[sid] = None
+        store.set_assignments(rows)
+        store.put_blob(_DEDUP_BLOB, dedup.to_bytes())
+        store.put_blob(_CLUSTER_BLOB, clusterer.to_bytes())
+        stories = []
+        for sid in touched:
+            members = store.story_article_ids(sid)
+            old = store.get_story(sid)
+            story = old if old is not None else Story(id=sid)
+            member_arts = store.get_articles(members)
+            story.articles = [a.id for a in _time_order(member_arts)]
+            story.sources = sorted({a.source for a in member_arts if a.source})
+            story.title = clusterer.story_title(sid)
+            days = sorted(d for d in (_day(a.published) for a in member_arts) if d)
+            story.first_seen = days[0] if days else None
+            story.last_seen = days[-1] if days else None
+            stories.append(story)
+        store.put_stories(stories)
+        return list(touched)
+
+
+@dataclass(slots=True)
+class UnderstandStage:
+    """Entities, timeline, quotes, brief and disputes for every story touched by this run."""
+
+    analyzer: Any = None
+
+    def update(self, store: Store, new_ids: Sequence[str]) -> list[str]:
+        from .understand.story import StoryAnalyzer
+
+        if self.analyzer is None:
+            self.analyzer = StoryAnalyzer()
+        story_ids: dict[str, None] = {}
+        for art in store.get_articles(list(new_ids)):
+            if art.story:
+                story_ids[art.story] = None
+        updated = []
+        for sid in story_ids:
+            story = store.get_story(sid)
+            if story is None:
+                continue
+            articles = store.get_articles(story.articles)
+            result = self.analyzer.analyze(articles)
+            story.entities = result.entities
+            story.timeline = result.timeline
+            story.quotes = result.quotes
+            story.brief = result.brief
+            story.disputed = result.disputed
+            days = sorted(d.isoformat() for d in result.published.values() if d is not None)
+            if days and not story.first_seen:
+                story.first_seen, story.last_seen = days[0], days[-1]
+            updated.append(story)
+        store.put_stories(updated)
+        return list(story_ids)
+
+
+def default_stages(settings: Settings, understand: bool = True) -> list[StoryStage]:
+    stages: list[StoryStage] = [StoriesStage(settings)]
+    if understand:
+        stages.append(UnderstandStage())
+    return stages

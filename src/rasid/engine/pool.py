@@ -7,6 +7,7 @@ number of workers.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing as mp
 from collections.abc import Iterable, Iterator
 from types import TracebackType
@@ -28,13 +29,22 @@ def _process(doc: RawDoc) -> Article | IngestError:
 
 
 class TextPool:
-    def __init__(self, pipeline: TextPipeline, workers: int, chunksize: int = 32) -> None:
+    def __init__(self, pipeline: TextPipeline, workers: int, chunksize: int = 32, window: int = 2048) -> None:
         ctx = mp.get_context("spawn")
         self._pool = ctx.Pool(workers, initializer=_init, initargs=(pipeline,))
         self._chunksize = chunksize
+        self._window = window
 
     def map(self, docs: Iterable[RawDoc]) -> Iterator[Article | IngestError]:
-        return self._pool.imap(_process, docs, chunksize=self._chunksize)
+        """Results in input order. Documents are sent a window at a time: `imap` alone would read
+        the whole input into its task queue ahead of the workers and hold it in memory."""
+        it = iter(docs)
+        pending = list(itertools.islice(it, self._window))
+        while pending:
+            results = self._pool.imap(_process, pending, chunksize=self._chunksize)
+            upcoming = list(itertools.islice(it, self._window))
+            yield from results
+            pending = upcoming
 
     def __enter__(self) -> TextPool:
         return self

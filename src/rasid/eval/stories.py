@@ -17,7 +17,6 @@ from pathlib import Path
 
 from ..model import Article, Paragraph
 
-
 # ---------------------------------------------------------------------------------------------
 # SaudiNewsNet loader (development data; the spine's readers handle real inputs)
 

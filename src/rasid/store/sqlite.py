@@ -250,7 +250,7 @@ class SQLiteStore:
                 raise
             conn.execute("COMMIT")
 
-    def _select(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row | tuple]:
+    def _select(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
             return self._db().execute(sql, params).fetchall()
 

@@ -63,6 +63,7 @@ _ORG_GENERIC = (
     "center", "centre", "group", "committee", "office", "official", "national",
     "central", "international", "forces",
 )
+_PATRONYMIC = frozenset(("بن", "ابن", "بنت", "ولد", "ابو", "ابي", "ام", "ال", "عبد"))
 _CLITICS = ("وب", "ول", "فب", "فل", "وك", "و", "ف", "ب", "ل", "ك")
 _EDGE_JUNK = re.compile(r"^[\s\"'«»“”„‟‘’()\[\]{}<>،,.:;؛!?؟\-–—ـ•·]+|[\s\"'«»“”„‟‘’()\[\]{}<>،,.:;؛!?؟\-–—ـ•·]+$")
 _SPACES = re.compile(r"\s+")
@@ -167,7 +168,7 @@ class EntityCanonicaliser:
         words = text.split(" ")
         if type_ == "PER":
             i = 0
-            while i < len(words) - 1 and match_form(words[i]).strip(".") in self._titles:
+            while i < len(words) - 1 and self._is_title(match_form(words[i]).strip(".")):
                 i += 1
                 # adjectives of the title: الرئيس الروسي فلاديمير بوتين
                 while i < len(words) - 1 and match_form(words[i]).startswith("ال"):
@@ -178,6 +179,14 @@ class EntityCanonicaliser:
             while len(words) > 1 and match_form(words[-1]).startswith("ال"):
                 words = words[:-1]
         return " ".join(words)
+
+    def _is_title(self, form: str) -> bool:
+        """A title, also with a preposition or conjunction glued on (للسيد, والرئيس)."""
+        if form in self._titles:
+            return True
+        if form.startswith("لل") and "ال" + form[2:] in self._titles:
+            return True
+        return form[:1] in "وفبلك" and form[1:] in self._titles
 
     def _forms(self, mentions: Sequence[Mention], cleaned: list[str]) -> tuple[list[_Form], list[int]]:
         by_key: dict[str, int] = {}
@@ -290,7 +299,8 @@ class EntityCanonicaliser:
     def _same_org(self, fa: _Form, fb: _Form, cmp: TokenComparer) -> bool:
         if max(len(fa.tokens), len(fb.tokens)) < 2:
             return False  # two one-word names: only their spelling can tell (see _same_name)
-        if fa.org_head and fb.org_head and fa.org_head != fb.org_head:
+        if fa.org_head != fb.org_head:
+            # التحرير is منظمة التحرير or حزب التحرير: a short form, decided with ambiguity in mind
             return False
         da, db = fa.org_words, fb.org_words
         if not da or not db:
@@ -310,15 +320,21 @@ class EntityCanonicaliser:
         if short.type != long.type or len(short.tokens) >= len(long.tokens) and short.type != "ORG":
             return 0
         if short.type == "ORG":
-            # a one-word name is a name of its own (الأهلي is not part of أهل السنة), and a short
-            # form that says what kind of body it is must say the same kind
-            if len(short.tokens) < 2 or not short.org_words or not long.org_words:
+            # A short form that says what kind of body it is must say the same kind; one without
+            # the kind word (إنترفاكس, فرانس برس) is the long name's own name; otherwise its
+            # distinctive words must be a strict subset. A one-word name never attaches by a
+            # subset of words (الأهلي is not part of أهل السنة).
+            if not short.org_words or not long.org_words:
                 return 0
             if short.org_head and short.org_head != long.org_head:
                 return 0
-            if len(short.org_words) >= len(long.org_words):
+            common = self._overlap(short.org_words, long.org_words, cmp)
+            if common != len(short.org_words):
                 return 0
-            return 2 if self._overlap(short.org_words, long.org_words, cmp) == len(short.org_words) else 0
+            bare_name = short.org_head is None and long.org_head is not None
+            if bare_name and common == len(long.org_words):
+                return 2
+            return 2 if len(short.tokens) >= 2 and common < len(long.org_words) else 0
         _, path = cmp.align(short.tokens, long.tokens)
         if not path or sum(len(cmp.skeleton(t)) for t in short.tokens) < 2:
             return 0
@@ -330,7 +346,8 @@ class EntityCanonicaliser:
         if short.type == "PER":
             if len(short.tokens) == 1:
                 if path == [last]:
-                    return 2  # the surname
+                    # the surname, unless it is a father's name: طلال of الوليد بن طلال
+                    return 0 if last >= 1 and cmp.form(long.tokens[last - 1]) in _PATRONYMIC else 2
                 return 1 if path == [0] and last >= 2 else 0
             if contiguous and (len(short.tokens) <= 2 or path[0] == 0):
                 # جونغ أون of كيم جونغ أون; a longer tail without the first name is another
@@ -340,8 +357,9 @@ class EntityCanonicaliser:
         # places and the rest: the exact head of the name, not followed by a defining adjective
         if path[0] != 0 or not contiguous or min(sims) < 0.95:
             return 0
-        nxt = long.tokens[len(path)]
-        return 0 if cmp.form(nxt).startswith("ال") or nxt.isdigit() else 2
+        # ... nor by a coordinated name: فرنسا is not فرنسا وإيطاليا
+        nxt = cmp.form(long.tokens[len(path)])
+        return 0 if nxt.startswith(("ال", "وال")) or nxt.isdigit() or (nxt[:1] == "و" and len(nxt) > 3) else 2
 
     def _attach_short_forms(
         self, forms: list[_Form], uf: _UnionFind, mentions: Sequence[Mention], cmp: TokenComparer
@@ -430,6 +448,7 @@ class EntityCanonicaliser:
                 fids,
                 key=lambda f: (is_arabic(forms[f].display), len(forms[f].tokens), counts[f], -first[f]),
             )
+            best = self._not_overextended(best, fids, forms, counts)
             full = [i for i in idxs if len(forms[form_of[i]].tokens) == len(forms[best].tokens)]
             types = Counter(mentions[i].type for i in full) or Counter(mentions[i].type for i in idxs)
             etype = max(types, key=lambda t: (types[t], t == forms[best].type))
@@ -445,6 +464,26 @@ class EntityCanonicaliser:
             index_of[g] = len(entities)
             entities.append(Entity(name=forms[best].display, type=etype, variants=variants, articles=arts))
         return entities, [index_of[g] for g in group_of]
+
+
+    def _not_overextended(self, best: int, fids: list[int], forms: list[_Form], counts: Counter[int]) -> int:
+        """A longest form that is a more frequent name plus stray words is an NER over-extension
+        (كيم جونغ أون زار, الكرملين دميتري بيسكوف): name the entity by the frequent name inside it."""
+        toks = [match_form(t) for t in forms[best].tokens]
+        inner = []
+        for f in fids:
+            sub = [match_form(t) for t in forms[f].tokens]
+            if (
+                2 <= len(sub) < len(toks)
+                and counts[f] > counts[best]
+                and is_arabic(forms[f].display)
+                and sub[-1] not in _PATRONYMIC  # عبدالله بن is a cut name, not the name
+                and any(toks[k : k + len(sub)] == sub for k in range(len(toks) - len(sub) + 1))
+            ):
+                inner.append(f)
+        if not inner:
+            return best
+        return max(inner, key=lambda f: (len(forms[f].tokens), counts[f]))
 
 
 def _tidy(text: str) -> str:

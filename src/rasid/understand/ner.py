@@ -23,20 +23,37 @@ from pathlib import Path
 from rasid.text.normalize import arabic_ratio, match_form
 from rasid.understand.ner_features import Featurizer, Resources, read_gazetteers
 from rasid.understand.ner_latin import latin_mentions
+from rasid.understand.ner_stack import doc_features, spans_of
 from rasid.understand.ner_tokenize import Token, sentences
+
+__all__ = ["NerModel", "TYPES", "default_model_path", "read_conll", "spans_of", "train_ner"]
 
 TYPES = ("PER", "LOC", "ORG", "MISC")
 DEFAULT_DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 _CRF_NAME = "ner.crfsuite"
 _CONJ_PREP = ("و", "ف", "ب", "ل", "ك")
 # CRF settings chosen by the ablations in docs/benchmarks/ner.md.
-CRF_PARAMS = {"c1": 0.05, "c2": 0.05, "max_iterations": 100, "feature.possible_transitions": True}
+CRF_PARAMS = {"c1": 0.05, "c2": 0.2, "max_iterations": 100, "feature.possible_transitions": True}
 MIN_FREQ = 2
+# The document CRF learns from first-stage labels got by K-fold cross-validation on the training
+# set, over windows of DOC_WINDOW sentences either side (ANERcorp has no article boundaries).
+FOLDS = 4
+DOC_WINDOW = 10
+
+
+def default_model_path() -> Path:
+    """The packaged model file: what `NerModel.load()` reads and where a rebuild writes by default."""
+    return Path(str(importlib_resources.files("rasid").joinpath("data").joinpath(_CRF_NAME)))
 
 
 def resources_path(crf_path: Path) -> Path:
     """The resources file that goes with a CRF file: `ner.crfsuite` -> `ner.resources.json.gz`."""
     return crf_path.with_name(crf_path.name.removesuffix(".crfsuite") + ".resources.json.gz")
+
+
+def doc_path(crf_path: Path) -> Path:
+    """The document (second-stage) CRF that goes with a CRF file: `ner.crfsuite` -> `ner.doc.crfsuite`."""
+    return crf_path.with_name(crf_path.name.removesuffix(".crfsuite") + ".doc.crfsuite")
 
 
 def read_conll(path: Path) -> list[tuple[list[str], list[str]]]:
@@ -60,30 +77,21 @@ def read_conll(path: Path) -> list[tuple[list[str], list[str]]]:
     return out
 
 
-def spans_of(tags: Sequence[str]) -> list[tuple[int, int, str]]:
-    """Entity spans (first token, last token + 1, type) from IOB2 tags; a stray I- opens a span."""
-    out: list[tuple[int, int, str]] = []
-    start, typ = -1, ""
-    for i, tag in enumerate([*tags, "O"]):
-        if tag == "O" or tag.startswith("B-") or (tag.startswith("I-") and tag[2:] != typ):
-            if start >= 0:
-                out.append((start, i, typ))
-                start, typ = -1, ""
-            if tag != "O":
-                start, typ = i, tag[2:]
-    return out
-
-
 class NerModel:
     """A trained tagger with its feature resources. Holds caches, so share one per process."""
 
-    __slots__ = ("tagger", "res", "feats", "known")
+    __slots__ = ("tagger", "doc_tagger", "res", "feats", "known", "gazetteer_words", "_buffers")
 
-    def __init__(self, tagger: object, res: Resources) -> None:
+    def __init__(self, tagger: object, res: Resources, doc_tagger: object | None = None) -> None:
         self.tagger = tagger
+        self.doc_tagger = doc_tagger
+        # CRFsuite reads an in-memory model in place: its bytes must live as long as the tagger.
+        self._buffers: list[bytes] = []
         self.res = res
         self.feats = Featurizer(res)
-        self.known: set[str] = set(res.names).union(*res.gazetteer.values())
+        self.gazetteer_words: set[str] = set().union(*res.gazetteer.values())
+        # Training names carry clitics as ANERcorp writes them ("لروسيا"); fine for remainders.
+        self.known: set[str] = self.gazetteer_words | res.names
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> NerModel:
@@ -91,16 +99,31 @@ class NerModel:
         import pycrfsuite
 
         tagger = pycrfsuite.Tagger()
+        doc_tagger = pycrfsuite.Tagger()
         if path is None:
             data = importlib_resources.files("rasid").joinpath("data")
-            tagger.open_inmemory(data.joinpath(_CRF_NAME).read_bytes())
+            buffers = [data.joinpath(_CRF_NAME).read_bytes()]
+            tagger.open_inmemory(buffers[0])
+            doc_file = data.joinpath(doc_path(Path(_CRF_NAME)).name)
+            if doc_file.is_file():
+                buffers.append(doc_file.read_bytes())
+                doc_tagger.open_inmemory(buffers[1])
+            else:
+                doc_tagger = None
             with importlib_resources.as_file(data.joinpath(resources_path(Path(_CRF_NAME)).name)) as rp:
                 res = Resources.load(rp)
         else:
             path = Path(path)
             tagger.open(str(path))
+            if doc_path(path).is_file():
+                doc_tagger.open(str(doc_path(path)))
+            else:
+                doc_tagger = None
             res = Resources.load(resources_path(path))
-        return cls(tagger, res)
+            buffers = []
+        model = cls(tagger, res, doc_tagger)
+        model._buffers = buffers
+        return model
 
     def tag(self, tokens: list[str]) -> list[str]:
         """IOB2 tags (PER, LOC, ORG, MISC) for one sentence of tokens."""
@@ -108,33 +131,53 @@ class NerModel:
             return []
         return list(self.tagger.tag(self.feats.sentence(tokens)))  # type: ignore[attr-defined]
 
+    def tag_document(
+        self, sents: Sequence[Sequence[str]], window: int | None = None, every: bool = False
+    ) -> list[list[str]]:
+        """Tags for the sentences of one document. With the document CRF (the packaged model has
+        it), a second pass sees how the first labelled the same word elsewhere within `window`
+        sentences (None: the whole document): articles repeat surnames ("رامسفيلد" seven times)
+        that a sentence-level tagger catches only where a cue is near."""
+        stage1 = [self.feats.sentence(s) for s in sents]
+        first = [list(self.tagger.tag(x)) if x else [] for x in stage1]  # type: ignore[attr-defined]
+        if self.doc_tagger is None:
+            return first
+        forms = [[self.feats.form(t) for t in s] for s in sents]
+        extra = doc_features(forms, first, self.res.counts, window)
+        out: list[list[str]] = []
+        for x, d, tags in zip(stage1, extra, first, strict=True):
+            # The second CRF only re-tags sentences where the document disagrees with the first
+            # (a word labelled otherwise elsewhere): as accurate as re-tagging all, twice as fast.
+            if x and (every or any(_disagrees(f, t) for f, t in zip(d, tags, strict=True))):
+                out.append(list(self.doc_tagger.tag([a + b for a, b in zip(x, d, strict=True)])))  # type: ignore[attr-defined]
+            else:
+                out.append(tags)
+        return out
+
     def mentions(self, text: str, lang: str = "ar") -> list[tuple[int, int, str]]:
         """(start, end, type) character spans of the names in `text`. Lines mostly in Latin script
         (or all of `text` when `lang` is not Arabic) go to the Latin rules."""
         out: list[tuple[int, int, str]] = []
+        arabic: list[list[Token]] = []
         pos = 0
         for line in text.split("\n"):
             if line.strip():
                 if lang != "ar" or (arabic_ratio(line) < 0.5 and any(c.isalpha() for c in line)):
                     out.extend(latin_mentions(line, base=pos))
                 else:
-                    out.extend(self._arabic_mentions(line, pos))
+                    arabic.extend([Token(t.text, t.start + pos, t.end + pos) for t in s] for s in sentences(line))
             pos += len(line) + 1
-        return out
-
-    def _arabic_mentions(self, line: str, base: int) -> list[tuple[int, int, str]]:
-        out: list[tuple[int, int, str]] = []
-        for sent in sentences(line):
-            words = [t.text for t in sent]
-            for a, b, typ in spans_of(self.tag(words)):
-                start = sent[a].start + self._clitic_cut(sent[a])
-                out.append((base + start, base + sent[b - 1].end, typ))
+        tagged = self.tag_document([[t.text for t in s] for s in arabic])
+        for sent, tags in zip(arabic, tagged, strict=True):
+            for a, b, typ in spans_of(tags):
+                out.append((sent[a].start + self._clitic_cut(sent[a]), sent[b - 1].end, typ))
+        out.sort()
         return out
 
     def _clitic_cut(self, tok: Token) -> int:
         """How many leading characters of a mention's first token are a clitic, not name."""
         full = match_form(tok.text)
-        if len(full) < 4 or full[0] not in _CONJ_PREP or self._is_known(full, full):
+        if len(full) < 4 or full[0] not in _CONJ_PREP or full in self.gazetteer_words:
             return 0
         rest = full
         cut = 0
@@ -147,13 +190,11 @@ class NerModel:
         return 0
 
     def _is_known(self, form: str, full: str) -> bool:
-        """A name we know, or a word much more common in news than the clitic-bearing whole."""
-        if form in self.known:
-            return True
-        if form == full:
-            return False
+        """The remainder is far commoner in news than the whole word and is a known name (or
+        common enough to be a word in its own right): "لروسيا" -> "روسيا", but "بيونغ" stays."""
         counts = self.res.counts
-        return counts.get(form, 0) >= 20 and counts.get(form, 0) >= 5 * max(counts.get(full, 0), 1)
+        rest, whole = counts.get(form, 0), counts.get(full, 0)
+        return rest >= 5 * max(whole, 1) and (form in self.known or rest >= 20)
 
     @staticmethod
     def _display_cut(display: str, letters: int) -> int:
@@ -165,6 +206,12 @@ class NerModel:
                     return i
                 seen += 1
         return 0
+
+
+def _disagrees(doc_feats: list[str], tag: str) -> bool:
+    """Whether the document features of a token name a type other than its first-stage one."""
+    own = "d=" + tag[2:]
+    return any(f.startswith("d=") and f != own for f in doc_feats)
 
 
 def _default_train() -> Path:
@@ -183,7 +230,8 @@ def build_resources(
     from rasid.understand.ner_clusters import build_clusters, saudinewsnet_texts
 
     gaz = read_gazetteers(gazetteer_dir)
-    clusters, counts = build_clusters(saudinewsnet_texts(unlabelled, limit=article_limit), seed=seed)
+    # The word vectors themselves are not kept: as dense CRF features they lost 0.7 F1 points.
+    clusters, counts, _vecs = build_clusters(saudinewsnet_texts(unlabelled, limit=article_limit), seed=seed)
     res = Resources(gazetteer=gaz, clusters=clusters, counts=counts)
     names: set[str] = set()
     for toks, tags in train_sents:
@@ -191,6 +239,16 @@ def build_resources(
             names.update(match_form(t) for t in toks[a:b])
     res.names = {n for n in names if len(n) >= 3}
     return res
+
+
+def _train_crf(xs: Sequence[list], ys: Sequence[list[str]], path: Path, params: dict) -> None:
+    import pycrfsuite
+
+    trainer = pycrfsuite.Trainer(verbose=False)
+    for x, y in zip(xs, ys, strict=True):
+        trainer.append(x, y)
+    trainer.set_params(params)
+    trainer.train(str(path))
 
 
 def train_ner(
@@ -203,9 +261,13 @@ def train_ner(
     params: dict | None = None,
     features: Iterable[str] | None = None,
     article_limit: int | None = None,
+    stacked: bool = True,
 ) -> dict:
-    """Train the CRF on `train` (ANERcorp train split by default) and write it with its resources
-    to `out_path`. Returns stats: sentences, tokens, features, seconds per stage, file sizes."""
+    """Train the sentence CRF on `train` (ANERcorp train split by default) and, if `stacked`, the
+    document CRF, and write them with their resources beside `out_path`. Returns stats:
+    sentences, tokens, features, seconds per stage, file sizes."""
+    import tempfile
+
     import pycrfsuite
 
     t0 = time.perf_counter()
@@ -215,27 +277,48 @@ def train_ner(
         unl = list(unlabelled) if unlabelled is not None else _default_unlabelled()
         resources = build_resources(unl, DEFAULT_DATA / "anercorp" / "ANERGazet", sents, seed, article_limit)
     t1 = time.perf_counter()
+    crf_params = {**CRF_PARAMS, "feature.minfreq": MIN_FREQ, **(params or {})}
     feats = Featurizer(resources, use=features)
-    trainer = pycrfsuite.Trainer(verbose=False)
-    for toks, tags in sents:
-        trainer.append(feats.sentence(toks), tags)
-    trainer.set_params({**CRF_PARAMS, "feature.minfreq": MIN_FREQ, **(params or {})})
+    xs = [feats.sentence(toks) for toks, _ in sents]
+    ys = [tags for _, tags in sents]
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    trainer.train(str(out_path))
+    _train_crf(xs, ys, out_path, crf_params)
     t2 = time.perf_counter()
+    stats: dict = {}
+    if stacked:
+        n = len(sents)
+        first: list[list[str]] = [[] for _ in range(n)]
+        with tempfile.TemporaryDirectory() as tmp:
+            fold_path = Path(tmp) / "fold.crfsuite"
+            for f in range(FOLDS):
+                lo, hi = f * n // FOLDS, (f + 1) * n // FOLDS
+                _train_crf(xs[:lo] + xs[hi:], ys[:lo] + ys[hi:], fold_path, crf_params)
+                tagger = pycrfsuite.Tagger()
+                tagger.open(str(fold_path))
+                for i in range(lo, hi):
+                    first[i] = list(tagger.tag(xs[i]))
+                tagger.close()
+        forms = [[feats.form(t) for t in toks] for toks, _ in sents]
+        extra = doc_features(forms, first, resources.counts, DOC_WINDOW)
+        xs2 = [[a + b for a, b in zip(x, d, strict=True)] for x, d in zip(xs, extra, strict=True)]
+        _train_crf(xs2, ys, doc_path(out_path), crf_params)
+        stats["doc_crf_bytes"] = doc_path(out_path).stat().st_size
+    elif doc_path(out_path).exists():
+        doc_path(out_path).unlink()
+    t3 = time.perf_counter()
     resources.save(resources_path(out_path))
     info = pycrfsuite.Tagger()
     info.open(str(out_path))
-    n_feats = len(info.info().state_features)
     return {
         "sentences": len(sents),
         "tokens": sum(len(t) for t, _ in sents),
-        "state_features": n_feats,
+        "state_features": len(info.info().state_features),
         "resources_seconds": round(t1 - t0, 1),
         "crf_seconds": round(t2 - t1, 1),
+        "doc_crf_seconds": round(t3 - t2, 1),
         "seconds": round(time.perf_counter() - t0, 1),
         "crf_bytes": out_path.stat().st_size,
         "resources_bytes": resources_path(out_path).stat().st_size,
-        "iterations": trainer.logparser.iterations[-1]["num"] if trainer.logparser.iterations else None,
+        **stats,
     }

@@ -48,8 +48,9 @@ def build_clusters(
     dim: int = 100,
     ks: tuple[int, ...] = (64, 256, 1024),
     seed: int = 0,
-) -> tuple[dict[str, tuple[int, ...]], dict[str, int]]:
-    """Cluster ids (coarse to fine) per frequent word, and the word counts."""
+) -> tuple[dict[str, tuple[int, ...]], dict[str, int], np.ndarray]:
+    """Cluster ids (coarse to fine) per frequent word, the word counts, and the unit word vectors
+    (rows in the order of the cluster dict)."""
     from scipy import sparse
     from sklearn.cluster import KMeans, MiniBatchKMeans
     from sklearn.decomposition import TruncatedSVD
@@ -107,4 +108,4 @@ def build_clusters(
         levels.append(coarse[fine_ids])
     levels.append(fine_ids)
     clusters = {w: tuple(int(lv[i]) for lv in levels) for i, w in enumerate(vocab)}
-    return clusters, {w: counts[w] for w in vocab}
+    return clusters, {w: counts[w] for w in vocab}, vecs.astype(np.float32)

@@ -20,6 +20,7 @@ from rasid.text.normalize import light_stem, match_form
 
 GAZ_TYPES = ("PER", "LOC", "ORG")
 _EMPTY: frozenset[str] = frozenset()
+_OFFSETS = (-2, -1, 1, 2)
 _CONJ = ("و", "ف")
 _PREP = ("ب", "ل", "ك")
 _PRON_SUFFIXES = ("هما", "كما", "هم", "هن", "كم", "كن", "ها", "نا", "ه", "ك", "ي")
@@ -148,6 +149,8 @@ def read_gazetteers(folder: Path) -> dict[str, set[str]]:
 
 
 def _shape(tok: str) -> str:
+    if not tok:
+        return "E"
     if tok.isdigit():
         return "D"
     ch = tok[0]
@@ -168,12 +171,12 @@ class Featurizer:
 
     def __init__(self, res: Resources, use: Iterable[str] | None = None) -> None:
         self.res = res
-        self._cache: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {}
+        self._cache: dict[str, tuple[str, tuple[str, ...], tuple[tuple[str, ...], ...]]] = {}
         # Feature groups, switchable for ablations.
         self.use = frozenset(use or ("affix", "gaz", "trig", "clus", "ctx"))
 
-    def _word(self, tok: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
-        """(matching form, own features, features shared with neighbours)."""
+    def _word(self, tok: str) -> tuple[str, tuple[str, ...], tuple[tuple[str, ...], ...]]:
+        """(matching form, own features, features seen by each neighbour)."""
         hit = self._cache.get(tok)
         if hit is not None:
             return hit
@@ -183,7 +186,7 @@ class Featurizer:
         own = ["b", "w=" + m, "s=" + light_stem(m), "sh=" + _shape(tok), "c=" + core]
         if "affix" in use:
             own += ["p1=" + m[:1], "p2=" + m[:2], "p3=" + m[:3], "x1=" + m[-1:], "x2=" + m[-2:], "x3=" + m[-3:]]
-            own.append("len=%d" % min(len(m), 9))
+            own.append(f"len={min(len(m), 9)}")
             if m.startswith(("وال", "فال", "بال", "كال", "لل", "ال")):
                 own.append("al")
             if m[:1] in _CONJ:
@@ -194,7 +197,11 @@ class Featurizer:
                     break
             if tok[:1].isalpha() and tok[:1].isupper():
                 own.append("cap")
+        if "core" in use and core != m:
+            own += ["cp2=" + core[:2], "cp3=" + core[:3], "cx2=" + core[-2:], "cx3=" + core[-3:]]
         shared = ["w=" + m]
+        if "wide" in use:
+            shared += ["c=" + core, "s=" + light_stem(m)]
         if "gaz" in use:
             for form, tag in ((m, "g"), (core, "gc"), (strip_proclitic(m), "gp")):
                 for typ in sorted(res.single.get(form, ())):
@@ -209,16 +216,21 @@ class Featurizer:
             if cl is not None:
                 for k, cid in enumerate(cl):
                     own.append(f"k{k}={cid}")
-                shared += [f"k{k}={cid}" for k, cid in enumerate(cl[:2])]
+                shared += [f"k{k}={cid}" for k, cid in enumerate(cl if "wide" in use else cl[:2])]
             else:
                 own.append("k=none")
             clc = res.clusters.get(core)
             if clc is not None and core != m:
                 own.append(f"kc={clc[-1]}")
-        hit = (m, tuple(own), tuple(shared))
+        # Shared features are stored already prefixed for each neighbour offset (-2, -1, +1, +2).
+        hit = (m, tuple(own), tuple(tuple(f"{d}:{x}" for x in shared) for d in _OFFSETS))
         if len(self._cache) < 200_000:
             self._cache[tok] = hit
         return hit
+
+    def form(self, tok: str) -> str:
+        """The matching form of a token, from the cache."""
+        return self._word(tok)[0]
 
     def _multi_gazetteer(self, forms: Sequence[str]) -> list[list[str]]:
         """B-/I- marks from the longest multi-token gazetteer match at each position (the first
@@ -244,6 +256,7 @@ class Featurizer:
         return marks
 
     def sentence(self, toks: Sequence[str]) -> list[list[str]]:
+        """Feature names per token, as CRFsuite takes them."""
         words = [self._word(t) for t in toks]
         forms = [w[0] for w in words]
         n = len(words)
@@ -253,10 +266,10 @@ class Featurizer:
         for i, (m, own, _shared) in enumerate(words):
             f = list(own)
             f += gmarks[i]
-            for d in (-2, -1, 1, 2):
+            for slot, d in enumerate(_OFFSETS):
                 j = i + d
                 if 0 <= j < n:
-                    f += [f"{d}:{s}" for s in words[j][2]]
+                    f += words[j][2][slot]
                     if gmarks[j] and abs(d) == 1:
                         f += [f"{d}:{g}" for g in gmarks[j]]
                 else:

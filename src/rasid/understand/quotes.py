@@ -40,6 +40,16 @@ _SOURCES_TWO = (("وفقا", "ل"), ("ووفقا", "ل"), ("طبقا", "ل"), ("
 _SOURCE_FILLERS = ("ما", "لما", "ذكرت", "ذكرته", "ذكره", "أوردت", "أورده", "أوردته", "نقلت", "نقلته", "أفادت", "قالت", "أعلنت")
 # A mention right after these is not the speaker: قال لكيم, تحدث مع بوتين, ناقش في موسكو.
 _NOT_SUBJECT_BEFORE = ("مع", "عن", "إلى", "على", "لدى", "من", "في", "ل", "لـ", "ب", "بين", "مثل")
+# Nouns that name a new, unnamed speaker (وأضاف المتحدث): such a verb does not continue the last one.
+_SPEAKER_NOUNS = (
+    "متحدث", "ناطق", "مسؤول", "مسؤولة", "مصدر", "مصادر", "وزير", "وزيرة", "رئيس", "مدير", "سفير",
+    "عضو", "نائب", "مستشار", "زعيم", "قائد", "محافظ", "أمين", "خبير", "محلل", "باحث", "شاهد", "مراسل",
+)
+# Words that may stand between a verb and its subject: أكدت فيه أثينا, قالت أمس واشنطن.
+_ADVERBS = (
+    "فيه", "فيها", "أمس", "اليوم", "أيضا", "بدوره", "بدورها", "يوم", "الأحد", "الإثنين", "الاثنين",
+    "الثلاثاء", "الأربعاء", "الخميس", "الجمعة", "السبت",
+)
 # A place after one of these describes a person (زعيم كوريا الشمالية), it is not the speaker.
 _DESCRIPTORS = ("زعيم", "رئيس", "ملك", "أمير", "وزير", "سفير", "حاكم", "مستشار", "متحدث", "ناطق", "نائب")
 
@@ -75,6 +85,7 @@ class _Men:
     end: int
     entity: int
     type: str
+    text: str
     glued: bool  # a preposition glued before the name: لكيم, ببوتين (an addressee, not a speaker)
 
 
@@ -102,6 +113,8 @@ class QuoteExtractor:
         self._not_subject = frozenset(form(w) for w in _NOT_SUBJECT_BEFORE)
         self._descriptors = frozenset(form(w) for w in _DESCRIPTORS)
         self._speech_words = self._finite | self._participles
+        self._speaker_nouns = frozenset(form(w) for w in _SPEAKER_NOUNS)
+        self._fillers_adv = frozenset(form(w) for w in _ADVERBS)
 
     def extract(
         self,
@@ -118,9 +131,9 @@ class QuoteExtractor:
                 continue
             if e not in keys:
                 keys[e] = {match_form(v) for v in entities[e].variants}
-            para = article.paragraphs[m.paragraph].text if m.paragraph < len(article.paragraphs) else ""
-            glued = (0 < m.start <= len(para) and para[m.start - 1].isalpha()) or _glued(m.text, keys[e])
-            by_para.setdefault(m.paragraph, []).append(_Men(m.start, m.end, e, m.type, glued))
+            ptext = article.paragraphs[m.paragraph].text if m.paragraph < len(article.paragraphs) else ""
+            glued = (0 < m.start <= len(ptext) and ptext[m.start - 1].isalpha()) or _glued(m.text, keys[e])
+            by_para.setdefault(m.paragraph, []).append(_Men(m.start, m.end, e, m.type, m.text, glued))
         quotes: list[Quote] = []
         seen: set[tuple[str, str]] = set()
         last_speaker: int | None = None
@@ -157,13 +170,17 @@ class QuoteExtractor:
                     search_before = not quoted_before
                     got = self._speech(text, s_toks, men, spans, trig, clause_start, clause_end, search_before)
                     if got and got[0] is None:
-                        inherit = prev_speaker if prev_speaker is not None else (
-                            last_speaker if trig.cont else None
-                        )
-                        got = (inherit, got[1]) if inherit is not None else None
+                        # no speaker named: the same one goes on (وأضاف إن ...), unless the verb
+                        # names someone new that we cannot resolve (وأضاف المتحدث: ...)
+                        inherit = None
+                        if not self._unnamed_speaker(s_toks, men, trig.end, got[2]):
+                            inherit = prev_speaker if prev_speaker is not None else (
+                                last_speaker if trig.cont else None
+                            )
+                        got = (inherit, got[1], got[2]) if inherit is not None else None
                 if got is None or got[0] is None:
                     continue
-                entity, quote = got
+                entity, quote = got[0], got[1]
                 if len(_WORD.findall(quote)) >= self.settings.min_words:
                     out.append((entity, quote))
                     prev_speaker = last_speaker = entity
@@ -200,8 +217,9 @@ class QuoteExtractor:
         clause_start: int,
         clause_end: int,
         search_before: bool = True,
-    ) -> tuple[int | None, str] | None:
-        """(speaker entity or None to inherit, quote text) for one verb, or None if it is not speech."""
+    ) -> tuple[int | None, str, int] | None:
+        """(speaker entity or None to inherit, quote text, end of the speaker region) for one verb,
+        or None if it is not speech."""
         limit = min(clause_end, trig.end + self.settings.max_region)
         boundary: int | None = None
         body_start = 0
@@ -240,8 +258,29 @@ class QuoteExtractor:
             return None
         speaker = self._speaker_after(text, toks, men, trig.end, boundary) if trig.kind == "verb" else None
         if speaker is None and search_before:
-            speaker = self._speaker_before(toks, men, max(clause_start, trig.start - self.settings.max_before), trig.start)
-        return speaker, quote
+            start = max(clause_start, trig.start - self.settings.max_before)
+            # a participle (مؤكدا أن) takes the sentence's subject, the first person named; a verb
+            # whose subject comes first (شويغو قال) takes the nearest
+            first = trig.kind == "participle"
+            speaker = self._speaker_before(toks, men, start, trig.start, first)
+        return speaker, quote, boundary
+
+    def _unnamed_speaker(self, toks: list[_Tok], men: list[_Men], start: int, end: int) -> bool:
+        """Whether the speaker region holds a noun for a person we have no mention for.
+
+        A noun directly followed by a place (زعيم كوريا الشمالية) describes someone already in
+        the story, so it does not count.
+        """
+        region = [t for t in toks if start <= t.start < end]
+        for i, t in enumerate(region):
+            key = t.key[1:] if t.key[:1] == "و" and t.key[1:] in self._speaker_nouns else t.key
+            key = key[2:] if key.startswith("ال") and key[2:] in self._speaker_nouns else key
+            if key not in self._speaker_nouns:
+                continue
+            nxt = region[i + 1].start if i + 1 < len(region) else -1
+            if not any(m.start == nxt and m.type == "LOC" for m in men):
+                return True
+        return False
 
     def _only_mentions(self, gap: str, offset: int, men: list[_Men]) -> bool:
         rest = list(gap)
@@ -260,13 +299,15 @@ class QuoteExtractor:
         for m in men:
             if not (start <= m.start and m.end <= end):
                 continue
-            if m.glued:
-                continue  # لكيم is the addressee
+            if m.glued or (m.type != "PER" and _looks_glued(m.text)):
+                continue  # لكيم, لرويترز: the addressee
             prev = self._prev_key(toks, m.start)
             if prev in self._not_subject:
                 continue
             if m.type != "PER" and prev in self._descriptors:
                 continue  # زعيم كوريا الشمالية: a description of a person, not a speaker
+            if m.type == "LOC" and any(start <= t.start < m.start and t.key not in self._fillers_adv for t in toks):
+                continue  # a place speaks only as the verb's first word: not مجلس القضاء في إقليم كردستان
             cands.append(m)
         for wanted in ("PER", "ORG", "LOC"):
             for m in cands:
@@ -274,23 +315,26 @@ class QuoteExtractor:
                     return m.entity
         return None
 
-    def _speaker_before(self, toks: list[_Tok], men: list[_Men], start: int, end: int) -> int | None:
+    def _speaker_before(
+        self, toks: list[_Tok], men: list[_Men], start: int, end: int, first: bool = False
+    ) -> int | None:
         before = [
             m
             for m in men
             if start <= m.start and m.end <= end and not m.glued
             and self._prev_key(toks, m.start) not in self._not_subject
         ]
-        for wanted in (("PER", "ORG"), ("LOC",)):
-            for m in reversed(before):
-                if m.type in wanted:
-                    return m.entity
+        # only people and bodies: a place before the verb is rarely its subject (تدشين قناة السويس
+        # ... مؤكدا أن: the subject is a person NER missed, not the canal)
+        for m in before if first else reversed(before):
+            if m.type in ("PER", "ORG"):
+                return m.entity
         return None
 
     # ----------------------------------------------------------------- sources
     def _source(
         self, text: str, toks: list[_Tok], men: list[_Men], trig: _Trigger, s_start: int, s_end: int
-    ) -> tuple[int | None, str] | None:
+    ) -> tuple[int | None, str, int] | None:
         """بحسب X / وفقا لـ X: X is the source of the clause before it (or after, when it leads)."""
         reach = trig.end + self.settings.max_source_gap
         speaker: _Men | None = None
@@ -306,8 +350,14 @@ class QuoteExtractor:
         before = text[s_start : trig.start].strip(_TRIM)
         # the source leads the sentence (ووفقا للسيد بوتين، ...): what it says comes after it
         leads = len(_WORD.findall(before)) < 3
-        quote = text[speaker.end : s_end].strip(_TRIM) if leads else before
-        return speaker.entity, _unwrap(quote)
+        quote = text[speaker.end : s_end].strip(_TRIM + _AMBIGUOUS_MARKS + "»") if leads else before
+        return speaker.entity, _unwrap(quote), trig.end
+
+
+def _looks_glued(mention_text: str) -> bool:
+    """A body or place written with a glued ل (لرويترز) when nothing else in the story shows it."""
+    form = match_form(mention_text)
+    return len(form) >= 5 and form[0] == "ل" and form[1] not in "اوي" and not form.startswith("لل")
 
 
 def _glued(mention_text: str, variant_keys: set[str]) -> bool:

@@ -1,0 +1,36 @@
+"""Rebuild the packaged NER model from the data in ../shared and evaluate it.
+
+    .venv/bin/python bench/ner_train.py [--out src/rasid/data/ner.crfsuite]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from rasid.eval.ner import evaluate_ner
+from rasid.understand.ner import NerModel, default_model_path, train_ner
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", type=Path, default=default_model_path())
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+    t, c = time.perf_counter(), time.process_time()
+    stats = train_ner(args.out, seed=args.seed)
+    stats["wall_seconds"] = round(time.perf_counter() - t, 1)
+    stats["cpu_seconds"] = round(time.process_time() - c, 1)
+    print(json.dumps(stats, indent=1))
+    model = NerModel.load(args.out)
+    for window in (None, 10):  # sentence by sentence; document CRF over +-10 sentences
+        r = evaluate_ner(model, window=window)
+        print(f"window={window}", json.dumps(r))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,618 @@
+"""Streaming story clustering: one article at a time, in time order.
+
+For each article the clusterer finds candidate stories among the *active* ones (dormant stories
+have left the index): the nearest story centroids and the stories of the nearest member articles,
+both by inner product of L2-normalised vectors (a BLAS matrix-vector product over the active rows,
+the same computation as a faiss IndexFlatIP, without faiss's costly in-place updates of centroids),
+plus the story of the article's near-duplicate, if any. Each candidate gets a few signals —
+embedding similarity to the centroid and to the best member, TF-IDF cosine of title+lead stems and
+of titles, shared rare tokens and shared numbers, time since the story was last/first seen, story
+size, the duplicate link, how often the source already reported it (time enters through dormancy:
+the dev labels' crawl times carry no usable within-day signal, and a time-gap feature fitted on one
+day extrapolated badly to stories that span days) — combined by a small logistic
+regression trained on the SaudiNewsNet dev labels (`data/story_model.json`, plain JSON: no pickle).
+The best candidate is joined when its probability passes the model's threshold; otherwise the
+article starts a new story.
+
+Stories keep running totals (vector sum, count, first/last time, term counts) so nothing is ever
+rescanned. Story ids are sequential ("s000001", ...) in order of creation, so they are stable: a
+later article never renumbers an earlier story, and a continued run (`from_bytes`) keeps counting.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import zlib
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from .dedup import _unzip_state, _zip_state, day_number
+from .model import Article
+from .text.normalize import light_stem, tokens
+
+FEATURES = (
+    "cos_centroid",
+    "cos_best",
+    "gap_centroid",
+    "gap_best",
+    "lex",
+    "lex_title",
+    "rare_shared",
+    "num_shared",
+    "log_size",
+    "dup",
+    "same_source",
+    "mlex_body",
+    "mlex_title",
+)
+_BUCKETS = 1 << 20
+_NUMBER = re.compile(r"^\d")
+LEX_CHARS = 400
+
+
+@dataclass(slots=True)
+class StoryModel:
+    """A logistic regression over standardised FEATURES, with its decision threshold."""
+
+    features: list[str]
+    mean: list[float]
+    scale: list[float]
+    coef: list[float]
+    intercept: float
+    threshold: float = 0.5
+    trained_on: str = ""
+
+    def proba(self, X: np.ndarray) -> np.ndarray:
+        z = (X - np.asarray(self.mean)) / np.asarray(self.scale)
+        return 1.0 / (1.0 + np.exp(-(z @ np.asarray(self.coef) + self.intercept)))
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"features": self.features, "mean": self.mean, "scale": self.scale, "coef": self.coef,
+             "intercept": self.intercept, "threshold": self.threshold, "trained_on": self.trained_on},
+            indent=1,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> StoryModel:
+        d = json.loads(text)
+        if list(d["features"]) != list(FEATURES):
+            raise ValueError(f"story model features {d['features']} do not match this code's {list(FEATURES)}")
+        return cls(**d)
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> StoryModel:
+        """The model at `path`, or the one shipped in `rasid/data/story_model.json`."""
+        if path is not None:
+            return cls.from_json(Path(path).read_text(encoding="utf-8"))
+        return cls.from_json(resources.files("rasid").joinpath("data/story_model.json").read_text(encoding="utf-8"))
+
+
+def _bag(words: list[str]) -> dict[int, float]:
+    out: dict[int, float] = {}
+    for w in words:
+        k = zlib.crc32(w.encode("utf-8")) & (_BUCKETS - 1)
+        out[k] = out.get(k, 0.0) + 1.0
+    return out
+
+
+@dataclass(slots=True)
+class _ArticleView:
+    """What the clusterer reads from one article (computed once per article)."""
+
+    id: str
+    day: float
+    source: str
+    title: str
+    bag: dict[int, float]
+    title_bag: dict[int, float]
+    numbers: frozenset[str]
+    body_bag: dict[int, float]
+
+
+def _stemmer(cache: dict[str, str] | None):
+    if cache is None:
+        return light_stem
+
+    def stem(token: str) -> str:
+        out = cache.get(token)
+        if out is None:
+            if len(cache) > 500_000:  # bounded: a long stream meets ever more rare words
+                cache.clear()
+            out = cache[token] = light_stem(token)
+        return out
+
+    return stem
+
+
+def article_view(article: Article, now: float, stem_cache: dict[str, str] | None = None) -> _ArticleView:
+    light_stem = _stemmer(stem_cache)
+    body = article.text or article.raw_text
+    title_tokens = tokens(article.title or "")
+    lead_tokens = tokens(body[:LEX_CHARS])
+    words = [light_stem(t) for t in title_tokens + lead_tokens if len(t) > 1 and not _NUMBER.match(t)]
+    tw = [light_stem(t) for t in title_tokens if len(t) > 1 and not _NUMBER.match(t)]
+    nums = frozenset(t for t in title_tokens + lead_tokens if _NUMBER.match(t) and len(t) >= 2)
+    day = day_number(article.published)
+    return _ArticleView(
+        id=article.id,
+        day=now if day is None else day,
+        source=article.source or "",
+        title=article.title or "",
+        bag=_bag(words),
+        title_bag=_bag(tw),
+        numbers=nums,
+        body_bag=_bag([light_stem(t) for t in tokens(body) if len(t) > 1 and not _NUMBER.match(t)]),
+    )
+
+
+@dataclass(slots=True)
+class _Story:
+    id: str
+    first: float
+    last: float
+    count: int = 0
+    members: list[str] = field(default_factory=list)
+    title: str = ""
+    active: bool = True
+    bag: dict[int, float] = field(default_factory=dict)
+    title_bag: dict[int, float] = field(default_factory=dict)
+    numbers: Counter = field(default_factory=Counter)
+    sources: Counter = field(default_factory=Counter)
+    # IDF-weighted norms of bag / title_bag, with the document count they were computed at:
+    # recomputed when the story changes or the collection grew by 5%, not at every comparison.
+    norms: dict[str, list[float]] = field(default_factory=dict)
+
+
+class _Rows:
+    """A growable float32 matrix with a parallel int64 label per row (capacity doubling)."""
+
+    def __init__(self, dim: int) -> None:
+        self.data = np.zeros((64, dim), np.float32)
+        self.label = np.zeros(64, np.int64)
+        self.n = 0
+
+    def append(self, row: np.ndarray, label: int) -> int:
+        if self.n == len(self.data):
+            self.data = np.vstack([self.data, np.zeros_like(self.data)])
+            self.label = np.concatenate([self.label, np.zeros_like(self.label)])
+        self.data[self.n] = row
+        self.label[self.n] = label
+        self.n += 1
+        return self.n - 1
+
+    def keep(self, mask: np.ndarray) -> None:
+        idx = np.nonzero(mask[: self.n])[0]
+        k = len(idx)
+        self.data[:k] = self.data[idx]
+        self.label[:k] = self.label[idx]
+        self.n = k
+
+
+class StoryClusterer:
+    """Assigns each article to a story, streaming; see the module docstring.
+
+    model: the candidate scorer (default: the shipped `data/story_model.json`).
+    dormant_days: a story not updated for this long leaves the candidate index (settings.story_dormant_days).
+    candidates: how many nearest centroids and nearest members to consider.
+    """
+
+    def __init__(
+        self,
+        model: StoryModel | None = None,
+        dormant_days: float = 3.0,
+        candidates: int = 8,
+        dim: int = 512,
+        id_prefix: str = "s",
+    ) -> None:
+        self.model = model if model is not None else StoryModel.load()
+        self.dormant_days = dormant_days
+        self.k = candidates
+        self.dim = dim
+        self.id_prefix = id_prefix
+        self._stories: list[_Story] = []
+        self._index: dict[str, int] = {}  # story id -> position in _stories
+        self._story_of: dict[str, int] = {}  # article id -> story position
+        self._sums = np.zeros((64, dim), np.float32)  # vector sum per story position
+        self._centroids = _Rows(dim)  # active stories: normalised centroid, label = story position
+        self._crow: dict[int, int] = {}  # story position -> row in _centroids
+        self._members = _Rows(dim)  # active stories' member vectors, label = story position
+        self._member_ids: list[str] = []  # parallel to _members rows
+        self._member_titles: list[str] = []
+        # (body bag, title bag, their IDF norms at arrival), parallel to _members rows
+        self._member_bags: list[tuple[dict[int, float], dict[int, float], float, float]] = []
+        self._df = np.zeros(_BUCKETS, np.uint32)
+        self._ndocs = 0
+        self._now = -math.inf
+        self._last_sweep = -math.inf
+        self._stem_cache: dict[str, str] = {}
+
+    # -- public ------------------------------------------------------------------------------
+    def assign(self, article: Article, vector: np.ndarray, duplicate_of: str | None = None) -> str:
+        """The story id of `article` (joining the best candidate story, or a new one)."""
+        if article.id in self._story_of:
+            return self._stories[self._story_of[article.id]].id
+        view, vec = self._prepare(article, vector)
+        positions, X = self._candidates(view, vec, duplicate_of)
+        target = None
+        if len(positions):
+            p = self.model.proba(X)
+            best = int(np.argmax(p))
+            if p[best] >= self.model.threshold:
+                target = positions[best]
+        return self._add(view, vec, target)
+
+    def prime(self, articles: Iterable[Article]) -> int:
+        """Count document frequencies from articles without clustering them; returns how many.
+
+        Lexical signals weight terms by inverse document frequency, which a fresh stream does not
+        know yet; priming with earlier articles (the store's history, any Arabic news sample) gives
+        rare names their weight from the first article on.
+        """
+        n = 0
+        for a in articles:
+            view = article_view(a, 0.0, self._stem_cache)
+            keys = set(view.bag) | set(view.body_bag) | set(view.title_bag)
+            self._ndocs += 1
+            if keys:
+                self._df[np.fromiter(keys, np.int64, len(keys))] += 1
+            n += 1
+        return n
+
+    def observe(self, article: Article, vector: np.ndarray, label: str, duplicate_of: str | None = None,
+                ) -> tuple[np.ndarray, np.ndarray]:
+        """Training step (teacher forcing): features of the candidates, which of them carry `label`,
+        then add the article to the story of `label` (a new one the first time it is seen)."""
+        if not hasattr(self, "_label_pos"):
+            self._label_pos: dict[str, int] = {}
+        view, vec = self._prepare(article, vector)
+        positions, X = self._candidates(view, vec, duplicate_of)
+        pos_label = {p: lab for lab, p in self._label_pos.items()}
+        y = np.array([pos_label.get(p) == label for p in positions], dtype=bool)
+        target = self._label_pos.get(label)
+        if target is not None and not self._stories[target].active:
+            self._revive(target)
+        sid = self._add(view, vec, target)
+        self._label_pos[label] = self._index[sid]
+        return X, y
+
+    def story_of(self, article_id: str) -> str | None:
+        pos = self._story_of.get(article_id)
+        return None if pos is None else self._stories[pos].id
+
+    def members(self, story_id: str) -> list[str]:
+        return list(self._stories[self._index[story_id]].members)
+
+    def story_ids(self) -> list[str]:
+        return [s.id for s in self._stories]
+
+    def is_active(self, story_id: str) -> bool:
+        return self._stories[self._index[story_id]].active
+
+    def story_span(self, story_id: str) -> tuple[float, float]:
+        """First and last time (days since the epoch) of the story's articles."""
+        s = self._stories[self._index[story_id]]
+        return s.first, s.last
+
+    def story_title(self, story_id: str) -> str:
+        """Title of the member closest to the story centroid (while active; frozen once dormant)."""
+        pos = self._index[story_id]
+        s = self._stories[pos]
+        if s.active:
+            self._refresh_title(pos)
+        return s.title
+
+    def __len__(self) -> int:
+        return len(self._stories)
+
+    # -- internals ---------------------------------------------------------------------------
+    def _prepare(self, article: Article, vector: np.ndarray) -> tuple[_ArticleView, np.ndarray]:
+        vec = np.asarray(vector, np.float32).reshape(-1)
+        if vec.shape[0] != self.dim:
+            raise ValueError(f"{article.id}: vector has {vec.shape[0]} dims, expected {self.dim}")
+        norm = float(np.linalg.norm(vec))
+        vec = vec / norm if norm > 0 else vec
+        view = article_view(article, self._now if math.isfinite(self._now) else 0.0, self._stem_cache)
+        self._now = max(self._now, view.day)
+        self._sweep()
+        # document frequencies include the article itself (its own terms are never "unseen")
+        self._ndocs += 1
+        keys = set(view.bag) | set(view.body_bag) | set(view.title_bag)
+        if keys:
+            self._df[np.fromiter(keys, np.int64, len(keys))] += 1
+        return view, vec
+
+    def _idf(self, keys: list[int]) -> np.ndarray:
+        return np.log((1.0 + self._ndocs) / (1.0 + self._df[np.asarray(keys, np.int64)])) + 1.0
+
+    def _norm(self, bag: dict[int, float]) -> float:
+        if not bag:
+            return 0.0
+        keys = np.fromiter(bag.keys(), np.int64, len(bag))
+        vals = np.fromiter(bag.values(), np.float64, len(bag))
+        return float(np.linalg.norm(vals * self._idf(keys)))
+
+    def _story_norm(self, s: _Story, which: str) -> float:
+        got = s.norms.get(which)
+        if got is None or self._ndocs > got[0] * 1.05:
+            got = [float(self._ndocs), self._norm(s.bag if which == "bag" else s.title_bag)]
+            s.norms[which] = got
+        return got[1]
+
+    @staticmethod
+    def _cos(a: dict[int, float], a_norm: float, b: dict[int, float], b_norm: float, idf: dict[int, float]) -> float:
+        if not a or not b or not a_norm or not b_norm:
+            return 0.0
+        dot = sum(v * b[k] * idf[k] ** 2 for k, v in a.items() if k in b)
+        return dot / (a_norm * b_norm) if dot else 0.0
+
+    def _idf_of(self, k: int, cache: dict[int, float]) -> float:
+        v = cache.get(k)
+        if v is None:
+            v = math.log((1.0 + self._ndocs) / (1.0 + float(self._df[k]))) + 1.0
+            cache[k] = v
+        return v
+
+    def _candidates(self, view: _ArticleView, vec: np.ndarray, duplicate_of: str | None) -> tuple[list[int], np.ndarray]:
+        cand: dict[int, list[float]] = {}
+        nc = self._centroids.n
+        cent_sims = np.zeros(0, np.float32)
+        if nc:
+            cent_sims = self._centroids.data[:nc] @ vec
+            top = np.argsort(-cent_sims, kind="stable")[: self.k]
+            for r in top.tolist():
+                cand.setdefault(int(self._centroids.label[r]), [])
+        best_member: dict[int, float] = {}
+        near: dict[int, list[int]] = {}  # story position -> its most similar member rows
+        nm = self._members.n
+        msims = np.zeros(0, np.float32)
+        if nm:
+            msims = self._members.data[:nm] @ vec
+            kk = min(nm, 4 * self.k)
+            top = np.argpartition(-msims, kk - 1)[:kk] if nm > kk else np.arange(nm)
+            top = top[np.argsort(-msims[top], kind="stable")]
+            for r in top.tolist():
+                pos = int(self._members.label[r])
+                near.setdefault(pos, []).append(r)
+                if pos not in best_member:
+                    best_member[pos] = float(msims[r])
+                    if len(best_member) <= self.k:
+                        cand.setdefault(pos, [])
+        dup_pos = self._story_of.get(duplicate_of) if duplicate_of else None
+        if dup_pos is not None:
+            if not self._stories[dup_pos].active:
+                self._revive(dup_pos)
+                nc = self._centroids.n
+                cent_sims = self._centroids.data[:nc] @ vec
+            cand.setdefault(dup_pos, [])
+        if not cand:
+            return [], np.zeros((0, len(FEATURES)))
+        positions = sorted(cand)
+        crow = self._crow
+        c_cent = np.array([float(cent_sims[crow[p]]) for p in positions])
+        # a story whose best member is outside the top members: compute it exactly
+        c_best = np.array([best_member[p] if p in best_member else self._best_member(p, vec) for p in positions])
+        idf: dict[int, float] = {}
+        for k in list(view.bag) + list(view.title_bag) + list(view.body_bag):
+            self._idf_of(k, idf)
+        art_idf_total = sum(idf[k] for k in view.bag) or 1.0
+        a_norm = math.sqrt(sum((v * idf[k]) ** 2 for k, v in view.bag.items()))
+        t_norm = math.sqrt(sum((v * idf[k]) ** 2 for k, v in view.title_bag.items()))
+        b_norm = math.sqrt(sum((v * idf[k]) ** 2 for k, v in view.body_bag.items()))
+        rows = []
+        for i, p in enumerate(positions):
+            s = self._stories[p]
+            shared = [k for k in view.bag if k in s.bag]
+            rare = sum(idf[k] for k in shared if idf[k] >= 4.0) / art_idf_total
+            nums = sum(1 for n in view.numbers if n in s.numbers)
+            rows.append([
+                c_cent[i],
+                c_best[i],
+                c_cent[i] - c_cent.max(),
+                c_best[i] - c_best.max(),
+                self._cos(view.bag, a_norm, s.bag, self._story_norm(s, "bag"), idf),
+                self._cos(view.title_bag, t_norm, s.title_bag, self._story_norm(s, "title"), idf),
+                rare,
+                math.log1p(nums),
+                math.log1p(s.count),
+                1.0 if p == dup_pos else 0.0,
+                s.sources.get(view.source, 0) / s.count if view.source else 0.0,
+                *self._member_lex(view, (b_norm, t_norm), p, near.get(p), msims, idf),
+            ])
+        return positions, np.asarray(rows, dtype=np.float64)
+
+    def _member_lex(self, view: _ArticleView, norms: tuple[float, float], pos: int, rows: list[int] | None,
+                    msims: np.ndarray, idf: dict[int, float]) -> tuple[float, float]:
+        """Best body and title TF-IDF cosine with the story's members nearest by embedding (at most 3).
+
+        Member norms use the IDF of the moment the member arrived: close enough, and computed once.
+        """
+        if not rows:
+            all_rows = np.nonzero(self._members.label[: self._members.n] == pos)[0]
+            if not len(all_rows):
+                return 0.0, 0.0
+            rows = all_rows[np.argsort(-msims[all_rows], kind="stable")][:3].tolist()
+        best_body = best_title = 0.0
+        for r in rows[:3]:
+            body, title, nb, nt = self._member_bags[r]
+            best_body = max(best_body, self._cos(view.body_bag, norms[0], body, nb, idf))
+            best_title = max(best_title, self._cos(view.title_bag, norms[1], title, nt, idf))
+        return best_body, best_title
+
+    def _best_member(self, pos: int, vec: np.ndarray) -> float:
+        rows = np.nonzero(self._members.label[: self._members.n] == pos)[0]
+        if not len(rows):
+            return float(self._sums[pos] @ vec / max(1e-12, float(np.linalg.norm(self._sums[pos]))))
+        return float((self._members.data[rows] @ vec).max())
+
+    def _add(self, view: _ArticleView, vec: np.ndarray, pos: int | None) -> str:
+        if pos is None:
+            pos = len(self._stories)
+            sid = f"{self.id_prefix}{pos + 1:06d}"
+            self._stories.append(_Story(sid, view.day, view.day, title=view.title))
+            self._index[sid] = pos
+            if pos == len(self._sums):
+                self._sums = np.vstack([self._sums, np.zeros_like(self._sums)])
+            self._crow[pos] = self._centroids.append(np.zeros(self.dim, np.float32), pos)
+        s = self._stories[pos]
+        s.count += 1
+        s.members.append(view.id)
+        s.first, s.last = min(s.first, view.day), max(s.last, view.day)
+        if not s.title and view.title:
+            s.title = view.title
+        for k, v in view.bag.items():
+            s.bag[k] = s.bag.get(k, 0.0) + v
+        for k, v in view.title_bag.items():
+            s.title_bag[k] = s.title_bag.get(k, 0.0) + v
+        s.numbers.update(view.numbers)
+        if view.source:
+            s.sources[view.source] += 1
+        self._sums[pos] += vec
+        c = self._sums[pos]
+        self._centroids.data[self._crow[pos]] = c / max(1e-12, float(np.linalg.norm(c)))
+        self._members.append(vec, pos)
+        self._member_ids.append(view.id)
+        self._member_titles.append(view.title)
+        self._member_bags.append((view.body_bag, view.title_bag, self._norm(view.body_bag), self._norm(view.title_bag)))
+        s.norms.clear()
+        self._story_of[view.id] = pos
+        return s.id
+
+    def _refresh_title(self, pos: int) -> None:
+        rows = np.nonzero(self._members.label[: self._members.n] == pos)[0]
+        if not len(rows):
+            return
+        cent = self._centroids.data[self._crow[pos]]
+        best = rows[int(np.argmax(self._members.data[rows] @ cent))]
+        title = self._member_titles[best]
+        if title:
+            self._stories[pos].title = title
+
+    def _sweep(self) -> None:
+        """Move stories quiet for `dormant_days` out of the candidate index (batched)."""
+        if not math.isfinite(self._now) or self._now - self._last_sweep < min(0.25, self.dormant_days / 4):
+            return
+        self._last_sweep = self._now
+        cutoff = self._now - self.dormant_days
+        going = [p for p in self._crow if self._stories[p].last < cutoff]
+        if not going:
+            return
+        for p in going:
+            self._refresh_title(p)
+            s = self._stories[p]
+            s.active = False
+            s.bag, s.title_bag, s.numbers, s.sources = {}, {}, Counter(), Counter(s.sources)
+        gone = np.zeros(len(self._stories), bool)
+        gone[going] = True
+        mkeep = ~gone[self._members.label[: self._members.n]]
+        keep = mkeep.tolist()
+        self._member_ids = [m for m, k in zip(self._member_ids, keep, strict=True) if k]
+        self._member_titles = [m for m, k in zip(self._member_titles, keep, strict=True) if k]
+        self._member_bags = [m for m, k in zip(self._member_bags, keep, strict=True) if k]
+        self._members.keep(mkeep)
+        ckeep = ~gone[self._centroids.label[: self._centroids.n]]
+        self._centroids.keep(ckeep)
+        self._crow = {int(p): r for r, p in enumerate(self._centroids.label[: self._centroids.n].tolist())}
+
+    def _revive(self, pos: int) -> None:
+        """A near-duplicate of a dormant story's member arrived: bring the story back."""
+        s = self._stories[pos]
+        s.active = True
+        c = self._sums[pos]
+        self._crow[pos] = self._centroids.append(c / max(1e-12, float(np.linalg.norm(c))), pos)
+
+    # -- persistence -------------------------------------------------------------------------
+    def to_bytes(self) -> bytes:
+        """The whole state as a zip of JSON and .npy arrays (no pickle); see `from_bytes`."""
+        act = set(self._crow)
+        stories = []
+        for p, s in enumerate(self._stories):
+            d = {"id": s.id, "first": s.first, "last": s.last, "count": s.count, "members": s.members,
+                 "title": s.title, "active": s.active, "sources": dict(s.sources)}
+            if p in act:
+                d["bag"] = [[k, v] for k, v in s.bag.items()]
+                d["title_bag"] = [[k, v] for k, v in s.title_bag.items()]
+                d["numbers"] = dict(s.numbers)
+                d["norms"] = s.norms
+            stories.append(d)
+        meta = {
+            "version": 1,
+            "params": {"dormant_days": self.dormant_days, "candidates": self.k, "dim": self.dim,
+                       "id_prefix": self.id_prefix},
+            "model": json.loads(self.model.to_json()),
+            "ndocs": self._ndocs,
+            "now": self._now if math.isfinite(self._now) else None,
+            "last_sweep": self._last_sweep if math.isfinite(self._last_sweep) else None,
+            "stories": stories,
+            "member_ids": self._member_ids,
+            "member_titles": self._member_titles,
+            "member_bags": [[[[k, v] for k, v in b.items()], [[k, v] for k, v in t.items()], nb, nt]
+                            for b, t, nb, nt in self._member_bags],
+            "centroid_order": self._centroids.label[: self._centroids.n].tolist(),
+        }
+        arrays = {
+            "sums": self._sums[: len(self._stories)],
+            "df": self._df,
+            "members": self._members.data[: self._members.n],
+            "member_story": self._members.label[: self._members.n],
+        }
+        return _zip_state(meta, arrays)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, model: StoryModel | None = None) -> StoryClusterer:
+        """Continue from a saved state; `model` overrides the saved model (default: the saved one)."""
+        meta, arrays = _unzip_state(data)
+        saved = StoryModel.from_json(json.dumps(meta["model"]))
+        self = cls(model=model or saved, **meta["params"])
+        self._ndocs = meta["ndocs"]
+        self._now = meta["now"] if meta["now"] is not None else -math.inf
+        self._last_sweep = meta["last_sweep"] if meta["last_sweep"] is not None else -math.inf
+        self._df = arrays["df"].astype(np.uint32)
+        n = len(meta["stories"])
+        self._sums = np.zeros((max(64, n), self.dim), np.float32)
+        self._sums[:n] = arrays["sums"]
+        for p, d in enumerate(meta["stories"]):
+            s = _Story(d["id"], d["first"], d["last"], d["count"], list(d["members"]), d["title"], d["active"])
+            s.sources = Counter(d["sources"])
+            s.bag = {int(k): float(v) for k, v in d.get("bag", [])}
+            s.title_bag = {int(k): float(v) for k, v in d.get("title_bag", [])}
+            s.numbers = Counter(d.get("numbers", {}))
+            s.norms = {k: list(v) for k, v in d.get("norms", {}).items()}
+            self._stories.append(s)
+            self._index[s.id] = p
+            for m in s.members:
+                self._story_of[m] = p
+        for p in meta["centroid_order"]:
+            c = self._sums[p]
+            self._crow[p] = self._centroids.append(c / max(1e-12, float(np.linalg.norm(c))), p)
+        for row, p in zip(arrays["members"], arrays["member_story"].tolist(), strict=True):
+            self._members.append(row, int(p))
+        self._member_ids = list(meta["member_ids"])
+        self._member_titles = list(meta["member_titles"])
+        self._member_bags = [
+            ({int(k): float(v) for k, v in b}, {int(k): float(v) for k, v in t}, float(nb), float(nt))
+            for b, t, nb, nt in meta["member_bags"]
+        ]
+        return self
+
+
+def fit_story_model(X: np.ndarray, y: np.ndarray, C: float = 1.0, trained_on: str = "") -> StoryModel:
+    """Fit the candidate scorer (scikit-learn, at training time only) and export it as a StoryModel."""
+    from sklearn.linear_model import LogisticRegression
+
+    mean = X.mean(axis=0)
+    scale = X.std(axis=0)
+    scale[scale == 0] = 1.0
+    lr = LogisticRegression(C=C, max_iter=2000)
+    lr.fit((X - mean) / scale, y.astype(int))
+    return StoryModel(
+        features=list(FEATURES), mean=mean.tolist(), scale=scale.tolist(), coef=lr.coef_[0].tolist(),
+        intercept=float(lr.intercept_[0]), threshold=0.5, trained_on=trained_on,
+    )

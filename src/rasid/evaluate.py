@@ -1,0 +1,195 @@
+"""`rasid eval ...` and `rasid train ...`: measurements against labels, and model rebuilding.
+
+Each function returns a JSON-ready dict; the CLI prints it. `ok` is False when a check that the
+issue names as a target fails, so scripts can gate on the exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .export import story_record
+from .settings import Settings
+from .text.normalize import match_form
+
+
+def _pred_from_store(db: str) -> tuple[dict[str, str], dict[str, str | None]]:
+    """url (or id) -> story, and url -> duplicate_of url, for every stored article."""
+    from .store import open_store
+
+    with open_store(db) as store:
+        arts = list(store.iter_articles())
+    url_of = {a.id: (a.url or a.id) for a in arts}
+    story = {url_of[a.id]: a.story or a.id for a in arts}
+    dup = {url_of[a.id]: (url_of.get(a.duplicate_of, a.duplicate_of) if a.duplicate_of else None) for a in arts}
+    return story, dup
+
+
+def eval_stories(gold: str, db: str) -> dict[str, Any]:
+    from .eval.stories import evaluate_stories_file
+
+    story, dup = _pred_from_store(db)
+    return evaluate_stories_file(gold, story, dup)
+
+
+def eval_duplicates(gold: str, db: str) -> dict[str, Any]:
+    from .eval.stories import evaluate_duplicates_file
+
+    _, dup = _pred_from_store(db)
+    return evaluate_duplicates_file(gold, dup)
+
+
+def eval_ner(test: str | None, model: str | None) -> dict[str, Any]:
+    from .eval.ner import evaluate_ner
+    from .understand.ner import NerModel
+
+    return evaluate_ner(NerModel.load(model), Path(test) if test else None)
+
+
+# -- the seed story -----------------------------------------------------------------------------
+
+
+def _seed_jsonl(seeds: Path, gold: dict, out: Path, with_dates: bool) -> None:
+    with out.open("w", encoding="utf-8") as fh:
+        for doc in gold["documents"]:
+            rec: dict[str, Any] = {"id": doc["id"], "text": (seeds / doc["file"]).read_text(encoding="utf-8")}
+            if with_dates:
+                rec["published"] = doc["published"]
+            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+
+
+def _run_seeds(seeds: Path, gold: dict, with_dates: bool, workdir: Path) -> tuple[list[dict], list[dict]]:
+    from .engine.local import LocalRunner
+    from .ingest import Ingestor
+    from .process import default_text_pipeline
+    from .settings import load_settings
+    from .stages import default_stages
+    from .store import open_store
+
+    tag = "dated" if with_dates else "undated"
+    jsonl = workdir / f"seeds-{tag}.jsonl"
+    _seed_jsonl(seeds, gold, jsonl, with_dates)
+    settings = load_settings(env={}, db=str(workdir / f"seeds-{tag}.db"), progress=False)
+    with open_store(settings.db) as store, Ingestor(settings) as reader:
+        LocalRunner(store=store, reader=reader, text=default_text_pipeline(), stages=default_stages(settings)).run(
+            [str(jsonl)]
+        )
+        from .export import article_record
+
+        articles = [article_record(a) for a in store.iter_articles()]
+        stories = [story_record(s) for s in store.iter_stories()]
+    return articles, stories
+
+
+def seed_checks(gold: dict, articles: list[dict], stories: list[dict]) -> dict[str, Any]:
+    """The seed-story checks of the issues, against gold.json."""
+    out: dict[str, Any] = {}
+    story_ids = {a["story"] for a in articles}
+    out["one_story"] = len(story_ids) == 1
+    story = stories[0] if len(stories) == 1 else max(stories, key=lambda s: len(s["articles"]))
+
+    # Entities: each gold entity's Arabic variants in one exported entity; no entity holds two.
+    def variants_of(ent: dict) -> set[str]:
+        return {match_form(v) for v in ent["variants"]} | {match_form(ent["name"])}
+
+    exported = [variants_of(e) for e in story["entities"]]
+    grouped, missing, mixed = [], [], []
+    owner: dict[int, list[str]] = {}
+    for g in gold["entities"]:
+        arabic = [v for v in g["variants"] if any("\u0600" <= c <= "\u06ff" for c in v)]
+        homes = {i for v in arabic for i, ex in enumerate(exported) if match_form(v) in ex}
+        found_all = all(any(match_form(v) in ex for ex in exported) for v in arabic)
+        if not found_all:
+            missing.append(g["canonical"])
+        elif len(homes) == 1:
+            grouped.append(g["canonical"])
+            owner.setdefault(next(iter(homes)), []).append(g["canonical"])
+        else:
+            missing.append(g["canonical"] + " (split)")
+    mixed = [names for names in owner.values() if len(names) > 1]
+    out["entities"] = {"gold": len(gold["entities"]), "in_one_entity": len(grouped), "not_grouped": missing,
+                       "mixed": mixed}
+
+    # Timeline: every gold date present with at least one gold article.
+    by_date: dict[str, set[str]] = {}
+    for ev in story["timeline"]:
+        by_date.setdefault(ev["date"], set()).update(ev["articles"])
+    tl_ok = [t["date"] for t in gold["timeline"] if by_date.get(t["date"], set()) & set(t["docs"])]
+    out["timeline"] = {"gold_dates": len(gold["timeline"]), "found": len(tl_ok),
+                       "missed": [t["date"] for t in gold["timeline"] if t["date"] not in tl_ok]}
+
+    # Quotes: right speaker (through the gold variants) and article, text overlapping.
+    speaker_forms = {g["canonical"]: {match_form(v) for v in g["variants"]} for g in gold["entities"]}
+    ent_variants = {match_form(e["name"]): variants_of(e) for e in story["entities"]}
+    found_q = 0
+    for q in gold["quotes"]:
+        forms = speaker_forms.get(q["speaker"], set())
+        gq = match_form(q["text"])
+        for got in story["quotes"]:
+            if got["article"] != q["doc"]:
+                continue
+            gt = match_form(got["text"])
+            if not (gq in gt or gt in gq):
+                continue
+            if ent_variants.get(match_form(got["speaker"]), {match_form(got["speaker"])}) & forms:
+                found_q += 1
+                break
+    out["quotes"] = {"gold": len(gold["quotes"]), "found": found_q}
+
+    # Brief: statements carried by 2+ outlets; each verbatim in its first article.
+    text_of = {a["id"]: "\n".join(p["text"] for p in a["paragraphs"]) for a in articles}
+    multi = [s for s in story["brief"] if len(s["articles"]) >= 2]
+    verbatim = all(s["text"] in text_of.get(s["articles"][0], "") for s in story["brief"])
+    out["brief"] = {"statements": len(story["brief"]), "multi_outlet": len(multi), "verbatim": verbatim}
+
+    # Disputed: the gold claim's evidence in a dispute's claim, the denial's in its text.
+    ev_claim, ev_denial = (match_form(e) for e in gold["disputed"][0]["evidence"])
+    out["disputed_found"] = any(ev_claim in match_form(d["claim"]) and ev_denial in match_form(d["text"])
+                                for d in story["disputed"])
+    out["ok"] = bool(
+        out["one_story"] and not missing and not mixed and len(tl_ok) == len(gold["timeline"])
+        and found_q >= 5 and len(multi) >= 3 and verbatim and out["disputed_found"]
+    )
+    return out
+
+
+def eval_seeds(seeds: str) -> dict[str, Any]:
+    folder = Path(seeds)
+    gold = json.loads((folder / "gold.json").read_text(encoding="utf-8"))
+    result: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for with_dates in (True, False):
+            articles, stories = _run_seeds(folder, gold, with_dates, Path(tmp))
+            result["with_dates" if with_dates else "without_dates"] = seed_checks(gold, articles, stories)
+    result["ok"] = all(r["ok"] for r in result.values() if isinstance(r, dict))
+    return result
+
+
+def run(what: str, args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
+    if what == "stories":
+        return eval_stories(args.gold, settings.db)
+    if what == "duplicates":
+        return eval_duplicates(args.gold, settings.db)
+    if what == "ner":
+        return eval_ner(args.test, args.model)
+    if what == "seeds":
+        return eval_seeds(args.seeds)
+    raise ValueError(f"unknown evaluation {what!r}")
+
+
+def train(what: str, args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
+    if what != "ner":
+        raise ValueError(f"unknown model {what!r}")
+    from .understand.ner import default_model_path, train_ner
+
+    out = Path(args.out) if args.out else default_model_path()
+    stats = train_ner(out, Path(args.train) if args.train else None)
+    return {"model": str(out), **stats}
+
+
+__all__: Sequence[str] = ("run", "train", "seed_checks", "eval_seeds")

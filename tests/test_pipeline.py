@@ -1,0 +1,72 @@
+"""The whole pipeline on the seed story: stories, export contract, stable ids across runs."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from rasid.cli import main
+
+pytestmark = pytest.mark.slow
+
+
+def cli(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    return main(list(argv), out=out, err=err), out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory, gold, seed_texts) -> tuple[Path, list[dict], list[dict]]:
+    tmp = tmp_path_factory.mktemp("pipeline")
+    jsonl = tmp / "seeds.jsonl"
+    with jsonl.open("w", encoding="utf-8") as fh:
+        for d in gold["documents"]:
+            fh.write(json.dumps({"id": d["id"], "text": seed_texts[d["id"]], "published": d["published"]},
+                                ensure_ascii=False) + "\n")
+    db = tmp / "seeds.db"
+    code, _, err = cli("run", "--db", str(db), "--no-progress", str(jsonl))
+    assert code == 0, err
+    arts = [json.loads(x) for x in cli("export", "--db", str(db), "--what", "articles")[1].splitlines()]
+    stories = [json.loads(x) for x in cli("export", "--db", str(db), "--what", "stories")[1].splitlines()]
+    return db, arts, stories
+
+
+def test_story_export_contract(seeded) -> None:
+    _, arts, stories = seeded
+    by_id = {s["id"]: s for s in stories}
+    for a in arts:
+        assert a["story"] in by_id, a["id"]
+        assert a["id"] in by_id[a["story"]]["articles"]
+    for s in stories:
+        assert set(s) >= {"id", "title", "articles", "sources", "entities", "timeline", "quotes", "brief", "disputed"}
+        assert s["title"]
+        for st in s["brief"]:
+            assert set(st) >= {"text", "articles", "lang"} and st["articles"]
+        for ev in s["timeline"]:
+            assert len(ev["date"]) == 10 and ev["articles"]
+    assert sum(len(s["articles"]) for s in stories) == len(arts) == 5
+
+
+def test_story_ids_stable_across_runs(seeded, tmp_path: Path, gold, seed_texts) -> None:
+    db, arts, stories = seeded
+    extra = tmp_path / "later.txt"
+    extra.write_text(seed_texts["003"] + "\n\nفقرة إضافية لاحقة عن الزيارة نفسها.", encoding="utf-8")
+    code, _, err = cli("run", "--db", str(db), "--no-progress", str(extra))
+    assert code == 0, err
+    after = {json.loads(x)["id"]: json.loads(x) for x in cli("export", "--db", str(db), "--what", "articles")[1].splitlines()}
+    for a in arts:
+        assert after[a["id"]]["story"] == a["story"]
+    assert len(after) == 6
+
+
+def test_story_renders(seeded) -> None:
+    db, _, stories = seeded
+    sid = max(stories, key=lambda s: len(s["articles"]))["id"]
+    for fmt in ("json", "md", "html"):
+        code, out, err = cli("story", sid, "--db", str(db), "--format", fmt)
+        assert code == 0, err
+        assert out.strip()
+    assert cli("story", "no-such-story", "--db", str(db))[0] == 3

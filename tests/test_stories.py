@@ -1,0 +1,203 @@
+"""Stories: near-duplicates, embeddings, streaming clustering and their evaluation, on real text."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+
+import numpy as np
+import pytest
+
+from rasid.cluster import StoryClusterer, StoryModel
+from rasid.dedup import Deduper, clauses, reworded_pairs
+from rasid.embed import USEEmbedder, article_vectors
+from rasid.eval.stories import (
+    bcubed,
+    duplicate_pairs,
+    evaluate_stories_file,
+    load_saudinewsnet,
+    pairwise,
+    read_gold,
+    stream_order,
+)
+from rasid.model import Article, Paragraph
+
+# Recorded floor for the quality gate below: measured 0.940 on 2026-11-21 (docs/benchmarks/stories.md).
+GATE_B3_FLOOR = 0.92
+
+
+@pytest.fixture(scope="module")
+def embedder() -> USEEmbedder:
+    return USEEmbedder(threads=1)
+
+
+@pytest.fixture(scope="module")
+def seed_articles(gold, seed_texts) -> list[Article]:
+    """The seeds as the spine would hand them over: a short first line is the title, the other
+    non-empty lines are paragraphs, dates from gold.json."""
+    out = []
+    for doc in gold["documents"]:
+        text = seed_texts[doc["id"]]
+        lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+        title = lines[0] if len(lines[0]) <= 120 else ""
+        paras = lines[1:] if title else lines
+        out.append(
+            Article(id=doc["id"], origin=doc["file"], raw_text=text,
+                    content_hash=hashlib.sha256(text.encode()).hexdigest(), title=title,
+                    published=doc["published"], paragraphs=[Paragraph(p) for p in paras])
+        )
+    return stream_order(out)
+
+
+@pytest.fixture(scope="module")
+def seed_vectors(seed_articles, embedder) -> np.ndarray:
+    return article_vectors(seed_articles, embedder)
+
+
+@pytest.fixture(scope="module")
+def dev_day(shared) -> list[Article]:
+    return load_saudinewsnet([shared / "data" / "saudinewsnet" / "2015-08-01.zip"])
+
+
+def _stream(arts, vecs, clusterer=None, deduper=None):
+    cl = StoryClusterer() if clusterer is None else clusterer
+    dd = Deduper() if deduper is None else deduper
+    out = {}
+    for a, v in zip(arts, vecs, strict=True):
+        out[a.id] = cl.assign(a, v, dd.add(a))
+    return out, cl, dd
+
+
+def _para_index(article: Article, text: str) -> int:
+    return next(i for i, p in enumerate(article.paragraphs) if text in p.text)
+
+
+def test_verbatim_shared_paragraphs_found(gold, seed_articles):
+    """Gold near-duplicate passages that are verbatim are found by the paragraph MinHash index."""
+    by_id = {a.id: a for a in seed_articles}
+    dd = Deduper()
+    found = set()
+    for a in seed_articles:
+        _, matches = dd.add_with_matches(a)
+        found |= {frozenset({(m.article, m.paragraph), (m.other, m.other_paragraph)}) for m in matches}
+    verbatim = [nd for nd in gold["near_duplicates"] if nd["a"][1] == nd["b"][1]]
+    assert len(verbatim) == 2
+    for nd in verbatim:
+        (ida, ta), (idb, tb) = nd["a"], nd["b"]
+        pair = frozenset({(ida, _para_index(by_id[ida], ta)), (idb, _para_index(by_id[idb], tb))})
+        assert pair in found, nd["note"]
+    # reworded passages are not MinHash's business: nothing between 002 and 004 at this level
+    assert not any({a, b} == {"002", "004"} for pair in found for (a, _), (b, _) in [tuple(pair)] if len(pair) == 2)
+
+
+def test_reworded_pair_found_by_embeddings(gold, seed_articles, embedder):
+    by_id = {a.id: a for a in seed_articles}
+    paras = [(a.id, i, c) for a in seed_articles for i, p in enumerate(a.paragraphs) for c in clauses(p.text)]
+    pairs = reworded_pairs(paras, embedder.embed([p[2] for p in paras]))
+    got = {frozenset({(m.article, m.paragraph), (m.other, m.other_paragraph)}) for m in pairs}
+    reworded = [nd for nd in gold["near_duplicates"] if nd["a"][1] != nd["b"][1]]
+    assert reworded
+    for nd in reworded:
+        (ida, ta), (idb, tb) = nd["a"], nd["b"]
+        assert frozenset({(ida, _para_index(by_id[ida], ta)), (idb, _para_index(by_id[idb], tb))}) in got
+    # and it stays selective: a small fraction of all cross-article paragraph pairs
+    n = len(paras)
+    assert len(pairs) < 0.02 * n * (n - 1) / 2
+
+
+def test_seed_departure_reports_share_a_story(seed_articles, seed_vectors, dev_day):
+    """The three reports of Kim's departure (000, 001, 003) join one story; ids are sequential."""
+    cl = StoryClusterer()
+    cl.prime(dev_day)
+    pred, cl, _ = _stream(seed_articles, seed_vectors, clusterer=cl)
+    assert pred["000"] == pred["001"] == pred["003"]
+    assert sorted(set(pred.values())) == [f"s{i:06d}" for i in range(1, len(set(pred.values())) + 1)]
+
+
+@pytest.mark.xfail(strict=True, reason="the event-level model keeps the factory visit (002) and the "
+                   "military display (004) apart from the departure: separate developments under the "
+                   "dev labelling rules; see docs/benchmarks/stories.md")
+def test_seeds_form_one_story(seed_articles, seed_vectors, dev_day):
+    cl = StoryClusterer()
+    cl.prime(dev_day)
+    pred, _, _ = _stream(seed_articles, seed_vectors, clusterer=cl)
+    assert len(set(pred.values())) == 1
+
+
+@pytest.fixture(scope="module")
+def gate_data(shared, embedder):
+    """A seeded subset of 2015-08-02 events (all their articles), with vectors and gold."""
+    rows = read_gold(shared / "data" / "saudinewsnet-events" / "dev-2015-08-02.jsonl")
+    events = sorted({r["event"] for r in rows})
+    keep = set(random.Random(20261121).sample(events, 220))
+    gold = {r["url"]: r["event"] for r in rows if r["event"] in keep}
+    gdup = {r["url"]: r["dup_of"] for r in rows if r["event"] in keep}
+    arts = [a for a in load_saudinewsnet([shared / "data" / "saudinewsnet" / "2015-08-02.zip"]) if a.id in gold]
+    return arts, article_vectors(arts, embedder), gold, gdup
+
+
+def test_quality_gate_dev_subset(gate_data):
+    arts, vecs, gold, gdup = gate_data
+    pred, _, dd = _stream(arts, vecs)
+    p, r, f = bcubed(pred, gold)
+    singletons = bcubed({u: u for u in gold}, gold)[2]
+    assert f >= GATE_B3_FLOOR, (p, r, f)
+    assert f > singletons + 0.05
+    dp, dr = duplicate_pairs({a.id: dd.duplicate_of(a.id) for a in arts}, gdup)
+    assert dp >= 0.95 and dr >= 0.85, (dp, dr)
+
+
+def test_deterministic_and_stable_ids(gate_data):
+    arts, vecs, _, _ = gate_data
+    half = len(arts) // 2
+    first, _, _ = _stream(arts, vecs)
+    again, _, _ = _stream(arts, vecs)
+    assert first == again
+    early, _, _ = _stream(arts[:half], vecs[:half])
+    # later articles never renumber earlier stories
+    assert all(first[a.id] == early[a.id] for a in arts[:half])
+
+
+def test_state_round_trip_continues_identically(gate_data):
+    arts, vecs, _, _ = gate_data
+    half = len(arts) // 2
+    whole, _, _ = _stream(arts, vecs)
+    cl, dd = StoryClusterer(), Deduper()
+    part, cl, dd = _stream(arts[:half], vecs[:half], cl, dd)
+    blob_c, blob_d = cl.to_bytes(), dd.to_bytes()
+    assert blob_c[:2] == b"PK" and b"pickle" not in blob_c[:200]
+    cl2, dd2 = StoryClusterer.from_bytes(blob_c), Deduper.from_bytes(blob_d)
+    rest, cl2, dd2 = _stream(arts[half:], vecs[half:], cl2, dd2)
+    assert {**part, **rest} == whole
+    assert cl2.story_of(arts[0].id) == whole[arts[0].id]
+    assert cl2.to_bytes() == StoryClusterer.from_bytes(cl2.to_bytes()).to_bytes()
+
+
+def test_dormant_stories_leave_the_index(gate_data):
+    arts, vecs, _, _ = gate_data
+    cl = StoryClusterer(dormant_days=0.01)
+    _stream(arts[:50], vecs[:50], clusterer=cl)
+    late = Article(id="late", origin="t", raw_text=arts[0].raw_text, content_hash="x", title=arts[0].title,
+                   published="2015-08-20", paragraphs=arts[0].paragraphs)
+    sid = cl.assign(late, vecs[0])
+    assert sid not in {cl.story_of(a.id) for a in arts[:50]}
+    assert not cl.is_active(cl.story_of(arts[0].id))
+
+
+def test_shipped_model_loads_without_pickle():
+    m = StoryModel.load()
+    assert len(m.coef) == len(m.features) and 0 < m.threshold < 1
+
+
+def test_scores_on_small_partitions(shared):
+    gold = {"a": "x", "b": "x", "c": "y", "d": "z"}
+    assert bcubed(gold, gold) == (1.0, 1.0, 1.0)
+    p, r, f = pairwise({"a": "1", "b": "2", "c": "3", "d": "4"}, gold)
+    assert (p, r) == (1.0, 0.0)
+    p, r, _ = bcubed({k: "all" for k in gold}, gold)
+    assert r == 1.0 and p == pytest.approx((2 * 2 / 4 + 2 * 1 / 4) / 4)
+    assert duplicate_pairs({"a": None, "b": "a", "c": "a"}, {"a": None, "b": "a", "c": None}) == (1 / 3, 1.0)
+    day = shared / "data" / "saudinewsnet-events" / "dev-2015-08-02.jsonl"
+    rows = read_gold(day)
+    res = evaluate_stories_file(day, {r["url"]: r["event"] for r in rows})
+    assert res["bcubed"]["f1"] == 1.0 and res["articles"] == len(rows)
