@@ -377,11 +377,17 @@ class Deduper:
         return matches
 
     def _evict(self) -> None:
+        """Drop articles older than the window; arrival order is (nearly) time order, so the
+        oldest entries are at the front of `_entries` and the scan stops at the first young one."""
         if self.window_days <= 0 or not math.isfinite(self._now):
             return
         cutoff = self._now - self.window_days
-        old = [k for k, e in self._entries.items() if e.day < cutoff]
-        if len(old) < 64:  # evict in batches: a scan per article would be wasteful
+        old = []
+        for k, e in self._entries.items():  # insertion order
+            if e.day >= cutoff:
+                break
+            old.append(k)
+        if len(old) < 64:  # evict in batches
             return
         for k in old:
             e = self._entries.pop(k)

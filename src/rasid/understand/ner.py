@@ -1,15 +1,17 @@
-"""Arabic named-entity recognition: a CRF trained here on ANERcorp, shipped in the package.
+"""Arabic named-entity recognition: CRFs trained here on ANERcorp, shipped in the package.
 
 No installable package ships an Arabic NER model and nothing may be downloaded at run time, so
-rasid trains its own linear-chain CRF (python-crfsuite) on the ANERcorp training split, with the
+rasid trains its own linear-chain CRFs (python-crfsuite) on the ANERcorp training split, with the
 features of `ner_features` (clitics, stems, gazetteers, triggers, word clusters from unlabelled
-SaudiNewsNet). `train_ner()` rebuilds it in a few minutes; the trained file lives in
-`rasid/data/`, so users never train. Latin-script paragraphs go to the rules of `ner_latin`.
+SaudiNewsNet): a sentence CRF, and a document CRF (`ner_stack`) that also sees how the first
+labelled the same word elsewhere in the article. `train_ner()` rebuilds both in about five
+minutes; the trained files live in `rasid/data/`, so users never train. Latin-script paragraphs go
+to the rules of `ner_latin`.
 
 Mentions come back as character spans of the display text. ANERcorp tags clitics with the name
-("وبريطانيا" is B-LOC), so the tagger does too; `mentions` then drops a leading و/ف/ب/ل/ك when
-what remains is a known name (gazetteer, training names, or far more frequent in news than the
-whole word), so "وبوتين" yields "بوتين" while "فرنسا" and "بوتين" stay whole.
+("وبريطانيا" is B-LOC), so the tagger does too; `mentions` then drops a leading و/ف and/or ب/ل/ك
+when the remainder is far more frequent in news than the whole word and is a known name (or a
+frequent word), so "لروسيا" yields "روسيا" while "فرنسا" and "بوتين" stay whole.
 """
 
 from __future__ import annotations
