@@ -1,5 +1,5 @@
 """Tagging speed of the packaged NER model on SaudiNewsNet articles (mentions(), whole pipeline:
-tokenise, sentence-split, featurise, CRF, consistency pass, clitic cuts).
+tokenise, sentence-split, featurise, CRF, stacked BiLSTM or document CRF, clitic cuts).
 
     .venv/bin/python bench/ner_speed.py [--articles 1000]
 """
@@ -18,9 +18,10 @@ from rasid.understand.ner_tokenize import tokenize
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--articles", type=int, default=1000)
+    ap.add_argument("--model", default=None, help="a .crfsuite path (default: the packaged model)")
     args = ap.parse_args(argv)
     t = time.perf_counter()
-    model = NerModel.load()
+    model = NerModel.load(args.model)
     print(f"load {time.perf_counter() - t:.2f}s")
     zips = sorted((DEFAULT_DATA / "saudinewsnet").glob("*.zip"))[-3:]
     texts = list(saudinewsnet_texts(zips, limit=args.articles))

@@ -137,3 +137,14 @@ def test_training_path_on_small_slice(tmp_path, shared):
     test = [t for t, _ in read_conll(anercorp / "ANERCorp_approxCamelSplit_test.txt.gz")[:50]]
     assert all(len(small.tag(t)) == len(t) for t in test)
     assert [len(t) for t in small.tag_document(test, window=10)] == [len(t) for t in test]
+    # The stacked BiLSTM route (torch only for training; numpy at inference), one epoch.
+    pytest.importorskip("torch")
+    res.vectors = (list(clusters), _vecs)
+    stats = train_ner(out, train=train, resources=res, params={"max_iterations": 30}, epochs=1)
+    assert (tmp_path / "ner.nn.npz").exists() and not (tmp_path / "ner.doc.crfsuite").exists()
+    small = NerModel.load(out)
+    assert small.neural is not None
+    tagged = small.tag_document(test, window=10)
+    assert [len(t) for t in tagged] == [len(t) for t in test]
+    assert all(t == "O" or t[2:] in TYPES for s in tagged for t in s)
+    assert all(not (t.startswith("I-") and (k == 0 or s[k - 1][2:] != t[2:])) for s in tagged for k, t in enumerate(s))

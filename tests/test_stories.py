@@ -169,6 +169,8 @@ def test_state_round_trip_continues_identically(gate_data):
     cl2, dd2 = StoryClusterer.from_bytes(blob_c), Deduper.from_bytes(blob_d)
     rest, cl2, dd2 = _stream(arts[half:], vecs[half:], cl2, dd2)
     assert {**part, **rest} == whole
+    _, _, dd_whole = _stream(arts, vecs)
+    assert [dd2.duplicate_of(a.id) for a in arts] == [dd_whole.duplicate_of(a.id) for a in arts]
     assert cl2.story_of(arts[0].id) == whole[arts[0].id]
     assert cl2.to_bytes() == StoryClusterer.from_bytes(cl2.to_bytes()).to_bytes()
 

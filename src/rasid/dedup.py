@@ -89,20 +89,21 @@ def _ngram_counts(toks: list[str], buckets: int) -> tuple[np.ndarray, np.ndarray
 
 
 class BandIndex:
-    """LSH over MinHash digests: `bands` bands of `rows` values each, in one sorted numpy array.
+    """LSH over MinHash digests: `bands` bands of `rows` values each, in sorted numpy runs.
 
     Each band of a digest hashes to 56 bits, tagged with the band number in the top 8 bits, so all
-    bands live in one sorted uint64 array and a query is one vectorised binary search. New entries
-    wait in a small buffer (scanned with one comparison) and are merged in batches; removed entries
-    are masked, then dropped at the next merge.
+    bands of an entry live in one sorted uint64 array and a query is one vectorised binary search
+    per run. New entries wait in a small buffer (scanned with one comparison); a full buffer
+    becomes a sorted run, and runs of similar size are merged (a log-structured merge), so an
+    insert costs O(log n) amortised however large the index grows. Removed entries are masked,
+    then dropped when their run is merged.
     """
 
     def __init__(self, bands: int, rows: int, buffer: int = 1024) -> None:
         if bands > 255:
             raise ValueError("at most 255 bands")
         self.bands, self.rows, self.buffer = bands, rows, buffer
-        self._flat = np.zeros(0, np.uint64)  # sorted tagged band hashes
-        self._flat_keys = np.zeros(0, np.int64)  # entry key of each element of _flat
+        self._runs: list[tuple[np.ndarray, np.ndarray]] = []  # (sorted tagged hashes, entry keys)
         self._buf = np.zeros((buffer, bands), np.uint64)
         self._buf_keys = np.zeros(buffer, np.int64)
         self._nbuf = 0
@@ -125,33 +126,38 @@ class BandIndex:
         self._nbuf += 1
         self._size += 1
         if self._nbuf == self.buffer:
-            self._merge()
+            self._flush()
 
     def remove(self, key: int) -> None:
         if key not in self._dead:
             self._dead.add(key)
             self._size -= 1
 
-    def _merge(self) -> None:
+    def _flush(self) -> None:
         n = self._nbuf
-        flat = np.concatenate([self._flat, self._buf[:n].ravel()])
-        keys = np.concatenate([self._flat_keys, np.repeat(self._buf_keys[:n], self.bands)])
-        if self._dead:
-            alive = ~np.isin(keys, np.fromiter(self._dead, np.int64, len(self._dead)))
-            flat, keys = flat[alive], keys[alive]
-            self._dead.clear()
-        order = np.argsort(flat, kind="stable")  # two sorted runs: timsort merges them in O(n)
-        self._flat, self._flat_keys = flat[order], keys[order]
+        flat = self._buf[:n].ravel().copy()
+        keys = np.repeat(self._buf_keys[:n], self.bands)
+        order = np.argsort(flat, kind="stable")
+        self._runs.append((flat[order], keys[order]))
         self._nbuf = 0
+        while len(self._runs) >= 2 and len(self._runs[-1][0]) * 2 >= len(self._runs[-2][0]):
+            (fa, ka), (fb, kb) = self._runs[-2], self._runs.pop()
+            flat, keys = np.concatenate([fa, fb]), np.concatenate([ka, kb])
+            if self._dead:
+                dead = np.fromiter(self._dead, np.int64, len(self._dead))
+                alive = ~np.isin(keys, dead)
+                flat, keys = flat[alive], keys[alive]
+            order = np.argsort(flat, kind="stable")  # two sorted runs: timsort merges them in O(n)
+            self._runs[-1] = (flat[order], keys[order])
 
     def query(self, digest: np.ndarray) -> set[int]:
         q = self.band_hashes(digest)
         found: set[int] = set()
-        if len(self._flat):
-            lo = np.searchsorted(self._flat, q, "left")
-            hi = np.searchsorted(self._flat, q, "right")
+        for flat, keys in self._runs:
+            lo = np.searchsorted(flat, q, "left")
+            hi = np.searchsorted(flat, q, "right")
             for b in np.nonzero(hi > lo)[0].tolist():
-                found.update(self._flat_keys[lo[b] : hi[b]].tolist())
+                found.update(keys[lo[b] : hi[b]].tolist())
         if self._nbuf:
             hits = (self._buf[: self._nbuf] == q[None, :]).any(axis=1)
             found.update(self._buf_keys[: self._nbuf][hits].tolist())
@@ -204,7 +210,7 @@ class Deduper:
         paragraph_threshold: float = 0.6,
         min_chars: int = 100,
         min_paragraph_chars: int = 40,
-        window_days: float = 14.0,
+        window_days: float = 7.0,
         num_perm: int = 120,
         bands: int = 40,
         seed: int = 7,
@@ -518,12 +524,17 @@ def reworded_pairs(
 
 def _zip_state(meta: dict, arrays: dict[str, np.ndarray]) -> bytes:
     buf = io.BytesIO()
+    def entry(name: str) -> zipfile.ZipInfo:  # fixed timestamps: same state, same bytes
+        info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+        info.compress_type = zipfile.ZIP_DEFLATED
+        return info
+
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("state.json", json.dumps(meta, ensure_ascii=False))
+        zf.writestr(entry("state.json"), json.dumps(meta, ensure_ascii=False))
         for name, arr in arrays.items():
             b = io.BytesIO()
             np.save(b, arr, allow_pickle=False)
-            zf.writestr(f"{name}.npy", b.getvalue())
+            zf.writestr(entry(f"{name}.npy"), b.getvalue())
     return buf.getvalue()
 
 

@@ -57,7 +57,10 @@ class StoriesStage:
         from .embed import article_vectors, make_embedder
 
         if self.embedder is None:
-            self.embedder = make_embedder(self.settings.embedder)
+            import os
+
+            # Stages run after the text workers have finished: every core is free for the encoder.
+            self.embedder = make_embedder(self.settings.embedder, threads=os.cpu_count() or 1)
         kind = f"article:{self.embedder.name}"
         have = store.get_vectors(kind, [a.id for a in articles])
         missing = [a for a in articles if a.id not in have]
@@ -102,26 +105,48 @@ class StoriesStage:
 
 @dataclass(slots=True)
 class UnderstandStage:
-    """Entities, timeline, quotes, brief and disputes for every story touched by this run."""
+    """Entities, timeline, quotes, brief and disputes for every story touched by this run.
+
+    Stories are independent, so with `workers` > 1 and enough stories they are analysed on worker
+    processes (each with its own models, one BLAS thread each).
+    """
 
     analyzer: Any = None
+    workers: int = 1
+    min_pool: int = 64  # fewer stories than this are not worth starting workers for
+    batch: int = 256  # stories analysed and written per round
 
     def update(self, store: Store, new_ids: Sequence[str]) -> list[str]:
-        from .understand.story import StoryAnalyzer
-
-        if self.analyzer is None:
-            self.analyzer = StoryAnalyzer()
         story_ids: dict[str, None] = {}
         for art in store.get_articles(list(new_ids)):
             if art.story:
                 story_ids[art.story] = None
+        ids = list(story_ids)
+        if self.workers > 1 and len(ids) >= self.min_pool:
+            from .engine.pool import WorkerPool
+            from .understand.story import StoryAnalyzer
+
+            with WorkerPool(self.analyzer or StoryAnalyzer(threads=1), self.workers, "analyze", chunksize=4) as pool:
+                self._run(store, ids, pool.map)
+        else:
+            if self.analyzer is None:
+                from .understand.story import StoryAnalyzer
+
+                self.analyzer = StoryAnalyzer()
+            analyze = self.analyzer.analyze
+            self._run(store, ids, lambda groups: (analyze(g) for g in groups))
+        return ids
+
+    def _run(self, store: Store, ids: list[str], analyze_all: Any) -> None:
+        for start in range(0, len(ids), self.batch):
+            stories = [s for s in (store.get_story(sid) for sid in ids[start : start + self.batch]) if s is not None]
+            groups = [store.get_articles(s.articles) for s in stories]
+            self._write(store, stories, analyze_all(groups))
+
+    @staticmethod
+    def _write(store: Store, stories: list[Story], results: Any) -> None:
         updated = []
-        for sid in story_ids:
-            story = store.get_story(sid)
-            if story is None:
-                continue
-            articles = store.get_articles(story.articles)
-            result = self.analyzer.analyze(articles)
+        for story, result in zip(stories, results, strict=True):
             story.entities = result.entities
             story.timeline = result.timeline
             story.quotes = result.quotes
@@ -132,11 +157,12 @@ class UnderstandStage:
                 story.first_seen, story.last_seen = days[0], days[-1]
             updated.append(story)
         store.put_stories(updated)
-        return list(story_ids)
 
 
 def default_stages(settings: Settings, understand: bool = True) -> list[StoryStage]:
+    import os
+
     stages: list[StoryStage] = [StoriesStage(settings)]
     if understand:
-        stages.append(UnderstandStage())
+        stages.append(UnderstandStage(workers=settings.workers or os.cpu_count() or 1))
     return stages

@@ -1,8 +1,10 @@
-"""Text processing on several cores: the reader and the store stay in the main process.
+"""Work on several cores: the reader and the store stay in the main process.
 
-Each worker process receives the TextPipeline once (pickled at start-up) and keeps it for its
-life; documents travel in chunks. Order is preserved, so a run is deterministic whatever the
-number of workers.
+`WorkerPool(worker, n)` sends `worker` (any picklable object with the method named by `method`)
+once to each of `n` processes, which keep it for their life; items travel in chunks and results
+come back in input order, so a run is deterministic whatever the number of workers. The text half
+of the pipeline (`TextPipeline.process`) and per-story understanding (`StoryAnalyzer.analyze`)
+both run this way.
 """
 
 from __future__ import annotations
@@ -11,45 +13,57 @@ import itertools
 import multiprocessing as mp
 from collections.abc import Iterable, Iterator
 from types import TracebackType
+from typing import Any
 
 from ..model import Article, IngestError, RawDoc
 from ..process import TextPipeline
 
-# The one pipeline of a worker process. It is set by the pool initializer inside the worker and
-# never in the parent: a process pool's per-worker state has no other home.
-_WORKER_PIPELINE: list[TextPipeline] = []
+# The one worker object of a worker process. It is set by the pool initializer inside the worker
+# and never in the parent: a process pool's per-worker state has no other home.
+_WORKER: list[tuple[Any, str]] = []
 
 
-def _init(pipeline: TextPipeline) -> None:
-    _WORKER_PIPELINE.append(pipeline)
+def _init(worker: Any, method: str) -> None:
+    _WORKER.append((worker, method))
 
 
-def _process(doc: RawDoc) -> Article | IngestError:
-    return _WORKER_PIPELINE[0].process(doc)
+def _call(item: Any) -> Any:
+    worker, method = _WORKER[0]
+    return getattr(worker, method)(item)
 
 
-class TextPool:
-    def __init__(self, pipeline: TextPipeline, workers: int, chunksize: int = 32, window: int = 2048) -> None:
+class WorkerPool:
+    def __init__(self, worker: Any, workers: int, method: str, chunksize: int = 32, window: int = 2048) -> None:
         ctx = mp.get_context("spawn")
-        self._pool = ctx.Pool(workers, initializer=_init, initargs=(pipeline,))
+        self._pool = ctx.Pool(workers, initializer=_init, initargs=(worker, method))
         self._chunksize = chunksize
         self._window = window
 
-    def map(self, docs: Iterable[RawDoc]) -> Iterator[Article | IngestError]:
-        """Results in input order. Documents are sent a window at a time: `imap` alone would read
-        the whole input into its task queue ahead of the workers and hold it in memory."""
-        it = iter(docs)
+    def map(self, items: Iterable[Any]) -> Iterator[Any]:
+        """Results in input order. Items are sent a window at a time: `imap` alone would read the
+        whole input into its task queue ahead of the workers and hold it in memory."""
+        it = iter(items)
         pending = list(itertools.islice(it, self._window))
         while pending:
-            results = self._pool.imap(_process, pending, chunksize=self._chunksize)
+            results = self._pool.imap(_call, pending, chunksize=self._chunksize)
             upcoming = list(itertools.islice(it, self._window))
             yield from results
             pending = upcoming
 
-    def __enter__(self) -> TextPool:
+    def __enter__(self) -> WorkerPool:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self._pool.terminate() if exc_type else self._pool.close()
         self._pool.join()
+
+
+class TextPool(WorkerPool):
+    """The text half on worker processes: raw documents in, articles (or errors) out."""
+
+    def __init__(self, pipeline: TextPipeline, workers: int, chunksize: int = 32, window: int = 2048) -> None:
+        super().__init__(pipeline, workers, "process", chunksize, window)
+
+    def map(self, docs: Iterable[RawDoc]) -> Iterator[Article | IngestError]:
+        return super().map(docs)

@@ -3,10 +3,11 @@
 No installable package ships an Arabic NER model and nothing may be downloaded at run time, so
 rasid trains its own linear-chain CRFs (python-crfsuite) on the ANERcorp training split, with the
 features of `ner_features` (clitics, stems, gazetteers, triggers, word clusters from unlabelled
-SaudiNewsNet): a sentence CRF, and a document CRF (`ner_stack`) that also sees how the first
-labelled the same word elsewhere in the article. `train_ner()` rebuilds both in about five
-minutes; the trained files live in `rasid/data/`, so users never train. Latin-script paragraphs go
-to the rules of `ner_latin`.
+SaudiNewsNet): a sentence CRF, then a second stage that reads the CRF's label marginals and how
+it labelled the same word elsewhere in the article (`ner_stack`): a small BiLSTM (`ner_neural`,
+trained with torch, run in numpy) or, where torch is missing at training time, a document CRF.
+`train_ner()` rebuilds everything in under ten minutes; the trained files live in `rasid/data/`,
+so users never train. Latin-script paragraphs go to the rules of `ner_latin`.
 
 Mentions come back as character spans of the display text. ANERcorp tags clitics with the name
 ("وبريطانيا" is B-LOC), so the tagger does too; `mentions` then drops a leading و/ف and/or ب/ل/ك
@@ -17,14 +18,20 @@ frequent word), so "لروسيا" yields "روسيا" while "فرنسا" and "ب
 from __future__ import annotations
 
 import gzip
+import importlib.util
 import time
 from collections.abc import Iterable, Sequence
 from importlib import resources as importlib_resources
 from pathlib import Path
 
+import numpy as np
+
 from rasid.text.normalize import arabic_ratio, match_form
 from rasid.understand.ner_features import Featurizer, Resources, read_gazetteers
 from rasid.understand.ner_latin import latin_mentions
+from rasid.understand.ner_neural import TAGS as NN_TAGS
+from rasid.understand.ner_neural import NeuralTagger, viterbi
+from rasid.understand.ner_neural import _allowed as _iob_masks
 from rasid.understand.ner_stack import doc_features, spans_of
 from rasid.understand.ner_tokenize import Token, sentences
 
@@ -41,6 +48,10 @@ MIN_FREQ = 2
 # set, over windows of DOC_WINDOW sentences either side (ANERcorp has no article boundaries).
 FOLDS = 4
 DOC_WINDOW = 10
+# Epochs of the stacked BiLSTM (chosen on a dev part of the training split).
+NN_EPOCHS = 8
+# Weight of the BiLSTM against the CRF marginals when decoding (dev: 0.7 > 1.0 > 0.5 > 0).
+NN_WEIGHT = 0.7
 
 
 def default_model_path() -> Path:
@@ -51,6 +62,11 @@ def default_model_path() -> Path:
 def resources_path(crf_path: Path) -> Path:
     """The resources file that goes with a CRF file: `ner.crfsuite` -> `ner.resources.json.gz`."""
     return crf_path.with_name(crf_path.name.removesuffix(".crfsuite") + ".resources.json.gz")
+
+
+def neural_path(crf_path: Path) -> Path:
+    """The stacked BiLSTM weights that go with a CRF file: `ner.crfsuite` -> `ner.nn.npz`."""
+    return crf_path.with_name(crf_path.name.removesuffix(".crfsuite") + ".nn.npz")
 
 
 def doc_path(crf_path: Path) -> Path:
@@ -82,11 +98,16 @@ def read_conll(path: Path) -> list[tuple[list[str], list[str]]]:
 class NerModel:
     """A trained tagger with its feature resources. Holds caches, so share one per process."""
 
-    __slots__ = ("tagger", "doc_tagger", "res", "feats", "known", "gazetteer_words", "_buffers")
+    __slots__ = ("tagger", "doc_tagger", "neural", "res", "feats", "known", "gazetteer_words", "_buffers", "_masks")
 
-    def __init__(self, tagger: object, res: Resources, doc_tagger: object | None = None) -> None:
+    def __init__(
+        self, tagger: object, res: Resources, doc_tagger: object | None = None, neural: NeuralTagger | None = None
+    ) -> None:
         self.tagger = tagger
         self.doc_tagger = doc_tagger
+        # The stacked BiLSTM (second stage); when present it replaces the document CRF.
+        self.neural = neural
+        self._masks = _iob_masks()
         # CRFsuite reads an in-memory model in place: its bytes must live as long as the tagger.
         self._buffers: list[bytes] = []
         self.res = res
@@ -123,7 +144,7 @@ class NerModel:
                 doc_tagger = None
             res = Resources.load(resources_path(path))
             buffers = []
-        model = cls(tagger, res, doc_tagger)
+        model = cls(tagger, res, doc_tagger, _load_neural(path))
         model._buffers = buffers
         return model
 
@@ -131,6 +152,8 @@ class NerModel:
         """IOB2 tags (PER, LOC, ORG, MISC) for one sentence of tokens."""
         if not tokens:
             return []
+        if self.neural is not None:
+            return self.tag_document([tokens])[0]
         return list(self.tagger.tag(self.feats.sentence(tokens)))  # type: ignore[attr-defined]
 
     def tag_document(
@@ -141,6 +164,8 @@ class NerModel:
         sentences (None: the whole document): articles repeat surnames ("رامسفيلد" seven times)
         that a sentence-level tagger catches only where a cue is near."""
         stage1 = [self.feats.sentence(s) for s in sents]
+        if self.neural is not None:
+            return self._tag_neural(sents, stage1, window)
         first = [list(self.tagger.tag(x)) if x else [] for x in stage1]  # type: ignore[attr-defined]
         if self.doc_tagger is None:
             return first
@@ -155,6 +180,21 @@ class NerModel:
             else:
                 out.append(tags)
         return out
+
+    def _tag_neural(
+        self, sents: Sequence[Sequence[str]], stage1: list[list[list[str]]], window: int | None
+    ) -> list[list[str]]:
+        """Second stage by the BiLSTM over the CRF's marginals and document votes."""
+        assert self.neural is not None
+        first, margs = [], []
+        for x in stage1:
+            tags, marg = crf_marginals(self.tagger, x)
+            first.append(tags)
+            margs.append(marg)
+        forms = [[self.feats.form(t) for t in s] for s in sents]
+        extra = doc_features(forms, first, self.res.counts, window)
+        enc = [self.neural.encode(f, x, m, d) for f, x, m, d in zip(forms, stage1, margs, extra, strict=True)]
+        return neural_decode(self.neural, enc, margs, self._masks)
 
     def mentions(self, text: str, lang: str = "ar") -> list[tuple[int, int, str]]:
         """(start, end, type) character spans of the names in `text`. Lines mostly in Latin script
@@ -210,6 +250,50 @@ class NerModel:
         return 0
 
 
+def crf_marginals(tagger: object, x: list[list[str]]) -> tuple[list[str], np.ndarray]:
+    """The CRF's best tags for one sentence and its per-token label marginals (tokens x TAGS)."""
+    if not x:
+        return [], np.zeros((0, len(NN_TAGS)), np.float32)
+    tags = list(tagger.tag(x))  # type: ignore[attr-defined]
+    labels = set(tagger.labels())  # type: ignore[attr-defined]
+    marg = np.zeros((len(x), len(NN_TAGS)), np.float32)
+    for k, t in enumerate(NN_TAGS):
+        if t in labels:
+            marg[:, k] = [tagger.marginal(t, i) for i in range(len(x))]  # type: ignore[attr-defined]
+    return tags, marg
+
+
+def neural_decode(
+    neural: NeuralTagger,
+    enc: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+    margs: list[np.ndarray],
+    masks: tuple[np.ndarray, np.ndarray],
+    batch: int = 48,
+) -> list[list[str]]:
+    """IOB2 tags for encoded sentences (batched by length: less padding): Viterbi over a weighted
+    sum of the BiLSTM's log-probabilities and the CRF's log-marginals (NN_WEIGHT on the first)."""
+    out: list[list[str]] = [[] for _ in enc]
+    order = sorted((i for i in range(len(enc)) if len(enc[i][0])), key=lambda i: len(enc[i][0]))
+    for s in range(0, len(order), batch):
+        idx = order[s : s + batch]
+        for i, lp in zip(idx, neural.log_probs([enc[i] for i in idx]), strict=True):
+            mix = NN_WEIGHT * lp + (1.0 - NN_WEIGHT) * np.log(margs[i] + 1e-6)
+            out[i] = viterbi(mix, *masks)
+    return out
+
+
+def _load_neural(crf_path: Path | None) -> NeuralTagger | None:
+    """The stacked BiLSTM beside `crf_path` (None: the packaged one), if there is one."""
+    if crf_path is None:
+        data = importlib_resources.files("rasid").joinpath("data").joinpath(neural_path(Path(_CRF_NAME)).name)
+        if not data.is_file():
+            return None
+        with importlib_resources.as_file(data) as p:
+            return NeuralTagger.load(p)
+    p = neural_path(Path(crf_path))
+    return NeuralTagger.load(p) if p.is_file() else None
+
+
 def _disagrees(doc_feats: list[str], tag: str) -> bool:
     """Whether the document features of a token name a type other than its first-stage one."""
     own = "d=" + tag[2:]
@@ -232,9 +316,11 @@ def build_resources(
     from rasid.understand.ner_clusters import build_clusters, saudinewsnet_texts
 
     gaz = read_gazetteers(gazetteer_dir)
-    # The word vectors themselves are not kept: as dense CRF features they lost 0.7 F1 points.
-    clusters, counts, _vecs = build_clusters(saudinewsnet_texts(unlabelled, limit=article_limit), seed=seed)
+    # As dense CRF features the word vectors lost 0.7 F1 points; they feed the stacked BiLSTM instead
+    # (kept on the object for training, not in the resources file).
+    clusters, counts, vecs = build_clusters(saudinewsnet_texts(unlabelled, limit=article_limit), seed=seed)
     res = Resources(gazetteer=gaz, clusters=clusters, counts=counts)
+    res.vectors = (list(clusters), vecs)
     names: set[str] = set()
     for toks, tags in train_sents:
         for a, b, _typ in spans_of(tags):
@@ -264,10 +350,13 @@ def train_ner(
     features: Iterable[str] | None = None,
     article_limit: int | None = None,
     stacked: bool = True,
+    neural: bool = True,
+    epochs: int = NN_EPOCHS,
 ) -> dict:
     """Train the sentence CRF on `train` (ANERcorp train split by default) and, if `stacked`, the
-    document CRF, and write them with their resources beside `out_path`. Returns stats:
-    sentences, tokens, features, seconds per stage, file sizes."""
+    second stage from 4-fold cross-validated CRF outputs: the BiLSTM (`neural`, needs torch and
+    the word vectors of `build_resources`) or else the document CRF. Writes the files beside
+    `out_path`. Returns stats: sentences, tokens, features, seconds per stage, file sizes."""
     import tempfile
 
     import pycrfsuite
@@ -288,9 +377,15 @@ def train_ner(
     _train_crf(xs, ys, out_path, crf_params)
     t2 = time.perf_counter()
     stats: dict = {}
+    # Without torch (the `train` extra) the second stage falls back to the document CRF.
+    use_nn = stacked and neural and resources.vectors is not None and importlib.util.find_spec("torch") is not None
+    for stale in (doc_path(out_path), neural_path(out_path)):
+        if stale.exists():
+            stale.unlink()
     if stacked:
         n = len(sents)
         first: list[list[str]] = [[] for _ in range(n)]
+        margs: list[np.ndarray] = [np.zeros((0, len(NN_TAGS)), np.float32) for _ in range(n)]
         with tempfile.TemporaryDirectory() as tmp:
             fold_path = Path(tmp) / "fold.crfsuite"
             for f in range(FOLDS):
@@ -299,15 +394,36 @@ def train_ner(
                 tagger = pycrfsuite.Tagger()
                 tagger.open(str(fold_path))
                 for i in range(lo, hi):
-                    first[i] = list(tagger.tag(xs[i]))
+                    if use_nn:
+                        first[i], margs[i] = crf_marginals(tagger, xs[i])
+                    else:
+                        first[i] = list(tagger.tag(xs[i]))
                 tagger.close()
         forms = [[feats.form(t) for t in toks] for toks, _ in sents]
         extra = doc_features(forms, first, resources.counts, DOC_WINDOW)
-        xs2 = [[a + b for a, b in zip(x, d, strict=True)] for x, d in zip(xs, extra, strict=True)]
-        _train_crf(xs2, ys, doc_path(out_path), crf_params)
-        stats["doc_crf_bytes"] = doc_path(out_path).stat().st_size
-    elif doc_path(out_path).exists():
-        doc_path(out_path).unlink()
+        t_folds = time.perf_counter()
+        if use_nn:
+            from rasid.understand.ner_neural import train_neural
+
+            vocab, vectors = resources.vectors  # type: ignore[misc]
+            char_counts: dict[str, int] = {}
+            for fs in forms:
+                for form in fs:
+                    for ch in form:
+                        char_counts[ch] = char_counts.get(ch, 0) + 1
+            charset = sorted(c for c, k in char_counts.items() if k >= 2)
+            proto = NeuralTagger(
+                {w: i + 2 for i, w in enumerate(vocab)}, {c: i + 2 for i, c in enumerate(charset)}, {}
+            )
+            enc = [proto.encode(f, x, m, d) for f, x, m, d in zip(forms, xs, margs, extra, strict=True)]
+            net = train_neural(enc, ys, vocab, vectors, charset, epochs=epochs, seed=seed)
+            net.save(neural_path(out_path))
+            stats["nn_bytes"] = neural_path(out_path).stat().st_size
+            stats["folds_seconds"] = round(t_folds - t2, 1)
+        else:
+            xs2 = [[a + b for a, b in zip(x, d, strict=True)] for x, d in zip(xs, extra, strict=True)]
+            _train_crf(xs2, ys, doc_path(out_path), crf_params)
+            stats["doc_crf_bytes"] = doc_path(out_path).stat().st_size
     t3 = time.perf_counter()
     resources.save(resources_path(out_path))
     info = pycrfsuite.Tagger()
@@ -318,7 +434,7 @@ def train_ner(
         "state_features": len(info.info().state_features),
         "resources_seconds": round(t1 - t0, 1),
         "crf_seconds": round(t2 - t1, 1),
-        "doc_crf_seconds": round(t3 - t2, 1),
+        "stage2_seconds": round(t3 - t2, 1),
         "seconds": round(time.perf_counter() - t0, 1),
         "crf_bytes": out_path.stat().st_size,
         "resources_bytes": resources_path(out_path).stat().st_size,

@@ -15,6 +15,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rasid.text.normalize import light_stem, match_form
 
@@ -88,6 +89,8 @@ class Resources:
     multi: dict[str, list[tuple[tuple[str, ...], str]]] = field(default_factory=dict, repr=False)
     single: dict[str, set[str]] = field(default_factory=dict, repr=False)  # word -> types
     triggers: dict[str, set[str]] = field(default_factory=dict, repr=False)  # word -> types
+    # (words, unit vectors) from the cluster build, for training the BiLSTM; never saved here.
+    vectors: tuple[list[str], Any] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.index()

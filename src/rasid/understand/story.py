@@ -34,7 +34,10 @@ def _by_story_order(articles: Sequence[Article]) -> list[Article]:
 
 
 class StoryAnalyzer:
-    """Runs NER, canonicalisation, quotes, dates/timeline, brief and disputes over one story."""
+    """Runs NER, canonicalisation, quotes, dates/timeline, brief and disputes over one story.
+
+    Picklable before first use (every stage loads lazily), so a pool can ship it to workers.
+    """
 
     def __init__(
         self,
@@ -45,7 +48,9 @@ class StoryAnalyzer:
         brief: Any = None,
         disputes: Any = None,
         embed: Embed | None = None,
+        threads: int | None = None,
     ) -> None:
+        self.threads = threads
         self._ner = ner
         self._canon = canonicaliser
         self._quotes = quotes
@@ -90,9 +95,13 @@ class StoryAnalyzer:
     @property
     def embed(self) -> Embed:
         if self._embed is None:
+            import os
+
             from ..embed import USEEmbedder
 
-            self._embed = USEEmbedder().embed
+            # By default stages run after the text workers have finished, so every core is free
+            # for USE; a worker process of a pool is given threads=1.
+            self._embed = CachedEmbed(USEEmbedder(threads=self.threads or os.cpu_count() or 1).embed)
         return self._embed
 
     @property
@@ -147,10 +156,44 @@ class StoryAnalyzer:
                 if m.date and m.granularity == "day":
                     key = (aid, pi)
                     para_dates[key] = min(para_dates.get(key, m.date), m.date)
-        brief = self.brief_builder.build(ordered, para_dates)
-        disputed = self.dispute_finder.find(ordered, self.embed) if multi else self.dispute_finder.find(ordered)
+        if multi:
+            brief = self.brief_builder.build(ordered, para_dates)
+            disputed = self.dispute_finder.find(ordered, self.embed)
+        else:
+            # One article: nothing to group across outlets, so no sentence embeddings; its brief
+            # is its lead, and a dispute can only be one it reports itself.
+            brief = lead_statements(ordered[0])
+            disputed = self.dispute_finder.find(ordered, None)
         entities = _with_articles_ordered(entities)
         return StoryAnalysis(entities, timeline, quotes, brief, disputed, published)
+
+
+class CachedEmbed:
+    """Remembers sentence vectors within a run: the brief, the disputes and the timeline embed
+    many of the same sentences."""
+
+    def __init__(self, embed: Embed, max_items: int = 50_000) -> None:
+        self._embed = embed
+        self._cache: dict[str, np.ndarray] = {}
+        self._max = max_items
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        todo = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        if todo:
+            if len(self._cache) + len(todo) > self._max:
+                self._cache.clear()
+            for t, v in zip(todo, self._embed(todo), strict=True):
+                self._cache[t] = v
+        return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, 512), np.float32)
+
+
+def lead_statements(article: Article, n: int = 3) -> list[Statement]:
+    """The first `n` statement-like sentences of one article, verbatim, as a single-source brief."""
+    from ..brief import sentence_units
+
+    units = sentence_units([article])
+    units.sort(key=lambda u: u.position)
+    return [Statement(u.text, [article.id], u.lang) for u in units[:n]]
 
 
 _CLITICS = "(?:وب|ول|وك|فب|فل|و|ف|ب|ل|ك)?"
