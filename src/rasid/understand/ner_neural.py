@@ -182,7 +182,7 @@ def train_neural(
     epochs: int = 10,
     hidden: int = 128,
     seed: int = 0,
-    threads: int = 2,
+    threads: int = 1,
 ) -> NeuralTagger:
     """Train the BiLSTM with torch (cross-entropy per token, Adam, dropout 0.5, 5% word dropout)
     on encoded sentences (made with a `NeuralTagger` holding the same vocab and charset) and
@@ -233,12 +233,14 @@ def train_neural(
 
     net = Net()
     opt = torch.optim.Adam([p for p in net.parameters() if p.requires_grad], lr=2e-3)
-    order = np.arange(len(inputs))
+    lengths = np.array([len(i[0]) for i in inputs], np.float64)
     net.train()
     for _ in range(epochs):
-        rng.shuffle(order)
-        for s in range(0, len(order), 32):
-            wid, cid, x, lens, y = batch(order[s : s + 32])
+        # Batches of similar length (sorted on jittered lengths, then shuffled): little padding.
+        order = np.argsort(lengths + rng.uniform(0, 8, len(lengths)))
+        chunks = [order[s : s + 32] for s in range(0, len(order), 32)]
+        for k in rng.permutation(len(chunks)):
+            wid, cid, x, lens, y = batch(chunks[k])
             wid = torch.where(torch.rand(wid.shape) < 0.05, torch.ones_like(wid), wid)
             logits = net(wid, cid, x, lens)
             loss = nn.functional.cross_entropy(logits.reshape(-1, len(TAGS)), y.view(-1), ignore_index=-100)
