@@ -1,6 +1,8 @@
 """Rebuild the packaged NER model from the data in ../shared and evaluate it.
 
-    .venv/bin/python bench/ner_train.py [--out src/rasid/data/ner.crfsuite]
+    .venv/bin/python bench/ner_train.py [--out src/rasid/data/ner.crfsuite] [--neural]
+
+`--neural` stacks the BiLSTM (needs torch, the `train` extra) instead of the document CRF.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", type=Path, default=default_model_path())
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--neural", action="store_true", help="second stage: stacked BiLSTM, not the document CRF")
     args = ap.parse_args(argv)
     t, c = time.perf_counter(), time.process_time()
-    stats = train_ner(args.out, seed=args.seed)
+    stats = train_ner(args.out, seed=args.seed, neural=args.neural)
     stats["wall_seconds"] = round(time.perf_counter() - t, 1)
     stats["cpu_seconds"] = round(time.process_time() - c, 1)
     print(json.dumps(stats, indent=1))

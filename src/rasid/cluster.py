@@ -95,6 +95,13 @@ class StoryModel:
         return cls.from_json(resources.files("rasid").joinpath("data/story_model.json").read_text(encoding="utf-8"))
 
 
+def _matvec(rows: np.ndarray, vec: np.ndarray) -> np.ndarray:
+    """rows @ vec without BLAS: einsum's own loop is single-threaded. A multi-threaded BLAS
+    matrix-vector product on a shared 2-core machine spent 5 ms per call waking threads for a job
+    of 0.5 ms (measured on 6,000 x 512), and the clusterer does two per article."""
+    return np.einsum("ij,j->i", rows, vec)
+
+
 def _bag(words: list[str]) -> dict[int, float]:
     out: dict[int, float] = {}
     for w in words:
@@ -365,7 +372,7 @@ class StoryClusterer:
         nc = self._centroids.n
         cent_sims = np.zeros(0, np.float32)
         if nc:
-            cent_sims = self._centroids.data[:nc] @ vec
+            cent_sims = _matvec(self._centroids.data[:nc], vec)
             top = np.argsort(-cent_sims, kind="stable")[: self.k]
             for r in top.tolist():
                 cand.setdefault(int(self._centroids.label[r]), [])
@@ -374,7 +381,7 @@ class StoryClusterer:
         nm = self._members.n
         msims = np.zeros(0, np.float32)
         if nm:
-            msims = self._members.data[:nm] @ vec
+            msims = _matvec(self._members.data[:nm], vec)
             kk = min(nm, 4 * self.k)
             top = np.argpartition(-msims, kk - 1)[:kk] if nm > kk else np.arange(nm)
             top = top[np.argsort(-msims[top], kind="stable")]
@@ -390,7 +397,7 @@ class StoryClusterer:
             if not self._stories[dup_pos].active:
                 self._revive(dup_pos)
                 nc = self._centroids.n
-                cent_sims = self._centroids.data[:nc] @ vec
+                cent_sims = _matvec(self._centroids.data[:nc], vec)
             cand.setdefault(dup_pos, [])
         if not cand:
             return [], np.zeros((0, len(FEATURES)))

@@ -3,11 +3,12 @@
 No installable package ships an Arabic NER model and nothing may be downloaded at run time, so
 rasid trains its own linear-chain CRFs (python-crfsuite) on the ANERcorp training split, with the
 features of `ner_features` (clitics, stems, gazetteers, triggers, word clusters from unlabelled
-SaudiNewsNet): a sentence CRF, then a second stage that reads the CRF's label marginals and how
-it labelled the same word elsewhere in the article (`ner_stack`): a small BiLSTM (`ner_neural`,
-trained with torch, run in numpy) or, where torch is missing at training time, a document CRF.
-`train_ner()` rebuilds everything in under ten minutes; the trained files live in `rasid/data/`,
-so users never train. Latin-script paragraphs go to the rules of `ner_latin`.
+SaudiNewsNet): a sentence CRF, then a document CRF (`ner_stack`) that also sees how the first
+labelled the same word elsewhere in the article. `train_ner(neural=True)` instead stacks a small
+BiLSTM (`ner_neural`, trained with torch, run in numpy) on the CRF's marginals and document votes:
++0.7 F1 points on ANERcorp test but about 3x slower tagging, so the packaged model keeps the
+document CRF (docs/benchmarks/ner.md). The trained files live in `rasid/data/`, so users never
+train. Latin-script paragraphs go to the rules of `ner_latin`.
 
 Mentions come back as character spans of the display text. ANERcorp tags clitics with the name
 ("وبريطانيا" is B-LOC), so the tagger does too; `mentions` then drops a leading و/ف and/or ب/ل/ك
@@ -52,6 +53,8 @@ DOC_WINDOW = 10
 NN_EPOCHS = 8
 # Weight of the BiLSTM against the CRF marginals when decoding (dev: 0.7 > 1.0 > 0.5 > 0).
 NN_WEIGHT = 0.7
+# Sentences whose best CRF sequence has at least this probability skip the BiLSTM.
+GATE = 0.9
 
 
 def default_model_path() -> Path:
@@ -186,15 +189,27 @@ class NerModel:
     ) -> list[list[str]]:
         """Second stage by the BiLSTM over the CRF's marginals and document votes."""
         assert self.neural is not None
-        first, margs = [], []
+        tagger = self.tagger
+        first: list[list[str]] = []
+        sure: list[bool] = []
         for x in stage1:
-            tags, marg = crf_marginals(self.tagger, x)
+            tags = list(tagger.tag(x)) if x else []  # type: ignore[attr-defined]
             first.append(tags)
-            margs.append(marg)
+            sure.append(not x or tagger.probability(tags) >= GATE)  # type: ignore[attr-defined]
         forms = [[self.feats.form(t) for t in s] for s in sents]
         extra = doc_features(forms, first, self.res.counts, window)
-        enc = [self.neural.encode(f, x, m, d) for f, x, m, d in zip(forms, stage1, margs, extra, strict=True)]
-        return neural_decode(self.neural, enc, margs, self._masks)
+        # Only sentences the CRF is unsure of, or where the document disagrees with it, go to the
+        # BiLSTM: the rest keep the CRF's tags (speed; see docs/benchmarks/ner.md).
+        todo = [
+            i for i, (ok, d, t) in enumerate(zip(sure, extra, first, strict=True))
+            if not ok or any(_disagrees(f, g) for f, g in zip(d, t, strict=True))
+        ]
+        margs = [crf_marginals(tagger, stage1[i])[1] for i in todo]
+        enc = [self.neural.encode(forms[i], stage1[i], m, extra[i]) for i, m in zip(todo, margs, strict=True)]
+        out = list(first)
+        for i, tags in zip(todo, neural_decode(self.neural, enc, margs, self._masks), strict=True):
+            out[i] = tags
+        return out
 
     def mentions(self, text: str, lang: str = "ar") -> list[tuple[int, int, str]]:
         """(start, end, type) character spans of the names in `text`. Lines mostly in Latin script
@@ -350,7 +365,7 @@ def train_ner(
     features: Iterable[str] | None = None,
     article_limit: int | None = None,
     stacked: bool = True,
-    neural: bool = True,
+    neural: bool = False,
     epochs: int = NN_EPOCHS,
 ) -> dict:
     """Train the sentence CRF on `train` (ANERcorp train split by default) and, if `stacked`, the

@@ -142,8 +142,7 @@ class NeuralTagger:
             fwd[i, :n] = feats[pos : pos + n]
             bwd[i, :n] = feats[pos : pos + n][::-1]
             pos += n
-        hf = self._lstm(fwd, "f")
-        hb = self._lstm(bwd, "b")
+        hf, hb = self._bilstm(fwd, bwd)
         out = []
         for i, n in enumerate(lens):
             h = np.concatenate([hf[i, :n], hb[i, :n][::-1]], 1)
@@ -151,6 +150,9 @@ class NeuralTagger:
             logits -= logits.max(1, keepdims=True)
             out.append(logits - np.log(np.exp(logits).sum(1, keepdims=True)))
         return out
+
+    def _bilstm(self, fwd: np.ndarray, bwd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self._lstm(fwd, "f"), self._lstm(bwd, "b")
 
     def _lstm(self, x: np.ndarray, side: str) -> np.ndarray:
         """One LSTM direction (torch gate order i, f, g, o) over padded-at-end inputs."""
