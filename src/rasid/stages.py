@@ -54,14 +54,15 @@ class StoriesStage:
 
     def vectors(self, store: Store, articles: Sequence[Article]) -> dict[str, Any]:
         """Article vectors, from the store's cache where present, computed and cached otherwise."""
-        from .embed import article_vectors, make_embedder
+        from .embed import LEAD_CHARS, article_vectors, make_embedder
 
         if self.embedder is None:
             import os
 
             # Stages run after the text workers have finished: every core is free for the encoder.
             self.embedder = make_embedder(self.settings.embedder, threads=os.cpu_count() or 1)
-        kind = f"article:{self.embedder.name}"
+        # The recipe (title + opening characters) is part of the key: a changed recipe re-embeds.
+        kind = f"article:{self.embedder.name}:title+lead{LEAD_CHARS}"
         have = store.get_vectors(kind, [a.id for a in articles])
         missing = [a for a in articles if a.id not in have]
         if missing:
@@ -83,6 +84,14 @@ class StoriesStage:
             sid = clusterer.assign(art, vecs[art.id], dup)
             rows.append((art.id, sid, dup))
             touched[sid] = None
+        # A new copy that links two earlier duplicate groups merges them under the earliest
+        # article: stored members of the later group get their new head.
+        assigned = {aid for aid, _, _ in rows}
+        relinked = {aid: head for aid, head in dedup.take_relinked().items() if aid not in assigned}
+        for art in store.get_articles(list(relinked)):
+            rows.append((art.id, art.story, relinked[art.id]))
+        # This run's articles take their group's head as it stands after the whole batch.
+        rows = [(aid, sid, dedup.duplicate_of(aid) if aid in assigned else dup) for aid, sid, dup in rows]
         store.set_assignments(rows)
         store.put_blob(_DEDUP_BLOB, dedup.to_bytes())
         store.put_blob(_CLUSTER_BLOB, clusterer.to_bytes())
