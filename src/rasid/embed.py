@@ -14,6 +14,7 @@ every paragraph was better still but ~4x slower. The caller caches vectors in th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
@@ -137,3 +138,24 @@ def article_vectors(articles: list[Article], embedder: Embedder) -> np.ndarray:
     out = np.zeros((len(articles), embedder.dim), np.float32)
     np.add.at(out, np.asarray(owner, dtype=np.int64), vecs)
     return _l2(out)
+
+
+class CachedEmbed:
+    """An embedding callable that remembers vectors by text: the brief, the disputes and the
+    timeline of one story embed many of the same sentences. The cache lives on the object."""
+
+    def __init__(self, embed: Callable[[list[str]], np.ndarray], max_items: int = 50_000, dim: int = 512) -> None:
+        self._dim = dim
+        self._embed = embed
+        self._cache: dict[str, np.ndarray] = {}
+        self._max = max_items
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        todo = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        if todo:
+            if len(self._cache) + len(todo) > self._max:
+                self._cache.clear()
+                todo = list(dict.fromkeys(texts))
+            for t, v in zip(todo, self._embed(todo), strict=True):
+                self._cache[t] = v
+        return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, self._dim), np.float32)

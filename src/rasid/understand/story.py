@@ -97,7 +97,7 @@ class StoryAnalyzer:
         if self._embed is None:
             import os
 
-            from ..embed import USEEmbedder
+            from ..embed import CachedEmbed, USEEmbedder
 
             # By default stages run after the text workers have finished, so every core is free
             # for USE; a worker process of a pool is given threads=1.
@@ -166,25 +166,6 @@ class StoryAnalyzer:
             disputed = self.dispute_finder.find(ordered, None)
         entities = _with_articles_ordered(entities)
         return StoryAnalysis(entities, timeline, quotes, brief, disputed, published)
-
-
-class CachedEmbed:
-    """Remembers sentence vectors within a run: the brief, the disputes and the timeline embed
-    many of the same sentences."""
-
-    def __init__(self, embed: Embed, max_items: int = 50_000) -> None:
-        self._embed = embed
-        self._cache: dict[str, np.ndarray] = {}
-        self._max = max_items
-
-    def __call__(self, texts: list[str]) -> np.ndarray:
-        todo = list(dict.fromkeys(t for t in texts if t not in self._cache))
-        if todo:
-            if len(self._cache) + len(todo) > self._max:
-                self._cache.clear()
-            for t, v in zip(todo, self._embed(todo), strict=True):
-                self._cache[t] = v
-        return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, 512), np.float32)
 
 
 def lead_statements(article: Article, n: int = 3) -> list[Statement]:
