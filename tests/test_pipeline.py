@@ -70,3 +70,19 @@ def test_story_renders(seeded) -> None:
         assert code == 0, err
         assert out.strip()
     assert cli("story", "no-such-story", "--db", str(db))[0] == 3
+
+
+def test_seed_story_quality_gate(seeded, gold) -> None:
+    """The seed checks of the issues (rasid eval seeds) must not fall below what was measured
+    on 2026-11-21: docs/BENCHMARKS.md."""
+    from rasid.evaluate import seed_checks
+
+    _, arts, stories = seeded
+    r = seed_checks(gold, arts, stories)
+    assert r["one_story"]
+    assert r["entities"]["mixed"] == []
+    assert r["entities"]["in_one_entity"] >= 19
+    assert r["timeline"]["found"] == r["timeline"]["gold_dates"] == 8
+    assert r["quotes"]["found"] >= 5
+    assert r["brief"]["multi_outlet"] >= 3 and r["brief"]["verbatim"]
+    assert r["disputed_found"]

@@ -214,10 +214,23 @@ def propagate_mentions(
             shown.setdefault(sk, words[-1])
     if not shown:
         return mentions
-    type_of = {k: (c.most_common(1)[0][0] if sum(c.values()) else "PER") for k, c in votes.items()}
+    # Spellings of one name (كينجال / كينغال) share a transliteration skeleton: they vote together,
+    # so a tagging slip cannot give one spelling another type and keep them apart.
+    from .translit import skeleton
+
+    by_skeleton: dict[str, Counter[str]] = defaultdict(Counter)
+    for k, c in votes.items():
+        by_skeleton[skeleton(k)].update(c)
+
+    def vote(k: str) -> str:
+        c = by_skeleton[skeleton(k)] if skeleton(k) else votes[k]
+        return c.most_common(1)[0][0] if sum(c.values()) else "PER"
+
+    type_of = {k: vote(k) for k in votes}
     surfaces = sorted(set(shown.values()), key=len, reverse=True)
     pattern = re.compile(
-        r"(?<![\w\u0600-\u06ff])" + _CLITICS + "(" + "|".join(re.escape(s) for s in surfaces) + r")(?![\w\u0600-\u06ff])"
+        # \w covers Arabic letters; punctuation such as the Arabic comma must not block a match.
+        r"(?<!\w)" + _CLITICS + "(" + "|".join(re.escape(s) for s in surfaces) + r")(?!\w)"
     )
     taken: dict[tuple[str, int], list[tuple[int, int]]] = defaultdict(list)
     for m in mentions:
