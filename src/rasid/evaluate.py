@@ -119,7 +119,8 @@ def seed_checks(gold: dict, articles: list[dict], stories: list[dict]) -> dict[s
         standalone = {v: prose.count(match_form(v)) - sum(prose.count(match_form(w)) for w in longer[v])
                       for v in arabic}
 
-        def held(v: str, ex: set[str]) -> bool:
+        def held(v: str, ex: set[str], standalone: dict[str, int] = standalone,
+                 longer: dict[str, list[str]] = longer) -> bool:
             return match_form(v) in ex or (standalone[v] <= 0 and any(match_form(w) in ex for w in longer[v]))
 
         homes = {i for v in arabic for i, ex in enumerate(exported) if held(v, ex)}
