@@ -9,15 +9,14 @@ stages, timing each stage, and prints articles/s per stage and end to end, plus 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 
 from rasid.engine.local import LocalRunner
+from rasid.eval.stories import write_saudinewsnet_jsonl
 from rasid.ingest import Ingestor
 from rasid.process import default_text_pipeline
 from rasid.settings import load_settings
@@ -49,15 +48,8 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         jsonl = Path(tmp) / "days.jsonl"
-        n = 0
-        with jsonl.open("w", encoding="utf-8") as fh:
-            for day in args.days:
-                with zipfile.ZipFile(Path(args.shared) / "data" / "saudinewsnet" / f"{day}.zip") as zf:
-                    for rec in json.loads(zf.read(zf.namelist()[0])):
-                        fh.write(json.dumps({"id": rec["url"], "url": rec["url"], "source": rec["source"],
-                                             "title": rec.get("title") or "", "text": rec.get("content") or "",
-                                             "published": rec.get("date_extracted")}, ensure_ascii=False) + "\n")
-                        n += 1
+        zips = [Path(args.shared) / "data" / "saudinewsnet" / f"{day}.zip" for day in args.days]
+        n = write_saudinewsnet_jsonl(zips, jsonl)
         settings = load_settings(env={}, db=str(Path(tmp) / "bench.db"))
         stages = [Timed(s) for s in default_stages(settings, understand=not args.no_understand)]
         with open_store(settings.db) as store, Ingestor(settings) as reader:

@@ -9,38 +9,19 @@ in this process with no story stages, and prints articles/s and peak memory.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
 import sys
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 
 from rasid.engine.local import LocalRunner
+from rasid.eval.stories import write_saudinewsnet_jsonl
 from rasid.ingest import Ingestor
 from rasid.process import default_text_pipeline
 from rasid.settings import load_settings
 from rasid.store import open_store
-
-
-def convert(shared: Path, out: Path, limit: int | None) -> int:
-    n = 0
-    with out.open("w", encoding="utf-8") as fh:
-        for zpath in sorted((shared / "data" / "saudinewsnet").glob("*.zip")):
-            with zipfile.ZipFile(zpath) as zf:
-                for name in zf.namelist():
-                    for rec in json.loads(zf.read(name)):
-                        out_rec = {
-                            "id": rec["url"], "url": rec["url"], "source": rec["source"], "title": rec.get("title") or "",
-                            "text": rec.get("content") or "", "published": rec.get("date_extracted"),
-                        }
-                        fh.write(json.dumps(out_rec, ensure_ascii=False) + "\n")
-                        n += 1
-                        if limit and n >= limit:
-                            return n
-    return n
 
 
 def main() -> None:
@@ -52,7 +33,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         jsonl = Path(tmp) / "saudinewsnet.jsonl"
         t0 = time.perf_counter()
-        n = convert(Path(args.shared), jsonl, args.limit)
+        zips = sorted((Path(args.shared) / "data" / "saudinewsnet").glob("*.zip"))
+        n = write_saudinewsnet_jsonl(zips, jsonl, args.limit)
         print(f"converted {n} articles to JSONL in {time.perf_counter() - t0:.1f}s ({jsonl.stat().st_size / 1e6:.0f} MB)")
         settings = load_settings(db=str(Path(tmp) / "bench.db"))
         errors: list[str] = []

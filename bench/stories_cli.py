@@ -13,24 +13,16 @@ import argparse
 import io
 import json
 import tempfile
-import zipfile
 from pathlib import Path
 
 from rasid.cli import main as cli
 from rasid.engine.local import LocalRunner
+from rasid.eval.stories import write_saudinewsnet_jsonl
 from rasid.ingest import Ingestor
 from rasid.process import default_text_pipeline
 from rasid.settings import load_settings
 from rasid.stages import default_stages
 from rasid.store import open_store
-
-
-def day_jsonl(shared: Path, day: str, out: Path) -> None:
-    with zipfile.ZipFile(shared / "data" / "saudinewsnet" / f"{day}.zip") as zf, out.open("w", encoding="utf-8") as fh:
-        for rec in json.loads(zf.read(zf.namelist()[0])):
-            fh.write(json.dumps({"id": rec["url"], "url": rec["url"], "source": rec["source"],
-                                 "title": rec.get("title") or "", "text": rec.get("content") or "",
-                                 "published": rec.get("date_extracted")}, ensure_ascii=False) + "\n")
 
 
 def main() -> None:
@@ -43,7 +35,7 @@ def main() -> None:
         settings = load_settings(env={}, db=db)
         for day in ("2015-08-01", "2015-08-02"):
             path = Path(tmp) / f"{day}.jsonl"
-            day_jsonl(shared, day, path)
+            write_saudinewsnet_jsonl([shared / "data" / "saudinewsnet" / f"{day}.zip"], path)
             with open_store(db) as store, Ingestor(settings) as reader:
                 LocalRunner(store=store, reader=reader, text=default_text_pipeline(),
                             stages=default_stages(settings, understand=False), on_error=lambda e: None).run([str(path)])

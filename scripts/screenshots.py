@@ -52,17 +52,10 @@ def source_label(seed_id: str) -> str:
 
 def write_seed_feed(seeds_dir: Path, path: Path) -> Path:
     """The five seeds as a feed would give them: one JSON line each with id, text, date and source."""
+    from rasid.evaluate import write_seed_feed
+
     gold = json.loads((seeds_dir / "gold.json").read_text(encoding="utf-8"))
-    with path.open("w", encoding="utf-8") as fh:
-        for doc in gold["documents"]:
-            rec = {
-                "id": doc["id"],
-                "text": (seeds_dir / doc["file"]).read_text(encoding="utf-8"),
-                "published": doc["published"],
-                "source": source_label(doc["id"]),
-            }
-            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
-    return path
+    return write_seed_feed(seeds_dir, gold, path, source=source_label)
 
 
 def run_pipeline(seeds_dir: Path, workdir: Path) -> Path:

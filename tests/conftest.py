@@ -33,9 +33,6 @@ def seed_texts(gold) -> dict[str, str]:
 @pytest.fixture()
 def seeds_jsonl(tmp_path, gold, seed_texts) -> Path:
     """The five seeds as a feed would give them: one JSON line each, with their dates."""
-    path = tmp_path / "seeds.jsonl"
-    with path.open("w", encoding="utf-8") as fh:
-        for doc in gold["documents"]:
-            rec = {"id": doc["id"], "text": seed_texts[doc["id"]], "published": doc["published"]}
-            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
-    return path
+    from rasid.evaluate import write_seed_feed
+
+    return write_seed_feed(SEEDS, gold, tmp_path / "seeds.jsonl")

@@ -7,8 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import SEEDS
 
 from rasid.cli import main
+from rasid.evaluate import write_seed_feed
 
 pytestmark = pytest.mark.slow
 
@@ -19,13 +21,9 @@ def cli(*argv: str) -> tuple[int, str, str]:
 
 
 @pytest.fixture(scope="module")
-def seeded(tmp_path_factory, gold, seed_texts) -> tuple[Path, list[dict], list[dict]]:
+def seeded(tmp_path_factory, gold) -> tuple[Path, list[dict], list[dict]]:
     tmp = tmp_path_factory.mktemp("pipeline")
-    jsonl = tmp / "seeds.jsonl"
-    with jsonl.open("w", encoding="utf-8") as fh:
-        for d in gold["documents"]:
-            fh.write(json.dumps({"id": d["id"], "text": seed_texts[d["id"]], "published": d["published"]},
-                                ensure_ascii=False) + "\n")
+    jsonl = write_seed_feed(SEEDS, gold, tmp / "seeds.jsonl")
     db = tmp / "seeds.db"
     code, _, err = cli("run", "--db", str(db), "--no-progress", str(jsonl))
     assert code == 0, err

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .embed import CachedEmbed, USEEmbedder
-from .model import Article, Statement
+from .model import Article, Statement, publication_key
 from .pipeline import SentenceSplitter
 from .text.normalize import arabic_ratio, light_stem, match_form, tokens
 
@@ -154,7 +154,7 @@ class Unit:
 
 def article_order(articles: Sequence[Article]) -> list[int]:
     """Indices of `articles` sorted by publication time, input order breaking ties (undated last)."""
-    return sorted(range(len(articles)), key=lambda i: (articles[i].published or "\uffff", i))
+    return sorted(range(len(articles)), key=lambda i: publication_key(articles[i], i))
 
 
 def content_stems(text: str) -> tuple[str, ...]:

@@ -168,7 +168,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings, con: Console) -> int:
 
 
 def _story_summary(store: Any, story_ids: Sequence[str], con: Console) -> None:
-    if not story_ids or not hasattr(store, "get_story"):
+    if not story_ids:
         return
     stories = [s for s in (store.get_story(sid) for sid in story_ids) if s is not None]
     stories.sort(key=lambda s: -len(s.articles))

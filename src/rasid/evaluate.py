@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -58,13 +58,19 @@ def eval_ner(test: str | None, model: str | None) -> dict[str, Any]:
 # -- the seed story -----------------------------------------------------------------------------
 
 
-def _seed_jsonl(seeds: Path, gold: dict, out: Path, with_dates: bool) -> None:
+def write_seed_feed(seeds: Path, gold: dict, out: Path, with_dates: bool = True,
+                    source: Callable[[str], str] | None = None) -> Path:
+    """The seed files as a feed would give them (seeds/README.md): one JSON line each with the id,
+    the text, the gold publication date (unless `with_dates` is off) and `source(id)` if given."""
     with out.open("w", encoding="utf-8") as fh:
         for doc in gold["documents"]:
             rec: dict[str, Any] = {"id": doc["id"], "text": (seeds / doc["file"]).read_text(encoding="utf-8")}
             if with_dates:
                 rec["published"] = doc["published"]
+            if source is not None:
+                rec["source"] = source(doc["id"])
             fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    return out
 
 
 def _run_seeds(seeds: Path, gold: dict, with_dates: bool, workdir: Path) -> tuple[list[dict], list[dict]]:
@@ -77,7 +83,7 @@ def _run_seeds(seeds: Path, gold: dict, with_dates: bool, workdir: Path) -> tupl
 
     tag = "dated" if with_dates else "undated"
     jsonl = workdir / f"seeds-{tag}.jsonl"
-    _seed_jsonl(seeds, gold, jsonl, with_dates)
+    write_seed_feed(seeds, gold, jsonl, with_dates)
     settings = load_settings(env={}, db=str(workdir / f"seeds-{tag}.db"), progress=False)
     with open_store(settings.db) as store, Ingestor(settings) as reader:
         LocalRunner(store=store, reader=reader, text=default_text_pipeline(), stages=default_stages(settings)).run(

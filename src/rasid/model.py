@@ -84,6 +84,16 @@ class Article:
         return self.published[:10] if self.published else None
 
 
+def publication_key(article: Article, position: int) -> tuple[bool, str, int]:
+    """Sort key for stream order: publication time, undated articles last, arrival breaking ties."""
+    return (article.published is None, article.published or "", position)
+
+
+def time_order(articles: list[Article] | tuple[Article, ...]) -> list[Article]:
+    """`articles` in publication order (see `publication_key`)."""
+    return [a for _, a in sorted(enumerate(articles), key=lambda p: publication_key(p[1], p[0]))]
+
+
 @dataclass(slots=True)
 class Mention:
     """A named-entity mention found in one sentence of one article."""

@@ -12,21 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .engine.local import StoryStage
-from .model import Article, Story
+from .model import Article, Story, time_order
 from .pipeline import Store
 from .settings import Settings
 
 _DEDUP_BLOB = "state:dedup"
 _CLUSTER_BLOB = "state:clusterer"
-
-
-def _time_order(articles: Sequence[Article]) -> list[Article]:
-    """Publication order; undated articles keep their arrival order, after the dated ones of their batch."""
-    return [a for _, a in sorted(enumerate(articles), key=lambda p: (p[1].published is None, p[1].published or "", p[0]))]
-
-
-def _day(published: str | None) -> str | None:
-    return published[:10] if published else None
 
 
 @dataclass(slots=True)
@@ -75,7 +66,7 @@ class StoriesStage:
         if not new_ids:
             return []
         dedup, clusterer = self._load_state(store)
-        articles = _time_order(store.get_articles(list(new_ids)))
+        articles = time_order(store.get_articles(list(new_ids)))
         vecs = self.vectors(store, articles)
         rows: list[tuple[str, str | None, str | None]] = []
         touched: dict[str, None] = {}
@@ -101,10 +92,10 @@ class StoriesStage:
             old = store.get_story(sid)
             story = old if old is not None else Story(id=sid)
             member_arts = store.get_articles(members)
-            story.articles = [a.id for a in _time_order(member_arts)]
+            story.articles = [a.id for a in time_order(member_arts)]
             story.sources = sorted({a.source for a in member_arts if a.source})
             story.title = clusterer.story_title(sid)
-            days = sorted(d for d in (_day(a.published) for a in member_arts) if d)
+            days = sorted(d for d in (a.published_date for a in member_arts) if d)
             story.first_seen = days[0] if days else None
             story.last_seen = days[-1] if days else None
             stories.append(story)

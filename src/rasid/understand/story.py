@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..model import Article, Dispute, Entity, Mention, Quote, Statement, TimelineEvent
+from ..model import Article, Dispute, Entity, Mention, Quote, Statement, TimelineEvent, time_order
 
 Embed = Callable[[list[str]], np.ndarray]
 
@@ -26,11 +26,6 @@ class StoryAnalysis:
     brief: list[Statement] = field(default_factory=list)
     disputed: list[Dispute] = field(default_factory=list)
     published: dict[str, date | None] = field(default_factory=dict)
-
-
-def _by_story_order(articles: Sequence[Article]) -> list[Article]:
-    """Earliest first; undated ones after, in the order given."""
-    return [a for _, a in sorted(enumerate(articles), key=lambda p: (p[1].published is None, p[1].published or "", p[0]))]
 
 
 class StoryAnalyzer:
@@ -131,15 +126,18 @@ class StoryAnalyzer:
         from .dates import anchor_articles, resolve_mention
         from .timeline import build_timeline, extract_article_mentions
 
-        ordered = _by_story_order(articles)
+        ordered = time_order(list(articles))
         mentions: list[Mention] = []
         for art in ordered:
             mentions.extend(self.mentions(art))
         mentions = propagate_mentions(ordered, mentions, getattr(self.ner, "known", None))
         entities, entity_of = self.canonicaliser.canonicalise(mentions)
+        by_article: dict[str, list[int]] = {}
+        for k, m in enumerate(mentions):
+            by_article.setdefault(m.article, []).append(k)
         quotes: list[Quote] = []
         for art in ordered:
-            idx = [k for k, m in enumerate(mentions) if m.article == art.id]
+            idx = by_article.get(art.id, [])
             quotes.extend(
                 self.quote_extractor.extract(art, [mentions[k] for k in idx], [entity_of[k] for k in idx], entities)
             )
