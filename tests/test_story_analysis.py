@@ -10,7 +10,7 @@ import pytest
 
 from rasid.model import Article, Mention, Paragraph
 from rasid.text.normalize import match_form
-from rasid.understand.story import propagate_mentions
+from rasid.understand.propagate import propagate_mentions
 
 
 @pytest.fixture(scope="module")
