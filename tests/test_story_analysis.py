@@ -73,3 +73,91 @@ def test_spellings_of_one_name_vote_their_type_together(seeds) -> None:
     found += [mention_of(seeds, "001", "كينجال", "MISC")]
     out = propagate_mentions(seeds, found)
     assert {m.type for m in out if m.text in {"كينجال", "كينغال"}} == {"MISC"}
+
+
+# -- the rule layer (rasid.understand.rules) ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def rules():
+    from rasid.understand.rules import StoryRules
+
+    return StoryRules.default()
+
+
+def texts_of(mentions: list[Mention]) -> dict[str, str]:
+    return {m.text: m.type for m in mentions}
+
+
+def test_trigger_nouns_find_the_names_ner_missed(seeds, rules) -> None:
+    """With no NER mention at all, the trigger nouns alone give agencies, places, a station."""
+    got = texts_of(rules.apply(seeds, [], set()))
+    assert got.get("وكالة الأنباء الفرنسية") == "ORG"
+    assert got.get("الوكالة الكورية المركزية الرسمية للأنباء") == "ORG"
+    assert got.get("تاس") == "ORG"  # quoted short name after the agency's descriptive name
+    assert got.get("خاباروفسك") == "LOC"  # منطقة خاباروفسك
+    assert "أرتيوم-بريمورسكي-1" in got  # محطة قطارات "..."
+    assert got.get("قسطنطين أسمولوف") == "PER"  # surname ending
+    # a trigger noun followed by common words makes nothing: no span starts with a common word
+    assert not any(t.split()[0] in ("الأنباء", "للطائرات", "سكة") for t in got)
+
+
+def test_facility_named_after_a_person_is_the_facility(seeds, rules) -> None:
+    m = mention_of(seeds, "002", "يوري غاغارين", "PER")
+    got = texts_of(rules.apply(seeds, [m], set()))
+    assert got.get("مصنع طائرات يوري غاغارين") == "ORG"
+    assert "يوري غاغارين" not in got or got["يوري غاغارين"] == "ORG"
+
+
+def test_joined_place_name_is_extended_but_a_person_is_not(seeds, rules) -> None:
+    place = mention_of(seeds, "002", "كومسومولسك أون", "LOC")
+    short = mention_of(seeds, "000", "كومسومولسك", "LOC")
+    kim = mention_of(seeds, "002", "كيم جونغ أون", "PER", 1)
+    got = texts_of(rules.apply(seeds, [place, short, kim], set()))
+    assert "كومسومولسك أون أمور" in got
+    assert "كومسومولسك نا أمور" in got
+    assert "كيم جونغ أون" in got  # أون ends the name; the next word is not taken
+
+
+def test_junk_is_dropped_and_names_are_kept(seeds, rules) -> None:
+    junk = [mention_of(seeds, "002", "للطيران", "LOC"), mention_of(seeds, "003", "وعاين", "PER"),
+            mention_of(seeds, "001", "الأقصى", "LOC")]
+    names = [mention_of(seeds, "002", "روسيا", "LOC"), mention_of(seeds, "001", "سكاي نيوز", "ORG"),
+             mention_of(seeds, "002", "البيت الأبيض", "MISC")]
+    got = texts_of(rules.apply(seeds, junk + names, set()))
+    for m in junk:
+        assert m.text not in got
+    for m in names:
+        assert m.text in got
+
+
+def test_rules_off_is_a_no_op_and_on_does_not_mutate(seeds, rules) -> None:
+    from rasid.understand.rules import StoryRules
+
+    ms = [mention_of(seeds, "002", "للطيران", "LOC")]
+    assert StoryRules.none().apply(seeds, ms, set()) == ms
+    before = [(m.text, m.start) for m in ms]
+    rules.apply(seeds, ms, set())
+    assert [(m.text, m.start) for m in ms] == before
+
+
+def test_rules_on_a_saudinewsnet_story(shared, rules) -> None:
+    """A real story of another kind: the Emirati agency's four spellings become mentions, and no
+    span the rules add starts or ends on a particle."""
+    import json
+    import zipfile
+
+    with zipfile.ZipFile(shared / "data" / "saudinewsnet" / "2015-08-02.zip") as zf:
+        arts = [a for n in zf.namelist() for a in json.loads(zf.read(n).decode("utf-8"))]
+    labels = [json.loads(x) for x in (shared / "data" / "saudinewsnet-events" / "dev-2015-08-02.jsonl")
+              .read_text(encoding="utf-8").splitlines()]
+    urls = {r["url"] for r in labels if r["event"] == "uae-refers-41-terror-suspects-to-court"}
+    story = [Article(id=str(i), origin=a["url"], raw_text=a["content"], content_hash=str(i),
+                     paragraphs=[Paragraph(p.strip(), "ar") for p in a["content"].split("\n") if p.strip()])
+             for i, a in enumerate(x for x in arts if x["url"] in urls)]
+    assert len(story) >= 3
+    got = rules.apply(story, [], set())
+    agency = {match_form(m.text) for m in got if m.text.startswith("وكالة")}
+    assert len(agency) >= 2
+    for m in got:
+        assert match_form(m.text.split()[-1]) not in ("في", "من", "على", "الى", "ان")

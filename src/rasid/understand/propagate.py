@@ -9,13 +9,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..model import Article, Mention
+from .rules import StoryRules
 
 _CLITICS = "(?:وب|ول|وك|فب|فل|و|ف|ب|ل|ك)?"
 _MIN_SURNAME = 4
 
 
 def propagate_mentions(
-    articles: Sequence[Article], mentions: list[Mention], name_words: set[str] | None = None
+    articles: Sequence[Article],
+    mentions: list[Mention],
+    name_words: set[str] | None = None,
+    rules: StoryRules | None = None,
 ) -> list[Mention]:
     """Story-level consistency for NER output (one sense per story).
 
@@ -24,7 +28,8 @@ def propagate_mentions(
     surname of a multi-word person name found anywhere marks its bare uses ("بيسكوف" after
     "دميتري بيسكوف"). Each surface form then takes the majority type of its mentions, so one
     name is not split into a person and a place by a tagging slip. Found mentions are kept;
-    added ones never overlap them.
+    added ones never overlap them. Before that, `rules` (default: `StoryRules.default()`) adds
+    the names the tagger missed or cut short and drops the words it tagged as names.
     """
     import re
     from collections import Counter, defaultdict
@@ -32,6 +37,7 @@ def propagate_mentions(
     from ..text.normalize import match_form
 
     mentions = _trim_run_on(mentions, name_words or set())
+    mentions = (rules or StoryRules.default()).apply(articles, mentions, name_words or set())
     votes: dict[str, Counter[str]] = defaultdict(Counter)
     shown: dict[str, str] = {}
     for m in mentions:

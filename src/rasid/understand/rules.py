@@ -1,0 +1,405 @@
+"""Rule layer over a story's NER mentions: names the tagger misses or cuts short, and junk it tags.
+
+The statistical tagger (ANERcorp-trained) is good at people and countries and weak at
+organisations, facilities and foreign place names; it also tags a common word now and then. These
+rules read the paragraphs around the mentions, with two corpus facts from `rules_lexicon`
+(measured on SaudiNewsNet and ANERcorp by bench/entities_lexicon.py, not listed by hand): which
+words are common words of news, and which are parts of longer names but never a name alone.
+
+- Trigger nouns (وكالة, مصنع, منطقة, محطة ...) announce a name: the rare words or the quoted name
+  after them ("منطقة خاباروفسك", 'محطة قطارات "أرتيوم-بريمورسكي-1"'), a person's name after a
+  facility noun making the facility ("مصنع طائرات يوري غاغارين"), and an agency's descriptive
+  name of nisba adjectives ("وكالة الأنباء الفرنسية", "الوكالة الكورية المركزية الرسمية للأنباء"),
+  with the quoted or bracketed short name that may follow it ("تاس", "KCNA").
+- Place names joined by a foreign preposition (كومسومولسك أون أمور, نا أمور) are one name.
+- Two rare words ending in a Slavic or Caucasian surname ending are a person (قسطنطين أسمولوف).
+- Junk: a mention made only of common words, a one-word mention that is only ever part of longer
+  names and is not part of one in this story, a conjunction glued to an unknown word (وعاين).
+
+No name of any particular person, place or organisation is known to this module.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from ..model import Article, Mention
+from ..text.normalize import match_form
+from .ner_tokenize import Token, tokenize
+
+# Generic nouns that announce a name after them (matching forms, without the article): they are
+# kinds of things, not names. ORG: bodies and facilities; LOC: places.
+_ORG_TRIGGERS = (
+    "وكالة", "صحيفة", "جريدة", "مجلة", "قناة", "إذاعة", "شركة", "مصنع", "مصانع", "جامعة", "بنك",
+    "مصرف", "حزب", "منظمة", "جمعية", "معهد", "مستشفى", "مؤسسة", "مجموعة", "نادي", "فندق", "مجمع",
+    "أكاديمية", "كلية", "متحف",
+)
+_LOC_TRIGGERS = (
+    "مدينة", "منطقة", "مقاطعة", "إقليم", "محافظة", "ولاية", "جزيرة", "قرية", "بلدة", "محطة",
+    "مطار", "ميناء", "قاعدة", "نهر", "جبل", "بحيرة", "حي", "مرفأ",
+)
+# Only these ORG triggers take a descriptive name of adjectives (وكالة الأنباء الفرنسية): for a
+# company or a bank the same shape is a description ("الشركة الأمريكية"), not a name.
+_DESCRIPTIVE = ("وكالة", "صحيفة", "قناة", "إذاعة", "جامعة", "أكاديمية")
+# Foreign prepositions inside place names: Komsomolsk-on-Amur, Rostov-na-Donu.
+_JOINERS = ("أون", "نا", "اون", "on", "na", "upon", "am", "sur")
+# Surname endings of transliterated Slavic and Caucasian names (Ivanov, -ev, -enko, -sky, -vich,
+# -shvili, -yan): a word ending so, after a rare word, is a person's name.
+_SURNAME_ENDINGS = ("وف", "يف", "ييف", "ينكو", "سكي", "فيتش", "شفيلي", "يان", "وفا", "يفا", "سكايا")
+# Particles that end a name run: a name never goes on over them.
+_FUNCTION = (
+    "في", "من", "على", "إلى", "عن", "مع", "أن", "إن", "أنه", "التي", "الذي", "الذين", "و", "أو",
+    "ثم", "قد", "لا", "لم", "لن", "ما", "هذا", "هذه", "ذلك", "تلك", "بعد", "قبل", "خلال", "بين",
+    "حيث", "كما", "عند", "منذ", "حول", "ضد", "نحو", "لدى", "بحسب", "وفق", "يوم", "أمس", "اليوم",
+)
+_QUOTES_OPEN = "\"«“”„'‘"
+_QUOTES_CLOSE = "\"»”“'’"
+_CLITIC_PREFIXES = ("وال", "بال", "فال", "كال", "لل", "ال", "و", "ف", "ب", "ل", "ك")
+
+
+def _trigger_forms() -> dict[str, tuple[str, str]]:
+    """Every way a trigger noun is written in running text: bare, with the article, with a
+    conjunction or preposition glued on (ووكالة is rare enough to leave out)."""
+    out: dict[str, tuple[str, str]] = {}
+    for kind, nouns in (("LOC", _LOC_TRIGGERS), ("ORG", _ORG_TRIGGERS)):
+        for noun in nouns:
+            base = match_form(noun)
+            for article in ("", "ال"):
+                for clitic in ("", "و", "ف", "ب", "ل", "ك", "وب", "ول", "فب", "فل"):
+                    if clitic.endswith("ل") and article:
+                        out[clitic[:-1] + "لل" + base] = (kind, base)
+                        continue
+                    out[clitic + article + base] = (kind, base)
+    return out
+
+
+@dataclass(slots=True)
+class _Span:
+    start: int
+    end: int
+    type: str
+    replaces: bool = True  # drop NER mentions it overlaps
+
+
+@dataclass(slots=True)
+class StoryRules:
+    """The rule passes, with the lexicon they read (built once, shared by every story)."""
+
+    common: frozenset[str] = field(default_factory=frozenset)
+    name_part: frozenset[str] = field(default_factory=frozenset)
+    triggers: dict[str, tuple[str, str]] = field(default_factory=dict)  # any written form -> (type, noun)
+    descriptive: frozenset[str] = field(default_factory=frozenset)
+    joiners: frozenset[str] = field(default_factory=frozenset)
+    function: frozenset[str] = field(default_factory=frozenset)
+    enabled: bool = True
+
+    @classmethod
+    def none(cls) -> StoryRules:
+        """The no-op: mentions pass through untouched (for measuring what the rules add)."""
+        return cls(enabled=False)
+
+    @classmethod
+    def default(cls) -> StoryRules:
+        from .rules_lexicon import COMMON_WORDS, NAME_PART_WORDS
+
+        def forms(words: Sequence[str]) -> frozenset[str]:
+            return frozenset(match_form(w) for w in words)
+
+        return cls(
+            common=COMMON_WORDS,
+            name_part=NAME_PART_WORDS,
+            triggers=_trigger_forms(),
+            descriptive=forms(_DESCRIPTIVE),
+            joiners=forms(_JOINERS),
+            function=forms(_FUNCTION),
+        )
+
+    # ------------------------------------------------------------------ entry point
+    def apply(self, articles: Sequence[Article], mentions: list[Mention], name_words: set[str]) -> list[Mention]:
+        """The story's mentions with rule spans added (replacing the NER spans they cover),
+        joined place names extended, and junk dropped."""
+        if not self.enabled:
+            return mentions
+        by_para: dict[tuple[str, int], list[Mention]] = {}
+        for m in mentions:
+            by_para.setdefault((m.article, m.paragraph), []).append(m)
+        words: Counter[str] = Counter()
+        joined: Counter[tuple[str, str]] = Counter()
+        paras: list[tuple[str, int, str, list[Token], list[str]]] = []
+        form_of: dict[str, str] = {}  # a story repeats its words: normalise each once
+        for art in articles:
+            for pi, para in enumerate(art.paragraphs):
+                toks = tokenize(para.text)
+                forms = []
+                for t in toks:
+                    f = form_of.get(t.text)
+                    if f is None:
+                        f = form_of[t.text] = match_form(t.text)
+                    forms.append(f)
+                words.update(forms)
+                self._joined_pairs(forms, joined)
+                paras.append((art.id, pi, para.text, toks, forms))
+        out: list[Mention] = []
+        for aid, pi, text, toks, forms in paras:
+            found = by_para.get((aid, pi), [])
+            spans = self._trigger_spans(text, toks, forms, found)
+            spans += self._surname_spans(toks, forms, found, spans)
+            kept = [m for m in found if not any(s.replaces and s.start < m.end and m.start < s.end for s in spans)]
+            kept = [self._extend_joined(m, text, joined) for m in kept]
+            for s in spans:
+                if not any(s.start < m.end and m.start < s.end for m in kept):
+                    kept.append(Mention(text[s.start : s.end], s.type, aid, pi, s.start, s.end))
+            out.extend(kept)
+        return self._drop_junk(out, words, form_of, name_words)
+
+    # ------------------------------------------------------------------ word facts
+    def _bare(self, form: str) -> str:
+        """A matching-form word without a leading clitic or article, when what is left is a word."""
+        for p in _CLITIC_PREFIXES:
+            if form.startswith(p) and len(form) - len(p) >= 3:
+                return ("ال" + form[2:]) if p == "لل" else form[len(p) :]
+        return form
+
+    def _trigger_of(self, form: str) -> tuple[str, str] | None:
+        """(type, trigger noun) when the word is a trigger noun (with an article or clitic)."""
+        return self.triggers.get(form)
+
+    def _is_rare(self, form: str) -> bool:
+        """A word that can be part of a name: letters, not a common word or a particle."""
+        return (
+            len(form) >= 2
+            and form.isalpha()
+            and form not in self.common
+            and form not in self.function
+            and self._trigger_of(form) is None
+        )
+
+    @staticmethod
+    def _nisba(form: str) -> bool:
+        """A definite nisba adjective (الكورية, الروسي, الرسمية): the agreeing tail of a name."""
+        return form.startswith("ال") and len(form) >= 5 and form.endswith(("يه", "ي"))
+
+    # ------------------------------------------------------------------ trigger spans
+    def _trigger_spans(self, text: str, toks: list[Token], forms: list[str], found: list[Mention]) -> list[_Span]:
+        spans: list[_Span] = []
+        starts = {m.start: m for m in found}
+        for i, tok in enumerate(toks):
+            form = forms[i]
+            if len(form) < 3 or not form.isalpha():
+                continue
+            trig = self._trigger_of(form)
+            if trig is None or any(m.start <= tok.start < m.end for m in found):
+                continue
+            kind, base = trig
+            j = i + 1
+            # up to two indefinite common nouns of the facility: مصنع طائرات, محطة سكة حديد
+            fillers = 0
+            while (
+                j < len(toks) and fillers < 2 and toks[j].start == toks[j - 1].end + 1
+                and self._indefinite_noun(forms[j]) and toks[j].start not in starts
+            ):
+                j += 1
+                fillers += 1
+            if j >= len(toks):
+                continue
+            nxt = toks[j]
+            if nxt.text in _QUOTES_OPEN:
+                span = self._quoted(text, toks, forms, j)
+                if span is not None:
+                    spans.append(_Span(span[0], span[1], kind))
+                continue
+            if nxt.start in starts:
+                m = starts[nxt.start]
+                # a person's name after a facility noun names the facility: مصنع طائرات يوري غاغارين
+                if m.type == "PER" and kind == "ORG" and base not in self.descriptive and self._clean_name(m.text):
+                    spans.append(_Span(tok.start + self._clitic_len(tok.text), m.end, "ORG"))
+                continue
+            if base in self.descriptive:
+                span = self._descriptive(toks, forms, i, j)
+                if span is not None:
+                    spans.append(_Span(span[0], span[1], "ORG"))
+                    spans += self._appositive(text, toks, forms, span[2])
+                    continue
+            k = j
+            while (
+                k < len(toks) and k - j < 3 and toks[k].start not in starts
+                and (k == j or toks[k].start == toks[k - 1].end + 1)
+                and self._is_rare(forms[k]) and not self._definite(forms[k]) and not forms[k].startswith("و")
+            ):
+                k += 1
+            # rare words right after the noun (not after filler nouns, where a clause may go on)
+            if k > j and fillers == 0:
+                spans.append(_Span(toks[j].start, toks[k - 1].end, kind))
+        return spans
+
+    def _clean_name(self, text: str) -> bool:
+        """No common word or particle inside: the tagger's span is a name, not a run-on clause."""
+        return not any(f in self.common or f in self.function for f in (match_form(w) for w in text.split()))
+
+    def _definite(self, form: str) -> bool:
+        """الX, للX, والX ...: a definite word, which does not start a name after a trigger noun."""
+        return form.startswith("لل") or self._bare(form).startswith("ال") or form.startswith("ال")
+
+    def _indefinite_noun(self, form: str) -> bool:
+        return form.isalpha() and not form.startswith("ال") and form in self.common and form not in self.function
+
+    @staticmethod
+    def _clitic_len(display: str) -> int:
+        """Characters of a leading و/ف/ب/ل/ك before a trigger noun (وكالة keeps its و)."""
+        form = match_form(display)
+        return 1 if len(form) >= 5 and form[0] in "وفبلك" and not form.startswith("وكال") else 0
+
+    def _quoted(self, text: str, toks: list[Token], forms: list[str], j: int) -> tuple[int, int] | None:
+        """The name between the quote at token j and its closing quote: at most four words."""
+        for k in range(j + 1, min(j + 8, len(toks))):
+            if toks[k].text in _QUOTES_CLOSE:
+                if k == j + 1:
+                    return None
+                inner = [f for f in forms[j + 1 : k] if f.isalnum()]
+                words = text[toks[j + 1].start : toks[k - 1].end].split()
+                if 1 <= len(words) <= 4 and any(self._is_rare(w) for w in inner):
+                    return toks[j + 1].start, toks[k - 1].end
+                return None
+            if toks[k].text in "،,.:;؛!?؟()":
+                return None
+        return None
+
+    def _descriptive(self, toks: list[Token], forms: list[str], i: int, j: int) -> tuple[int, int, int] | None:
+        """وكالة الأنباء المركزية الكورية الشمالية: a definite noun then nisba adjectives (and one
+        لل-noun: الوكالة الكورية ... للأنباء). At least two words after the trigger, one of them
+        a nisba adjective; returns (start, end, index of the next token)."""
+        k, nisbas, lil = j, 0, 0
+        while k < len(toks) and k - j < 6 and toks[k].start == toks[k - 1].end + 1:
+            form = forms[k]
+            if self._nisba(form):
+                nisbas += 1
+            elif form.startswith("لل") and len(form) >= 5 and not lil:
+                lil += 1
+            elif k == j and form.startswith("ال") and form.isalpha() and form not in self.function:
+                pass  # the construct noun: وكالة الأنباء
+            else:
+                break
+            k += 1
+        if nisbas == 0 or k - j < 2:
+            return None
+        trig = toks[i]
+        return trig.start + self._clitic_len(trig.text), toks[k - 1].end, k
+
+    def _appositive(self, text: str, toks: list[Token], forms: list[str], k: int) -> list[_Span]:
+        """A short name right after a descriptive name, quoted or bracketed: “تاس”, (KCNA)."""
+        if k >= len(toks) or toks[k].start - toks[k - 1].end > 1:
+            return []
+        if toks[k].text in _QUOTES_OPEN:
+            span = self._quoted(text, toks, forms, k)
+            return [_Span(span[0], span[1], "ORG", replaces=False)] if span else []
+        if toks[k].text == "(" and k + 2 < len(toks) and toks[k + 2].text == ")":
+            form = forms[k + 1]
+            if form.isalpha() and form not in self.common:
+                return [_Span(toks[k + 1].start, toks[k + 1].end, "ORG", replaces=False)]
+        return []
+
+    # ------------------------------------------------------------------ people
+    def _surname_spans(
+        self, toks: list[Token], forms: list[str], found: list[Mention], taken: list[_Span]
+    ) -> list[_Span]:
+        """Two rare words, the second with a surname ending: قسطنطين أسمولوف."""
+        spans: list[_Span] = []
+        for i in range(len(toks) - 1):
+            a, b = toks[i], toks[i + 1]
+            if b.start != a.end + 1:
+                continue
+            fa, fb = forms[i], forms[i + 1]
+            if not (fb.endswith(_SURNAME_ENDINGS) and len(fb) >= 5 and fa.isalpha() and len(fa) >= 3):
+                continue
+            if fa in self.common or fb in self.common or fa in self.function or fa.startswith("ال"):
+                continue
+            if any(x.start < b.end and a.start < x.end for x in [*found, *taken, *spans]):
+                continue
+            spans.append(_Span(a.start, b.end, "PER", replaces=False))
+        return spans
+
+    # ------------------------------------------------------------------ joined place names
+    def _joined_pairs(self, forms: list[str], pairs: Counter[tuple[str, str]]) -> None:
+        """Count (word before, word after) of every joiner in one paragraph, whatever the joiner."""
+        for k in range(1, len(forms) - 1):
+            if forms[k] in self.joiners:
+                pairs[(forms[k - 1], forms[k + 1])] += 1
+
+    def _extend_joined(self, m: Mention, text: str, joined: Counter[tuple[str, str]]) -> Mention:
+        """كومسومولسك أون → كومسومولسك أون أمور: a mention ending in, or followed by, a joiner takes the
+        next word when the story writes that pair at least twice or the word is a rare word."""
+        words = m.text.split()
+        tail = text[m.end :]
+        if words and match_form(words[-1]) in self.joiners and len(words) >= 2:
+            before, rest = match_form(words[-2]), tail
+        else:
+            hit = re.match(r" (\S+) ", tail)
+            if not hit or match_form(hit.group(1)) not in self.joiners:
+                return m
+            before, rest = match_form(words[-1]) if words else "", tail[hit.end() - 1 :]
+        nxt = re.match(r" ([^\s،,.:;؛!?؟\"'«»“”()]+)", rest)
+        if not nxt:
+            return m
+        after = match_form(nxt.group(1))
+        if after in self.function or not after.isalpha():
+            return m
+        pair = joined[(before, after)]
+        total = sum(c for (b, _), c in joined.items() if b == before)
+        # the story writes this pair as one name (and the word before the joiner rarely with another
+        # continuation), or, for a place, the word after is a rare word the story writes once
+        if not (pair >= 2 and 2 * pair > total) and not (m.type == "LOC" and total == 1 and self._is_rare(after)):
+            return m
+        end = m.end + (len(tail) - len(rest)) + nxt.end()
+        return Mention(text[m.start : end], m.type, m.article, m.paragraph, m.start, end)
+
+    # ------------------------------------------------------------------ junk
+    def _drop_junk(
+        self, mentions: list[Mention], words_seen: Counter[str], form_of: dict[str, str], name_words: set[str]
+    ) -> list[Mention]:
+        """Mentions that are words of the language, not names (see the module docstring).
+
+        `words_seen`: the story's words (matching forms) and how often it writes them. A definite
+        one-word name the story also writes without its article is a noun; a "person" that is a
+        conjunction on a word no corpus knows, written once (وعاين), is a verb. A one-word mention
+        that is a known name (`name_words`: gazetteer and training names) is never taken for a
+        common word (السويد is rarely tagged in news, but it is Sweden)."""
+        def norm(text: str) -> str:
+            f = form_of.get(text)
+            if f is None:
+                f = form_of[text] = match_form(text)
+            return f
+
+        split = [[norm(w) for w in m.text.split()] for m in mentions]
+        tagged = Counter(" ".join(ws) for ws in split)
+        in_longer: set[str] = set()
+        for words in split:
+            if len(words) >= 2:
+                in_longer.update(words)
+                in_longer.update(self._bare(w) for w in words)
+        out: list[Mention] = []
+        for m, words in zip(mentions, split, strict=True):
+            if not words or not any(c.isalpha() for c in m.text):
+                continue
+            one = len(words) == 1
+            w = words[0]
+            if not all(x.isascii() for x in words) and all(
+                x in self.common or (x[:2] in ("لل", "وا", "با", "فا", "كا") and self._bare(x) in self.common)
+                for x in words
+            ) and not (one and (w in name_words or self._bare(w) in name_words)):
+                continue
+            if one:
+                if w in self.name_part and w not in in_longer and self._bare(w) not in in_longer:
+                    continue
+                if w.startswith("ال") and len(w) >= 5 and w not in name_words and words_seen[w[2:]] > tagged[w[2:]]:
+                    continue
+                if (
+                    m.type == "PER" and w[:1] in "وف" and len(w) >= 4 and w not in self.common
+                    and w not in self.name_part and w[1:] not in name_words and not tagged[w[1:]]
+                    and w not in in_longer and tagged[w] == 1 and words_seen[w] == 1
+                ):
+                    continue
+            out.append(m)
+        return out
