@@ -15,11 +15,12 @@ import argparse
 import hashlib
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
-from rasid.cluster import StoryClusterer, StoryModel, fit_story_model
+from rasid.cluster import MERGE_FEATURES, StoryClusterer, StoryModel, fit_story_model
 from rasid.dedup import Deduper
 from rasid.embed import USEEmbedder, article_vectors, embedding_texts
 from rasid.eval.stories import bcubed, duplicate_pairs, load_saudinewsnet, pairwise, read_gold
@@ -27,6 +28,7 @@ from rasid.eval.stories import bcubed, duplicate_pairs, load_saudinewsnet, pairw
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 DAYS = ("2015-08-01", "2015-08-02")
 MODEL_PATH = Path(__file__).resolve().parents[1] / "src" / "rasid" / "data" / "story_model.json"
+MERGE_PATH = MODEL_PATH.with_name("story_merge.json")
 
 
 def vectors(arts, cache: Path | None) -> np.ndarray:
@@ -52,7 +54,7 @@ def dedup(arts) -> dict[str, str | None]:
 
 
 def train(arts, vecs, dup, gold: dict[str, str], C: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-    cl = StoryClusterer(model=_dummy_model())
+    cl = StoryClusterer(model=_dummy_model(), merges=False)
     Xs, ys = [], []
     for a, v in zip(arts, vecs, strict=True):
         X, y = cl.observe(a, v, gold[a.id], dup.get(a.id))
@@ -69,15 +71,49 @@ def _dummy_model() -> StoryModel:
     return StoryModel(list(FEATURES), [0.0] * n, [1.0] * n, [0.0] * n, 0.0)
 
 
-def stream(arts, vecs, dup, model: StoryModel) -> tuple[dict[str, str], float, list[float]]:
-    cl = StoryClusterer(model=model)
-    pred, lat = {}, []
+def stream(arts, vecs, dup, model: StoryModel, merge: StoryModel | None = None,
+           ) -> tuple[dict[str, str], float, list[float]]:
+    cl = StoryClusterer(model=model, merge_model=merge, merges=merge is not None)
+    lat = []
     t0 = time.perf_counter()
     for a, v in zip(arts, vecs, strict=True):
         t = time.perf_counter()
-        pred[a.id] = cl.assign(a, v, dup.get(a.id))
+        cl.assign(a, v, dup.get(a.id))
         lat.append(time.perf_counter() - t)
+    # after the stream: merges may have moved earlier articles into an older story
+    pred = {a.id: cl.story_of(a.id) for a in arts}
     return pred, time.perf_counter() - t0, lat
+
+
+def fit_merge(arts, vecs, dup, gold: dict[str, str], model: StoryModel, C: float = 1.0) -> StoryModel:
+    """Fit the story-merge model on one day: stream it with the fitted assignment model (no merges),
+    log every (article's story, other candidate story) pair with its features, and label the pair
+    by whether the two stories' majority events (at that moment) are the same."""
+    cl = StoryClusterer(model=model, merges=False)
+    cl.merge_log = []
+    for a, v in zip(arts, vecs, strict=True):
+        cl.assign(a, v, dup.get(a.id))
+
+    def majority(pos: int, n: int) -> str:
+        return Counter(gold[u] for u in cl._stories[pos].members[:n]).most_common(1)[0][0]
+
+    X = np.asarray([f for _, _, _, _, f in cl.merge_log])
+    y = np.asarray([majority(p, n) == majority(q, m) for p, n, q, m, _ in cl.merge_log])
+    merge = fit_story_model(X, y, C=C)
+    merge.features = list(MERGE_FEATURES)
+    print(f"merge model: {len(y)} story pairs, {int(y.sum())} same-event", file=sys.stderr)
+    for f, c in zip(merge.features, merge.coef, strict=True):
+        print(f"  merge coef {f:14s} {c:+.3f}", file=sys.stderr)
+    best = (-1.0, 0.5)
+    for th in (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97):
+        merge.threshold = th
+        pred, _, _ = stream(arts, vecs, dup, model, merge)
+        score = (bcubed(pred, gold)[2] + pairwise(pred, gold)[2]) / 2
+        print(f"  merge threshold {th:.2f}: mean(B3 F1, pairwise F1) {score:.4f} on the training day", file=sys.stderr)
+        if score > best[0] + 1e-9:
+            best = (score, th)
+    merge.threshold = best[1]
+    return merge
 
 
 def tune_threshold(arts, vecs, dup, gold, model: StoryModel) -> float:
@@ -147,10 +183,14 @@ def run(train_day: str, test_day: str, stream_days: tuple[str, ...], cache, writ
         print(f"  coef {f:14s} {c:+.3f}", file=sys.stderr)
     model.threshold = tune_threshold(tr, tr_vec, tr_dup, golds[train_day], model)
     print(f"threshold {model.threshold:.2f} (tuned on {train_day})")
+    merge = fit_merge(tr, tr_vec, tr_dup, golds[train_day], model, C=C)
+    merge.trained_on = model.trained_on
+    print(f"merge threshold {merge.threshold:.2f} (tuned on {train_day})")
     if write_model:
         MODEL_PATH.parent.mkdir(parents=True, exist_ok=True)
         MODEL_PATH.write_text(model.to_json() + "\n", encoding="utf-8")
-        print(f"wrote {MODEL_PATH}", file=sys.stderr)
+        MERGE_PATH.write_text(merge.to_json() + "\n", encoding="utf-8")
+        print(f"wrote {MODEL_PATH} and {MERGE_PATH}", file=sys.stderr)
     arts = [a for d in stream_days for a in day_arts[d]]
     arts.sort(key=lambda a: (a.published or "", a.id))
     vecs = np.vstack([vectors(day_arts[d], cache) for d in stream_days])
@@ -158,6 +198,8 @@ def run(train_day: str, test_day: str, stream_days: tuple[str, ...], cache, writ
     vecs = vecs[[order[a.id] for a in arts]]
     dup = dedup(arts)
     pred, el, lat = stream(arts, vecs, dup, model)
+    report(f"without merges, fitted on {train_day}, scored on {test_day}", pred, golds[test_day], dup, gdups[test_day])
+    pred, el, lat = stream(arts, vecs, dup, model, merge)
     print(f"streamed {len(arts)} articles ({'+'.join(stream_days)}): clustering {el:.1f}s, "
           f"assign p50 {1000 * np.percentile(lat, 50):.1f} ms p95 {1000 * np.percentile(lat, 95):.1f} ms")
     report(f"model fitted on {train_day}, scored on {test_day}", pred, golds[test_day], dup, gdups[test_day])

@@ -212,6 +212,13 @@ def cmd_story(args: argparse.Namespace, settings: Settings, con: Console) -> int
     with open_store(settings.db) as store:
         story = store.get_story(args.story_id)
         if story is None:
+            from .stages import story_alias
+
+            live = story_alias(store, args.story_id)
+            story = store.get_story(live) if live else None
+            if story is not None:
+                con.info(f"story {args.story_id} was merged into {live}")
+        if story is None:
             con.error(f"no story {args.story_id!r} in {settings.db}")
             return EXIT_NOT_FOUND
         if args.format == "json":

@@ -52,6 +52,19 @@ FEATURES = (
     "mlex_body",
     "mlex_title",
 )
+# Signals for merging two active stories (a fragment and the story it belongs with).
+MERGE_FEATURES = (
+    "cos_centroid",
+    "cos_best_pair",
+    "lex",
+    "lex_title",
+    "num_shared",
+    "log_size_min",
+    "log_size_max",
+    "gap_days",
+    "source_overlap",
+    "mlex_body",
+)
 _BUCKETS = 1 << 20
 _NUMBER = re.compile(r"^\d")
 LEX_CHARS = 400
@@ -81,10 +94,10 @@ class StoryModel:
         )
 
     @classmethod
-    def from_json(cls, text: str) -> StoryModel:
+    def from_json(cls, text: str, expect: tuple[str, ...] = FEATURES) -> StoryModel:
         d = json.loads(text)
-        if list(d["features"]) != list(FEATURES):
-            raise ValueError(f"story model features {d['features']} do not match this code's {list(FEATURES)}")
+        if list(d["features"]) != list(expect):
+            raise ValueError(f"story model features {d['features']} do not match this code's {list(expect)}")
         return cls(**d)
 
     @classmethod
@@ -93,6 +106,14 @@ class StoryModel:
         if path is not None:
             return cls.from_json(Path(path).read_text(encoding="utf-8"))
         return cls.from_json(resources.files("rasid").joinpath("data/story_model.json").read_text(encoding="utf-8"))
+
+    @classmethod
+    def load_merge(cls, path: str | Path | None = None) -> StoryModel | None:
+        """The story-merge model at `path`, or the shipped `rasid/data/story_merge.json` (None if absent)."""
+        if path is not None:
+            return cls.from_json(Path(path).read_text(encoding="utf-8"), MERGE_FEATURES)
+        f = resources.files("rasid").joinpath("data/story_merge.json")
+        return cls.from_json(f.read_text(encoding="utf-8"), MERGE_FEATURES) if f.is_file() else None
 
 
 def _matvec(rows: np.ndarray, vec: np.ndarray) -> np.ndarray:
@@ -176,6 +197,7 @@ class _Story:
     # IDF-weighted norms of bag / title_bag, with the document count they were computed at:
     # recomputed when the story changes or the collection grew by 5%, not at every comparison.
     norms: dict[str, list[float]] = field(default_factory=dict)
+    merged_into: str | None = None  # set when this story was merged into an older one
 
 
 class _Rows:
@@ -218,8 +240,13 @@ class StoryClusterer:
         candidates: int = 8,
         dim: int = 512,
         id_prefix: str = "s",
+        merge_model: StoryModel | None = None,
+        merges: bool = True,
     ) -> None:
         self.model = model if model is not None else StoryModel.load()
+        self.merge_model = (merge_model if merge_model is not None else StoryModel.load_merge()) if merges else None
+        self.merge_log: list[tuple[int, int, int, int, list[float]]] | None = None  # training hook
+        self._merged: dict[str, str] = {}  # merged since the last take_merged(): gone id -> kept id
         self.dormant_days = dormant_days
         self.k = candidates
         self.dim = dim
@@ -254,7 +281,28 @@ class StoryClusterer:
             best = int(np.argmax(p))
             if p[best] >= self.model.threshold:
                 target = positions[best]
-        return self._add(view, vec, target)
+        sid = self._add(view, vec, target)
+        if len(positions) > 1 and (self.merge_model is not None or self.merge_log is not None):
+            sid = self._maybe_merge(self._index[sid], positions)
+        return sid
+
+    def take_merged(self) -> dict[str, str]:
+        """Stories merged away since the last call: {gone id: id of the story that absorbed it}.
+
+        A merge keeps the older story's id, so ids stay stable; the younger id is retired and its
+        articles now belong to the older story (a caller that stored them must move them).
+        """
+        out, self._merged = self._merged, {}
+        return out
+
+    def merged_into(self, story_id: str) -> str | None:
+        """The story a retired id was merged into (following chains), or None if it is live."""
+        s = self._stories[self._index[story_id]]
+        seen = 0
+        while s.merged_into is not None and seen < 1000:
+            s = self._stories[self._index[s.merged_into]]
+            seen += 1
+        return s.id if s.id != story_id else None
 
     def prime(self, articles: Iterable[Article]) -> int:
         """Count document frequencies from articles without clustering them; returns how many.
@@ -453,6 +501,91 @@ class StoryClusterer:
             best_title = max(best_title, self._cos(view.title_bag, norms[1], title, nt, idf))
         return best_body, best_title
 
+    def _maybe_merge(self, pos: int, positions: list[int]) -> str:
+        """Merge the article's story with another candidate story when the merge model says they
+        report one happening: two fragments carry more evidence (centroids of several articles, their
+        pooled names and numbers) than one article did when it had to choose. The younger story is
+        absorbed into the older one, whose id stays."""
+        others = [q for q in positions if q != pos and self._stories[q].active and q in self._crow]
+        if not others:
+            return self._stories[pos].id
+        F = [self._merge_features(pos, q) for q in others]
+        if self.merge_log is not None:
+            for q, f in zip(others, F, strict=True):
+                self.merge_log.append((pos, self._stories[pos].count, q, self._stories[q].count, f))
+        if self.merge_model is None:
+            return self._stories[pos].id
+        pm = self.merge_model.proba(np.asarray(F, dtype=np.float64))
+        b = int(np.argmax(pm))
+        if pm[b] < self.merge_model.threshold:
+            return self._stories[pos].id
+        keep, gone = min(pos, others[b]), max(pos, others[b])
+        self._merge(keep, gone)
+        return self._stories[keep].id
+
+    def _merge_features(self, a: int, b: int) -> list[float]:
+        sa, sb = self._stories[a], self._stories[b]
+        ca = self._centroids.data[self._crow[a]]
+        cb = self._centroids.data[self._crow[b]]
+        labels = self._members.label[: self._members.n]
+        ra, rb = np.nonzero(labels == a)[0], np.nonzero(labels == b)[0]
+        best_pair, body = 0.0, 0.0
+        idf: dict[int, float] = {}
+        if len(ra) and len(rb):
+            sims = self._members.data[ra] @ self._members.data[rb].T
+            i, j = np.unravel_index(int(np.argmax(sims)), sims.shape)
+            best_pair = float(sims[i, j])
+            ba, _, na, _ = self._member_bags[int(ra[i])]
+            bb, _, nb, _ = self._member_bags[int(rb[j])]
+            for k in ba:
+                self._idf_of(k, idf)
+            body = self._cos(ba, na, bb, nb, idf)
+        for bag in (sa.bag, sa.title_bag):
+            for k in bag:
+                self._idf_of(k, idf)
+        lex = self._cos(sa.bag, self._story_norm(sa, "bag"), sb.bag, self._story_norm(sb, "bag"), idf)
+        lex_t = self._cos(sa.title_bag, self._story_norm(sa, "title"), sb.title_bag, self._story_norm(sb, "title"), idf)
+        nums = len(set(sa.numbers) & set(sb.numbers))
+        gap = max(0.0, max(sa.first, sb.first) - min(sa.last, sb.last))
+        src_a, src_b = set(sa.sources), set(sb.sources)
+        overlap = len(src_a & src_b) / min(len(src_a), len(src_b)) if src_a and src_b else 0.0
+        return [
+            float(ca @ cb), best_pair, lex, lex_t, math.log1p(nums),
+            math.log1p(min(sa.count, sb.count)), math.log1p(max(sa.count, sb.count)), gap, overlap, body,
+        ]
+
+    def _merge(self, keep: int, gone: int) -> None:
+        k, g = self._stories[keep], self._stories[gone]
+        k.count += g.count
+        k.members.extend(g.members)
+        k.first, k.last = min(k.first, g.first), max(k.last, g.last)
+        for kb, gb in ((k.bag, g.bag), (k.title_bag, g.title_bag)):
+            for key, v in gb.items():
+                kb[key] = kb.get(key, 0.0) + v
+        k.numbers.update(g.numbers)
+        k.sources.update(g.sources)
+        k.norms.clear()
+        self._sums[keep] += self._sums[gone]
+        self._sums[gone] = 0.0
+        c = self._sums[keep]
+        self._centroids.data[self._crow[keep]] = c / max(1e-12, float(np.linalg.norm(c)))
+        labels = self._members.label[: self._members.n]
+        labels[labels == gone] = keep
+        for m in g.members:
+            self._story_of[m] = keep
+        mask = np.ones(self._centroids.n, bool)
+        mask[self._crow.pop(gone)] = False
+        self._centroids.keep(mask)
+        self._crow = {int(p): r for r, p in enumerate(self._centroids.label[: self._centroids.n].tolist())}
+        g.active = False
+        g.merged_into = k.id
+        g.count, g.members = 0, []
+        g.bag, g.title_bag, g.numbers, g.sources, g.norms = {}, {}, Counter(), Counter(), {}
+        self._merged[g.id] = k.id
+        for old, new in list(self._merged.items()):  # a chain: s3 -> s2, then s2 -> s1
+            if new == g.id:
+                self._merged[old] = k.id
+
     def _best_member(self, pos: int, vec: np.ndarray) -> float:
         rows = np.nonzero(self._members.label[: self._members.n] == pos)[0]
         if not len(rows):
@@ -543,6 +676,8 @@ class StoryClusterer:
         for p, s in enumerate(self._stories):
             d = {"id": s.id, "first": s.first, "last": s.last, "count": s.count, "members": s.members,
                  "title": s.title, "active": s.active, "sources": dict(s.sources)}
+            if s.merged_into is not None:
+                d["merged_into"] = s.merged_into
             if p in act:
                 d["bag"] = [[k, v] for k, v in s.bag.items()]
                 d["title_bag"] = [[k, v] for k, v in s.title_bag.items()]
@@ -554,6 +689,7 @@ class StoryClusterer:
             "params": {"dormant_days": self.dormant_days, "candidates": self.k, "dim": self.dim,
                        "id_prefix": self.id_prefix},
             "model": json.loads(self.model.to_json()),
+            "merge_model": json.loads(self.merge_model.to_json()) if self.merge_model is not None else None,
             "ndocs": self._ndocs,
             "now": self._now if math.isfinite(self._now) else None,
             "last_sweep": self._last_sweep if math.isfinite(self._last_sweep) else None,
@@ -577,7 +713,9 @@ class StoryClusterer:
         """Continue from a saved state; `model` overrides the saved model (default: the saved one)."""
         meta, arrays = _unzip_state(data)
         saved = StoryModel.from_json(json.dumps(meta["model"]))
-        self = cls(model=model or saved, **meta["params"])
+        merge = meta.get("merge_model")
+        saved_merge = StoryModel.from_json(json.dumps(merge), MERGE_FEATURES) if merge else None
+        self = cls(model=model or saved, merge_model=saved_merge, merges=saved_merge is not None, **meta["params"])
         self._ndocs = meta["ndocs"]
         self._now = meta["now"] if meta["now"] is not None else -math.inf
         self._last_sweep = meta["last_sweep"] if meta["last_sweep"] is not None else -math.inf
@@ -592,6 +730,7 @@ class StoryClusterer:
             s.title_bag = {int(k): float(v) for k, v in d.get("title_bag", [])}
             s.numbers = Counter(d.get("numbers", {}))
             s.norms = {k: list(v) for k, v in d.get("norms", {}).items()}
+            s.merged_into = d.get("merged_into")
             self._stories.append(s)
             self._index[s.id] = p
             for m in s.members:

@@ -18,6 +18,7 @@ from .settings import Settings
 
 _DEDUP_BLOB = "state:dedup"
 _CLUSTER_BLOB = "state:clusterer"
+_ALIAS_BLOB = "state:story-aliases"
 
 
 @dataclass(slots=True)
@@ -81,11 +82,24 @@ class StoriesStage:
         relinked = {aid: head for aid, head in dedup.take_relinked().items() if aid not in assigned}
         for art in store.get_articles(list(relinked)):
             rows.append((art.id, art.story, relinked[art.id]))
+        # A merge retires the younger story: its stored articles move to the older one, whose id stays.
+        merged = clusterer.take_merged()
+        if merged:
+            seen = {aid for aid, _, _ in rows}
+            moved = [aid for gone in merged for aid in store.story_article_ids(gone) if aid not in seen]
+            rows.extend((a.id, a.story, a.duplicate_of) for a in store.get_articles(moved))
+
+        def live(sid: str | None) -> str | None:
+            return merged.get(sid, sid) if sid else sid
+
         # This run's articles take their group's head as it stands after the whole batch.
-        rows = [(aid, sid, dedup.duplicate_of(aid) if aid in assigned else dup) for aid, sid, dup in rows]
+        rows = [(aid, live(sid), dedup.duplicate_of(aid) if aid in assigned else dup) for aid, sid, dup in rows]
         store.set_assignments(rows)
         store.put_blob(_DEDUP_BLOB, dedup.to_bytes())
         store.put_blob(_CLUSTER_BLOB, clusterer.to_bytes())
+        if merged:
+            record_merges(store, merged)
+            touched = {live(sid): None for sid in touched}
         stories = []
         for sid in touched:
             members = store.story_article_ids(sid)
@@ -101,6 +115,31 @@ class StoriesStage:
             stories.append(story)
         store.put_stories(stories)
         return list(touched)
+
+
+def record_merges(store: Store, merged: dict[str, str]) -> None:
+    """Drop the stories retired by a merge and remember where each went (`story_alias`), so a
+    link to a retired id still finds its story."""
+    import json
+
+    blob = store.get_blob(_ALIAS_BLOB)
+    aliases: dict[str, str] = json.loads(blob) if blob else {}
+    aliases.update(merged)
+    for old, new in list(aliases.items()):  # keep chains short: every alias points to a live story
+        while new in aliases and aliases[new] != new:
+            new = aliases[new]
+        aliases[old] = new
+    store.put_blob(_ALIAS_BLOB, json.dumps(aliases, sort_keys=True).encode("utf-8"))
+    for gone in merged:
+        store.delete_story(gone)
+
+
+def story_alias(store: Store, story_id: str) -> str | None:
+    """The live story a retired (merged) id now belongs to, or None."""
+    import json
+
+    blob = store.get_blob(_ALIAS_BLOB)
+    return json.loads(blob).get(story_id) if blob else None
 
 
 @dataclass(slots=True)
