@@ -142,3 +142,16 @@ def test_real_ner_quotes(seed_texts, gold) -> None:
             q.speaker in names and (g["text"] in q.text or q.text in g["text"]) for q in quotes[g["doc"]]
         )
     assert hits >= 4
+
+
+def test_a_wire_credited_for_a_narrated_sentence_is_not_a_speaker(story) -> None:
+    """"..., وفقاً لما ذكرته وكالة الأنباء الفرنسية" sources narration to a news outlet: no quote;
+    the outlet's own reported statements (ذكرت الوكالة أن ...) still are."""
+    _, _, entities, _, quotes = story
+    afp = {e.name for e in entities if "فرانس برس" in e.variants or "وكالة الأنباء الفرنسية" in e.variants}
+    assert afp
+    narrated = ("كان شويغو قد استقبل", "وكانت الرسالة الأولى")
+    for qs in quotes.values():
+        for q in qs:
+            assert not (q.speaker in afp and q.text.startswith(narrated)), q
+    assert any(q.speaker != q.text and "وكالة" in q.speaker for qs in quotes.values() for q in qs)

@@ -161,3 +161,24 @@ def test_rules_on_a_saudinewsnet_story(shared, rules) -> None:
     assert len(agency) >= 2
     for m in got:
         assert match_form(m.text.split()[-1]) not in ("في", "من", "على", "الى", "ان")
+
+
+def test_place_typed_as_a_person_is_a_place_by_its_contexts(seeds) -> None:
+    """The tagger calls بيونغ يانغ a person; the story writes في بيونغ يانغ and موسكو وبيونغ يانغ."""
+    found = [mention_of(seeds, "002", "بيونغ يانغ", "PER", k) for k in range(3)]
+    found += [mention_of(seeds, "003", "موسكو", "LOC"), mention_of(seeds, "004", "فلاديمير بوتين", "PER")]
+    out = propagate_mentions(seeds, found, set(), rules=None)
+    assert {m.type for m in out if m.text == "بيونغ يانغ"} == {"LOC"}
+    assert {m.type for m in out if m.text in ("بوتين", "فلاديمير بوتين")} == {"PER"}  # الرئيس بوتين
+
+
+def test_a_name_the_tagger_cut_in_two_is_joined(seeds) -> None:
+    """كوريا + الشمالية, one space apart, where the story tags كوريا الشمالية as one name elsewhere."""
+    whole = mention_of(seeds, "002", "كوريا الشمالية", "LOC")
+    cut = mention_of(seeds, "004", "كوريا الشمالية", "LOC")
+    halves = [Mention("كوريا", "LOC", "004", cut.paragraph, cut.start, cut.start + 5),
+              Mention("الشمالية", "LOC", "004", cut.paragraph, cut.start + 6, cut.end)]
+    out = propagate_mentions(seeds, [whole, *halves], set())
+    in_004 = [m for m in out if m.article == "004" and m.paragraph == cut.paragraph and m.start == cut.start]
+    assert [m.text for m in in_004] == ["كوريا الشمالية"]
+    assert not any(m.text == "الشمالية" for m in out)

@@ -104,6 +104,9 @@ class Mention:
     paragraph: int
     start: int  # character offsets within the paragraph text
     end: int
+    # Text of another mention this one names in apposition (“تاس” right after وكالة الأنباء
+    # الروسية الرسمية): the two are one entity although they share no word. Empty: none.
+    alias: str = ""
 
 
 @dataclass(slots=True)

@@ -17,8 +17,16 @@ Kim Jong Un, كيم), calls an agency by a long and a short name, and NER spans 
 3. Short forms: a surname (بوتين), a Korean surname-first head (كيم), a place head
    (كومسومولسك) or an organisation's subset of distinctive words attaches to the unique longer
    name that contains it; when several longer names could, the one in the same article wins,
-   and otherwise nothing is merged. A given name alone (ألكسندر) never attaches, and a place
-   followed by a defining adjective (كوريا الشمالية) is not the place alone.
+   and otherwise nothing is merged. A given name alone (ألكسندر) never attaches. A place followed
+   by a defining adjective (كوريا الشمالية, الإمارات العربية المتحدة) is the place alone only when
+   the story has no other longer name it could be short for (كوريا beside both Koreas stays
+   apart) and the short form is a name by itself in news: the corpus lexicon
+   (`rules.Lexicon`) says which words are only ever parts of names (المملكة of المملكة المغربية)
+   or common words (المنطقة), and those never attach this way.
+
+Names written with and without a space (أبوظبي / أبو ظبي, عبدالله / عبد الله) are one name, and a
+short name in apposition to a descriptive one (وكالة الأنباء الروسية الرسمية “تاس”, marked by
+the rule layer in `Mention.alias`) is one entity with it.
 
 No name of any particular person or place is known to this module.
 """
@@ -32,6 +40,7 @@ from dataclasses import dataclass, field
 
 from rasid.model import Entity, Mention
 from rasid.text.normalize import clean_invisible, match_form
+from rasid.understand.rules import Lexicon
 from rasid.understand.translit import TokenComparer, is_arabic, name_tokens
 
 TYPES = ("PER", "ORG", "LOC", "MISC")
@@ -67,6 +76,9 @@ _PATRONYMIC = frozenset(("بن", "ابن", "بنت", "ولد", "ابو", "ابي
 _CLITICS = ("وب", "ول", "فب", "فل", "وك", "و", "ف", "ب", "ل", "ك")
 _EDGE_JUNK = re.compile(r"^[\s\"'«»“”„‟‘’()\[\]{}<>،,.:;؛!?؟\-–—ـ•·]+|[\s\"'«»“”„‟‘’()\[\]{}<>،,.:;؛!?؟\-–—ـ•·]+$")
 _SPACES = re.compile(r"\s+")
+# Strengths of a short form's claim on a longer name (see `_subform_strength`).
+_SAME_ARTICLE, _SURE, _IF_UNIQUE = 1, 2, 3
+_RANK = {0: 0, _SAME_ARTICLE: 1, _IF_UNIQUE: 2, _SURE: 3}  # which claim wins when forms disagree
 
 
 @dataclass(slots=True, frozen=True)
@@ -97,6 +109,7 @@ class _Form:
     type: str = "MISC"
     org_head: str | None = None
     org_words: list[str] = field(default_factory=list)
+    joined: str = ""  # the matching form without spaces: أبو ظبي = أبوظبي
 
 
 class _UnionFind:
@@ -119,12 +132,19 @@ class _UnionFind:
 class EntityCanonicaliser:
     """Groups a story's mentions into canonical entities (see the module docstring for how)."""
 
-    def __init__(self, settings: CanonSettings | None = None) -> None:
+    def __init__(self, settings: CanonSettings | None = None, lexicon: Lexicon | None = None) -> None:
         self.settings = settings or CanonSettings()
+        self._lexicon = lexicon  # read from the package on first use when not given
         self._titles = frozenset(match_form(w) for w in _PERSON_TITLES)
         self._place_nouns = frozenset(match_form(w) for w in _PLACE_NOUNS)
         self._org_function = frozenset(match_form(w) for w in _ORG_FUNCTION)
         self._org_generic = frozenset(_org_word(match_form(w)) for w in _ORG_GENERIC)
+
+    @property
+    def lexicon(self) -> Lexicon:
+        if self._lexicon is None:
+            self._lexicon = Lexicon.load()
+        return self._lexicon
 
     # ----------------------------------------------------------------- public API
     def canonicalise(self, mentions: Sequence[Mention]) -> tuple[list[Entity], list[int]]:
@@ -135,6 +155,7 @@ class EntityCanonicaliser:
         cleaned = self._clean_all(mentions)
         forms, form_of = self._forms(mentions, cleaned)
         uf = _UnionFind(len(forms))
+        self._merge_appositives(mentions, forms, form_of, uf)
         self._merge_equivalent(forms, uf, cmp)
         override = self._attach_short_forms(forms, uf, mentions, cmp)
         return self._build(mentions, forms, form_of, uf, override)
@@ -205,12 +226,29 @@ class EntityCanonicaliser:
             f.articles[m.article] += 1
             form_of.append(idx)
         for f in forms:
+            f.joined = f.key.replace(" ", "")
             top = max(f.types.values())
             first_types = [mentions[i].type for i in f.mentions]
             f.type = next(t for t in first_types if f.types[t] == top)
             if f.type == "ORG":
                 f.org_head, f.org_words = self._org_analysis(f.display)
         return forms, form_of
+
+    def _merge_appositives(
+        self, mentions: Sequence[Mention], forms: list[_Form], form_of: list[int], uf: _UnionFind
+    ) -> None:
+        """A short name written in apposition (Mention.alias: the descriptive name it stands beside,
+        in the same paragraph) is one entity with that name, whatever their words."""
+        at: dict[tuple[str, int, str], int] = {}
+        for i, m in enumerate(mentions):
+            at.setdefault((m.article, m.paragraph, m.text), form_of[i])
+        for i, m in enumerate(mentions):
+            if not m.alias:
+                continue
+            other = at.get((m.article, m.paragraph, m.alias))
+            mine = form_of[i]
+            if other is not None and "PER" not in (forms[other].type, forms[mine].type):
+                uf.union(other, mine)
 
     # ----------------------------------------------------------------- organisation words
     def _org_analysis(self, display: str) -> tuple[str | None, list[str]]:
@@ -242,6 +280,8 @@ class EntityCanonicaliser:
             joined = "".join(cmp.skeleton(t) for t in f.tokens)
             if len(joined) >= 5:
                 blocks[f"j|{f.type}|{joined}"].append(i)
+            if len(f.joined) >= 4:
+                blocks[f"s|{f.type}|{f.joined}"].append(i)
         pairs: set[tuple[int, int]] = set()
         for members in blocks.values():
             for a_i, a in enumerate(members):
@@ -254,7 +294,11 @@ class EntityCanonicaliser:
             fa, fb = forms[a], forms[b]
             if fa.type != fb.type:
                 continue
-            if self._same_name(fa, fb, cmp) or (fa.type == "ORG" and self._same_org(fa, fb, cmp)):
+            if (
+                (len(fa.joined) >= 4 and fa.joined == fb.joined)  # only the spaces differ
+                or self._same_name(fa, fb, cmp)
+                or (fa.type == "ORG" and self._same_org(fa, fb, cmp))
+            ):
                 uf.union(a, b)
 
     def _same_name(self, fa: _Form, fb: _Form, cmp: TokenComparer) -> bool:
@@ -313,9 +357,11 @@ class EntityCanonicaliser:
     def _subform_strength(self, short: _Form, long: _Form, cmp: TokenComparer) -> int:
         """Whether `short` names part of `long` and refers to the same thing.
 
-        0: no. 2: yes (a surname, a place's head, an organisation's subset of distinctive words).
-        1: only where both occur in one article (a lone first token of a long name: كيم of
-        كيم جونغ أون; a given name alone is never enough when the long name has two words).
+        0: no. 2 (_SURE): yes (a surname, a place's head, an organisation's subset of distinctive
+        words). 1 (_SAME_ARTICLE): only where both occur in one article (a lone first token of a
+        long name: كيم of كيم جونغ أون; a given name alone is never enough when the long name has
+        two words). 3 (_IF_UNIQUE): a place's head before a defining adjective (الإمارات of
+        الإمارات العربية المتحدة): yes only when no other longer name claims the short form.
         """
         if short.type != long.type or len(short.tokens) >= len(long.tokens) and short.type != "ORG":
             return 0
@@ -359,7 +405,21 @@ class EntityCanonicaliser:
             return 0
         # ... nor by a coordinated name: فرنسا is not فرنسا وإيطاليا
         nxt = cmp.form(long.tokens[len(path)])
-        return 0 if nxt.startswith(("ال", "وال")) or nxt.isdigit() or (nxt[:1] == "و" and len(nxt) > 3) else 2
+        if nxt.isdigit() or nxt.startswith("وال") or (nxt[:1] == "و" and len(nxt) > 3):
+            return 0
+        if nxt.startswith("ال"):
+            # a defining adjective: كوريا of كوريا الشمالية is Korea, المملكة of المملكة المغربية
+            # may be another kingdom; only a short form that is a name by itself may stand for it
+            return _IF_UNIQUE if self._names_alone(short) else 0
+        return _SURE
+
+    def _names_alone(self, short: _Form) -> bool:
+        """Whether a short place name can name a place by itself: not a common word of news and
+        not a word that is only ever part of longer names (per the corpus lexicon)."""
+        if len(short.tokens) > 1:
+            return True
+        form = short.key
+        return form not in self.lexicon.common and form not in self.lexicon.name_part
 
     def _attach_short_forms(
         self, forms: list[_Form], uf: _UnionFind, mentions: Sequence[Mention], cmp: TokenComparer
@@ -390,17 +450,35 @@ class EntityCanonicaliser:
             short = rep(root)
             me = uf.find(root)
             strength: dict[int, int] = {}
-            looked: set[int] = set()
-            for key in self._block_keys(short, cmp):
-                for i in index[key]:
-                    if i in looked:
-                        continue
-                    looked.add(i)
-                    other = uf.find(i)
-                    if other != me and strength.get(other, 0) < 2:
-                        got = self._subform_strength(short, forms[i], cmp)
-                        if got:
-                            strength[other] = max(got, strength.get(other, 0))
+            # one spelling per word count: عبد الله بن عبد العزيز (5 words) is also written
+            # عبدالله بن عبدالعزيز (3), which is short for عبدالله بن عبدالعزيز آل سعود
+            by_len: dict[int, _Form] = {}
+            for fi in members[root]:
+                f = forms[fi]
+                if len(f.tokens) not in by_len or len(f.mentions) > len(by_len[len(f.tokens)].mentions):
+                    by_len[len(f.tokens)] = f
+            shorts = [short] + [f for n, f in sorted(by_len.items()) if n != len(short.tokens)]
+            for variant in shorts:
+                looked: set[int] = set()
+                for key in self._block_keys(variant, cmp):
+                    for i in index[key]:
+                        if i in looked:
+                            continue
+                        looked.add(i)
+                        other = uf.find(i)
+                        if other != me and strength.get(other, 0) != _SURE:
+                            got = self._subform_strength(variant, forms[i], cmp)
+                            if got:
+                                strength[other] = max(got, strength.get(other, 0), key=_RANK.__getitem__)
+            if not strength:
+                continue
+            if _IF_UNIQUE in strength.values():
+                if len(strength) > 1:
+                    # several longer names could be meant (كوريا beside كوريا الشمالية and
+                    # كوريا الجنوبية): the defining-adjective claims fall, the others stand
+                    strength = {c: v for c, v in strength.items() if v != _IF_UNIQUE}
+                else:
+                    strength = {c: _SURE for c in strength}
             if not strength:
                 continue
             top = max(strength.values())

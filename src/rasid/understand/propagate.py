@@ -13,6 +13,15 @@ from .rules import StoryRules
 
 _CLITICS = "(?:وب|ول|وك|فب|فل|و|ف|ب|ل|ك)?"
 _MIN_SURNAME = 4
+# Prepositions as written (not matching forms: على is not علي) that a run-on span may drag in.
+_PREPOSITIONS = frozenset(("على", "في", "من", "إلى", "عن", "مع", "لدى", "حتى"))
+# Words after which a name is a place, never a person: في بيونغ يانغ, عاصمة X, مدينة X.
+_PLACE_BEFORE = ("في", "وفي", "عاصمة", "العاصمة", "مدينة", "بمدينة", "ومدينة", "عاصمتها", "عاصمته")
+# Words after which a name is a person: الرئيس X, السيد X.
+_PERSON_BEFORE = (
+    "الرئيس", "الزعيم", "السيد", "السيدة", "الوزير", "الأمير", "الملك", "الشيخ", "الدكتور", "رئيس",
+    "زعيم", "وزير", "المتحدث", "الناطق", "الجنرال", "اللواء",
+)
 
 
 def propagate_mentions(
@@ -38,6 +47,7 @@ def propagate_mentions(
 
     mentions = _trim_run_on(mentions, name_words or set())
     mentions = (rules or StoryRules.default()).apply(articles, mentions, name_words or set())
+    mentions = _join_adjacent(articles, mentions)
     votes: dict[str, Counter[str]] = defaultdict(Counter)
     shown: dict[str, str] = {}
     for m in mentions:
@@ -66,6 +76,8 @@ def propagate_mentions(
         return c.most_common(1)[0][0] if sum(c.values()) else "PER"
 
     type_of = {k: vote(k) for k in votes}
+    for k in _places_by_context(articles, shown, type_of):
+        type_of[k] = "LOC"
     surfaces = sorted(set(shown.values()), key=len, reverse=True)
     pattern = re.compile(
         # \w covers Arabic letters; punctuation such as the Arabic comma must not block a match.
@@ -75,7 +87,7 @@ def propagate_mentions(
     for m in mentions:
         taken[(m.article, m.paragraph)].append((m.start, m.end))
     out = [
-        Mention(m.text, type_of.get(match_form(m.text), m.type), m.article, m.paragraph, m.start, m.end)
+        Mention(m.text, type_of.get(match_form(m.text), m.type), m.article, m.paragraph, m.start, m.end, m.alias)
         for m in mentions
     ]
     for art in articles:
@@ -97,7 +109,9 @@ def _trim_run_on(mentions: list[Mention], name_words: set[str]) -> list[Mention]
     "ستساعد بيونغ يانغ" ('will help Pyongyang') seen once, beside "بيونغ يانغ" seen ten times: the
     contiguous sub-span of words that the story writes at least twice as often as the whole
     mention is the name, provided no word cut off is a known name word (`name_words`: gazetteer
-    and training names, matching form), so "فلاديمير بوتين" never loses its first name.
+    and training names, matching form), so "فلاديمير بوتين" never loses its first name. A
+    preposition as written ("على", with its alef maqsura) is cut even though its matching form
+    is a name (علي).
     """
     from collections import Counter
 
@@ -114,8 +128,8 @@ def _trim_run_on(mentions: list[Mention], name_words: set[str]) -> list[Mention]
                 for j in range(i + 1, len(words) + 1):
                     if (i, j) == (0, len(words)):
                         continue
-                    cut = [match_form(w) for w in words[:i] + words[j:]]
-                    if any(w in name_words for w in cut):
+                    cut = [w for w in words[:i] + words[j:] if w not in _PREPOSITIONS]
+                    if any(match_form(w) in name_words for w in cut):
                         continue
                     c = counts.get(match_form(" ".join(words[i:j])), 0)
                     if c >= max(2, 2 * whole) and (best is None or (j - i, c) > (best[2] - best[1], best[0])):
@@ -128,3 +142,86 @@ def _trim_run_on(mentions: list[Mention], name_words: set[str]) -> list[Mention]
         text = " ".join(words[i:j])
         out.append(Mention(text, m.type, m.article, m.paragraph, start, start + len(text)))
     return out
+
+
+def _join_adjacent(articles: Sequence[Article], mentions: list[Mention]) -> list[Mention]:
+    """Two mentions one space apart whose joined text the story tags elsewhere as one name are
+    that name: "المدينة" + "المنورة" where "المدينة المنورة" is a mention of the story. A tagger
+    cuts a name once in a while; the story's other mentions say where its boundaries are."""
+    from ..text.normalize import match_form
+
+    forms: dict[str, str] = {}
+    for m in mentions:
+        if " " in m.text:
+            forms.setdefault(match_form(m.text), m.type)
+    if not forms:
+        return mentions
+    by_para: dict[tuple[str, int], list[Mention]] = {}
+    for m in mentions:
+        by_para.setdefault((m.article, m.paragraph), []).append(m)
+    texts = {(a.id, i): p.text for a in articles for i, p in enumerate(a.paragraphs)}
+    out: list[Mention] = []
+    for key, group in by_para.items():
+        group.sort(key=lambda m: m.start)
+        text = texts.get(key)
+        k = 0
+        while k < len(group):
+            a = group[k]
+            if text is not None and k + 1 < len(group):
+                b = group[k + 1]
+                if b.start == a.end + 1 and text[a.end] == " ":
+                    joined = text[a.start : b.end]
+                    typ = forms.get(match_form(joined))
+                    if typ is not None:
+                        out.append(Mention(joined, typ, a.article, a.paragraph, a.start, b.end, a.alias or b.alias))
+                        k += 2
+                        continue
+            out.append(a)
+            k += 1
+    return out
+
+
+def _places_by_context(articles: Sequence[Article], shown: dict[str, str], type_of: dict[str, str]) -> list[str]:
+    """Names voted PER that the story writes the way it writes places: after في, عاصمة or مدينة,
+    or coordinated with a place ("بين موسكو وبيونغ يانغ"), at least twice, and more often than
+    after a person's title (الرئيس X) or beside a person.
+
+    The tagger reads one sentence at a time and a foreign place name looks like a person's name
+    to it; across a story the contexts tell (one sense per story)."""
+    import re
+
+    from ..text.normalize import match_form
+
+    people = {k for k in shown if type_of.get(k) == "PER"}
+    if not people:
+        return []
+    place_before = {match_form(w) for w in _PLACE_BEFORE}
+    person_before = {match_form(w) for w in _PERSON_BEFORE}
+    surfaces = sorted(set(shown.values()), key=len, reverse=True)
+    pattern = re.compile(r"(?<!\w)(و?)(" + "|".join(re.escape(s) for s in surfaces) + r")(?!\w)")
+    place: dict[str, int] = {}
+    person: dict[str, int] = {}
+    for art in articles:
+        for para in art.paragraphs:
+            hits = [(h.start(), h.end(), h.group(1), match_form(h.group(2))) for h in pattern.finditer(para.text)]
+            for n, (start, _end, conj, key) in enumerate(hits):
+                if key not in people:
+                    continue
+                before = para.text[max(0, start - 20) : start].split()
+                prev = match_form(before[-1]) if before else ""
+                # the name coordinated with another name: X وY (the name is Y) or Y وX (it is X)
+                partner = None
+                if conj and n > 0 and para.text[hits[n - 1][1] : start].strip() == "":
+                    partner = hits[n - 1][3]
+                elif n + 1 < len(hits) and hits[n + 1][2] and para.text[_end : hits[n + 1][0]].strip() == "":
+                    partner = hits[n + 1][3]
+                partner_type = type_of.get(partner or "")
+                if (prev in place_before and not conj) or partner_type == "LOC":
+                    place[key] = place.get(key, 0) + 1
+                elif prev in person_before or partner_type == "PER":
+                    person[key] = person.get(key, 0) + 1
+    found = [k for k, n in place.items() if n >= 2 and n > person.get(k, 0)]
+    # a run-on span ending in the place ("على بيونغ يانغ", kept whole because على looks like علي)
+    # goes with it, or it would stay a person apart from the place
+    tails = tuple(" " + k for k in found)
+    return found + [k for k in people if k not in found and k.endswith(tails)]

@@ -50,6 +50,13 @@ _ADVERBS = (
     "فيه", "فيها", "أمس", "اليوم", "أيضا", "بدوره", "بدورها", "يوم", "الأحد", "الإثنين", "الاثنين",
     "الثلاثاء", "الأربعاء", "الخميس", "الجمعة", "السبت",
 )
+# Words that make an organisation a news outlet (matching forms are built at init). An outlet
+# named as the source of a narrated sentence ("..., وفقا لـ«فرانس برس»") is where the reporter got
+# the facts, not a speaker: only its quoted words or its own statements (ذكرت الوكالة أن) are quotes.
+_OUTLET_WORDS = (
+    "وكالة", "الوكالة", "الأنباء", "للأنباء", "أنباء", "صحيفة", "الصحيفة", "جريدة", "قناة", "القناة",
+    "تلفزيون", "التلفزيون", "إذاعة", "الإذاعة", "برس", "نيوز", "agency", "press", "news", "times",
+)
 # A place after one of these describes a person (زعيم كوريا الشمالية), it is not the speaker.
 _DESCRIPTORS = ("زعيم", "رئيس", "ملك", "أمير", "وزير", "سفير", "حاكم", "مستشار", "متحدث", "ناطق", "نائب")
 
@@ -115,6 +122,7 @@ class QuoteExtractor:
         self._speech_words = self._finite | self._participles
         self._speaker_nouns = frozenset(form(w) for w in _SPEAKER_NOUNS)
         self._fillers_adv = frozenset(form(w) for w in _ADVERBS)
+        self._outlet_words = frozenset(form(w) for w in _OUTLET_WORDS)
 
     def extract(
         self,
@@ -134,12 +142,13 @@ class QuoteExtractor:
             ptext = article.paragraphs[m.paragraph].text if m.paragraph < len(article.paragraphs) else ""
             glued = (0 < m.start <= len(ptext) and ptext[m.start - 1].isalpha()) or _glued(m.text, keys[e])
             by_para.setdefault(m.paragraph, []).append(_Men(m.start, m.end, e, m.type, m.text, glued))
+        outlets = {e for e in keys if self._is_outlet(entities[e])}
         quotes: list[Quote] = []
         seen: set[tuple[str, str]] = set()
         last_speaker: int | None = None
         for pi, para in enumerate(article.paragraphs):
             men = sorted(by_para.get(pi, []), key=lambda x: x.start)
-            for entity, text in self._paragraph(para.text, men, last_speaker):
+            for entity, text in self._paragraph(para.text, men, last_speaker, outlets):
                 last_speaker = entity
                 q = Quote(speaker=entities[entity].name, text=text, article=article.id)
                 if (q.speaker, q.text) not in seen:
@@ -148,7 +157,15 @@ class QuoteExtractor:
         return quotes
 
     # ----------------------------------------------------------------- one paragraph
-    def _paragraph(self, text: str, men: list[_Men], last_speaker: int | None) -> list[tuple[int, str]]:
+    def _is_outlet(self, entity: Entity) -> bool:
+        """A news outlet: one of the entity's names holds a news word (وكالة, برس, نيوز ...)."""
+        return entity.type == "ORG" and any(
+            w in self._outlet_words for v in [entity.name, *entity.variants] for w in match_form(v).split()
+        )
+
+    def _paragraph(
+        self, text: str, men: list[_Men], last_speaker: int | None, outlets: set[int] | None = None
+    ) -> list[tuple[int, str]]:
         spans = _quote_spans(text)
         toks = [_Tok(m.start(), m.end(), match_form(m.group())) for m in _WORD.finditer(text)]
         out: list[tuple[int, str]] = []
@@ -163,7 +180,7 @@ class QuoteExtractor:
                 if trig.kind == "source":
                     if k > 0:
                         continue  # the earlier trigger already owns this clause
-                    got = self._source(text, s_toks, men, trig, s_start, s_end)
+                    got = self._source(text, s_toks, men, trig, s_start, s_end, spans, outlets or set())
                 else:
                     # after a quote in this sentence, what precedes the verb is that quote's content,
                     # not this verb's subject: كما أشارت إلى أن ... continues the same source
@@ -333,9 +350,22 @@ class QuoteExtractor:
 
     # ----------------------------------------------------------------- sources
     def _source(
-        self, text: str, toks: list[_Tok], men: list[_Men], trig: _Trigger, s_start: int, s_end: int
+        self,
+        text: str,
+        toks: list[_Tok],
+        men: list[_Men],
+        trig: _Trigger,
+        s_start: int,
+        s_end: int,
+        spans: Sequence[tuple[int, int]] = (),
+        outlets: set[int] | None = None,
     ) -> tuple[int | None, str, int] | None:
-        """بحسب X / وفقا لـ X: X is the source of the clause before it (or after, when it leads)."""
+        """بحسب X / وفقا لـ X: X is the source of the clause before it (or after, when it leads).
+
+        When X is a news outlet and the clause quotes nothing (no quoted span of three words or
+        more), the sentence is the reporter's
+        narration sourced to a wire ("كان شويغو قد استقبل ..., وفقاً لما ذكرته وكالة الأنباء
+        الفرنسية"), not something X said: no quote."""
         reach = trig.end + self.settings.max_source_gap
         speaker: _Men | None = None
         for m in men:
@@ -350,6 +380,16 @@ class QuoteExtractor:
         before = text[s_start : trig.start].strip(_TRIM)
         # the source leads the sentence (ووفقا للسيد بوتين، ...): what it says comes after it
         leads = len(_WORD.findall(before)) < 3
+        if outlets and speaker.entity in outlets:
+            lo, hi = (speaker.end, s_end) if leads else (s_start, trig.start)
+            # a quotation, not a scare-quoted word («بندقية») or a quoted name
+            quoted = [
+                (o, c) for o, c in spans
+                if lo <= o and c <= hi and len(_WORD.findall(text[o + 1 : c])) >= 3
+                and not self._only_mentions(text[o + 1 : c], o + 1, men)
+            ]
+            if not quoted:
+                return None
         quote = text[speaker.end : s_end].strip(_TRIM + _AMBIGUOUS_MARKS + "»") if leads else before
         return speaker.entity, _unwrap(quote), trig.end
 

@@ -2,9 +2,10 @@
 
 The statistical tagger (ANERcorp-trained) is good at people and countries and weak at
 organisations, facilities and foreign place names; it also tags a common word now and then. These
-rules read the paragraphs around the mentions, with two corpus facts from `rules_lexicon`
-(measured on SaudiNewsNet and ANERcorp by bench/entities_lexicon.py, not listed by hand): which
-words are common words of news, and which are parts of longer names but never a name alone.
+rules read the paragraphs around the mentions, with two corpus facts from the packaged
+`data/rules_lexicon.json.gz` (measured on SaudiNewsNet and ANERcorp by bench/entities_lexicon.py,
+not listed by hand): which words are common words of news, and which are parts of longer names
+but never a name alone.
 
 - Trigger nouns (وكالة, مصنع, منطقة, محطة ...) announce a name: the rare words or the quoted name
   after them ("منطقة خاباروفسك", 'محطة قطارات "أرتيوم-بريمورسكي-1"'), a person's name after a
@@ -21,10 +22,13 @@ No name of any particular person, place or organisation is known to this module.
 
 from __future__ import annotations
 
+import gzip
+import json
 import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ..model import Article, Mention
 from ..text.normalize import match_form
@@ -58,6 +62,27 @@ _FUNCTION = (
 _QUOTES_OPEN = "\"«“”„'‘"
 _QUOTES_CLOSE = "\"»”“'’"
 _CLITIC_PREFIXES = ("وال", "بال", "فال", "كال", "لل", "ال", "و", "ف", "ب", "ل", "ك")
+LEXICON_PATH = Path(__file__).resolve().parent.parent / "data" / "rules_lexicon.json.gz"
+
+
+@dataclass(slots=True, frozen=True)
+class Lexicon:
+    """Two corpus facts about words of news (matching forms), measured by bench/entities_lexicon.py.
+
+    `common`: words of the language (verbs, common nouns) that are rarely part of a name.
+    `name_part`: words that are often part of a name but almost never a whole one-word name
+    (للطيران of an airline, المملكة of المملكة المغربية).
+    """
+
+    common: frozenset[str] = frozenset()
+    name_part: frozenset[str] = frozenset()
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Lexicon:
+        """Read the packaged lexicon (a gzipped JSON file; ~20 ms, so build it once and pass it on)."""
+        with gzip.open(path or LEXICON_PATH, "rt", encoding="utf-8") as fh:
+            data = json.load(fh)
+        return cls(common=frozenset(data["common"]), name_part=frozenset(data["name_part"]))
 
 
 def _trigger_forms() -> dict[str, tuple[str, str]]:
@@ -82,6 +107,7 @@ class _Span:
     end: int
     type: str
     replaces: bool = True  # drop NER mentions it overlaps
+    alias: str = ""  # the descriptive name this short name stands beside (Mention.alias)
 
 
 @dataclass(slots=True)
@@ -102,15 +128,16 @@ class StoryRules:
         return cls(enabled=False)
 
     @classmethod
-    def default(cls) -> StoryRules:
-        from .rules_lexicon import COMMON_WORDS, NAME_PART_WORDS
+    def default(cls, lexicon: Lexicon | None = None) -> StoryRules:
+        """The rules with the packaged lexicon, read now (or `lexicon`, when the caller holds one)."""
+        lex = lexicon or Lexicon.load()
 
         def forms(words: Sequence[str]) -> frozenset[str]:
             return frozenset(match_form(w) for w in words)
 
         return cls(
-            common=COMMON_WORDS,
-            name_part=NAME_PART_WORDS,
+            common=lex.common,
+            name_part=lex.name_part,
             triggers=_trigger_forms(),
             descriptive=forms(_DESCRIPTIVE),
             joiners=forms(_JOINERS),
@@ -150,8 +177,13 @@ class StoryRules:
             kept = [m for m in found if not any(s.replaces and s.start < m.end and m.start < s.end for s in spans)]
             kept = [self._extend_joined(m, text, joined) for m in kept]
             for s in spans:
-                if not any(s.start < m.end and m.start < s.end for m in kept):
-                    kept.append(Mention(text[s.start : s.end], s.type, aid, pi, s.start, s.end))
+                hit = [k for k, m in enumerate(kept) if s.start < m.end and m.start < s.end]
+                if not hit:
+                    kept.append(Mention(text[s.start : s.end], s.type, aid, pi, s.start, s.end, s.alias))
+                elif s.alias and len(hit) == 1 and kept[hit[0]].type in ("ORG", s.type):
+                    # the tagger found the short name itself: it still names the descriptive one
+                    m = kept[hit[0]]
+                    kept[hit[0]] = Mention(m.text, "ORG", m.article, m.paragraph, m.start, m.end, s.alias)
             out.extend(kept)
         return self._drop_junk(out, words, form_of, name_words)
 
@@ -221,7 +253,7 @@ class StoryRules:
                 span = self._descriptive(toks, forms, i, j)
                 if span is not None:
                     spans.append(_Span(span[0], span[1], "ORG"))
-                    spans += self._appositive(text, toks, forms, span[2])
+                    spans += self._appositive(text, toks, forms, span[2], text[span[0] : span[1]])
                     continue
             k = j
             while (
@@ -288,17 +320,18 @@ class StoryRules:
         trig = toks[i]
         return trig.start + self._clitic_len(trig.text), toks[k - 1].end, k
 
-    def _appositive(self, text: str, toks: list[Token], forms: list[str], k: int) -> list[_Span]:
-        """A short name right after a descriptive name, quoted or bracketed: “تاس”, (KCNA)."""
+    def _appositive(self, text: str, toks: list[Token], forms: list[str], k: int, described: str) -> list[_Span]:
+        """A short name right after a descriptive name, quoted or bracketed: “تاس”, (KCNA). It
+        carries the descriptive name (`described`) as its alias: the two name one body."""
         if k >= len(toks) or toks[k].start - toks[k - 1].end > 1:
             return []
         if toks[k].text in _QUOTES_OPEN:
             span = self._quoted(text, toks, forms, k)
-            return [_Span(span[0], span[1], "ORG", replaces=False)] if span else []
+            return [_Span(span[0], span[1], "ORG", replaces=False, alias=described)] if span else []
         if toks[k].text == "(" and k + 2 < len(toks) and toks[k + 2].text == ")":
             form = forms[k + 1]
             if form.isalpha() and form not in self.common:
-                return [_Span(toks[k + 1].start, toks[k + 1].end, "ORG", replaces=False)]
+                return [_Span(toks[k + 1].start, toks[k + 1].end, "ORG", replaces=False, alias=described)]
         return []
 
     # ------------------------------------------------------------------ people
@@ -353,7 +386,7 @@ class StoryRules:
         if not (pair >= 2 and 2 * pair > total) and not (m.type == "LOC" and total == 1 and self._is_rare(after)):
             return m
         end = m.end + (len(tail) - len(rest)) + nxt.end()
-        return Mention(text[m.start : end], m.type, m.article, m.paragraph, m.start, end)
+        return Mention(text[m.start : end], m.type, m.article, m.paragraph, m.start, end, m.alias)
 
     # ------------------------------------------------------------------ junk
     def _drop_junk(

@@ -103,13 +103,25 @@ def is_arabic(text: str) -> bool:
     return bool(_ARABIC.search(text))
 
 
+# The first words of Arabic compound names, written with or without a space before the second
+# word (عبد الله / عبدالله, أبو ظبي / أبوظبي): as name tokens they are one word with it.
+_COMPOUND_FIRST = frozenset(("عبد", "أبو", "ابو", "أبي", "ابي", "أبا", "ابا"))
+
+
 def name_tokens(text: str) -> list[str]:
-    """Tokens of a name: split on spaces, hyphens and dots, punctuation dropped, display form kept."""
+    """Tokens of a name: split on spaces, hyphens and dots, punctuation dropped, display form kept;
+    a compound name's first word (عبد, أبو) is glued to the word after it."""
     out: list[str] = []
+    glue = False
     for part in _TOKEN_SPLIT.split(text):
         word = "".join(_WORD.findall(part))
-        if word:
+        if not word:
+            continue
+        if glue:
+            out[-1] += word
+        else:
             out.append(word)
+        glue = not glue and word in _COMPOUND_FIRST
     return out
 
 
