@@ -235,3 +235,33 @@ def test_merge_bookkeeping_in_the_store(tmp_path):
         assert store.get_story("s000002") is None and store.get_story("s000003") is None
         assert story_alias(store, "s000003") == "s000001"  # chains resolve to the live story
         assert story_alias(store, "s000001") is None
+
+
+def test_model_inputs_are_clipped_to_the_training_range():
+    """A story far larger than any seen in training must not get an ever larger size bonus."""
+    m = StoryModel.load()
+    assert m.lo is not None and m.hi is not None
+    size = m.features.index("log_size")
+    at_edge = np.asarray([m.hi], dtype=np.float64)
+    beyond = at_edge.copy()
+    beyond[0, size] = m.hi[size] + 5.0  # a story e^5 times larger than the largest training story
+    assert m.proba(beyond)[0] == pytest.approx(m.proba(at_edge)[0])
+
+
+def test_long_story_keeps_a_bounded_window_in_the_index(gate_data):
+    from rasid.cluster import MEMBER_WINDOW
+
+    arts, vecs, _, _ = gate_data
+    base = arts[0]
+    copies = [Article(id=f"copy-{i}", origin="t", raw_text=base.raw_text, content_hash=f"h{i}", title=base.title,
+                      published=base.published, paragraphs=base.paragraphs, source=f"paper{i % 7}")
+              for i in range(3 * MEMBER_WINDOW)]
+    cl = StoryClusterer()
+    sids = {cl.assign(a, vecs[0]) for a in copies}
+    assert len(sids) == 1
+    sid = sids.pop()
+    assert len(cl.members(sid)) == 3 * MEMBER_WINDOW  # every article stays in the story
+    pos = cl._index[sid]
+    assert int((cl._members.label[: cl._members.n] == pos).sum()) == MEMBER_WINDOW
+    again = StoryClusterer.from_bytes(cl.to_bytes())
+    assert again.assign(base, vecs[0]) == sid  # the (known) article keeps its story after a reload

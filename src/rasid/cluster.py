@@ -66,6 +66,16 @@ MERGE_FEATURES = (
     "mlex_body",
 )
 _BUCKETS = 1 << 20
+# A story's pooled term bag keeps at most this many terms (the heaviest): a story that runs for
+# weeks (the daily weather, the stock market) would otherwise grow without bound and every
+# comparison with it would slow down as the archive grows.
+BAG_CAP = 3000
+_PAIR_MEMBERS = 32
+# The candidate index holds a story's most recent MEMBER_WINDOW articles, and a story larger than
+# that is represented by their centroid: a long-running story follows its latest developments
+# instead of averaging into a generic "news of the day" vector that attracts everything, and the
+# cost of a search stays bounded however long a story runs.
+MEMBER_WINDOW = 24
 _NUMBER = re.compile(r"^\d")
 LEX_CHARS = 400
 
@@ -81,15 +91,23 @@ class StoryModel:
     intercept: float
     threshold: float = 0.5
     trained_on: str = ""
+    # The range of each feature in the training rows: inputs are clipped to it, so a linear model
+    # never extrapolates (one day of labels has no 500-article story; left unclipped, the size term
+    # alone made a story that large swallow every royal-news article of the archive).
+    lo: list[float] | None = None
+    hi: list[float] | None = None
 
     def proba(self, X: np.ndarray) -> np.ndarray:
+        if self.lo is not None and self.hi is not None:
+            X = np.clip(X, np.asarray(self.lo), np.asarray(self.hi))
         z = (X - np.asarray(self.mean)) / np.asarray(self.scale)
         return 1.0 / (1.0 + np.exp(-(z @ np.asarray(self.coef) + self.intercept)))
 
     def to_json(self) -> str:
         return json.dumps(
             {"features": self.features, "mean": self.mean, "scale": self.scale, "coef": self.coef,
-             "intercept": self.intercept, "threshold": self.threshold, "trained_on": self.trained_on},
+             "intercept": self.intercept, "threshold": self.threshold, "trained_on": self.trained_on,
+             "lo": self.lo, "hi": self.hi},
             indent=1,
         )
 
@@ -121,6 +139,13 @@ def _matvec(rows: np.ndarray, vec: np.ndarray) -> np.ndarray:
     matrix-vector product on a shared 2-core machine spent 5 ms per call waking threads for a job
     of 0.5 ms (measured on 6,000 x 512), and the clusterer does two per article."""
     return np.einsum("ij,j->i", rows, vec)
+
+
+def _prune(bag: dict[int, float], keep: int) -> None:
+    """Keep the `keep` heaviest terms of `bag`, in place."""
+    heavy = sorted(bag.items(), key=lambda kv: kv[1], reverse=True)[:keep]
+    bag.clear()
+    bag.update(heavy)
 
 
 def _bag(words: list[str]) -> dict[int, float]:
@@ -195,7 +220,7 @@ class _Story:
     numbers: Counter = field(default_factory=Counter)
     sources: Counter = field(default_factory=Counter)
     # IDF-weighted norms of bag / title_bag, with the document count they were computed at:
-    # recomputed when the story changes or the collection grew by 5%, not at every comparison.
+    # updated incrementally as articles join, recomputed in full when the collection grew by 5%.
     norms: dict[str, list[float]] = field(default_factory=dict)
     merged_into: str | None = None  # set when this story was merged into an older one
 
@@ -266,6 +291,7 @@ class StoryClusterer:
         self._ndocs = 0
         self._now = -math.inf
         self._last_sweep = -math.inf
+        self._retired = 0  # member rows out of the window, awaiting compaction
         self._stem_cache: dict[str, str] = {}
 
     # -- public ------------------------------------------------------------------------------
@@ -401,11 +427,19 @@ class StoryClusterer:
             s.norms[which] = got
         return got[1]
 
-    @staticmethod
-    def _cos(a: dict[int, float], a_norm: float, b: dict[int, float], b_norm: float, idf: dict[int, float]) -> float:
+    def _cos(self, a: dict[int, float], a_norm: float, b: dict[int, float], b_norm: float,
+             idf: dict[int, float]) -> float:
+        """IDF-weighted cosine of two term bags; walks the smaller bag, so a large story costs no more
+        than a small one, and looks up IDF only for shared terms."""
         if not a or not b or not a_norm or not b_norm:
             return 0.0
-        dot = sum(v * b[k] * idf[k] ** 2 for k, v in a.items() if k in b)
+        if len(b) < len(a):
+            a, b = b, a
+        dot = 0.0
+        for k, v in a.items():
+            w = b.get(k)
+            if w is not None:
+                dot += v * w * self._idf_of(k, idf) ** 2
         return dot / (a_norm * b_norm) if dot else 0.0
 
     def _idf_of(self, k: int, cache: dict[int, float]) -> float:
@@ -435,6 +469,8 @@ class StoryClusterer:
             top = top[np.argsort(-msims[top], kind="stable")]
             for r in top.tolist():
                 pos = int(self._members.label[r])
+                if pos < 0:  # a member row that left its story's window
+                    continue
                 near.setdefault(pos, []).append(r)
                 if pos not in best_member:
                     best_member[pos] = float(msims[r])
@@ -528,7 +564,9 @@ class StoryClusterer:
         ca = self._centroids.data[self._crow[a]]
         cb = self._centroids.data[self._crow[b]]
         labels = self._members.label[: self._members.n]
-        ra, rb = np.nonzero(labels == a)[0], np.nonzero(labels == b)[0]
+        # the most recent members of each (rows are in arrival order): a long-running story's
+        # pair search stays bounded however many articles it has gathered
+        ra, rb = np.nonzero(labels == a)[0][-_PAIR_MEMBERS:], np.nonzero(labels == b)[0][-_PAIR_MEMBERS:]
         best_pair, body = 0.0, 0.0
         idf: dict[int, float] = {}
         if len(ra) and len(rb):
@@ -537,12 +575,7 @@ class StoryClusterer:
             best_pair = float(sims[i, j])
             ba, _, na, _ = self._member_bags[int(ra[i])]
             bb, _, nb, _ = self._member_bags[int(rb[j])]
-            for k in ba:
-                self._idf_of(k, idf)
             body = self._cos(ba, na, bb, nb, idf)
-        for bag in (sa.bag, sa.title_bag):
-            for k in bag:
-                self._idf_of(k, idf)
         lex = self._cos(sa.bag, self._story_norm(sa, "bag"), sb.bag, self._story_norm(sb, "bag"), idf)
         lex_t = self._cos(sa.title_bag, self._story_norm(sa, "title"), sb.title_bag, self._story_norm(sb, "title"), idf)
         nums = len(set(sa.numbers) & set(sb.numbers))
@@ -562,15 +595,16 @@ class StoryClusterer:
         for kb, gb in ((k.bag, g.bag), (k.title_bag, g.title_bag)):
             for key, v in gb.items():
                 kb[key] = kb.get(key, 0.0) + v
+            if len(kb) > BAG_CAP:
+                _prune(kb, BAG_CAP * 2 // 3)
         k.numbers.update(g.numbers)
         k.sources.update(g.sources)
         k.norms.clear()
         self._sums[keep] += self._sums[gone]
         self._sums[gone] = 0.0
-        c = self._sums[keep]
-        self._centroids.data[self._crow[keep]] = c / max(1e-12, float(np.linalg.norm(c)))
         labels = self._members.label[: self._members.n]
         labels[labels == gone] = keep
+        self._centroids.data[self._crow[keep]] = self._centroid(keep)
         for m in g.members:
             self._story_of[m] = keep
         mask = np.ones(self._centroids.n, bool)
@@ -585,6 +619,16 @@ class StoryClusterer:
         for old, new in list(self._merged.items()):  # a chain: s3 -> s2, then s2 -> s1
             if new == g.id:
                 self._merged[old] = k.id
+
+    def _centroid(self, pos: int) -> np.ndarray:
+        """The story's vector in the index: the mean of all its articles while it is small, of
+        its MEMBER_WINDOW most recent ones once it is larger (L2-normalised)."""
+        c = self._sums[pos]
+        if self._stories[pos].count > MEMBER_WINDOW:
+            rows = np.nonzero(self._members.label[: self._members.n] == pos)[0]
+            if len(rows):
+                c = self._members.data[rows].sum(axis=0)
+        return c / max(1e-12, float(np.linalg.norm(c)))
 
     def _best_member(self, pos: int, vec: np.ndarray) -> float:
         rows = np.nonzero(self._members.label[: self._members.n] == pos)[0]
@@ -607,21 +651,37 @@ class StoryClusterer:
         s.first, s.last = min(s.first, view.day), max(s.last, view.day)
         if not s.title and view.title:
             s.title = view.title
-        for k, v in view.bag.items():
-            s.bag[k] = s.bag.get(k, 0.0) + v
-        for k, v in view.title_bag.items():
-            s.title_bag[k] = s.title_bag.get(k, 0.0) + v
+        idf: dict[int, float] = {}
+        for which, bag, add in (("bag", s.bag, view.bag), ("title", s.title_bag, view.title_bag)):
+            got = s.norms.get(which)
+            sq = got[1] ** 2 if got is not None else 0.0
+            for k, v in add.items():
+                old = bag.get(k, 0.0)
+                bag[k] = old + v
+                if got is not None:  # keep the norm current without walking a large story's whole bag
+                    sq += ((old + v) ** 2 - old**2) * self._idf_of(k, idf) ** 2
+            if got is not None:
+                got[1] = math.sqrt(max(sq, 0.0))
+            if len(bag) > BAG_CAP:
+                _prune(bag, BAG_CAP * 2 // 3)
+                s.norms.pop(which, None)
         s.numbers.update(view.numbers)
         if view.source:
             s.sources[view.source] += 1
         self._sums[pos] += vec
-        c = self._sums[pos]
-        self._centroids.data[self._crow[pos]] = c / max(1e-12, float(np.linalg.norm(c)))
-        self._members.append(vec, pos)
+        row = self._members.append(vec, pos)
+        if s.count > MEMBER_WINDOW:
+            rows = np.nonzero(self._members.label[: self._members.n] == pos)[0]
+            if len(rows) > MEMBER_WINDOW:
+                for r in rows[: len(rows) - MEMBER_WINDOW]:
+                    if r != row:
+                        self._members.label[r] = -1
+                        self._members.data[r] = 0.0
+                        self._retired += 1
+        self._centroids.data[self._crow[pos]] = self._centroid(pos)
         self._member_ids.append(view.id)
         self._member_titles.append(view.title)
         self._member_bags.append((view.body_bag, view.title_bag, self._norm(view.body_bag), self._norm(view.title_bag)))
-        s.norms.clear()
         self._story_of[view.id] = pos
         return s.id
 
@@ -642,7 +702,7 @@ class StoryClusterer:
         self._last_sweep = self._now
         cutoff = self._now - self.dormant_days
         going = [p for p in self._crow if self._stories[p].last < cutoff]
-        if not going:
+        if not going and self._retired < 1024:
             return
         for p in going:
             self._refresh_title(p)
@@ -651,7 +711,9 @@ class StoryClusterer:
             s.bag, s.title_bag, s.numbers, s.sources = {}, {}, Counter(), Counter(s.sources)
         gone = np.zeros(len(self._stories), bool)
         gone[going] = True
-        mkeep = ~gone[self._members.label[: self._members.n]]
+        labels = self._members.label[: self._members.n]
+        mkeep = (labels >= 0) & ~gone[np.maximum(labels, 0)]
+        self._retired = 0
         keep = mkeep.tolist()
         self._member_ids = [m for m, k in zip(self._member_ids, keep, strict=True) if k]
         self._member_titles = [m for m, k in zip(self._member_titles, keep, strict=True) if k]
@@ -735,11 +797,11 @@ class StoryClusterer:
             self._index[s.id] = p
             for m in s.members:
                 self._story_of[m] = p
-        for p in meta["centroid_order"]:
-            c = self._sums[p]
-            self._crow[p] = self._centroids.append(c / max(1e-12, float(np.linalg.norm(c))), p)
         for row, p in zip(arrays["members"], arrays["member_story"].tolist(), strict=True):
             self._members.append(row, int(p))
+        self._retired = int((self._members.label[: self._members.n] < 0).sum())
+        for p in meta["centroid_order"]:
+            self._crow[p] = self._centroids.append(self._centroid(p), p)
         self._member_ids = list(meta["member_ids"])
         self._member_titles = list(meta["member_titles"])
         self._member_bags = [
@@ -761,4 +823,5 @@ def fit_story_model(X: np.ndarray, y: np.ndarray, C: float = 1.0, trained_on: st
     return StoryModel(
         features=list(FEATURES), mean=mean.tolist(), scale=scale.tolist(), coef=lr.coef_[0].tolist(),
         intercept=float(lr.intercept_[0]), threshold=0.5, trained_on=trained_on,
+        lo=X.min(axis=0).tolist(), hi=X.max(axis=0).tolist(),
     )
