@@ -1,9 +1,16 @@
 """Bench: the whole pipeline (ingest -> text -> store -> stories -> understanding) on SaudiNewsNet days.
 
 Streams the chosen days (default 2015-08-01 and 2015-08-02) through `LocalRunner` with the default
-stages, timing each stage, and prints articles/s per stage and end to end, plus peak memory.
+stages and prints, per stage and end to end, the wall rate (articles/s) and the CPU spent per
+article: the main process's CPU (`time.process_time`, all its threads) plus the CPU of the worker
+processes (`RUSAGE_CHILDREN`, counted once a pool has been joined). The machine is shared, so the
+CPU figures are the ones to compare across runs; the wall figures only mean something at low load,
+which is printed (1-minute load average before and after).
 
-    .venv/bin/python bench/pipeline.py [--days 2015-08-01 2015-08-02] [--no-understand]
+    .venv/bin/python bench/pipeline.py [--days 2015-08-01 2015-08-02] [--no-understand] [--workers 2]
+
+Text-half CPU includes its worker processes; understanding CPU includes its workers, which start
+(and load their models) while the stories stage runs.
 """
 
 from __future__ import annotations
@@ -24,19 +31,56 @@ from rasid.stages import default_stages
 from rasid.store import open_store
 
 
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+class Clock:
+    """Marks of the run: when the stages began (the text half is over) and children CPU then."""
+
+    def __init__(self) -> None:
+        self.stages_began: float | None = None
+        self.children_at_begin = 0.0
+        self.main_cpu_at_begin = 0.0
+
+
 class Timed:
-    """Wraps a stage and adds up the seconds spent in it."""
+    """Wraps a stage: adds up its wall seconds and main-process CPU seconds."""
 
-    def __init__(self, stage: object) -> None:
+    def __init__(self, stage: object, clock: Clock) -> None:
         self.stage = stage
+        self.clock = clock
         self.seconds = 0.0
+        self.cpu = 0.0
 
-    def update(self, store, new_ids):  # noqa: ANN001, ANN201 - a thin pass-through
-        t0 = time.perf_counter()
+    def _mark(self) -> None:
+        if self.clock.stages_began is None:
+            self.clock.stages_began = time.perf_counter()
+            self.clock.children_at_begin = _children_cpu()
+            self.clock.main_cpu_at_begin = time.process_time()
+
+    def begin(self, store, new_ids):  # noqa: ANN001, ANN201 - a thin pass-through
+        self._mark()
+        begin = getattr(self.stage, "begin", None)
+        if begin is not None:
+            begin(store, new_ids)
+
+    def end(self, failed):  # noqa: ANN001, ANN201
+        end = getattr(self.stage, "end", None)
+        if end is not None:
+            end(failed)
+
+    def update(self, store, new_ids, touched=()):  # noqa: ANN001, ANN201
+        self._mark()
+        t0, c0 = time.perf_counter(), time.process_time()
         try:
-            return self.stage.update(store, new_ids)
+            # Two arguments when there is nothing to pass on: stages written before the runner
+            # passed touched stories along take only two.
+            return self.stage.update(store, new_ids, touched) if touched else self.stage.update(store, new_ids)
         finally:
             self.seconds += time.perf_counter() - t0
+            self.cpu += time.process_time() - c0
 
 
 def main() -> None:
@@ -46,28 +90,42 @@ def main() -> None:
     ap.add_argument("--no-understand", action="store_true")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = ap.parse_args()
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         jsonl = Path(tmp) / "days.jsonl"
         zips = [Path(args.shared) / "data" / "saudinewsnet" / f"{day}.zip" for day in args.days]
         n = write_saudinewsnet_jsonl(zips, jsonl)
-        settings = load_settings(env={}, db=str(Path(tmp) / "bench.db"))
-        stages = [Timed(s) for s in default_stages(settings, understand=not args.no_understand)]
+        settings = load_settings(env={}, db=str(Path(tmp) / "bench.db"), workers=args.workers)
+        clock = Clock()
+        stages = [Timed(s, clock) for s in default_stages(settings, understand=not args.no_understand)]
         with open_store(settings.db) as store, Ingestor(settings) as reader:
             runner = LocalRunner(store=store, reader=reader, text=default_text_pipeline(), stages=stages,
                                  workers=args.workers, on_error=lambda e: None)
+            children0, cpu0 = _children_cpu(), time.process_time()
             t0 = time.perf_counter()
             summary = runner.run([str(jsonl)])
             total = time.perf_counter() - t0
+            children_end, cpu_end = _children_cpu(), time.process_time()
             stories = store.count_stories()
-        added = len(summary.added)
-        text_s = total - sum(s.seconds for s in stages)
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"days {' '.join(args.days)}: {n} records, {added} articles stored, {stories} stories")
-        print(f"ingest+text+store: {text_s:.1f}s ({added / text_s:.0f} articles/s)")
-        for s in stages:
-            name = type(s.stage).__name__
-            print(f"{name}: {s.seconds:.1f}s ({added / s.seconds:.0f} articles/s)")
-        print(f"end to end: {total:.1f}s = {added / total:.1f} articles/s; peak RSS {peak:.0f} MiB (main process)")
+    added = len(summary.added)
+    if clock.stages_began is None:  # nothing new: no stage began
+        clock.stages_began, clock.children_at_begin, clock.main_cpu_at_begin = t0 + total, children_end, cpu_end
+    text_s = clock.stages_began - t0
+    text_cpu = (clock.main_cpu_at_begin - cpu0) + (clock.children_at_begin - children0)
+    stage_children = children_end - clock.children_at_begin
+    per = 1000.0 / max(added, 1)
+    print(f"days {' '.join(args.days)}: {n} records, {added} articles stored, {stories} stories; "
+          f"workers {args.workers}; load {load_before:.2f} before, {os.getloadavg()[0]:.2f} after")
+    print(f"{'stage':18s} {'wall s':>7s} {'art/s':>6s} {'CPU ms/article':>15s}")
+    print(f"{'ingest+text+store':18s} {text_s:7.1f} {added / text_s:6.0f} {text_cpu * per:15.1f}")
+    for s in stages:
+        name = type(s.stage).__name__
+        cpu = s.cpu + (stage_children if name == "UnderstandStage" else 0.0)
+        print(f"{name:18s} {s.seconds:7.1f} {added / max(s.seconds, 1e-9):6.0f} {cpu * per:15.1f}")
+    all_cpu = (cpu_end - cpu0) + (children_end - children0)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"end to end: {total:.1f}s = {added / total:.1f} articles/s; CPU {all_cpu * per:.1f} ms/article "
+          f"({all_cpu / total:.2f} cores busy); peak RSS {peak:.0f} MiB (main process)")
 
 
 if __name__ == "__main__":

@@ -233,3 +233,61 @@ def test_saudinewsnet_wire_copies_group_and_events_stay_apart(shared, embed):
     for g in groups:
         if arts[2].id in g.articles:
             assert g.articles == [arts[2].id]
+
+
+class _Counting:
+    """Wraps an embedder and remembers which texts it was asked for."""
+
+    def __init__(self, embed) -> None:
+        self.embed = embed
+        self.texts: list[str] = []
+
+    def __call__(self, texts: list[str]):
+        self.texts.extend(texts)
+        return self.embed(texts)
+
+
+def test_brief_embeds_only_the_sentences_it_needs(embed, seeds):
+    # The Arabic paragraphs only: a story that mixes languages embeds every sentence (words cannot
+    # link a translation).
+    arabic = [
+        Article(a.id, a.origin, a.raw_text, a.content_hash, source=a.source, published=a.published,
+                paragraphs=[p for p in a.paragraphs if p.lang == "ar"])
+        for a in seeds
+    ]
+    every = _Counting(embed)
+    full = BriefBuilder(embed=every, embed_window=None).select(arabic)
+    some = _Counting(embed)
+    capped = BriefBuilder(embed=some, embed_window=3).select(arabic)
+    assert len(set(some.texts)) < len(set(every.texts)) == len({u.text for u in sentence_units(arabic)})
+    # The statements carried by several outlets survive the cap.
+    multi = {g.text for g in full if len(g.sources) >= 2}
+    assert len(multi) >= 3
+    assert len({g.text for g in capped if len(g.sources) >= 2} & multi) >= 3
+
+
+def test_shared_units_give_the_same_brief_and_disputes(embed, seeds):
+    units = sentence_units(seeds, min_tokens=4)
+    builder = BriefBuilder(embed=embed)
+    assert builder.build(seeds, units=units) == builder.build(seeds)
+    finder = DisputeFinder(embed=embed)
+    assert finder.find(seeds, units=units) == finder.find(seeds)
+
+
+def test_denial_cue_shortcut_agrees_with_the_word_pass(seeds):
+    """Sentences without any cue root skip the word-by-word pass: on every seed sentence the
+    answer is the one the word pass gives."""
+    from rasid.understand import disputes as d
+
+    def word_pass(text: str) -> int | None:
+        words = d._words(text)
+        for i, (_, form) in enumerate(words):
+            bare = "".join(tokens(form)) or form
+            if d._CUE_WORD.match(bare) and not (i > 0 and "".join(tokens(words[i - 1][1])) in d._NEGATORS):
+                return i + 1
+        found = d._CUE_PHRASE.search(d.match_form(text))
+        return None if found is None else len(d.match_form(text)[: found.start()].split())
+
+    units = sentence_units(seeds, min_tokens=1)
+    assert any(denial_cue(u.text) is not None for u in units)
+    assert [denial_cue(u.text) for u in units] == [word_pass(u.text) for u in units]

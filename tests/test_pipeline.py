@@ -84,3 +84,36 @@ def test_seed_story_quality_gate(seeded, gold) -> None:
     assert r["quotes"]["found"] >= 5
     assert r["brief"]["multi_outlet"] >= 3 and r["brief"]["verbatim"]
     assert r["disputed_found"]
+
+
+def test_runner_passes_touched_stories_and_calls_stage_hooks(tmp_path: Path, gold) -> None:
+    """The understanding stage learns the touched stories from the stories stage (no reload), and
+    stage hooks run around the updates: begin before any update, end after all."""
+    from rasid.engine.local import LocalRunner
+    from rasid.ingest import Ingestor
+    from rasid.process import default_text_pipeline
+    from rasid.settings import load_settings
+    from rasid.stages import StoriesStage
+    from rasid.store import open_store
+
+    calls: list[tuple] = []
+
+    class Recorder:
+        def begin(self, store, new_ids) -> None:  # noqa: ANN001
+            calls.append(("begin", len(new_ids)))
+
+        def update(self, store, new_ids, touched_stories=()) -> list[str]:  # noqa: ANN001
+            calls.append(("update", tuple(touched_stories)))
+            return []
+
+        def end(self, failed: bool) -> None:
+            calls.append(("end", failed))
+
+    jsonl = write_seed_feed(SEEDS, gold, tmp_path / "seeds.jsonl")
+    settings = load_settings(env={}, db=str(tmp_path / "hooks.db"), embedder="hashing")
+    with open_store(settings.db) as store, Ingestor(settings) as reader:
+        runner = LocalRunner(store=store, reader=reader, text=default_text_pipeline(),
+                             stages=[StoriesStage(settings), Recorder()])
+        summary = runner.run([str(jsonl)])
+    assert calls[0] == ("begin", 5) and calls[-1] == ("end", False)
+    assert calls[1][0] == "update" and set(calls[1][1]) == set(summary.stories) and summary.stories

@@ -127,3 +127,28 @@ def test_mentions_convert_to_stored_records(gold, seed_texts):
     recs = [to_time_expr(m, art.id, pi) for pi, m in pairs]
     assert recs and all(art.paragraphs[r.paragraph].text[r.start : r.end] == r.text for r in recs)
     assert {"2023-09-13", "2023-09-14", "2023-09-15", "2023-09-16"} <= {r.date for r in recs}
+
+
+def test_timeline_embeds_only_sentences_that_share_a_day():
+    """A dated sentence alone on its day is never compared, so it is never embedded."""
+    import numpy as np
+
+    from rasid.model import Article, Paragraph
+    from rasid.understand.timeline import story_timeline
+
+    asked: list[str] = []
+
+    def embed(texts: list[str]) -> np.ndarray:
+        asked.extend(texts)
+        return np.ones((len(texts), 4), dtype=np.float32)
+
+    texts = [
+        "وصل الرئيس إلى العاصمة يوم 3 أغسطس 2015 في زيارة رسمية تستمر يومين كاملين.",
+        "وعقد الرئيس اجتماعا مع رئيس الوزراء يوم 3 أغسطس 2015 لبحث العلاقات الثنائية.",
+        "ووقع الجانبان اتفاقية تعاون اقتصادي يوم 9 أغسطس 2015 في ختام المحادثات الطويلة.",
+    ]
+    art = Article("a1", "a1", "\n".join(texts), "h1", published="2015-08-10",
+                  paragraphs=[Paragraph(t, "ar", [t]) for t in texts])
+    events, _ = story_timeline([art], embed=embed)
+    assert {e.date for e in events} == {"2015-08-03", "2015-08-09"}
+    assert sorted(asked) == sorted(texts[:2])

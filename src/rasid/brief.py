@@ -146,6 +146,7 @@ class Unit:
     text: str  # verbatim, only stripped of edge whitespace and bullets
     lang: str
     stems: tuple[str, ...]  # content stems in order
+    n_tokens: int = 0  # words, so callers can share one unit list cut at different lengths
 
     @property
     def position(self) -> tuple[int, int, int]:
@@ -204,7 +205,8 @@ def sentence_units(
                 continue
             for s_idx, raw in enumerate(sentences):
                 text = raw.strip(_EDGE_JUNK)
-                if len(tokens(text)) < min_tokens:
+                n_tokens = len(tokens(text))
+                if n_tokens < min_tokens:
                     continue
                 units.append(
                     Unit(
@@ -216,6 +218,7 @@ def sentence_units(
                         text,
                         _guess_lang(text, para.lang),
                         content_stems(text),
+                        n_tokens,
                     )
                 )
     return units
@@ -337,8 +340,12 @@ class BriefBuilder:
         mmr_lambda: float = 0.7,
         redundancy_cap: float = 0.85,
         splitter: SentenceSplitter | None = None,
+        embed_window: int | None = 8,
+        copy_overlap: float = 0.9,
     ) -> None:
         self.embed: Embed = embed if embed is not None else UseEmbedder()
+        self.embed_window = embed_window
+        self.copy_overlap = copy_overlap
         self.max_statements = max_statements
         self.max_chars = max_chars
         self.thresholds = thresholds or LinkThresholds()
@@ -350,25 +357,84 @@ class BriefBuilder:
 
     # -- grouping -------------------------------------------------------------------------------
 
-    def group(self, articles: Sequence[Article]) -> list[StatementGroup]:
+    def group(self, articles: Sequence[Article], units: Sequence[Unit] | None = None) -> list[StatementGroup]:
         """All statement groups of the story (singletons included), biggest coverage first."""
-        return self._group(articles).groups
+        return self._group(articles, units).groups
 
-    def _group(self, articles: Sequence[Article]) -> _Grouping:
-        units = sentence_units(articles, self.min_tokens, splitter=self.splitter)
+    def _units(self, articles: Sequence[Article], units: Sequence[Unit] | None) -> list[Unit]:
+        """The story's candidate sentences; `units` (from `sentence_units` with the default splitter
+        and at most `min_tokens`) saves a second pass when the caller already split the story."""
+        if units is None or self.splitter is not None:
+            return sentence_units(articles, self.min_tokens, splitter=self.splitter)
+        return [u for u in units if u.n_tokens >= self.min_tokens]
+
+    def _group(self, articles: Sequence[Article], units: Sequence[Unit] | None = None) -> _Grouping:
+        units = self._units(articles, units)
         if not units:
             return _Grouping([], np.zeros((0, 0), dtype=np.float32), [], [])
-        vectors = np.asarray(self.embed([u.text for u in units]), dtype=np.float32)
-        score = self.pair_scores(units, vectors)
+        lex = lexical_overlap(units)
+        vectors, has = self._vectors(units, lex)
+        score = self.pair_scores(units, vectors, lex)
         members = self._cluster(score)
-        centroid = _story_centroid(units, vectors)
+        centroid = _story_centroid(units, vectors, has)
         groups = [self._make_group(m, units, vectors, score, centroid) for m in members]
+        # A group none of whose sentences was embedded has no measured centrality: it ranks with
+        # the least central measured group rather than stretching the scale the others share.
+        measured = [g.centrality for g, m in zip(groups, members, strict=True) if has[m].any()]
+        floor = min(measured) if measured else 0.0
+        for g, m in zip(groups, members, strict=True):
+            if not has[m].any():
+                g.centrality = floor
         order = sorted(range(len(groups)), key=lambda g: (-len(groups[g].sources), groups[g].first_position))
         return _Grouping(units, vectors, [members[g] for g in order], [groups[g] for g in order])
 
-    def pair_scores(self, units: Sequence[Unit], vectors: np.ndarray) -> np.ndarray:
-        """The pairwise link-score matrix (>= 1: same statement) for already-embedded units."""
-        lex = lexical_overlap(units)
+    def _vectors(self, units: Sequence[Unit], lex: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Sentence vectors for the units that need one; zero rows (and False in the mask) elsewhere.
+
+        Embedding every sentence of a multi-article story was the largest cost of understanding a
+        day of news (USE runs ~4 ms per sentence on one core). A vector is needed where cosine can
+        change the outcome: a sentence in the opening `embed_window` sentences of its article (where
+        a brief's statements come from), one that another article's sentence overlaps lexically
+        (>= `lexical_mid`, so the mid rule can link them) and, in a story that mixes languages,
+        every sentence (words cannot link a translation). Sentences that are lexical copies of each
+        other (overlap >= `lexical`, linked whatever the cosine says) share one vector, that of the
+        first of them that needs one. `embed_window=None` embeds every sentence.
+        """
+        n = len(units)
+        t = self.thresholds
+        if self.embed_window is None:
+            need = np.ones(n, dtype=bool)
+            rep = np.arange(n)
+        else:
+            arts = np.array([u.article for u in units], dtype=object)
+            cross = arts[:, None] != arts[None, :]
+            seen: dict[str, int] = {}
+            in_window = np.zeros(n, dtype=bool)
+            for k, u in enumerate(units):
+                seen[u.article] = seen.get(u.article, 0) + 1
+                in_window[k] = seen[u.article] <= self.embed_window
+            partner = ((lex >= t.lexical_mid) & cross).any(axis=1)
+            mixed = len({u.lang for u in units if u.lang != "und"}) > 1
+            need = in_window | partner | mixed
+            rep = _copy_representatives((lex >= self.copy_overlap) & cross, need)
+        has = rep >= 0
+        vectors = np.zeros((n, 0), dtype=np.float32)
+        todo = sorted(set(rep[has].tolist()))
+        if todo:
+            got = np.asarray(self.embed([units[k].text for k in todo]), dtype=np.float32)
+            vectors = np.zeros((n, got.shape[1]), dtype=np.float32)
+            row = {k: i for i, k in enumerate(todo)}
+            for k in np.nonzero(has)[0].tolist():
+                vectors[k] = got[row[int(rep[k])]]
+        return vectors, has
+
+    def pair_scores(self, units: Sequence[Unit], vectors: np.ndarray, lex: np.ndarray | None = None) -> np.ndarray:
+        """The pairwise link-score matrix (>= 1: same statement) for already-embedded units
+        (a zero row: not embedded, linked by words only)."""
+        if lex is None:
+            lex = lexical_overlap(units)
+        if vectors.shape[1] == 0:
+            vectors = np.zeros((len(units), 1), dtype=np.float32)
         cos = np.clip(vectors @ vectors.T, -1.0, 1.0)
         ids = np.array([u.article for u in units], dtype=object)
         same = ids[:, None] == ids[None, :]
@@ -437,10 +503,13 @@ class BriefBuilder:
     # -- selection ------------------------------------------------------------------------------
 
     def select(
-        self, articles: Sequence[Article], dates: dict[tuple[str, int], str] | None = None
+        self,
+        articles: Sequence[Article],
+        dates: dict[tuple[str, int], str] | None = None,
+        units: Sequence[Unit] | None = None,
     ) -> list[StatementGroup]:
         """The brief's groups, in story order (see `build`)."""
-        grouping = self._group(articles)
+        grouping = self._group(articles, units)
         if not grouping.groups:
             return []
         published = {a.id: (a.published or "")[:10] for a in articles}
@@ -452,7 +521,10 @@ class BriefBuilder:
         return chosen
 
     def build(
-        self, articles: Sequence[Article], dates: dict[tuple[str, int], str] | None = None
+        self,
+        articles: Sequence[Article],
+        dates: dict[tuple[str, int], str] | None = None,
+        units: Sequence[Unit] | None = None,
     ) -> list[Statement]:
         """The brief: a few statements, quoted verbatim, each with every article that reports it.
 
@@ -460,7 +532,7 @@ class BriefBuilder:
         to (from the timeline stage); statements are ordered by it, else by when and where they were
         first reported.
         """
-        return [Statement(g.text, list(g.articles), g.lang) for g in self.select(articles, dates)]
+        return [Statement(g.text, list(g.articles), g.lang) for g in self.select(articles, dates, units)]
 
     def _mmr(self, grouping: _Grouping, n_sources: int) -> list[StatementGroup]:
         groups = grouping.groups
@@ -497,12 +569,33 @@ def _unit_mean(vectors: np.ndarray, member: list[int]) -> np.ndarray:
     return mean / max(float(np.linalg.norm(mean)), 1e-12)
 
 
-def _story_centroid(units: Sequence[Unit], vectors: np.ndarray) -> np.ndarray:
-    """Mean sentence vector with each article weighted equally, so a long article does not dominate."""
+def _copy_representatives(copies: np.ndarray, need: np.ndarray) -> np.ndarray:
+    """For each unit, the unit whose vector it uses (-1: none).
+
+    Units joined by `copies` (a boolean pair matrix) form groups; a group with a unit in `need`
+    takes the first such unit's vector for all its members.
+    """
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    _, label = connected_components(csr_matrix(copies), directed=False)
+    first: dict[int, int] = {}
+    for k in np.nonzero(need)[0].tolist():
+        first.setdefault(int(label[k]), k)
+    return np.array([first.get(int(lab), -1) for lab in label], dtype=np.int64)
+
+
+def _story_centroid(units: Sequence[Unit], vectors: np.ndarray, has: np.ndarray | None = None) -> np.ndarray:
+    """Mean sentence vector with each article weighted equally, so a long article does not dominate
+    (over the embedded units only, when `has` says which those are)."""
+    if has is None:
+        has = np.ones(len(units), dtype=bool)
     counts: dict[str, int] = {}
-    for u in units:
-        counts[u.article] = counts.get(u.article, 0) + 1
-    weights = np.array([1.0 / counts[u.article] for u in units], dtype=np.float32)
+    for u, h in zip(units, has, strict=True):
+        if h:
+            counts[u.article] = counts.get(u.article, 0) + 1
+    weights = np.array([1.0 / counts[u.article] if h else 0.0 for u, h in zip(units, has, strict=True)],
+                       dtype=np.float32)
     centroid = (vectors * weights[:, None]).sum(axis=0)
     return centroid / max(float(np.linalg.norm(centroid)), 1e-12)
 

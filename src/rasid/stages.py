@@ -27,6 +27,7 @@ class StoriesStage:
 
     settings: Settings
     embedder: Any = None
+    chunk: int = 64  # articles embedded per step of the embedding thread
     _dedup: Any = field(default=None, init=False)
     _clusterer: Any = field(default=None, init=False)
 
@@ -44,38 +45,48 @@ class StoriesStage:
             clusterer = StoryClusterer(dormant_days=self.settings.story_dormant_days)
         return dedup, clusterer
 
+    def _embedder(self) -> Any:
+        if self.embedder is None:
+            from .embed import make_embedder
+
+            # One BLAS thread: the encoder's matrices are small, and a second thread on a shared
+            # 2-core machine cost 4x the CPU for no gain in wall time (docs/benchmarks/pipeline.md).
+            # The second core is used by embedding beside the clusterer instead (`update`).
+            self.embedder = make_embedder(self.settings.embedder, threads=1)
+        return self.embedder
+
+    def _kind(self) -> str:
+        from .embed import LEAD_CHARS
+
+        # The recipe (title + opening characters) is part of the key: a changed recipe re-embeds.
+        return f"article:{self._embedder().name}:title+lead{LEAD_CHARS}"
+
     def vectors(self, store: Store, articles: Sequence[Article]) -> dict[str, Any]:
         """Article vectors, from the store's cache where present, computed and cached otherwise."""
-        from .embed import LEAD_CHARS, article_vectors, make_embedder
+        from .embed import article_vectors
 
-        if self.embedder is None:
-            import os
-
-            # Stages run after the text workers have finished: every core is free for the encoder.
-            self.embedder = make_embedder(self.settings.embedder, threads=os.cpu_count() or 1)
-        # The recipe (title + opening characters) is part of the key: a changed recipe re-embeds.
-        kind = f"article:{self.embedder.name}:title+lead{LEAD_CHARS}"
+        kind = self._kind()
         have = store.get_vectors(kind, [a.id for a in articles])
         missing = [a for a in articles if a.id not in have]
         if missing:
-            mat = article_vectors(missing, self.embedder)
+            mat = article_vectors(missing, self._embedder())
             store.put_vectors(kind, [a.id for a in missing], mat)
             have.update({a.id: mat[i] for i, a in enumerate(missing)})
         return have
 
-    def update(self, store: Store, new_ids: Sequence[str]) -> list[str]:
+    def update(self, store: Store, new_ids: Sequence[str], touched_stories: Sequence[str] = ()) -> list[str]:
         if not new_ids:
             return []
         dedup, clusterer = self._load_state(store)
         articles = time_order(store.get_articles(list(new_ids)))
-        vecs = self.vectors(store, articles)
         rows: list[tuple[str, str | None, str | None]] = []
         touched: dict[str, None] = {}
-        for art in articles:
-            dup = dedup.add(art)
-            sid = clusterer.assign(art, vecs[art.id], dup)
-            rows.append((art.id, sid, dup))
-            touched[sid] = None
+        with _VectorsAhead(store, self._kind(), self._embedder(), articles, self.chunk) as vecs:
+            for art in articles:
+                dup = dedup.add(art)
+                sid = clusterer.assign(art, vecs.get(art.id), dup)
+                rows.append((art.id, sid, dup))
+                touched[sid] = None
         # A new copy that links two earlier duplicate groups merges them under the earliest
         # article: stored members of the later group get their new head.
         assigned = {aid for aid, _, _ in rows}
@@ -142,31 +153,93 @@ def story_alias(store: Store, story_id: str) -> str | None:
     return json.loads(blob).get(story_id) if blob else None
 
 
+class _VectorsAhead:
+    """Article vectors, from the store's cache or computed chunk by chunk on a thread ahead of the
+    reader, and cached in the store on a clean exit.
+
+    The encoder spends its time in numpy, which releases the GIL, while the deduper and the
+    clusterer are pure Python: embedding the next chunk beside the assignment of this one keeps
+    both cores busy in a stage that otherwise runs on one. `get` must be called in `articles` order.
+    """
+
+    def __init__(self, store: Store, kind: str, embedder: Any, articles: Sequence[Article], chunk: int) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        from .embed import article_vectors
+
+        self._store, self._kind = store, kind
+        self._have = store.get_vectors(kind, [a.id for a in articles])
+        missing = [a for a in articles if a.id not in self._have]
+        self._chunks = [[a.id for a in missing[i : i + chunk]] for i in range(0, len(missing), chunk)]
+        self._pool = ThreadPoolExecutor(max_workers=1)
+        self._futures = [
+            self._pool.submit(article_vectors, missing[i : i + chunk], embedder) for i in range(0, len(missing), chunk)
+        ]
+        self._done = 0
+
+    def get(self, article_id: str) -> Any:
+        while article_id not in self._have and self._done < len(self._futures):
+            mat = self._futures[self._done].result()
+            self._have.update(zip(self._chunks[self._done], mat, strict=True))
+            self._done += 1
+        return self._have[article_id]
+
+    def __enter__(self) -> _VectorsAhead:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        if exc_type is None:
+            for k, ids in enumerate(self._chunks):
+                mat = self._futures[k].result()
+                self._store.put_vectors(self._kind, ids, mat)
+
+
 @dataclass(slots=True)
 class UnderstandStage:
     """Entities, timeline, quotes, brief and disputes for every story touched by this run.
 
     Stories are independent, so with `workers` > 1 and enough stories they are analysed on worker
-    processes (each with its own models, one BLAS thread each).
+    processes (each with its own models, one BLAS thread each). `begin` starts those workers before
+    the stories stage runs, so they load their models on the core the (single-threaded) clusterer
+    leaves free.
     """
 
     analyzer: Any = None
     workers: int = 1
     min_pool: int = 64  # fewer stories than this are not worth starting workers for
-    batch: int = 256  # stories analysed and written per round
+    batch: int = 256  # stories written per round
+    _pool: Any = field(default=None, init=False)
 
-    def update(self, store: Store, new_ids: Sequence[str]) -> list[str]:
-        story_ids: dict[str, None] = {}
-        for art in store.get_articles(list(new_ids)):
-            if art.story:
-                story_ids[art.story] = None
-        ids = list(story_ids)
-        if self.workers > 1 and len(ids) >= self.min_pool:
+    def begin(self, store: Store, new_ids: Sequence[str]) -> None:
+        """Start (and warm) the worker pool when this run has enough new articles to need one."""
+        if self.workers > 1 and len(new_ids) >= self.min_pool and self._pool is None:
             from .engine.pool import WorkerPool
             from .understand.story import StoryAnalyzer
 
-            with WorkerPool(self.analyzer or StoryAnalyzer(threads=1), self.workers, "analyze", chunksize=4) as pool:
-                self._run(store, ids, pool.map)
+            worker = self.analyzer or StoryAnalyzer(threads=1)
+            self._pool = WorkerPool(worker, self.workers, "analyze", chunksize=1, warm="warm")
+
+    def end(self, failed: bool = False) -> None:
+        """Stop the worker pool, if one was started."""
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            pool.__exit__(RuntimeError if failed else None, None, None)
+
+    def update(self, store: Store, new_ids: Sequence[str], touched_stories: Sequence[str] = ()) -> list[str]:
+        """Analyse the stories touched by this run: `touched_stories` when the stories stage said
+        which (the runner passes them on), else the stories of the new articles."""
+        ids = list(dict.fromkeys(touched_stories))
+        if not ids:
+            ids = list(dict.fromkeys(a.story for a in store.get_articles(list(new_ids)) if a.story))
+        if self._pool is None and self.workers > 1 and len(ids) >= self.min_pool:
+            self.begin(store, ids)
+            try:
+                self._run(store, ids, self._pool.map)
+            finally:
+                self.end()
+        elif self._pool is not None:
+            self._run(store, ids, self._pool.map)
         else:
             if self.analyzer is None:
                 from .understand.story import StoryAnalyzer
@@ -177,10 +250,20 @@ class UnderstandStage:
         return ids
 
     def _run(self, store: Store, ids: list[str], analyze_all: Any) -> None:
-        for start in range(0, len(ids), self.batch):
-            stories = [s for s in (store.get_story(sid) for sid in ids[start : start + self.batch]) if s is not None]
-            groups = [store.get_articles(s.articles) for s in stories]
-            self._write(store, stories, analyze_all(groups))
+        stories = [s for s in (store.get_story(sid) for sid in ids) if s is not None]
+        # Largest stories first: a big story dealt out last would leave the other worker idle.
+        stories.sort(key=lambda s: -len(s.articles))
+        groups = (store.get_articles(s.articles) for s in stories)
+        pending: list[Story] = []
+        results: list[Any] = []
+        for story, result in zip(stories, analyze_all(groups), strict=True):
+            pending.append(story)
+            results.append(result)
+            if len(pending) >= self.batch:
+                self._write(store, pending, results)
+                pending, results = [], []
+        if pending:
+            self._write(store, pending, results)
 
     @staticmethod
     def _write(store: Store, stories: list[Story], results: Any) -> None:

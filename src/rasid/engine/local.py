@@ -18,10 +18,19 @@ class Reader(Protocol):
 
 
 class StoryStage(Protocol):
-    """Runs after new articles are stored: duplicates, stories, understanding."""
+    """Runs after new articles are stored: duplicates, stories, understanding.
 
-    def update(self, store: Store, new_ids: Sequence[str]) -> list[str]:
-        """Process newly stored articles; return the ids of the stories touched."""
+    A stage may also have `begin(store, new_ids)` (called for every stage before the first
+    `update`, e.g. to start worker processes that warm up while earlier stages run) and
+    `end(failed)` (called once all stages ran, or one failed).
+    """
+
+    def update(self, store: Store, new_ids: Sequence[str], touched_stories: Sequence[str] = ()) -> list[str]:
+        """Process newly stored articles; return the ids of the stories touched.
+
+        `touched_stories` are the stories the earlier stages of this run touched, so a later stage
+        need not reload the new articles to learn them.
+        """
         ...
 
 
@@ -96,8 +105,21 @@ class LocalRunner:
         if batch:
             self._flush(batch, summary)
         touched: list[str] = []
-        for stage in self.stages:
-            touched.extend(stage.update(self.store, summary.added))
+        if summary.added:
+            for stage in self.stages:
+                begin = getattr(stage, "begin", None)
+                if begin is not None:
+                    begin(self.store, summary.added)
+        failed = True
+        try:
+            for stage in self.stages:
+                touched.extend(stage.update(self.store, summary.added, list(dict.fromkeys(touched))))
+            failed = False
+        finally:
+            for stage in self.stages:
+                end = getattr(stage, "end", None)
+                if end is not None:
+                    end(failed)
         summary.stories = sorted(set(touched))
         return summary
 

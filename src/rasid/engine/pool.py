@@ -23,8 +23,10 @@ from ..process import TextPipeline
 _WORKER: list[tuple[Any, str]] = []
 
 
-def _init(worker: Any, method: str) -> None:
+def _init(worker: Any, method: str, warm: str | None = None) -> None:
     _WORKER.append((worker, method))
+    if warm is not None:
+        getattr(worker, warm)()
 
 
 def _call(item: Any) -> Any:
@@ -33,9 +35,19 @@ def _call(item: Any) -> Any:
 
 
 class WorkerPool:
-    def __init__(self, worker: Any, workers: int, method: str, chunksize: int = 32, window: int = 2048) -> None:
+    def __init__(
+        self,
+        worker: Any,
+        workers: int,
+        method: str,
+        chunksize: int = 32,
+        window: int = 2048,
+        warm: str | None = None,
+    ) -> None:
+        """`warm` names a method each worker calls once on start (loading models, say), so that
+        work happens as soon as the pool exists rather than on the first item."""
         ctx = mp.get_context("spawn")
-        self._pool = ctx.Pool(workers, initializer=_init, initargs=(worker, method))
+        self._pool = ctx.Pool(workers, initializer=_init, initargs=(worker, method, warm))
         self._chunksize = chunksize
         self._window = window
 

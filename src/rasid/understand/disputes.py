@@ -97,11 +97,21 @@ def _words(text: str) -> list[tuple[str, str]]:
     return [(w, match_form(w)) for w in text.split()]
 
 
+# Every cue word holds one of these (on the matching form, punctuation removed): a sentence without
+# any of them cannot have a cue word, so the word-by-word pass is skipped for it.
+_CUE_ROOTS = re.compile(r"نف|كذب|فند|دحض|den|refut|dismiss|dément|dement|nie|nié")
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
 def denial_cue(text: str) -> int | None:
     """Index (in white-space words) just after the denial cue of `text`, or None if it denies nothing.
 
     A cue preceded by a negator ("لم ينفِ", did not deny) does not count.
     """
+    form = match_form(text)
+    if _CUE_ROOTS.search(_NOT_WORD.sub("", form)) is None:
+        found = _CUE_PHRASE.search(form)
+        return None if found is None else len(form[: found.start()].split())
     words = _words(text)
     for i, (_, form) in enumerate(words):
         bare = "".join(tokens(form)) or form
@@ -140,8 +150,15 @@ class DisputeFinder:
         self.thresholds = thresholds or DisputeThresholds()
         self.min_tokens = min_tokens
 
-    def find(self, articles: Sequence[Article], embed: Embed | None = None) -> list[Dispute]:
-        units = sentence_units(articles, min_tokens=self.min_tokens)
+    def find(
+        self, articles: Sequence[Article], embed: Embed | None = None, units: Sequence[Unit] | None = None
+    ) -> list[Dispute]:
+        """The story's disputes. `units` (from `sentence_units` with at most `min_tokens`) saves a
+        second pass over the story when the caller already split it."""
+        if units is None:
+            units = sentence_units(articles, min_tokens=self.min_tokens)
+        else:
+            units = [u for u in units if u.n_tokens >= self.min_tokens]
         cues = [denial_cue(u.text) for u in units]
         denials = [k for k, c in enumerate(cues) if c is not None]
         if not denials:
@@ -149,9 +166,9 @@ class DisputeFinder:
         embedder = embed or self.embed
         if embedder is None:
             embedder = self.embed = UseEmbedder()
-        vectors = np.asarray(embedder([u.text for u in units]), dtype=np.float32)
-        builder = BriefBuilder(embed=embedder)
-        links = builder.pair_scores(units, vectors) >= 1.0
+        # Sentences are embedded when first needed: most denials name nothing found in the story,
+        # and then only the few sentences that pass the cheap tests are embedded.
+        vectors = _LazyVectors(units, embedder)
         is_denial = np.array([c is not None for c in cues])
 
         by_claim: dict[int, tuple[int, set[int]]] = {}
@@ -162,6 +179,10 @@ class DisputeFinder:
             if claim is None:
                 continue
             by_claim.setdefault(claim, (d, set()))[1].add(d)
+        if not by_claim:
+            return []
+        builder = BriefBuilder(embed=embedder)
+        links = builder.pair_scores(units, vectors.all()) >= 1.0
         disputes = []
         for claim, (first_denial, deniers) in sorted(by_claim.items(), key=lambda kv: units[kv[0]].position):
             reporters = [claim] + [k for k in np.nonzero(links[claim])[0].tolist() if not is_denial[k]]
@@ -179,7 +200,7 @@ class DisputeFinder:
         return disputes
 
     def _claim_by_source(
-        self, units: Sequence[Unit], d: int, is_denial: np.ndarray, vectors: np.ndarray
+        self, units: Sequence[Unit], d: int, is_denial: np.ndarray, vectors: _LazyVectors
     ) -> int | None:
         """The sentence attributing a report to the source the denial names, nearest first."""
         name = attributed_source(units[d].text)
@@ -193,6 +214,7 @@ class DisputeFinder:
         ]
         if not candidates:
             return None
+        vectors.need([d, *candidates])
         den = units[d]
 
         def rank(k: int) -> tuple[int, float, float]:
@@ -214,7 +236,7 @@ class DisputeFinder:
         d: int,
         cue_end: int,
         is_denial: np.ndarray,
-        vectors: np.ndarray,
+        vectors: _LazyVectors,
         embedder: Embed,
     ) -> int | None:
         """The sentence that says what the denial denies, if one is close in meaning and in words."""
@@ -223,23 +245,51 @@ class DisputeFinder:
         content = " ".join(words[cue_end:]) if cue_end < len(words) else ""
         if len(tokens(content)) < t.min_content_tokens:
             content = units[d].text
-        content_vec = np.asarray(embedder([content]), dtype=np.float32)[0]
         content_stems_set = set(content_stems(content))
-        best, best_cos = None, -1.0
+        # The word test first: only the sentences that pass it are embedded.
+        passing: list[tuple[int, float]] = []
         for k, u in enumerate(units):
             if k == d or is_denial[k] or _NEGATION.intersection(tokens(u.text)):
                 continue
             framed = _REPORT_FRAME.search(match_form(u.text)) is not None
-            min_cos = t.framed_semantic if framed else t.semantic
             min_lex = t.framed_lexical if framed else t.lexical
-            cos = float(vectors[k] @ content_vec)
-            if cos < min_cos or cos <= best_cos:
-                continue
             stems = set(u.stems)
             overlap = len(stems & content_stems_set) / (min(len(stems), len(content_stems_set)) + 2)
             if overlap >= min_lex:
+                passing.append((k, t.framed_semantic if framed else t.semantic))
+        if not passing:
+            return None
+        content_vec = np.asarray(embedder([content]), dtype=np.float32)[0]
+        vectors.need([k for k, _ in passing])
+        best, best_cos = None, -1.0
+        for k, min_cos in passing:
+            cos = float(vectors[k] @ content_vec)
+            if cos >= min_cos and cos > best_cos:
                 best, best_cos = k, cos
         return best
+
+
+class _LazyVectors:
+    """Unit vectors computed on demand, in batches (`need`), then read by index."""
+
+    def __init__(self, units: Sequence[Unit], embed: Embed) -> None:
+        self._units = units
+        self._embed = embed
+        self._rows: dict[int, np.ndarray] = {}
+
+    def need(self, ks: Sequence[int]) -> None:
+        todo = [k for k in dict.fromkeys(ks) if k not in self._rows]
+        if todo:
+            got = np.asarray(self._embed([self._units[k].text for k in todo]), dtype=np.float32)
+            self._rows.update(zip(todo, got, strict=True))
+
+    def __getitem__(self, k: int) -> np.ndarray:
+        self.need([k])
+        return self._rows[k]
+
+    def all(self) -> np.ndarray:
+        self.need(range(len(self._units)))
+        return np.stack([self._rows[k] for k in range(len(self._units))])
 
 
 def _articles_in_order(units: Sequence[Unit], ks: Sequence[int], first: int) -> list[str]:

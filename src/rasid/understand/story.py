@@ -54,6 +54,7 @@ class StoryAnalyzer:
         self._brief = brief
         self._disputes = disputes
         self._embed = embed
+        self._rules: Any = None
 
     # Lazily built defaults: loading the NER model or USE costs time a caller may not need.
     @property
@@ -91,13 +92,12 @@ class StoryAnalyzer:
     @property
     def embed(self) -> Embed:
         if self._embed is None:
-            import os
-
             from ..embed import CachedEmbed, USEEmbedder
 
-            # By default stages run after the text workers have finished, so every core is free
-            # for USE; a worker process of a pool is given threads=1.
-            self._embed = CachedEmbed(USEEmbedder(threads=self.threads or os.cpu_count() or 1).embed)
+            # One BLAS thread unless told otherwise: USE's matrices are small, and on a shared
+            # 2-core machine a second thread cost 4x the CPU for no gain in wall time
+            # (docs/benchmarks/pipeline.md); a pool uses the cores with processes instead.
+            self._embed = CachedEmbed(USEEmbedder(threads=self.threads or 1).embed)
         return self._embed
 
     @property
@@ -116,6 +116,22 @@ class StoryAnalyzer:
             self._disputes = DisputeFinder(embed=self.embed)
         return self._disputes
 
+    @property
+    def rules(self) -> Any:
+        """The story rules of `propagate_mentions`, built once: building them costs ~9 ms, which
+        per story was a fifth of the understanding stage on a day of news."""
+        if self._rules is None:
+            from .rules import StoryRules
+
+            self._rules = StoryRules.default()
+        return self._rules
+
+    def warm(self) -> None:
+        """Load every model now (a pool worker does this while the stories stage still runs)."""
+        _ = (self.ner, self.canonicaliser, self.quote_extractor, self.date_extractor, self.rules)
+        _ = (self.brief_builder, self.dispute_finder)
+        self.embed(["."])
+
     def mentions(self, article: Article) -> list[Mention]:
         found: list[Mention] = []
         for i, para in enumerate(article.paragraphs):
@@ -131,7 +147,7 @@ class StoryAnalyzer:
         mentions: list[Mention] = []
         for art in ordered:
             mentions.extend(self.mentions(art))
-        mentions = propagate_mentions(ordered, mentions, getattr(self.ner, "known", None))
+        mentions = propagate_mentions(ordered, mentions, getattr(self.ner, "known", None), rules=self.rules)
         entities, entity_of = self.canonicaliser.canonicalise(mentions)
         by_article: dict[str, list[int]] = {}
         for k, m in enumerate(mentions):
@@ -155,23 +171,35 @@ class StoryAnalyzer:
                 if m.date and m.granularity == "day":
                     key = (aid, pi)
                     para_dates[key] = min(para_dates.get(key, m.date), m.date)
+        # One pass over the story's sentences serves the brief (or lead) and the disputes.
+        from ..brief import sentence_units
+
+        units = sentence_units(ordered, min_tokens=min(self.dispute_finder.min_tokens, _LEAD_MIN_TOKENS))
         if multi:
-            brief = self.brief_builder.build(ordered, para_dates)
-            disputed = self.dispute_finder.find(ordered, self.embed)
+            brief = self.brief_builder.build(ordered, para_dates, units=units)
+            disputed = self.dispute_finder.find(ordered, self.embed, units=units)
         else:
             # One article: nothing to group across outlets, so no sentence embeddings; its brief
             # is its lead, and a dispute can only be one it reports itself.
-            brief = lead_statements(ordered[0])
-            disputed = self.dispute_finder.find(ordered, None)
+            brief = lead_statements(ordered[0], units=units)
+            disputed = self.dispute_finder.find(ordered, None, units=units)
         entities = _with_articles_ordered(entities)
         return StoryAnalysis(entities, timeline, quotes, brief, disputed, published)
 
 
-def lead_statements(article: Article, n: int = 3) -> list[Statement]:
-    """The first `n` statement-like sentences of one article, verbatim, as a single-source brief."""
+_LEAD_MIN_TOKENS = 6  # a lead sentence has at least this many words (the brief's default)
+
+
+def lead_statements(article: Article, n: int = 3, units: Sequence[Any] | None = None) -> list[Statement]:
+    """The first `n` statement-like sentences of one article, verbatim, as a single-source brief.
+
+    `units` (the article's `sentence_units`, cut at no more than 6 words) saves a second split."""
     from ..brief import sentence_units
 
-    units = sentence_units([article])
+    if units is None:
+        units = sentence_units([article], _LEAD_MIN_TOKENS)
+    else:
+        units = [u for u in units if u.n_tokens >= _LEAD_MIN_TOKENS]
     units.sort(key=lambda u: u.position)
     return [Statement(u.text, [article.id], u.lang) for u in units[:n]]
 

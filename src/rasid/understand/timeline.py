@@ -124,13 +124,21 @@ class TimelineBuilder:
             return []
         vectors: np.ndarray | None = None
         if embed is not None:
-            texts = sorted({c.text for c in candidates})
-            index = {t: i for i, t in enumerate(texts)}
-            vectors = np.asarray(embed(texts), dtype=np.float32)
-            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-            vectors = vectors / np.where(norms == 0, 1.0, norms)
+            # Only sentences compared with another sentence are embedded: a candidate alone on its
+            # day (or sharing it only with copies of its own text) never needs a vector.
+            texts_of_day: dict[str, set[str]] = {}
             for c in candidates:
-                c.row = index[c.text]
+                texts_of_day.setdefault(c.day, set()).add(c.text)
+            texts = sorted({t for day_texts in texts_of_day.values() if len(day_texts) > 1 for t in day_texts})
+            index = {t: i for i, t in enumerate(texts)}
+            if texts:
+                vectors = np.asarray(embed(texts), dtype=np.float32)
+                norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+                vectors = vectors / np.where(norms == 0, 1.0, norms)
+            else:
+                vectors = np.zeros((0, 1), dtype=np.float32)
+            for c in candidates:
+                c.row = index.get(c.text, -1)
         clusters: list[_Cluster] = []
         by_day: dict[str, list[_Cluster]] = {}
         for cand in sorted(candidates, key=lambda c: (c.day, c.order)):
