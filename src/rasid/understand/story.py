@@ -6,6 +6,7 @@ Each stage is passed in (defaults load lazily), so tests and benches can swap an
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -133,10 +134,28 @@ class StoryAnalyzer:
         self.embed(["."])
 
     def mentions(self, article: Article) -> list[Mention]:
+        """NER mentions of one article. Its Arabic paragraphs go to the tagger as one text, one
+        paragraph per line, so the tagger's document pass sees the whole article (a name tagged
+        with confidence in one paragraph helps its uncertain uses in the others)."""
         found: list[Mention] = []
+        arabic = [(i, p) for i, p in enumerate(article.paragraphs) if p.lang == "ar"]
+        if arabic:
+            starts, pos = [], 0
+            for _, p in arabic:
+                starts.append(pos)
+                pos += len(p.text) + 1
+            text = "\n".join(p.text.replace("\n", " ") for _, p in arabic)
+            for start, end, typ in self.ner.mentions(text, "ar"):
+                k = bisect_right(starts, start) - 1
+                i, para = arabic[k]
+                a, b = start - starts[k], end - starts[k]
+                if b <= len(para.text):  # spans never cross a paragraph break (a line end)
+                    found.append(Mention(para.text[a:b], typ, article.id, i, a, b))
         for i, para in enumerate(article.paragraphs):
-            for start, end, typ in self.ner.mentions(para.text, para.lang):
-                found.append(Mention(para.text[start:end], typ, article.id, i, start, end))
+            if para.lang != "ar":
+                for start, end, typ in self.ner.mentions(para.text, para.lang):
+                    found.append(Mention(para.text[start:end], typ, article.id, i, start, end))
+        found.sort(key=lambda m: (m.paragraph, m.start))
         return found
 
     def analyze(self, articles: Sequence[Article]) -> StoryAnalysis:
