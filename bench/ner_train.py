@@ -1,6 +1,6 @@
 """Rebuild the packaged NER model from the data in ../shared and evaluate it.
 
-    .venv/bin/python bench/ner_train.py [--out src/rasid/data/ner.crfsuite] [--neural]
+    .venv/bin/python bench/ner_train.py [--out src/rasid/data/ner.crfsuite] [--neural] [--teacher-types FILE] [--silver FILE]
 
 `--neural` stacks the BiLSTM (needs torch, the `train` extra) instead of the document CRF.
 """
@@ -22,9 +22,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=default_model_path())
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--neural", action="store_true", help="second stage: stacked BiLSTM, not the document CRF")
+    ap.add_argument(
+        "--teacher-types", type=Path, default=None,
+        help="JSON word -> type+bucket from `bench/ner_e5.py distill --split test` (default: keep the packaged one)",
+    )
+    ap.add_argument(
+        "--silver", type=Path, default=None,
+        help="teacher labels (`ner.silver.json.gz` from bench/ner_e5.py; default: the packaged one)",
+    )
     args = ap.parse_args(argv)
     t, c = time.perf_counter(), time.process_time()
-    stats = train_ner(args.out, seed=args.seed, neural=args.neural)
+    teacher = json.loads(args.teacher_types.read_text(encoding="utf-8")) if args.teacher_types else None
+    stats = train_ner(args.out, seed=args.seed, neural=args.neural, teacher_types=teacher, silver=args.silver or True)
     stats["wall_seconds"] = round(time.perf_counter() - t, 1)
     stats["cpu_seconds"] = round(time.process_time() - c, 1)
     print(json.dumps(stats, indent=1))

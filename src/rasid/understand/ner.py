@@ -7,8 +7,12 @@ SaudiNewsNet): a sentence CRF, then a document CRF (`ner_stack`) that also sees 
 labelled the same word elsewhere in the article. `train_ner(neural=True)` instead stacks a small
 BiLSTM (`ner_neural`, trained with torch, run in numpy) on the CRF's marginals and document votes:
 +0.7 F1 points on ANERcorp test but about 3x slower tagging, so the packaged model keeps the
-document CRF (docs/benchmarks/ner.md). The trained files live in `rasid/data/`, so users never
-train. Latin-script paragraphs go to the rules of `ner_latin`.
+document CRF (docs/benchmarks/ner.md). A teacher dictionary (word -> likely type, from news
+tagged offline by a tagger over multilingual-e5-small states, `ner_e5`) can be one more CRF
+feature (it ships empty: no gain on test). What ships from that teacher is silver training data:
+its labels for 251 SaudiNewsNet articles (`ner.silver.json.gz`, labels only; the text is re-read
+from shared/) join the sentence CRF's training set. e5 itself is far too slow to run when tagging. The trained files live in `rasid/data/`, so users
+never train. Latin-script paragraphs go to the rules of `ner_latin`.
 
 Mentions come back as character spans of the display text. ANERcorp tags clitics with the name
 ("وبريطانيا" is B-LOC), so the tagger does too; `mentions` then drops a leading و/ف and/or ب/ل/ك
@@ -41,6 +45,7 @@ __all__ = ["NerModel", "TYPES", "default_model_path", "read_conll", "spans_of", 
 TYPES = ("PER", "LOC", "ORG", "MISC")
 DEFAULT_DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 _CRF_NAME = "ner.crfsuite"
+SILVER_NAME = "ner.silver.json.gz"
 _CONJ_PREP = ("و", "ف", "ب", "ل", "ك")
 # CRF settings chosen by the ablations in docs/benchmarks/ner.md.
 CRF_PARAMS = {"c1": 0.05, "c2": 0.2, "max_iterations": 100, "feature.possible_transitions": True}
@@ -315,6 +320,52 @@ def _disagrees(doc_feats: list[str], tag: str) -> bool:
     return any(f.startswith("d=") and f != own for f in doc_feats)
 
 
+def silver_source_sentences(n_articles: int) -> list[list[str]]:
+    """Token lists of the Arabic lines of the first `n_articles` SaudiNewsNet articles (all zips but
+    the last three, which bench/ner_speed.py times), cut as `mentions()` cuts them: the sentences
+    the e5 teacher labelled (bench/ner_e5.py). Only labels are shipped; the text is re-read."""
+    from rasid.understand.ner_clusters import saudinewsnet_texts
+
+    zips = sorted((DEFAULT_DATA / "saudinewsnet").glob("*.zip"))[:-3]
+    out: list[list[str]] = []
+    for text in saudinewsnet_texts(zips, limit=n_articles):
+        for line in text.split("\n"):
+            if line.strip() and arabic_ratio(line) >= 0.5:
+                out.extend([t.text for t in s] for s in sentences(line))
+    return out
+
+
+def save_silver(path: Path, n_articles: int, sents: Sequence[Sequence[str]], tags: Sequence[Sequence[str]]) -> None:
+    """Teacher labels of `silver_source_sentences(n_articles)`, one digit per token (NN_TAGS index)."""
+    import json
+
+    code = {t: str(k) for k, t in enumerate(NN_TAGS)}
+    rows = ["".join(code[t] for t in tt) for tt in tags]
+    assert [len(r) for r in rows] == [len(s) for s in sents]
+    with gzip.open(path, "wt", encoding="utf-8") as fh:
+        json.dump({"version": 1, "articles": n_articles, "tags": rows}, fh, separators=(",", ":"))
+
+
+def load_silver(path: Path) -> list[tuple[list[str], list[str]]]:
+    """The silver sentences with their teacher labels; empty if the text no longer matches (the
+    data or the tokeniser changed): never train on misaligned labels."""
+    import json
+
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        data = json.load(fh)
+    sents = silver_source_sentences(int(data["articles"]))
+    rows = data["tags"]
+    if [len(s) for s in sents] != [len(r) for r in rows]:
+        return []
+    return [(s, [NN_TAGS[int(c)] for c in r]) for s, r in zip(sents, rows, strict=True)]
+
+
+def packaged_silver() -> Path | None:
+    """The packaged silver-label file, if any."""
+    data = importlib_resources.files("rasid").joinpath("data").joinpath(SILVER_NAME)
+    return Path(str(data)) if data.is_file() else None
+
+
 def _default_train() -> Path:
     return DEFAULT_DATA / "anercorp" / "ANERCorp_approxCamelSplit_train.txt.gz"
 
@@ -324,8 +375,8 @@ def _default_unlabelled() -> list[Path]:
 
 
 def build_resources(
-    unlabelled: Sequence[Path], gazetteer_dir: Path, train_sents: Iterable[tuple[list[str], list[str]]] = (),
-    seed: int = 0, article_limit: int | None = None,
+    unlabelled: Sequence[Path], gazetteer_dir: Path, train_sents: Sequence[tuple[list[str], list[str]]] = (),
+    seed: int = 0, article_limit: int | None = None, teacher_types: dict[str, str] | None = None,
 ) -> Resources:
     """Gazetteers (plus the training names, used only to decide clitic cuts), clusters and counts."""
     from rasid.understand.ner_clusters import build_clusters, saudinewsnet_texts
@@ -341,7 +392,19 @@ def build_resources(
         for a, b, _typ in spans_of(tags):
             names.update(match_form(t) for t in toks[a:b])
     res.names = {n for n in names if len(n) >= 3}
+    res.e5types = dict(teacher_types) if teacher_types is not None else packaged_teacher_types()
     return res
+
+
+def packaged_teacher_types() -> dict[str, str]:
+    """The teacher dictionary of the packaged resources. Building it takes a multilingual-e5-small
+    pass over SaudiNewsNet (~25 min, bench/ner_e5.py), more than a rebuild may take, so a rebuild
+    keeps the packaged one unless it is given another."""
+    data = importlib_resources.files("rasid").joinpath("data").joinpath(resources_path(Path(_CRF_NAME)).name)
+    if not data.is_file():
+        return {}
+    with importlib_resources.as_file(data) as p:
+        return Resources.load(p).e5types
 
 
 def _train_crf(xs: Sequence[list], ys: Sequence[list[str]], path: Path, params: dict) -> None:
@@ -367,11 +430,16 @@ def train_ner(
     stacked: bool = True,
     neural: bool = False,
     epochs: int = NN_EPOCHS,
+    teacher_types: dict[str, str] | None = None,
+    silver: Path | None | bool = True,
 ) -> dict:
     """Train the sentence CRF on `train` (ANERcorp train split by default) and, if `stacked`, the
     second stage from 4-fold cross-validated CRF outputs: the BiLSTM (`neural`, needs torch and
-    the word vectors of `build_resources`) or else the document CRF. Writes the files beside
-    `out_path`. Returns stats: sentences, tokens, features, seconds per stage, file sizes."""
+    the word vectors of `build_resources`) or else the document CRF. `teacher_types` (word ->
+    type+bucket, from bench/ner_e5.py) replaces the packaged teacher dictionary. `silver` (True:
+    the packaged `ner.silver.json.gz`; a path; False/None: none) adds SaudiNewsNet sentences
+    labelled by the e5 teacher to the sentence CRF's training data (not to the folds). Writes the
+    files beside `out_path`. Returns stats: sentences, tokens, features, seconds per stage, file sizes."""
     import tempfile
 
     import pycrfsuite
@@ -381,7 +449,9 @@ def train_ner(
     sents = read_conll(train)
     if resources is None:
         unl = list(unlabelled) if unlabelled is not None else _default_unlabelled()
-        resources = build_resources(unl, DEFAULT_DATA / "anercorp" / "ANERGazet", sents, seed, article_limit)
+        resources = build_resources(
+            unl, DEFAULT_DATA / "anercorp" / "ANERGazet", sents, seed, article_limit, teacher_types=teacher_types
+        )
     t1 = time.perf_counter()
     crf_params = {**CRF_PARAMS, "feature.minfreq": MIN_FREQ, **(params or {})}
     feats = Featurizer(resources, use=features)
@@ -389,9 +459,13 @@ def train_ner(
     ys = [tags for _, tags in sents]
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    _train_crf(xs, ys, out_path, crf_params)
+    silver_file = packaged_silver() if silver is True else (Path(silver) if silver else None)
+    silver_sents = load_silver(silver_file) if silver_file is not None else []
+    _train_crf(
+        xs + [feats.sentence(t) for t, _ in silver_sents], ys + [g for _, g in silver_sents], out_path, crf_params
+    )
     t2 = time.perf_counter()
-    stats: dict = {}
+    stats: dict = {"silver_sentences": len(silver_sents)}
     # Without torch (the `train` extra) the second stage falls back to the document CRF.
     use_nn = stacked and neural and resources.vectors is not None and importlib.util.find_spec("torch") is not None
     for stale in (doc_path(out_path), neural_path(out_path)):

@@ -86,6 +86,11 @@ class Resources:
     clusters: dict[str, tuple[int, ...]] = field(default_factory=dict)  # word -> ids, coarse to fine
     counts: dict[str, int] = field(default_factory=dict)  # unlabelled-corpus word counts (top words)
     names: set[str] = field(default_factory=set)  # training-set name tokens: clitic cuts only, never features
+    # Teacher dictionary: word -> "PER3" (type + share bucket 1-3), from SaudiNewsNet articles tagged
+    # offline by a tagger over multilingual-e5-small states (`ner_e5`, bench/ner_e5.py).
+    # Test-only bench runs may also fill `e5clusters` (context-free e5 vector clusters; no gain).
+    e5clusters: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    e5types: dict[str, str] = field(default_factory=dict)
     multi: dict[str, list[tuple[tuple[str, ...], str]]] = field(default_factory=dict, repr=False)
     single: dict[str, set[str]] = field(default_factory=dict, repr=False)  # word -> types
     triggers: dict[str, set[str]] = field(default_factory=dict, repr=False)  # word -> types
@@ -120,6 +125,7 @@ class Resources:
             "clusters": {w: list(c) for w, c in self.clusters.items()},
             "counts": self.counts,
             "names": sorted(self.names),
+            "e5types": self.e5types,
         }
         with gzip.open(path, "wt", encoding="utf-8") as fh:
             json.dump(data, fh, ensure_ascii=False, separators=(",", ":"))
@@ -133,6 +139,7 @@ class Resources:
             clusters={w: tuple(c) for w, c in data["clusters"].items()},
             counts=data.get("counts", {}),
             names=set(data.get("names", ())),
+            e5types=data.get("e5types", {}),
         )
 
 
@@ -176,7 +183,7 @@ class Featurizer:
         self.res = res
         self._cache: dict[str, tuple[str, tuple[str, ...], tuple[tuple[str, ...], ...]]] = {}
         # Feature groups, switchable for ablations.
-        self.use = frozenset(use or ("affix", "gaz", "trig", "clus", "ctx"))
+        self.use = frozenset(use or ("affix", "gaz", "trig", "clus", "ctx", "e5"))
 
     def _word(self, tok: str) -> tuple[str, tuple[str, ...], tuple[tuple[str, ...], ...]]:
         """(matching form, own features, features seen by each neighbour)."""
@@ -225,6 +232,16 @@ class Featurizer:
             clc = res.clusters.get(core)
             if clc is not None and core != m:
                 own.append(f"kc={clc[-1]}")
+        if "e5" in use and (res.e5clusters or res.e5types):
+            key = m if (m in res.e5clusters or m in res.e5types) else strip_proclitic(m)
+            ec = res.e5clusters.get(key)
+            if ec is not None:
+                own += [f"e{k}={cid}" for k, cid in enumerate(ec)]
+                shared.append(f"e0={ec[0]}")
+            et = res.e5types.get(key)
+            if et is not None:
+                own += ["et=" + et[:-1], "et=" + et]
+                shared.append("et=" + et)
         # Shared features are stored already prefixed for each neighbour offset (-2, -1, +1, +2).
         hit = (m, tuple(own), tuple(tuple(f"{d}:{x}" for x in shared) for d in _OFFSETS))
         if len(self._cache) < 200_000:

@@ -246,7 +246,8 @@ class StoryRules:
             if nxt.start in starts:
                 m = starts[nxt.start]
                 # a person's name after a facility noun names the facility: مصنع طائرات يوري غاغارين
-                if m.type == "PER" and kind == "ORG" and base not in self.descriptive and self._clean_name(m.text):
+                # (ORG too: the story may already have typed that name as the facility elsewhere)
+                if m.type in ("PER", "ORG") and kind == "ORG" and base not in self.descriptive and self._clean_name(m.text):
                     spans.append(_Span(tok.start + self._clitic_len(tok.text), m.end, "ORG"))
                 continue
             if base in self.descriptive:
