@@ -362,17 +362,20 @@ class Deduper:
                 continue
             digest = self._digest(sh)
             best: dict[int, ParagraphMatch] = {}
-            for pk in sorted(self._paragraphs.query(digest)):
-                owner, opi = self._powner[pk]
-                if owner == key or owner not in self._entries:
-                    continue
-                jac = float(np.mean(self._pdigest[pk] == digest))
-                a, b = len(sh), self._psize[pk]
-                contain = min(1.0, jac * (a + b) / ((1.0 + jac) * min(a, b)))
-                if contain >= self.paragraph_threshold:
-                    other = self._entries[owner].id
-                    m = ParagraphMatch(article.id, pi, other, opi, round(contain, 3))
-                    if owner not in best or contain > best[owner].score:
+            cands = [pk for pk in sorted(self._paragraphs.query(digest))
+                     if self._powner[pk][0] != key and self._powner[pk][0] in self._entries]
+            if cands:
+                # boilerplate paragraphs collide with hundreds of others in a week's index: one
+                # vectorised comparison of all candidate digests instead of one per candidate
+                jac = (np.stack([self._pdigest[pk] for pk in cands]) == digest).mean(axis=1)
+                a = len(sh)
+                b = np.fromiter((self._psize[pk] for pk in cands), np.float64, len(cands))
+                contain = np.minimum(1.0, jac * (a + b) / ((1.0 + jac) * np.minimum(a, b)))
+                for j in np.nonzero(contain >= self.paragraph_threshold)[0].tolist():
+                    owner, opi = self._powner[cands[j]]
+                    score = float(contain[j])
+                    m = ParagraphMatch(article.id, pi, self._entries[owner].id, opi, round(score, 3))
+                    if owner not in best or score > best[owner].score:
                         best[owner] = m
             matches.extend(best[o] for o in sorted(best))
             pkey = self._next_pkey
