@@ -117,3 +117,21 @@ def test_settings_layering(tmp_path: Path) -> None:
     cfg.write_text("nonsense = 1\n", encoding="utf-8")
     with pytest.raises(ValueError, match="nonsense"):
         load_settings(cfg, env={})
+
+
+def test_merged_story_id_still_resolves(tmp_path: Path) -> None:
+    """A story id retired by a merge resolves to the story that absorbed it; stdout stays pure JSON."""
+    from rasid.model import Story
+    from rasid.stages import record_merges
+    from rasid.store import open_store
+
+    db = tmp_path / "m.db"
+    with open_store(db) as store:
+        store.put_stories([Story(id="s000001", title="kept"), Story(id="s000002", title="absorbed")])
+        record_merges(store, {"s000002": "s000001"})
+    code, out, err = run_cli("story", "s000002", "--db", str(db), "--format", "json")
+    assert code == 0
+    assert json.loads(out)["id"] == "s000001"
+    assert "merged into s000001" in err
+    code, _, err = run_cli("story", "s000003", "--db", str(db))
+    assert code == 3 and "s000003" in err

@@ -216,8 +216,8 @@ def cmd_story(args: argparse.Namespace, settings: Settings, con: Console) -> int
 
             live = story_alias(store, args.story_id)
             story = store.get_story(live) if live else None
-            if story is not None:
-                con.info(f"story {args.story_id} was merged into {live}")
+            if story is not None and not settings.quiet:  # on stderr: stdout carries the story itself
+                con.err.write(f"rasid: story {args.story_id} was merged into {live}\n")
         if story is None:
             con.error(f"no story {args.story_id!r} in {settings.db}")
             return EXIT_NOT_FOUND
