@@ -181,22 +181,27 @@ def evaluate_pool(builder: BriefBuilder, arts: list[Article], event_of: dict[str
                     out["wire_pairs"] += 1
                     out["wire_grouped"] += int(group_of[i] == group_of[j])
     # Links made: every cross-article pair inside one group.
+    for i, j in cross_article_links(grouping):
+        if event_of[units[i].article] == event_of[units[j].article]:
+            out["links_same_event"] += 1
+        elif seqs[i] == seqs[j]:
+            out["links_cross_event_identical"] += 1
+        else:
+            out["links_cross_event"] += 1
+    out["units"] = len(units)
+    out["groups_multi_article"] = sum(1 for g in grouping.groups if len(g.articles) > 1)
+    return out
+
+
+def cross_article_links(grouping):
+    """Every (unit, unit) pair the grouping put together from two different articles."""
+    units = grouping.units
     for member in grouping.members:
         for x in range(len(member)):
             for y in range(x + 1, len(member)):
                 i, j = member[x], member[y]
-                if units[i].article == units[j].article:
-                    continue
-                same_event = event_of[units[i].article] == event_of[units[j].article]
-                if same_event:
-                    out["links_same_event"] += 1
-                elif seqs[i] == seqs[j]:
-                    out["links_cross_event_identical"] += 1
-                else:
-                    out["links_cross_event"] += 1
-    out["units"] = len(units)
-    out["groups_multi_article"] = sum(1 for g in grouping.groups if len(g.articles) > 1)
-    return out
+                if units[i].article != units[j].article:
+                    yield i, j
 
 
 def inspect_links(builder, day, split, n_events, pool_size, seed, n) -> None:
@@ -207,15 +212,10 @@ def inspect_links(builder, day, split, n_events, pool_size, seed, n) -> None:
     for pool in pools(names, pool_size):
         grouping = builder._group([a for e in pool for a in events[e][:6]])
         units = grouping.units
-        for member in grouping.members:
-            for x in range(len(member)):
-                for y in range(x + 1, len(member)):
-                    i, j = member[x], member[y]
-                    if units[i].article == units[j].article:
-                        continue
-                    a, b = tokens(units[i].text), tokens(units[j].text)
-                    if SequenceMatcher(None, a, b, autojunk=False).ratio() < 0.9:
-                        found.append((units[i].text, units[j].text))
+        for i, j in cross_article_links(grouping):
+            a, b = tokens(units[i].text), tokens(units[j].text)
+            if SequenceMatcher(None, a, b, autojunk=False).ratio() < 0.9:
+                found.append((units[i].text, units[j].text))
     print(f"{len(found)} non-wire cross-article links; sample of {min(n, len(found))}:")
     for k, (a, b) in enumerate(random.Random(seed).sample(found, min(n, len(found)))):
         print(f"#{k} A: {a[:220]}\n   B: {b[:220]}")

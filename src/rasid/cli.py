@@ -210,14 +210,12 @@ def cmd_story(args: argparse.Namespace, settings: Settings, con: Console) -> int
     from .store import open_store
 
     with open_store(settings.db) as store:
-        story = store.get_story(args.story_id)
-        if story is None:
-            from .stages import story_alias
+        from .stages import find_story
 
-            live = story_alias(store, args.story_id)
-            story = store.get_story(live) if live else None
-            if story is not None and not settings.quiet:  # on stderr: stdout carries the story itself
-                con.err.write(f"rasid: story {args.story_id} was merged into {live}\n")
+        story = find_story(store, args.story_id)
+        if story is not None and story.id != args.story_id and not settings.quiet:
+            # on stderr: stdout carries the story itself
+            con.err.write(f"rasid: story {args.story_id} was merged into {story.id}\n")
         if story is None:
             con.error(f"no story {args.story_id!r} in {settings.db}")
             return EXIT_NOT_FOUND

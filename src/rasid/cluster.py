@@ -271,7 +271,7 @@ class StoryClusterer:
         self.model = model if model is not None else StoryModel.load()
         self.merge_model = (merge_model if merge_model is not None else StoryModel.load_merge()) if merges else None
         self.merge_log: list[tuple[int, int, int, int, list[float]]] | None = None  # training hook
-        self._merged: dict[str, str] = {}  # merged since the last take_merged(): gone id -> kept id
+        self._merged: list[str] = []  # ids retired by a merge since the last take_merged()
         self.dormant_days = dormant_days
         self.k = candidates
         self.dim = dim
@@ -318,8 +318,8 @@ class StoryClusterer:
         A merge keeps the older story's id, so ids stay stable; the younger id is retired and its
         articles now belong to the older story (a caller that stored them must move them).
         """
-        out, self._merged = self._merged, {}
-        return out
+        gone, self._merged = self._merged, []
+        return {g: self.merged_into(g) or g for g in gone}
 
     def merged_into(self, story_id: str) -> str | None:
         """The story a retired id was merged into (following chains), or None if it is live."""
@@ -615,17 +615,16 @@ class StoryClusterer:
         g.merged_into = k.id
         g.count, g.members = 0, []
         g.bag, g.title_bag, g.numbers, g.sources, g.norms = {}, {}, Counter(), Counter(), {}
-        self._merged[g.id] = k.id
-        for old, new in list(self._merged.items()):  # a chain: s3 -> s2, then s2 -> s1
-            if new == g.id:
-                self._merged[old] = k.id
+        self._merged.append(g.id)
 
-    def _centroid(self, pos: int) -> np.ndarray:
+    def _centroid(self, pos: int, rows: np.ndarray | None = None) -> np.ndarray:
         """The story's vector in the index: the mean of all its articles while it is small, of
-        its MEMBER_WINDOW most recent ones once it is larger (L2-normalised)."""
+        its MEMBER_WINDOW most recent ones once it is larger (L2-normalised). `rows`: the story's
+        member rows, when the caller has them already."""
         c = self._sums[pos]
         if self._stories[pos].count > MEMBER_WINDOW:
-            rows = np.nonzero(self._members.label[: self._members.n] == pos)[0]
+            if rows is None:
+                rows = np.nonzero(self._members.label[: self._members.n] == pos)[0]
             if len(rows):
                 c = self._members.data[rows].sum(axis=0)
         return c / max(1e-12, float(np.linalg.norm(c)))
@@ -669,16 +668,16 @@ class StoryClusterer:
         if view.source:
             s.sources[view.source] += 1
         self._sums[pos] += vec
-        row = self._members.append(vec, pos)
+        self._members.append(vec, pos)
+        rows = None
         if s.count > MEMBER_WINDOW:
             rows = np.nonzero(self._members.label[: self._members.n] == pos)[0]
-            if len(rows) > MEMBER_WINDOW:
-                for r in rows[: len(rows) - MEMBER_WINDOW]:
-                    if r != row:
-                        self._members.label[r] = -1
-                        self._members.data[r] = 0.0
-                        self._retired += 1
-        self._centroids.data[self._crow[pos]] = self._centroid(pos)
+            if len(rows) > MEMBER_WINDOW:  # the oldest rows leave the index (the new one is last)
+                old, rows = rows[: len(rows) - MEMBER_WINDOW], rows[len(rows) - MEMBER_WINDOW :]
+                self._members.label[old] = -1
+                self._members.data[old] = 0.0
+                self._retired += len(old)
+        self._centroids.data[self._crow[pos]] = self._centroid(pos, rows)
         self._member_ids.append(view.id)
         self._member_titles.append(view.title)
         self._member_bags.append((view.body_bag, view.title_bag, self._norm(view.body_bag), self._norm(view.title_bag)))
@@ -727,8 +726,7 @@ class StoryClusterer:
         """A near-duplicate of a dormant story's member arrived: bring the story back."""
         s = self._stories[pos]
         s.active = True
-        c = self._sums[pos]
-        self._crow[pos] = self._centroids.append(c / max(1e-12, float(np.linalg.norm(c))), pos)
+        self._crow[pos] = self._centroids.append(self._centroid(pos), pos)
 
     # -- persistence -------------------------------------------------------------------------
     def to_bytes(self) -> bytes:

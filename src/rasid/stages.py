@@ -61,19 +61,6 @@ class StoriesStage:
         # The recipe (title + opening characters) is part of the key: a changed recipe re-embeds.
         return f"article:{self._embedder().name}:title+lead{LEAD_CHARS}"
 
-    def vectors(self, store: Store, articles: Sequence[Article]) -> dict[str, Any]:
-        """Article vectors, from the store's cache where present, computed and cached otherwise."""
-        from .embed import article_vectors
-
-        kind = self._kind()
-        have = store.get_vectors(kind, [a.id for a in articles])
-        missing = [a for a in articles if a.id not in have]
-        if missing:
-            mat = article_vectors(missing, self._embedder())
-            store.put_vectors(kind, [a.id for a in missing], mat)
-            have.update({a.id: mat[i] for i, a in enumerate(missing)})
-        return have
-
     def update(self, store: Store, new_ids: Sequence[str], touched_stories: Sequence[str] = ()) -> list[str]:
         if not new_ids:
             return []
@@ -151,6 +138,16 @@ def story_alias(store: Store, story_id: str) -> str | None:
 
     blob = store.get_blob(_ALIAS_BLOB)
     return json.loads(blob).get(story_id) if blob else None
+
+
+def find_story(store: Store, story_id: str) -> Story | None:
+    """The story `story_id`, or, for an id retired by a merge, the story that absorbed it
+    (its `id` then differs from the one asked for)."""
+    story = store.get_story(story_id)
+    if story is None:
+        live = story_alias(store, story_id)
+        story = store.get_story(live) if live else None
+    return story
 
 
 class _VectorsAhead:

@@ -370,13 +370,9 @@ def create_app(
             )
 
     def get_story_or_404(story_id: str) -> Story:
-        story = store.get_story(story_id)
-        if story is None:
-            # a story merged into an older one lives on under that id
-            from ..stages import story_alias
+        from ..stages import find_story
 
-            live = story_alias(store, story_id)
-            story = store.get_story(live) if live else None
+        story = find_story(store, story_id)  # a story merged into an older one lives on under that id
         if story is None:
             raise StarletteHTTPException(404, f"no story {story_id!r}")
         return story
