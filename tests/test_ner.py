@@ -108,6 +108,90 @@ def test_latin_names_in_english_paragraph(model, seed_texts):
     assert ("Ukraine", "LOC") in {(para[a:b], t) for a, b, t in latin_mentions(para)}
 
 
+def _crfsuite_twin(model: NerModel) -> NerModel:
+    """The same model tagging through pycrfsuite's string interface (the reference)."""
+    twin = NerModel(model.tagger, model.res, model.doc_tagger)
+    assert twin.crf is None
+    return twin
+
+
+def _snn_texts(shared, n: int) -> list[str]:
+    zips = sorted((shared / "data/saudinewsnet").glob("*.zip"))
+    return list(saudinewsnet_texts(zips[3:4], limit=n))
+
+
+def test_array_decoder_tags_as_pycrfsuite(model, shared, seed_texts):
+    """The numpy decoder (word caches, weights read from the model file) must give pycrfsuite's
+    tags exactly: sentence by sentence, both passes of the document CRF, and every mention."""
+    ref = _crfsuite_twin(model)
+    assert model.crf is not None and model.crf.models[0].labels == tuple(model.tagger.labels())
+    # and one-word texts: a lone word no neighbour feature knows once left the decoder no column
+    # for the sentence-edge pads (found on a one-word SaudiNewsNet article)
+    texts = list(seed_texts.values()) + _snn_texts(shared, 40) + ["الكريمي", "زقزقزق", "Xyzzyq", "و"]
+    for text in texts:
+        assert model.mentions(text) == ref.mentions(text)
+    test = [t for t, _ in read_conll(shared / "data/anercorp/ANERCorp_approxCamelSplit_test.txt.gz")[:300]]
+    by_crfsuite = [list(model.tagger.tag(model.feats.sentence(t))) for t in test]
+    assert [model.crf.tag(model.feats, [t])[0] for t in test] == by_crfsuite == [model.tag(t) for t in test]
+    assert model.crf.tag(model.feats, test) == by_crfsuite  # one batch of many sentences
+    assert model.tag_document(test, window=10) == ref.tag_document(test, window=10)
+    assert model.tag_document(test[:80], every=True) == ref.tag_document(test[:80], every=True)
+    assert model.tag_document([[], test[0], []]) == ref.tag_document([[], test[0], []]) == [[], model.tag(test[0]), []]
+
+
+def test_array_decoder_cache_is_bounded_and_reset(model, shared):
+    """Past MAX_WORDS word types the caches start over, and tags do not change."""
+    texts = _snn_texts(shared, 6)
+    before = [model.mentions(t) for t in texts]
+    crf = model.crf
+    old, type(crf).MAX_WORDS = type(crf).MAX_WORDS, 10
+    try:
+        assert [model.mentions(t) for t in texts] == before
+        assert len(crf._rows) < 2000  # reset at every article
+    finally:
+        type(crf).MAX_WORDS = old
+
+
+def test_featurizer_cache_and_document_cores_agree(model, shared):
+    from rasid.understand.ner_features import Featurizer
+    from rasid.understand.ner_stack import doc_core, doc_features
+
+    sents = [[t.text for t in s] for x in _snn_texts(shared, 5) for s in sentences(x)]
+    fresh = Featurizer(model.res)
+    for s in sents:
+        for tok in s:
+            assert fresh.word(tok) == fresh.compute_word(tok) == model.feats.word(tok)
+    forms = [[fresh.form(t) for t in s] for s in sents]
+    first = [model.tag(s) for s in sents]
+    cores = [[doc_core(f, model.res.counts) for f in s] for s in forms]
+    plain = doc_features(forms, first, model.res.counts)
+    assert doc_features(forms, first, model.res.counts, cores=cores) == plain
+    assert doc_features(forms, first, model.res.counts, 3) == doc_features(forms, first, model.res.counts, 3, cores)
+    assert any(len(f) > 3 for s in plain for f in s)  # some words got document votes
+
+
+def test_latin_line_routing_matches_arabic_ratio(seed_texts):
+    from rasid.text.normalize import arabic_ratio
+    from rasid.understand.ner import _mostly_latin
+
+    lines = [ln for text in seed_texts.values() for ln in text.split("\n") if ln.strip()]
+    lines += [ln[: len(ln) // 3] + " " + lat for ln, lat in zip(lines, reversed(lines), strict=False)]
+    assert any(_mostly_latin(ln) for ln in lines) and not all(_mostly_latin(ln) for ln in lines)
+    for ln in lines:
+        assert _mostly_latin(ln) == (arabic_ratio(ln) < 0.5 and any(c.isalpha() for c in ln)), ln
+
+
+def test_sentence_spans_are_the_tokens_cut_into_sentences(seed_texts):
+    from rasid.understand.ner_tokenize import sentence_spans
+
+    for text in seed_texts.values():
+        spans = sentence_spans(text, base=7)
+        assert [t for s in spans for t in s] == [(t.text, t.start + 7, t.end + 7) for t in tokenize(text)]
+        for s, nxt in zip(spans, spans[1:], strict=False):
+            assert s[-1][0] in ".!?؟…" or len(s) == 60 or "\n" in text[s[-1][2] - 7 : nxt[0][1] - 7], s[-1]
+        assert [[(t.text, t.start, t.end) for t in s] for s in sentences(text)] == sentence_spans(text)
+
+
 def test_tokenize_keeps_offsets_and_splits_punctuation(seed_texts):
     text = seed_texts["001"]
     toks = tokenize(text)

@@ -21,7 +21,11 @@ from rasid.text.normalize import light_stem, match_form
 
 GAZ_TYPES = ("PER", "LOC", "ORG")
 _EMPTY: frozenset[str] = frozenset()
-_OFFSETS = (-2, -1, 1, 2)
+OFFSETS = (-2, -1, 1, 2)
+# Shared features are stored already prefixed for each neighbour offset (-2, -1, +1, +2).
+OFFSET_PREFIXES = tuple(f"{d}:" for d in OFFSETS)
+_LENGTHS = tuple(f"len={k}" for k in range(10))
+_SHAPE_FEATURES = {s: "sh=" + s for s in ("E", "D", "A", "Lu", "Ll", "Dx", "P")}
 _CONJ = ("و", "ف")
 _PREP = ("ب", "ل", "ك")
 _PRON_SUFFIXES = ("هما", "كما", "هم", "هن", "كم", "كن", "ها", "نا", "ه", "ك", "ي")
@@ -177,63 +181,88 @@ class Featurizer:
     """Turns a sentence (display tokens) into CRFsuite feature strings. Word-level features are
     cached on the object: news repeats its words, and this is the tagger's hot loop."""
 
-    __slots__ = ("res", "_cache", "use")
+    __slots__ = ("res", "_cache", "_firsts", "_clusters", "use")
 
     def __init__(self, res: Resources, use: Iterable[str] | None = None) -> None:
         self.res = res
         self._cache: dict[str, tuple[str, tuple[str, ...], tuple[tuple[str, ...], ...]]] = {}
+        # Matching form -> the multi-token gazetteer entries that may start at it (usually none).
+        self._firsts: dict[str, tuple[tuple[tuple[str, ...], str], ...]] = {}
+        self._clusters: dict[tuple[int, ...], tuple[str, ...]] = {}
         # Feature groups, switchable for ablations.
         self.use = frozenset(use or ("affix", "gaz", "trig", "clus", "ctx", "e5"))
 
-    def _word(self, tok: str) -> tuple[str, tuple[str, ...], tuple[tuple[str, ...], ...]]:
-        """(matching form, own features, features seen by each neighbour)."""
+    def word(self, tok: str) -> tuple[str, tuple[str, ...], tuple[tuple[str, ...], ...]]:
+        """(matching form, own features, features seen by each neighbour at offsets -2, -1, +1,
+        +2): the context-free part of a token's features, cached per word type."""
         hit = self._cache.get(tok)
-        if hit is not None:
-            return hit
+        if hit is None:
+            hit = self.compute_word(tok)
+            if len(self._cache) < 200_000:
+                self._cache[tok] = hit
+        return hit
+
+    def compute_word(self, tok: str) -> tuple[str, tuple[str, ...], tuple[tuple[str, ...], ...]]:
+        """`word` without the cache."""
+        m, own, shared = self.word_parts(tok)
+        return (m, own, tuple([tuple([p + x for x in shared]) for p in OFFSET_PREFIXES]))
+
+    def word_parts(self, tok: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+        """(matching form, own features, what neighbours see before their offset prefix), not
+        cached: for callers that keep what they need themselves (the CRF decoder keeps attribute
+        ids), as a second copy of every word's strings would only cost memory and GC time."""
         res, use = self.res, self.use
         m = match_form(tok) or tok
         core = strip_clitics(m)
-        own = ["b", "w=" + m, "s=" + light_stem(m), "sh=" + _shape(tok), "c=" + core]
+        proclitic = strip_proclitic(m)
+        word = "w=" + m
+        own = ["b", word, "s=" + light_stem(m), _SHAPE_FEATURES[_shape(tok)], "c=" + core]
         if "affix" in use:
             own += ["p1=" + m[:1], "p2=" + m[:2], "p3=" + m[:3], "x1=" + m[-1:], "x2=" + m[-2:], "x3=" + m[-3:]]
-            own.append(f"len={min(len(m), 9)}")
+            own.append(_LENGTHS[min(len(m), 9)])
             if m.startswith(("وال", "فال", "بال", "كال", "لل", "ال")):
                 own.append("al")
             if m[:1] in _CONJ:
                 own.append("conj")
-            for suf in _PRON_SUFFIXES:
-                if m.endswith(suf) and len(m) - len(suf) >= 3:
-                    own.append("pron=" + suf)
-                    break
+            if m.endswith(_PRON_SUFFIXES):
+                for suf in _PRON_SUFFIXES:
+                    if m.endswith(suf) and len(m) - len(suf) >= 3:
+                        own.append("pron=" + suf)
+                        break
             if tok[:1].isalpha() and tok[:1].isupper():
                 own.append("cap")
         if "core" in use and core != m:
             own += ["cp2=" + core[:2], "cp3=" + core[:3], "cx2=" + core[-2:], "cx3=" + core[-3:]]
-        shared = ["w=" + m]
+        shared = [word]
         if "wide" in use:
             shared += ["c=" + core, "s=" + light_stem(m)]
         if "gaz" in use:
-            for form, tag in ((m, "g"), (core, "gc"), (strip_proclitic(m), "gp")):
-                for typ in sorted(res.single.get(form, ())):
-                    own.append(f"{tag}={typ}")
-                    shared.append(f"{tag}={typ}")
+            single = res.single
+            for form, tag in ((m, "g="), (core, "gc="), (proclitic, "gp=")):
+                types = single.get(form)
+                if types:
+                    for typ in sorted(types):
+                        own.append(tag + typ)
+                        shared.append(tag + typ)
         if "trig" in use:
-            for typ in sorted(res.triggers.get(m, _EMPTY) | res.triggers.get(core, _EMPTY)):
-                own.append("t=" + typ)
-                shared.append("t=" + typ)
+            triggers = res.triggers
+            if m in triggers or core in triggers:
+                for typ in sorted(triggers.get(m, _EMPTY) | triggers.get(core, _EMPTY)):
+                    own.append("t=" + typ)
+                    shared.append("t=" + typ)
         if "clus" in use:
-            cl = res.clusters.get(m) or res.clusters.get(strip_proclitic(m))
+            cl = res.clusters.get(m) or res.clusters.get(proclitic)
             if cl is not None:
-                for k, cid in enumerate(cl):
-                    own.append(f"k{k}={cid}")
-                shared += [f"k{k}={cid}" for k, cid in enumerate(cl if "wide" in use else cl[:2])]
+                names = self._cluster_names(cl)
+                own += names
+                shared += names if "wide" in use else names[:2]
             else:
                 own.append("k=none")
             clc = res.clusters.get(core)
             if clc is not None and core != m:
                 own.append(f"kc={clc[-1]}")
         if "e5" in use and (res.e5clusters or res.e5types):
-            key = m if (m in res.e5clusters or m in res.e5types) else strip_proclitic(m)
+            key = m if (m in res.e5clusters or m in res.e5types) else proclitic
             ec = res.e5clusters.get(key)
             if ec is not None:
                 own += [f"e{k}={cid}" for k, cid in enumerate(ec)]
@@ -242,30 +271,43 @@ class Featurizer:
             if et is not None:
                 own += ["et=" + et[:-1], "et=" + et]
                 shared.append("et=" + et)
-        # Shared features are stored already prefixed for each neighbour offset (-2, -1, +1, +2).
-        hit = (m, tuple(own), tuple(tuple(f"{d}:{x}" for x in shared) for d in _OFFSETS))
-        if len(self._cache) < 200_000:
-            self._cache[tok] = hit
-        return hit
+        return (m, tuple(own), tuple(shared))
+
+    def _cluster_names(self, ids: tuple[int, ...]) -> list[str]:
+        """ "k0=12", "k1=140", ... for cluster ids, coarse to fine (few distinct: cached)."""
+        hit = self._clusters.get(ids)
+        if hit is None:
+            hit = self._clusters[ids] = tuple(f"k{k}={cid}" for k, cid in enumerate(ids))
+        return list(hit)
 
     def form(self, tok: str) -> str:
         """The matching form of a token, from the cache."""
-        return self._word(tok)[0]
+        return self.word(tok)[0]
 
-    def _multi_gazetteer(self, forms: Sequence[str]) -> list[list[str]]:
+    def multi_starts(self, form: str) -> tuple[tuple[tuple[str, ...], str], ...]:
+        """The multi-token gazetteer entries (longest first) that may begin at a token of this
+        matching form, as it is, without و/ف+ب/ل/ك or without all clitics; cached per form."""
+        hit = self._firsts.get(form)
+        if hit is None:
+            multi = self.res.multi
+            # The set's iteration order decides ties between equally long entries: keep it.
+            hit = tuple(e for first in {form, strip_proclitic(form), strip_clitics(form)} for e in multi.get(first, ()))
+            if len(self._firsts) < 200_000:
+                self._firsts[form] = hit
+        return hit
+
+    def gazetteer_marks(self, forms: Sequence[str]) -> list[list[str]]:
         """B-/I- marks from the longest multi-token gazetteer match at each position (the first
         token may carry clitics)."""
         marks: list[list[str]] = [[] for _ in forms]
-        multi = self.res.multi
         i, n = 0, len(forms)
         while i < n:
             best = 0
             best_typ = ""
-            for first in {forms[i], strip_proclitic(forms[i]), strip_clitics(forms[i])}:
-                for parts, typ in multi.get(first, ()):
-                    k = len(parts)
-                    if k > best and i + k <= n and tuple(forms[i + 1 : i + k]) == parts[1:]:
-                        best, best_typ = k, typ
+            for parts, typ in self.multi_starts(forms[i]):
+                k = len(parts)
+                if k > best and i + k <= n and tuple(forms[i + 1 : i + k]) == parts[1:]:
+                    best, best_typ = k, typ
             if best:
                 marks[i].append("mg=B-" + best_typ)
                 for j in range(i + 1, i + best):
@@ -277,16 +319,16 @@ class Featurizer:
 
     def sentence(self, toks: Sequence[str]) -> list[list[str]]:
         """Feature names per token, as CRFsuite takes them."""
-        words = [self._word(t) for t in toks]
+        words = [self.word(t) for t in toks]
         forms = [w[0] for w in words]
         n = len(words)
-        gmarks = self._multi_gazetteer(forms) if "gaz" in self.use else [[] for _ in words]
+        gmarks = self.gazetteer_marks(forms) if "gaz" in self.use else [[] for _ in words]
         out: list[list[str]] = []
         ctx = "ctx" in self.use
         for i, (m, own, _shared) in enumerate(words):
             f = list(own)
             f += gmarks[i]
-            for slot, d in enumerate(_OFFSETS):
+            for slot, d in enumerate(OFFSETS):
                 j = i + d
                 if 0 <= j < n:
                     f += words[j][2][slot]

@@ -18,6 +18,8 @@ _TOKEN = re.compile(
     r"|[^\w\s]",  # any other visible character
     re.UNICODE,
 )
+# A token with the whitespace before it (nothing else can lie between tokens: see sentence_spans).
+_GAP_TOKEN = re.compile(r"(\s*)(" + _TOKEN.pattern + ")", re.UNICODE)
 # Sentence ends: a period, question or exclamation mark not inside a number; also newlines.
 _SENT_END = {".", "!", "?", "؟", "…"}
 MAX_SENT_TOKENS = 60
@@ -37,21 +39,33 @@ def tokenize(text: str) -> list[Token]:
     return [Token(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
 
 
-def sentences(text: str, max_tokens: int = MAX_SENT_TOKENS) -> list[list[Token]]:
-    """Tokens grouped into sentences: cut at sentence-final marks and line breaks, then into chunks
-    of at most `max_tokens` (the tagger was trained on sentences; endless paragraphs hurt it)."""
-    out: list[list[Token]] = []
-    current: list[Token] = []
-    last_end = 0
-    for tok in tokenize(text):
-        if current and "\n" in text[last_end : tok.start]:
-            out.append(current)
-            current = []
-        current.append(tok)
-        last_end = tok.end
-        if tok.text in _SENT_END or len(current) >= max_tokens:
+def sentence_spans(text: str, max_tokens: int = MAX_SENT_TOKENS, base: int = 0) -> list[list[tuple[str, int, int]]]:
+    """What `sentences` returns, as plain (text, start, end) tuples shifted by `base`: the NER
+    tagger's hot path makes hundreds of tokens an article and needs no more than that. Every
+    visible character belongs to some token, so what lies between tokens is whitespace, and
+    one regex pass gives each token with the gap before it."""
+    out: list[list[tuple[str, int, int]]] = []
+    current: list[tuple[str, int, int]] = []
+    pos = base
+    multiline = "\n" in text
+    for gap, tok in _GAP_TOKEN.findall(text):
+        if gap:
+            if multiline and current and "\n" in gap:
+                out.append(current)
+                current = []
+            pos += len(gap)
+        end = pos + len(tok)
+        current.append((tok, pos, end))
+        pos = end
+        if tok in _SENT_END or len(current) >= max_tokens:
             out.append(current)
             current = []
     if current:
         out.append(current)
     return out
+
+
+def sentences(text: str, max_tokens: int = MAX_SENT_TOKENS) -> list[list[Token]]:
+    """Tokens grouped into sentences: cut at sentence-final marks and line breaks, then into chunks
+    of at most `max_tokens` (the tagger was trained on sentences; endless paragraphs hurt it)."""
+    return [[Token(*t) for t in s] for s in sentence_spans(text, max_tokens)]
