@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from rasid.cluster import StoryClusterer, StoryModel
-from rasid.dedup import Deduper, clauses, reworded_pairs
+from rasid.dedup import BandIndex, Deduper, _parse, char_shingles, clauses, reworded_pairs
 from rasid.embed import USEEmbedder, article_vectors
 from rasid.eval.stories import (
     bcubed,
@@ -21,6 +21,7 @@ from rasid.eval.stories import (
     stream_order,
 )
 from rasid.model import Article, Paragraph
+from rasid.text.normalize import match_form, tokens
 
 # Recorded floor for the quality gate below: measured 0.940 on 2026-11-21 (docs/benchmarks/stories.md).
 GATE_B3_FLOOR = 0.92
@@ -265,3 +266,55 @@ def test_long_story_keeps_a_bounded_window_in_the_index(gate_data):
     assert int((cl._members.label[: cl._members.n] == pos).sum()) == MEMBER_WINDOW
     again = StoryClusterer.from_bytes(cl.to_bytes())
     assert again.assign(base, vecs[0]) == sid  # the (known) article keeps its story after a reload
+
+
+def test_shared_text_memo_changes_no_decision(gate_data):
+    """The clusterer reading the deduper's tokens (as the stories stage can wire them) decides
+    exactly as one that tokenises each body itself."""
+    arts, vecs, _, _ = gate_data
+    alone, _, _ = _stream(arts, vecs)
+    dd, cl = Deduper(), StoryClusterer()
+    cl.text_memo = dd.text_memo
+    shared, _, _ = _stream(arts, vecs, cl, dd)
+    assert shared == alone
+    last = arts[-1].text
+    assert dd.text_memo.tokens(last) is dd.text_memo.tokens(last)  # served from the memo
+    assert dd.text_memo.tokens(last) == tokens(last)
+    assert dd.text_memo.tokens(arts[0].text) == tokens(arts[0].text)  # long gone: tokenised afresh
+
+
+def test_deduper_paragraph_parse_equals_whole_body(dev_day):
+    """The deduper tokenises paragraph by paragraph and builds a body's MinHash from its paragraphs'
+    digests: both must equal the direct computation on the whole body."""
+    dd = Deduper()
+    checked = 0
+    for a in dev_day[:300]:
+        dd.add(a)
+        parsed = _parse(a)
+        assert parsed.tokens == tokens(a.text)
+        assert parsed.mf_len == len(match_form(a.text))
+        key = dd._key_of[a.id]
+        if key in dd._digests:
+            assert (dd._digests[key] == dd._digest(char_shingles(a.text))).all(), a.id
+            checked += 1
+    assert checked > 200
+
+
+def test_band_index_batch_query_equals_brute_force(dev_day):
+    """A batched query finds exactly the live entries sharing a band, through runs and buffer."""
+    dd = Deduper()
+    digests = [dd._digest(char_shingles(p.text)) for a in dev_day[:200] for p in a.paragraphs
+               if len(p.text) >= 40][:400]
+    assert len(digests) == 400
+    idx = BandIndex(40, 3, buffer=64)  # small buffer: several runs and merges
+    for i in range(0, 300, 5):  # batches, as the deduper inserts an article's paragraphs
+        idx.insert_hashes(list(range(i, i + 5)), idx.band_hashes(np.stack(digests[i : i + 5])))
+    dead = set(range(0, 300, 7))
+    for i in dead:
+        idx.remove(i)
+    stored = idx.band_hashes(np.stack(digests[:300]))
+    q = idx.band_hashes(np.stack(digests[250:400]))
+    want = [{i for i in range(300) if i not in dead and (stored[i] == row).any()} for row in q]
+    assert idx.query_hashes(q) == want
+    assert [idx.query(d) for d in digests[250:260]] == want[:10]
+    assert sum(1 for w in want if w) >= 40 and len(idx) == 300 - len(dead)

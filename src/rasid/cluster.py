@@ -29,11 +29,13 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
+from itertools import compress, repeat
+from operator import is_
 from pathlib import Path
 
 import numpy as np
 
-from .dedup import _unzip_state, _zip_state, day_number
+from .dedup import TextMemo, _unzip_state, _zip_state, day_number
 from .model import Article
 from .text.normalize import light_stem, tokens
 
@@ -141,6 +143,17 @@ def _matvec(rows: np.ndarray, vec: np.ndarray) -> np.ndarray:
     return np.einsum("ij,j->i", rows, vec)
 
 
+def _top_stable(x: np.ndarray, k: int) -> np.ndarray:
+    """`np.argsort(x, kind="stable")[:k]` without sorting all of `x`: the k smallest, ties by index."""
+    if len(x) <= k:
+        return np.argsort(x, kind="stable")
+    kth = np.partition(x, k - 1)[k - 1]
+    if np.isnan(kth):
+        return np.argsort(x, kind="stable")[:k]
+    idx = np.nonzero(x <= kth)[0]
+    return idx[np.argsort(x[idx], kind="stable")[:k]]
+
+
 def _prune(bag: dict[int, float], keep: int) -> None:
     """Keep the `keep` heaviest terms of `bag`, in place."""
     heavy = sorted(bag.items(), key=lambda kv: kv[1], reverse=True)[:keep]
@@ -157,6 +170,19 @@ def _bag(words: list[str]) -> dict[int, float]:
 
 
 @dataclass(slots=True)
+class _BagArrays:
+    """A term bag as two arrays in the bag's own order (the order its dot products are summed in)."""
+
+    keys: np.ndarray  # int64
+    vals: np.ndarray  # float64
+
+
+def _bag_arrays(bag: dict[int, float]) -> _BagArrays:
+    n = len(bag)
+    return _BagArrays(np.fromiter(bag.keys(), np.int64, n), np.fromiter(bag.values(), np.float64, n))
+
+
+@dataclass(slots=True)
 class _ArticleView:
     """What the clusterer reads from one article (computed once per article)."""
 
@@ -168,6 +194,7 @@ class _ArticleView:
     title_bag: dict[int, float]
     numbers: frozenset[str]
     body_bag: dict[int, float]
+    arrays: tuple[_BagArrays, _BagArrays, _BagArrays] | None = None  # bag, title_bag, body_bag
 
 
 def _stemmer(cache: dict[str, str] | None):
@@ -185,15 +212,66 @@ def _stemmer(cache: dict[str, str] | None):
     return stem
 
 
-def article_view(article: Article, now: float, stem_cache: dict[str, str] | None = None) -> _ArticleView:
-    light_stem = _stemmer(stem_cache)
+_NUM = -1  # a number token (two characters or more): kept in `numbers`, not in the bags
+_SKIP = -2  # a one-character token or a one-digit number: dropped
+
+
+def _term_key(token: str) -> int:
+    """What a token contributes: the bag key of its light stem, or _NUM / _SKIP."""
+    if _NUMBER.match(token):
+        return _NUM if len(token) >= 2 else _SKIP
+    if len(token) <= 1:
+        return _SKIP
+    return zlib.crc32(light_stem(token).encode("utf-8")) & (_BUCKETS - 1)
+
+
+def _term_keys(toks: list[str], cache: dict[str, int]) -> list[int]:
+    """`_term_key` of every token, each distinct word computed once per stream (bounded cache)."""
+    got = list(map(cache.get, toks))
+    if None in got:
+        new = set(compress(toks, map(is_, got, repeat(None))))  # the unseen tokens, found in C
+        if len(cache) > 500_000:  # bounded: a long stream meets ever more rare words
+            cache.clear()
+            new = set(toks)
+        cache.update((t, _term_key(t)) for t in new)
+        got = list(map(cache.__getitem__, toks))
+    return got  # type: ignore[return-value]
+
+
+def _bag_of_keys(keys: list[int]) -> dict[int, float]:
+    """The term bag of a token key list: counts in order of first occurrence, as `_bag` builds them."""
+    counts = Counter(keys)
+    counts.pop(_NUM, None)
+    counts.pop(_SKIP, None)
+    return dict(zip(counts.keys(), map(float, counts.values()), strict=True))
+
+
+def article_view(article: Article, now: float, stem_cache: dict[str, str] | None = None,
+                 term_cache: dict[str, int] | None = None, memo: TextMemo | None = None) -> _ArticleView:
+    """What the clusterer reads from `article`. `term_cache` (token -> bag key, kept by the caller
+    across articles) spares re-stemming and re-hashing the words every article repeats; `memo`
+    holds the body's tokens when the deduper has just read it."""
     body = article.text or article.raw_text
     title_tokens = tokens(article.title or "")
     lead_tokens = tokens(body[:LEX_CHARS])
+    day = day_number(article.published)
+    if term_cache is not None:
+        tk = _term_keys(title_tokens, term_cache)
+        lk = _term_keys(lead_tokens, term_cache)
+        return _ArticleView(
+            id=article.id,
+            day=now if day is None else day,
+            source=article.source or "",
+            title=article.title or "",
+            bag=_bag_of_keys(tk + lk),
+            title_bag=_bag_of_keys(tk),
+            numbers=frozenset(t for t, k in zip(title_tokens + lead_tokens, tk + lk, strict=True) if k == _NUM),
+            body_bag=_bag_of_keys(_term_keys(memo.tokens(body) if memo is not None else tokens(body), term_cache)),
+        )
+    light_stem = _stemmer(stem_cache)
     words = [light_stem(t) for t in title_tokens + lead_tokens if len(t) > 1 and not _NUMBER.match(t)]
     tw = [light_stem(t) for t in title_tokens if len(t) > 1 and not _NUMBER.match(t)]
     nums = frozenset(t for t in title_tokens + lead_tokens if _NUMBER.match(t) and len(t) >= 2)
-    day = day_number(article.published)
     return _ArticleView(
         id=article.id,
         day=now if day is None else day,
@@ -223,6 +301,9 @@ class _Story:
     # updated incrementally as articles join, recomputed in full when the collection grew by 5%.
     norms: dict[str, list[float]] = field(default_factory=dict)
     merged_into: str | None = None  # set when this story was merged into an older one
+    # bag and title_bag as arrays (see _BagArrays), built when first compared; emptied whenever
+    # either bag changes
+    arrays: dict[str, _BagArrays] = field(default_factory=dict)
 
 
 class _Rows:
@@ -287,12 +368,20 @@ class StoryClusterer:
         self._member_titles: list[str] = []
         # (body bag, title bag, their IDF norms at arrival), parallel to _members rows
         self._member_bags: list[tuple[dict[int, float], dict[int, float], float, float]] = []
+        # the same bags as arrays (body, title), built when first compared; parallel to _members rows
+        self._member_arrays: list[tuple[_BagArrays, _BagArrays] | None] = []
         self._df = np.zeros(_BUCKETS, np.uint32)
         self._ndocs = 0
         self._now = -math.inf
         self._last_sweep = -math.inf
         self._retired = 0  # member rows out of the window, awaiting compaction
-        self._stem_cache: dict[str, str] = {}
+        self._term_cache: dict[str, int] = {}  # token -> bag key (see article_view)
+        # Set it to the deduper's `text_memo` when both read the same articles in turn (the stories
+        # stage): the body is then normalised and tokenised once for both.
+        self.text_memo: TextMemo | None = None
+        self._idf_cache: dict[int, float] = {}  # bag key -> IDF at the current document count
+        self._slot: np.ndarray | None = None  # bag key -> index among the article's terms (-1: none)
+        self._lex_dots: dict[tuple[str, int], float] = {}  # this article's dot products (_candidates)
 
     # -- public ------------------------------------------------------------------------------
     def assign(self, article: Article, vector: np.ndarray, duplicate_of: str | None = None) -> str:
@@ -309,7 +398,7 @@ class StoryClusterer:
                 target = positions[best]
         sid = self._add(view, vec, target)
         if len(positions) > 1 and (self.merge_model is not None or self.merge_log is not None):
-            sid = self._maybe_merge(self._index[sid], positions)
+            sid = self._maybe_merge(self._index[sid], positions, fresh=target is None)
         return sid
 
     def take_merged(self) -> dict[str, str]:
@@ -339,12 +428,13 @@ class StoryClusterer:
         """
         n = 0
         for a in articles:
-            view = article_view(a, 0.0, self._stem_cache)
+            view = article_view(a, 0.0, term_cache=self._term_cache)
             keys = set(view.bag) | set(view.body_bag) | set(view.title_bag)
             self._ndocs += 1
             if keys:
                 self._df[np.fromiter(keys, np.int64, len(keys))] += 1
             n += 1
+        self._idf_cache = {}
         return n
 
     def observe(self, article: Article, vector: np.ndarray, label: str, duplicate_of: str | None = None,
@@ -400,46 +490,64 @@ class StoryClusterer:
             raise ValueError(f"{article.id}: vector has {vec.shape[0]} dims, expected {self.dim}")
         norm = float(np.linalg.norm(vec))
         vec = vec / norm if norm > 0 else vec
-        view = article_view(article, self._now if math.isfinite(self._now) else 0.0, self._stem_cache)
+        view = article_view(article, self._now if math.isfinite(self._now) else 0.0, term_cache=self._term_cache,
+                            memo=self.text_memo)
+        view.arrays = (_bag_arrays(view.bag), _bag_arrays(view.title_bag), _bag_arrays(view.body_bag))
         self._now = max(self._now, view.day)
         self._sweep()
         # document frequencies include the article itself (its own terms are never "unseen")
         self._ndocs += 1
         keys = set(view.bag) | set(view.body_bag) | set(view.title_bag)
         if keys:
-            self._df[np.fromiter(keys, np.int64, len(keys))] += 1
+            ka = np.fromiter(keys, np.int64, len(keys))
+            self._df[ka] += 1
+        # IDF of the article's own terms, all at once (the document count and frequencies stay
+        # put until the next article, so every comparison of this one reuses them)
+        self._idf_cache = idf = {}
+        if keys:
+            c = 1.0 + self._ndocs
+            log = math.log
+            idf.update(zip(keys, [log(c / (1.0 + d)) + 1.0 for d in self._df[ka].tolist()], strict=True))
         return view, vec
 
     def _idf(self, keys: list[int]) -> np.ndarray:
         return np.log((1.0 + self._ndocs) / (1.0 + self._df[np.asarray(keys, np.int64)])) + 1.0
 
-    def _norm(self, bag: dict[int, float]) -> float:
+    def _norm(self, bag: dict[int, float], arrays: _BagArrays | None = None) -> float:
+        """IDF-weighted L2 norm of `bag` (`arrays`: the same bag as arrays, when at hand)."""
         if not bag:
             return 0.0
-        keys = np.fromiter(bag.keys(), np.int64, len(bag))
-        vals = np.fromiter(bag.values(), np.float64, len(bag))
-        return float(np.linalg.norm(vals * self._idf(keys)))
+        if arrays is None:
+            arrays = _bag_arrays(bag)
+        x = arrays.vals * self._idf(arrays.keys)
+        return math.sqrt(x.dot(x))  # what np.linalg.norm computes for a 1-D array, minus its checks
 
     def _story_norm(self, s: _Story, which: str) -> float:
         got = s.norms.get(which)
         if got is None or self._ndocs > got[0] * 1.05:
-            got = [float(self._ndocs), self._norm(s.bag if which == "bag" else s.title_bag)]
+            bag = s.bag if which == "bag" else s.title_bag
+            got = [float(self._ndocs), self._norm(bag, self._story_arrays(s, which) if bag else None)]
             s.norms[which] = got
         return got[1]
 
     def _cos(self, a: dict[int, float], a_norm: float, b: dict[int, float], b_norm: float,
              idf: dict[int, float]) -> float:
-        """IDF-weighted cosine of two term bags; walks the smaller bag, so a large story costs no more
+        """IDF-weighted cosine of two term bags; walks the shared terms of the smaller bag in its
+        order (the order the dot product has always been summed in), so a large story costs no more
         than a small one, and looks up IDF only for shared terms."""
         if not a or not b or not a_norm or not b_norm:
             return 0.0
         if len(b) < len(a):
             a, b = b, a
+        shared = a.keys() & b.keys()  # found in C; most pairs share few terms
+        if not shared:
+            return 0.0
         dot = 0.0
-        for k, v in a.items():
-            w = b.get(k)
-            if w is not None:
-                dot += v * w * self._idf_of(k, idf) ** 2
+        for k in filter(shared.__contains__, a) if len(shared) > 1 else shared:
+            w = idf.get(k)
+            if w is None:
+                w = self._idf_of(k, idf)
+            dot += a[k] * b[k] * w**2
         return dot / (a_norm * b_norm) if dot else 0.0
 
     def _idf_of(self, k: int, cache: dict[int, float]) -> float:
@@ -449,15 +557,92 @@ class StoryClusterer:
             cache[k] = v
         return v
 
+    def _story_arrays(self, s: _Story, which: str) -> _BagArrays:
+        got = s.arrays.get(which)
+        if got is None:
+            got = s.arrays[which] = _bag_arrays(s.bag if which == "bag" else s.title_bag)
+        return got
+
+    def _row_arrays(self, r: int) -> tuple[_BagArrays, _BagArrays]:
+        """Member row `r`'s (body, title) bags as arrays."""
+        got = self._member_arrays[r]
+        if got is None:
+            body, title, _, _ = self._member_bags[r]
+            got = self._member_arrays[r] = (_bag_arrays(body), _bag_arrays(title))
+        return got
+
+    def _view_dots(self, view: _ArticleView, pairs: list[tuple[int, _BagArrays]]) -> list[float]:
+        """IDF-weighted dot products of the article's bags with many others, in a few array
+        operations: `pairs` lists (which, other), `which` 0, 1, 2 for the article's bag, title bag,
+        body bag. Each result is the float `_cos` sums: the shared terms' products added one by one,
+        in the order of the smaller bag (the article's on a tie), from 0.0. Shared terms are found
+        through a dense slot table (bag key -> index among the article's terms) and put in that
+        order; a cumulative sum along the rows of a zero-padded matrix adds them in sequence (an
+        accumulation is never reordered, unlike a reduction), and the padding adds nothing."""
+        n = len(pairs)
+        lens = np.fromiter((len(b.keys) for _, b in pairs), np.int64, n)
+        if not n or not lens.sum():
+            return [0.0] * n
+        bags = view.arrays if view.arrays is not None else (
+            _bag_arrays(view.bag), _bag_arrays(view.title_bag), _bag_arrays(view.body_bag))
+        slot = self._slot
+        if slot is None:
+            slot = self._slot = np.full(_BUCKETS, -1, np.int32)
+        terms_u = list(self._idf_cache)  # every term of the article (see _prepare)
+        u_keys = np.fromiter(terms_u, np.int64, len(terms_u))
+        slot[u_keys] = np.arange(len(terms_u), dtype=np.int32)
+        try:
+            pos = np.full((3, len(terms_u)), -1, np.int64)
+            val = np.zeros((3, len(terms_u)))
+            for w, b in enumerate(bags):
+                at = slot[b.keys]
+                pos[w, at] = np.arange(len(at))
+                val[w, at] = b.vals
+            which = np.fromiter((w for w, _ in pairs), np.int64, n)
+            xk = np.concatenate([b.keys for _, b in pairs])
+            seg = np.repeat(np.arange(n), lens)
+            u = slot[xk]
+        finally:
+            slot[u_keys] = -1
+        cand = np.nonzero(u >= 0)[0]
+        cu, cw = u[cand], which[seg[cand]]
+        vpos = pos[cw, cu]
+        keep = vpos >= 0
+        hits, hu, hw, hpos = cand[keep], cu[keep], cw[keep], vpos[keep]
+        if not len(hits):
+            return [0.0] * n
+        hseg = seg[hits]
+        # iterate the article's bag unless the other one is strictly smaller (the `_cos` rule)
+        vlen = np.array([len(b.keys) for b in bags])
+        article_first = vlen[which] <= lens
+        order = np.lexsort((np.where(article_first[hseg], hpos, hits), hseg))
+        hits, hu, hw, hseg = hits[order], hu[order], hw[order], hseg[order]
+        xv = np.concatenate([b.vals for _, b in pairs])
+        uniq, inv = np.unique(hu, return_inverse=True)
+        idf = self._idf_cache
+        idf2 = np.array([idf[k] ** 2 for k in u_keys[uniq].tolist()])
+        terms = val[hw, hu] * xv[hits] * idf2[inv.reshape(-1)]
+        cnt = np.bincount(hseg, minlength=n)
+        rank = np.arange(len(hits)) - (np.cumsum(cnt) - cnt)[hseg]
+        padded = np.zeros((n, int(cnt.max())))
+        padded[hseg, rank] = terms
+        return np.cumsum(padded, axis=1)[:, -1].tolist()
+
+    @staticmethod
+    def _cos_of(dot: float, a_norm: float, b_norm: float) -> float:
+        """`_cos` from a `_dots` value (an empty bag gives a zero dot)."""
+        if not a_norm or not b_norm or not dot:
+            return 0.0
+        return dot / (a_norm * b_norm)
+
     def _candidates(self, view: _ArticleView, vec: np.ndarray, duplicate_of: str | None) -> tuple[list[int], np.ndarray]:
         cand: dict[int, list[float]] = {}
         nc = self._centroids.n
         cent_sims = np.zeros(0, np.float32)
         if nc:
             cent_sims = _matvec(self._centroids.data[:nc], vec)
-            top = np.argsort(-cent_sims, kind="stable")[: self.k]
-            for r in top.tolist():
-                cand.setdefault(int(self._centroids.label[r]), [])
+            for p in self._centroids.label[_top_stable(-cent_sims, self.k)].tolist():
+                cand.setdefault(p, [])
         best_member: dict[int, float] = {}
         near: dict[int, list[int]] = {}  # story position -> its most similar member rows
         nm = self._members.n
@@ -467,13 +652,12 @@ class StoryClusterer:
             kk = min(nm, 4 * self.k)
             top = np.argpartition(-msims, kk - 1)[:kk] if nm > kk else np.arange(nm)
             top = top[np.argsort(-msims[top], kind="stable")]
-            for r in top.tolist():
-                pos = int(self._members.label[r])
+            for r, pos, sim in zip(top.tolist(), self._members.label[top].tolist(), msims[top].tolist(), strict=True):
                 if pos < 0:  # a member row that left its story's window
                     continue
                 near.setdefault(pos, []).append(r)
                 if pos not in best_member:
-                    best_member[pos] = float(msims[r])
+                    best_member[pos] = sim
                     if len(best_member) <= self.k:
                         cand.setdefault(pos, [])
         dup_pos = self._story_of.get(duplicate_of) if duplicate_of else None
@@ -490,62 +674,89 @@ class StoryClusterer:
         c_cent = np.array([float(cent_sims[crow[p]]) for p in positions])
         # a story whose best member is outside the top members: compute it exactly
         c_best = np.array([best_member[p] if p in best_member else self._best_member(p, vec) for p in positions])
-        idf: dict[int, float] = {}
-        for k in list(view.bag) + list(view.title_bag) + list(view.body_bag):
-            self._idf_of(k, idf)
-        art_idf_total = sum(idf[k] for k in view.bag) or 1.0
-        a_norm = math.sqrt(sum((v * idf[k]) ** 2 for k, v in view.bag.items()))
-        t_norm = math.sqrt(sum((v * idf[k]) ** 2 for k, v in view.title_bag.items()))
-        b_norm = math.sqrt(sum((v * idf[k]) ** 2 for k, v in view.body_bag.items()))
+        idf = self._idf_cache  # holds every term of the article (see _prepare)
+        art_idf_total = sum([idf[k] for k in view.bag]) or 1.0
+        a_norm = math.sqrt(sum([(v * idf[k]) ** 2 for k, v in view.bag.items()]))
+        t_norm = math.sqrt(sum([(v * idf[k]) ** 2 for k, v in view.title_bag.items()]))
+        b_norm = math.sqrt(sum([(v * idf[k]) ** 2 for k, v in view.body_bag.items()]))
+        # every lexical comparison of this article, in one batch: per candidate, the story's bag and
+        # title bag, then (body, title) of its members nearest by embedding (at most 3)
+        pairs: list[tuple[int, _BagArrays]] = []
+        member_rows: list[list[int]] = []
+        dot_keys: list[tuple[str, int] | None] = []  # ("bag" | "title", story) or ("body", member row)
+        for p in positions:
+            s = self._stories[p]
+            pairs.append((0, self._story_arrays(s, "bag")))
+            pairs.append((1, self._story_arrays(s, "title")))
+            dot_keys += [("bag", p), ("title", p)]
+            mrows = self._lex_rows(p, near.get(p), msims)
+            member_rows.append(mrows)
+            for r in mrows:
+                body, title = self._row_arrays(r)
+                pairs.append((2, body))
+                pairs.append((1, title))
+                dot_keys += [("body", r), None]
+        got = self._view_dots(view, pairs)
+        # kept for `_merge_features`: a story this article has just started holds exactly its bags
+        self._lex_dots = {key: d for key, d in zip(dot_keys, got, strict=True) if key is not None}
+        dots = iter(got)
+        # the article's rare terms with their IDF, in bag order (the order `rare` is summed in)
+        rare_terms = [(k, w) for k, w in ((k, idf[k]) for k in view.bag) if w >= 4.0]
         rows = []
         for i, p in enumerate(positions):
             s = self._stories[p]
-            shared = [k for k in view.bag if k in s.bag]
-            rare = sum(idf[k] for k in shared if idf[k] >= 4.0) / art_idf_total
-            nums = sum(1 for n in view.numbers if n in s.numbers)
+            sbag = s.bag
+            rare = sum([w for k, w in rare_terms if k in sbag]) / art_idf_total
+            nums = len(s.numbers.keys() & view.numbers)
+            lex = self._cos_of(next(dots), a_norm, self._story_norm(s, "bag"))
+            lex_t = self._cos_of(next(dots), t_norm, self._story_norm(s, "title"))
+            best_body = best_title = 0.0
+            for r in member_rows[i]:
+                _, _, nb, nt = self._member_bags[r]
+                best_body = max(best_body, self._cos_of(next(dots), b_norm, nb))
+                best_title = max(best_title, self._cos_of(next(dots), t_norm, nt))
             rows.append([
                 c_cent[i],
                 c_best[i],
                 c_cent[i] - c_cent.max(),
                 c_best[i] - c_best.max(),
-                self._cos(view.bag, a_norm, s.bag, self._story_norm(s, "bag"), idf),
-                self._cos(view.title_bag, t_norm, s.title_bag, self._story_norm(s, "title"), idf),
+                lex,
+                lex_t,
                 rare,
                 math.log1p(nums),
                 math.log1p(s.count),
                 1.0 if p == dup_pos else 0.0,
                 s.sources.get(view.source, 0) / s.count if view.source else 0.0,
-                *self._member_lex(view, (b_norm, t_norm), p, near.get(p), msims, idf),
+                best_body,
+                best_title,
             ])
         return positions, np.asarray(rows, dtype=np.float64)
 
-    def _member_lex(self, view: _ArticleView, norms: tuple[float, float], pos: int, rows: list[int] | None,
-                    msims: np.ndarray, idf: dict[int, float]) -> tuple[float, float]:
-        """Best body and title TF-IDF cosine with the story's members nearest by embedding (at most 3).
-
-        Member norms use the IDF of the moment the member arrived: close enough, and computed once.
-        """
+    def _lex_rows(self, pos: int, rows: list[int] | None, msims: np.ndarray) -> list[int]:
+        """The member rows whose bags give mlex_body / mlex_title: the story's members nearest by embedding
+        among the top members found, else its nearest members overall (at most 3). Member norms use the
+        IDF of the moment the member arrived: close enough, and computed once."""
         if not rows:
             all_rows = np.nonzero(self._members.label[: self._members.n] == pos)[0]
             if not len(all_rows):
-                return 0.0, 0.0
+                return []
             rows = all_rows[np.argsort(-msims[all_rows], kind="stable")][:3].tolist()
-        best_body = best_title = 0.0
-        for r in rows[:3]:
-            body, title, nb, nt = self._member_bags[r]
-            best_body = max(best_body, self._cos(view.body_bag, norms[0], body, nb, idf))
-            best_title = max(best_title, self._cos(view.title_bag, norms[1], title, nt, idf))
-        return best_body, best_title
+        return rows[:3]
 
-    def _maybe_merge(self, pos: int, positions: list[int]) -> str:
+    def _maybe_merge(self, pos: int, positions: list[int], fresh: bool = False) -> str:
         """Merge the article's story with another candidate story when the merge model says they
         report one happening: two fragments carry more evidence (centroids of several articles, their
         pooled names and numbers) than one article did when it had to choose. The younger story is
-        absorbed into the older one, whose id stays."""
+        absorbed into the older one, whose id stays. `fresh`: the article has just started story
+        `pos`, whose bags are then its own, so its lexical dot products with the other candidates'
+        bags are those `_candidates` computed."""
         others = [q for q in positions if q != pos and self._stories[q].active and q in self._crow]
         if not others:
             return self._stories[pos].id
-        F = [self._merge_features(pos, q) for q in others]
+        rows = self._rows_by_story([pos, *others])
+        side = self._merge_side(pos, rows[pos])
+        dots = self._lex_dots if fresh else None
+        F = [self._merge_features(pos, q, side, dots, rows[q]) for q in others]
         if self.merge_log is not None:
             for q, f in zip(others, F, strict=True):
                 self.merge_log.append((pos, self._stories[pos].count, q, self._stories[q].count, f))
@@ -559,28 +770,59 @@ class StoryClusterer:
         self._merge(keep, gone)
         return self._stories[keep].id
 
-    def _merge_features(self, a: int, b: int) -> list[float]:
-        sa, sb = self._stories[a], self._stories[b]
-        ca = self._centroids.data[self._crow[a]]
-        cb = self._centroids.data[self._crow[b]]
+    def _rows_by_story(self, stories: list[int]) -> dict[int, np.ndarray]:
+        """Each story's member rows, ascending (as `np.nonzero(labels == story)`), in one pass."""
         labels = self._members.label[: self._members.n]
-        # the most recent members of each (rows are in arrival order): a long-running story's
-        # pair search stays bounded however many articles it has gathered
-        ra, rb = np.nonzero(labels == a)[0][-_PAIR_MEMBERS:], np.nonzero(labels == b)[0][-_PAIR_MEMBERS:]
+        wanted = np.zeros(len(self._stories) + 1, bool)  # by story position + 1 (a retired row is -1)
+        wanted[np.asarray(stories) + 1] = True
+        idx = np.nonzero(wanted[labels + 1])[0]
+        lab = labels[idx]
+        return {p: idx[lab == p] for p in stories}
+
+    def _merge_side(self, a: int, rows: np.ndarray | None = None) -> tuple:
+        """What `_merge_features` reads of story `a`, gathered once for all the stories it is
+        compared with: its centroid, its most recent member rows (arrival order: a long-running
+        story's pair search stays bounded however many articles it has gathered) and their
+        vectors, its bag norms, numbers and sources."""
+        sa = self._stories[a]
+        if rows is None:
+            rows = np.nonzero(self._members.label[: self._members.n] == a)[0]
+        ra = rows[-_PAIR_MEMBERS:]
+        return (self._centroids.data[self._crow[a]], ra, self._members.data[ra],
+                self._story_norm(sa, "bag"), self._story_norm(sa, "title"), set(sa.numbers), set(sa.sources))
+
+    def _merge_features(self, a: int, b: int, side: tuple | None = None,
+                        dots: dict[tuple[str, int], float] | None = None, rows: np.ndarray | None = None,
+                        ) -> list[float]:
+        """The MERGE_FEATURES of stories `a` and `b`. `dots`: lexical dot products of story `a`'s
+        bags (and its one member's body) already known, by ("bag" | "title", story b) and
+        ("body", member row of b); each equals what `_cos` would sum. `rows`: story `b`'s member rows."""
+        sa, sb = self._stories[a], self._stories[b]
+        ca, ra, va, norm_a, tnorm_a, nums_a, src_a = side if side is not None else self._merge_side(a)
+        cb = self._centroids.data[self._crow[b]]
+        if rows is None:
+            rows = np.nonzero(self._members.label[: self._members.n] == b)[0]
+        rb = rows[-_PAIR_MEMBERS:]
         best_pair, body = 0.0, 0.0
-        idf: dict[int, float] = {}
+        idf = self._idf_cache
         if len(ra) and len(rb):
-            sims = self._members.data[ra] @ self._members.data[rb].T
+            sims = va @ self._members.data[rb].T
             i, j = np.unravel_index(int(np.argmax(sims)), sims.shape)
             best_pair = float(sims[i, j])
             ba, _, na, _ = self._member_bags[int(ra[i])]
             bb, _, nb, _ = self._member_bags[int(rb[j])]
-            body = self._cos(ba, na, bb, nb, idf)
-        lex = self._cos(sa.bag, self._story_norm(sa, "bag"), sb.bag, self._story_norm(sb, "bag"), idf)
-        lex_t = self._cos(sa.title_bag, self._story_norm(sa, "title"), sb.title_bag, self._story_norm(sb, "title"), idf)
-        nums = len(set(sa.numbers) & set(sb.numbers))
+            known = dots.get(("body", int(rb[j]))) if dots is not None else None
+            body = self._cos(ba, na, bb, nb, idf) if known is None else self._cos_of(known, na, nb)
+        known = dots.get(("bag", b)) if dots is not None else None
+        norm_b = self._story_norm(sb, "bag")
+        lex = self._cos(sa.bag, norm_a, sb.bag, norm_b, idf) if known is None else self._cos_of(known, norm_a, norm_b)
+        known = dots.get(("title", b)) if dots is not None else None
+        tnorm_b = self._story_norm(sb, "title")
+        lex_t = (self._cos(sa.title_bag, tnorm_a, sb.title_bag, tnorm_b, idf) if known is None
+                 else self._cos_of(known, tnorm_a, tnorm_b))
+        nums = len(nums_a & sb.numbers.keys())
         gap = max(0.0, max(sa.first, sb.first) - min(sa.last, sb.last))
-        src_a, src_b = set(sa.sources), set(sb.sources)
+        src_b = set(sb.sources)
         overlap = len(src_a & src_b) / min(len(src_a), len(src_b)) if src_a and src_b else 0.0
         return [
             float(ca @ cb), best_pair, lex, lex_t, math.log1p(nums),
@@ -600,6 +842,8 @@ class StoryClusterer:
         k.numbers.update(g.numbers)
         k.sources.update(g.sources)
         k.norms.clear()
+        k.arrays.clear()
+        g.arrays.clear()
         self._sums[keep] += self._sums[gone]
         self._sums[gone] = 0.0
         labels = self._members.label[: self._members.n]
@@ -650,7 +894,8 @@ class StoryClusterer:
         s.first, s.last = min(s.first, view.day), max(s.last, view.day)
         if not s.title and view.title:
             s.title = view.title
-        idf: dict[int, float] = {}
+        idf = self._idf_cache
+        s.arrays.clear()
         for which, bag, add in (("bag", s.bag, view.bag), ("title", s.title_bag, view.title_bag)):
             got = s.norms.get(which)
             sq = got[1] ** 2 if got is not None else 0.0
@@ -680,7 +925,10 @@ class StoryClusterer:
         self._centroids.data[self._crow[pos]] = self._centroid(pos, rows)
         self._member_ids.append(view.id)
         self._member_titles.append(view.title)
-        self._member_bags.append((view.body_bag, view.title_bag, self._norm(view.body_bag), self._norm(view.title_bag)))
+        va = view.arrays
+        self._member_bags.append((view.body_bag, view.title_bag, self._norm(view.body_bag, va and va[2]),
+                                  self._norm(view.title_bag, va and va[1])))
+        self._member_arrays.append((view.arrays[2], view.arrays[1]) if view.arrays is not None else None)
         self._story_of[view.id] = pos
         return s.id
 
@@ -708,6 +956,7 @@ class StoryClusterer:
             s = self._stories[p]
             s.active = False
             s.bag, s.title_bag, s.numbers, s.sources = {}, {}, Counter(), Counter(s.sources)
+            s.arrays.clear()
         gone = np.zeros(len(self._stories), bool)
         gone[going] = True
         labels = self._members.label[: self._members.n]
@@ -717,6 +966,7 @@ class StoryClusterer:
         self._member_ids = [m for m, k in zip(self._member_ids, keep, strict=True) if k]
         self._member_titles = [m for m, k in zip(self._member_titles, keep, strict=True) if k]
         self._member_bags = [m for m, k in zip(self._member_bags, keep, strict=True) if k]
+        self._member_arrays = [m for m, k in zip(self._member_arrays, keep, strict=True) if k]
         self._members.keep(mkeep)
         ckeep = ~gone[self._centroids.label[: self._centroids.n]]
         self._centroids.keep(ckeep)
@@ -806,6 +1056,7 @@ class StoryClusterer:
             ({int(k): float(v) for k, v in b}, {int(k): float(v) for k, v in t}, float(nb), float(nt))
             for b, t, nb, nt in meta["member_bags"]
         ]
+        self._member_arrays = [None] * len(self._member_bags)
         return self
 
 

@@ -30,11 +30,13 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import compress, repeat
+from operator import is_
 
 import numpy as np
 
 from .model import Article
-from .text.normalize import match_form, tokens
+from .text.normalize import _TOKEN, match_form, tokens
 
 _MAX_HASH = np.uint64(0xFFFFFFFF)
 
@@ -72,15 +74,103 @@ def char_shingles(text: str, k: int = 5) -> list[str]:
     return list({norm[i : i + k] for i in range(len(norm) - k + 1)})
 
 
-def _ngram_counts(toks: list[str], buckets: int) -> tuple[np.ndarray, np.ndarray]:
+@dataclass(slots=True)
+class _Parsed:
+    """One article's matching-form text, parsed once: dedup needs the body's tokens (TF-IDF), its
+    matching-form length (the `min_chars` test), its character shingles and every paragraph's.
+
+    Built paragraph by paragraph: the body is the paragraphs joined by blank lines, and neither the
+    matching form nor the token pattern reaches across a line break, so the body's tokens are the
+    paragraphs' tokens in order and its shingle text is their shingle texts joined by one space.
+    One pass over the text instead of four (three for the body, one for the paragraphs).
+    """
+
+    tokens: list[str]
+    mf_len: int  # len(match_form(body))
+    norm: str  # " ".join(tokens): the text shingled
+    starts: list[int]  # per paragraph: offset of its shingle text in `norm` (-1 when it has none)
+    lengths: list[int]  # per paragraph: length of its shingle text
+
+
+def _parse(article: Article) -> _Parsed:
+    toks: list[str] = []
+    mf_len = n_mf = 0
+    norms: list[str] = []
+    starts: list[int] = []
+    lengths: list[int] = []
+    at = 0
+    for para in article.paragraphs:
+        mf = match_form(para.text)
+        if mf:
+            mf_len += len(mf)
+            n_mf += 1
+        pt = _TOKEN.findall(mf)
+        toks.extend(pt)
+        pn = " ".join(pt)
+        if pn:
+            if norms:
+                at += 1  # the joining space
+            starts.append(at)
+            norms.append(pn)
+            at += len(pn)
+        else:
+            starts.append(-1)
+        lengths.append(len(pn))
+    return _Parsed(toks, mf_len + max(0, n_mf - 1), " ".join(norms), starts, lengths)
+
+
+class TextMemo:
+    """The tokens (`normalize.tokens`) of the last few article bodies, so that a second reader of a
+    body right after the deduper (the story clusterer) does not normalise and tokenise it again.
+
+    The deduper fills it; a clusterer given the same memo (`StoryClusterer.text_memo`) reads it.
+    Keyed by the text itself, so a changed or unknown text is simply tokenised; bounded to `size`.
+    """
+
+    def __init__(self, size: int = 16) -> None:
+        self.size = size
+        self._items: dict[str, list[str]] = {}
+
+    def put(self, text: str, toks: list[str]) -> None:
+        items = self._items
+        items[text] = toks
+        if len(items) > self.size:
+            del items[next(iter(items))]
+
+    def tokens(self, text: str) -> list[str]:
+        """`tokens(text)`, from the memo when the deduper has just read this text (do not mutate)."""
+        got = self._items.get(text)
+        return got if got is not None else tokens(text)
+
+
+def _all_shingles(norm: str, k: int = 5) -> list[str]:
+    """Every character k-gram of `norm`, repeats included, in text order: a MinHash digest does not
+    change with repeats, and a slice of this list is the k-grams of a stretch of the text."""
+    if len(norm) <= k:
+        return [norm] if norm else []
+    return [norm[i : i + k] for i in range(len(norm) - k + 1)]
+
+
+def _ngram_counts(toks: list[str], buckets: int, crc: dict[str, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Hashed word 1-3-gram counts: (sorted bucket ids uint32, counts float32).
 
-    Tokens are hashed once (crc32, stable across runs); n-gram hashes are mixed in numpy.
+    Tokens are hashed once (crc32, stable across runs; `crc` remembers them across articles);
+    n-gram hashes are mixed in numpy.
     """
     if not toks:
         return np.zeros(0, np.uint32), np.zeros(0, np.float32)
-    h1 = np.fromiter((zlib.crc32(t.encode("utf-8")) for t in toks), np.uint64, len(toks))
-    with np.errstate(over="ignore"):
+    if crc is None:
+        h1 = np.fromiter((zlib.crc32(t.encode("utf-8")) for t in toks), np.uint64, len(toks))
+    else:
+        got = list(map(crc.get, toks))
+        if None in got:
+            new = set(compress(toks, map(is_, got, repeat(None))))  # the unseen tokens, found in C
+            if len(crc) > 500_000:  # bounded: a long stream meets ever more rare words
+                crc.clear()
+                new = set(toks)
+            crc.update((t, zlib.crc32(t.encode("utf-8"))) for t in new)
+            got = list(map(crc.__getitem__, toks))
+        h1 = np.array(got, np.uint64)
         h2 = (h1[:-1] * np.uint64(0x9E3779B1) + h1[1:]) * np.uint64(0x85EBCA6B)
         h3 = (h2[:-1] * np.uint64(0xC2B2AE35) + h1[2:]) * np.uint64(0x27D4EB2F)
     allh = np.concatenate([h1, h2 ^ (h2 >> np.uint64(29)), h3 ^ (h3 >> np.uint64(31))]) % np.uint64(buckets)
@@ -93,10 +183,10 @@ class BandIndex:
 
     Each band of a digest hashes to 56 bits, tagged with the band number in the top 8 bits, so all
     bands of an entry live in one sorted uint64 array and a query is one vectorised binary search
-    per run. New entries wait in a small buffer (scanned with one comparison); a full buffer
-    becomes a sorted run, and runs of similar size are merged (a log-structured merge), so an
-    insert costs O(log n) amortised however large the index grows. Removed entries are masked,
-    then dropped when their run is merged.
+    per run. New entries wait in a small buffer (a dict from band hash to entry keys, so a query
+    looks them up directly); a full buffer becomes a sorted run, and runs of similar size are
+    merged (a log-structured merge), so an insert costs O(log n) amortised however large the index
+    grows. Removed entries are masked, then dropped when their run is merged.
     """
 
     def __init__(self, bands: int, rows: int, buffer: int = 1024) -> None:
@@ -104,28 +194,44 @@ class BandIndex:
             raise ValueError("at most 255 bands")
         self.bands, self.rows, self.buffer = bands, rows, buffer
         self._runs: list[tuple[np.ndarray, np.ndarray]] = []  # (sorted tagged hashes, entry keys)
-        self._buf = np.zeros((buffer, bands), np.uint64)
-        self._buf_keys = np.zeros(buffer, np.int64)
-        self._nbuf = 0
+        self._buf: dict[int, int | list[int]] = {}  # buffered entries: tagged hash -> entry key(s)
+        self._buf_rows: list[np.ndarray] = []  # ... their band hashes, for the flush
+        self._buf_keys: list[int] = []
         self._dead: set[int] = set()
         self._size = 0
 
     def band_hashes(self, digest: np.ndarray) -> np.ndarray:
-        """One tagged hash per band of a digest (uint32 array of bands*rows values)."""
-        d = digest[: self.bands * self.rows].astype(np.uint64).reshape(self.bands, self.rows)
-        h = np.full(self.bands, 1469598103934665603, dtype=np.uint64)
+        """One tagged hash per band of a digest (uint32 array of bands*rows values); a (n, num_perm)
+        matrix of digests gives a (n, bands) matrix, one row per digest, in one pass."""
+        d = np.asarray(digest)
+        lead = d.shape[:-1]
+        d = d[..., : self.bands * self.rows].astype(np.uint64).reshape(*lead, self.bands, self.rows)
+        h = np.full((*lead, self.bands), 1469598103934665603, dtype=np.uint64)
         with np.errstate(over="ignore"):
             for r in range(self.rows):
-                h = (h ^ d[:, r]) * np.uint64(1099511628211)
+                h = (h ^ d[..., r]) * np.uint64(1099511628211)
         h &= np.uint64((1 << 56) - 1)
         return h | (np.arange(self.bands, dtype=np.uint64) << np.uint64(56))
 
     def insert(self, key: int, digest: np.ndarray) -> None:
-        self._buf[self._nbuf] = self.band_hashes(digest)
-        self._buf_keys[self._nbuf] = key
-        self._nbuf += 1
-        self._size += 1
-        if self._nbuf == self.buffer:
+        self.insert_hashes([key], self.band_hashes(digest)[None, :])
+
+    def insert_hashes(self, keys: list[int], hashes: np.ndarray) -> None:
+        """Insert entries `keys` by their `band_hashes` rows (computed already for a query)."""
+        self._size += len(keys)
+        if len(keys) >= self.buffer:  # a bulk load (from_bytes): straight to a run
+            self._flush()
+            self._push(hashes.ravel(), np.repeat(np.asarray(keys, np.int64), self.bands))
+            return
+        buf = self._buf
+        for key, row in zip(keys, hashes.tolist(), strict=True):
+            for h in row:
+                got = buf.setdefault(h, key)  # one key as a plain int: no list per band to collect
+                if got != key:
+                    buf[h] = [*got, key] if isinstance(got, list) else [got, key]
+        self._buf_rows.append(hashes)
+        self._buf_keys.extend(keys)
+        if len(self._buf_keys) >= self.buffer:
             self._flush()
 
     def remove(self, key: int) -> None:
@@ -134,12 +240,16 @@ class BandIndex:
             self._size -= 1
 
     def _flush(self) -> None:
-        n = self._nbuf
-        flat = self._buf[:n].ravel().copy()
-        keys = np.repeat(self._buf_keys[:n], self.bands)
+        if not self._buf_keys:
+            return
+        flat = np.concatenate(self._buf_rows).ravel()
+        keys = np.repeat(np.asarray(self._buf_keys, np.int64), self.bands)
+        self._buf, self._buf_rows, self._buf_keys = {}, [], []
+        self._push(flat, keys)
+
+    def _push(self, flat: np.ndarray, keys: np.ndarray) -> None:
         order = np.argsort(flat, kind="stable")
         self._runs.append((flat[order], keys[order]))
-        self._nbuf = 0
         while len(self._runs) >= 2 and len(self._runs[-1][0]) * 2 >= len(self._runs[-2][0]):
             (fa, ka), (fb, kb) = self._runs[-2], self._runs.pop()
             flat, keys = np.concatenate([fa, fb]), np.concatenate([ka, kb])
@@ -151,17 +261,45 @@ class BandIndex:
             self._runs[-1] = (flat[order], keys[order])
 
     def query(self, digest: np.ndarray) -> set[int]:
-        q = self.band_hashes(digest)
-        found: set[int] = set()
+        return self.query_hashes(self.band_hashes(digest)[None, :])[0]
+
+    def query_hashes(self, q: np.ndarray) -> list[set[int]]:
+        """Entries sharing a band with each row of `q` (a (n, bands) matrix of `band_hashes`): one
+        binary search per run for all rows, instead of one per row."""
+        n = len(q)
+        found: list[set[int]] = [set() for _ in range(n)]
+        flat_q = q.ravel()
         for flat, keys in self._runs:
-            lo = np.searchsorted(flat, q, "left")
-            hi = np.searchsorted(flat, q, "right")
-            for b in np.nonzero(hi > lo)[0].tolist():
-                found.update(keys[lo[b] : hi[b]].tolist())
-        if self._nbuf:
-            hits = (self._buf[: self._nbuf] == q[None, :]).any(axis=1)
-            found.update(self._buf_keys[: self._nbuf][hits].tolist())
-        return found - self._dead if self._dead else found
+            lo = np.searchsorted(flat, flat_q, "left")
+            hit = np.nonzero(flat[np.minimum(lo, len(flat) - 1)] == flat_q)[0]
+            if not len(hit):
+                continue  # most bands of most queries meet nothing: no second search
+            lo = lo[hit]
+            cnt = np.searchsorted(flat, flat_q[hit], "right") - lo
+            # the key positions lo..hi-1 of every hit, in query-row order
+            ends = np.cumsum(cnt)
+            got = keys[np.arange(int(ends[-1])) - np.repeat(ends - cnt - lo, cnt)].tolist()
+            if n == 1:
+                found[0].update(got)
+                continue
+            rows = np.repeat(hit // self.bands, cnt)
+            cut = np.searchsorted(rows, np.arange(n + 1)).tolist()
+            for r in range(n):
+                if cut[r] < cut[r + 1]:
+                    found[r].update(got[cut[r] : cut[r + 1]])
+        if self._buf:
+            flat_hits = list(map(self._buf.get, flat_q.tolist()))
+            b = self.bands
+            for i, got in enumerate(flat_hits):
+                if got is not None:
+                    if isinstance(got, list):
+                        found[i // b].update(got)
+                    else:
+                        found[i // b].add(got)
+        if self._dead:
+            for r in range(n):
+                found[r] -= self._dead
+        return found
 
     def __len__(self) -> int:
         return self._size
@@ -239,6 +377,9 @@ class Deduper:
         self._df = np.zeros(df_buckets, np.uint32)
         self._ndocs = 0
         self._now = -math.inf
+        self._crc: dict[str, int] = {}  # token -> crc32, so a frequent word is hashed once
+        # the bodies' tokens, for a story clusterer that reads the same articles next
+        self.text_memo = TextMemo()
         # Groups: union-find over heads, so two groups that one new copy links merge under the
         # earliest head (connected components, as the gold labels define duplicate groups).
         self._parent: dict[str, str] = {}
@@ -280,18 +421,21 @@ class Deduper:
         return out
 
     # -- sketches ----------------------------------------------------------------------------
-    def _digest(self, shingles: list[str]) -> np.ndarray:
+    def _digest(self, shingles: list[str] | set[str]) -> np.ndarray:
         m = self._rensa.RMinHash(num_perm=self.num_perm, seed=self.seed)
         m.update(shingles)
         return np.asarray(m.digest(), dtype=np.uint32)
 
-    def _tfidf_cos(self, ak: np.ndarray, av: np.ndarray, bk: np.ndarray, bv: np.ndarray) -> float:
+    def _tfidf_weights(self, keys: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """Sublinear TF times the current IDF (the new article's, computed once for all candidates)."""
+        idf = np.log((1.0 + self._ndocs) / (1.0 + self._df[keys])) + 1.0
+        return (1.0 + np.log(counts)) * idf
+
+    def _tfidf_cos(self, ak: np.ndarray, wa: np.ndarray, bk: np.ndarray, bv: np.ndarray) -> float:
+        """Cosine of the new article (keys `ak`, weights `wa`) and an earlier one (keys, counts)."""
         if not len(ak) or not len(bk):
             return 0.0
-        idf_a = np.log((1.0 + self._ndocs) / (1.0 + self._df[ak])) + 1.0
-        idf_b = np.log((1.0 + self._ndocs) / (1.0 + self._df[bk])) + 1.0
-        wa = (1.0 + np.log(av)) * idf_a
-        wb = (1.0 + np.log(bv)) * idf_b
+        wb = self._tfidf_weights(bk, bv)
         common, ia, ib = np.intersect1d(ak, bk, assume_unique=True, return_indices=True)
         if not len(common):
             return 0.0
@@ -314,17 +458,20 @@ class Deduper:
         self._evict()
         key = self._next_key
         self._next_key += 1
-        body = article.text
-        toks = tokens(body)
-        tf_keys, tf_vals = _ngram_counts(toks, self.df_buckets)
+        parsed = _parse(article)
+        self.text_memo.put(article.text, parsed.tokens)
+        tf_keys, tf_vals = _ngram_counts(parsed.tokens, self.df_buckets, self._crc)
         self._ndocs += 1
         if len(tf_keys):
             self._df[tf_keys] += 1
         head: str | None = None
-        long_enough = len(match_form(body)) >= self.min_chars
-        digest = self._digest(char_shingles(body)) if long_enough else None
+        long_enough = parsed.mf_len >= self.min_chars
+        shingles = _all_shingles(parsed.norm)
+        paragraphs = self._paragraph_digests(article, parsed, shingles)
+        digest = self._article_digest(parsed, shingles, paragraphs) if long_enough else None
         if digest is not None:
             matched: set[str] = set()
+            wa: np.ndarray | None = None
             for other in self._articles.query(digest):
                 e = self._entries.get(other)
                 if e is None or e.tf_keys is None:
@@ -332,7 +479,9 @@ class Deduper:
                 # cheap MinHash estimate first: copies share most character shingles
                 if float(np.mean(self._digests[other] == digest)) < 0.3:
                     continue
-                if self._tfidf_cos(tf_keys, tf_vals, e.tf_keys, e.tf_vals) >= self.threshold:  # type: ignore[arg-type]
+                if wa is None:
+                    wa = self._tfidf_weights(tf_keys, tf_vals)
+                if self._tfidf_cos(tf_keys, wa, e.tf_keys, e.tf_vals) >= self.threshold:  # type: ignore[arg-type]
                     matched.add(self._find(e.id))
             if matched:
                 head = self._join(matched)
@@ -348,27 +497,64 @@ class Deduper:
             self._articles.insert(key, digest)
         self._entries[key] = entry
         self._key_of[article.id] = key
-        matches = self._index_paragraphs(key, article)
+        matches = self._index_paragraphs(key, article, paragraphs)
         return head, matches
 
-    def _index_paragraphs(self, key: int, article: Article) -> list[ParagraphMatch]:
-        matches: list[ParagraphMatch] = []
-        entry = self._entries[key]
+    def _paragraph_digests(self, article: Article, parsed: _Parsed, shingles: list[str],
+                           ) -> list[tuple[int, int, np.ndarray]]:
+        """(paragraph index, distinct shingles, digest) of the paragraphs long enough to index."""
+        out = []
         for pi, para in enumerate(article.paragraphs):
             if len(para.text.strip()) < self.min_paragraph_chars:
                 continue
-            sh = char_shingles(para.text)
-            if not sh:
+            start, length = parsed.starts[pi], parsed.lengths[pi]
+            if start < 0:
                 continue
-            digest = self._digest(sh)
+            # the paragraph's k-grams are a stretch of the body's (its text is part of the body's)
+            sh = set(shingles[start : start + length - 4]) if length > 5 else {parsed.norm[start : start + length]}
+            out.append((pi, len(sh), self._digest(sh)))
+        return out
+
+    def _article_digest(self, parsed: _Parsed, shingles: list[str], paragraphs: list[tuple[int, int, np.ndarray]],
+                        ) -> np.ndarray:
+        """The body's digest. A MinHash value is a minimum over the set, so the digest of a union is
+        the element-wise minimum of the parts' digests: the paragraphs' digests (computed anyway)
+        cover their stretches of the body's k-grams, and only the rest (short paragraphs, k-grams
+        across paragraph breaks) is hashed again."""
+        parts, rest, at = [], [], 0
+        for pi, _, d in paragraphs:
+            start, length = parsed.starts[pi], parsed.lengths[pi]
+            if length <= 5:  # its one "k-gram" is the whole short text, not one of the body's
+                continue
+            rest.extend(shingles[at:start])
+            at = start + length - 4
+            parts.append(d)
+        rest.extend(shingles[at:])
+        if not parts:
+            return self._digest(rest)
+        if rest:
+            parts.append(self._digest(rest))
+        return np.minimum.reduce(parts) if len(parts) > 1 else parts[0].copy()
+
+    def _index_paragraphs(self, key: int, article: Article, paragraphs: list[tuple[int, int, np.ndarray]],
+                          ) -> list[ParagraphMatch]:
+        entry = self._entries[key]
+        if not paragraphs:
+            return []
+        todo = [(pi, a) for pi, a, _ in paragraphs]
+        digests = [d for _, _, d in paragraphs]
+        hashes = self._paragraphs.band_hashes(np.stack(digests))
+        found = self._paragraphs.query_hashes(hashes)
+        matches: list[ParagraphMatch] = []
+        # no paragraph of this article is in the index yet, so querying them all before inserting
+        # any finds what one-at-a-time would (that excluded the article's own paragraphs anyway)
+        for (pi, a), digest, got in zip(todo, digests, found, strict=True):
             best: dict[int, ParagraphMatch] = {}
-            cands = [pk for pk in sorted(self._paragraphs.query(digest))
-                     if self._powner[pk][0] != key and self._powner[pk][0] in self._entries]
+            cands = [pk for pk in sorted(got) if self._powner[pk][0] in self._entries]
             if cands:
                 # boilerplate paragraphs collide with hundreds of others in a week's index: one
                 # vectorised comparison of all candidate digests instead of one per candidate
                 jac = (np.stack([self._pdigest[pk] for pk in cands]) == digest).mean(axis=1)
-                a = len(sh)
                 b = np.fromiter((self._psize[pk] for pk in cands), np.float64, len(cands))
                 contain = np.minimum(1.0, jac * (a + b) / ((1.0 + jac) * np.minimum(a, b)))
                 for j in np.nonzero(contain >= self.paragraph_threshold)[0].tolist():
@@ -378,11 +564,13 @@ class Deduper:
                     if owner not in best or score > best[owner].score:
                         best[owner] = m
             matches.extend(best[o] for o in sorted(best))
+        first = self._next_pkey
+        for (pi, a), digest in zip(todo, digests, strict=True):
             pkey = self._next_pkey
             self._next_pkey += 1
-            self._pdigest[pkey], self._psize[pkey], self._powner[pkey] = digest, len(sh), (key, pi)
-            self._paragraphs.insert(pkey, digest)
+            self._pdigest[pkey], self._psize[pkey], self._powner[pkey] = digest, a, (key, pi)
             entry.paragraph_keys.append(pkey)
+        self._paragraphs.insert_hashes(list(range(first, self._next_pkey)), hashes)
         return matches
 
     def _evict(self) -> None:
@@ -466,18 +654,20 @@ class Deduper:
             self._entries[e["key"]] = _Entry(e["id"], e["day"], e["head"], paragraph_keys=list(e["pkeys"]))
             self._key_of[e["id"]] = e["key"]
         offs = np.concatenate([[0], np.cumsum(arrays["tf_len"])])
+        adig = arrays["adigests"].astype(np.uint32)
         for i, k in enumerate(arrays["akeys"].tolist()):
-            d = arrays["adigests"][i].astype(np.uint32)
-            self._digests[k] = d
-            self._articles.insert(k, d)
+            self._digests[k] = adig[i]
             ent = self._entries[k]
             ent.tf_keys = arrays["tf_keys"][offs[i] : offs[i + 1]].astype(np.uint32)
             ent.tf_vals = arrays["tf_vals"][offs[i] : offs[i + 1]].astype(np.float32)
+        if len(adig):  # one batch: the index holds what inserting one by one would
+            self._articles.insert_hashes(arrays["akeys"].tolist(), self._articles.band_hashes(adig))
+        pdig = arrays["pdigests"].astype(np.uint32)
         for i, k in enumerate(arrays["pkeys"].tolist()):
-            d = arrays["pdigests"][i].astype(np.uint32)
-            self._pdigest[k], self._psize[k] = d, int(arrays["psize"][i])
+            self._pdigest[k], self._psize[k] = pdig[i], int(arrays["psize"][i])
             self._powner[k] = (int(arrays["powner"][i, 0]), int(arrays["powner"][i, 1]))
-            self._paragraphs.insert(k, d)
+        if len(pdig):
+            self._paragraphs.insert_hashes(arrays["pkeys"].tolist(), self._paragraphs.band_hashes(pdig))
         return self
 
 
