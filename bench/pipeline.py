@@ -7,7 +7,12 @@ processes (`RUSAGE_CHILDREN`, counted once a pool has been joined). The machine 
 CPU figures are the ones to compare across runs; the wall figures only mean something at low load,
 which is printed (1-minute load average before and after).
 
-    .venv/bin/python bench/pipeline.py [--days 2015-08-01 2015-08-02] [--no-understand] [--workers 2]
+    .venv/bin/python bench/pipeline.py [--days 2015-08-01 2015-08-02] [--then 2015-08-03] [--no-understand]
+        [--no-facts-cache] [--workers 2]
+
+`--then` adds more days in a second run on the same database, as a daily update would: its
+understanding stage re-analyses every story the new articles touched, reading the older articles'
+NER mentions and dates from the store (`--no-facts-cache` recomputes them, for comparison).
 
 Text-half CPU includes its worker processes; understanding CPU includes its workers, which start
 (and load their models) while the stories stage runs.
@@ -27,7 +32,7 @@ from rasid.eval.stories import write_saudinewsnet_jsonl
 from rasid.ingest import Ingestor
 from rasid.process import default_text_pipeline
 from rasid.settings import load_settings
-from rasid.stages import default_stages
+from rasid.stages import UnderstandStage, default_stages
 from rasid.store import open_store
 
 
@@ -83,30 +88,29 @@ class Timed:
             self.cpu += time.process_time() - c0
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--shared", default=str(Path(__file__).resolve().parents[2] / "shared"))
-    ap.add_argument("--days", nargs="+", default=["2015-08-01", "2015-08-02"])
-    ap.add_argument("--no-understand", action="store_true")
-    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    args = ap.parse_args()
+def run_days(args: argparse.Namespace, days: list[str], tmp: Path, label: str) -> None:
+    """One `rasid run` of `days` into the bench database; prints its stage table."""
     load_before = os.getloadavg()[0]
-    with tempfile.TemporaryDirectory() as tmp:
-        jsonl = Path(tmp) / "days.jsonl"
-        zips = [Path(args.shared) / "data" / "saudinewsnet" / f"{day}.zip" for day in args.days]
-        n = write_saudinewsnet_jsonl(zips, jsonl)
-        settings = load_settings(env={}, db=str(Path(tmp) / "bench.db"), workers=args.workers)
-        clock = Clock()
-        stages = [Timed(s, clock) for s in default_stages(settings, understand=not args.no_understand)]
-        with open_store(settings.db) as store, Ingestor(settings) as reader:
-            runner = LocalRunner(store=store, reader=reader, text=default_text_pipeline(), stages=stages,
-                                 workers=args.workers, on_error=lambda e: None)
-            children0, cpu0 = _children_cpu(), time.process_time()
-            t0 = time.perf_counter()
-            summary = runner.run([str(jsonl)])
-            total = time.perf_counter() - t0
-            children_end, cpu_end = _children_cpu(), time.process_time()
-            stories = store.count_stories()
+    jsonl = tmp / f"{label}.jsonl"
+    zips = [Path(args.shared) / "data" / "saudinewsnet" / f"{day}.zip" for day in days]
+    n = write_saudinewsnet_jsonl(zips, jsonl)
+    settings = load_settings(env={}, db=str(tmp / "bench.db"), workers=args.workers)
+    clock = Clock()
+    stages = default_stages(settings, understand=not args.no_understand)
+    for s in stages:
+        if isinstance(s, UnderstandStage):
+            s.keep_facts = not args.no_facts_cache
+    timed = [Timed(s, clock) for s in stages]
+    with open_store(settings.db) as store, Ingestor(settings) as reader:
+        runner = LocalRunner(store=store, reader=reader, text=default_text_pipeline(), stages=timed,
+                             workers=args.workers, on_error=lambda e: None)
+        children0, cpu0 = _children_cpu(), time.process_time()
+        t0 = time.perf_counter()
+        summary = runner.run([str(jsonl)])
+        total = time.perf_counter() - t0
+        children_end, cpu_end = _children_cpu(), time.process_time()
+        stories = store.count_stories()
+        stored = store.count_articles()
     added = len(summary.added)
     if clock.stages_began is None:  # nothing new: no stage began
         clock.stages_began, clock.children_at_begin, clock.main_cpu_at_begin = t0 + total, children_end, cpu_end
@@ -114,11 +118,12 @@ def main() -> None:
     text_cpu = (clock.main_cpu_at_begin - cpu0) + (clock.children_at_begin - children0)
     stage_children = children_end - clock.children_at_begin
     per = 1000.0 / max(added, 1)
-    print(f"days {' '.join(args.days)}: {n} records, {added} articles stored, {stories} stories; "
-          f"workers {args.workers}; load {load_before:.2f} before, {os.getloadavg()[0]:.2f} after")
+    print(f"{label}: days {' '.join(days)}: {n} records, {added} articles added ({stored} stored), {stories} stories, "
+          f"{len(summary.stories)} touched; workers {args.workers}; load {load_before:.2f} before, "
+          f"{os.getloadavg()[0]:.2f} after")
     print(f"{'stage':18s} {'wall s':>7s} {'art/s':>6s} {'CPU ms/article':>15s}")
     print(f"{'ingest+text+store':18s} {text_s:7.1f} {added / text_s:6.0f} {text_cpu * per:15.1f}")
-    for s in stages:
+    for s in timed:
         name = type(s.stage).__name__
         cpu = s.cpu + (stage_children if name == "UnderstandStage" else 0.0)
         print(f"{name:18s} {s.seconds:7.1f} {added / max(s.seconds, 1e-9):6.0f} {cpu * per:15.1f}")
@@ -126,6 +131,23 @@ def main() -> None:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"end to end: {total:.1f}s = {added / total:.1f} articles/s; CPU {all_cpu * per:.1f} ms/article "
           f"({all_cpu / total:.2f} cores busy); peak RSS {peak:.0f} MiB (main process)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--shared", default=str(Path(__file__).resolve().parents[2] / "shared"))
+    ap.add_argument("--days", nargs="+", default=["2015-08-01", "2015-08-02"])
+    ap.add_argument("--then", nargs="*", default=[],
+                    help="days added by a second run on the same database (an incremental update)")
+    ap.add_argument("--no-understand", action="store_true")
+    ap.add_argument("--no-facts-cache", action="store_true",
+                    help="recompute every article's NER and dates when its story is analysed again")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        run_days(args, args.days, Path(tmp), "run 1")
+        if args.then:
+            run_days(args, args.then, Path(tmp), "run 2")
 
 
 if __name__ == "__main__":

@@ -318,3 +318,22 @@ def test_band_index_batch_query_equals_brute_force(dev_day):
     assert idx.query_hashes(q) == want
     assert [idx.query(d) for d in digests[250:260]] == want[:10]
     assert sum(1 for w in want if w) >= 40 and len(idx) == 300 - len(dead)
+
+
+@pytest.mark.slow
+def test_article_vectors_from_a_worker_process_equal_the_thread_ones(seed_articles, tmp_path):
+    """A large batch is embedded in a worker process (beside the clusterer, out of the interpreter
+    lock); a small one on a thread. Both give the same vectors, in article order, and cache them."""
+    from rasid.stages import _VectorsAhead
+    from rasid.store import open_store
+
+    ids = [a.id for a in seed_articles]
+    got = {}
+    for name, process_min in (("thread", 10**6), ("process", 1)):
+        with open_store(str(tmp_path / f"{name}.db")) as store:
+            store.add_articles(seed_articles)
+            with _VectorsAhead(store, "k", USEEmbedder(threads=1), seed_articles, 2, process_min) as vecs:
+                got[name] = np.vstack([vecs.get(i) for i in ids])
+            assert set(store.get_vectors("k", ids)) == set(ids)
+    assert got["thread"].shape == (len(ids), 512)
+    assert np.allclose(got["thread"], got["process"], atol=1e-6)

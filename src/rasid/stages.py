@@ -27,7 +27,8 @@ class StoriesStage:
 
     settings: Settings
     embedder: Any = None
-    chunk: int = 64  # articles embedded per step of the embedding thread
+    chunk: int = 64  # articles embedded per step of the embedding worker
+    embed_process_min: int = 256  # from this many articles to embed, a worker process embeds them
     _dedup: Any = field(default=None, init=False)
     _clusterer: Any = field(default=None, init=False)
 
@@ -43,6 +44,8 @@ class StoriesStage:
             clusterer.dormant_days = self.settings.story_dormant_days
         else:
             clusterer = StoryClusterer(dormant_days=self.settings.story_dormant_days)
+        # The clusterer reads each article just after the deduper: it reuses the deduper's tokens.
+        clusterer.text_memo = dedup.text_memo
         return dedup, clusterer
 
     def _embedder(self) -> Any:
@@ -68,7 +71,8 @@ class StoriesStage:
         articles = time_order(store.get_articles(list(new_ids)))
         rows: list[tuple[str, str | None, str | None]] = []
         touched: dict[str, None] = {}
-        with _VectorsAhead(store, self._kind(), self._embedder(), articles, self.chunk) as vecs:
+        with _VectorsAhead(store, self._kind(), self._embedder(), articles, self.chunk,
+                           self.embed_process_min) as vecs:
             for art in articles:
                 dup = dedup.add(art)
                 sid = clusterer.assign(art, vecs.get(art.id), dup)
@@ -151,45 +155,68 @@ def find_story(store: Store, story_id: str) -> Story | None:
 
 
 class _VectorsAhead:
-    """Article vectors, from the store's cache or computed chunk by chunk on a thread ahead of the
-    reader, and cached in the store on a clean exit.
+    """Article vectors, from the store's cache or computed chunk by chunk ahead of the reader, and
+    cached in the store on a clean exit. `get` must be called in `articles` order.
 
-    The encoder spends its time in numpy, which releases the GIL, while the deduper and the
-    clusterer are pure Python: embedding the next chunk beside the assignment of this one keeps
-    both cores busy in a stage that otherwise runs on one. `get` must be called in `articles` order.
+    The deduper and the clusterer are pure Python and serial; embedding the next chunks beside them
+    keeps both cores busy. Many articles are embedded in a worker process: on a thread of this
+    process, each of the encoder's short numpy calls waits for the interpreter lock the clusterer
+    holds, and the encoder ran 4-20x slower (docs/benchmarks/pipeline.md). A few are embedded on a
+    thread, where starting a process would cost more than it saves.
     """
 
-    def __init__(self, store: Store, kind: str, embedder: Any, articles: Sequence[Article], chunk: int) -> None:
-        from concurrent.futures import ThreadPoolExecutor
-
-        from .embed import article_vectors
+    def __init__(self, store: Store, kind: str, embedder: Any, articles: Sequence[Article], chunk: int,
+                 process_min: int = 256) -> None:
+        from .embed import embedding_texts
 
         self._store, self._kind = store, kind
         self._have = store.get_vectors(kind, [a.id for a in articles])
         missing = [a for a in articles if a.id not in self._have]
         self._chunks = [[a.id for a in missing[i : i + chunk]] for i in range(0, len(missing), chunk)]
-        self._pool = ThreadPoolExecutor(max_workers=1)
-        self._futures = [
-            self._pool.submit(article_vectors, missing[i : i + chunk], embedder) for i in range(0, len(missing), chunk)
-        ]
-        self._done = 0
+        groups = [[embedding_texts(a) for a in missing[i : i + chunk]] for i in range(0, len(missing), chunk)]
+        self._mats: list[Any] = []
+        self._pool: Any = None
+        self._threads: Any = None
+        if len(missing) >= process_min:
+            from .embed import GroupEmbedWorker
+            from .engine.pool import WorkerPool
+
+            self._pool = WorkerPool(GroupEmbedWorker(embedder), 1, "vectors", chunksize=1, warm="warm")
+            self._results = self._pool.map(groups)
+        else:
+            from concurrent.futures import ThreadPoolExecutor
+
+            from .embed import group_vectors
+
+            self._threads = ThreadPoolExecutor(max_workers=1)
+            futures = [self._threads.submit(group_vectors, g, embedder) for g in groups]
+            self._results = (f.result() for f in futures)
 
     def get(self, article_id: str) -> Any:
-        while article_id not in self._have and self._done < len(self._futures):
-            mat = self._futures[self._done].result()
-            self._have.update(zip(self._chunks[self._done], mat, strict=True))
-            self._done += 1
+        while article_id not in self._have and len(self._mats) < len(self._chunks):
+            self._take()
         return self._have[article_id]
+
+    def _take(self) -> None:
+        mat = next(self._results)
+        self._have.update(zip(self._chunks[len(self._mats)], mat, strict=True))
+        self._mats.append(mat)
 
     def __enter__(self) -> _VectorsAhead:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
-        if exc_type is None:
-            for k, ids in enumerate(self._chunks):
-                mat = self._futures[k].result()
-                self._store.put_vectors(self._kind, ids, mat)
+        try:
+            if exc_type is None:
+                while len(self._mats) < len(self._chunks):
+                    self._take()
+                for ids, mat in zip(self._chunks, self._mats, strict=True):
+                    self._store.put_vectors(self._kind, ids, mat)
+        finally:
+            if self._pool is not None:
+                self._pool.__exit__(exc_type, None, None)
+            if self._threads is not None:
+                self._threads.shutdown(wait=True, cancel_futures=True)
 
 
 @dataclass(slots=True)
@@ -198,27 +225,51 @@ class UnderstandStage:
 
     Stories are independent, so with `workers` > 1 and enough stories they are analysed on worker
     processes (each with its own models, one BLAS thread each). `begin` starts those workers before
-    the stories stage runs, so they load their models on the core the (single-threaded) clusterer
-    leaves free.
+    the stories stage runs and gives them the story-independent half of the work at once: each new
+    article's NER mentions and date expressions (`ArticleFacts`). The clusterer is serial, so that
+    half runs on the core it leaves free. Facts are kept in the store (`annotations`, keyed by the
+    models that made them), so a story that grows later re-reads its older articles' facts instead
+    of tagging them again.
     """
 
     analyzer: Any = None
     workers: int = 1
     min_pool: int = 64  # fewer stories than this are not worth starting workers for
     batch: int = 256  # stories written per round
+    facts_chunk: int = 16  # articles per pool task of the facts pass
+    keep_facts: bool = True  # read and write articles' facts in the store (False: recompute each time)
     _pool: Any = field(default=None, init=False)
+    _ahead: Any = field(default=None, init=False)
 
-    def begin(self, store: Store, new_ids: Sequence[str]) -> None:
-        """Start (and warm) the worker pool when this run has enough new articles to need one."""
-        if self.workers > 1 and len(new_ids) >= self.min_pool and self._pool is None:
-            from .engine.pool import WorkerPool
+    def _analyzer(self) -> Any:
+        if self.analyzer is None:
             from .understand.story import StoryAnalyzer
 
-            worker = self.analyzer or StoryAnalyzer(threads=1)
-            self._pool = WorkerPool(worker, self.workers, "analyze", chunksize=1, warm="warm")
+            self.analyzer = StoryAnalyzer(threads=1)
+        return self.analyzer
+
+    def begin(self, store: Store, new_ids: Sequence[str]) -> None:
+        """Start (and warm) the worker pool when this run has enough new articles to need one, and
+        set it to work on the new articles' facts."""
+        if self.workers > 1 and len(new_ids) >= self.min_pool and self._pool is None:
+            self._start_pool()
+            self._ahead = _FactsAhead(store, self._facts_kind(), self._pool, list(new_ids), self.facts_chunk)
+
+    def _facts_kind(self) -> str | None:
+        return self._analyzer().facts_kind if self.keep_facts else None
+
+    def _start_pool(self) -> None:
+        from .engine.pool import WorkerPool
+
+        # Niced: while the stories stage runs, its serial deduper and clusterer keep their core and
+        # the workers (loading models, then the new articles' facts) take what is left.
+        self._pool = WorkerPool(self._analyzer(), self.workers, "analyze_with", chunksize=1, warm="warm", nice=10)
 
     def end(self, failed: bool = False) -> None:
         """Stop the worker pool, if one was started."""
+        if self._ahead is not None:
+            ahead, self._ahead = self._ahead, None
+            ahead.cancel()
         if self._pool is not None:
             pool, self._pool = self._pool, None
             pool.__exit__(RuntimeError if failed else None, None, None)
@@ -230,7 +281,7 @@ class UnderstandStage:
         if not ids:
             ids = list(dict.fromkeys(a.story for a in store.get_articles(list(new_ids)) if a.story))
         if self._pool is None and self.workers > 1 and len(ids) >= self.min_pool:
-            self.begin(store, ids)
+            self._start_pool()
             try:
                 self._run(store, ids, self._pool.map)
             finally:
@@ -238,33 +289,49 @@ class UnderstandStage:
         elif self._pool is not None:
             self._run(store, ids, self._pool.map)
         else:
-            if self.analyzer is None:
-                from .understand.story import StoryAnalyzer
-
-                self.analyzer = StoryAnalyzer()
-            analyze = self.analyzer.analyze
-            self._run(store, ids, lambda groups: (analyze(g) for g in groups))
+            analyze = self._analyzer().analyze_with
+            self._run(store, ids, lambda tasks: (analyze(t) for t in tasks))
         return ids
 
     def _run(self, store: Store, ids: list[str], analyze_all: Any) -> None:
+        from .understand.story import ArticleFacts
+
+        kind = self._facts_kind()
+        ready: dict[str, Any] = {}
+        if self._ahead is not None:
+            ready = self._ahead.result()  # computed on the workers while the stories stage ran
+            self._ahead = None
+            if kind is not None:
+                store.put_annotations(kind, {aid: f.to_json() for aid, f in ready.items()})
         stories = [s for s in (store.get_story(sid) for sid in ids) if s is not None]
         # Largest stories first: a big story dealt out last would leave the other worker idle.
         stories.sort(key=lambda s: -len(s.articles))
-        groups = (store.get_articles(s.articles) for s in stories)
+
+        def tasks() -> Any:
+            for story in stories:
+                arts = store.get_articles(story.articles)
+                facts = {a.id: ready[a.id] for a in arts if a.id in ready}
+                rest = [a.id for a in arts if a.id not in facts]
+                if rest and kind is not None:
+                    for aid, text in store.get_annotations(kind, rest).items():
+                        facts[aid] = ArticleFacts.from_json(aid, text)
+                yield arts, facts
+
         pending: list[Story] = []
         results: list[Any] = []
-        for story, result in zip(stories, analyze_all(groups), strict=True):
+        for story, result in zip(stories, analyze_all(tasks()), strict=True):
             pending.append(story)
             results.append(result)
             if len(pending) >= self.batch:
-                self._write(store, pending, results)
+                self._write(store, pending, results, kind)
                 pending, results = [], []
         if pending:
-            self._write(store, pending, results)
+            self._write(store, pending, results, kind)
 
     @staticmethod
-    def _write(store: Store, stories: list[Story], results: Any) -> None:
+    def _write(store: Store, stories: list[Story], results: Any, kind: str | None) -> None:
         updated = []
+        facts: dict[str, str] = {}
         for story, result in zip(stories, results, strict=True):
             story.entities = result.entities
             story.timeline = result.timeline
@@ -275,7 +342,51 @@ class UnderstandStage:
             if days and not story.first_seen:
                 story.first_seen, story.last_seen = days[0], days[-1]
             updated.append(story)
+            facts.update((aid, f.to_json()) for aid, f in result.new_facts.items())
         store.put_stories(updated)
+        if kind is not None and facts:
+            store.put_annotations(kind, facts)
+
+
+class _FactsAhead:
+    """The facts of this run's new articles, computed on the pool from a thread of this process
+    while the stories stage runs. Articles whose facts the store already holds are skipped."""
+
+    def __init__(self, store: Store, kind: str | None, pool: Any, ids: list[str], chunk: int) -> None:
+        import threading
+
+        self._store, self._kind, self._pool = store, kind, pool
+        have = set(store.get_annotations(kind, ids)) if kind is not None else set()
+        self._ids = [i for i in ids if i not in have]
+        self._chunk = chunk
+        self._facts: dict[str, Any] = {}
+        self._error: BaseException | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._work, name="rasid-facts", daemon=True)
+        self._thread.start()
+
+    def _chunks(self) -> Any:
+        for i in range(0, len(self._ids), self._chunk):
+            if self._stop.is_set():
+                return
+            yield self._store.get_articles(self._ids[i : i + self._chunk])
+
+    def _work(self) -> None:
+        try:
+            for found in self._pool.map(self._chunks(), method="facts_of"):
+                self._facts.update(found)
+        except BaseException as e:  # handed to the caller of result()
+            self._error = e
+
+    def result(self) -> dict[str, Any]:
+        """id -> ArticleFacts of every new article not already in the store (waits for the pool)."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._facts
+
+    def cancel(self) -> None:
+        self._stop.set()
 
 
 def default_stages(settings: Settings, understand: bool = True) -> list[StoryStage]:

@@ -59,7 +59,10 @@ class LocalRunner:
     stages: Sequence[StoryStage] = ()
     batch_size: int = 500
     workers: int = 1
-    serial_first: int = 300
+    # Documents cleaned in this process before worker processes start: starting two workers costs
+    # ~1 s and ~2 s of CPU, more than they save on a day of news (1,300 documents: 1.7 s serial
+    # against 2.7 s with workers, docs/benchmarks/pipeline.md).
+    serial_first: int = 2000
     on_error: ErrorSink | None = None
     progress: Callable[[int], None] | None = None
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing as mp
+import os
 from collections.abc import Iterable, Iterator
 from types import TracebackType
 from typing import Any
@@ -23,7 +24,9 @@ from ..process import TextPipeline
 _WORKER: list[tuple[Any, str]] = []
 
 
-def _init(worker: Any, method: str, warm: str | None = None) -> None:
+def _init(worker: Any, method: str, warm: str | None = None, nice: int = 0) -> None:
+    if nice:
+        os.nice(nice)
     _WORKER.append((worker, method))
     if warm is not None:
         getattr(worker, warm)()
@@ -31,6 +34,12 @@ def _init(worker: Any, method: str, warm: str | None = None) -> None:
 
 def _call(item: Any) -> Any:
     worker, method = _WORKER[0]
+    return getattr(worker, method)(item)
+
+
+def _call_named(task: tuple[str, Any]) -> Any:
+    worker, _ = _WORKER[0]
+    method, item = task
     return getattr(worker, method)(item)
 
 
@@ -43,21 +52,26 @@ class WorkerPool:
         chunksize: int = 32,
         window: int = 2048,
         warm: str | None = None,
+        nice: int = 0,
     ) -> None:
         """`warm` names a method each worker calls once on start (loading models, say), so that
-        work happens as soon as the pool exists rather than on the first item."""
+        work happens as soon as the pool exists rather than on the first item. `nice` lowers the
+        workers' scheduling priority: work done ahead, beside a serial stage of this process,
+        should take the cores that stage leaves idle, not slow it down."""
         ctx = mp.get_context("spawn")
-        self._pool = ctx.Pool(workers, initializer=_init, initargs=(worker, method, warm))
+        self._pool = ctx.Pool(workers, initializer=_init, initargs=(worker, method, warm, nice))
         self._chunksize = chunksize
         self._window = window
 
-    def map(self, items: Iterable[Any]) -> Iterator[Any]:
+    def map(self, items: Iterable[Any], method: str | None = None) -> Iterator[Any]:
         """Results in input order. Items are sent a window at a time: `imap` alone would read the
-        whole input into its task queue ahead of the workers and hold it in memory."""
-        it = iter(items)
+        whole input into its task queue ahead of the workers and hold it in memory. `method` calls
+        another method of the worker than the pool's own (one pool, several kinds of work)."""
+        it: Iterator[Any] = iter(items) if method is None else ((method, x) for x in items)
+        fn = _call if method is None else _call_named
         pending = list(itertools.islice(it, self._window))
         while pending:
-            results = self._pool.imap(_call, pending, chunksize=self._chunksize)
+            results = self._pool.imap(fn, pending, chunksize=self._chunksize)
             upcoming = list(itertools.islice(it, self._window))
             yield from results
             pending = upcoming

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -129,6 +129,19 @@ MIGRATIONS: tuple[Migration, ...] = (
                 title_exact, body_exact, title_stem, body_stem,
                 content = '', tokenize = 'unicode61 remove_diacritics 2'
             )""",
+        ),
+    ),
+    Migration(
+        2,
+        "per-article annotations (understanding's NER mentions and dates), keyed by the producing models",
+        (
+            """CREATE TABLE annotations (
+                kind TEXT NOT NULL,
+                id TEXT NOT NULL,
+                data TEXT NOT NULL,
+                PRIMARY KEY (kind, id)
+            ) WITHOUT ROWID""",
+            "CREATE INDEX annotations_id ON annotations (id)",
         ),
     ),
 )
@@ -614,6 +627,29 @@ class SQLiteStore:
             "SELECT id, data FROM vectors WHERE kind = ? AND id IN ({in_})", list(ids), (kind,)
         )
         return {v_id: np.frombuffer(data, dtype="<f4").astype(np.float32) for v_id, data in rows}
+
+    def put_annotations(self, kind: str, items: Mapping[str, str]) -> None:
+        """Keep per-article derived data (`id -> text`) under `kind`, which names what produced it
+        (models and code version). An article keeps one kind: rows of other kinds for the same ids,
+        written by older models, are dropped, so the table does not grow with each model update."""
+        if not items:
+            return
+        ids = list(items)
+        with self._tx() as conn:
+            for i in range(0, len(ids), _CHUNK):
+                chunk = ids[i : i + _CHUNK]
+                marks = ",".join("?" * len(chunk))
+                conn.execute(f"DELETE FROM annotations WHERE kind != ? AND id IN ({marks})", [kind, *chunk])
+            conn.executemany(
+                "INSERT INTO annotations (kind, id, data) VALUES (?, ?, ?)"
+                " ON CONFLICT (kind, id) DO UPDATE SET data = excluded.data",
+                [(kind, a_id, items[a_id]) for a_id in ids],
+            )
+
+    def get_annotations(self, kind: str, ids: Sequence[str]) -> dict[str, str]:
+        """id -> text for the ids annotated under `kind` (missing ids are absent)."""
+        rows = self._select_in("SELECT id, data FROM annotations WHERE kind = ? AND id IN ({in_})", list(ids), (kind,))
+        return dict(rows)
 
     def put_blob(self, name: str, data: bytes) -> None:
         """Store opaque bytes under `name` (e.g. the clusterer's state), replacing any old value."""

@@ -47,8 +47,24 @@ def clean_invisible(text: str) -> str:
     return _ODD_SPACE.sub(" ", _INVISIBLE.sub("", text))
 
 
+# Fast paths for the short strings (single words) most callers pass. _PLAIN: Arabic letters
+# that fold to themselves, lower-case ASCII letters and digits; such text is its own matching form.
+# _LETTERS: Arabic letters and lower-case ASCII letters and digits, of which only the hamza seats,
+# alef maqsura and ta marbuta fold (no NFKC, diacritic, invisible or space work is needed).
+_PLAIN = re.compile("[\u0621\u0627\u0628\u062a-\u063a\u0641-\u0648\u064aa-z0-9]*")
+_LETTERS = re.compile("[\u0621-\u063a\u0641-\u064aa-z0-9]+")
+_LETTER_FOLDS = tuple((src, dst) for src, dst in _FOLD_PAIRS if "\u0621" <= src <= "\u064a")
+
+
 def match_form(text: str) -> str:
     """The form used for matching and indexing; never shown to a reader."""
+    if _PLAIN.fullmatch(text):
+        return text
+    if _LETTERS.fullmatch(text):
+        for src, dst in _LETTER_FOLDS:
+            if src in text:
+                text = text.replace(src, dst)
+        return text
     text = unicodedata.normalize("NFKC", text)
     text = clean_invisible(text)
     text = _DIACRITICS.sub("", text).replace(_TATWEEL, "")
@@ -93,9 +109,14 @@ def is_arabic_char(ch: str) -> bool:
     return "\u0600" <= ch <= "\u06ff" or "\u0750" <= ch <= "\u077f" or "\ufb50" <= ch <= "\ufefc"
 
 
+_ARABIC_RUN = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufefc]+")
+
+
 def arabic_ratio(text: str) -> float:
-    """Share of letters that are Arabic script: cheap language evidence for short strings."""
-    letters = [c for c in text if c.isalpha()]
+    """Share of letters that are Arabic script: cheap language evidence for short strings.
+    (Letters counted with `str.isalpha` over the whole text and over its Arabic-block runs, in
+    C loops: the per-character Python loop was a visible cost of building a story's brief.)"""
+    letters = sum(map(str.isalpha, text))
     if not letters:
         return 0.0
-    return sum(1 for c in letters if is_arabic_char(c)) / len(letters)
+    return sum(map(str.isalpha, "".join(_ARABIC_RUN.findall(text)))) / letters

@@ -6,18 +6,63 @@ Each stage is passed in (defaults load lazily), so tests and benches can swap an
 
 from __future__ import annotations
 
+import json
 from bisect import bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..model import Article, Dispute, Entity, Mention, Quote, Statement, TimelineEvent, time_order
 from .propagate import propagate_mentions
 
+if TYPE_CHECKING:
+    from .dates import TimeMention
+
+
+def _time_fields() -> tuple[str, ...]:
+    """TimeMention's fields, in order: the stored form of a date expression is this row."""
+    from dataclasses import fields
+
+    from .dates import TimeMention
+
+    return tuple(f.name for f in fields(TimeMention))
+
 Embed = Callable[[list[str]], np.ndarray]
+
+
+# Bump when a code change alters what `StoryAnalyzer.facts` returns for the same models: stored
+# facts of another version are then recomputed instead of reused.
+FACTS_VERSION = 1
+
+
+@dataclass(slots=True)
+class ArticleFacts:
+    """What understanding reads from one article alone: its NER mentions and its temporal
+    expressions (unresolved: resolving them needs the story's anchoring). They do not depend on
+    the story, so they are computed once per article (on the workers, while the stories stage
+    runs) and kept in the store for the next time the article's story changes."""
+
+    mentions: list[Mention] = field(default_factory=list)
+    dates: list[tuple[int, TimeMention]] = field(default_factory=list)
+
+    def to_json(self) -> str:
+        names = _time_fields()
+        ms = [[m.text, m.type, m.paragraph, m.start, m.end, m.alias] for m in self.mentions]
+        ds = [[pi, *(getattr(t, f) for f in names)] for pi, t in self.dates]
+        return json.dumps({"m": ms, "d": ds}, ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, article_id: str, text: str) -> ArticleFacts:
+        from .dates import TimeMention  # noqa: F811 (the runtime import of the type-checking name)
+
+        d = json.loads(text)
+        names = _time_fields()
+        mentions = [Mention(t, typ, article_id, pi, a, b, alias) for t, typ, pi, a, b, alias in d["m"]]
+        dates = [(row[0], TimeMention(**dict(zip(names, row[1:], strict=True)))) for row in d["d"]]
+        return cls(mentions, dates)
 
 
 @dataclass(slots=True)
@@ -28,6 +73,9 @@ class StoryAnalysis:
     brief: list[Statement] = field(default_factory=list)
     disputed: list[Dispute] = field(default_factory=list)
     published: dict[str, date | None] = field(default_factory=dict)
+    # Facts of this story's articles that `analyze` had to compute (none were passed in), for the
+    # caller to keep.
+    new_facts: dict[str, ArticleFacts] = field(default_factory=dict)
 
 
 class StoryAnalyzer:
@@ -48,6 +96,9 @@ class StoryAnalyzer:
         threads: int | None = None,
     ) -> None:
         self.threads = threads
+        self._ner_given = ner is not None
+        self._dates_given = dates is not None
+        self._facts_kind: str | None = None
         self._ner = ner
         self._canon = canonicaliser
         self._quotes = quotes
@@ -133,6 +184,37 @@ class StoryAnalyzer:
         _ = (self.brief_builder, self.dispute_finder)
         self.embed(["."])
 
+    @property
+    def facts_kind(self) -> str | None:
+        """The name stored facts are kept under: the packaged NER model files' digest and
+        FACTS_VERSION. None when a caller passed its own NER or date extractor, whose output the
+        store must not mix with the default models'."""
+        if self._ner_given or self._dates_given:
+            return None
+        if self._facts_kind is None:
+            import hashlib
+            from importlib import resources
+
+            h = hashlib.sha1()
+            data = resources.files("rasid").joinpath("data")
+            for name in ("ner.crfsuite", "ner.doc.crfsuite", "ner.resources.json.gz"):
+                f = data.joinpath(name)
+                if f.is_file():
+                    h.update(f.read_bytes())
+            h.update(" ".join(_time_fields()).encode())
+            self._facts_kind = f"facts:{FACTS_VERSION}:{h.hexdigest()[:16]}"
+        return self._facts_kind
+
+    def facts(self, article: Article) -> ArticleFacts:
+        """NER mentions and temporal expressions of one article (story-independent)."""
+        from .timeline import extract_article_mentions
+
+        return ArticleFacts(self.mentions(article), extract_article_mentions(article, self.date_extractor, None))
+
+    def facts_of(self, articles: Sequence[Article]) -> dict[str, ArticleFacts]:
+        """id -> `facts` of each article: one pool task carries a chunk of articles."""
+        return {a.id: self.facts(a) for a in articles}
+
     def mentions(self, article: Article) -> list[Mention]:
         """NER mentions of one article. Its Arabic paragraphs go to the tagger as one text, one
         paragraph per line, so the tagger's document pass sees the whole article (a name tagged
@@ -158,14 +240,23 @@ class StoryAnalyzer:
         found.sort(key=lambda m: (m.paragraph, m.start))
         return found
 
-    def analyze(self, articles: Sequence[Article]) -> StoryAnalysis:
+    def analyze_with(self, task: tuple[Sequence[Article], Mapping[str, ArticleFacts]]) -> StoryAnalysis:
+        """`analyze(articles, facts)` with its arguments as one pool task."""
+        return self.analyze(*task)
+
+    def analyze(self, articles: Sequence[Article], facts: Mapping[str, ArticleFacts] | None = None) -> StoryAnalysis:
+        """The story's picture. `facts` holds articles' `facts` already computed (by id); the
+        others are computed here and returned in `new_facts`."""
         from .dates import anchor_articles, resolve_mention
-        from .timeline import build_timeline, extract_article_mentions
+        from .timeline import build_timeline
 
         ordered = time_order(list(articles))
+        known = dict(facts or {})
+        new_facts = {a.id: self.facts(a) for a in ordered if a.id not in known}
+        known.update(new_facts)
         mentions: list[Mention] = []
         for art in ordered:
-            mentions.extend(self.mentions(art))
+            mentions.extend(known[art.id].mentions)
         mentions = propagate_mentions(ordered, mentions, getattr(self.ner, "known", None), rules=self.rules)
         entities, entity_of = self.canonicaliser.canonicalise(mentions)
         by_article: dict[str, list[int]] = {}
@@ -178,7 +269,7 @@ class StoryAnalyzer:
                 self.quote_extractor.extract(art, [mentions[k] for k in idx], [entity_of[k] for k in idx], entities)
             )
 
-        raw = {a.id: extract_article_mentions(a, self.date_extractor, None) for a in ordered}
+        raw = {a.id: known[a.id].dates for a in ordered}
         published = anchor_articles([(a.id, a.published, [m for _, m in raw[a.id]]) for a in ordered])
         resolved = {aid: [(pi, resolve_mention(m, published[aid])) for pi, m in pairs] for aid, pairs in raw.items()}
         multi = len(ordered) > 1
@@ -203,7 +294,7 @@ class StoryAnalyzer:
             brief = lead_statements(ordered[0], units=units)
             disputed = self.dispute_finder.find(ordered, None, units=units)
         entities = _with_articles_ordered(entities)
-        return StoryAnalysis(entities, timeline, quotes, brief, disputed, published)
+        return StoryAnalysis(entities, timeline, quotes, brief, disputed, published, new_facts)
 
 
 _LEAD_MIN_TOKENS = 6  # a lead sentence has at least this many words (the brief's default)
