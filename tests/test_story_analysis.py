@@ -245,3 +245,49 @@ def test_facts_are_stored_reused_and_the_pool_gives_the_serial_picture(tmp_path,
     assert {s.id: _picture(s) for s in pooled.iter_stories()} == before
     serial.close()
     pooled.close()
+
+
+class _StuckFacts:
+    """A pool worker whose facts never come (module level: spawned workers import it by name)."""
+
+    def warm(self) -> None:
+        pass
+
+    @property
+    def facts_kind(self) -> None:
+        return None
+
+    def facts_of(self, articles):  # noqa: ANN001, ANN201
+        import time
+
+        time.sleep(120)
+
+
+@pytest.mark.slow
+def test_a_failed_run_stops_the_facts_thread(tmp_path, gold) -> None:
+    """The facts of new articles are computed on the pool from a thread started by `begin`; when a
+    stage fails, `end` terminates the pool and the thread must not stay blocked on it."""
+    import threading
+
+    from conftest import SEEDS
+
+    from rasid.engine.local import LocalRunner
+    from rasid.evaluate import write_seed_feed
+    from rasid.ingest import Ingestor
+    from rasid.process import default_text_pipeline
+    from rasid.settings import load_settings
+    from rasid.stages import UnderstandStage
+    from rasid.store import open_store
+
+    class Broken:
+        def update(self, store, new_ids, touched_stories=()):  # noqa: ANN001, ANN201
+            raise RuntimeError("stage failed")
+
+    jsonl = write_seed_feed(SEEDS, gold, tmp_path / "seeds.jsonl")
+    settings = load_settings(env={}, db=str(tmp_path / "broken.db"))
+    with open_store(settings.db) as store, Ingestor(settings) as reader:
+        runner = LocalRunner(store=store, reader=reader, text=default_text_pipeline(),
+                             stages=[Broken(), UnderstandStage(analyzer=_StuckFacts(), workers=2, min_pool=1)])
+        with pytest.raises(RuntimeError, match="stage failed"):
+            runner.run([str(jsonl)])
+    assert not [t for t in threading.enumerate() if t.name == "rasid-facts"]

@@ -373,7 +373,7 @@ class _FactsAhead:
 
     def _work(self) -> None:
         try:
-            for found in self._pool.map(self._chunks(), method="facts_of"):
+            for found in self._pool.map(self._chunks(), method="facts_of", stop=self._stop):
                 self._facts.update(found)
         except BaseException as e:  # handed to the caller of result()
             self._error = e
@@ -386,7 +386,9 @@ class _FactsAhead:
         return self._facts
 
     def cancel(self) -> None:
+        """Stop waiting for the pool (the run failed; the pool is about to be terminated)."""
         self._stop.set()
+        self._thread.join(timeout=5.0)
 
 
 def default_stages(settings: Settings, understand: bool = True) -> list[StoryStage]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import multiprocessing as mp
 import os
+import threading
 from collections.abc import Iterable, Iterator
 from types import TracebackType
 from typing import Any
@@ -63,17 +64,33 @@ class WorkerPool:
         self._chunksize = chunksize
         self._window = window
 
-    def map(self, items: Iterable[Any], method: str | None = None) -> Iterator[Any]:
+    def map(self, items: Iterable[Any], method: str | None = None, stop: threading.Event | None = None,
+            ) -> Iterator[Any]:
         """Results in input order. Items are sent a window at a time: `imap` alone would read the
         whole input into its task queue ahead of the workers and hold it in memory. `method` calls
-        another method of the worker than the pool's own (one pool, several kinds of work)."""
+        another method of the worker than the pool's own (one pool, several kinds of work).
+
+        With `stop`, the iteration ends (early) once the event is set, even while it waits for a
+        result: a consumer thread of a pool that is terminated meanwhile would otherwise wait forever."""
         it: Iterator[Any] = iter(items) if method is None else ((method, x) for x in items)
         fn = _call if method is None else _call_named
         pending = list(itertools.islice(it, self._window))
         while pending:
             results = self._pool.imap(fn, pending, chunksize=self._chunksize)
             upcoming = list(itertools.islice(it, self._window))
-            yield from results
+            if stop is None:
+                yield from results
+            else:
+                for _ in range(len(pending)):
+                    while True:
+                        if stop.is_set():
+                            return
+                        try:
+                            item = results.next(timeout=0.2)
+                            break
+                        except mp.TimeoutError:
+                            continue
+                    yield item
             pending = upcoming
 
     def __enter__(self) -> WorkerPool:
