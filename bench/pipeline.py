@@ -65,6 +65,11 @@ class Timed:
             self.clock.children_at_begin = _children_cpu()
             self.clock.main_cpu_at_begin = time.process_time()
 
+    def prepare(self, added):  # noqa: ANN001, ANN201 - a thin pass-through
+        prepare = getattr(self.stage, "prepare", None)
+        if prepare is not None:
+            prepare(added)
+
     def begin(self, store, new_ids):  # noqa: ANN001, ANN201 - a thin pass-through
         self._mark()
         begin = getattr(self.stage, "begin", None)

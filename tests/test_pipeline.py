@@ -99,6 +99,9 @@ def test_runner_passes_touched_stories_and_calls_stage_hooks(tmp_path: Path, gol
     calls: list[tuple] = []
 
     class Recorder:
+        def prepare(self, added: int) -> None:
+            calls.append(("prepare", added))
+
         def begin(self, store, new_ids) -> None:  # noqa: ANN001
             calls.append(("begin", len(new_ids)))
 
@@ -115,5 +118,6 @@ def test_runner_passes_touched_stories_and_calls_stage_hooks(tmp_path: Path, gol
         runner = LocalRunner(store=store, reader=reader, text=default_text_pipeline(),
                              stages=[StoriesStage(settings), Recorder()])
         summary = runner.run([str(jsonl)])
-    assert calls[0] == ("begin", 5) and calls[-1] == ("end", False)
-    assert calls[1][0] == "update" and set(calls[1][1]) == set(summary.stories) and summary.stories
+    # prepare after the stored batch (the five seeds are one batch), then begin, update, end
+    assert calls[0] == ("prepare", 5) and calls[1] == ("begin", 5) and calls[-1] == ("end", False)
+    assert calls[2][0] == "update" and set(calls[2][1]) == set(summary.stories) and summary.stories

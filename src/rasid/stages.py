@@ -248,11 +248,18 @@ class UnderstandStage:
             self.analyzer = StoryAnalyzer(threads=1)
         return self.analyzer
 
+    def prepare(self, added: int) -> None:
+        """Start the worker pool as soon as the run has stored enough articles to need one: the
+        workers load their models while the text half is still cleaning documents on one core."""
+        if self.workers > 1 and added >= self.min_pool and self._pool is None:
+            self._start_pool()
+
     def begin(self, store: Store, new_ids: Sequence[str]) -> None:
         """Start (and warm) the worker pool when this run has enough new articles to need one, and
         set it to work on the new articles' facts."""
-        if self.workers > 1 and len(new_ids) >= self.min_pool and self._pool is None:
-            self._start_pool()
+        if self.workers > 1 and len(new_ids) >= self.min_pool:
+            if self._pool is None:
+                self._start_pool()
             self._ahead = _FactsAhead(store, self._facts_kind(), self._pool, list(new_ids), self.facts_chunk)
 
     def _facts_kind(self) -> str | None:

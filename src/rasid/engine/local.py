@@ -20,9 +20,11 @@ class Reader(Protocol):
 class StoryStage(Protocol):
     """Runs after new articles are stored: duplicates, stories, understanding.
 
-    A stage may also have `begin(store, new_ids)` (called for every stage before the first
-    `update`, e.g. to start worker processes that warm up while earlier stages run) and
-    `end(failed)` (called once all stages ran, or one failed).
+    A stage may also have `prepare(added)` (called after each stored batch of the text half with
+    the number of articles added so far, e.g. to start worker processes that load their models
+    while documents are still being cleaned), `begin(store, new_ids)` (called for every stage
+    before the first `update`, e.g. to hand the new articles to those workers while earlier stages
+    run) and `end(failed)` (called once all stages ran, or one failed; also after `prepare` alone).
     """
 
     def update(self, store: Store, new_ids: Sequence[str], touched_stories: Sequence[str] = ()) -> list[str]:
@@ -99,22 +101,22 @@ class LocalRunner:
 
     def run(self, inputs: Sequence[str]) -> RunSummary:
         summary = RunSummary()
-        batch: list[Article] = []
-        for article in self._docs(inputs, summary):
-            batch.append(article)
-            if len(batch) >= self.batch_size:
-                self._flush(batch, summary)
-                batch = []
-        if batch:
-            self._flush(batch, summary)
         touched: list[str] = []
-        if summary.added:
-            for stage in self.stages:
-                begin = getattr(stage, "begin", None)
-                if begin is not None:
-                    begin(self.store, summary.added)
         failed = True
         try:
+            batch: list[Article] = []
+            for article in self._docs(inputs, summary):
+                batch.append(article)
+                if len(batch) >= self.batch_size:
+                    self._flush(batch, summary)
+                    batch = []
+            if batch:
+                self._flush(batch, summary)
+            if summary.added:
+                for stage in self.stages:
+                    begin = getattr(stage, "begin", None)
+                    if begin is not None:
+                        begin(self.store, summary.added)
             for stage in self.stages:
                 touched.extend(stage.update(self.store, summary.added, list(dict.fromkeys(touched))))
             failed = False
@@ -130,5 +132,10 @@ class LocalRunner:
         added = self.store.add_articles(batch)
         summary.added.extend(added)
         summary.already_stored += len(batch) - len(added)
+        if added:
+            for stage in self.stages:
+                prepare = getattr(stage, "prepare", None)
+                if prepare is not None:
+                    prepare(len(summary.added))
         if self.progress is not None:
             self.progress(len(batch))
