@@ -29,13 +29,11 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
-from itertools import compress, repeat
-from operator import is_
 from pathlib import Path
 
 import numpy as np
 
-from .dedup import TextMemo, _unzip_state, _zip_state, day_number
+from .dedup import TextMemo, _unzip_state, _zip_state, day_number, memo_map
 from .model import Article
 from .text.normalize import light_stem, tokens
 
@@ -227,15 +225,7 @@ def _term_key(token: str) -> int:
 
 def _term_keys(toks: list[str], cache: dict[str, int]) -> list[int]:
     """`_term_key` of every token, each distinct word computed once per stream (bounded cache)."""
-    got = list(map(cache.get, toks))
-    if None in got:
-        new = set(compress(toks, map(is_, got, repeat(None))))  # the unseen tokens, found in C
-        if len(cache) > 500_000:  # bounded: a long stream meets ever more rare words
-            cache.clear()
-            new = set(toks)
-        cache.update((t, _term_key(t)) for t in new)
-        got = list(map(cache.__getitem__, toks))
-    return got  # type: ignore[return-value]
+    return memo_map(toks, cache, _term_key)
 
 
 def _bag_of_keys(keys: list[int]) -> dict[int, float]:

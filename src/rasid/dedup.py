@@ -28,10 +28,12 @@ import math
 import re
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import compress, repeat
 from operator import is_
+from typing import Any
 
 import numpy as np
 
@@ -151,6 +153,21 @@ def _all_shingles(norm: str, k: int = 5) -> list[str]:
     return [norm[i : i + k] for i in range(len(norm) - k + 1)]
 
 
+def memo_map(keys: list[str], cache: dict[str, Any], fn: Callable[[str], Any], limit: int = 500_000) -> list[Any]:
+    """`[fn(k) for k in keys]`, each distinct key computed once while it stays in `cache` (the
+    caller's, so it lives on the caller's object). The cache is emptied past `limit` keys: a long
+    stream meets ever more rare words."""
+    got = list(map(cache.get, keys))
+    if None in got:
+        new = set(compress(keys, map(is_, got, repeat(None))))  # the unseen keys, found in C
+        if len(cache) > limit:
+            cache.clear()
+            new = set(keys)
+        cache.update((k, fn(k)) for k in new)
+        got = list(map(cache.__getitem__, keys))
+    return got
+
+
 def _ngram_counts(toks: list[str], buckets: int, crc: dict[str, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Hashed word 1-3-gram counts: (sorted bucket ids uint32, counts float32).
 
@@ -162,15 +179,7 @@ def _ngram_counts(toks: list[str], buckets: int, crc: dict[str, int] | None = No
     if crc is None:
         h1 = np.fromiter((zlib.crc32(t.encode("utf-8")) for t in toks), np.uint64, len(toks))
     else:
-        got = list(map(crc.get, toks))
-        if None in got:
-            new = set(compress(toks, map(is_, got, repeat(None))))  # the unseen tokens, found in C
-            if len(crc) > 500_000:  # bounded: a long stream meets ever more rare words
-                crc.clear()
-                new = set(toks)
-            crc.update((t, zlib.crc32(t.encode("utf-8"))) for t in new)
-            got = list(map(crc.__getitem__, toks))
-        h1 = np.array(got, np.uint64)
+        h1 = np.array(memo_map(toks, crc, lambda t: zlib.crc32(t.encode("utf-8"))), np.uint64)
         h2 = (h1[:-1] * np.uint64(0x9E3779B1) + h1[1:]) * np.uint64(0x85EBCA6B)
         h3 = (h2[:-1] * np.uint64(0xC2B2AE35) + h1[2:]) * np.uint64(0x27D4EB2F)
     allh = np.concatenate([h1, h2 ^ (h2 >> np.uint64(29)), h3 ^ (h3 >> np.uint64(31))]) % np.uint64(buckets)
