@@ -29,8 +29,6 @@ class StoriesStage:
     embedder: Any = None
     chunk: int = 64  # articles embedded per step of the embedding worker
     embed_process_min: int = 256  # from this many articles to embed, a worker process embeds them
-    _dedup: Any = field(default=None, init=False)
-    _clusterer: Any = field(default=None, init=False)
 
     def _load_state(self, store: Store) -> tuple[Any, Any]:
         from .cluster import StoryClusterer
@@ -362,7 +360,7 @@ class _FactsAhead:
     def __init__(self, store: Store, kind: str | None, pool: Any, ids: list[str], chunk: int) -> None:
         import threading
 
-        self._store, self._kind, self._pool = store, kind, pool
+        self._store, self._pool = store, pool
         have = set(store.get_annotations(kind, ids)) if kind is not None else set()
         self._ids = [i for i in ids if i not in have]
         self._chunk = chunk

@@ -113,29 +113,27 @@ class LocalRunner:
             if batch:
                 self._flush(batch, summary)
             if summary.added:
-                for stage in self.stages:
-                    begin = getattr(stage, "begin", None)
-                    if begin is not None:
-                        begin(self.store, summary.added)
+                self._hooks("begin", self.store, summary.added)
             for stage in self.stages:
                 touched.extend(stage.update(self.store, summary.added, list(dict.fromkeys(touched))))
             failed = False
         finally:
-            for stage in self.stages:
-                end = getattr(stage, "end", None)
-                if end is not None:
-                    end(failed)
+            self._hooks("end", failed)
         summary.stories = sorted(set(touched))
         return summary
+
+    def _hooks(self, name: str, *args: object) -> None:
+        """Call the optional stage method `name` (prepare, begin, end) on every stage that has it."""
+        for stage in self.stages:
+            hook = getattr(stage, name, None)
+            if hook is not None:
+                hook(*args)
 
     def _flush(self, batch: list[Article], summary: RunSummary) -> None:
         added = self.store.add_articles(batch)
         summary.added.extend(added)
         summary.already_stored += len(batch) - len(added)
         if added:
-            for stage in self.stages:
-                prepare = getattr(stage, "prepare", None)
-                if prepare is not None:
-                    prepare(len(summary.added))
+            self._hooks("prepare", len(summary.added))
         if self.progress is not None:
             self.progress(len(batch))

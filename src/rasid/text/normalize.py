@@ -105,10 +105,6 @@ def stems(text: str) -> list[str]:
     return [light_stem(t) for t in tokens(text)]
 
 
-def is_arabic_char(ch: str) -> bool:
-    return "\u0600" <= ch <= "\u06ff" or "\u0750" <= ch <= "\u077f" or "\ufb50" <= ch <= "\ufefc"
-
-
 _ARABIC_RUN = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufefc]+")
 
 

@@ -11,22 +11,18 @@ from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from ..model import Article, Dispute, Entity, Mention, Quote, Statement, TimelineEvent, time_order
+from .dates import TimeMention
 from .propagate import propagate_mentions
-
-if TYPE_CHECKING:
-    from .dates import TimeMention
 
 
 def _time_fields() -> tuple[str, ...]:
     """TimeMention's fields, in order: the stored form of a date expression is this row."""
     from dataclasses import fields
-
-    from .dates import TimeMention
 
     return tuple(f.name for f in fields(TimeMention))
 
@@ -56,8 +52,6 @@ class ArticleFacts:
 
     @classmethod
     def from_json(cls, article_id: str, text: str) -> ArticleFacts:
-        from .dates import TimeMention  # noqa: F811 (the runtime import of the type-checking name)
-
         d = json.loads(text)
         names = _time_fields()
         mentions = [Mention(t, typ, article_id, pi, a, b, alias) for t, typ, pi, a, b, alias in d["m"]]
