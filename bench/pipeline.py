@@ -8,11 +8,12 @@ CPU figures are the ones to compare across runs; the wall figures only mean some
 which is printed (1-minute load average before and after).
 
     .venv/bin/python bench/pipeline.py [--days 2015-08-01 2015-08-02] [--then 2015-08-03] [--no-understand]
-        [--no-facts-cache] [--workers 2]
+        [--no-facts-cache] [--no-vectors-cache] [--workers 2]
 
 `--then` adds more days in a second run on the same database, as a daily update would: its
 understanding stage re-analyses every story the new articles touched, reading the older articles'
-NER mentions and dates from the store (`--no-facts-cache` recomputes them, for comparison).
+NER mentions and dates and their sentence vectors from the store (`--no-facts-cache` and
+`--no-vectors-cache` recompute them, for comparison).
 
 Text-half CPU includes its worker processes; understanding CPU includes its workers, which start
 (and load their models) while the stories stage runs.
@@ -105,6 +106,8 @@ def run_days(args: argparse.Namespace, days: list[str], tmp: Path, label: str) -
     for s in stages:
         if isinstance(s, UnderstandStage):
             s.keep_facts = not args.no_facts_cache
+            if hasattr(s, "keep_vectors"):  # a tree from before sentence vectors were kept
+                s.keep_vectors = not args.no_vectors_cache
     timed = [Timed(s, clock) for s in stages]
     with open_store(settings.db) as store, Ingestor(settings) as reader:
         runner = LocalRunner(store=store, reader=reader, text=default_text_pipeline(), stages=timed,
@@ -147,6 +150,8 @@ def main() -> None:
     ap.add_argument("--no-understand", action="store_true")
     ap.add_argument("--no-facts-cache", action="store_true",
                     help="recompute every article's NER and dates when its story is analysed again")
+    ap.add_argument("--no-vectors-cache", action="store_true",
+                    help="recompute the sentence vectors of the brief, timeline and disputes when a story is analysed again")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rasid.cluster import MERGE_FEATURES, StoryClusterer, StoryModel, fit_story_model
+from rasid.cluster import MERGE_FEATURES, StoryClusterer, StoryModel, fit_cross_model, fit_story_model
 from rasid.dedup import Deduper
 from rasid.embed import USEEmbedder, article_vectors, embedding_texts
 from rasid.eval.stories import bcubed, duplicate_pairs, load_saudinewsnet, pairwise, read_gold
@@ -29,6 +29,7 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 DAYS = ("2015-08-01", "2015-08-02")
 MODEL_PATH = Path(__file__).resolve().parents[1] / "src" / "rasid" / "data" / "story_model.json"
 MERGE_PATH = MODEL_PATH.with_name("story_merge.json")
+CROSS_PATH = MODEL_PATH.with_name("story_model_xling.json")
 
 
 def vectors(arts, cache: Path | None) -> np.ndarray:
@@ -183,6 +184,11 @@ def run(train_day: str, test_day: str, stream_days: tuple[str, ...], cache, writ
         print(f"  coef {f:14s} {c:+.3f}", file=sys.stderr)
     model.threshold = tune_threshold(tr, tr_vec, tr_dup, golds[train_day], model)
     print(f"threshold {model.threshold:.2f} (tuned on {train_day})")
+    # the scorer for an article and a story in different languages: same rows, no lexical signals;
+    # its threshold tuned like the main one, by streaming the training day with it alone
+    cross = fit_cross_model(X, y, C=C, trained_on=model.trained_on + "; language-free signals only")
+    cross.threshold = tune_threshold(tr, tr_vec, tr_dup, golds[train_day], cross)
+    print(f"cross-language model threshold {cross.threshold:.2f} (tuned on {train_day})")
     merge = fit_merge(tr, tr_vec, tr_dup, golds[train_day], model, C=C)
     merge.trained_on = model.trained_on
     print(f"merge threshold {merge.threshold:.2f} (tuned on {train_day})")
@@ -190,7 +196,8 @@ def run(train_day: str, test_day: str, stream_days: tuple[str, ...], cache, writ
         MODEL_PATH.parent.mkdir(parents=True, exist_ok=True)
         MODEL_PATH.write_text(model.to_json() + "\n", encoding="utf-8")
         MERGE_PATH.write_text(merge.to_json() + "\n", encoding="utf-8")
-        print(f"wrote {MODEL_PATH} and {MERGE_PATH}", file=sys.stderr)
+        CROSS_PATH.write_text(cross.to_json() + "\n", encoding="utf-8")
+        print(f"wrote {MODEL_PATH}, {MERGE_PATH} and {CROSS_PATH}", file=sys.stderr)
     arts = [a for d in stream_days for a in day_arts[d]]
     arts.sort(key=lambda a: (a.published or "", a.id))
     vecs = np.vstack([vectors(day_arts[d], cache) for d in stream_days])

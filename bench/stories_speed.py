@@ -13,6 +13,15 @@ with such a dump and exits 1 on any difference: a speed-up must not change a sin
     .venv/bin/python bench/stories_speed.py --stream dev --cache /tmp/rasid-vec [--dump F | --check F]
     .venv/bin/python bench/stories_speed.py --stream 5k --cache /tmp/rasid-vec [--vec31k /tmp/an/vec31k.npy]
     .venv/bin/python bench/stories_speed.py --stream dev --cache /tmp/rasid-vec --profile dedup|cluster
+
+`--scale` times `Deduper.add` alone over the whole 31k stream in time order (no vectors, no
+clusterer): per-article process_time around 3k, 30k and points between, and at those points what a
+paragraph lookup meets (candidates per article, LSH bucket sizes, dead entries), measured outside the
+timed calls. `--dedup-module F` runs the same with another copy of dedup.py (e.g. the code before a
+change, for a back-to-back pair); `--scale-dump F` / `--scale-check F` store and compare every
+decision of the 31k run (article links and paragraph matches, reported separately).
+
+    .venv/bin/python bench/stories_speed.py --scale [--dedup-module /tmp/dedup_old.py] [--scale-check F]
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import hashlib
+import importlib.util
 import pickle
 import pstats
 import sys
@@ -36,7 +46,9 @@ from stories_dev import DAYS, SHARED, vectors  # noqa: E402
 from rasid.cluster import StoryClusterer, StoryModel  # noqa: E402
 from rasid.dedup import Deduper  # noqa: E402
 from rasid.embed import USEEmbedder, article_vectors, embedding_texts  # noqa: E402
-from rasid.eval.stories import load_saudinewsnet  # noqa: E402
+from rasid.eval.stories import load_saudinewsnet, stream_order  # noqa: E402
+
+SCALE_AT = (3000, 6000, 10000, 15000, 20000, 25000, 30000)  # each: mean over articles [n-1000, n)
 
 
 def load_dev(cache: Path | None):
@@ -122,6 +134,148 @@ def run_stage(arts, vecs, dup, share: bool = True):
     return t_dd, t_cl, dd, {"assign": sids, "merged": merged, "final": {a.id: cl.story_of(a.id) for a in arts}}
 
 
+def load_dedup_module(path: Path | None):
+    """rasid.dedup, or another copy of it (loaded as a sibling module so its relative imports work)."""
+    if path is None:
+        import rasid.dedup as mod
+
+        return mod
+    spec = importlib.util.spec_from_file_location("rasid._dedup_alt", path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _bucket_sizes(idx, flat_q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Entries (stored, live) in the LSH bucket of each tagged band hash, from the index's runs and
+    buffer (stored includes expired entries a run still holds)."""
+    total = np.zeros(len(flat_q), np.int64)
+    for flat, _ in idx._runs:
+        total += np.searchsorted(flat, flat_q, "right") - np.searchsorted(flat, flat_q, "left")
+    for i, h in enumerate(flat_q.tolist()):
+        got = idx._buf.get(h)
+        total[i] += 0 if got is None else len(got) if isinstance(got, list) else 1
+    if hasattr(idx, "lookup"):
+        return total, idx.lookup(flat_q.reshape(-1, idx.bands))[1].ravel()
+    return total, _old_live_sizes(idx, flat_q)
+
+
+def _old_live_sizes(idx, flat_q: np.ndarray) -> np.ndarray:
+    """Live bucket sizes for the BandIndex before `lookup` (dead keys in a set)."""
+    live = np.zeros(len(flat_q), np.int64)
+    dead_set = getattr(idx, "_dead", set())
+    dead = np.fromiter(dead_set, np.int64, len(dead_set))
+    for flat, keys in idx._runs:
+        lo, hi = np.searchsorted(flat, flat_q, "left"), np.searchsorted(flat, flat_q, "right")
+        for i in np.nonzero(hi > lo)[0].tolist():
+            live[i] += int((~np.isin(keys[lo[i] : hi[i]], dead)).sum())
+    for i, h in enumerate(flat_q.tolist()):
+        got = idx._buf.get(h)
+        if got is not None:
+            live[i] += sum(1 for k in (got if isinstance(got, list) else [got]) if k not in dead_set)
+    return live
+
+
+def _lookup_stats(mod, d, a) -> dict[str, float]:
+    """What `a`'s paragraph lookup meets in `d` right now (call before `d.add(a)`; not timed)."""
+    parsed = mod._parse(a)
+    paras = d._paragraph_digests(a, parsed, mod._all_shingles(parsed.norm))
+    if not paras:
+        return {"paras": 0, "cands": 0, "bucket_max": 0, "bucket_sum": 0, "bucket_live_sum": 0}
+    idx = d._paragraphs
+    q = idx.band_hashes(np.stack([x[2] for x in paras]))
+    # what the deduper's own lookup returns (after its stop rule, when it has one)
+    found = idx.lookup(q, d.max_bucket)[0] if hasattr(idx, "lookup") else idx.query_hashes(q)
+    total, live = _bucket_sizes(idx, q.ravel())
+    return {"paras": len(paras), "cands": sum(len(f) for f in found), "bucket_max": int(total.max()),
+            "bucket_sum": int(total.sum()), "bucket_live_sum": int(live.sum())}
+
+
+def run_scale(arts, mod, stats: bool = True, max_bucket: int | None = None):
+    """`Deduper.add` alone over `arts`, each call timed in process_time; lookup stats around SCALE_AT."""
+    d = mod.Deduper() if max_bucket is None else mod.Deduper(max_bucket=max_bucket)
+    n = len(arts)
+    cost = np.zeros(n)
+    added, matches, per = [], [], {}
+    windows = {i for at in SCALE_AT if at <= n for i in range(at - 1000, at)} if stats else set()
+    clock = time.process_time
+    for i, a in enumerate(arts):
+        if i in windows:
+            per[i] = _lookup_stats(mod, d, a)
+        t0 = clock()
+        dup, m = d.add_with_matches(a)
+        cost[i] = clock() - t0
+        added.append(dup)
+        matches.append([astuple(x) for x in m])
+        if i in windows:
+            per[i]["matches"] = len(m)
+        if i + 1 in SCALE_AT:
+            idx = d._paragraphs
+            stored = sum(len(f) for f, _ in idx._runs) // idx.bands + len(idx._buf_keys)  # expired included
+            per[f"state{i + 1}"] = {"articles": len(d), "para_live": len(idx), "para_stored": stored,
+                                    "dead_set": len(getattr(idx, "_dead", ()))}
+    final = {a.id: d.duplicate_of(a.id) for a in arts}
+    return cost, {"add": added, "matches": matches, "final": final}, per
+
+
+def scale_report(cost: np.ndarray, per: dict, name: str) -> None:
+    n = len(cost)
+    print(f"date 2026-11-22; Deduper.add alone ({name}), SaudiNewsNet {n} articles in time order; "
+          f"process_time per call; total {cost.sum():.1f} s")
+    print("| articles | dedup ms/article (mean) | median | paragraphs | para candidates/article | "
+          "bucket entries/article (live) | largest bucket | matches/article | index live / stored / dead-set |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for at in SCALE_AT:
+        if at > n:
+            break
+        w = cost[at - 1000 : at]
+        rows = [per[i] for i in range(at - 1000, at) if i in per]
+        st = per.get(f"state{at}", {})
+        def mean(k: str, rows: list = rows) -> float:
+            return float(np.mean([r[k] for r in rows])) if rows else float("nan")
+
+        print(f"| {at - 1000}-{at} | {1000 * w.mean():.2f} | {1000 * np.median(w):.2f} | {mean('paras'):.1f} | "
+              f"{mean('cands'):.1f} | {mean('bucket_sum'):.0f} ({mean('bucket_live_sum'):.0f}) | "
+              f"{max((r['bucket_max'] for r in rows), default=0)} | {mean('matches'):.2f} | "
+              f"{st.get('para_live', '?')} / {st.get('para_stored', '?')} / {st.get('dead_set', '?')} |")
+    if n >= 30000:
+        a3, a30 = cost[2000:3000].mean(), cost[29000:30000].mean()
+        print(f"dedup per article at 3k {1000 * a3:.2f} ms, at 30k {1000 * a30:.2f} ms (ratio {a30 / a3:.2f})")
+
+
+def scale_compare(ref: dict, got: dict, arts, show: int = 0) -> tuple[int, int]:
+    """(article-level differences, articles whose paragraph matches differ): reported apart, since a
+    paragraph match may change by design (boilerplate no longer reported) while a link must not.
+    `show` > 0 prints the paragraphs that most often lost their matches (text start, matches lost,
+    outlets involved)."""
+    ids = [a.id for a in arts]
+    texts: dict[str, int] = {}
+    outlets: dict[str, set[str]] = {}
+    bad = sum(1 for i in range(len(ids)) if ref["add"][i] != got["add"][i])
+    bad += sum(1 for k in ref["final"] if ref["final"][k] != got["final"].get(k))
+    lost = gained = 0
+    pdiff = []
+    for i in range(len(ids)):
+        r, g = set(ref["matches"][i]), set(got["matches"][i])
+        if r != g:
+            pdiff.append(i)
+            lost += len(r - g)
+            gained += len(g - r)
+            for m in r - g:
+                t = " ".join(arts[i].paragraphs[m[1]].text.split())[:70]
+                texts[t] = texts.get(t, 0) + 1
+                outlets.setdefault(t, set()).update({ids[i].split("/")[2], m[2].split("/")[2]})
+    n_ref = sum(len(m) for m in ref["matches"])
+    print(f"article links: {bad} differences; paragraph matches: {len(pdiff)} articles differ, "
+          f"{lost} of {n_ref} matches dropped, {gained} added")
+    for t, c in sorted(texts.items(), key=lambda x: -x[1])[:show]:
+        print(f"  lost {c:5d} ({len(outlets[t])} outlets): {t}")
+    if show:
+        print(f"  ({len(texts)} distinct paragraph starts lost matches)")
+    return bad, len(pdiff)
+
+
 def compare(ref: dict, got: dict, arts) -> int:
     bad = 0
     for part in ("dedup", "cluster"):
@@ -133,6 +287,14 @@ def compare(ref: dict, got: dict, arts) -> int:
                 diff = [k for k in r if r[k] != g.get(k)]
             else:
                 diff = [arts[i].id for i in range(len(r)) if r[i] != g[i]]
+            if (part, key) == ("dedup", "matches"):
+                # paragraph matches may change by design (stop bands: boilerplate is not reported
+                # as shared); counted apart from the decisions that must not change
+                lost = sum(len(set(r[i]) - set(g[i])) for i in range(len(r)))
+                added = sum(len(set(g[i]) - set(r[i])) for i in range(len(r)))
+                print(f"PARAGRAPH MATCHES differ in {len(diff)} articles: {lost} dropped, {added} added "
+                      f"(of {sum(map(len, r))}), e.g. {diff[:3]}")
+                continue
             bad += len(diff)
             print(f"DIFF {part}.{key}: {len(diff)} articles, e.g. {diff[:3]}")
     return bad
@@ -149,7 +311,36 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--profile", choices=("dedup", "cluster"), help="cProfile one part, print the top")
     ap.add_argument("--sort", default="tottime", help="cProfile sort key (tottime, cumulative)")
     ap.add_argument("--top", type=int, default=30)
+    ap.add_argument("--scale", action="store_true", help="Deduper.add alone over the 31k stream")
+    ap.add_argument("--dedup-module", type=Path, help="--scale with this copy of dedup.py")
+    ap.add_argument("--limit", type=int, default=0, help="--scale over the first N articles only")
+    ap.add_argument("--no-stats", action="store_true", help="--scale without the lookup stats")
+    ap.add_argument("--scale-dump", type=Path, help="--scale: write every decision here")
+    ap.add_argument("--scale-check", type=Path, help="--scale: compare every decision with this dump")
+    ap.add_argument("--show", type=int, default=0, help="--scale-check: list the N paragraphs most often dropped")
+    ap.add_argument("--max-bucket", type=int, default=None, help="--scale: Deduper(max_bucket=N)")
     args = ap.parse_args(argv)
+    if args.scale:
+        arts = stream_order(load_saudinewsnet(sorted((SHARED / "saudinewsnet").glob("*.zip"))))
+        if args.limit:
+            arts = arts[: args.limit]
+        mod = load_dedup_module(args.dedup_module)
+        cost, dd, per = run_scale(arts, mod, stats=not args.no_stats, max_bucket=args.max_bucket)
+        scale_report(cost, per, str(args.dedup_module or "rasid.dedup"))
+        got = {"ids": [a.id for a in arts], **dd}
+        if args.scale_dump:
+            args.scale_dump.write_bytes(pickle.dumps(got))
+            print(f"wrote {args.scale_dump}")
+        if args.scale_check:
+            ref = pickle.loads(args.scale_check.read_bytes())
+            if ref["ids"] != got["ids"]:
+                print("CHECK FAILED: the reference was taken on another stream")
+                sys.exit(1)
+            bad, _ = scale_compare(ref, got, arts, args.show)
+            print("CHECK OK: every article link identical" if not bad else f"CHECK FAILED: {bad} link differences")
+            if bad:
+                sys.exit(1)
+        return
     if args.stream == "dev":
         arts, vecs = load_dev(args.cache)
     else:
@@ -194,7 +385,8 @@ def main(argv: list[str] | None = None) -> None:
             print("CHECK FAILED: the reference was taken on another stream")
             sys.exit(1)
         bad = compare(ref, got, arts)
-        print("CHECK OK: every decision identical" if not bad else f"CHECK FAILED: {bad} differences")
+        print("CHECK OK: every decision identical (paragraph matches reported above if any differ)"
+              if not bad else f"CHECK FAILED: {bad} differences")
         if bad:
             sys.exit(1)
 

@@ -3,12 +3,14 @@
 Prints end-to-end articles/s (embedding included), per-article assignment latency p50/p95, peak
 memory, and the per-article cost around 3k and around 30k articles already stored.
 
-    .venv/bin/python bench/stories_stream.py [--limit N] [--batch 32]
+    .venv/bin/python bench/stories_stream.py [--limit N] [--batch 32] [--dedup-module old/dedup.py]
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import os
 import resource
 import sys
 import time
@@ -28,16 +30,26 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--batch", type=int, default=32, help="articles embedded together as they arrive")
+    ap.add_argument("--dedup-module", type=Path, help="another copy of dedup.py (e.g. before a change)")
     args = ap.parse_args(argv)
     t = time.perf_counter()
     arts = load_saudinewsnet(sorted(DATA.glob("*.zip")))
     if args.limit:
         arts = arts[: args.limit]
     print(f"loaded {len(arts)} articles in {time.perf_counter() - t:.1f}s", file=sys.stderr)
-    emb, dd, cl = USEEmbedder(threads=1), Deduper(), StoryClusterer()
+    deduper = Deduper
+    if args.dedup_module:  # loaded as a sibling of rasid.dedup so its relative imports work
+        spec = importlib.util.spec_from_file_location("rasid._dedup_alt", args.dedup_module)
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = mod
+        spec.loader.exec_module(mod)
+        deduper = mod.Deduper
+        print(f"Deduper from {args.dedup_module}")
+    emb, dd, cl = USEEmbedder(threads=1), deduper(), StoryClusterer()
     n = len(arts)
     cost = np.zeros(n)  # per-article wall time: its share of the embedding batch + dedup + assign
     assign_lat = np.zeros(n)
+    cpu_dd, cpu_cl = np.zeros(n), np.zeros(n)  # process CPU of add / assign (a busy machine inflates it less)
     t0 = time.perf_counter()
     for start in range(0, n, args.batch):
         batch = arts[start : start + args.batch]
@@ -45,19 +57,21 @@ def main(argv: list[str] | None = None) -> None:
         vecs = article_vectors(batch, emb)
         share = (time.perf_counter() - te) / len(batch)
         for i, (a, v) in enumerate(zip(batch, vecs, strict=True)):
-            t1 = time.perf_counter()
+            c1, t1 = time.process_time(), time.perf_counter()
             dup = dd.add(a)
-            t2 = time.perf_counter()
+            c2, t2 = time.process_time(), time.perf_counter()
             cl.assign(a, v, dup)
-            t3 = time.perf_counter()
+            c3, t3 = time.process_time(), time.perf_counter()
             assign_lat[start + i] = t3 - t2
             cost[start + i] = share + (t3 - t1)
+            cpu_dd[start + i], cpu_cl[start + i] = c2 - c1, c3 - c2
         if (start // args.batch) % 100 == 0:
             el = time.perf_counter() - t0
             print(f"  {start + len(batch)} articles, {(start + len(batch)) / el:.1f}/s", file=sys.stderr)
     total = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print("date 2026-11-21; data SaudiNewsNet, all days, time order")
+    print(f"date {time.strftime('%Y-%m-%d %H:%M')}; data SaudiNewsNet, all days, time order; "
+          f"load average at the end {os.getloadavg()[0]:.2f}")
     print(f"articles {n}, stories {len(cl)}, end to end {n / total:.1f} articles/s ({total:.0f}s)")
     print(f"assignment latency p50 {1000 * np.percentile(assign_lat, 50):.2f} ms, "
           f"p95 {1000 * np.percentile(assign_lat, 95):.2f} ms (p95 over the last 1000: "
@@ -67,6 +81,10 @@ def main(argv: list[str] | None = None) -> None:
         l3, l30 = assign_lat[2000:3000].mean(), assign_lat[29000:30000].mean()
         print(f"per-article cost at 3k {1000 * a3:.2f} ms, at 30k {1000 * a30:.2f} ms (ratio {a30 / a3:.2f}); "
               f"assignment only: {1000 * l3:.2f} -> {1000 * l30:.2f} ms")
+        d3, d30 = cpu_dd[2000:3000].mean(), cpu_dd[29000:30000].mean()
+        k3, k30 = cpu_cl[2000:3000].mean(), cpu_cl[29000:30000].mean()
+        print(f"process CPU per article, 3k -> 30k: Deduper.add {1000 * d3:.2f} -> {1000 * d30:.2f} ms "
+              f"({d30 / d3:.2f}x), StoryClusterer.assign {1000 * k3:.2f} -> {1000 * k30:.2f} ms ({k30 / k3:.2f}x)")
     print(f"peak memory (ru_maxrss) {peak:.0f} MiB")
 
 

@@ -337,3 +337,67 @@ def test_article_vectors_from_a_worker_process_equal_the_thread_ones(seed_articl
             assert set(store.get_vectors("k", ids)) == set(ids)
     assert got["thread"].shape == (len(ids), 512)
     assert np.allclose(got["thread"], got["process"], atol=1e-6)
+
+
+def _copies(base: Article, n: int, day: str, tag: str) -> list[Article]:
+    return [Article(id=f"{tag}-{i}", origin="t", raw_text=base.raw_text, content_hash=f"{tag}{i}", title=base.title,
+                    published=day, paragraphs=base.paragraphs, source=f"paper{i % 5}") for i in range(n)]
+
+
+def test_old_large_story_needs_strong_evidence(gate_data):
+    """A story open for more than `late_after_days` with `late_min_size` articles is joined only at
+    `late_threshold`; a small story of the same age still takes the same report."""
+    arts, vecs, _, _ = gate_data
+    base = arts[0]
+    later = _copies(base, 1, "2015-08-04T12:00:00", "later")[0]
+    for size, joins in ((10, False), (3, True)):
+        cl = StoryClusterer(merges=False, late_after_days=2.0, late_threshold=1.01, late_min_size=8)
+        sids = {cl.assign(a, vecs[0]) for a in _copies(base, size, "2015-08-02T00:00:00", f"early{size}")}
+        assert len(sids) == 1
+        sid = sids.pop()
+        assert cl._join_threshold(cl._index[sid]) == cl.model.threshold  # not late yet: nothing seen after day 0
+        got = cl.assign(later, vecs[0])
+        assert (got == sid) is joins, (size, got, sid)
+    # the same 10-article story, reported again within the window, is joined
+    cl = StoryClusterer(merges=False, late_after_days=2.0, late_threshold=1.01, late_min_size=8)
+    sids = {cl.assign(a, vecs[0]) for a in _copies(base, 10, "2015-08-02T00:00:00", "e")}
+    assert cl.assign(_copies(base, 1, "2015-08-03T12:00:00", "soon")[0], vecs[0]) in sids
+    again = StoryClusterer.from_bytes(cl.to_bytes())
+    assert (again.late_after_days, again.late_threshold, again.late_min_size) == (2.0, 1.01, 8)
+
+
+def _foreign(aid: str, title: str, text: str, lang: str, when: str) -> Article:
+    return Article(id=aid, origin="test", raw_text=text, content_hash=aid, title=title, published=when,
+                   source=f"wire-{lang}", paragraphs=[Paragraph(text, lang=lang)])
+
+
+def test_english_and_french_reports_join_the_arabic_story(seed_articles, seed_vectors, embedder, dev_day):
+    """An English and a French report of the seed story's happening (written for this test) join
+    its Arabic story through the cross-language scorer; an unrelated English report does not."""
+    en = _foreign("en", "Kim Jong Un leaves Russia after his visit to Vladivostok",
+                  "North Korean leader Kim Jong Un ended his visit to Russia on Sunday and left Vladivostok on "
+                  "his armoured train, after talks with President Vladimir Putin at the Vostochny space centre "
+                  "and tours of military and aircraft plants.", "en", "2023-09-17T12:00:00")
+    fr = _foreign("fr", "Kim Jong Un quitte la Russie après sa visite à Vladivostok",
+                  "Le dirigeant nord-coréen Kim Jong Un a quitté la Russie dimanche à bord de son train blindé, "
+                  "après des entretiens avec Vladimir Poutine au cosmodrome de Vostotchny et la visite d'usines "
+                  "militaires et aéronautiques.", "fr", "2023-09-17T13:00:00")
+    oil = _foreign("oil", "Oil prices rise on supply worries",
+                   "Oil prices rose on Sunday as traders weighed tighter supplies after production cuts by "
+                   "large exporters; Brent crude gained more than one percent to settle above 90 dollars a "
+                   "barrel.", "en", "2023-09-17T14:00:00")
+    extra = [en, fr, oil]
+    vecs = np.vstack([seed_vectors, article_vectors(extra, embedder)])
+    for cross in (True, False):
+        cl = StoryClusterer() if cross else StoryClusterer(cross_model=None)
+        if not cross:
+            cl.cross_model = None  # the shipped cross-language scorer switched off
+        cl.prime(dev_day)
+        got, _, _ = _stream([*seed_articles, *extra], vecs, clusterer=cl)
+        seed_stories = {got[a.id] for a in seed_articles}
+        if cross:
+            assert got["en"] in seed_stories and got["fr"] == got["en"], got
+            assert got["oil"] not in seed_stories and got["oil"] != got["en"], got
+            assert cl._stories[cl._index[got["en"]]].langs.keys() >= {"ar", "en", "fr"}
+        else:  # without it, the lexical signals (zero across languages) keep every report apart
+            assert got["en"] not in seed_stories and got["fr"] not in seed_stories, got

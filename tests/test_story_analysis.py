@@ -291,3 +291,98 @@ def test_a_failed_run_stops_the_facts_thread(tmp_path, gold) -> None:
         with pytest.raises(RuntimeError, match="stage failed"):
             runner.run([str(jsonl)])
     assert not [t for t in threading.enumerate() if t.name == "rasid-facts"]
+
+
+# -- sentence vectors: kept by the store, reused when a story is analysed again ------------------
+
+
+class _CountingUSE:
+    """The USE encoder behind a record of the texts it is asked to embed."""
+
+    def __init__(self) -> None:
+        from rasid.embed import USEEmbedder
+
+        self.use = USEEmbedder(threads=1)
+        self.texts: list[str] = []
+
+    def __call__(self, texts: list[str]):  # noqa: ANN204
+        self.texts.extend(texts)
+        return self.use.embed(texts)
+
+
+@pytest.mark.slow
+def test_kept_sentence_vectors_are_reused_and_a_changed_sentence_is_embedded_anew(seeds) -> None:
+    from rasid.embed import text_digest
+    from rasid.understand.story import StoryAnalyzer
+
+    first = _CountingUSE()
+    analyzer = StoryAnalyzer(embed=first)
+    r1 = analyzer.analyze(seeds, None, {})
+    assert first.texts and r1.brief and len(seeds) > 1
+    kept = {d: v for rows in r1.new_vectors.values() for d, v in rows.items()}
+    assert set(kept) == {text_digest(t) for t in first.texts}
+    # each vector is kept under an article of the story whose text holds the sentence
+    by_id = {a.id: a for a in seeds}
+    text_of = {text_digest(t): t for t in first.texts}
+    assert all(text_of[d] in by_id[aid].text for aid, rows in r1.new_vectors.items() for d in rows)
+
+    # a second analysis (a new process, say: nothing cached in memory) reads them: no encoder run,
+    # the same picture
+    second = _CountingUSE()
+    r2 = StoryAnalyzer(embed=second, ner=analyzer.ner).analyze(seeds, r1.new_facts, kept)
+    assert second.texts == [] and r2.new_vectors == {}
+    assert _picture(r2) == _picture(r1)
+
+    # one sentence of the first article changes: its old vector is not used for the new text, the
+    # new text is embedded, and the picture is the one computed without any kept vector
+    old = next(t for t in first.texts if t in seeds[0].text)
+    new = old.replace(old.split()[-1], "اليوم " + old.split()[-1])
+    changed = [Article(id=a.id, origin=a.origin, raw_text=a.raw_text, content_hash=a.content_hash,
+                       paragraphs=[Paragraph(p.text.replace(old, new)) for p in a.paragraphs]) for a in seeds]
+    assert changed[0].text != seeds[0].text and changed[1:] == seeds[1:]
+    facts = {aid: f for aid, f in r1.new_facts.items() if aid != seeds[0].id}
+    third = _CountingUSE()
+    r3 = StoryAnalyzer(embed=third, ner=analyzer.ner).analyze(changed, facts, kept)
+    assert new in third.texts and old not in third.texts
+    assert all(text_digest(t) not in kept for t in third.texts)
+    assert text_digest(new) in r3.new_vectors[seeds[0].id]
+    scratch = StoryAnalyzer(embed=_CountingUSE(), ner=analyzer.ner).analyze(changed, facts)
+    assert _picture(r3) == _picture(scratch)
+
+
+class _NoEncoding:
+    """Stands in for USE with the same identity, but fails if asked to embed anything."""
+
+    def __init__(self) -> None:
+        from rasid.embed import USEEmbedder
+
+        self.identity = USEEmbedder().identity
+
+    def embed(self, texts: list[str]):  # noqa: ANN201
+        raise AssertionError(f"sentence re-embedded although kept: {texts[:1]}")
+
+
+@pytest.mark.slow
+def test_the_stage_keeps_sentence_vectors_and_a_second_run_reuses_them(tmp_path, gold) -> None:
+    from rasid.stages import UnderstandStage
+    from rasid.understand.story import StoryAnalyzer
+
+    store, summary = _run_seeds(tmp_path, gold, workers=1)
+    kind = StoryAnalyzer().vectors_kind
+    assert kind is not None and kind.startswith("sentvec:")
+    ids = [a.id for a in store.iter_articles()]
+    kept = store.get_sentence_vectors(kind, ids)
+    assert kept and all(v.shape == (512,) for v in kept.values())
+    before = {s.id: _picture(s) for s in store.iter_stories()}
+    assert any(s[3] for s in before.values())  # a brief was built
+
+    class Kept(StoryAnalyzer):
+        def _use_embedder(self):  # noqa: ANN202
+            return _NoEncoding()
+
+    UnderstandStage(analyzer=Kept()).update(store, ids, summary.stories)
+    assert {s.id: _picture(s) for s in store.iter_stories()} == before
+    # without the store's vectors the same analyzer would have to embed
+    with pytest.raises(AssertionError, match="re-embedded"):
+        UnderstandStage(analyzer=Kept(), keep_vectors=False).update(store, ids, summary.stories)
+    store.close()

@@ -35,7 +35,7 @@ import numpy as np
 
 from .dedup import TextMemo, _unzip_state, _zip_state, day_number, memo_map
 from .model import Article
-from .text.normalize import light_stem, tokens
+from .text.normalize import arabic_ratio, light_stem, tokens
 
 FEATURES = (
     "cos_centroid",
@@ -52,6 +52,9 @@ FEATURES = (
     "mlex_body",
     "mlex_title",
 )
+# The signals that do not compare words: they hold between an article and a story in different
+# languages, where the lexical ones are zero whatever the two report.
+LANG_FREE = ("cos_centroid", "cos_best", "gap_centroid", "gap_best", "num_shared", "log_size", "dup", "same_source")
 # Signals for merging two active stories (a fragment and the story it belongs with).
 MERGE_FEATURES = (
     "cos_centroid",
@@ -126,6 +129,15 @@ class StoryModel:
         return cls.from_json(resources.files("rasid").joinpath("data/story_model.json").read_text(encoding="utf-8"))
 
     @classmethod
+    def load_cross(cls, path: str | Path | None = None) -> StoryModel | None:
+        """The cross-language candidate scorer at `path`, or the shipped
+        `rasid/data/story_model_xling.json` (None if absent); see `fit_cross_model`."""
+        if path is not None:
+            return cls.from_json(Path(path).read_text(encoding="utf-8"))
+        f = resources.files("rasid").joinpath("data/story_model_xling.json")
+        return cls.from_json(f.read_text(encoding="utf-8")) if f.is_file() else None
+
+    @classmethod
     def load_merge(cls, path: str | Path | None = None) -> StoryModel | None:
         """The story-merge model at `path`, or the shipped `rasid/data/story_merge.json` (None if absent)."""
         if path is not None:
@@ -193,6 +205,7 @@ class _ArticleView:
     numbers: frozenset[str]
     body_bag: dict[int, float]
     arrays: tuple[_BagArrays, _BagArrays, _BagArrays] | None = None  # bag, title_bag, body_bag
+    lang: str = ""  # see article_language
 
 
 def _stemmer(cache: dict[str, str] | None):
@@ -236,12 +249,26 @@ def _bag_of_keys(keys: list[int]) -> dict[int, float]:
     return dict(zip(counts.keys(), map(float, counts.values()), strict=True))
 
 
+def article_language(article: Article) -> str:
+    """The language most of the article's prose is in (paragraph `lang` weighted by length); when
+    no paragraph carries one ("und" = undetermined), "ar" for mostly Arabic letters, else "" (unknown)."""
+    weight: Counter = Counter()
+    for p in article.paragraphs:
+        if p.lang and p.lang != "und":
+            weight[p.lang] += len(p.text)
+    if weight:
+        return weight.most_common(1)[0][0]
+    text = (article.title or "") + " " + (article.text or article.raw_text)[:LEX_CHARS]
+    return "ar" if arabic_ratio(text) >= 0.5 else ""
+
+
 def article_view(article: Article, now: float, stem_cache: dict[str, str] | None = None,
                  term_cache: dict[str, int] | None = None, memo: TextMemo | None = None) -> _ArticleView:
     """What the clusterer reads from `article`. `term_cache` (token -> bag key, kept by the caller
     across articles) spares re-stemming and re-hashing the words every article repeats; `memo`
     holds the body's tokens when the deduper has just read it."""
     body = article.text or article.raw_text
+    lang = article_language(article)
     title_tokens = tokens(article.title or "")
     lead_tokens = tokens(body[:LEX_CHARS])
     day = day_number(article.published)
@@ -257,6 +284,7 @@ def article_view(article: Article, now: float, stem_cache: dict[str, str] | None
             title_bag=_bag_of_keys(tk),
             numbers=frozenset(t for t, k in zip(title_tokens + lead_tokens, tk + lk, strict=True) if k == _NUM),
             body_bag=_bag_of_keys(_term_keys(memo.tokens(body) if memo is not None else tokens(body), term_cache)),
+            lang=lang,
         )
     light_stem = _stemmer(stem_cache)
     words = [light_stem(t) for t in title_tokens + lead_tokens if len(t) > 1 and not _NUMBER.match(t)]
@@ -271,6 +299,7 @@ def article_view(article: Article, now: float, stem_cache: dict[str, str] | None
         title_bag=_bag(tw),
         numbers=nums,
         body_bag=_bag([light_stem(t) for t in tokens(body) if len(t) > 1 and not _NUMBER.match(t)]),
+        lang=lang,
     )
 
 
@@ -287,6 +316,7 @@ class _Story:
     title_bag: dict[int, float] = field(default_factory=dict)
     numbers: Counter = field(default_factory=Counter)
     sources: Counter = field(default_factory=Counter)
+    langs: Counter = field(default_factory=Counter)  # article_language of the members
     # IDF-weighted norms of bag / title_bag, with the document count they were computed at:
     # updated incrementally as articles join, recomputed in full when the collection grew by 5%.
     norms: dict[str, list[float]] = field(default_factory=dict)
@@ -326,6 +356,7 @@ class StoryClusterer:
 
     model: the candidate scorer (default: the shipped `data/story_model.json`).
     dormant_days: a story not updated for this long leaves the candidate index (settings.story_dormant_days).
+    late_after_days, late_threshold, late_min_size: see `_join_threshold` (settings.story_late_*).
     candidates: how many nearest centroids and nearest members to consider.
     """
 
@@ -338,12 +369,20 @@ class StoryClusterer:
         id_prefix: str = "s",
         merge_model: StoryModel | None = None,
         merges: bool = True,
+        late_after_days: float = 2.0,
+        late_threshold: float = 0.9,
+        late_min_size: int = 8,
+        cross_model: StoryModel | None = None,
     ) -> None:
         self.model = model if model is not None else StoryModel.load()
         self.merge_model = (merge_model if merge_model is not None else StoryModel.load_merge()) if merges else None
+        self.cross_model = cross_model if cross_model is not None else StoryModel.load_cross()
         self.merge_log: list[tuple[int, int, int, int, list[float]]] | None = None  # training hook
         self._merged: list[str] = []  # ids retired by a merge since the last take_merged()
         self.dormant_days = dormant_days
+        self.late_after_days = late_after_days
+        self.late_threshold = late_threshold
+        self.late_min_size = late_min_size
         self.k = candidates
         self.dim = dim
         self.id_prefix = id_prefix
@@ -383,13 +422,35 @@ class StoryClusterer:
         target = None
         if len(positions):
             p = self.model.proba(X)
-            best = int(np.argmax(p))
-            if p[best] >= self.model.threshold:
-                target = positions[best]
+            need = np.array([self._join_threshold(q) for q in positions])
+            if self.cross_model is not None and view.lang:
+                # a story with no article in this article's language: its words cannot match, so the
+                # candidate is scored by the model fitted without the lexical signals
+                cross = [i for i, q in enumerate(positions) if view.lang not in self._stories[q].langs
+                         and self._stories[q].langs]
+                if cross:
+                    p[cross] = self.cross_model.proba(X[cross])
+                    need[cross] = np.maximum(need[cross], self.cross_model.threshold)
+            ok = np.nonzero(p >= need)[0]
+            if len(ok):
+                target = positions[int(ok[np.argmax(p[ok])])]
         sid = self._add(view, vec, target)
         if len(positions) > 1 and (self.merge_model is not None or self.merge_log is not None):
             sid = self._maybe_merge(self._index[sid], positions, fresh=target is None)
         return sid
+
+    def _join_threshold(self, pos: int) -> float:
+        """The probability an article needs to join story `pos`. A story that opened more than
+        `late_after_days` ago and has gathered `late_min_size` articles has usually become a chain
+        of related happenings (the daily market report, a club's summer, a country's news): its
+        recent members resemble every new report on the topic, and in the 31k stream such chains
+        took in several events of each later day. Joining one then needs strong evidence
+        (`late_threshold`); a new report that falls short starts the next story. Small stories keep
+        the model's threshold at any age: a visit reported over four days stays one story."""
+        s = self._stories[pos]
+        if s.count >= self.late_min_size and s.first < self._now - self.late_after_days:
+            return max(self.model.threshold, self.late_threshold)
+        return self.model.threshold
 
     def take_merged(self) -> dict[str, str]:
         """Stories merged away since the last call: {gone id: id of the story that absorbed it}.
@@ -831,6 +892,7 @@ class StoryClusterer:
                 _prune(kb, BAG_CAP * 2 // 3)
         k.numbers.update(g.numbers)
         k.sources.update(g.sources)
+        k.langs.update(g.langs)
         k.norms.clear()
         k.arrays.clear()
         g.arrays.clear()
@@ -902,6 +964,8 @@ class StoryClusterer:
         s.numbers.update(view.numbers)
         if view.source:
             s.sources[view.source] += 1
+        if view.lang:
+            s.langs[view.lang] += 1
         self._sums[pos] += vec
         self._members.append(vec, pos)
         rows = None
@@ -975,7 +1039,7 @@ class StoryClusterer:
         stories = []
         for p, s in enumerate(self._stories):
             d = {"id": s.id, "first": s.first, "last": s.last, "count": s.count, "members": s.members,
-                 "title": s.title, "active": s.active, "sources": dict(s.sources)}
+                 "title": s.title, "active": s.active, "sources": dict(s.sources), "langs": dict(s.langs)}
             if s.merged_into is not None:
                 d["merged_into"] = s.merged_into
             if p in act:
@@ -987,6 +1051,8 @@ class StoryClusterer:
         meta = {
             "version": 1,
             "params": {"dormant_days": self.dormant_days, "candidates": self.k, "dim": self.dim,
+                       "late_after_days": self.late_after_days, "late_threshold": self.late_threshold,
+                       "late_min_size": self.late_min_size,
                        "id_prefix": self.id_prefix},
             "model": json.loads(self.model.to_json()),
             "merge_model": json.loads(self.merge_model.to_json()) if self.merge_model is not None else None,
@@ -1026,6 +1092,7 @@ class StoryClusterer:
         for p, d in enumerate(meta["stories"]):
             s = _Story(d["id"], d["first"], d["last"], d["count"], list(d["members"]), d["title"], d["active"])
             s.sources = Counter(d["sources"])
+            s.langs = Counter(d.get("langs", {}))
             s.bag = {int(k): float(v) for k, v in d.get("bag", [])}
             s.title_bag = {int(k): float(v) for k, v in d.get("title_bag", [])}
             s.numbers = Counter(d.get("numbers", {}))
@@ -1064,3 +1131,18 @@ def fit_story_model(X: np.ndarray, y: np.ndarray, C: float = 1.0, trained_on: st
         intercept=float(lr.intercept_[0]), threshold=0.5, trained_on=trained_on,
         lo=X.min(axis=0).tolist(), hi=X.max(axis=0).tolist(),
     )
+
+
+def fit_cross_model(X: np.ndarray, y: np.ndarray, C: float = 1.0, trained_on: str = "") -> StoryModel:
+    """The candidate scorer for an article and a story in different languages: fitted on the same
+    candidate rows as the main model, with the LANG_FREE signals only, and returned over all
+    FEATURES with zero weight on the lexical ones (so the clusterer scores both with one row)."""
+    cols = [FEATURES.index(f) for f in LANG_FREE]
+    sub = fit_story_model(X[:, cols], y, C=C, trained_on=trained_on)
+    mean, scale, coef = X.mean(axis=0), X.std(axis=0), np.zeros(len(FEATURES))
+    scale[scale == 0] = 1.0
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    for j, c in enumerate(cols):
+        mean[c], scale[c], coef[c] = sub.mean[j], sub.scale[j], sub.coef[j]
+    return StoryModel(features=list(FEATURES), mean=mean.tolist(), scale=scale.tolist(), coef=coef.tolist(),
+                      intercept=sub.intercept, threshold=0.5, trained_on=trained_on, lo=lo.tolist(), hi=hi.tolist())

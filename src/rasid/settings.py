@@ -27,6 +27,11 @@ class Settings:
     workers: int = 0  # processes for the text half; 0 = one per core
     # stories
     story_dormant_days: float = 3.0
+    # a story older than this many days with at least story_late_min_size articles is joined only
+    # at probability story_late_threshold (see StoryClusterer._join_threshold)
+    story_late_after_days: float = 2.0
+    story_late_threshold: float = 0.9
+    story_late_min_size: int = 8
     embedder: str = "use"
     # output
     quiet: bool = False

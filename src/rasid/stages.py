@@ -37,11 +37,13 @@ class StoriesStage:
         blob = store.get_blob(_DEDUP_BLOB)
         dedup = Deduper.from_bytes(blob) if blob else Deduper()
         blob = store.get_blob(_CLUSTER_BLOB)
-        if blob:
-            clusterer = StoryClusterer.from_bytes(blob)
-            clusterer.dormant_days = self.settings.story_dormant_days
-        else:
-            clusterer = StoryClusterer(dormant_days=self.settings.story_dormant_days)
+        clusterer = StoryClusterer.from_bytes(blob) if blob else StoryClusterer()
+        # the settings of this run, not those the state was saved with
+        st = self.settings
+        clusterer.dormant_days = st.story_dormant_days
+        clusterer.late_after_days = st.story_late_after_days
+        clusterer.late_threshold = st.story_late_threshold
+        clusterer.late_min_size = st.story_late_min_size
         # The clusterer reads each article just after the deduper: it reuses the deduper's tokens.
         clusterer.text_memo = dedup.text_memo
         return dedup, clusterer
@@ -227,7 +229,9 @@ class UnderstandStage:
     article's NER mentions and date expressions (`ArticleFacts`). The clusterer is serial, so that
     half runs on the core it leaves free. Facts are kept in the store (`annotations`, keyed by the
     models that made them), so a story that grows later re-reads its older articles' facts instead
-    of tagging them again.
+    of tagging them again. So are the sentence vectors of the brief, timeline and disputes (by
+    article and text digest, keyed by the embedder): a story that grows re-reads its older
+    articles' vectors instead of running the encoder over them again.
     """
 
     analyzer: Any = None
@@ -236,6 +240,7 @@ class UnderstandStage:
     batch: int = 256  # stories written per round
     facts_chunk: int = 16  # articles per pool task of the facts pass
     keep_facts: bool = True  # read and write articles' facts in the store (False: recompute each time)
+    keep_vectors: bool = True  # read and write sentence vectors in the store (False: recompute each time)
     _pool: Any = field(default=None, init=False)
     _ahead: Any = field(default=None, init=False)
 
@@ -262,6 +267,9 @@ class UnderstandStage:
 
     def _facts_kind(self) -> str | None:
         return self._analyzer().facts_kind if self.keep_facts else None
+
+    def _vectors_kind(self) -> str | None:
+        return getattr(self._analyzer(), "vectors_kind", None) if self.keep_vectors else None
 
     def _start_pool(self) -> None:
         from .engine.pool import WorkerPool
@@ -302,6 +310,7 @@ class UnderstandStage:
         from .understand.story import ArticleFacts
 
         kind = self._facts_kind()
+        vkind = self._vectors_kind()
         ready: dict[str, Any] = {}
         if self._ahead is not None:
             ready = self._ahead.result()  # computed on the workers while the stories stage ran
@@ -320,7 +329,10 @@ class UnderstandStage:
                 if rest and kind is not None:
                     for aid, text in store.get_annotations(kind, rest).items():
                         facts[aid] = ArticleFacts.from_json(aid, text)
-                yield arts, facts
+                if vkind is None:
+                    yield arts, facts
+                else:
+                    yield arts, facts, store.get_sentence_vectors(vkind, story.articles)
 
         pending: list[Story] = []
         results: list[Any] = []
@@ -328,15 +340,16 @@ class UnderstandStage:
             pending.append(story)
             results.append(result)
             if len(pending) >= self.batch:
-                self._write(store, pending, results, kind)
+                self._write(store, pending, results, kind, vkind)
                 pending, results = [], []
         if pending:
-            self._write(store, pending, results, kind)
+            self._write(store, pending, results, kind, vkind)
 
     @staticmethod
-    def _write(store: Store, stories: list[Story], results: Any, kind: str | None) -> None:
+    def _write(store: Store, stories: list[Story], results: Any, kind: str | None, vkind: str | None) -> None:
         updated = []
         facts: dict[str, str] = {}
+        vectors: dict[str, dict[str, Any]] = {}
         for story, result in zip(stories, results, strict=True):
             story.entities = result.entities
             story.timeline = result.timeline
@@ -348,9 +361,13 @@ class UnderstandStage:
                 story.first_seen, story.last_seen = days[0], days[-1]
             updated.append(story)
             facts.update((aid, f.to_json()) for aid, f in result.new_facts.items())
+            for aid, rows in result.new_vectors.items():
+                vectors.setdefault(aid, {}).update(rows)
         store.put_stories(updated)
         if kind is not None and facts:
             store.put_annotations(kind, facts)
+        if vkind is not None and vectors:
+            store.put_sentence_vectors(vkind, vectors)
 
 
 class _FactsAhead:

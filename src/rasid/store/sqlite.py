@@ -144,6 +144,21 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX annotations_id ON annotations (id)",
         ),
     ),
+    Migration(
+        3,
+        "sentence vectors of understanding (brief, timeline, disputes), per article and text digest",
+        (
+            # A rowid table: rows hold 2 KB vectors, which WITHOUT ROWID tables store poorly.
+            """CREATE TABLE sentence_vectors (
+                kind TEXT NOT NULL,
+                article TEXT NOT NULL,
+                digest TEXT NOT NULL,
+                data BLOB NOT NULL,
+                UNIQUE (kind, article, digest)
+            )""",
+            "CREATE INDEX sentence_vectors_article ON sentence_vectors (article)",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version
@@ -187,6 +202,15 @@ def migrate(
         current = step.version
     return current
 
+
+
+def _drop_other_kinds(conn: sqlite3.Connection, table: str, key: str, kind: str, ids: list[str]) -> None:
+    """Delete the rows of `ids` written under another kind (an older model or embedder): per-article
+    derived data keeps one kind, so the table does not grow with each model update."""
+    for i in range(0, len(ids), _CHUNK):
+        chunk = ids[i : i + _CHUNK]
+        marks = ",".join("?" * len(chunk))
+        conn.execute(f"DELETE FROM {table} WHERE kind != ? AND {key} IN ({marks})", [kind, *chunk])
 
 class SQLiteStore:
     """Articles, stories, vectors and blobs in one SQLite file; implements `pipeline.Store`."""
@@ -636,10 +660,7 @@ class SQLiteStore:
             return
         ids = list(items)
         with self._tx() as conn:
-            for i in range(0, len(ids), _CHUNK):
-                chunk = ids[i : i + _CHUNK]
-                marks = ",".join("?" * len(chunk))
-                conn.execute(f"DELETE FROM annotations WHERE kind != ? AND id IN ({marks})", [kind, *chunk])
+            _drop_other_kinds(conn, "annotations", "id", kind, ids)
             conn.executemany(
                 "INSERT INTO annotations (kind, id, data) VALUES (?, ?, ?)"
                 " ON CONFLICT (kind, id) DO UPDATE SET data = excluded.data",
@@ -650,6 +671,38 @@ class SQLiteStore:
         """id -> text for the ids annotated under `kind` (missing ids are absent)."""
         rows = self._select_in("SELECT id, data FROM annotations WHERE kind = ? AND id IN ({in_})", list(ids), (kind,))
         return dict(rows)
+
+    def put_sentence_vectors(self, kind: str, items: Mapping[str, Mapping[str, np.ndarray]]) -> None:
+        """Keep sentence vectors (`article id -> {text digest: vector}`) under `kind` (the
+        embedder's identity), as float16: half the bytes of float32, and every story of
+        2015-08-02 analysed from float16 vectors gave the picture it gets from float32 ones
+        (docs/benchmarks/pipeline.md). Rows of other kinds for the same articles are dropped, as
+        for annotations: a new embedder does not leave the old one's vectors behind."""
+        if not items:
+            return
+        ids = list(items)
+        rows = [
+            (kind, a_id, digest, np.ascontiguousarray(vec, dtype="<f2").tobytes())
+            for a_id in ids
+            for digest, vec in items[a_id].items()
+        ]
+        with self._tx() as conn:
+            _drop_other_kinds(conn, "sentence_vectors", "article", kind, ids)
+            conn.executemany(
+                "INSERT INTO sentence_vectors (kind, article, digest, data) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (kind, article, digest) DO UPDATE SET data = excluded.data",
+                rows,
+            )
+
+    def get_sentence_vectors(self, kind: str, article_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """text digest -> vector (float32, read from float16) of every sentence kept under `kind`
+        for these articles."""
+        rows = self._select_in(
+            "SELECT digest, data FROM sentence_vectors WHERE kind = ? AND article IN ({in_})",
+            list(article_ids),
+            (kind,),
+        )
+        return {digest: np.frombuffer(data, dtype="<f2").astype(np.float32) for digest, data in rows}
 
     def put_blob(self, name: str, data: bytes) -> None:
         """Store opaque bytes under `name` (e.g. the clusterer's state), replacing any old value."""

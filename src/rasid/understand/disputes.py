@@ -93,7 +93,8 @@ class DisputeThresholds:
 
 
 def _words(text: str) -> list[tuple[str, str]]:
-    """(original word, matching form) pairs, split on white space."""
+    """(original word, matching form) pairs, split on white space (the reference word pass of
+    tests/test_brief.py)."""
     return [(w, match_form(w)) for w in text.split()]
 
 
@@ -112,10 +113,15 @@ def denial_cue(text: str) -> int | None:
     if _CUE_ROOTS.search(_NOT_WORD.sub("", form)) is None:
         found = _CUE_PHRASE.search(form)
         return None if found is None else len(form[: found.start()].split())
-    words = _words(text)
-    for i, (_, form) in enumerate(words):
+    words = text.split()
+    for i, word in enumerate(words):
+        form = match_form(word)
+        # A cue word holds a cue root (its letters stay adjacent once punctuation is removed):
+        # the other words need no tokenising.
+        if _CUE_ROOTS.search(_NOT_WORD.sub("", form)) is None:
+            continue
         bare = "".join(tokens(form)) or form
-        if _CUE_WORD.match(bare) and not (i > 0 and "".join(tokens(words[i - 1][1])) in _NEGATORS):
+        if _CUE_WORD.match(bare) and not (i > 0 and "".join(tokens(match_form(words[i - 1]))) in _NEGATORS):
             return i + 1
     found = _CUE_PHRASE.search(match_form(text))
     if found is None:

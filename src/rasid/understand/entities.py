@@ -139,6 +139,15 @@ class EntityCanonicaliser:
         self._place_nouns = frozenset(match_form(w) for w in _PLACE_NOUNS)
         self._org_function = frozenset(match_form(w) for w in _ORG_FUNCTION)
         self._org_generic = frozenset(_org_word(match_form(w)) for w in _ORG_GENERIC)
+        self._cmp: TokenComparer | None = None
+        self.comparer_limit = 200_000  # cache entries kept across stories before starting afresh
+
+    def _comparer(self) -> TokenComparer:
+        """One token comparer for every story: its caches are pure, and the stories of a day share
+        most of their names' tokens. Bounded by `comparer_limit` entries."""
+        if self._cmp is None or self._cmp.size > self.comparer_limit:
+            self._cmp = TokenComparer()
+        return self._cmp
 
     @property
     def lexicon(self) -> Lexicon:
@@ -151,7 +160,7 @@ class EntityCanonicaliser:
         """Entities (name, type, variants, articles) and, for each mention, its entity's index."""
         if not mentions:
             return [], []
-        cmp = TokenComparer()  # caches for this run only
+        cmp = self._comparer()
         cleaned = self._clean_all(mentions)
         forms, form_of = self._forms(mentions, cleaned)
         uf = _UnionFind(len(forms))

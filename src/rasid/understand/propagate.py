@@ -67,12 +67,13 @@ def propagate_mentions(
     # so a tagging slip cannot give one spelling another type and keep them apart.
     from .translit import skeleton
 
+    skeleton_of = {k: skeleton(k) for k in votes}  # one transliteration skeleton per key, not three
     by_skeleton: dict[str, Counter[str]] = defaultdict(Counter)
     for k, c in votes.items():
-        by_skeleton[skeleton(k)].update(c)
+        by_skeleton[skeleton_of[k]].update(c)
 
     def vote(k: str) -> str:
-        c = by_skeleton[skeleton(k)] if skeleton(k) else votes[k]
+        c = by_skeleton[skeleton_of[k]] if skeleton_of[k] else votes[k]
         return c.most_common(1)[0][0] if sum(c.values()) else "PER"
 
     type_of = {k: vote(k) for k in votes}

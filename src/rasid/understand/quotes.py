@@ -66,6 +66,8 @@ _WORD = re.compile(r"[\w\u0610-\u061a\u064b-\u065f\u0670\u0640]+")
 _SENT_END = re.compile(r"[.!?؟]+(?=\s|$)|(?<=[\u0600-\u06ff]{4})[.!?؟]+(?=[\u0600-\u06ff])")
 _GUILLEMETS = {"«": "»", "‹": "›"}
 _AMBIGUOUS_MARKS = "\"“”„‟"
+# Every quote mark: `_quote_spans` visits these characters only, not every character of the text.
+_MARKS = re.compile("[" + re.escape("".join(_GUILLEMETS) + "".join(_GUILLEMETS.values()) + _AMBIGUOUS_MARKS) + "]")
 _TRIM = " \t\n،,.:;؛-–—"
 
 
@@ -146,9 +148,10 @@ class QuoteExtractor:
         quotes: list[Quote] = []
         seen: set[tuple[str, str]] = set()
         last_speaker: int | None = None
+        forms: dict[str, str] = {}  # an article repeats its words: each matching form computed once
         for pi, para in enumerate(article.paragraphs):
             men = sorted(by_para.get(pi, []), key=lambda x: x.start)
-            for entity, text in self._paragraph(para.text, men, last_speaker, outlets):
+            for entity, text in self._paragraph(para.text, men, last_speaker, outlets, forms):
                 last_speaker = entity
                 q = Quote(speaker=entities[entity].name, text=text, article=article.id)
                 if (q.speaker, q.text) not in seen:
@@ -164,13 +167,30 @@ class QuoteExtractor:
         )
 
     def _paragraph(
-        self, text: str, men: list[_Men], last_speaker: int | None, outlets: set[int] | None = None
+        self,
+        text: str,
+        men: list[_Men],
+        last_speaker: int | None,
+        outlets: set[int] | None = None,
+        forms: dict[str, str] | None = None,
     ) -> list[tuple[int, str]]:
+        from bisect import bisect_left
+
         spans = _quote_spans(text)
-        toks = [_Tok(m.start(), m.end(), match_form(m.group())) for m in _WORD.finditer(text)]
+        if forms is None:
+            forms = {}
+        toks = []
+        for m in _WORD.finditer(text):
+            word = m.group()
+            key = forms.get(word)
+            if key is None:
+                key = forms[word] = match_form(word)
+            toks.append(_Tok(m.start(), m.end(), key))
+        starts = [t.start for t in toks]
         out: list[tuple[int, str]] = []
         for s_start, s_end in _sentences(text, spans):
-            s_toks = [t for t in toks if s_start <= t.start < s_end]
+            # tokens are in text order: the sentence's are one slice
+            s_toks = toks[bisect_left(starts, s_start) : bisect_left(starts, s_end)]
             triggers = self._triggers(s_toks, spans)
             prev_speaker: int | None = None
             quoted_before = False
@@ -425,7 +445,8 @@ def _quote_spans(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     stack: list[int] = []
     pending: int | None = None
-    for i, ch in enumerate(text):
+    for mark in _MARKS.finditer(text):
+        i, ch = mark.start(), mark.group()
         if ch in _GUILLEMETS:
             stack.append(i)
         elif ch in _GUILLEMETS.values():

@@ -32,6 +32,8 @@ Embed = Callable[[list[str]], np.ndarray]
 # Bump when a code change alters what `StoryAnalyzer.facts` returns for the same models: stored
 # facts of another version are then recomputed instead of reused.
 FACTS_VERSION = 1
+# Bump when the embedder's input for a sentence changes (kept sentence vectors are then not reused).
+VECTORS_VERSION = 1
 
 
 @dataclass(slots=True)
@@ -70,6 +72,9 @@ class StoryAnalysis:
     # Facts of this story's articles that `analyze` had to compute (none were passed in), for the
     # caller to keep.
     new_facts: dict[str, ArticleFacts] = field(default_factory=dict)
+    # Sentence vectors `analyze` computed when the caller keeps them (`vectors` was passed):
+    # article id -> {text digest: vector}.
+    new_vectors: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
 
 class StoryAnalyzer:
@@ -93,6 +98,8 @@ class StoryAnalyzer:
         self._ner_given = ner is not None
         self._dates_given = dates is not None
         self._facts_kind: str | None = None
+        self._embed_given = embed is not None
+        self._use: Any = None
         self._ner = ner
         self._canon = canonicaliser
         self._quotes = quotes
@@ -138,13 +145,29 @@ class StoryAnalyzer:
     @property
     def embed(self) -> Embed:
         if self._embed is None:
-            from ..embed import CachedEmbed, USEEmbedder
+            from ..embed import CachedEmbed
+
+            self._embed = CachedEmbed(self._use_embedder().embed)
+        return self._embed
+
+    def _use_embedder(self) -> Any:
+        if self._use is None:
+            from ..embed import USEEmbedder
 
             # One BLAS thread unless told otherwise: USE's matrices are small, and on a shared
             # 2-core machine a second thread cost 4x the CPU for no gain in wall time
             # (docs/benchmarks/pipeline.md); a pool uses the cores with processes instead.
-            self._embed = CachedEmbed(USEEmbedder(threads=self.threads or 1).embed)
-        return self._embed
+            self._use = USEEmbedder(threads=self.threads or 1)
+        return self._use
+
+    @property
+    def vectors_kind(self) -> str | None:
+        """The name kept sentence vectors are stored under: the embedder's identity and
+        VECTORS_VERSION. None when a caller passed its own `embed`, whose vectors the store must
+        not mix with the default encoder's."""
+        if self._embed_given:
+            return None
+        return f"sentvec:{VECTORS_VERSION}:{self._use_embedder().identity}"
 
     @property
     def brief_builder(self) -> Any:
@@ -234,13 +257,21 @@ class StoryAnalyzer:
         found.sort(key=lambda m: (m.paragraph, m.start))
         return found
 
-    def analyze_with(self, task: tuple[Sequence[Article], Mapping[str, ArticleFacts]]) -> StoryAnalysis:
-        """`analyze(articles, facts)` with its arguments as one pool task."""
+    def analyze_with(self, task: tuple[Any, ...]) -> StoryAnalysis:
+        """`analyze(articles, facts[, vectors])` with its arguments as one pool task."""
         return self.analyze(*task)
 
-    def analyze(self, articles: Sequence[Article], facts: Mapping[str, ArticleFacts] | None = None) -> StoryAnalysis:
+    def analyze(
+        self,
+        articles: Sequence[Article],
+        facts: Mapping[str, ArticleFacts] | None = None,
+        vectors: dict[str, np.ndarray] | None = None,
+    ) -> StoryAnalysis:
         """The story's picture. `facts` holds articles' `facts` already computed (by id); the
-        others are computed here and returned in `new_facts`."""
+        others are computed here and returned in `new_facts`. `vectors` (text digest -> vector,
+        kept by the store under `vectors_kind`), when given, is read before the encoder runs, and
+        the sentence vectors computed here come back in `new_vectors` for the caller to keep;
+        None keeps nothing."""
         from .dates import anchor_articles, resolve_mention
         from .timeline import build_timeline
 
@@ -267,7 +298,12 @@ class StoryAnalyzer:
         published = anchor_articles([(a.id, a.published, [m for _, m in raw[a.id]]) for a in ordered])
         resolved = {aid: [(pi, resolve_mention(m, published[aid])) for pi, m in pairs] for aid, pairs in raw.items()}
         multi = len(ordered) > 1
-        timeline = build_timeline(ordered, resolved, published, self.embed if multi else None)
+        embed: Any = self.embed
+        if vectors is not None:
+            from ..embed import KeptEmbed
+
+            embed = KeptEmbed(self.embed, vectors)
+        timeline = build_timeline(ordered, resolved, published, embed if multi else None)
 
         para_dates: dict[tuple[str, int], str] = {}
         for aid, pairs in resolved.items():
@@ -280,15 +316,17 @@ class StoryAnalyzer:
 
         units = sentence_units(ordered, min_tokens=min(self.dispute_finder.min_tokens, _LEAD_MIN_TOKENS))
         if multi:
-            brief = self.brief_builder.build(ordered, para_dates, units=units)
-            disputed = self.dispute_finder.find(ordered, self.embed, units=units)
+            brief = self.brief_builder.build(ordered, para_dates, units=units, embed=embed)
+            disputed = self.dispute_finder.find(ordered, embed, units=units)
         else:
-            # One article: nothing to group across outlets, so no sentence embeddings; its brief
-            # is its lead, and a dispute can only be one it reports itself.
+            # One article: nothing to group across outlets, so no brief or timeline embeddings;
+            # its brief is its lead, and a dispute can only be one it reports itself (the finder
+            # embeds with its own callable, or with the one reading kept vectors).
             brief = lead_statements(ordered[0], units=units)
-            disputed = self.dispute_finder.find(ordered, None, units=units)
+            disputed = self.dispute_finder.find(ordered, embed if vectors is not None else None, units=units)
         entities = _with_articles_ordered(entities)
-        return StoryAnalysis(entities, timeline, quotes, brief, disputed, published, new_facts)
+        kept = embed.fresh_by_article(ordered) if embed is not self.embed else {}
+        return StoryAnalysis(entities, timeline, quotes, brief, disputed, published, new_facts, kept)
 
 
 _LEAD_MIN_TOKENS = 6  # a lead sentence has at least this many words (the brief's default)

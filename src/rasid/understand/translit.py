@@ -306,8 +306,9 @@ def _arabic_ending(form: str) -> str:
 class TokenComparer:
     """Token similarity and alignment with per-instance caches.
 
-    Canonicalising a story compares the same tokens many times; the caches live on this object
-    (one per canonicalisation run), never at module level.
+    Canonicalising a story compares the same tokens many times, and the stories of a day share
+    many names; the caches live on this object (kept by its owner, e.g. the canonicaliser, across
+    stories), never at module level. Every cached value is a pure function of its tokens.
     """
 
     __slots__ = ("_forms", "_skeletons", "_fine", "_sims")
@@ -317,6 +318,11 @@ class TokenComparer:
         self._skeletons: dict[str, str] = {}
         self._fine: dict[str, tuple[tuple[str, str], ...]] = {}
         self._sims: dict[tuple[str, str], float] = {}
+
+    @property
+    def size(self) -> int:
+        """Entries held by the caches (an owner that keeps one comparer across runs bounds it)."""
+        return len(self._forms) + len(self._skeletons) + len(self._fine) + len(self._sims)
 
     def fine(self, token: str) -> tuple[tuple[str, str], ...]:
         got = self._fine.get(token)
