@@ -20,7 +20,14 @@ from pathlib import Path
 
 import numpy as np
 
-from rasid.cluster import MERGE_FEATURES, StoryClusterer, StoryModel, fit_cross_model, fit_story_model
+from rasid.cluster import (
+    MERGE_FEATURES,
+    MERGE_LANG_FREE,
+    StoryClusterer,
+    StoryModel,
+    fit_cross_model,
+    fit_story_model,
+)
 from rasid.dedup import Deduper
 from rasid.embed import USEEmbedder, article_vectors, embedding_texts
 from rasid.eval.stories import bcubed, duplicate_pairs, load_saudinewsnet, pairwise, read_gold
@@ -30,6 +37,7 @@ DAYS = ("2015-08-01", "2015-08-02")
 MODEL_PATH = Path(__file__).resolve().parents[1] / "src" / "rasid" / "data" / "story_model.json"
 MERGE_PATH = MODEL_PATH.with_name("story_merge.json")
 CROSS_PATH = MODEL_PATH.with_name("story_model_xling.json")
+CROSS_MERGE_PATH = MODEL_PATH.with_name("story_merge_xling.json")
 
 
 def vectors(arts, cache: Path | None) -> np.ndarray:
@@ -86,7 +94,8 @@ def stream(arts, vecs, dup, model: StoryModel, merge: StoryModel | None = None,
     return pred, time.perf_counter() - t0, lat
 
 
-def fit_merge(arts, vecs, dup, gold: dict[str, str], model: StoryModel, C: float = 1.0) -> StoryModel:
+def fit_merge(arts, vecs, dup, gold: dict[str, str], model: StoryModel, C: float = 1.0,
+              ) -> tuple[StoryModel, StoryModel]:
     """Fit the story-merge model on one day: stream it with the fitted assignment model (no merges),
     log every (article's story, other candidate story) pair with its features, and label the pair
     by whether the two stories' majority events (at that moment) are the same."""
@@ -105,16 +114,20 @@ def fit_merge(arts, vecs, dup, gold: dict[str, str], model: StoryModel, C: float
     print(f"merge model: {len(y)} story pairs, {int(y.sum())} same-event", file=sys.stderr)
     for f, c in zip(merge.features, merge.coef, strict=True):
         print(f"  merge coef {f:14s} {c:+.3f}", file=sys.stderr)
-    best = (-1.0, 0.5)
-    for th in (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97):
-        merge.threshold = th
-        pred, _, _ = stream(arts, vecs, dup, model, merge)
-        score = (bcubed(pred, gold)[2] + pairwise(pred, gold)[2]) / 2
-        print(f"  merge threshold {th:.2f}: mean(B3 F1, pairwise F1) {score:.4f} on the training day", file=sys.stderr)
-        if score > best[0] + 1e-9:
-            best = (score, th)
-    merge.threshold = best[1]
-    return merge
+    # the merge scorer for two stories in different languages: same pairs, language-free signals
+    cross = fit_cross_model(X, y, C=C, features=MERGE_FEATURES, keep=MERGE_LANG_FREE)
+    for m, name in ((merge, "merge"), (cross, "cross-language merge")):
+        best = (-1.0, 0.5)
+        for th in (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97):
+            m.threshold = th
+            pred, _, _ = stream(arts, vecs, dup, model, m)
+            score = (bcubed(pred, gold)[2] + pairwise(pred, gold)[2]) / 2
+            print(f"  {name} threshold {th:.2f}: mean(B3 F1, pairwise F1) {score:.4f} on the training day",
+                  file=sys.stderr)
+            if score > best[0] + 1e-9:
+                best = (score, th)
+        m.threshold = best[1]
+    return merge, cross
 
 
 def tune_threshold(arts, vecs, dup, gold, model: StoryModel) -> float:
@@ -189,15 +202,18 @@ def run(train_day: str, test_day: str, stream_days: tuple[str, ...], cache, writ
     cross = fit_cross_model(X, y, C=C, trained_on=model.trained_on + "; language-free signals only")
     cross.threshold = tune_threshold(tr, tr_vec, tr_dup, golds[train_day], cross)
     print(f"cross-language model threshold {cross.threshold:.2f} (tuned on {train_day})")
-    merge = fit_merge(tr, tr_vec, tr_dup, golds[train_day], model, C=C)
+    merge, cross_merge = fit_merge(tr, tr_vec, tr_dup, golds[train_day], model, C=C)
     merge.trained_on = model.trained_on
-    print(f"merge threshold {merge.threshold:.2f} (tuned on {train_day})")
+    cross_merge.trained_on = model.trained_on + "; language-free merge signals only"
+    print(f"merge threshold {merge.threshold:.2f}, cross-language merge threshold {cross_merge.threshold:.2f} "
+          f"(tuned on {train_day})")
     if write_model:
         MODEL_PATH.parent.mkdir(parents=True, exist_ok=True)
         MODEL_PATH.write_text(model.to_json() + "\n", encoding="utf-8")
         MERGE_PATH.write_text(merge.to_json() + "\n", encoding="utf-8")
         CROSS_PATH.write_text(cross.to_json() + "\n", encoding="utf-8")
-        print(f"wrote {MODEL_PATH}, {MERGE_PATH} and {CROSS_PATH}", file=sys.stderr)
+        CROSS_MERGE_PATH.write_text(cross_merge.to_json() + "\n", encoding="utf-8")
+        print(f"wrote {MODEL_PATH}, {MERGE_PATH}, {CROSS_PATH} and {CROSS_MERGE_PATH}", file=sys.stderr)
     arts = [a for d in stream_days for a in day_arts[d]]
     arts.sort(key=lambda a: (a.published or "", a.id))
     vecs = np.vstack([vectors(day_arts[d], cache) for d in stream_days])

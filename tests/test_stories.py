@@ -371,9 +371,8 @@ def _foreign(aid: str, title: str, text: str, lang: str, when: str) -> Article:
                    source=f"wire-{lang}", paragraphs=[Paragraph(text, lang=lang)])
 
 
-def test_english_and_french_reports_join_the_arabic_story(seed_articles, seed_vectors, embedder, dev_day):
-    """An English and a French report of the seed story's happening (written for this test) join
-    its Arabic story through the cross-language scorer; an unrelated English report does not."""
+def _seed_story_reports() -> tuple[Article, Article]:
+    """An English and a French report of the seed story's happening, written for these tests."""
     en = _foreign("en", "Kim Jong Un leaves Russia after his visit to Vladivostok",
                   "North Korean leader Kim Jong Un ended his visit to Russia on Sunday and left Vladivostok on "
                   "his armoured train, after talks with President Vladimir Putin at the Vostochny space centre "
@@ -382,6 +381,13 @@ def test_english_and_french_reports_join_the_arabic_story(seed_articles, seed_ve
                   "Le dirigeant nord-coréen Kim Jong Un a quitté la Russie dimanche à bord de son train blindé, "
                   "après des entretiens avec Vladimir Poutine au cosmodrome de Vostotchny et la visite d'usines "
                   "militaires et aéronautiques.", "fr", "2023-09-17T13:00:00")
+    return en, fr
+
+
+def test_english_and_french_reports_join_the_arabic_story(seed_articles, seed_vectors, embedder, dev_day):
+    """An English and a French report of the seed story's happening join its Arabic story through
+    the cross-language scorer; an unrelated English report does not."""
+    en, fr = _seed_story_reports()
     oil = _foreign("oil", "Oil prices rise on supply worries",
                    "Oil prices rose on Sunday as traders weighed tighter supplies after production cuts by "
                    "large exporters; Brent crude gained more than one percent to settle above 90 dollars a "
@@ -390,8 +396,8 @@ def test_english_and_french_reports_join_the_arabic_story(seed_articles, seed_ve
     vecs = np.vstack([seed_vectors, article_vectors(extra, embedder)])
     for cross in (True, False):
         cl = StoryClusterer() if cross else StoryClusterer(cross_model=None)
-        if not cross:
-            cl.cross_model = None  # the shipped cross-language scorer switched off
+        if not cross:  # the shipped cross-language scorers switched off
+            cl.cross_model = cl.cross_merge_model = None
         cl.prime(dev_day)
         got, _, _ = _stream([*seed_articles, *extra], vecs, clusterer=cl)
         seed_stories = {got[a.id] for a in seed_articles}
@@ -401,3 +407,25 @@ def test_english_and_french_reports_join_the_arabic_story(seed_articles, seed_ve
             assert cl._stories[cl._index[got["en"]]].langs.keys() >= {"ar", "en", "fr"}
         else:  # without it, the lexical signals (zero across languages) keep every report apart
             assert got["en"] not in seed_stories and got["fr"] not in seed_stories, got
+
+
+def test_stories_in_different_languages_merge(seed_articles, seed_vectors, embedder, dev_day):
+    """An English report that arrived first has a story of its own; the Arabic reports that follow
+    are kept apart at assignment here (cross-language scorer off), and the cross-language merge
+    scorer brings the two stories together. Without it they stay apart. A saved state keeps both
+    scorers as they were."""
+    en, fr = _seed_story_reports()
+    arts = [en, fr, *seed_articles]
+    vecs = np.vstack([article_vectors([en, fr], embedder), seed_vectors])
+    for merge_across in (True, False):
+        cl = StoryClusterer()
+        cl.cross_model = None
+        if not merge_across:
+            cl.cross_merge_model = None
+        cl.prime(dev_day)
+        _stream(arts, vecs, clusterer=cl)
+        final = {a.id: cl.story_of(a.id) for a in arts}
+        arabic_with_en = [a.id for a in seed_articles if final[a.id] == final["en"]]
+        assert bool(arabic_with_en) is merge_across, final
+    again = StoryClusterer.from_bytes(cl.to_bytes())
+    assert again.cross_model is None and again.cross_merge_model is None

@@ -55,6 +55,9 @@ FEATURES = (
 # The signals that do not compare words: they hold between an article and a story in different
 # languages, where the lexical ones are zero whatever the two report.
 LANG_FREE = ("cos_centroid", "cos_best", "gap_centroid", "gap_best", "num_shared", "log_size", "dup", "same_source")
+# The merge signals that do not compare words (two stories in different languages).
+MERGE_LANG_FREE = ("cos_centroid", "cos_best_pair", "num_shared", "log_size_min", "log_size_max", "gap_days",
+                   "source_overlap")
 # Signals for merging two active stories (a fragment and the story it belongs with).
 MERGE_FEATURES = (
     "cos_centroid",
@@ -136,6 +139,15 @@ class StoryModel:
             return cls.from_json(Path(path).read_text(encoding="utf-8"))
         f = resources.files("rasid").joinpath("data/story_model_xling.json")
         return cls.from_json(f.read_text(encoding="utf-8")) if f.is_file() else None
+
+    @classmethod
+    def load_cross_merge(cls, path: str | Path | None = None) -> StoryModel | None:
+        """The merge scorer for two stories in different languages at `path`, or the shipped
+        `rasid/data/story_merge_xling.json` (None if absent)."""
+        if path is not None:
+            return cls.from_json(Path(path).read_text(encoding="utf-8"), MERGE_FEATURES)
+        f = resources.files("rasid").joinpath("data/story_merge_xling.json")
+        return cls.from_json(f.read_text(encoding="utf-8"), MERGE_FEATURES) if f.is_file() else None
 
     @classmethod
     def load_merge(cls, path: str | Path | None = None) -> StoryModel | None:
@@ -373,10 +385,13 @@ class StoryClusterer:
         late_threshold: float = 0.9,
         late_min_size: int = 8,
         cross_model: StoryModel | None = None,
+        cross_merge_model: StoryModel | None = None,
     ) -> None:
         self.model = model if model is not None else StoryModel.load()
         self.merge_model = (merge_model if merge_model is not None else StoryModel.load_merge()) if merges else None
         self.cross_model = cross_model if cross_model is not None else StoryModel.load_cross()
+        self.cross_merge_model = (cross_merge_model if cross_merge_model is not None
+                                  else StoryModel.load_cross_merge()) if merges else None
         self.merge_log: list[tuple[int, int, int, int, list[float]]] | None = None  # training hook
         self._merged: list[str] = []  # ids retired by a merge since the last take_merged()
         self.dormant_days = dormant_days
@@ -813,10 +828,21 @@ class StoryClusterer:
                 self.merge_log.append((pos, self._stories[pos].count, q, self._stories[q].count, f))
         if self.merge_model is None:
             return self._stories[pos].id
-        pm = self.merge_model.proba(np.asarray(F, dtype=np.float64))
-        b = int(np.argmax(pm))
-        if pm[b] < self.merge_model.threshold:
+        X = np.asarray(F, dtype=np.float64)
+        pm = self.merge_model.proba(X)
+        need = np.full(len(others), self.merge_model.threshold)
+        if self.cross_merge_model is not None:
+            # two stories with no language in common: their words cannot match (see cross_model)
+            la = self._stories[pos].langs
+            cross = [i for i, q in enumerate(others)
+                     if la and self._stories[q].langs and not (la.keys() & self._stories[q].langs.keys())]
+            if cross:
+                pm[cross] = self.cross_merge_model.proba(X[cross])
+                need[cross] = self.cross_merge_model.threshold
+        ok = np.nonzero(pm >= need)[0]
+        if not len(ok):
             return self._stories[pos].id
+        b = int(ok[np.argmax(pm[ok])])
         keep, gone = min(pos, others[b]), max(pos, others[b])
         self._merge(keep, gone)
         return self._stories[keep].id
@@ -1056,6 +1082,9 @@ class StoryClusterer:
                        "id_prefix": self.id_prefix},
             "model": json.loads(self.model.to_json()),
             "merge_model": json.loads(self.merge_model.to_json()) if self.merge_model is not None else None,
+            "cross_model": json.loads(self.cross_model.to_json()) if self.cross_model is not None else None,
+            "cross_merge_model": (json.loads(self.cross_merge_model.to_json())
+                                  if self.cross_merge_model is not None else None),
             "ndocs": self._ndocs,
             "now": self._now if math.isfinite(self._now) else None,
             "last_sweep": self._last_sweep if math.isfinite(self._last_sweep) else None,
@@ -1082,6 +1111,13 @@ class StoryClusterer:
         merge = meta.get("merge_model")
         saved_merge = StoryModel.from_json(json.dumps(merge), MERGE_FEATURES) if merge else None
         self = cls(model=model or saved, merge_model=saved_merge, merges=saved_merge is not None, **meta["params"])
+        # the cross-language scorers the state was saved with (a state from before them: the shipped ones)
+        if "cross_model" in meta:
+            cm = meta["cross_model"]
+            self.cross_model = StoryModel.from_json(json.dumps(cm)) if cm else None
+        if "cross_merge_model" in meta:
+            cm = meta["cross_merge_model"]
+            self.cross_merge_model = StoryModel.from_json(json.dumps(cm), MERGE_FEATURES) if cm else None
         self._ndocs = meta["ndocs"]
         self._now = meta["now"] if meta["now"] is not None else -math.inf
         self._last_sweep = meta["last_sweep"] if meta["last_sweep"] is not None else -math.inf
@@ -1133,16 +1169,18 @@ def fit_story_model(X: np.ndarray, y: np.ndarray, C: float = 1.0, trained_on: st
     )
 
 
-def fit_cross_model(X: np.ndarray, y: np.ndarray, C: float = 1.0, trained_on: str = "") -> StoryModel:
-    """The candidate scorer for an article and a story in different languages: fitted on the same
-    candidate rows as the main model, with the LANG_FREE signals only, and returned over all
-    FEATURES with zero weight on the lexical ones (so the clusterer scores both with one row)."""
-    cols = [FEATURES.index(f) for f in LANG_FREE]
+def fit_cross_model(X: np.ndarray, y: np.ndarray, C: float = 1.0, trained_on: str = "",
+                    features: tuple[str, ...] = FEATURES, keep: tuple[str, ...] = LANG_FREE) -> StoryModel:
+    """The scorer for an article and a story (or two stories, with MERGE_FEATURES and
+    MERGE_LANG_FREE) in different languages: fitted on the same rows as the main model, with the
+    signals that do not compare words only, and returned over all `features` with zero weight on
+    the lexical ones (so the clusterer scores both with one row)."""
+    cols = [features.index(f) for f in keep]
     sub = fit_story_model(X[:, cols], y, C=C, trained_on=trained_on)
-    mean, scale, coef = X.mean(axis=0), X.std(axis=0), np.zeros(len(FEATURES))
+    mean, scale, coef = X.mean(axis=0), X.std(axis=0), np.zeros(len(features))
     scale[scale == 0] = 1.0
     lo, hi = X.min(axis=0), X.max(axis=0)
     for j, c in enumerate(cols):
         mean[c], scale[c], coef[c] = sub.mean[j], sub.scale[j], sub.coef[j]
-    return StoryModel(features=list(FEATURES), mean=mean.tolist(), scale=scale.tolist(), coef=coef.tolist(),
+    return StoryModel(features=list(features), mean=mean.tolist(), scale=scale.tolist(), coef=coef.tolist(),
                       intercept=sub.intercept, threshold=0.5, trained_on=trained_on, lo=lo.tolist(), hi=hi.tolist())
