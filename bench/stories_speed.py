@@ -276,6 +276,23 @@ def scale_compare(ref: dict, got: dict, arts, show: int = 0) -> tuple[int, int]:
     return bad, len(pdiff)
 
 
+def dump_or_check(got: dict, dump: Path | None, check: Path | None, differences, ok: str, what: str) -> None:
+    """Write this run's decisions to `dump`, and/or compare them with the reference in `check`
+    (`differences(ref)` counts what differs); exit 1 on any difference."""
+    if dump:
+        dump.write_bytes(pickle.dumps(got))
+        print(f"wrote {dump}")
+    if check:
+        ref = pickle.loads(check.read_bytes())
+        if ref["ids"] != got["ids"]:
+            print("CHECK FAILED: the reference was taken on another stream")
+            sys.exit(1)
+        bad = differences(ref)
+        print(f"CHECK OK: {ok}" if not bad else f"CHECK FAILED: {bad} {what}")
+        if bad:
+            sys.exit(1)
+
+
 def compare(ref: dict, got: dict, arts) -> int:
     bad = 0
     for part in ("dedup", "cluster"):
@@ -328,18 +345,8 @@ def main(argv: list[str] | None = None) -> None:
         cost, dd, per = run_scale(arts, mod, stats=not args.no_stats, max_bucket=args.max_bucket)
         scale_report(cost, per, str(args.dedup_module or "rasid.dedup"))
         got = {"ids": [a.id for a in arts], **dd}
-        if args.scale_dump:
-            args.scale_dump.write_bytes(pickle.dumps(got))
-            print(f"wrote {args.scale_dump}")
-        if args.scale_check:
-            ref = pickle.loads(args.scale_check.read_bytes())
-            if ref["ids"] != got["ids"]:
-                print("CHECK FAILED: the reference was taken on another stream")
-                sys.exit(1)
-            bad, _ = scale_compare(ref, got, arts, args.show)
-            print("CHECK OK: every article link identical" if not bad else f"CHECK FAILED: {bad} link differences")
-            if bad:
-                sys.exit(1)
+        dump_or_check(got, args.scale_dump, args.scale_check, lambda ref: scale_compare(ref, got, arts, args.show)[0],
+                      "every article link identical", "link differences")
         return
     if args.stream == "dev":
         arts, vecs = load_dev(args.cache)
@@ -376,19 +383,8 @@ def main(argv: list[str] | None = None) -> None:
         print("STAGE RUN DIFFERS from the separate runs")
         sys.exit(1)
     got = {"ids": [a.id for a in arts], "dedup": dd, "cluster": cl}
-    if args.dump:
-        args.dump.write_bytes(pickle.dumps(got))
-        print(f"wrote {args.dump}")
-    if args.check:
-        ref = pickle.loads(args.check.read_bytes())
-        if ref["ids"] != got["ids"]:
-            print("CHECK FAILED: the reference was taken on another stream")
-            sys.exit(1)
-        bad = compare(ref, got, arts)
-        print("CHECK OK: every decision identical (paragraph matches reported above if any differ)"
-              if not bad else f"CHECK FAILED: {bad} differences")
-        if bad:
-            sys.exit(1)
+    dump_or_check(got, args.dump, args.check, lambda ref: compare(ref, got, arts),
+                  "every decision identical (paragraph matches reported above if any differ)", "differences")
 
 
 if __name__ == "__main__":
