@@ -26,6 +26,11 @@ class Settings:
     user_agent: str = "rasid/0.1 (+https://example.invalid/rasid)"
     workers: int = 0  # processes for the text half; 0 = one per core
     # stories
+    # a paragraph most of whose LSH bands are shared by more than this many live paragraphs is
+    # boilerplate (agency datelines) and is not reported as shared; 0 = off. 64 suits the 14
+    # outlets of SaudiNewsNet: raise it with many more outlets, where one wire paragraph is copied
+    # more often (docs/benchmarks/dedup_scale.md)
+    dedup_stop_bucket: int = 64
     story_dormant_days: float = 3.0
     # a story older than this many days with at least story_late_min_size articles is joined only
     # at probability story_late_threshold (see StoryClusterer._join_threshold)

@@ -36,6 +36,7 @@ class StoriesStage:
 
         blob = store.get_blob(_DEDUP_BLOB)
         dedup = Deduper.from_bytes(blob) if blob else Deduper()
+        dedup.max_bucket = self.settings.dedup_stop_bucket
         blob = store.get_blob(_CLUSTER_BLOB)
         clusterer = StoryClusterer.from_bytes(blob) if blob else StoryClusterer()
         # the settings of this run, not those the state was saved with
