@@ -60,10 +60,13 @@ def load_dev(cache: Path | None):
     return arts, vecs[[order[a.id] for a in arts]]
 
 
-def load_5k(cache: Path | None, vec31k: Path | None, n: int = 5000):
-    """The first `n` articles of the whole stream; vectors from a full-stream array when its rows
-    verifiably match this order (a sample re-embedded), else embedded (and cached)."""
-    arts = load_saudinewsnet(sorted((SHARED / "saudinewsnet").glob("*.zip")))[:n]
+def load_5k(cache: Path | None, vec31k: Path | None, n: int | None = 5000):
+    """The first `n` articles of the whole stream (None: all of them), in load order; vectors from
+    a full-stream array when its rows verifiably match this order (a sample re-embedded), else
+    embedded (and cached)."""
+    arts = load_saudinewsnet(sorted((SHARED / "saudinewsnet").glob("*.zip")))
+    arts = arts[:n] if n else arts
+    n = len(arts)
     key = hashlib.sha256("\n".join("\x1f".join(embedding_texts(a)) for a in arts).encode()).hexdigest()[:16]
     if cache is not None and (cache / f"vec-{key}.npy").exists():
         return arts, np.load(cache / f"vec-{key}.npy")

@@ -160,12 +160,12 @@ def article_order(articles: Sequence[Article]) -> list[int]:
 
 def content_stems(text: str) -> tuple[str, ...]:
     """Light stems of the content words of `text`, in order (function words, 1-letter tokens dropped)."""
-    return tuple(light_stem(t) for t in tokens(text) if len(t) > 1 and t not in _STOPWORDS)
+    return _stems_of(tokens(text), {})
 
 
 def _stems_of(toks: list[str], memo: dict[str, str]) -> tuple[str, ...]:
-    """`content_stems` of already tokenised text; `memo` (token -> stem) spares stemming the words a
-    story repeats (most of them)."""
+    """`content_stems` of already tokenised text; `memo` (token -> stem, kept by the caller) spares
+    stemming the words a story repeats (most of them)."""
     out = []
     for t in toks:
         if len(t) > 1 and t not in _STOPWORDS:

@@ -125,37 +125,37 @@ class StoryModel:
         return cls(**d)
 
     @classmethod
+    def _load(cls, name: str, path: str | Path | None, expect: tuple[str, ...]) -> StoryModel | None:
+        """The model at `path`, or the shipped `rasid/data/<name>` (None if it is not shipped)."""
+        if path is not None:
+            return cls.from_json(Path(path).read_text(encoding="utf-8"), expect)
+        f = resources.files("rasid").joinpath(f"data/{name}")
+        return cls.from_json(f.read_text(encoding="utf-8"), expect) if f.is_file() else None
+
+    @classmethod
     def load(cls, path: str | Path | None = None) -> StoryModel:
         """The model at `path`, or the one shipped in `rasid/data/story_model.json`."""
-        if path is not None:
-            return cls.from_json(Path(path).read_text(encoding="utf-8"))
-        return cls.from_json(resources.files("rasid").joinpath("data/story_model.json").read_text(encoding="utf-8"))
+        model = cls._load("story_model.json", path, FEATURES)
+        if model is None:
+            raise FileNotFoundError("rasid/data/story_model.json is not in the package")
+        return model
 
     @classmethod
     def load_cross(cls, path: str | Path | None = None) -> StoryModel | None:
         """The cross-language candidate scorer at `path`, or the shipped
         `rasid/data/story_model_xling.json` (None if absent); see `fit_cross_model`."""
-        if path is not None:
-            return cls.from_json(Path(path).read_text(encoding="utf-8"))
-        f = resources.files("rasid").joinpath("data/story_model_xling.json")
-        return cls.from_json(f.read_text(encoding="utf-8")) if f.is_file() else None
+        return cls._load("story_model_xling.json", path, FEATURES)
 
     @classmethod
     def load_cross_merge(cls, path: str | Path | None = None) -> StoryModel | None:
         """The merge scorer for two stories in different languages at `path`, or the shipped
         `rasid/data/story_merge_xling.json` (None if absent)."""
-        if path is not None:
-            return cls.from_json(Path(path).read_text(encoding="utf-8"), MERGE_FEATURES)
-        f = resources.files("rasid").joinpath("data/story_merge_xling.json")
-        return cls.from_json(f.read_text(encoding="utf-8"), MERGE_FEATURES) if f.is_file() else None
+        return cls._load("story_merge_xling.json", path, MERGE_FEATURES)
 
     @classmethod
     def load_merge(cls, path: str | Path | None = None) -> StoryModel | None:
         """The story-merge model at `path`, or the shipped `rasid/data/story_merge.json` (None if absent)."""
-        if path is not None:
-            return cls.from_json(Path(path).read_text(encoding="utf-8"), MERGE_FEATURES)
-        f = resources.files("rasid").joinpath("data/story_merge.json")
-        return cls.from_json(f.read_text(encoding="utf-8"), MERGE_FEATURES) if f.is_file() else None
+        return cls._load("story_merge.json", path, MERGE_FEATURES)
 
 
 def _matvec(rows: np.ndarray, vec: np.ndarray) -> np.ndarray:
@@ -272,6 +272,14 @@ def article_language(article: Article) -> str:
         return weight.most_common(1)[0][0]
     text = (article.title or "") + " " + (article.text or article.raw_text)[:LEX_CHARS]
     return "ar" if arabic_ratio(text) >= 0.5 else ""
+
+
+def _no_common_language(a: Iterable[str], b: Counter) -> bool:
+    """Whether an article (its language, as a one-element set) or a story (its members' languages)
+    and story `b` are known to share no language: their words cannot match, so they are scored by
+    the models fitted without the lexical signals. Unknown languages (empty) never count."""
+    a = set(a)
+    return bool(a) and bool(b) and a.isdisjoint(b)
 
 
 def article_view(article: Article, now: float, stem_cache: dict[str, str] | None = None,
@@ -441,8 +449,8 @@ class StoryClusterer:
             if self.cross_model is not None and view.lang:
                 # a story with no article in this article's language: its words cannot match, so the
                 # candidate is scored by the model fitted without the lexical signals
-                cross = [i for i, q in enumerate(positions) if view.lang not in self._stories[q].langs
-                         and self._stories[q].langs]
+                cross = [i for i, q in enumerate(positions)
+                         if _no_common_language({view.lang}, self._stories[q].langs)]
                 if cross:
                     p[cross] = self.cross_model.proba(X[cross])
                     need[cross] = np.maximum(need[cross], self.cross_model.threshold)
@@ -834,8 +842,7 @@ class StoryClusterer:
         if self.cross_merge_model is not None:
             # two stories with no language in common: their words cannot match (see cross_model)
             la = self._stories[pos].langs
-            cross = [i for i, q in enumerate(others)
-                     if la and self._stories[q].langs and not (la.keys() & self._stories[q].langs.keys())]
+            cross = [i for i, q in enumerate(others) if _no_common_language(la, self._stories[q].langs)]
             if cross:
                 pm[cross] = self.cross_merge_model.proba(X[cross])
                 need[cross] = self.cross_merge_model.threshold
