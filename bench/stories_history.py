@@ -9,7 +9,8 @@ stand: at the end of 2015-08-02 (`--until 2015-08-03`, default) or at the end of
 (pairs across the two days count too: the labels link 08-01 events that continue into 08-02).
 
     .venv/bin/python bench/stories_history.py [--vectors /tmp/an/vec31k.npy] [--until end]
-        [--late-after-days inf]     # the clusterer without the late-join rule
+        [--late-after-days inf]     # the clusterer without the late rule
+        [--late-merges]             # late stories may still merge (as before session 5)
 
 Vectors: the shipped embedder over every article (a few minutes), cached in `--cache`; or a
 precomputed array in load order (`--vectors`, checked on 26 re-embedded rows).
@@ -53,13 +54,15 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--late-after-days", type=float, default=None)
     ap.add_argument("--late-threshold", type=float, default=None)
     ap.add_argument("--late-min-size", type=int, default=None)
+    ap.add_argument("--late-merges", action="store_true", help="let late stories merge (as before session 5)")
     args = ap.parse_args(argv)
     arts, vecs = load(args.vectors, args.cache)
     if args.until != "end":
         n = sum(1 for a in arts if (a.published or "") < args.until)
         arts, vecs = arts[:n], vecs[:n]
     kw = {k: v for k, v in (("late_after_days", args.late_after_days), ("late_threshold", args.late_threshold),
-                            ("late_min_size", args.late_min_size)) if v is not None}
+                            ("late_min_size", args.late_min_size),
+                            ("late_merges", args.late_merges or None)) if v is not None}
     t = time.perf_counter()
     dd = Deduper()
     for a in arts:
@@ -71,7 +74,7 @@ def main(argv: list[str] | None = None) -> None:
     pred = {a.id: cl.story_of(a.id) or a.id for a in arts}
     print(f"date 2026-11-22; {len(arts)} articles streamed (until {args.until}) in {time.perf_counter() - t:.0f}s; "
           f"clusterer {kw or 'defaults'}: late_after_days {cl.late_after_days}, late_threshold {cl.late_threshold}, "
-          f"late_min_size {cl.late_min_size}")
+          f"late_min_size {cl.late_min_size}, late_merges {cl.late_merges}")
     golds = {d: {r["url"]: r["event"] for r in read_gold(SHARED / "saudinewsnet-events" / f"dev-{d}.jsonl")}
              for d in DAYS}
     for d, g in golds.items():

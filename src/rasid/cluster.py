@@ -377,6 +377,8 @@ class StoryClusterer:
     model: the candidate scorer (default: the shipped `data/story_model.json`).
     dormant_days: a story not updated for this long leaves the candidate index (settings.story_dormant_days).
     late_after_days, late_threshold, late_min_size: see `_join_threshold` (settings.story_late_*).
+    late_merges: whether such a late story may merge with another (settings.story_late_merges; see
+        `_maybe_merge`).
     candidates: how many nearest centroids and nearest members to consider.
     """
 
@@ -392,6 +394,7 @@ class StoryClusterer:
         late_after_days: float = 2.0,
         late_threshold: float = 0.9,
         late_min_size: int = 8,
+        late_merges: bool = False,
         cross_model: StoryModel | None = None,
         cross_merge_model: StoryModel | None = None,
     ) -> None:
@@ -406,6 +409,7 @@ class StoryClusterer:
         self.late_after_days = late_after_days
         self.late_threshold = late_threshold
         self.late_min_size = late_min_size
+        self.late_merges = late_merges
         self.k = candidates
         self.dim = dim
         self.id_prefix = id_prefix
@@ -470,10 +474,14 @@ class StoryClusterer:
         took in several events of each later day. Joining one then needs strong evidence
         (`late_threshold`); a new report that falls short starts the next story. Small stories keep
         the model's threshold at any age: a visit reported over four days stays one story."""
-        s = self._stories[pos]
-        if s.count >= self.late_min_size and s.first < self._now - self.late_after_days:
+        if self._is_late(pos):
             return max(self.model.threshold, self.late_threshold)
         return self.model.threshold
+
+    def _is_late(self, pos: int) -> bool:
+        """Story `pos` opened more than `late_after_days` ago and holds `late_min_size` articles."""
+        s = self._stories[pos]
+        return s.count >= self.late_min_size and s.first < self._now - self.late_after_days
 
     def take_merged(self) -> dict[str, str]:
         """Stories merged away since the last call: {gone id: id of the story that absorbed it}.
@@ -821,10 +829,15 @@ class StoryClusterer:
         """Merge the article's story with another candidate story when the merge model says they
         report one happening: two fragments carry more evidence (centroids of several articles, their
         pooled names and numbers) than one article did when it had to choose. The younger story is
-        absorbed into the older one, whose id stays. `fresh`: the article has just started story
+        absorbed into the older one, whose id stays. A late story (`_is_late`) takes part in no
+        merge unless `late_merges`: merges are for fragments of one fresh happening, and in the 31k
+        stream it was merges that grew the long chains (a week of royal-court news, 13 merges). `fresh`: the article has just started story
         `pos`, whose bags are then its own, so its lexical dot products with the other candidates'
         bags are those `_candidates` computed."""
-        others = [q for q in positions if q != pos and self._stories[q].active and q in self._crow]
+        if not self.late_merges and self._is_late(pos):
+            return self._stories[pos].id
+        others = [q for q in positions if q != pos and self._stories[q].active and q in self._crow
+                  and (self.late_merges or not self._is_late(q))]
         if not others:
             return self._stories[pos].id
         rows = self._rows_by_story([pos, *others])
@@ -1085,7 +1098,7 @@ class StoryClusterer:
             "version": 1,
             "params": {"dormant_days": self.dormant_days, "candidates": self.k, "dim": self.dim,
                        "late_after_days": self.late_after_days, "late_threshold": self.late_threshold,
-                       "late_min_size": self.late_min_size,
+                       "late_min_size": self.late_min_size, "late_merges": self.late_merges,
                        "id_prefix": self.id_prefix},
             "model": json.loads(self.model.to_json()),
             "merge_model": json.loads(self.merge_model.to_json()) if self.merge_model is not None else None,

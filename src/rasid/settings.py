@@ -37,6 +37,8 @@ class Settings:
     story_late_after_days: float = 2.0
     story_late_threshold: float = 0.9
     story_late_min_size: int = 8
+    # whether such a late story can merge with another story (see StoryClusterer._maybe_merge)
+    story_late_merges: bool = False
     embedder: str = "use"
     # output
     quiet: bool = False

@@ -45,6 +45,7 @@ class StoriesStage:
         clusterer.late_after_days = st.story_late_after_days
         clusterer.late_threshold = st.story_late_threshold
         clusterer.late_min_size = st.story_late_min_size
+        clusterer.late_merges = st.story_late_merges
         # The clusterer reads each article just after the deduper: it reuses the deduper's tokens.
         clusterer.text_memo = dedup.text_memo
         return dedup, clusterer
