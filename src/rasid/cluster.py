@@ -831,9 +831,9 @@ class StoryClusterer:
         pooled names and numbers) than one article did when it had to choose. The younger story is
         absorbed into the older one, whose id stays. A late story (`_is_late`) takes part in no
         merge unless `late_merges`: merges are for fragments of one fresh happening, and in the 31k
-        stream it was merges that grew the long chains (a week of royal-court news, 13 merges). `fresh`: the article has just started story
-        `pos`, whose bags are then its own, so its lexical dot products with the other candidates'
-        bags are those `_candidates` computed."""
+        stream it was merges that grew the long chains (a week of royal-court news, 13 merges).
+        `fresh`: the article has just started story `pos`, whose bags are then its own, so its
+        lexical dot products with the other candidates' bags are those `_candidates` computed."""
         if not self.late_merges and self._is_late(pos):
             return self._stories[pos].id
         others = [q for q in positions if q != pos and self._stories[q].active and q in self._crow
