@@ -60,11 +60,12 @@ def splits(split: str) -> tuple[list[Sent], list[Sent]]:
     return train, read_conll(DEFAULT_DATA / "anercorp" / "ANERCorp_approxCamelSplit_test.txt.gz")
 
 
-def report(name: str, gold: list[list[str]], pred: list[list[str]]) -> None:
+def report(name: str, gold: list[list[str]], pred: list[list[str]]) -> float:
     r = score_spans([spans_of(g) for g in gold], [spans_of(p) for p in pred])
     m = r["micro"]
     per = " ".join(f"{k}={r[k]['f1']:.3f}" for k in ("PER", "LOC", "ORG", "MISC"))
     print(f"{name}: P {m['precision']:.3f} R {m['recall']:.3f} F1 {m['f1']:.3f}  {per}", flush=True)
+    return float(m["f1"])
 
 
 def cmd_states(work: Path) -> None:

@@ -1,6 +1,6 @@
 """Rebuild the packaged NER model from the data in ../shared and evaluate it.
 
-    .venv/bin/python bench/ner_train.py [--out src/rasid/data/ner.crfsuite] [--neural] [--teacher-types FILE] [--silver FILE]
+    .venv/bin/python bench/ner_train.py [--out src/rasid/data/ner.crfsuite] [--neural] [--teacher-types FILE] [--silver FILE] [--fold-silver N]
 
 `--neural` stacks the BiLSTM (needs torch, the `train` extra) instead of the document CRF.
 """
@@ -30,10 +30,17 @@ def main(argv: list[str] | None = None) -> int:
         "--silver", type=Path, default=None,
         help="teacher labels (`ner.silver.json.gz` from bench/ner_e5.py; default: the packaged one)",
     )
+    ap.add_argument(
+        "--fold-silver", type=int, default=0,
+        help="also add the first N silver sentences to each jackknife fold of the document CRF",
+    )
     args = ap.parse_args(argv)
     t, c = time.perf_counter(), time.process_time()
     teacher = json.loads(args.teacher_types.read_text(encoding="utf-8")) if args.teacher_types else None
-    stats = train_ner(args.out, seed=args.seed, neural=args.neural, teacher_types=teacher, silver=args.silver or True)
+    stats = train_ner(
+        args.out, seed=args.seed, neural=args.neural, teacher_types=teacher, silver=args.silver or True,
+        fold_silver=args.fold_silver,
+    )
     stats["wall_seconds"] = round(time.perf_counter() - t, 1)
     stats["cpu_seconds"] = round(time.process_time() - c, 1)
     print(json.dumps(stats, indent=1))

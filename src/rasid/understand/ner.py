@@ -913,13 +913,16 @@ def train_ner(
     epochs: int = NN_EPOCHS,
     teacher_types: dict[str, str] | None = None,
     silver: Path | None | bool = True,
+    fold_silver: int = 0,
 ) -> dict:
     """Train the sentence CRF on `train` (ANERcorp train split by default) and, if `stacked`, the
     second stage from 4-fold cross-validated CRF outputs: the BiLSTM (`neural`, needs torch and
     the word vectors of `build_resources`) or else the document CRF. `teacher_types` (word ->
     type+bucket, from bench/ner_e5.py) replaces the packaged teacher dictionary. `silver` (True:
     the packaged `ner.silver.json.gz`; a path; False/None: none) adds SaudiNewsNet sentences
-    labelled by the e5 teacher to the sentence CRF's training data (not to the folds). Writes the
+    labelled by the e5 teacher to the sentence CRF's training data; `fold_silver` > 0 also adds the
+    first that many silver sentences to every jackknife fold, so the document CRF learns from
+    first-pass labels like those of the silver-trained sentence CRF (costs fold time). Writes the
     files beside `out_path`. Returns stats: sentences, tokens, features, seconds per stage, file sizes."""
     import tempfile
 
@@ -958,9 +961,11 @@ def train_ner(
         margs: list[np.ndarray] = [np.zeros((0, len(NN_TAGS)), np.float32) for _ in range(n)]
         with tempfile.TemporaryDirectory() as tmp:
             fold_path = Path(tmp) / "fold.crfsuite"
+            extra_x = [feats.sentence(t) for t, _ in silver_sents[:fold_silver]]
+            extra_y = [g for _, g in silver_sents[:fold_silver]]
             for f in range(FOLDS):
                 lo, hi = f * n // FOLDS, (f + 1) * n // FOLDS
-                _train_crf(xs[:lo] + xs[hi:], ys[:lo] + ys[hi:], fold_path, crf_params)
+                _train_crf(xs[:lo] + xs[hi:] + extra_x, ys[:lo] + ys[hi:] + extra_y, fold_path, crf_params)
                 tagger = pycrfsuite.Tagger()
                 tagger.open(str(fold_path))
                 for i in range(lo, hi):
