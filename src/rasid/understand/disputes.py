@@ -92,12 +92,6 @@ class DisputeThresholds:
     min_content_tokens: int = 4
 
 
-def _words(text: str) -> list[tuple[str, str]]:
-    """(original word, matching form) pairs, split on white space (the reference word pass of
-    tests/test_brief.py)."""
-    return [(w, match_form(w)) for w in text.split()]
-
-
 # Every cue word holds one of these (on the matching form, punctuation removed): a sentence without
 # any of them cannot have a cue word, so the word-by-word pass is skipped for it.
 _CUE_ROOTS = re.compile(r"نف|كذب|فند|دحض|den|refut|dismiss|dément|dement|nie|nié")
@@ -109,25 +103,21 @@ def denial_cue(text: str) -> int | None:
 
     A cue preceded by a negator ("لم ينفِ", did not deny) does not count.
     """
-    form = match_form(text)
-    if _CUE_ROOTS.search(_NOT_WORD.sub("", form)) is None:
-        found = _CUE_PHRASE.search(form)
-        return None if found is None else len(form[: found.start()].split())
-    words = text.split()
-    for i, word in enumerate(words):
-        form = match_form(word)
-        # A cue word holds a cue root (its letters stay adjacent once punctuation is removed):
-        # the other words need no tokenising.
-        if _CUE_ROOTS.search(_NOT_WORD.sub("", form)) is None:
-            continue
-        bare = "".join(tokens(form)) or form
-        if _CUE_WORD.match(bare) and not (i > 0 and "".join(tokens(match_form(words[i - 1]))) in _NEGATORS):
-            return i + 1
-    found = _CUE_PHRASE.search(match_form(text))
-    if found is None:
-        return None
+    whole = match_form(text)
+    if _CUE_ROOTS.search(_NOT_WORD.sub("", whole)) is not None:
+        words = text.split()
+        for i, word in enumerate(words):
+            form = match_form(word)
+            # A cue word holds a cue root (its letters stay adjacent once punctuation is removed):
+            # the other words need no tokenising.
+            if _CUE_ROOTS.search(_NOT_WORD.sub("", form)) is None:
+                continue
+            bare = "".join(tokens(form)) or form
+            if _CUE_WORD.match(bare) and not (i > 0 and "".join(tokens(match_form(words[i - 1]))) in _NEGATORS):
+                return i + 1
+    found = _CUE_PHRASE.search(whole)
     # Map the phrase back to a word index: count the words before it in the matching form.
-    return len(match_form(text)[: found.start()].split())
+    return None if found is None else len(whole[: found.start()].split())
 
 
 def attributed_source(text: str) -> list[str]:
