@@ -68,6 +68,20 @@ def report(name: str, gold: list[list[str]], pred: list[list[str]]) -> float:
     return float(m["f1"])
 
 
+def mix_decode(lps: list[np.ndarray], margs: list[np.ndarray], w: float) -> list[list[str]]:
+    """IOB-valid Viterbi over w·log p(teacher) + (1−w)·log marginal(CRF), per sentence (w = 1:
+    the teacher alone); the "mix" of ner.md's third and fourth rounds."""
+    trans, start = _allowed()
+    out = []
+    for lp, m in zip(lps, margs, strict=True):
+        if not len(lp):
+            out.append([])
+            continue
+        score = lp if w >= 1.0 else w * lp + (1 - w) * np.log(m + 1e-6)
+        out.append(viterbi(score, trans, start))
+    return out
+
+
 def cmd_states(work: Path) -> None:
     enc = E5()
     for split in ("train", "test"):
@@ -160,8 +174,7 @@ def cmd_teacher(work: Path, split: str, epochs: int) -> None:
     margs = [crf_marginals(tagger, fz.sentence(t)) for t, _ in ev]
     report("sentence CRF", [g for _, g in ev], [m[0] for m in margs])
     for w in (0.3, 0.5, 0.7):
-        mix = [viterbi(w * lp + (1 - w) * np.log(m[1] + 1e-6), trans, start) for lp, m in zip(lps, margs, strict=True)]
-        report(f"teacher {w} + CRF {1 - w:.1f} (log-linear)", [g for _, g in ev], mix)
+        report(f"teacher {w} + CRF {1 - w:.1f} (log-linear)", [g for _, g in ev], mix_decode(lps, [m[1] for m in margs], w))
 
 
 def _labels(sents: list[Sent]) -> dict[str, str]:
@@ -234,11 +247,8 @@ def cmd_distill(work: Path, split: str, quick: bool) -> None:
     snn = json.loads((work / "snn_sents.json").read_text(encoding="utf-8"))
     states = np.load(work / "snn_states.npy")
     snn = snn[: int(np.searchsorted(np.cumsum([len(s) for s in snn]), len(states), side="right"))]
-    trans, start = _allowed()
-    silver = []
-    for s, lp in zip(snn, _log_probs(net, _rows(states, snn)), strict=True):
-        marg = crf_marginals(tagger, fz.sentence(s))[1]
-        silver.append(viterbi(0.5 * lp + 0.5 * np.log(marg + 1e-6), trans, start))
+    margs = [crf_marginals(tagger, fz.sentence(s))[1] for s in snn]
+    silver = mix_decode(_log_probs(net, _rows(states, snn)), margs, 0.5)
     print(f"silver: {len(snn)} sentences, {sum(map(len, snn))} tokens, {sum(len(spans_of(t)) for t in silver)} mentions")
     if split == "test":
         n_art = int((work / "snn_articles.txt").read_text()) if (work / "snn_articles.txt").exists() else 251

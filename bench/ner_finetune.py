@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ner_e5 import PARAMS, RES, Sent, report, splits  # noqa: E402  (the round-3 bench: same splits and scoring)
+from ner_e5 import PARAMS, RES, Sent, mix_decode, report, splits  # noqa: E402  (the round-3 bench: same splits and scoring)
 
 from rasid.understand.ner import (
     _train_crf,
@@ -43,7 +43,7 @@ from rasid.understand.ner import (
     silver_source_sentences,
 )
 from rasid.understand.ner_features import Featurizer, Resources
-from rasid.understand.ner_neural import TAGS, _allowed, viterbi
+from rasid.understand.ner_neural import TAGS
 from rasid.understand.ner_stack import spans_of
 
 MAX_PIECES = 128  # training windows; longer sentences are cut into windows of whole words
@@ -126,25 +126,13 @@ def _marginals(work: Path, split: str, sents: list[list[str]]) -> list[np.ndarra
     return [crf_marginals(tagger, fz.sentence(s))[1] for s in sents]
 
 
-def _mixed(lps: list[np.ndarray], margs: list[np.ndarray], w: float) -> list[list[str]]:
-    trans, start = _allowed()
-    out = []
-    for lp, m in zip(lps, margs, strict=True):
-        if not len(lp):
-            out.append([])
-            continue
-        score = lp if w >= 1.0 else w * lp + (1 - w) * np.log(m + 1e-6)
-        out.append(viterbi(score, trans, start))
-    return out
-
-
 def _score_all(name: str, work: Path, split: str, ev: list[Sent], lps: list[np.ndarray]) -> None:
     gold = [g for _, g in ev]
     margs = _marginals(work, split, [s for s, _ in ev])
-    report(f"{name} sentence CRF", gold, _mixed(lps, margs, 0.0))
-    report(f"{name} teacher alone", gold, _mixed(lps, margs, 1.0))
+    report(f"{name} sentence CRF", gold, mix_decode(lps, margs, 0.0))
+    report(f"{name} teacher alone", gold, mix_decode(lps, margs, 1.0))
     for w in MIXES:
-        report(f"{name} teacher {w} + CRF {1 - w:.1f}", gold, _mixed(lps, margs, w))
+        report(f"{name} teacher {w} + CRF {1 - w:.1f}", gold, mix_decode(lps, margs, w))
 
 
 def cmd_train(work: Path, split: str, epochs: int, lr: float, seed: int) -> None:
@@ -243,7 +231,7 @@ def cmd_silver(work: Path, split: str, epoch: int, mix: float, n_articles: int) 
     sents = silver_source_sentences(n_articles)
     lps = log_probs(model, enc, sents)
     t_e5 = time.perf_counter() - t
-    tags = _mixed(lps, _marginals(work, split, sents) if mix < 1.0 else [np.zeros(0)] * len(sents), mix)
+    tags = mix_decode(lps, _marginals(work, split, sents) if mix < 1.0 else [np.zeros(0)] * len(sents), mix)
     path = work / f"silver_{split}.json.gz"
     save_silver(path, n_articles, sents, tags)
     n_tok = sum(map(len, sents))

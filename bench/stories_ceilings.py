@@ -198,10 +198,7 @@ def consolidate() -> None:
     by_day = {d: load_saudinewsnet([SHARED / "saudinewsnet" / f"{d}.zip"]) for d in DAYS}
 
     def streamed(days):
-        arts = [a for d in days for a in by_day[d]]
-        vecs = np.vstack([vectors(by_day[d], CACHE) for d in days])
-        order = sorted(range(len(arts)), key=lambda i: (arts[i].published or "", arts[i].id))
-        arts, vecs = [arts[i] for i in order], vecs[order]
+        arts, vecs = stories_dev.time_ordered(by_day, days, CACHE)
         dup = stories_dev.dedup(arts)
         cl = StoryClusterer(model=model, merge_model=merge)
         for a, v in zip(arts, vecs, strict=True):

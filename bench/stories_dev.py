@@ -55,6 +55,14 @@ def vectors(arts, cache: Path | None) -> np.ndarray:
     return v
 
 
+def time_ordered(day_arts: dict, days: tuple[str, ...], cache: Path | None) -> tuple[list, np.ndarray]:
+    """The articles of `days` in stream order (publication time, then id) with their vectors."""
+    arts = [a for d in days for a in day_arts[d]]
+    vecs = np.vstack([vectors(day_arts[d], cache) for d in days])
+    order = sorted(range(len(arts)), key=lambda i: (arts[i].published or "", arts[i].id))
+    return [arts[i] for i in order], vecs[order]
+
+
 def dedup(arts) -> dict[str, str | None]:
     d = Deduper()
     for a in arts:
@@ -214,11 +222,7 @@ def run(train_day: str, test_day: str, stream_days: tuple[str, ...], cache, writ
         CROSS_PATH.write_text(cross.to_json() + "\n", encoding="utf-8")
         CROSS_MERGE_PATH.write_text(cross_merge.to_json() + "\n", encoding="utf-8")
         print(f"wrote {MODEL_PATH}, {MERGE_PATH}, {CROSS_PATH} and {CROSS_MERGE_PATH}", file=sys.stderr)
-    arts = [a for d in stream_days for a in day_arts[d]]
-    arts.sort(key=lambda a: (a.published or "", a.id))
-    vecs = np.vstack([vectors(day_arts[d], cache) for d in stream_days])
-    order = {a.id: i for i, a in enumerate(a for d in stream_days for a in day_arts[d])}
-    vecs = vecs[[order[a.id] for a in arts]]
+    arts, vecs = time_ordered(day_arts, stream_days, cache)
     dup = dedup(arts)
     pred, el, lat = stream(arts, vecs, dup, model)
     report(f"without merges, fitted on {train_day}, scored on {test_day}", pred, golds[test_day], dup, gdups[test_day])
