@@ -121,3 +121,41 @@ def test_runner_passes_touched_stories_and_calls_stage_hooks(tmp_path: Path, gol
     # prepare after the stored batch (the five seeds are one batch), then begin, update, end
     assert calls[0] == ("prepare", 5) and calls[1] == ("begin", 5) and calls[-1] == ("end", False)
     assert calls[2][0] == "update" and set(calls[2][1]) == set(summary.stories) and summary.stories
+
+
+def test_text_workers_start_only_for_documents_left_after_the_serial_part(tmp_path: Path, gold, monkeypatch) -> None:
+    """A run that fits in the serial part starts no text workers (starting and joining two costs
+    ~1 s for nothing); a longer one hands the rest, in order, to the pool."""
+    import rasid.engine.local as local
+    from rasid.ingest import Ingestor
+    from rasid.process import default_text_pipeline
+    from rasid.settings import load_settings
+    from rasid.store import open_store
+
+    pools: list[int] = []
+
+    class CountingPool:  # stands in for TextPool: same interface, runs in this process
+        def __init__(self, text, workers) -> None:  # noqa: ANN001
+            self.text = text
+            pools.append(workers)
+
+        def __enter__(self):  # noqa: ANN204
+            return self
+
+        def __exit__(self, *exc) -> None:  # noqa: ANN002
+            pass
+
+        def map(self, docs):  # noqa: ANN001, ANN201
+            return (self.text.process(d) for d in docs)
+
+    monkeypatch.setattr(local, "TextPool", CountingPool)
+    jsonl = write_seed_feed(SEEDS, gold, tmp_path / "seeds.jsonl")
+    settings = load_settings(env={}, db=str(tmp_path / "pool.db"), embedder="hashing")
+    added = {}
+    for serial_first in (5, 2):
+        with open_store(str(tmp_path / f"pool{serial_first}.db")) as store, Ingestor(settings) as reader:
+            runner = local.LocalRunner(store=store, reader=reader, text=default_text_pipeline(), workers=2,
+                                       serial_first=serial_first)
+            added[serial_first] = runner.run([str(jsonl)]).added
+    assert pools == [2], "only the run with documents past the serial part starts workers"
+    assert len(added[5]) == len(added[2]) == 5 and added[5] == added[2]

@@ -352,6 +352,42 @@ def test_article_vectors_from_a_worker_process_equal_the_thread_ones(seed_articl
     assert np.allclose(got["thread"], got["process"], atol=1e-6)
 
 
+@pytest.mark.slow
+def test_the_embedding_worker_started_while_articles_are_stored_serves_the_stage(seed_articles, tmp_path,
+                                                                                   monkeypatch):
+    """`prepare` starts the embedding worker while the text half still runs; `update` then embeds
+    through it (no second worker, whatever the batch size), and `end` stops it."""
+    import rasid.engine.pool as pool_mod
+    from rasid.settings import load_settings
+    from rasid.stages import StoriesStage
+    from rasid.store import open_store
+
+    started: list[str] = []
+
+    class Counting(pool_mod.WorkerPool):
+        def __init__(self, worker, workers, method, *a, **kw) -> None:  # noqa: ANN001
+            started.append(method)
+            super().__init__(worker, workers, method, *a, **kw)
+
+    monkeypatch.setattr(pool_mod, "WorkerPool", Counting)
+    settings = load_settings(env={}, db=str(tmp_path / "s.db"))
+    stage = StoriesStage(settings, embedder=USEEmbedder(threads=1), embed_process_min=3)
+    with open_store(settings.db) as store:
+        store.add_articles(seed_articles)
+        stage.prepare(2)
+        assert started == []
+        stage.prepare(len(seed_articles))
+        assert started == ["vectors"]
+        touched = stage.update(store, [a.id for a in seed_articles])
+        stage.end(False)
+        kind = stage._kind()
+        kept = store.get_vectors(kind, [a.id for a in seed_articles])
+    assert started == ["vectors"] and stage._pool is None
+    assert touched and set(kept) == {a.id for a in seed_articles}
+    assert np.allclose(np.vstack([kept[a.id] for a in seed_articles]),
+                       article_vectors(seed_articles, USEEmbedder(threads=1)), atol=1e-6)
+
+
 def _copies(base: Article, n: int, day: str, tag: str) -> list[Article]:
     return [Article(id=f"{tag}-{i}", origin="t", raw_text=base.raw_text, content_hash=f"{tag}{i}", title=base.title,
                     published=day, paragraphs=base.paragraphs, source=f"paper{i % 5}") for i in range(n)]

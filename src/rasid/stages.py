@@ -29,6 +29,23 @@ class StoriesStage:
     embedder: Any = None
     chunk: int = 64  # articles embedded per step of the embedding worker
     embed_process_min: int = 256  # from this many articles to embed, a worker process embeds them
+    _pool: Any = field(default=None, init=False)  # the embedding worker, started by `prepare`
+
+    def prepare(self, added: int) -> None:
+        """Start the embedding worker as soon as the run has stored enough articles to need one: it
+        loads the encoder while the text half still runs on one core, instead of at the start of
+        `update`, where the clusterer would wait for it (~1.5 s on a day of news)."""
+        if self._pool is None and added >= self.embed_process_min:
+            from .embed import GroupEmbedWorker
+            from .engine.pool import WorkerPool
+
+            self._pool = WorkerPool(GroupEmbedWorker(self._embedder()), 1, "vectors", chunksize=1, warm="warm")
+
+    def end(self, failed: bool = False) -> None:
+        """Stop the embedding worker, if one was started."""
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            pool.__exit__(RuntimeError if failed else None, None, None)
 
     def _load_state(self, store: Store) -> tuple[Any, Any]:
         from .cluster import StoryClusterer
@@ -74,7 +91,7 @@ class StoriesStage:
         rows: list[tuple[str, str | None, str | None]] = []
         touched: dict[str, None] = {}
         with _VectorsAhead(store, self._kind(), self._embedder(), articles, self.chunk,
-                           self.embed_process_min) as vecs:
+                           self.embed_process_min, self._pool) as vecs:
             for art in articles:
                 dup = dedup.add(art)
                 sid = clusterer.assign(art, vecs.get(art.id), dup)
@@ -164,11 +181,12 @@ class _VectorsAhead:
     keeps both cores busy. Many articles are embedded in a worker process: on a thread of this
     process, each of the encoder's short numpy calls waits for the interpreter lock the clusterer
     holds, and the encoder ran 4-20x slower (docs/benchmarks/pipeline.md). A few are embedded on a
-    thread, where starting a process would cost more than it saves.
+    thread, where starting a process would cost more than it saves. A worker already started by
+    the caller (`pool`) is used for any number of articles, and left running on exit.
     """
 
     def __init__(self, store: Store, kind: str, embedder: Any, articles: Sequence[Article], chunk: int,
-                 process_min: int = 256) -> None:
+                 process_min: int = 256, pool: Any = None) -> None:
         from .embed import embedding_texts
 
         self._store, self._kind = store, kind
@@ -177,9 +195,11 @@ class _VectorsAhead:
         self._chunks = [[a.id for a in missing[i : i + chunk]] for i in range(0, len(missing), chunk)]
         groups = [[embedding_texts(a) for a in missing[i : i + chunk]] for i in range(0, len(missing), chunk)]
         self._mats: list[Any] = []
-        self._pool: Any = None
+        self._pool: Any = None  # a worker of its own, stopped on exit
         self._threads: Any = None
-        if len(missing) >= process_min:
+        if pool is not None and missing:
+            self._results = pool.map(groups)
+        elif len(missing) >= process_min:
             from .embed import GroupEmbedWorker
             from .engine.pool import WorkerPool
 

