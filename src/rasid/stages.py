@@ -36,10 +36,7 @@ class StoriesStage:
         loads the encoder while the text half still runs on one core, instead of at the start of
         `update`, where the clusterer would wait for it (~1.5 s on a day of news)."""
         if self._pool is None and added >= self.embed_process_min:
-            from .embed import GroupEmbedWorker
-            from .engine.pool import WorkerPool
-
-            self._pool = WorkerPool(GroupEmbedWorker(self._embedder()), 1, "vectors", chunksize=1, warm="warm")
+            self._pool = _embedding_worker(self._embedder())
 
     def end(self, failed: bool = False) -> None:
         """Stop the embedding worker, if one was started."""
@@ -173,6 +170,15 @@ def find_story(store: Store, story_id: str) -> Story | None:
     return story
 
 
+def _embedding_worker(embedder: Any) -> Any:
+    """One worker process that embeds groups of article texts (`GroupEmbedWorker.vectors`), its
+    encoder loaded as it starts."""
+    from .embed import GroupEmbedWorker
+    from .engine.pool import WorkerPool
+
+    return WorkerPool(GroupEmbedWorker(embedder), 1, "vectors", chunksize=1, warm="warm")
+
+
 class _VectorsAhead:
     """Article vectors, from the store's cache or computed chunk by chunk ahead of the reader, and
     cached in the store on a clean exit. `get` must be called in `articles` order.
@@ -200,10 +206,7 @@ class _VectorsAhead:
         if pool is not None and missing:
             self._results = pool.map(groups)
         elif len(missing) >= process_min:
-            from .embed import GroupEmbedWorker
-            from .engine.pool import WorkerPool
-
-            self._pool = WorkerPool(GroupEmbedWorker(embedder), 1, "vectors", chunksize=1, warm="warm")
+            self._pool = _embedding_worker(embedder)
             self._results = self._pool.map(groups)
         else:
             from concurrent.futures import ThreadPoolExecutor

