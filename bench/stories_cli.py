@@ -2,9 +2,11 @@
 
 Day 2015-08-01 is run first, then 2015-08-02 in a second run (so the streaming state is saved in
 the store and restored), stories only (no understanding); then `rasid eval stories` and
-`rasid eval duplicates` score 08-02 against its labels.
+`rasid eval duplicates` score 08-02 against its labels. The shipped story models are fitted on both
+days; `--models DIR` runs with models fitted on 08-01 only, for the held-out figure.
 
-    .venv/bin/python bench/stories_cli.py
+    .venv/bin/python bench/stories_dev.py --out /tmp/models-0801
+    .venv/bin/python bench/stories_cli.py [--models /tmp/models-0801]
 """
 
 from __future__ import annotations
@@ -28,11 +30,15 @@ from rasid.store import open_store
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--shared", default=str(Path(__file__).resolve().parents[2] / "shared"))
+    ap.add_argument("--models", default="",
+                    help="story scorers to use (the `story_models` setting): for the held-out figure, the "
+                         "models fitted on 08-01 only (`bench/stories_dev.py --out DIR`); default the shipped "
+                         "ones, fitted on both days, so 08-02 is then scored in-sample")
     args = ap.parse_args()
     shared = Path(args.shared)
     with tempfile.TemporaryDirectory() as tmp:
         db = str(Path(tmp) / "dev.db")
-        settings = load_settings(env={}, db=db)
+        settings = load_settings(env={}, db=db, story_models=args.models or None)
         for day in ("2015-08-01", "2015-08-02"):
             path = Path(tmp) / f"{day}.jsonl"
             write_saudinewsnet_jsonl([shared / "data" / "saudinewsnet" / f"{day}.zip"], path)

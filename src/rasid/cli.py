@@ -99,6 +99,11 @@ def _parser() -> argparse.ArgumentParser:
     t = trsub.add_parser("ner", parents=[common], help="train the Arabic NER model on ANERcorp")
     t.add_argument("--out", help="where to write the model (default: the packaged model file)")
     t.add_argument("--train", help="CoNLL training file (default: ../shared/data/anercorp train split)")
+    t = trsub.add_parser("stories", parents=[common],
+                         help="fit the story scorers on labelled articles already in the store")
+    t.add_argument("--gold", required=True, help="labels file (JSONL: url, event), as for `eval stories`")
+    t.add_argument("--out", required=True,
+                   help="folder for the four model files; use it with the story_models setting")
 
     srch = sub.add_parser("search", parents=[common], help="find articles")
     srch.add_argument("query")
@@ -250,7 +255,11 @@ def cmd_eval(args: argparse.Namespace, settings: Settings, con: Console) -> int:
 def cmd_train(args: argparse.Namespace, settings: Settings, con: Console) -> int:
     from . import evaluate
 
-    result = evaluate.train(args.what, args, settings)
+    try:
+        result = evaluate.train(args.what, args, settings)
+    except (ValueError, FileNotFoundError) as exc:  # labels that cannot be read or fitted on
+        con.err.write(f"rasid train {args.what}: {exc}\n")
+        return EXIT_NOTHING
     con.out.write(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
     return EXIT_OK
 

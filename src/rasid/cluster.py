@@ -86,6 +86,12 @@ _NUMBER = re.compile(r"^\d")
 LEX_CHARS = 400
 
 
+# the files of the four scorers a StoryClusterer uses, by its keyword argument (in `rasid/data/`,
+# and in a folder named by the `story_models` setting)
+MODEL_FILES = {"model": "story_model.json", "merge_model": "story_merge.json",
+               "cross_model": "story_model_xling.json", "cross_merge_model": "story_merge_xling.json"}
+
+
 @dataclass(slots=True)
 class StoryModel:
     """A logistic regression over standardised FEATURES, with its decision threshold."""
@@ -135,7 +141,7 @@ class StoryModel:
     @classmethod
     def load(cls, path: str | Path | None = None) -> StoryModel:
         """The model at `path`, or the one shipped in `rasid/data/story_model.json`."""
-        model = cls._load("story_model.json", path, FEATURES)
+        model = cls._load(MODEL_FILES["model"], path, FEATURES)
         if model is None:
             raise FileNotFoundError("rasid/data/story_model.json is not in the package")
         return model
@@ -144,18 +150,36 @@ class StoryModel:
     def load_cross(cls, path: str | Path | None = None) -> StoryModel | None:
         """The cross-language candidate scorer at `path`, or the shipped
         `rasid/data/story_model_xling.json` (None if absent); see `fit_cross_model`."""
-        return cls._load("story_model_xling.json", path, FEATURES)
+        return cls._load(MODEL_FILES["cross_model"], path, FEATURES)
 
     @classmethod
     def load_cross_merge(cls, path: str | Path | None = None) -> StoryModel | None:
         """The merge scorer for two stories in different languages at `path`, or the shipped
         `rasid/data/story_merge_xling.json` (None if absent)."""
-        return cls._load("story_merge_xling.json", path, MERGE_FEATURES)
+        return cls._load(MODEL_FILES["cross_merge_model"], path, MERGE_FEATURES)
 
     @classmethod
     def load_merge(cls, path: str | Path | None = None) -> StoryModel | None:
         """The story-merge model at `path`, or the shipped `rasid/data/story_merge.json` (None if absent)."""
-        return cls._load("story_merge.json", path, MERGE_FEATURES)
+        return cls._load(MODEL_FILES["merge_model"], path, MERGE_FEATURES)
+
+    @classmethod
+    def load_folder(cls, folder: str | Path) -> dict[str, StoryModel | None]:
+        """The story scorers in `folder`, under the file names of the shipped ones (as
+        `bench/stories_fit_days.py --out` writes them), as StoryClusterer keyword arguments. The
+        folder must hold `story_model.json`; a merge or cross-language file it lacks is the shipped one."""
+        d = Path(folder)
+        main = d / MODEL_FILES["model"]
+        if not main.is_file():
+            raise FileNotFoundError(f"{main}: no story model there (setting story_models = {str(folder)!r})")
+
+        def own(role: str) -> Path | None:
+            f = d / MODEL_FILES[role]
+            return f if f.is_file() else None
+
+        return {"model": cls.load(main), "merge_model": cls.load_merge(own("merge_model")),
+                "cross_model": cls.load_cross(own("cross_model")),
+                "cross_merge_model": cls.load_cross_merge(own("cross_merge_model"))}
 
 
 def _matvec(rows: np.ndarray, vec: np.ndarray) -> np.ndarray:

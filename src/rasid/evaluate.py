@@ -209,7 +209,51 @@ def run(what: str, args: argparse.Namespace, settings: Settings) -> dict[str, An
     raise ValueError(f"unknown evaluation {what!r}")
 
 
+def train_stories(gold: str, out: str, settings: Settings) -> dict[str, Any]:
+    """Fit the four story scorers on the stored articles that `gold` labels (see story_training).
+
+    The articles are read from the store as `rasid run` cleaned them, in stream order; they are
+    embedded and de-duplicated afresh, as the stories stage would see them in one run."""
+    from .dedup import Deduper
+    from .embed import article_vectors, make_embedder
+    from .eval.stories import bcubed, iter_gold_events, pairwise, read_gold, stream_order
+    from .store import open_store
+    from .story_training import fit_story_models, stream
+
+    labels = dict(iter_gold_events(read_gold(gold)))
+    with open_store(settings.db) as store:
+        arts = stream_order(a for a in store.iter_articles() if (a.url or a.id) in labels)
+    if not arts:
+        raise ValueError(f"{gold}: none of its articles is in the store {settings.db} "
+                         "(run `rasid run` on them first; labels name articles by url)")
+    events = {a.id: labels[a.url or a.id] for a in arts}
+    vecs = article_vectors(arts, make_embedder(settings.embedder))
+    dedup = Deduper()
+    dedup.max_bucket = settings.dedup_stop_bucket
+    for a in arts:
+        dedup.add(a)
+    dup = {a.id: dedup.duplicate_of(a.id) for a in arts}
+    fitted = fit_story_models(arts, vecs, dup, events, trained_on=f"{Path(gold).name} ({len(arts)} articles)")
+    files = fitted.write(out)
+    pred = stream(arts, vecs, dup, fitted.model, fitted.merge_model)
+    b, p = bcubed(pred, events), pairwise(pred, events)
+    return {
+        "models": str(Path(out)), "files": [f.name for f in files],
+        "articles": len(arts), "events": len(set(events.values())), "labels_not_in_store": len(labels) - len(arts),
+        "candidate_rows": fitted.rows, "same_event_rows": fitted.positives,
+        "thresholds": {"join": fitted.model.threshold, "merge": fitted.merge_model.threshold,
+                       "cross_language_join": fitted.cross_model.threshold,
+                       "cross_language_merge": fitted.cross_merge_model.threshold},
+        "in_sample": {"bcubed": dict(zip("prf", b, strict=True)), "pairwise": dict(zip("prf", p, strict=True)),
+                      "note": "scored on the articles the models were fitted and tuned on: "
+                              "hold a labelled day out to measure"},
+        "use": f"story_models = {str(Path(out))!r} in rasid.toml (or RASID_STORY_MODELS) for a new store",
+    }
+
+
 def train(what: str, args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
+    if what == "stories":
+        return train_stories(args.gold, args.out, settings)
     if what != "ner":
         raise ValueError(f"unknown model {what!r}")
     from .understand.ner import default_model_path, train_ner

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .engine.local import StoryStage
 from .model import Article, Story, time_order
 from .pipeline import Store
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .engine.pool import WorkerPool
 
 _DEDUP_BLOB = "state:dedup"
 _CLUSTER_BLOB = "state:clusterer"
@@ -45,16 +48,21 @@ class StoriesStage:
             pool.__exit__(RuntimeError if failed else None, None, None)
 
     def _load_state(self, store: Store) -> tuple[Any, Any]:
-        from .cluster import StoryClusterer
+        from .cluster import StoryClusterer, StoryModel
         from .dedup import Deduper
 
         blob = store.get_blob(_DEDUP_BLOB)
         dedup = Deduper.from_bytes(blob) if blob else Deduper()
         dedup.max_bucket = self.settings.dedup_stop_bucket
         blob = store.get_blob(_CLUSTER_BLOB)
-        clusterer = StoryClusterer.from_bytes(blob) if blob else StoryClusterer()
-        # the settings of this run, not those the state was saved with
         st = self.settings
+        if blob:
+            clusterer = StoryClusterer.from_bytes(blob)
+        else:
+            own = StoryModel.load_folder(st.story_models) if st.story_models else {}
+            clusterer = StoryClusterer(model=own.get("model"), merge_model=own.get("merge_model"),
+                                       cross_model=own.get("cross_model"), cross_merge_model=own.get("cross_merge_model"))
+        # the settings of this run, not those the state was saved with
         clusterer.dormant_days = st.story_dormant_days
         clusterer.late_after_days = st.story_late_after_days
         clusterer.late_threshold = st.story_late_threshold
@@ -117,7 +125,7 @@ class StoriesStage:
         store.put_blob(_CLUSTER_BLOB, clusterer.to_bytes())
         if merged:
             record_merges(store, merged)
-            touched = {live(sid): None for sid in touched}
+            touched = dict.fromkeys(merged.get(sid, sid) for sid in touched)
         stories = []
         for sid in touched:
             members = store.story_article_ids(sid)
@@ -296,12 +304,13 @@ class UnderstandStage:
     def _vectors_kind(self) -> str | None:
         return getattr(self._analyzer(), "vectors_kind", None) if self.keep_vectors else None
 
-    def _start_pool(self) -> None:
+    def _start_pool(self) -> WorkerPool:
         from .engine.pool import WorkerPool
 
         # Niced: while the stories stage runs, its serial deduper and clusterer keep their core and
         # the workers (loading models, then the new articles' facts) take what is left.
         self._pool = WorkerPool(self._analyzer(), self.workers, "analyze_with", chunksize=1, warm="warm", nice=10)
+        return self._pool
 
     def end(self, failed: bool = False) -> None:
         """Stop the worker pool, if one was started."""
@@ -319,9 +328,9 @@ class UnderstandStage:
         if not ids:
             ids = list(dict.fromkeys(a.story for a in store.get_articles(list(new_ids)) if a.story))
         if self._pool is None and self.workers > 1 and len(ids) >= self.min_pool:
-            self._start_pool()
+            pool = self._start_pool()
             try:
-                self._run(store, ids, self._pool.map)
+                self._run(store, ids, pool.map)
             finally:
                 self.end()
         elif self._pool is not None:

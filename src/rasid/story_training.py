@@ -1,0 +1,151 @@
+"""Fitting the story scorers on labelled articles (`rasid train stories`, and the dev benches).
+
+The procedure the shipped scorers come from, for any labels in the development format (one
+`{"url": ..., "event": ...}` line per article):
+1. the assignment model: the labelled articles streamed in time order with teacher forcing (each
+   article's candidate stories scored against the labelled stories built so far), a logistic
+   regression over the candidate features; its join threshold is the one whose stream of the same
+   articles scores the best B-cubed F1;
+2. the merge model: the articles streamed with that model, every (article's story, other candidate)
+   pair logged and labelled by whether the two stories' majority events agree; its threshold the
+   best mean of B-cubed and pairwise F1;
+3. the cross-language scorers: the same rows with the language-free signals only, tuned the same way.
+Every threshold is chosen on the training articles themselves, so the scores printed with a fit are
+in-sample: hold a day out to measure (`bench/stories_dev.py`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .cluster import FEATURES, MERGE_FEATURES, MERGE_LANG_FREE, MODEL_FILES, StoryClusterer, StoryModel
+from .cluster import fit_cross_model as _fit_cross
+from .cluster import fit_story_model as _fit
+from .eval.stories import bcubed, pairwise
+from .model import Article
+
+JOIN_GRID: tuple[float, ...] = tuple(round(0.2 + 0.05 * i, 2) for i in range(13))  # 0.20 .. 0.80
+MERGE_GRID: tuple[float, ...] = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97)
+
+
+@dataclass
+class StoryModels:
+    """The four scorers a StoryClusterer uses, as fitted together."""
+
+    model: StoryModel
+    merge_model: StoryModel
+    cross_model: StoryModel
+    cross_merge_model: StoryModel
+    rows: int = 0  # teacher-forced candidate rows the assignment model was fitted on
+    positives: int = 0
+
+    def write(self, folder: str | Path) -> list[Path]:
+        """The four files, under the names `StoryModel.load_folder` (and the package) reads."""
+        d = Path(folder)
+        d.mkdir(parents=True, exist_ok=True)
+        out = []
+        for attr, name in MODEL_FILES.items():
+            f = d / name
+            f.write_text(getattr(self, attr).to_json() + "\n", encoding="utf-8")
+            out.append(f)
+        return out
+
+
+def _untrained() -> StoryModel:
+    n = len(FEATURES)
+    return StoryModel(list(FEATURES), [0.0] * n, [1.0] * n, [0.0] * n, 0.0)
+
+
+def candidate_blocks(arts: Sequence[Article], vecs: np.ndarray, dup: dict[str, str | None],
+                     gold: dict[str, str]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Teacher-forced candidate rows, one (features, same-event) block per article that had candidates."""
+    cl = StoryClusterer(model=_untrained(), merges=False)
+    out = []
+    for a, v in zip(arts, vecs, strict=True):
+        X, y = cl.observe(a, v, gold[a.id], dup.get(a.id))
+        if len(y):
+            out.append((X, y))
+    return out
+
+
+def stream(arts: Sequence[Article], vecs: np.ndarray, dup: dict[str, str | None], model: StoryModel,
+           merge: StoryModel | None = None) -> dict[str, str]:
+    """Article id -> story id after streaming `arts` (merges on when `merge` is given)."""
+    cl = StoryClusterer(model=model, merge_model=merge, merges=merge is not None)
+    for a, v in zip(arts, vecs, strict=True):
+        cl.assign(a, v, dup.get(a.id))
+    return {a.id: cl.story_of(a.id) or a.id for a in arts}
+
+
+def _best(grid: Sequence[float], score: Callable[[float], float]) -> float:
+    best = (-1.0, grid[0])
+    for th in grid:
+        s = score(th)
+        if s > best[0] + 1e-9:  # ties keep the lower threshold
+            best = (s, th)
+    return best[1]
+
+
+def fit_story_models(arts: Sequence[Article], vecs: np.ndarray, dup: dict[str, str | None],
+                     gold: dict[str, str], trained_on: str = "", C: float = 1.0,
+                     keep: Callable[[], bool] | None = None, cross: bool = True) -> StoryModels:
+    """Fit and tune the four scorers on `arts` (in stream order, each with a label in `gold`).
+
+    `keep`, when given, is asked once per candidate block and once per merge pair whether to use it
+    (the learning-curve bench subsamples with it); `cross=False` leaves the cross-language
+    thresholds untuned (at 0.5), for benches that never use them.
+    """
+    blocks = candidate_blocks(arts, vecs, dup, gold)
+    if keep is not None:
+        blocks = [b for b in blocks if keep()]
+    if not blocks:
+        raise ValueError("no labelled article had a candidate story: too few labelled articles to fit on")
+    X = np.vstack([b[0] for b in blocks])
+    y = np.concatenate([b[1] for b in blocks])
+    if y.all() or not y.any():
+        raise ValueError("the labels give only one kind of candidate (all same-event or none): nothing to fit")
+    model = _fit(X, y, C=C, trained_on=trained_on)
+    cross_model = _fit_cross(X, y, C=C, trained_on=trained_on + "; language-free signals only")
+
+    def join_score(m: StoryModel) -> Callable[[float], float]:
+        def f(th: float) -> float:
+            m.threshold = th
+            return bcubed(stream(arts, vecs, dup, m), gold)[2]
+        return f
+
+    model.threshold = _best(JOIN_GRID, join_score(model))
+    if cross:
+        cross_model.threshold = _best(JOIN_GRID, join_score(cross_model))
+
+    cl = StoryClusterer(model=model, merges=False)
+    cl.merge_log = []
+    for a, v in zip(arts, vecs, strict=True):
+        cl.assign(a, v, dup.get(a.id))
+
+    def majority(pos: int, n: int) -> str:
+        return Counter(gold[u] for u in cl._stories[pos].members[:n]).most_common(1)[0][0]
+
+    log = [r for r in cl.merge_log if keep is None or keep()]
+    MX = np.asarray([f for *_, f in log])
+    My = np.asarray([majority(p, n) == majority(q, m) for p, n, q, m, _ in log])
+    if len(My) == 0 or My.all() or not My.any():
+        raise ValueError("the labels give no story pairs of both kinds to fit the merge model on")
+    merge = _fit(MX, My, C=C, trained_on=trained_on)
+    merge.features = list(MERGE_FEATURES)
+    cross_merge = _fit_cross(MX, My, C=C, features=MERGE_FEATURES, keep=MERGE_LANG_FREE,
+                             trained_on=trained_on + "; language-free merge signals only")
+    for m in (merge, cross_merge) if cross else (merge,):
+        def f(th: float, m: StoryModel = m) -> float:
+            m.threshold = th
+            pred = stream(arts, vecs, dup, model, m)
+            return (bcubed(pred, gold)[2] + pairwise(pred, gold)[2]) / 2
+        m.threshold = _best(MERGE_GRID, f)
+    return StoryModels(model, merge, cross_model, cross_merge, rows=len(y), positives=int(y.sum()))
+
+
+__all__ = ["JOIN_GRID", "MERGE_GRID", "StoryModels", "candidate_blocks", "fit_story_models", "stream"]
