@@ -230,7 +230,9 @@ def cmd_story(args: argparse.Namespace, settings: Settings, con: Console) -> int
         from . import render
 
         articles = {a.id: a for a in store.get_articles(story.articles)}
-        text = render.story_markdown(story, articles) if args.format == "md" else render.story_html(story, articles)
+        titles = store.story_titles(story.related)
+        text = (render.story_markdown(story, articles, titles) if args.format == "md"
+                else render.story_html(story, articles, titles))
         con.out.write(text if text.endswith("\n") else text + "\n")
     return EXIT_OK
 

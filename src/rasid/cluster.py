@@ -365,6 +365,8 @@ class _Story:
     # updated incrementally as articles join, recomputed in full when the collection grew by 5%.
     norms: dict[str, list[float]] = field(default_factory=dict)
     merged_into: str | None = None  # set when this story was merged into an older one
+    # related stories: position -> the best merge probability seen between the two (>= related_min)
+    near: dict[int, float] = field(default_factory=dict)
     # bag and title_bag as arrays (see _BagArrays), built when first compared; emptied whenever
     # either bag changes
     arrays: dict[str, _BagArrays] = field(default_factory=dict)
@@ -421,6 +423,7 @@ class StoryClusterer:
         late_merges: bool = False,
         cross_model: StoryModel | None = None,
         cross_merge_model: StoryModel | None = None,
+        related_min: float = 0.2,
     ) -> None:
         self.model = model if model is not None else StoryModel.load()
         self.merge_model = (merge_model if merge_model is not None else StoryModel.load_merge()) if merges else None
@@ -429,6 +432,8 @@ class StoryClusterer:
                                   else StoryModel.load_cross_merge()) if merges else None
         self.merge_log: list[tuple[int, int, int, int, list[float]]] | None = None  # training hook
         self._merged: list[str] = []  # ids retired by a merge since the last take_merged()
+        self.related_min = related_min
+        self._linked: set[int] = set()  # stories whose related stories changed since take_linked()
         self.dormant_days = dormant_days
         self.late_after_days = late_after_days
         self.late_threshold = late_threshold
@@ -883,6 +888,8 @@ class StoryClusterer:
             if cross:
                 pm[cross] = self.cross_merge_model.proba(X[cross])
                 need[cross] = self.cross_merge_model.threshold
+        for q, p in zip(others, pm.tolist(), strict=True):
+            self._link(pos, q, p)
         ok = np.nonzero(pm >= need)[0]
         if not len(ok):
             return self._stories[pos].id
@@ -890,6 +897,33 @@ class StoryClusterer:
         keep, gone = min(pos, others[b]), max(pos, others[b])
         self._merge(keep, gone)
         return self._stories[keep].id
+
+    def _link(self, a: int, b: int, p: float) -> None:
+        """Remember stories `a` and `b` as related when the merge model gave them `p` >= related_min
+        (kept: the best `p` seen). Two stories the model thought might be one happening but did not
+        merge are, for a reader, the coverage next door: the other fragments of a press conference,
+        the neighbouring developments of one conflict."""
+        if p < self.related_min or a == b:
+            return
+        sa, sb = self._stories[a], self._stories[b]
+        if p > sa.near.get(b, 0.0):
+            sa.near[b] = sb.near[a] = p
+            self._linked.update((a, b))
+
+    def related(self, story_id: str, k: int = 5) -> list[tuple[str, float]]:
+        """The `k` stories most related to `story_id` (a live one), best first, with the merge
+        probability that links them; [] for a story merged away."""
+        s = self._stories[self._index[story_id]]
+        if s.merged_into is not None:
+            return []
+        ranked = sorted(s.near.items(), key=lambda t: (-t[1], t[0]))[:k]
+        return [(self._stories[q].id, round(p, 4)) for q, p in ranked]
+
+    def take_linked(self, k: int = 5) -> dict[str, list[tuple[str, float]]]:
+        """Stories whose related stories changed since the last call, with `related(id, k)` for
+        each ([] for a story merged away), for a caller that stores them."""
+        changed, self._linked = self._linked, set()
+        return {self._stories[p].id: self.related(self._stories[p].id, k) for p in sorted(changed)}
 
     def _rows_by_story(self, stories: list[int]) -> dict[int, np.ndarray]:
         """Each story's member rows, ascending (as `np.nonzero(labels == story)`), in one pass."""
@@ -977,6 +1011,17 @@ class StoryClusterer:
         mask[self._crow.pop(gone)] = False
         self._centroids.keep(mask)
         self._crow = {int(p): r for r, p in enumerate(self._centroids.label[: self._centroids.n].tolist())}
+        if g.near:  # the absorbed story's related stories become the keeper's (links are symmetric)
+            for q, p in g.near.items():
+                if q == keep:
+                    continue
+                qn = self._stories[q].near
+                qn.pop(gone, None)
+                qn[keep] = k.near[q] = max(p, qn.get(keep, 0.0))
+                self._linked.add(q)
+            k.near.pop(gone, None)
+            g.near = {}
+            self._linked.update((keep, gone))
         g.active = False
         g.merged_into = k.id
         g.count, g.members = 0, []
@@ -1112,6 +1157,8 @@ class StoryClusterer:
                  "title": s.title, "active": s.active, "sources": dict(s.sources), "langs": dict(s.langs)}
             if s.merged_into is not None:
                 d["merged_into"] = s.merged_into
+            if s.near:
+                d["near"] = [[q, p] for q, p in s.near.items()]
             if p in act:
                 d["bag"] = [[k, v] for k, v in s.bag.items()]
                 d["title_bag"] = [[k, v] for k, v in s.title_bag.items()]
@@ -1123,7 +1170,7 @@ class StoryClusterer:
             "params": {"dormant_days": self.dormant_days, "candidates": self.k, "dim": self.dim,
                        "late_after_days": self.late_after_days, "late_threshold": self.late_threshold,
                        "late_min_size": self.late_min_size, "late_merges": self.late_merges,
-                       "id_prefix": self.id_prefix},
+                       "id_prefix": self.id_prefix, "related_min": self.related_min},
             "model": json.loads(self.model.to_json()),
             "merge_model": json.loads(self.merge_model.to_json()) if self.merge_model is not None else None,
             "cross_model": json.loads(self.cross_model.to_json()) if self.cross_model is not None else None,
@@ -1178,6 +1225,7 @@ class StoryClusterer:
             s.numbers = Counter(d.get("numbers", {}))
             s.norms = {k: list(v) for k, v in d.get("norms", {}).items()}
             s.merged_into = d.get("merged_into")
+            s.near = {int(q): float(p) for q, p in d.get("near", [])}
             self._stories.append(s)
             self._index[s.id] = p
             for m in s.members:

@@ -35,4 +35,5 @@ def story_record(story: Story) -> dict[str, Any]:
         "quotes": [asdict(q) for q in story.quotes],
         "brief": [asdict(s) for s in story.brief],
         "disputed": [asdict(d) for d in story.disputed],
+        "related": list(story.related),
     }

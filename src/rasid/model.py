@@ -170,5 +170,8 @@ class Story:
     quotes: list[Quote] = field(default_factory=list)
     brief: list[Statement] = field(default_factory=list)
     disputed: list[Dispute] = field(default_factory=list)
+    # stories the clusterer linked to this one without merging them, most related first (kept by
+    # the store apart from the story's own parts: they change when other stories grow)
+    related: list[str] = field(default_factory=list)
     first_seen: str | None = None
     last_seen: str | None = None

@@ -239,6 +239,7 @@ class StoryView:
     date_from: str | None
     date_to: str | None
     outlets: list[str] = field(default_factory=list)
+    related: list[tuple[str, str]] = field(default_factory=list)  # (story id, title), most related first
 
 
 def _sources(ids: Sequence[str], articles: Mapping[str, Article]) -> list[str]:
@@ -262,8 +263,10 @@ def _is_disputed(text: str, claims: Sequence[tuple[str, str]]) -> bool:
     return False
 
 
-def story_view(story: Story, articles: Mapping[str, Article]) -> StoryView:
-    """Everything the story page shows, derived from the story and its articles."""
+def story_view(story: Story, articles: Mapping[str, Article],
+               related_titles: Mapping[str, str] | None = None) -> StoryView:
+    """Everything the story page shows, derived from the story, its articles and the titles of its
+    related stories (`related_titles`, id -> title; a related story without one shows its id)."""
     claims = [(match_form(d.claim), match_form(d.text)) for d in story.disputed]
     statements = []
     for n, st in enumerate(story.brief, 1):
@@ -307,6 +310,7 @@ def story_view(story: Story, articles: Mapping[str, Article]) -> StoryView:
         date_from=story.first_seen or (dates[0] if dates else None),
         date_to=story.last_seen or (dates[-1] if dates else None),
         outlets=outlets,
+        related=[(r, (related_titles or {}).get(r) or r) for r in story.related],
     )
 
 
@@ -419,9 +423,11 @@ def _md_link(label: str, url: str | None) -> str:
     return f"[{md_text(label)}](<{dest}>)"
 
 
-def story_markdown(story: Story, articles: Mapping[str, Article]) -> str:
-    """The story as markdown: brief with outlets, timeline, entities, quotes, disputes, coverage."""
-    view = story_view(story, articles)
+def story_markdown(story: Story, articles: Mapping[str, Article],
+                   related_titles: Mapping[str, str] | None = None) -> str:
+    """The story as markdown: brief with outlets, timeline, entities, quotes, disputes, coverage,
+    articles, related stories."""
+    view = story_view(story, articles, related_titles)
     out: list[str] = [f"# {md_text(story.title) or md_text(story.id)}", ""]
     span = " – ".join(x for x in (format_date(view.date_from), format_date(view.date_to)) if x)
     counts = f"{ar_count(len(view.outlets), 'outlet')} · {ar_count(len(story.articles), 'article')}"
@@ -480,6 +486,10 @@ def story_markdown(story: Story, articles: Mapping[str, Article]) -> str:
             when = f" · {md_text(row.published[:10])}" if row.published else ""
             out.append(f"- {_md_link(row.title, row.url)} — {md_text(row.source)}{when}")
         out.append("")
+    if view.related:
+        out += ["## قصص ذات صلة", ""]
+        out += [f"- {md_text(title)} — {md_text(sid)}" for sid, title in view.related]
+        out.append("")
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -529,17 +539,19 @@ class Renderer:
         context.setdefault("inline_css", "")
         return self.env.get_template(name).render(**context)
 
-    def story_html(self, story: Story, articles: Mapping[str, Article]) -> str:
+    def story_html(self, story: Story, articles: Mapping[str, Article],
+                   related_titles: Mapping[str, str] | None = None) -> str:
         """A self-contained HTML file: CSS inlined, no scripts, no external resources."""
         return self.page(
             "story.html",
-            view=story_view(story, articles),
+            view=story_view(story, articles, related_titles),
             offline=True,
             inline_css=self.css,
             title=story.title or story.id,
         )
 
 
-def story_html(story: Story, articles: Mapping[str, Article]) -> str:
+def story_html(story: Story, articles: Mapping[str, Article],
+               related_titles: Mapping[str, str] | None = None) -> str:
     """The story page as one self-contained HTML file (same look as the web UI)."""
-    return Renderer().story_html(story, articles)
+    return Renderer().story_html(story, articles, related_titles)

@@ -39,6 +39,9 @@ class Settings:
     story_late_min_size: int = 8
     # whether such a late story can merge with another story (see StoryClusterer._maybe_merge)
     story_late_merges: bool = False
+    # two stories are shown as related when the merge model gave them at least this probability of
+    # being one happening (without merging them); 1.0 = no related stories
+    story_related_min: float = 0.2
     # a folder of story scorers fitted on one's own labels (story_model.json and, optionally,
     # story_merge.json, story_model_xling.json, story_merge_xling.json); "" = the shipped ones.
     # Read when a store starts its story state: a store keeps the scorers it started with.

@@ -68,6 +68,7 @@ class StoriesStage:
         clusterer.late_threshold = st.story_late_threshold
         clusterer.late_min_size = st.story_late_min_size
         clusterer.late_merges = st.story_late_merges
+        clusterer.related_min = st.story_related_min
         # The clusterer reads each article just after the deduper: it reuses the deduper's tokens.
         clusterer.text_memo = dedup.text_memo
         return dedup, clusterer
@@ -123,6 +124,7 @@ class StoriesStage:
         store.set_assignments(rows)
         store.put_blob(_DEDUP_BLOB, dedup.to_bytes())
         store.put_blob(_CLUSTER_BLOB, clusterer.to_bytes())
+        store.put_story_links(clusterer.take_linked())
         if merged:
             record_merges(store, merged)
             touched = dict.fromkeys(merged.get(sid, sid) for sid in touched)

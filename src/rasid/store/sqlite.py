@@ -159,6 +159,18 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX sentence_vectors_article ON sentence_vectors (article)",
         ),
     ),
+    Migration(
+        4,
+        "related stories: pairs the story-merge model linked without merging them",
+        (
+            """CREATE TABLE story_links (
+                story TEXT NOT NULL,
+                other TEXT NOT NULL,
+                p REAL NOT NULL,
+                PRIMARY KEY (story, other)
+            ) WITHOUT ROWID""",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version
@@ -578,6 +590,21 @@ class SQLiteStore:
                     [(story.id, i, a) for i, a in enumerate(story.articles)],
                 )
 
+    def put_story_links(self, links: Mapping[str, Sequence[tuple[str, float]]]) -> None:
+        """Replace the related stories of each story in `links` ({id: [(related id, p), ...]},
+        best first); an empty list removes them."""
+        if not links:
+            return
+        with self._tx() as conn:
+            for sid, rel in links.items():
+                conn.execute("DELETE FROM story_links WHERE story = ?", (sid,))
+                conn.executemany("INSERT INTO story_links (story, other, p) VALUES (?, ?, ?)",
+                                 [(sid, other, float(p)) for other, p in rel])
+
+    def story_titles(self, ids: Sequence[str]) -> dict[str, str]:
+        """id -> title of the given stories that exist (a light read, for links to them)."""
+        return dict(self._select_in("SELECT id, title FROM stories WHERE id IN ({in_})", list(ids))) if ids else {}
+
     def get_story(self, story_id: str) -> Story | None:
         stories = self._load_stories("WHERE id = ?", (story_id,))
         return stories[0] if stories else None
@@ -604,6 +631,7 @@ class SQLiteStore:
     def delete_story(self, story_id: str) -> bool:
         """Remove a story (e.g. merged into another); articles keep their `story` until reassigned."""
         with self._tx() as conn:
+            conn.execute("DELETE FROM story_links WHERE story = ? OR other = ?", (story_id, story_id))
             return conn.execute("DELETE FROM stories WHERE id = ?", (story_id,)).rowcount > 0
 
     def _load_stories(self, where: str, params: Sequence[Any]) -> list[Story]:
@@ -620,11 +648,18 @@ class SQLiteStore:
             list(members),
         ):
             members[s_id].append(art)
+        related: dict[str, list[tuple[float, str]]] = {r[0]: [] for r in rows}
+        for s_id, other, p in self._select_in(
+            "SELECT story, other, p FROM story_links WHERE story IN ({in_})", list(related)
+        ):
+            related[s_id].append((p, other))
         stories = []
         for row in rows:
             base = dict(zip(("id", "title", "first_seen", "last_seen", "sources"), row[:5], strict=True))
             parts = dict(zip(names, row[5:], strict=True))
-            stories.append(story_from_parts(base, parts, members[row[0]]))
+            story = story_from_parts(base, parts, members[row[0]])
+            story.related = [other for _, other in sorted(related[row[0]], key=lambda t: (-t[0], t[1]))]
+            stories.append(story)
         return stories
 
     # -- vectors and blobs ----------------------------------------------------------------------

@@ -494,7 +494,7 @@ def create_app(
     def page_story(request: Request, story_id: str) -> HTMLResponse:
         check_read(request)
         story = get_story_or_404(story_id)
-        view = story_view(story, _story_articles(store, story))
+        view = story_view(story, _story_articles(store, story), store.story_titles(story.related))
         return html("story.html", title=story.title or story.id, view=view)
 
     @app.get("/articles/{article_id:path}", response_class=HTMLResponse, include_in_schema=False)
