@@ -246,3 +246,31 @@ def test_anchor_articles_keeps_given_dates_and_needs_evidence(ex, gold, seed_tex
     # Without any explicit date or dated sibling there is nothing to anchor to.
     alone = anchor_articles([("001", None, ex.extract(seed_texts["001"], None))])
     assert alone == {"001": None}
+
+
+def test_bare_weekday_in_a_future_clause_is_the_coming_one(ex):
+    """News writes "سيتم ... يوم الاثنين" for the coming Monday; without a future marker, or after a
+    past expectation ("لم يكن من المتوقع ..."), a bare weekday stays the last one."""
+    sunday = date(2015, 8, 2)
+
+    def days(text: str) -> list[str | None]:
+        return [m.date for m in ex.extract(text, sunday) if "weekday" in m.kind]
+
+    assert days("وقال المسؤول إنه سيتم نقل المصابين للعلاج خلال يومي الاثنين أو الثلاثاء.") == [
+        "2015-08-03", "2015-08-04"]
+    assert days("ومن المقرر أن تنطلق البطولة مساء الجمعة في جدة.") == ["2015-08-07"]
+    assert days("ومن المقرر أن يلتقي الوزير نظيره الأحد.") == ["2015-08-02"]  # that day or the next
+    assert days("التقى الوزير نظيره يوم الاثنين.") == ["2015-07-27"]
+    assert days("ولم يكن من المتوقع أن تهبط الأسهم كما حدث في جلسة الثلاثاء.") == ["2015-07-28"]
+    # a sentence end separates the marker from the weekday
+    assert days("وسيتم الإعلان عن النتائج لاحقا. وكان الاجتماع قد عقد يوم الخميس.") == ["2015-07-30"]
+
+
+def test_tomorrow_without_alif_before_a_weekday_or_after_a_time_of_day(ex):
+    """"مساء غد الاثنين", "صباح غد": tomorrow (with its weekday), not last Monday; "غد" as the noun
+    ("غد أفضل") is no date."""
+    sunday = date(2015, 8, 2)
+    got = ex.extract("ومن المتوقع أن تغادر السفينة مساء غد الاثنين.", sunday)
+    assert [(m.kind, m.date, m.consistent) for m in got] == [("weekday+relative", "2015-08-03", True)]
+    assert [m.date for m in ex.extract("يعقد المجلس اجتماعه صباح غد في الرياض.", sunday)] == ["2015-08-03"]
+    assert ex.extract("من أجل غد أفضل لأبنائنا.", sunday) == []

@@ -50,7 +50,8 @@ class TimeMention:
     ("أمس السبت"), weekday+absolute ("السبت 16 سبتمبر 2023"), relative+absolute ("أمس، 15 سبتمبر").
     `offset_days` is the day offset from the publication date for relative expressions (أمس -> -1),
     `offset_months` the month offset for "الشهر الماضي"/"العام الماضي". `direction` is "past" or
-    "next" when the text says so (الماضي / المقبل), else None. `consistent` is False when a weekday
+    "next" when the text says so (الماضي / المقبل), "ahead" for a bare weekday in a clause marked as
+    future ("سيتم ... يوم الاثنين": that day or the next one of its name), else None. `consistent` is False when a weekday
     contradicts an explicit date or the anchor (a signal of a wrong anchor or a typo).
     """
 
@@ -267,7 +268,10 @@ _AR_ATOMS = re.compile(
             rf"(?:\s+(?P<gdir>{_PAST_WORDS}|{_NEXT_WORDS}){_NA})?)",
             # relative day words: أمس, أول أمس, أمس الأول, اليوم, غدا, بعد غد
             rf"(?P<rel>{_PRE}(?:{_TIME_OF_DAY}\s+)?(?:(?P<r2>اول\s+امس|اول\s+من\s+امس|امس\s+الاول)"
-            rf"|(?P<r1>(?:ال)?امس|الليله\s+الماضيه)|(?P<r0>اليوم|الليله)|(?P<rp2>بعد\s+غد)|(?P<rp1>غدا|الغد|يوم\s+غد)){_NA})",
+            rf"|(?P<r1>(?:ال)?امس|الليله\s+الماضيه)|(?P<r0>اليوم|الليله)|(?P<rp2>بعد\s+غد)"
+            # "غد" without its alif only where it cannot be the noun "tomorrow" ("غد أفضل"): after a
+            # time of day ("مساء غد") or before a weekday ("غد الاثنين")
+            rf"|(?P<rp1>غدا|الغد|يوم\s+غد|(?<=صباح\s)غد|(?<=مساء\s)غد|غد(?=\s+ال{_AR_WEEKDAY}{_NA}))){_NA})",
             # weekday: "يوم الأربعاء الماضي", "الثلاثاء", "صباح الجمعة", "الأحد المقبل"
             rf"(?P<wd>{_PRE}(?:{_TIME_OF_DAY}\s+)?(?:يوم\s+)?ال(?P<wname>{_AR_WEEKDAY}){_NA}(?!\s+عشر)"
             rf"(?:\s+(?P<wdir>{_PAST_WORDS}|{_NEXT_WORDS}){_NA})?)",
@@ -344,6 +348,14 @@ _LATIN_TRIGGER = re.compile(
     )
 )  # fmt: skip
 _ARABIC_LETTERS = re.compile(f"[{_AL}]")
+# A bare weekday in a clause that says the thing is still to come ("سيتم نقلهم يوم الاثنين", "من المقرر
+# أن يصل الثلاثاء") is the coming one, not the last one; only explicit future markers count (news uses
+# the present tense for both).
+_FUTURE_CUE_AR = re.compile(
+    # not an expectation in the past: "كان من المتوقع", "لم يكن من المتوقع"
+    f"(?<![{_AL}])(?<!كان\\s)(?<!كانت\\s)(?<!يكن\\s)(?<!تكن\\s)[وف]?(?:سوف|سيتم|ستتم|من\\s+المقرر|من\\s+المنتظر|من\\s+المتوقع|المقرر|المزمع|يعتزم|تعتزم)"
+    f"(?![{_AL}])[^.!?؟\\n]*$"
+)
 _FUTURE_CUE_EN = re.compile(
     r"\b(?:will|would|shall|is\s+to|are\s+to|scheduled|due|expected|plans?\s+to|va|vont|doit|devrait)\b", re.I
 )
@@ -466,6 +478,8 @@ class DateExtractor:
                 if g["wname"] == "اثنين" and _DUAL_BEFORE.search(folded, max(0, s - 20), s):
                     continue
                 direction = _direction(g["wdir"])
+                if direction is None and _FUTURE_CUE_AR.search(folded, max(0, s - 80), s):
+                    direction = "ahead"
                 atoms.append(_Atom(s, e, "wd", weekday=_AR_WEEKDAYS[g["wname"]], direction=direction))
             elif g["ago"] is not None:
                 if g["ago2"]:
@@ -711,10 +725,13 @@ def _add_months(d: date, months: int) -> date:
 
 def _weekday_date(anchor: date, weekday: int, direction: str | None) -> date:
     """The date of `weekday` seen from `anchor`: most recent on or before (past tense news) by default,
-    strictly before for "الماضي"/"last", strictly after for "المقبل"/"next"."""
+    strictly before for "الماضي"/"last", strictly after for "المقبل"/"next", on or after for "ahead"
+    (a clause about what is still to come)."""
     back = (anchor.weekday() - weekday) % 7
     if direction == "next":
         return anchor + timedelta(days=(weekday - anchor.weekday()) % 7 or 7)
+    if direction == "ahead":
+        return anchor + timedelta(days=(weekday - anchor.weekday()) % 7)
     if direction == "past" and back == 0:
         back = 7
     return anchor - timedelta(days=back)
@@ -872,6 +889,8 @@ class _Evidence:
         for wd, direction in self.weekdays:
             if direction == "next":
                 r = p + ((wd - pw) % 7 or 7)
+            elif direction == "ahead":
+                r = p + (wd - pw) % 7
             else:
                 back = (pw - wd) % 7
                 r = p - (7 if direction == "past" and back == 0 else back)
