@@ -152,3 +152,23 @@ def test_timeline_embeds_only_sentences_that_share_a_day():
     events, _ = story_timeline([art], embed=embed)
     assert {e.date for e in events} == {"2015-08-03", "2015-08-09"}
     assert sorted(asked) == sorted(texts[:2])
+
+
+def test_alternative_days_place_the_sentence_once():
+    """"يومي الاثنين أو الثلاثاء" is one happening on one of two days: the sentence is shown once,
+    on the first (and, in a future clause, the coming one); two days joined by "و" are both kept."""
+    from rasid.model import Article, Paragraph
+    from rasid.understand.timeline import story_timeline
+
+    texts = [
+        "وقال المسؤول إنه سيتم نقل المصابين إلى المستشفيات الكبرى خلال يومي الاثنين أو الثلاثاء.",
+        "وأوضح أن اللجنة اجتمعت يومي الأحد والاثنين لبحث خطة الإجلاء وتوزيع المساعدات.",
+    ]
+    art = Article("a1", "a1", "\n".join(texts), "h1", published="2015-08-02",
+                  paragraphs=[Paragraph(t, "ar", [t]) for t in texts])
+    events, _ = story_timeline([art])
+    by_text: dict[str, list[str]] = {}
+    for e in events:
+        by_text.setdefault(e.text, []).append(e.date)
+    assert by_text[texts[0]] == ["2015-08-03"]
+    assert sorted(by_text[texts[1]]) == ["2015-07-27", "2015-08-02"]

@@ -213,7 +213,7 @@ class TimelineBuilder:
                 if len(stems) < self.min_content:
                     continue  # a dateline or a bare date: no event
                 days = []
-                for m in ms:
+                for m in _without_alternatives(ms, para.text):
                     r = m if m.date is not None or anchor is None else resolve_mention(m, anchor)
                     if r.date is not None and r.granularity == "day" and r.date not in days:
                         days.append(r.date)
@@ -225,6 +225,22 @@ class TimelineBuilder:
                     order = (str(anchor) if anchor else "~", rank, pi, si)
                     out.append(_Candidate(day, art.id, order, text, stems, len(days)))
         return out
+
+
+# "يومي الاثنين أو الثلاثاء", "Monday or Tuesday": one happening on one of two days, not two
+_OR = re.compile(r"\s*(?:أو|او|or|ou)\s*", re.IGNORECASE)
+
+
+def _without_alternatives(ms: Sequence[TimeMention], text: str) -> list[TimeMention]:
+    """The mentions of one sentence less each that is only an alternative to the one before it
+    ("الاثنين أو الثلاثاء"): the sentence is placed on its first day, not shown on both."""
+    out: list[TimeMention] = []
+    prev: TimeMention | None = None
+    for m in sorted(ms, key=lambda m: m.start):
+        if prev is None or not _OR.fullmatch(text, prev.end, m.start):
+            out.append(m)
+        prev = m
+    return out
 
 
 def _as_date(value: date | str | None) -> date | None:
