@@ -165,8 +165,8 @@ class StoryModel:
 
     @classmethod
     def load_folder(cls, folder: str | Path) -> dict[str, StoryModel | None]:
-        """The story scorers in `folder`, under the file names of the shipped ones (as
-        `bench/stories_fit_days.py --out` writes them), as StoryClusterer keyword arguments. The
+        """The story scorers in `folder`, under the file names of the shipped ones (as `rasid train
+        stories --out` writes them), as StoryClusterer keyword arguments. The
         folder must hold `story_model.json`; a merge or cross-language file it lacks is the shipped one."""
         d = Path(folder)
         main = d / MODEL_FILES["model"]
