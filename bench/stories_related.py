@@ -8,7 +8,10 @@ share whose two stories are linked (fragments a reader can reach in one click); 
 story; the share of links joining two stories that hold one gold event (the rest are neighbouring
 happenings, which `--show` prints for reading by eye). The clustering itself is unchanged by links.
 
-    .venv/bin/python bench/stories_related.py [--day 2015-08-02|2015-08-01] [--show 20] [--cache DIR]
+`--errors N` first lists the N gold events split into most pairs and the N stories holding most
+pairs of different events (what the links are for).
+
+    .venv/bin/python bench/stories_related.py [--day 2015-08-02|2015-08-01] [--show 20] [--errors 6] [--cache DIR]
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 import argparse
 import random
 import sys
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -28,10 +31,31 @@ from rasid.eval.stories import bcubed, load_saudinewsnet, pairwise, read_gold  #
 GRID = (0.05, 0.1, 0.2, 0.3, 0.5, 0.7)
 
 
+def errors(story: dict[str, str], gold: dict[str, str], members: dict[str, list[str]], n: int) -> None:
+    def pairs(k: int) -> int:
+        return k * (k - 1) // 2
+
+    events: dict[str, list[str]] = defaultdict(list)
+    for u, e in gold.items():
+        events[e].append(u)
+    split = sorted(((pairs(len(us)) - sum(pairs(c) for c in Counter(story[u] for u in us).values()), e,
+                     sorted(Counter(story[u] for u in us).values(), reverse=True)) for e, us in events.items()),
+                   reverse=True)
+    mixed = sorted(((pairs(len(us)) - sum(pairs(c) for c in Counter(gold[u] for u in us).values()), s,
+                     Counter(gold[u] for u in us).most_common(3)) for s, us in members.items()), reverse=True)
+    print(f"events split into most pairs (of {sum(x[0] for x in split)} split pairs):")
+    for k, e, parts in split[:n]:
+        print(f"  {k:4d}  {e}  {'+'.join(map(str, parts))}")
+    print(f"stories holding most pairs of different events (of {sum(x[0] for x in mixed)} such pairs):")
+    for k, s, top in mixed[:n]:
+        print(f"  {k:4d}  {s}  {', '.join(f'{e} x{c}' for e, c in top)}")
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--day", default=DAYS[1], choices=DAYS)
     ap.add_argument("--show", type=int, default=0, help="print this many random links at the default cut")
+    ap.add_argument("--errors", type=int, default=0, help="list the events split most and the stories mixed most")
     ap.add_argument("--cache", type=Path, default=None, help="directory caching article vectors")
     args = ap.parse_args(argv)
     days = DAYS if args.day == DAYS[1] else (DAYS[0],)
@@ -52,6 +76,8 @@ def main(argv: list[str] | None = None) -> None:
         members[story[u]].append(u)
     missed = [(story[u], story[v]) for i, u in enumerate(test) for v in test[i + 1:]
               if gold[u] == gold[v] and story[u] != story[v]]
+    if args.errors:
+        errors(story, day_gold, members, args.errors)
     near = {s: dict(cl.related(s, k=len(members) + 1_000)) for s in members}
     print(f"split same-event pairs: {len(missed)}; stories: {len(members)}")
     print("related_min | links | stories with a link | links per linked story (max) | "
