@@ -169,6 +169,7 @@ MIGRATIONS: tuple[Migration, ...] = (
                 p REAL NOT NULL,
                 PRIMARY KEY (story, other)
             ) WITHOUT ROWID""",
+            "CREATE INDEX story_links_other ON story_links (other)",
         ),
     ),
 )
