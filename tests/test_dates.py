@@ -262,6 +262,8 @@ def test_bare_weekday_in_a_future_clause_is_the_coming_one(ex):
     assert days("ومن المقرر أن يلتقي الوزير نظيره الأحد.") == ["2015-08-02"]  # that day or the next
     assert days("التقى الوزير نظيره يوم الاثنين.") == ["2015-07-27"]
     assert days("ولم يكن من المتوقع أن تهبط الأسهم كما حدث في جلسة الثلاثاء.") == ["2015-07-28"]
+    assert days("وكان من المقرر أن يصل الوفد يوم الاثنين لكنه تأخر.") == ["2015-07-27"]
+    assert days("والمقرر إقامتها السبت في جدة.") == ["2015-08-08"]
     # a sentence end separates the marker from the weekday
     assert days("وسيتم الإعلان عن النتائج لاحقا. وكان الاجتماع قد عقد يوم الخميس.") == ["2015-07-30"]
 

@@ -51,8 +51,9 @@ class TimeMention:
     `offset_days` is the day offset from the publication date for relative expressions (أمس -> -1),
     `offset_months` the month offset for "الشهر الماضي"/"العام الماضي". `direction` is "past" or
     "next" when the text says so (الماضي / المقبل), "ahead" for a bare weekday in a clause marked as
-    future ("سيتم ... يوم الاثنين": that day or the next one of its name), else None. `consistent` is False when a weekday
-    contradicts an explicit date or the anchor (a signal of a wrong anchor or a typo).
+    future ("سيتم ... يوم الاثنين": that day or the next one of its name), else None. `consistent` is
+    False when a weekday contradicts an explicit date or the anchor (a signal of a wrong anchor or a
+    typo).
     """
 
     text: str
@@ -352,8 +353,10 @@ _ARABIC_LETTERS = re.compile(f"[{_AL}]")
 # أن يصل الثلاثاء") is the coming one, not the last one; only explicit future markers count (news uses
 # the present tense for both).
 _FUTURE_CUE_AR = re.compile(
-    # not an expectation in the past: "كان من المتوقع", "لم يكن من المتوقع"
-    f"(?<![{_AL}])(?<!كان\\s)(?<!كانت\\s)(?<!يكن\\s)(?<!تكن\\s)[وف]?(?:سوف|سيتم|ستتم|من\\s+المقرر|من\\s+المنتظر|من\\s+المتوقع|المقرر|المزمع|يعتزم|تعتزم)"
+    # not an expectation in the past: "كان من المتوقع", "لم يكن من المقرر" ("المقرر" is matched alone,
+    # so that "ومن المقرر" still counts when the 80-character window starts after "من")
+    f"(?<![{_AL}])(?<!كان\\s)(?<!كانت\\s)(?<!يكن\\s)(?<!تكن\\s)[وف]?(?:سوف|سيتم|ستتم|من\\s+المنتظر|من\\s+المتوقع|"
+    f"(?<!كان\\sمن\\s)(?<!كانت\\sمن\\s)(?<!يكن\\sمن\\s)(?<!تكن\\sمن\\s)المقرر|المزمع|يعتزم|تعتزم)"
     f"(?![{_AL}])[^.!?؟\\n]*$"
 )
 _FUTURE_CUE_EN = re.compile(
