@@ -889,14 +889,9 @@ class _Evidence:
                 r = p + off
                 score += r in story_days
                 latest = r if latest is None or r > latest else latest
+        day_p = date.fromordinal(p)
         for wd, direction in self.weekdays:
-            if direction == "next":
-                r = p + ((wd - pw) % 7 or 7)
-            elif direction == "ahead":
-                r = p + (wd - pw) % 7
-            else:
-                back = (pw - wd) % 7
-                r = p - (7 if direction == "past" and back == 0 else back)
+            r = _weekday_date(day_p, wd, direction).toordinal()
             score += r in story_days
             latest = r if latest is None or r > latest else latest
         for off in self.offsets:
