@@ -93,6 +93,11 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--model", help="model file (default: the packaged one)")
     e = evsub.add_parser("seeds", parents=[common], help="the seed-story checks against gold.json")
     e.add_argument("--seeds", default="../shared/seeds", help="the seeds folder with gold.json")
+    e = evsub.add_parser("understanding", parents=[common],
+                         help="entities, quotes and timeline of annotated stories (gold.json format)")
+    e.add_argument("--gold", action="append", required=True,
+                   help="a story annotation, or a folder of them (repeatable; the seeds' gold.json works)")
+    e.add_argument("--data", help="folder the annotations' `archive` paths are relative to (../shared/data)")
 
     tr = sub.add_parser("train", help="rebuild a model from data")
     trsub = tr.add_subparsers(dest="what", required=True)
@@ -249,7 +254,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, con: Console) -> int
 def cmd_eval(args: argparse.Namespace, settings: Settings, con: Console) -> int:
     from . import evaluate
 
-    result = evaluate.run(args.what, args, settings)
+    try:
+        result = evaluate.run(args.what, args, settings)
+    except (ValueError, FileNotFoundError) as exc:  # a gold file that cannot be read
+        con.err.write(f"rasid eval {args.what}: {exc}\n")
+        return EXIT_NOTHING
     con.out.write(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
     return EXIT_OK if result.get("ok", True) else EXIT_NOTHING
 

@@ -206,6 +206,10 @@ def run(what: str, args: argparse.Namespace, settings: Settings) -> dict[str, An
         return eval_ner(args.test, args.model)
     if what == "seeds":
         return eval_seeds(args.seeds)
+    if what == "understanding":
+        from .eval.understanding import evaluate_understanding
+
+        return evaluate_understanding(args.gold, args.data)
     raise ValueError(f"unknown evaluation {what!r}")
 
 
