@@ -69,13 +69,11 @@ def feed_records(gold: dict, gold_path: Path, data: Path | None) -> list[dict[st
     return out
 
 
-def run_story(records: Sequence[dict[str, Any]], workdir: Path) -> tuple[list[dict], dict, int]:
-    """Run the pipeline on the records; return the stored articles, the record of the story that
-    holds them all and how many stories the clusterer made of them. When the clusterer split
-    them, the articles are analysed together as one story (this measures understanding, not
-    clustering)."""
+def run_pipeline(records: Sequence[dict[str, Any]], workdir: Path) -> tuple[list[Any], list[dict]]:
+    """Run the whole pipeline on the records in a temporary store: the stored articles (cleaned,
+    as `rasid run` keeps them) and the exported stories."""
     from rasid.engine.local import LocalRunner
-    from rasid.export import article_record, story_record
+    from rasid.export import story_record
     from rasid.ingest import Ingestor
     from rasid.process import default_text_pipeline
     from rasid.settings import load_settings
@@ -92,18 +90,33 @@ def run_story(records: Sequence[dict[str, Any]], workdir: Path) -> tuple[list[di
             [str(feed)]
         )
         arts = list(store.iter_articles())
-        articles = [article_record(a) for a in arts]
         stories = [story_record(s) for s in store.iter_stories()]
-    if len(stories) == 1:
-        return articles, stories[0], 1
+    return arts, stories
+
+
+def analysis_record(arts: Sequence[Any], analyzer: Any = None) -> dict[str, Any]:
+    """The articles analysed together as one story (by `analyzer`, default StoryAnalyzer())."""
     from rasid.understand.story import StoryAnalyzer
 
-    analysis = StoryAnalyzer().analyze(arts)
-    story = {"articles": [a.id for a in arts],
-             "entities": [asdict(e) for e in analysis.entities],
-             "timeline": [asdict(t) for t in analysis.timeline],
-             "quotes": [asdict(q) for q in analysis.quotes]}
-    return articles, story, len(stories)
+    analysis = (analyzer or StoryAnalyzer()).analyze(list(arts))
+    return {"articles": [a.id for a in arts],
+            "entities": [asdict(e) for e in analysis.entities],
+            "timeline": [asdict(t) for t in analysis.timeline],
+            "quotes": [asdict(q) for q in analysis.quotes]}
+
+
+def run_story(records: Sequence[dict[str, Any]], workdir: Path) -> tuple[list[dict], dict, int]:
+    """Run the pipeline on the records; return the stored articles, the record of the story that
+    holds them all and how many stories the clusterer made of them. When the clusterer split
+    them, the articles are analysed together as one story (this measures understanding, not
+    clustering)."""
+    from rasid.export import article_record
+
+    arts, stories = run_pipeline(records, workdir)
+    articles = [article_record(a) for a in arts]
+    if len(stories) == 1:
+        return articles, stories[0], 1
+    return articles, analysis_record(arts), len(stories)
 
 
 def _forms(variants: Iterable[str]) -> set[str]:

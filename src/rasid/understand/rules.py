@@ -236,7 +236,7 @@ class StoryRules:
                 self._joined_pairs(forms, joined)
                 paras.append((art.id, pi, para.text, toks, forms))
         story_phrases = self.phrases.recurring([(p[0], p[4]) for p in paras]) if self.phrases else set()
-        quoted = self._quoted_names(paras) if self.phrases else set()
+        quoted = self._quoted_names(paras) if self.phrases and self.phrases.use_story else set()
         protected: set[tuple[str, int, int]] = set()
         out: list[Mention] = []
         for aid, pi, text, toks, forms in paras:
@@ -294,7 +294,7 @@ class StoryRules:
                     start = toks[i].start + 1
                 over = [m for m in here if m.start < end and start < m.end]
                 # an apposition the tagger took as one name (العاصمة السعودية الرياض): the alias, then the name
-                if len(over) == 1 and over[0].start >= toks[i].start and over[0].end > end + 1:
+                if len(over) == 1 and toks[i].start <= over[0].start <= start and over[0].end > end + 1:
                     m = over[0]
                     rest = text[end:m.end]
                     lead = len(rest) - len(rest.lstrip())
