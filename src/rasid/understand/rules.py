@@ -254,6 +254,7 @@ class StoryRules:
             spans += self._surname_spans(toks, forms, found, spans)
             kept = [m for m in found if not any(s.replaces and s.start < m.end and m.start < s.end for s in spans)]
             kept = [self._extend_joined(m, text, joined) for m in kept]
+            kept = [self._extend_given(m, text, toks, kept) for m in kept]
             for s in spans:
                 if s.protect:
                     protected.add((aid, pi, s.start))
@@ -284,6 +285,7 @@ class StoryRules:
             taken.setdefault((m.article, m.paragraph), []).append(m)
         out: list[Mention] = []
         trimmed: list[tuple[Mention, Mention]] = []
+        dropped: set[int] = set()
         for aid, pi, text, toks, forms in paras:
             here = taken.get((aid, pi), [])
             for i, j, typ in self.aliases.spans(forms, present):
@@ -293,6 +295,11 @@ class StoryRules:
                 if first.startswith("لل") and skip == 0:
                     start = toks[i].start + 1
                 over = [m for m in here if m.start < end and start < m.end]
+                inside = [m for m in over if start <= m.start and m.end <= end]
+                if inside and len(inside) == len(over) and j - i > 1:
+                    # a name inside the alias (السعودية of العاصمة السعودية) is part of the alias
+                    dropped.update(id(m) for m in inside)
+                    over = []
                 # an apposition the tagger took as one name (العاصمة السعودية الرياض): the alias, then the name
                 if len(over) == 1 and toks[i].start <= over[0].start <= start and over[0].end > end + 1:
                     m = over[0]
@@ -305,9 +312,9 @@ class StoryRules:
                 if first.startswith("لل"):
                     display = "ال" + text[toks[i].start + 2 : end]
                 out.append(Mention(display, typ, aid, pi, start, end))
-        if trimmed:
+        if trimmed or dropped:
             swap = {id(a): b for a, b in trimmed}
-            mentions[:] = [swap.get(id(m), m) for m in mentions]
+            mentions[:] = [swap.get(id(m), m) for m in mentions if id(m) not in dropped]
         return out
 
     def _quoted_names(self, paras: list[tuple[str, int, str, list[Token], list[str]]]) -> set[tuple[str, ...]]:
@@ -365,6 +372,24 @@ class StoryRules:
                 display = "ال" + text[start + 1 : end]
             out.append(_Span(start, end, ps.type, display=display, protect=True))
         return out
+
+    def _extend_given(self, m: Mention, text: str, toks: list[Token], kept: list[Mention]) -> Mention:
+        """A person's name the tagger started one or two words late: given names right before it
+        belong to it (علي + عبدالله صالح, عبدربه + منصور هادي). The preposition على is not علي."""
+        if m.type != "PER" or self.phrases is None or not self.phrases.given:
+            return m
+        k = next((n for n, t in enumerate(toks) if t.start == m.start), None)
+        start = m.start
+        while k is not None and k > 0 and m.start - start < 40:
+            prev = toks[k - 1]
+            if prev.end + 1 != start or prev.text == "على" or match_form(prev.text) not in self.phrases.given:
+                break
+            if any(o is not m and o.start < prev.end and prev.start < o.end for o in kept):
+                break
+            start, k = prev.start, k - 1
+        if start == m.start:
+            return m
+        return Mention(text[start : m.end], m.type, m.article, m.paragraph, start, m.end, m.alias)
 
     # ------------------------------------------------------------------ word facts
     def _bare(self, form: str) -> str:
