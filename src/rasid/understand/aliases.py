@@ -42,6 +42,7 @@ class AliasTable:
     name_entry: dict[str, int] = field(default_factory=dict)  # matching form of a name -> entry
     alias_entries: dict[str, list[int]] = field(default_factory=dict)  # matching form of an alias -> entries
     max_words: int = 1
+    first_tails: frozenset[str] = frozenset()  # last three letters of every alias's first word
 
     @classmethod
     def load(cls, path: Path | None = None) -> AliasTable:
@@ -58,6 +59,7 @@ class AliasTable:
             for a in place["aliases"]:
                 t.alias_entries.setdefault(match_form(a), []).append(k)
                 t.max_words = max(t.max_words, len(a.split()))
+        t.first_tails = frozenset(a.split(" ", 1)[0][-3:] for a in t.alias_entries)
         return t
 
     def present(self, name_forms: Iterable[str]) -> set[int]:
@@ -76,6 +78,9 @@ class AliasTable:
         i = 0
         while i < len(forms):
             hit = None
+            if forms[i][-3:] not in self.first_tails:  # clitics are prefixes: a cheap test first
+                i += 1
+                continue
             for n in range(min(self.max_words, len(forms) - i), 0, -1):
                 words = [bare(forms[i])] + list(forms[i + 1 : i + n])
                 ents = self.alias_entries.get(" ".join(words))

@@ -623,6 +623,10 @@ def _org_word(form: str) -> str:
         if word.startswith(prefix) and len(word) - len(prefix) >= 3:
             word = word[len(prefix) :]
             break
+    else:
+        # ل on a hamza-initial word (لأطباء for للأطباء): the same word
+        if word.startswith("لا") and len(word) >= 5:
+            word = word[1:]
     if word.endswith("اء") and len(word) >= 5:
         word = word[:-2]
     for _ in range(2):

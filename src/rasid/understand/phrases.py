@@ -85,10 +85,15 @@ _INNER = frozenset(match_form(w) for w in ("بلا", "بن", "آل", "أبو", "
 PHRASES_PATH = Path(__file__).resolve().parent.parent / "data" / "name_phrases.json.gz"
 
 
+_HEAD_TAILS = frozenset(h[-3:] for h in HEADS)
+
+
 def head_of(form: str) -> str | None:
     """The head noun a matching-form word is (clitics و ف ب ل ك, and لل for ال, taken off), or None."""
     if form in HEADS:
         return form
+    if form[-3:] not in _HEAD_TAILS:  # clitics are prefixes: most words fail here, cheaply
+        return None
     if form.startswith("لل") and "ال" + form[2:] in HEADS:
         return "ال" + form[2:]
     for c in _CLITICS:
@@ -139,6 +144,12 @@ def end_ok(form: str, common: frozenset[str], prev: str = "") -> bool:
     if form.startswith(("ال", "لل", "وال")):
         return True
     return not form.startswith("و") and form not in common and len(form) >= 3
+
+
+def _lam_alef(phrase: str) -> str:
+    """The other common spelling of ل on a hamza-initial word: للأطباء ↔ لأطباء."""
+    return " ".join("ل" + w[2:] if w.startswith("للا") else ("ل" + w if w.startswith("لا") else w)
+                    for w in phrase.split(" "))
 
 
 def _clitic_len(form: str, head: str) -> int:
@@ -231,7 +242,7 @@ class PhraseFinder:
             cands = self._candidates(forms, i)
             best: PhraseSpan | None = None
             for cand in reversed(cands):
-                hit = self.phrases.get(cand) if self.use_gazetteer else None
+                hit = (self.phrases.get(cand) or self.phrases.get(_lam_alef(cand))) if self.use_gazetteer else None
                 src = "gazetteer"
                 if hit is not None and hit[1] < self.min_confidence:
                     hit = None

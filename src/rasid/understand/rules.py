@@ -78,6 +78,7 @@ _NOT_ENTITIES = frozenset(match_form(w) for w in (
     "درهما", "دينار", "دينارا", "ين", "روبل", "روبلا",
 ))
 _MODEL_CODE = re.compile(r"^[^\W\d_]{1,4}-\d+[^\W\d_]?$")
+_ACRONYM_AFTER = re.compile(r"\s?[(\"“«]\s?([A-Z]{2,6})\s?[)\"”»]")
 _CODE_AFTER = re.compile(r"^\s?[-–]\s?\d")
 _WORD_BEFORE = re.compile(r"([^\W\d_]+)[\s\"'«»“”]*$")
 
@@ -254,7 +255,7 @@ class StoryRules:
             spans += self._surname_spans(toks, forms, found, spans)
             kept = [m for m in found if not any(s.replaces and s.start < m.end and m.start < s.end for s in spans)]
             kept = [self._extend_joined(m, text, joined) for m in kept]
-            kept = [self._extend_given(m, text, toks, kept) for m in kept]
+            kept = self._extend_given_all(kept, text, toks)
             for s in spans:
                 if s.protect:
                     protected.add((aid, pi, s.start))
@@ -265,6 +266,7 @@ class StoryRules:
                     # the tagger found the short name itself: it still names the descriptive one
                     m = kept[hit[0]]
                     kept[hit[0]] = Mention(m.text, "ORG", m.article, m.paragraph, m.start, m.end, s.alias)
+            kept += self._acronyms(kept, text)
             out.extend(kept)
         out = self._drop_junk(out, words, form_of, name_words, protected)
         out = _drop_designations(out, {(aid, pi): text for aid, pi, text, _, _ in paras})
@@ -373,6 +375,41 @@ class StoryRules:
             out.append(_Span(start, end, ps.type, display=display, protect=True))
         return out
 
+    def _extend_given_all(self, kept: list[Mention], text: str, toks: list[Token]) -> list[Mention]:
+        """`_extend_given` over a paragraph's mentions; a one-word person mention that is only the
+        given name taken in (عبدربه before منصور هادي) goes, and a longer one ending in it is cut
+        before it (المعلم محمد + عوض بن لادن)."""
+        if self.phrases is None or not self.phrases.given or not any(m.type == "PER" for m in kept):
+            return kept
+        out: list[Mention | None] = list(kept)
+        for n in range(len(out)):
+            m = out[n]
+            if m is None:
+                continue
+            new = self._extend_given(m, text, toks, [o for o in out if o is not None])
+            if new is m:
+                continue
+            out[n] = new
+            for k, o in enumerate(out):
+                if o is None or o is new or o.type != "PER" or not (o.start < m.start and o.end > new.start):
+                    continue
+                keep = text[o.start : new.start].rstrip()
+                out[k] = Mention(keep, o.type, o.article, o.paragraph, o.start, o.start + len(keep), o.alias) \
+                    if keep.strip() else None
+        return [m for m in out if m is not None]
+
+    def _acronyms(self, kept: list[Mention], text: str) -> list[Mention]:
+        """A Latin acronym in brackets or quotes right after a body's name (مكتب تحقيقات حوادث الطيران
+        البريطاني (AAIB)) is that body's short name (an appositive, `Mention.alias`)."""
+        out = []
+        for m in kept:
+            if m.type != "ORG":
+                continue
+            hit = _ACRONYM_AFTER.match(text, m.end)
+            if hit and not any(o.start < hit.end(1) and hit.start(1) < o.end for o in kept):
+                out.append(Mention(hit.group(1), "ORG", m.article, m.paragraph, hit.start(1), hit.end(1), m.text))
+        return out
+
     def _extend_given(self, m: Mention, text: str, toks: list[Token], kept: list[Mention]) -> Mention:
         """A person's name the tagger started one or two words late: given names right before it
         belong to it (علي + عبدالله صالح, عبدربه + منصور هادي). The preposition على is not علي."""
@@ -384,7 +421,8 @@ class StoryRules:
             prev = toks[k - 1]
             if prev.end + 1 != start or prev.text == "على" or match_form(prev.text) not in self.phrases.given:
                 break
-            if any(o is not m and o.start < prev.end and prev.start < o.end for o in kept):
+            if any(o is not m and o.start < prev.end and prev.start < o.end
+                   and not (o.type == "PER" and o.end == prev.end) for o in kept):
                 break
             start, k = prev.start, k - 1
         if start == m.start:
