@@ -218,3 +218,11 @@ def test_eval_understanding_refuses_an_unreadable_gold(tmp_path) -> None:
     err = io.StringIO()
     code = main(["eval", "understanding", "--gold", str(bad)], out=io.StringIO(), err=err)
     assert code != 0 and "bad.json" in err.getvalue() and "Traceback" not in err.getvalue()
+
+
+def test_quotes_keep_their_kind() -> None:
+    art = _article("k", 'قال بحاح: "الزيارة ناجحة جدا". وأضاف أن الحكومة ستعود قريبا إلى عدن.')
+    ms = [Mention("بحاح", "PER", "k", 0, 4, 8)]
+    entities, entity_of = EntityCanonicaliser().canonicalise(ms)
+    kinds = {q.text: q.kind for q in QuoteExtractor().extract(art, ms, entity_of, entities)}
+    assert kinds == {"الزيارة ناجحة جدا": "direct", "الحكومة ستعود قريبا إلى عدن": "indirect"}

@@ -171,7 +171,7 @@ class QuoteExtractor:
 
             for entity, text in self._paragraph(para.text, men, last_speaker, outlets, forms, resolve):
                 last_speaker = entity
-                q = Quote(speaker=entities[entity].name, text=text, article=article.id)
+                q = Quote(speaker=entities[entity].name, text=text, article=article.id, kind=_kind(para.text, text))
                 if (q.speaker, q.text) not in seen:
                     seen.add((q.speaker, q.text))
                     quotes.append(q)
@@ -475,6 +475,15 @@ class QuoteExtractor:
                 return None
         quote = text[speaker.end : s_end].strip(_TRIM + _AMBIGUOUS_MARKS + "»") if leads else before
         return speaker.entity, _unwrap(quote), trig.end
+
+
+def _kind(text: str, quote: str) -> str:
+    """"direct" when the quote stands in quote marks in its paragraph, else "indirect"."""
+    at = text.find(quote)
+    if at < 0:
+        return "indirect"
+    before = text[:at].rstrip()
+    return "direct" if before[-1:] in "\"«“”„'‘" else "indirect"
 
 
 def _head_key(name: str) -> str:
