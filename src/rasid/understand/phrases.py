@@ -211,7 +211,18 @@ class PhraseFinder:
                 out.append(" ".join(words))
         return out
 
-    def recurring(self, paragraphs: Sequence[tuple[str, Sequence[str]]]) -> set[str]:
+    def candidates(self, forms: Sequence[str]) -> dict[int, list[str]]:
+        """Token index of each head noun of a paragraph -> its candidate phrases (computed once,
+        read by `recurring` and `spans`)."""
+        out = {}
+        for i in range(len(forms)):
+            c = self._candidates(forms, i)
+            if c:
+                out[i] = c
+        return out
+
+    def recurring(self, paragraphs: Sequence[tuple[str, Sequence[str]]],
+                  cands: Sequence[dict[int, list[str]]] | None = None) -> set[str]:
         """Head-led phrases of 2+ words that at least two articles of the story write: (article id,
         token forms of one paragraph) pairs in. A phrase whose every use goes on into one same
         longer recurring phrase is only the beginning of that one and is left out."""
@@ -219,9 +230,10 @@ class PhraseFinder:
         uses: Counter[str] = Counter()
         nxt: dict[str, Counter[str]] = defaultdict(Counter)
         contexts: dict[str, set[tuple[str, str]]] = defaultdict(set)
-        for aid, forms in paragraphs:
-            for i in range(len(forms)):
-                for cand in self._candidates(forms, i):
+        for n, (aid, forms) in enumerate(paragraphs):
+            at = cands[n] if cands is not None else self.candidates(forms)
+            for i, found in at.items():
+                for cand in found:
                     seen[cand].add(aid)
                     uses[cand] += 1
                     k = i + cand.count(" ") + 1
@@ -234,14 +246,15 @@ class PhraseFinder:
         return {p for p, arts in seen.items()
                 if len(arts) >= 2 and len(contexts[p]) >= 2 and max(nxt[p].values(), default=0) * 2 <= uses[p]}
 
-    def spans(self, forms: Sequence[str], story_phrases: set[str]) -> list[PhraseSpan]:
+    def spans(self, forms: Sequence[str], story_phrases: set[str],
+              cands: dict[int, list[str]] | None = None) -> list[PhraseSpan]:
         """Non-overlapping phrase spans of one paragraph's tokens, the longest match at each head."""
         out: list[PhraseSpan] = []
         i = 0
         while i < len(forms):
-            cands = self._candidates(forms, i)
+            here = cands.get(i, []) if cands is not None else self._candidates(forms, i)
             best: PhraseSpan | None = None
-            for cand in reversed(cands):
+            for cand in reversed(here):
                 hit = (self.phrases.get(cand) or self.phrases.get(_lam_alef(cand))) if self.use_gazetteer else None
                 src = "gazetteer"
                 if hit is not None and hit[1] < self.min_confidence:

@@ -236,13 +236,15 @@ class StoryRules:
                 words.update(forms)
                 self._joined_pairs(forms, joined)
                 paras.append((art.id, pi, para.text, toks, forms))
-        story_phrases = self.phrases.recurring([(p[0], p[4]) for p in paras]) if self.phrases else set()
+        cands = [self.phrases.candidates(p[4]) for p in paras] if self.phrases else []
+        story_phrases = self.phrases.recurring([(p[0], p[4]) for p in paras], cands) if self.phrases else set()
+        cands_of = {(p[0], p[1]): c for p, c in zip(paras, cands, strict=False)}
         quoted = self._quoted_names(paras) if self.phrases and self.phrases.use_story else set()
         protected: set[tuple[str, int, int]] = set()
         out: list[Mention] = []
         for aid, pi, text, toks, forms in paras:
             found = by_para.get((aid, pi), [])
-            named = self._phrase_spans(text, toks, forms, found, story_phrases)
+            named = self._phrase_spans(text, toks, forms, found, story_phrases, cands_of.get((aid, pi)))
             named += [q for q in self._quoted_spans(toks, forms, quoted)
                       if not any(n.start < q.end and q.start < n.end for n in named)
                       and not any(m.start < q.end and q.start < m.end for m in found)]
@@ -349,14 +351,14 @@ class StoryRules:
         return out
 
     def _phrase_spans(self, text: str, toks: list[Token], forms: list[str], found: list[Mention],
-                      story_phrases: set[str]) -> list[_Span]:
+                      story_phrases: set[str], cands: dict[int, list[str]] | None = None) -> list[_Span]:
         """Head-led names of the gazetteer or of the story's recurrence in one paragraph. A name the
         tagger already found longer (an organisation or group running past the phrase) is kept
         as the tagger found it."""
         if self.phrases is None:
             return []
         out: list[_Span] = []
-        for ps in self.phrases.spans(forms, story_phrases):
+        for ps in self.phrases.spans(forms, story_phrases, cands):
             start, end = toks[ps.start].start + ps.chars_skip, toks[ps.end - 1].end
             if any(m.start < end and start < m.end and (m.start < start or m.end > end) and m.type in ("ORG", "MISC")
                    for m in found):
@@ -382,10 +384,14 @@ class StoryRules:
         if self.phrases is None or not self.phrases.given or not any(m.type == "PER" for m in kept):
             return kept
         out: list[Mention | None] = list(kept)
+        index = {t.start: n for n, t in enumerate(toks)}
         for n in range(len(out)):
             m = out[n]
-            if m is None:
+            if m is None or m.type != "PER":
                 continue
+            k = index.get(m.start)
+            if not k or toks[k - 1].end + 1 != m.start or match_form(toks[k - 1].text) not in self.phrases.given:
+                continue  # the common case: no given name right before
             new = self._extend_given(m, text, toks, [o for o in out if o is not None])
             if new is m:
                 continue
