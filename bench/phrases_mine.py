@@ -126,7 +126,8 @@ def main(argv: list[str] | None = None) -> int:
         with gzip.open(PHRASES_PATH, "wt", encoding="utf-8") as fh:
             json.dump({"about": "multi-word names led by a head noun, mined from SaudiNewsNet by bench/phrases_mine.py",
                        "fields": ["type", "confidence", "count", "newspapers"], "phrases": kept,
-                       "given_names": sorted(given)},
+                       "given_names": sorted(given),
+                       "first_names": sorted(w for w in per if len(w) >= 3 and not w.startswith("ال") and w.isalpha())},
                       fh, ensure_ascii=False, separators=(",", ":"))
         print(f"wrote {PHRASES_PATH}", file=sys.stderr)
     return 0

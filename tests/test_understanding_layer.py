@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from rasid.model import Article, Mention, Paragraph
+from rasid.text.normalize import match_form
 from rasid.understand.aliases import AliasTable
 from rasid.understand.entities import EntityCanonicaliser
 from rasid.understand.phrases import PhraseFinder, definite_follows, head_of, inner_ok
@@ -16,7 +17,6 @@ from rasid.understand.propagate import propagate_mentions
 from rasid.understand.quotes import QuoteExtractor
 from rasid.understand.rules import StoryRules
 from rasid.understand.timeline import story_timeline
-from rasid.text.normalize import match_form
 
 GOLD_DIR = Path(__file__).resolve().parent / "data" / "understanding_gold"
 
@@ -226,3 +226,19 @@ def test_quotes_keep_their_kind() -> None:
     entities, entity_of = EntityCanonicaliser().canonicalise(ms)
     kinds = {q.text: q.kind for q in QuoteExtractor().extract(art, ms, entity_of, entities)}
     assert kinds == {"الزيارة ناجحة جدا": "direct", "الحكومة ستعود قريبا إلى عدن": "indirect"}
+
+
+def test_a_given_name_before_a_persons_name_belongs_to_it(rules) -> None:
+    text = "والمخلوع علي عبدالله صالح وقوات الرئيس عبدربه منصور هادي، وقد كان هادي على عبدالله صالح غاضبا."
+    found = []
+    for surf in ("عبدالله صالح", "منصور هادي"):
+        k = text.index(surf)
+        found.append(Mention(surf, "PER", "a", 0, k, k + len(surf)))
+    got = [m.text for m in rules.apply([_article("a", text)], found, set()) if m.type == "PER"]
+    assert "علي عبدالله صالح" in got and "عبدربه منصور هادي" in got
+    # the preposition على and the verb كان are not given names
+    later = text.index("على عبدالله")
+    found2 = [Mention("عبدالله صالح", "PER", "a", 0, later + 4, later + 16),
+              Mention("هادي", "PER", "a", 0, text.index("كان هادي") + 4, text.index("كان هادي") + 8)]
+    got2 = [m.text for m in rules.apply([_article("a", text)], found2, set()) if m.type == "PER"]
+    assert got2 == ["هادي", "عبدالله صالح"] or sorted(got2) == sorted(["هادي", "عبدالله صالح"])

@@ -55,7 +55,7 @@ def _head_forms() -> dict[str, str]:
 HEADS: dict[str, str] = _head_forms()
 _CLITICS = ("وب", "ول", "فب", "فل", "وك", "و", "ف", "ب", "ل", "ك")
 # Words that end a name: particles, time words, pronouns and demonstratives (matching forms).
-_STOP = frozenset(match_form(w) for w in (
+_STOP_WORDS = (
     "في", "من", "على", "إلى", "عن", "مع", "أن", "إن", "أنه", "أنها", "التي", "الذي", "الذين", "و", "أو",
     "ثم", "قد", "لا", "لم", "لن", "ما", "هذا", "هذه", "ذلك", "تلك", "بعد", "قبل", "خلال", "بين", "حيث",
     "كما", "عند", "منذ", "حول", "ضد", "نحو", "لدى", "بحسب", "وفق", "يوم", "أمس", "اليوم", "غدا", "هو",
@@ -72,7 +72,8 @@ _STOP = frozenset(match_form(w) for w in (
     "لنقل", "لتقديم", "لدعم", "لمساعدة", "لتعزيز", "لبحث", "لمناقشة", "لتوفير", "لإعادة", "لإنجاز",
     "لتأمين", "لمواجهة", "لتسيير", "للعمل", "لمتابعة", "لتنفيذ", "لإيصال", "لتوزيع", "لحماية", "لضمان",
     "لاستقبال", "لإجراء", "لتنظيم", "لإطلاق", "لدراسة", "لتطوير", "لمكافحة", "للتعرف", "لإنقاذ",
-))
+)
+_STOP = frozenset(match_form(w) for w in _STOP_WORDS)
 # Words a name does not end with: ordinals and words of time or size (المركز الأول، المشروع الجديد).
 _BAD_END = frozenset(match_form(w) for w in (
     "الأول", "الأولى", "الثاني", "الثانية", "الثالث", "الثالثة", "الرابع", "الخامس", "الأخير", "الأخيرة",
@@ -80,6 +81,7 @@ _BAD_END = frozenset(match_form(w) for w in (
     "الماضية", "الكبير", "الكبرى", "الفني", "نفسه", "نفسها", "ذاته", "ذاتها", "المذكور", "المختص",
     "المختصة", "المعنية", "المعني",
 ))
+_STOP_WRITTEN = frozenset(w for w in _STOP_WORDS)
 # Joining words a name may hold inside but never end with: أطباء بلا حدود، محمد بن لادن.
 _INNER = frozenset(match_form(w) for w in ("بلا", "بن", "آل", "أبو", "عبد", "عبر"))
 PHRASES_PATH = Path(__file__).resolve().parent.parent / "data" / "name_phrases.json.gz"
@@ -177,6 +179,9 @@ class PhraseFinder:
     phrases: dict[str, tuple[str, float]] = field(default_factory=dict)  # phrase -> (type, confidence)
     common: frozenset[str] = frozenset()
     given: frozenset[str] = frozenset()  # given names (matching forms): a person's name starts there
+    # every given name of the person gazetteer, common words too (عبدربه، علي): only ever read
+    # right before a person's name
+    first_names: frozenset[str] = frozenset()
     min_confidence: float = 0.3
     use_gazetteer: bool = True
     use_story: bool = True
@@ -186,14 +191,17 @@ class PhraseFinder:
         p = path or PHRASES_PATH
         phrases: dict[str, tuple[str, float]] = {}
         given: frozenset[str] = frozenset()
+        first: frozenset[str] = frozenset()
         if p.is_file():
             with gzip.open(p, "rt", encoding="utf-8") as fh:
                 data = json.load(fh)
             phrases = {k: (v[0], float(v[1])) for k, v in data["phrases"].items()}
             given = frozenset(data.get("given_names", ()))
+            first = frozenset(data.get("first_names", ()))
         from .rules import Lexicon
 
-        return cls(phrases=phrases, common=Lexicon.load().common, given=given, **kw)  # type: ignore[arg-type]
+        return cls(phrases=phrases, common=Lexicon.load().common, given=given,  # type: ignore[arg-type]
+                   first_names=first | given, **kw)
 
     def _candidates(self, forms: Sequence[str], i: int) -> list[str]:
         """Phrases of 2..7 words led by the head at token i (matching forms, head clitic-free)."""
@@ -210,6 +218,13 @@ class PhraseFinder:
             if end_ok(forms[j], self.common, forms[j - 1]):
                 out.append(" ".join(words))
         return out
+
+    def is_first_name(self, form: str, written: str = "") -> bool:
+        """A given name of the person gazetteer that is not a particle or verb of news (كان). A
+        particle's matching form met in another spelling is the name (علي, not the particle على)."""
+        if form not in self.first_names:
+            return False
+        return form not in _STOP or (bool(written) and written not in _STOP_WRITTEN)
 
     def candidates(self, forms: Sequence[str]) -> dict[int, list[str]]:
         """Token index of each head noun of a paragraph -> its candidate phrases (computed once,

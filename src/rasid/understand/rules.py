@@ -381,7 +381,7 @@ class StoryRules:
         """`_extend_given` over a paragraph's mentions; a one-word person mention that is only the
         given name taken in (عبدربه before منصور هادي) goes, and a longer one ending in it is cut
         before it (المعلم محمد + عوض بن لادن)."""
-        if self.phrases is None or not self.phrases.given or not any(m.type == "PER" for m in kept):
+        if self.phrases is None or not self.phrases.first_names or not any(m.type == "PER" for m in kept):
             return kept
         out: list[Mention | None] = list(kept)
         index = {t.start: n for n, t in enumerate(toks)}
@@ -390,7 +390,7 @@ class StoryRules:
             if m is None or m.type != "PER":
                 continue
             k = index.get(m.start)
-            if not k or toks[k - 1].end + 1 != m.start or match_form(toks[k - 1].text) not in self.phrases.given:
+            if not k or toks[k - 1].end + 1 != m.start or not self.phrases.is_first_name(match_form(toks[k - 1].text), toks[k - 1].text):
                 continue  # the common case: no given name right before
             new = self._extend_given(m, text, toks, [o for o in out if o is not None])
             if new is m:
@@ -419,13 +419,13 @@ class StoryRules:
     def _extend_given(self, m: Mention, text: str, toks: list[Token], kept: list[Mention]) -> Mention:
         """A person's name the tagger started one or two words late: given names right before it
         belong to it (علي + عبدالله صالح, عبدربه + منصور هادي). The preposition على is not علي."""
-        if m.type != "PER" or self.phrases is None or not self.phrases.given:
+        if m.type != "PER" or self.phrases is None or not self.phrases.first_names:
             return m
         k = next((n for n, t in enumerate(toks) if t.start == m.start), None)
         start = m.start
         while k is not None and k > 0 and m.start - start < 40:
             prev = toks[k - 1]
-            if prev.end + 1 != start or prev.text == "على" or match_form(prev.text) not in self.phrases.given:
+            if prev.end + 1 != start or prev.text == "على" or not self.phrases.is_first_name(match_form(prev.text), prev.text):
                 break
             if any(o is not m and o.start < prev.end and prev.start < o.end
                    and not (o.type == "PER" and o.end == prev.end) for o in kept):
