@@ -86,8 +86,8 @@ def test_seed_directory_walk(shared, seed_files, gold):
     # gold.json is a JSON object without text: one error naming it, nothing else lost.
     assert len(errors) == 1
     assert errors[0].origin.endswith("gold.json")
-    assert errors[0].reason == "record has no text, content or html"
-    assert str(errors[0]).endswith("gold.json: record has no text, content or html")
+    assert errors[0].reason == "record has no title, text, content or html"
+    assert str(errors[0]).endswith("gold.json: record has no title, text, content or html")
 
 
 def test_walk_is_deterministic(shared):
@@ -247,12 +247,12 @@ def test_jsonl_overlong_line_skipped_without_reading_it(tmp_path, seed_texts):
 def test_jsonl_record_without_text_and_bad_date(tmp_path, seed_texts):
     path = tmp_path / "recs.jsonl"
     recs = [
-        {"id": "x1", "title": "بلا نص"},
+        {"id": "x1", "source": "okaz", "content": "  "},
         {"url": "https://example.org/a", "content": seed_texts["002"], "published": "الأحد الماضي"},
     ]
     path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in recs) + "\n", encoding="utf-8")
     docs, errors = run(path)
-    assert str(errors[0]) == f"{path}:line 1: record has no text, content or html"
+    assert str(errors[0]) == f"{path}:line 1: record has no title, text, content or html"
     assert errors[1].origin == f"{path}:line 2" and "الأحد الماضي" in errors[1].reason
     (doc,) = docs
     assert doc.id == doc.url == "https://example.org/a"  # no id: the url

@@ -36,8 +36,8 @@ def record_to_doc(rec: dict[str, Any], origin: str, default_id: str | None,
     doc_id = str(raw_id).strip() if isinstance(raw_id, str | int) and not isinstance(raw_id, bool) else None
     text = _field(rec, "text", strip=False) or _field(rec, "content", strip=False)
     html = _field(rec, "html", strip=False)
-    if not text and not html:
-        yield IngestError(origin, "record has no text, content or html")
+    if not text and not html and not values["title"]:
+        yield IngestError(origin, "record has no title, text, content or html")
         return
     if not text and html:
         try:
