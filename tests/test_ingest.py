@@ -115,14 +115,21 @@ def test_split_title_needs_a_body(seed_texts):
 
 
 def test_invalid_utf8(tmp_path, seed_texts):
-    data = seed_texts["001"].encode("cp1256", errors="replace")  # an old Arabic Windows code page
-    path = tmp_path / "windows1256.txt"
+    # an old Arabic Windows code page is recognised (tests/test_input_formats.py); Hebrew in
+    # Windows-1255 is neither UTF-8 nor Arabic, and is refused with the offset of the first bad byte
+    data = "הנשיא ביקר היום בעיר".encode("cp1255")
+    path = tmp_path / "windows1255.txt"
     path.write_bytes(data)
     docs, errors = run(path)
     with pytest.raises(UnicodeDecodeError) as bad:
         data.decode("utf-8")
     assert docs == []
-    assert errors == [IngestError(str(path), f"invalid UTF-8 at byte offset {bad.value.start}")]
+    assert errors == [IngestError(str(path), f"invalid UTF-8 at byte offset {bad.value.start}, "
+                                             "and not Arabic in ISO-8859-6 or Windows-1256")]
+    data = seed_texts["001"].encode("cp1256", errors="replace")
+    path.write_bytes(data)
+    (doc,), errors = run(path)
+    assert errors == [] and doc.title == seed_texts["001"].splitlines()[0].strip()
 
 
 @pytest.mark.parametrize("codec", ["utf-16", "utf-16-be", "utf-32", "utf-8-sig"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from collections import Counter
@@ -39,6 +40,15 @@ class Console:
             self.err.write(json.dumps(rec, ensure_ascii=False) + "\n")
         else:
             self.err.write(f"rasid: {error}\n")
+
+    def note(self, text: str) -> None:
+        """A remark on stderr (a guessed encoding): not part of the output, not an error."""
+        if self.settings.quiet:
+            return
+        if self.settings.json_log:
+            self.err.write(json.dumps({"level": "info", "message": text}, ensure_ascii=False) + "\n")
+        else:
+            self.err.write(f"rasid: note: {text}\n")
 
     def info(self, text: str, **fields: Any) -> None:
         if self.settings.quiet:
@@ -284,10 +294,32 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         err.write(f"rasid: {exc}\n")
         return EXIT_USAGE
     con = Console(settings, out, err)
+    logger = logging.getLogger("rasid")
+    handler = _ConsoleLog(con)
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
     try:
         return COMMANDS[args.command](args, settings, con)
     except BrokenPipeError:
         return EXIT_OK
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+class _ConsoleLog(logging.Handler):
+    """The library's log lines (logger `rasid`, INFO and up) as console notes for this command."""
+
+    def __init__(self, con: Console) -> None:
+        super().__init__(logging.INFO)
+        self.con = con
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.con.note(record.getMessage())
+        except Exception:  # noqa: BLE001 - a log line must never stop the command
+            self.handleError(record)
 
 
 if __name__ == "__main__":  # pragma: no cover

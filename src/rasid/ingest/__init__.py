@@ -151,7 +151,7 @@ class Ingestor:
 
     def _read_html(self, data: bytes, origin: str, *, stem: str | None, url: str | None,
                    charset: str | None) -> Iterator[RawDoc | IngestError]:
-        markup = decode_text(data, charset or html_charset(data))
+        markup = decode_text(data, charset or html_charset(data), origin)
         page = self.pages.extract(markup, url)
         page_url = page.url if page.url and page.url.startswith(("http://", "https://")) else url
         published = None

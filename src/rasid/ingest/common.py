@@ -8,6 +8,7 @@ boundary turns it into an `IngestError` record, so no caller ever sees an except
 from __future__ import annotations
 
 import codecs
+import logging
 import re
 
 # File extensions the directory walk picks up, and the reader each one goes to.
@@ -34,6 +35,17 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
 _CONTROL_BYTES = frozenset([*range(0x00, 0x09), *range(0x0E, 0x1B), *range(0x1C, 0x20), 0x7F])
 _SNIFF = 8192
 _MAX_CONTROL_RATIO = 0.05
+# Legacy Arabic code pages, tried on bytes that are not UTF-8 and declare no usable charset.
+# ISO-8859-6 leaves 0xDB-0xDF undefined, where Windows-1256 puts غ ـ ف ق ك, so real cp1256
+# Arabic almost never decodes as ISO-8859-6, while ISO-8859-6 text always decodes as cp1256
+# (into Latin letters: è é ê for و ى ي), which the plausibility check then rejects.
+LEGACY_ARABIC = ("iso8859-6", "cp1256")
+# Of the non-ASCII characters a right guess gives, at least this share is Arabic script or
+# the punctuation Arabic text uses («» – — … quotes, no-break space).
+_MIN_ARABIC_SHARE = 0.8
+_ARABIC_PUNCT = frozenset("\u00a0\u00ab\u00bb\u2013\u2014\u2018\u2019\u201c\u201d\u2026\u200c\u200d\u200e\u200f")
+
+_log = logging.getLogger("rasid.ingest")
 
 
 class Refused(Exception):
@@ -65,13 +77,15 @@ def looks_binary(head: bytes) -> bool:
     return controls / len(head) > _MAX_CONTROL_RATIO
 
 
-def decode_text(data: bytes, declared: str | None = None) -> str:
-    """Decode a whole document: BOM first, then strict UTF-8, then a declared charset.
+def decode_text(data: bytes, declared: str | None = None, origin: str = "") -> str:
+    """Decode a whole document: BOM first, then strict UTF-8, then a declared charset, then a
+    legacy Arabic code page (ISO-8859-6 or Windows-1256) if the bytes read as Arabic in one.
 
     A declared charset (HTTP header, HTML meta) is tried only when the bytes are not valid UTF-8:
-    servers often mislabel UTF-8, while valid UTF-8 by accident is rare. Invalid UTF-8 without a
-    usable declaration is refused with the byte offset, so the user can find the bad spot.
-    Raises Refused for empty, binary or undecodable data.
+    servers often mislabel UTF-8, while valid UTF-8 by accident is rare. A guessed code page is
+    logged (logger `rasid.ingest`, INFO) naming `origin`. Invalid UTF-8 that is neither declared
+    nor Arabic in a legacy code page is refused with the byte offset, so the user can find the
+    bad spot. Raises Refused for empty, binary or undecodable data.
     """
     if not data.strip():
         raise Refused("empty file")
@@ -90,7 +104,13 @@ def decode_text(data: bytes, declared: str | None = None) -> str:
         except UnicodeDecodeError as exc:
             fallback = _decode_declared(data, declared)
             if fallback is None:
-                raise Refused(f"invalid UTF-8 at byte offset {exc.start}") from None
+                guessed = guess_legacy_arabic(data)
+                if guessed is None:
+                    raise Refused(f"invalid UTF-8 at byte offset {exc.start}, and not Arabic in "
+                                  "ISO-8859-6 or Windows-1256") from None
+                codec, fallback = guessed
+                _log.info("%s: not UTF-8%s; read as %s (guessed from its bytes)", origin or "input",
+                          f" nor {declared}" if declared else "", codec)
             text = fallback
     if not text.strip():
         raise Refused("empty file")
@@ -110,6 +130,38 @@ def _decode_declared(data: bytes, declared: str | None) -> str | None:
         return data.decode(codec)
     except UnicodeDecodeError:
         return None
+
+
+def guess_legacy_arabic(data: bytes) -> tuple[str, str] | None:
+    """(codec name, text) of the legacy Arabic code page the bytes read plausibly in, or None.
+
+    When both read as Arabic (a short cp1256 text without غ ف ق ك ـ also decodes as ISO-8859-6),
+    the reading with fewer harakat wins: news rarely writes them, and the wrong reading turns
+    common letters (ي ى in cp1256) into them.
+    """
+    found: list[tuple[int, str, str]] = []
+    for codec in LEGACY_ARABIC:
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        if arabic_share(text) >= _MIN_ARABIC_SHARE:
+            harakat = sum(1 for c in text if "\u064b" <= c <= "\u0652")
+            found.append((harakat, "Windows-1256" if codec == "cp1256" else "ISO-8859-6", text))
+    if not found:
+        return None
+    _, name, text = min(found, key=lambda f: f[0])
+    return name, text
+
+
+def arabic_share(text: str) -> float:
+    """Of the non-ASCII characters of `text`, the share that are Arabic script or its punctuation;
+    0 when Arabic letters are under a third of its letters (Latin text with a few accents)."""
+    foreign = [c for c in text if ord(c) > 0x7F]
+    arabic = sum(1 for c in foreign if "\u0600" <= c <= "\u06ff")
+    if not foreign or arabic < sum(1 for c in text if c.isalpha()) / 3:
+        return 0.0
+    return (arabic + sum(1 for c in foreign if c in _ARABIC_PUNCT)) / len(foreign)
 
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
