@@ -80,9 +80,10 @@ def _parser() -> argparse.ArgumentParser:
                      help="allow URLs on loopback/private/link-local addresses")
     run.add_argument("--max-bytes", type=int, help="size cap per file or download (default 20 MB)")
 
-    exp = sub.add_parser("export", parents=[common], help="write articles or stories as JSON lines")
+    exp = sub.add_parser("export", parents=[common], help="write articles or stories (JSON lines, JSON or CSV)")
     exp.add_argument("--what", choices=["articles", "stories"], required=True)
-    exp.add_argument("--format", choices=["jsonl"], default="jsonl")
+    exp.add_argument("--format", choices=["jsonl", "json", "csv"], default="jsonl",
+                     help="jsonl: one record per line (default); json: one array; csv: a header and a row each")
 
     st = sub.add_parser("story", parents=[common], help="write one story")
     st.add_argument("story_id", metavar="ID")
@@ -193,16 +194,14 @@ def _story_summary(store: Any, story_ids: Sequence[str], con: Console) -> None:
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings, con: Console) -> int:
-    from .export import article_record, story_record
+    from .export import ARTICLE_FIELDS, STORY_FIELDS, article_record, story_record, write_records
     from .store import open_store
 
     with open_store(settings.db) as store:
         if args.what == "articles":
-            for art in store.iter_articles():
-                con.out.write(json.dumps(article_record(art), ensure_ascii=False) + "\n")
+            write_records(map(article_record, store.iter_articles()), args.format, con.out, ARTICLE_FIELDS)
         else:
-            for story in store.iter_stories():
-                con.out.write(json.dumps(story_record(story), ensure_ascii=False) + "\n")
+            write_records(map(story_record, store.iter_stories()), args.format, con.out, STORY_FIELDS)
     return EXIT_OK
 
 
