@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -141,10 +140,8 @@ def _article_line(a: Article) -> str:
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings, con: Console) -> int:
-    from .engine.local import LocalRunner
     from .ingest import Ingestor
-    from .process import default_text_pipeline
-    from .stages import default_stages
+    from .runner import build_runner
     from .store import open_store
 
     with open_store(settings.db) as store, Ingestor(settings) as reader:
@@ -153,15 +150,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings, con: Console) -> int:
             from tqdm import tqdm
 
             bar = tqdm(unit=" articles", file=con.err, disable=None, desc="rasid run")
-        runner = LocalRunner(
-            store=store,
-            reader=reader,
-            text=default_text_pipeline(),
-            stages=default_stages(settings),
-            workers=settings.workers or (os.cpu_count() or 1),
-            on_error=con.error,
-            progress=bar.update if bar is not None else None,
-        )
+        runner = build_runner(store, settings, reader, on_error=con.error,
+                              progress=bar.update if bar is not None else None)
         summary = runner.run(args.inputs)
         if bar is not None:
             bar.close()

@@ -74,11 +74,9 @@ def write_seed_feed(seeds: Path, gold: dict, out: Path, with_dates: bool = True,
 
 
 def _run_seeds(seeds: Path, gold: dict, with_dates: bool, workdir: Path) -> tuple[list[dict], list[dict]]:
-    from .engine.local import LocalRunner
     from .ingest import Ingestor
-    from .process import default_text_pipeline
+    from .runner import build_runner
     from .settings import load_settings
-    from .stages import default_stages
     from .store import open_store
 
     tag = "dated" if with_dates else "undated"
@@ -86,9 +84,7 @@ def _run_seeds(seeds: Path, gold: dict, with_dates: bool, workdir: Path) -> tupl
     write_seed_feed(seeds, gold, jsonl, with_dates)
     settings = load_settings(env={}, db=str(workdir / f"seeds-{tag}.db"), progress=False)
     with open_store(settings.db) as store, Ingestor(settings) as reader:
-        LocalRunner(store=store, reader=reader, text=default_text_pipeline(), stages=default_stages(settings)).run(
-            [str(jsonl)]
-        )
+        build_runner(store, settings, reader).run([str(jsonl)])
         from .export import article_record
 
         articles = [article_record(a) for a in store.iter_articles()]

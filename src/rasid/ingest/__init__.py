@@ -11,10 +11,10 @@ from __future__ import annotations
 import io
 import re
 import stat
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..model import IngestError, RawDoc
 from ..settings import Settings
@@ -23,7 +23,7 @@ from .dates import normalize_date
 from .feeds import looks_like_feed, read_feed
 from .htmltext import PageExtractor
 from .plaintext import read_txt, split_title
-from .records import read_json, read_jsonl
+from .records import read_json, read_jsonl, record_to_doc
 from .walk import check_path, read_capped, walk
 
 if TYPE_CHECKING:
@@ -92,6 +92,17 @@ class Ingestor:
                     yield from self._read_file(item)
         else:
             yield from self._read_file(path)
+
+    def read_records(self, records: Sequence[Mapping[str, Any]], origin: str) -> Iterator[RawDoc | IngestError]:
+        """Records already in memory (CONTRACT.md input records), read like a `.json` array:
+        `origin#N` names record N in errors."""
+        for n, rec in enumerate(records, 1):
+            where = f"{origin}#{n}"
+            if isinstance(rec, Mapping):
+                yield from self._guarded(where, lambda rec=rec, where=where: record_to_doc(dict(rec), where, None,
+                                                                                             self.pages))
+            else:
+                yield IngestError(where, f"expected a record (a mapping), got {type(rec).__name__}")
 
     # -- files ---------------------------------------------------------------------------------
 
