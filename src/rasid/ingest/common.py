@@ -36,14 +36,18 @@ _CONTROL_BYTES = frozenset([*range(0x00, 0x09), *range(0x0E, 0x1B), *range(0x1C,
 _SNIFF = 8192
 _MAX_CONTROL_RATIO = 0.05
 # Legacy Arabic code pages, tried on bytes that are not UTF-8 and declare no usable charset.
-# ISO-8859-6 leaves 0xDB-0xDF undefined, where Windows-1256 puts غ ـ ف ق ك, so real cp1256
-# Arabic almost never decodes as ISO-8859-6, while ISO-8859-6 text always decodes as cp1256
-# (into Latin letters: è é ê for و ى ي), which the plausibility check then rejects.
-LEGACY_ARABIC = ("iso8859-6", "cp1256")
+# ISO-8859-6 leaves 0xDB-0xDF undefined, where Windows-1256 puts غ ـ ف ق ك, so most cp1256
+# Arabic does not decode as ISO-8859-6, while ISO-8859-6 text always decodes as cp1256 (into
+# Latin letters: è é ê for و ى ي), which the choice below then rejects. The far commoner cp1256
+# comes first and wins ties.
+LEGACY_ARABIC = ("cp1256", "iso8859-6")
 # Of the non-ASCII characters a right guess gives, at least this share is Arabic script or
 # the punctuation Arabic text uses («» – — … quotes, no-break space).
 _MIN_ARABIC_SHARE = 0.8
-_ARABIC_PUNCT = frozenset("\u00a0\u00ab\u00bb\u2013\u2014\u2018\u2019\u201c\u201d\u2026\u200c\u200d\u200e\u200f")
+_ARABIC_PUNCT = frozenset("\u00a0\u00ab\u00bb\u2013\u2014\u2018\u2019\u201c\u201d\u2026\u200c\u200d\u200e\u200f"
+                          "\u202a\u202b\u202c\u202d\u202e")
+# ... and Arabic letters are at least this share of all its letters (Latin text with accents is not)
+_MIN_ARABIC_LETTERS = 0.2
 
 _log = logging.getLogger("rasid.ingest")
 
@@ -135,31 +139,34 @@ def _decode_declared(data: bytes, declared: str | None) -> str | None:
 def guess_legacy_arabic(data: bytes) -> tuple[str, str] | None:
     """(codec name, text) of the legacy Arabic code page the bytes read plausibly in, or None.
 
-    When both read as Arabic (a short cp1256 text without غ ف ق ك ـ also decodes as ISO-8859-6),
-    the reading with fewer harakat wins: news rarely writes them, and the wrong reading turns
-    common letters (ي ى in cp1256) into them.
+    When both read as Arabic, the reading with more Arabic wins (ISO-8859-6 read as cp1256 turns
+    و ى ي into è é ê); at equal shares (a cp1256 text without غ ف ق ك ـ also decodes as ISO-8859-6,
+    all Arabic) the one with fewer harakat (news rarely writes them, and that wrong reading turns
+    ي ى into them), then the one with more "ال" (that reading turns ل into ف), then cp1256.
     """
-    found: list[tuple[int, str, str]] = []
+    found: list[tuple[float, int, int, str, str]] = []
     for codec in LEGACY_ARABIC:
         try:
             text = data.decode(codec)
         except UnicodeDecodeError:
             continue
-        if arabic_share(text) >= _MIN_ARABIC_SHARE:
+        share = arabic_share(text)
+        if share >= _MIN_ARABIC_SHARE:
             harakat = sum(1 for c in text if "\u064b" <= c <= "\u0652")
-            found.append((harakat, "Windows-1256" if codec == "cp1256" else "ISO-8859-6", text))
+            found.append((-share, harakat, -text.count("\u0627\u0644"),
+                          "Windows-1256" if codec == "cp1256" else "ISO-8859-6", text))
     if not found:
         return None
-    _, name, text = min(found, key=lambda f: f[0])
+    *_, name, text = min(found, key=lambda f: f[:3])  # min is stable: cp1256 wins a full tie
     return name, text
 
 
 def arabic_share(text: str) -> float:
     """Of the non-ASCII characters of `text`, the share that are Arabic script or its punctuation;
-    0 when Arabic letters are under a third of its letters (Latin text with a few accents)."""
+    0 when Arabic letters are under a fifth of its letters (Latin text with a few accents)."""
     foreign = [c for c in text if ord(c) > 0x7F]
     arabic = sum(1 for c in foreign if "\u0600" <= c <= "\u06ff")
-    if not foreign or arabic < sum(1 for c in text if c.isalpha()) / 3:
+    if not foreign or arabic < _MIN_ARABIC_LETTERS * sum(1 for c in text if c.isalpha()):
         return 0.0
     return (arabic + sum(1 for c in foreign if c in _ARABIC_PUNCT)) / len(foreign)
 
