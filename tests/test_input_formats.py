@@ -175,3 +175,22 @@ def test_latin_and_broken_bytes_still_refused(tmp_path: Path, seed_texts: dict[s
     mixed.write_bytes(head + b"\xff" + seed_texts["000"][200:].encode("utf-8"))
     ((), (error,)) = _read(mixed)
     assert error.reason.startswith(f"invalid UTF-8 at byte offset {len(head)}, and not Arabic")
+
+
+def test_arabic_page_mislabelled_western(tmp_path: Path, seed_texts: dict[str, str],
+                                         caplog: pytest.LogCaptureFixture) -> None:
+    lines = _paragraphs(seed_texts["000"])
+    page = _page(lines[0], lines[1:]).replace('<meta charset="utf-8">', '<meta charset="iso-8859-1">')
+    path = tmp_path / "mislabelled.html"
+    path.write_bytes(page.encode("cp1256"))
+    with caplog.at_level(logging.INFO, logger="rasid.ingest"):
+        (doc,), errors = _read(path)
+    assert errors == [] and doc.title == lines[0]
+    assert "read as Windows-1256" in caplog.text and "(declared iso-8859-1)" in caplog.text
+    # a real Latin-1 page declared so stays Latin-1
+    latin = tmp_path / "latin.html"
+    latin.write_bytes(_page("Le président", ["Le président a visité la région touchée."] * 20)
+                      .replace('<meta charset="utf-8">', '<meta charset="iso-8859-1">')
+                      .replace("الرأي الثالث", "Le Monde").encode("latin-1"))
+    (doc,), errors = _read(latin)
+    assert errors == [] and doc.title == "Le président"

@@ -107,18 +107,33 @@ def decode_text(data: bytes, declared: str | None = None, origin: str = "") -> s
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             fallback = _decode_declared(data, declared)
-            if fallback is None:
+            # A Western code page declared by default (old servers say ISO-8859-1 for every page)
+            # decodes any bytes: Arabic in a legacy code page is still recognised.
+            western = _is_western(declared)
+            if fallback is None or western:
                 guessed = guess_legacy_arabic(data)
-                if guessed is None:
+                if guessed is not None:
+                    codec, fallback = guessed
+                    said = f" (declared {declared})" if western else (f" nor {declared}" if declared else "")
+                    _log.info("%s: not UTF-8%s; read as %s (guessed from its bytes)", origin or "input", said,
+                              codec)
+                elif fallback is None:
                     raise Refused(f"invalid UTF-8 at byte offset {exc.start}, and not Arabic in "
                                   "ISO-8859-6 or Windows-1256") from None
-                codec, fallback = guessed
-                _log.info("%s: not UTF-8%s; read as %s (guessed from its bytes)", origin or "input",
-                          f" nor {declared}" if declared else "", codec)
             text = fallback
     if not text.strip():
         raise Refused("empty file")
     return text
+
+
+_WESTERN = frozenset({"iso8859-1", "cp1252", "iso8859-15", "ascii"})
+
+
+def _is_western(declared: str | None) -> bool:
+    try:
+        return bool(declared) and codecs.lookup(declared or "").name in _WESTERN
+    except LookupError:
+        return False
 
 
 def _decode_declared(data: bytes, declared: str | None) -> str | None:
