@@ -46,7 +46,7 @@ def open(db: str | PathLike[str] = "rasid.db", *, config: str | PathLike[str] | 
     if unknown:
         raise ValueError(f"unknown settings {unknown}; known: {sorted(known)}")
     settings.setdefault("progress", False)
-    return Rasid(load_settings(config, **{**settings, "db": str(db)}))
+    return Rasid(load_settings(Path(config) if config is not None else None, **{**settings, "db": str(db)}))
 
 
 class Rasid:

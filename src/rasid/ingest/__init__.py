@@ -12,6 +12,7 @@ import io
 import re
 import stat
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -99,8 +100,7 @@ class Ingestor:
         for n, rec in enumerate(records, 1):
             where = f"{origin}#{n}"
             if isinstance(rec, Mapping):
-                yield from self._guarded(where, lambda rec=rec, where=where: record_to_doc(dict(rec), where, None,
-                                                                                             self.pages))
+                yield from self._guarded(where, partial(record_to_doc, dict(rec), where, None, self.pages))
             else:
                 yield IngestError(where, f"expected a record (a mapping), got {type(rec).__name__}")
 
