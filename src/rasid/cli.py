@@ -17,6 +17,7 @@ from typing import Any, TextIO
 
 from . import __version__
 from .model import Article, IngestError
+from .outlets import OutletRegistry, display_name
 from .settings import Settings, load_settings
 
 EXIT_OK, EXIT_NOTHING, EXIT_USAGE, EXIT_NOT_FOUND = 0, 1, 2, 3
@@ -73,6 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     exp = sub.add_parser("export", parents=[common], help="write articles or stories as JSON lines")
     exp.add_argument("--what", choices=["articles", "stories"], required=True)
     exp.add_argument("--format", choices=["jsonl"], default="jsonl")
+    exp.add_argument("--source", help="only this outlet (its name, id or domain)")
 
     st = sub.add_parser("story", parents=[common], help="write one story")
     st.add_argument("story_id", metavar="ID")
@@ -117,13 +119,13 @@ def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(getattr(args, "config", None), **flags)
 
 
-def _article_line(a: Article) -> str:
+def _article_line(a: Article, outlets: Any = None) -> str:
     langs = Counter(p.lang for p in a.paragraphs)
     kinds = Counter(r.kind for r in a.removed)
     removed = ", ".join(f"{k}×{n}" for k, n in sorted(kinds.items())) or "nothing"
     lang_txt = " ".join(f"{k} {n}" for k, n in sorted(langs.items()))
     meta = " · ".join(
-        [a.published or "undated", a.source or "unknown source", f"{len(a.paragraphs)} paragraphs ({lang_txt})",
+        [a.published or "undated", display_name(a.source, outlets) if a.source else "unknown source", f"{len(a.paragraphs)} paragraphs ({lang_txt})",
          f"{sum(len(p.sentences) for p in a.paragraphs)} sentences", f"removed: {removed}"]
     )
     return f"  {a.id}  {a.title}\n      {meta}"
@@ -158,7 +160,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings, con: Console) -> int:
             for aid in summary.added:
                 art = store.get_article(aid)
                 if art is not None:
-                    con.info(_article_line(art))
+                    con.info(_article_line(art, reader.outlets))
         con.info(
             f"read {summary.read} documents: {len(summary.added)} new articles, "
             f"{summary.already_stored} already stored, {len(summary.errors)} inputs with errors; "
@@ -166,32 +168,43 @@ def cmd_run(args: argparse.Namespace, settings: Settings, con: Console) -> int:
             read=summary.read, added=len(summary.added), already=summary.already_stored,
             errors=len(summary.errors),
         )
-        _story_summary(store, summary.stories, con)
+        _story_summary(store, summary.stories, con, reader.outlets)
     if settings.strict and summary.errors:
         return EXIT_NOTHING
     return EXIT_OK if summary.usable else EXIT_NOTHING
 
 
-def _story_summary(store: Any, story_ids: Sequence[str], con: Console) -> None:
+def _story_summary(store: Any, story_ids: Sequence[str], con: Console, outlets: OutletRegistry) -> None:
     if not story_ids:
         return
     stories = [s for s in (store.get_story(sid) for sid in story_ids) if s is not None]
     stories.sort(key=lambda s: -len(s.articles))
     con.info(f"{len(stories)} stories touched; largest:")
     for s in stories[:10]:
-        con.info(f"  {s.id}  {len(s.articles)} articles, {len(s.sources)} sources  {s.title}")
+        # Outlets as the story page counts them: each article of unknown outlet counts as one.
+        members = store.get_articles(s.articles)
+        unknown = sum(1 for a in members if not a.source)
+        named = len({a.source for a in members if a.source} | set(s.sources))
+        note = f" ({unknown} unnamed)" if unknown else ""
+        con.info(f"  {s.id}  {len(s.articles)} articles, {named + unknown} sources{note}  {s.title}")
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings, con: Console) -> int:
     from .export import article_record, story_record
     from .store import open_store
 
+    outlets = OutletRegistry.load(settings.outlets_file or None)
+    wanted = getattr(args, "source", None)
     with open_store(settings.db) as store:
         if args.what == "articles":
             for art in store.iter_articles():
-                con.out.write(json.dumps(article_record(art), ensure_ascii=False) + "\n")
+                if wanted and not outlets.matches(wanted, art.source):
+                    continue
+                con.out.write(json.dumps(article_record(art, outlets), ensure_ascii=False) + "\n")
         else:
             for story in store.iter_stories():
+                if wanted and not any(outlets.matches(wanted, s) for s in story.sources):
+                    continue
                 con.out.write(json.dumps(story_record(story), ensure_ascii=False) + "\n")
     return EXIT_OK
 
@@ -231,8 +244,9 @@ def cmd_story(args: argparse.Namespace, settings: Settings, con: Console) -> int
 
         articles = {a.id: a for a in store.get_articles(story.articles)}
         titles = store.story_titles(story.related)
-        text = (render.story_markdown(story, articles, titles) if args.format == "md"
-                else render.story_html(story, articles, titles))
+        outlets = OutletRegistry.load(settings.outlets_file or None)
+        text = (render.story_markdown(story, articles, titles, outlets) if args.format == "md"
+                else render.story_html(story, articles, titles, outlets))
         con.out.write(text if text.endswith("\n") else text + "\n")
     return EXIT_OK
 
@@ -280,6 +294,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     err = err or sys.stderr
     try:
         settings = _settings(args)
+        if settings.outlets_file:
+            OutletRegistry.load(settings.outlets_file)  # a bad outlets file: one line, before any work
     except (ValueError, FileNotFoundError) as exc:
         err.write(f"rasid: {exc}\n")
         return EXIT_USAGE

@@ -6,13 +6,15 @@ from dataclasses import asdict
 from typing import Any
 
 from .model import Article, Story
+from .outlets import OutletRegistry, display_name
 
 
-def article_record(article: Article) -> dict[str, Any]:
+def article_record(article: Article, outlets: OutletRegistry | None = None) -> dict[str, Any]:
     return {
         "id": article.id,
         "url": article.url,
         "source": article.source,
+        "source_name": display_name(article.source, outlets) if article.source else None,
         "title": article.title,
         "published": article.published,
         "story": article.story or article.id,
