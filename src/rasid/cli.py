@@ -71,6 +71,14 @@ def _parser() -> argparse.ArgumentParser:
                      help="allow URLs on loopback/private/link-local addresses")
     run.add_argument("--max-bytes", type=int, help="size cap per file or download (default 20 MB)")
 
+    w = sub.add_parser("watch", parents=[common], help="poll feeds and pages, process new items as they arrive")
+    w.add_argument("inputs", nargs="+", metavar="FEED_OR_PAGE", help="http(s) URL of a feed or a page")
+    w.add_argument("--every", default=None, help="time between polls of each input: 5s, 10m, 2h (default 10m)")
+    w.add_argument("--allow-private", action="store_true", default=None,
+                   help="allow URLs on loopback/private/link-local addresses")
+    w.add_argument("--max-bytes", type=int, help="size cap per download (default 20 MB)")
+    w.add_argument("--polls", type=int, default=None, help=argparse.SUPPRESS)  # stop after N rounds (tests)
+
     exp = sub.add_parser("export", parents=[common], help="write articles or stories as JSON lines")
     exp.add_argument("--what", choices=["articles", "stories"], required=True)
     exp.add_argument("--format", choices=["jsonl"], default="jsonl")
@@ -189,6 +197,41 @@ def _story_summary(store: Any, story_ids: Sequence[str], con: Console, outlets: 
         con.info(f"  {s.id}  {len(s.articles)} articles, {named + unknown} sources{note}  {s.title}")
 
 
+def cmd_watch(args: argparse.Namespace, settings: Settings, con: Console) -> int:
+    from .process import default_text_pipeline
+    from .stages import default_stages
+    from .store import open_store
+    from .watch import PollResult, Watcher, parse_duration
+
+    try:
+        every = parse_duration(args.every) if args.every else settings.watch_every
+    except ValueError as exc:
+        con.error(str(exc))
+        return EXIT_USAGE
+    bad = [u for u in args.inputs if not u.lower().startswith(("http://", "https://"))]
+    if bad:
+        con.error(f"{bad[0]}: watch takes http(s) URLs of feeds or pages")
+        return EXIT_USAGE
+
+    def report(r: PollResult) -> None:
+        if r.status == "unchanged":
+            con.info(f"{r.url}: not modified", url=r.url, status=r.status)
+        elif r.status == "new":
+            con.info(f"{r.url}: {len(r.added)} new articles ({r.pages} pages fetched), "
+                     f"{r.already_stored} already stored, {len(r.stories)} stories touched",
+                     url=r.url, status=r.status, added=len(r.added), pages=r.pages, stories=len(r.stories))
+
+    with open_store(settings.db) as store:
+        watcher = Watcher(settings, store, default_text_pipeline(), default_stages(settings), on_error=con.error)
+        try:
+            watcher.run(args.inputs, every, report, max_rounds=args.polls)
+        except KeyboardInterrupt:
+            con.info("stopped")
+        finally:
+            watcher.close()
+    return EXIT_OK
+
+
 def cmd_export(args: argparse.Namespace, settings: Settings, con: Console) -> int:
     from .export import article_record, story_record
     from .store import open_store
@@ -280,7 +323,7 @@ def cmd_train(args: argparse.Namespace, settings: Settings, con: Console) -> int
     return EXIT_OK
 
 
-COMMANDS = {"run": cmd_run, "export": cmd_export, "search": cmd_search, "story": cmd_story,
+COMMANDS = {"run": cmd_run, "watch": cmd_watch, "export": cmd_export, "search": cmd_search, "story": cmd_story,
             "serve": cmd_serve, "eval": cmd_eval, "train": cmd_train}
 
 
