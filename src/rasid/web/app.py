@@ -454,6 +454,34 @@ def create_app(
         usable = summary.get("usable", bool(summary.get("added") or summary.get("already_stored")))
         return JSONResponse(summary, status_code=200 if usable else 422)
 
+    # -- story feeds (Atom) ---------------------------------------------------------------------
+
+    @app.get("/feeds/stories.atom", tags=["feeds"])
+    def feed_stories(
+        request: Request,
+        days: Annotated[float, Query(gt=0, le=365)] = 3.0,
+        limit: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 50,
+    ) -> Response:
+        """The stories most covered recently (Atom 1.0): active within `days` of the newest
+        story, most outlets first."""
+        from ..atom import recent_stories, stories_feed
+
+        check_read(request)
+        chosen = recent_stories(store.iter_stories(order="recent"), days, limit)
+        body = stories_feed(chosen, str(request.base_url), str(request.url))
+        return Response(body, media_type="application/atom+xml; charset=utf-8")
+
+    @app.get("/feeds/stories/{story_id}.atom", tags=["feeds"])
+    def feed_story(request: Request, story_id: str) -> Response:
+        """What is new in one story (Atom 1.0): its articles, newest first."""
+        from ..atom import story_feed
+
+        check_read(request)
+        story = get_story_or_404(story_id)
+        articles = {a.id: a for a in store.get_articles(story.articles)}
+        body = story_feed(story, articles, str(request.base_url), str(request.url))
+        return Response(body, media_type="application/atom+xml; charset=utf-8")
+
     # -- pages ----------------------------------------------------------------------------------
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
