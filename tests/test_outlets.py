@@ -209,3 +209,34 @@ def test_seed_demo_counts_its_outlets(tmp_path: Path, shared: Path) -> None:
     code, md, _ = run_cli("story", "--db", str(db), story["id"], "--format", "md")
     assert md.splitlines()[2].startswith("5 مصادر")
     assert "000_636358e0659064c0" not in md and ".txt" not in md
+
+
+def test_web_shows_display_names_and_filters_by_name_id_or_domain(tmp_path: Path, shared: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from rasid.model import Paragraph, Story
+    from rasid.store import open_store
+    from rasid.web.app import create_app
+
+    recs = [r for r in snn_day(shared) if r["source"] in ("sabq", "alweeam") and r["title"]]
+    picked = [next(r for r in recs if r["source"] == s) for s in ("sabq", "alweeam")]
+    db = tmp_path / "w.db"
+    store = open_store(str(db))
+    for n, rec in enumerate(picked):
+        art = Article(id=rec["url"], origin="t", raw_text=rec["content"], content_hash=str(n), title=rec["title"],
+                      url=rec["url"], source=rec["source"], published="2015-07-21",
+                      paragraphs=[Paragraph(p, "ar") for p in rec["content"].split("\n") if p.strip()],
+                      story=f"s{n}")
+        store.add_articles([art])
+        store.put_story(Story(id=f"s{n}", title=rec["title"], articles=[art.id], sources=[rec["source"]],
+                              first_seen="2015-07-21", last_seen="2015-07-21"))
+    store.close()
+    with TestClient(create_app(str(db), write_key="", read_key="")) as client:
+        for query in ("سبق", "sabq", "sabq.org", "صحيفة سبق"):
+            body = client.get("/api/stories", params={"source": query}).json()
+            assert [s["id"] for s in body["stories"]] == ["s0"], query
+        assert client.get("/api/stories", params={"source": "عكاظ"}).json()["total"] == 0
+        page = client.get("/").text
+        assert "الوئام" in page and ">alweeam<" not in page and ">sabq<" not in page
+        story = client.get("/stories/s1").text
+        assert "الوئام" in story and ">alweeam<" not in story

@@ -51,7 +51,8 @@ class NewsSite:
         for i in self.published:
             a = self.articles[i]
             folder = "private" if a.get("private") else "news"
-            items.append(f"<item><title>{html.escape(a['title'])}</title>"
+            summary = f"<description>{html.escape(a['summary'])}</description>" if a.get("summary") else ""
+            items.append(f"<item><title>{html.escape(a['title'])}</title>{summary}"
                          f"<link>{self.base}/{folder}/{i}.html</link><guid>{self.base}/{folder}/{i}.html</guid></item>")
         return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
                 f"<title>{html.escape(self.channel)}</title><link>{self.base}/</link><description>x</description>"
@@ -174,11 +175,20 @@ def test_title_only_items_pages_fetched_outlet_and_304(tmp_path: Path, site: New
         second = watcher.poll(url)
         assert second.status == "unchanged" and site.feed_statuses() == [200, 304], second
         before = len(site.pages_fetched())
+        # An item with only a short summary has its page fetched too.
+        site.articles[3]["summary"] = site.articles[3]["content"].split("\n")[0][:200]
         site.publish(3)
         third = watcher.poll(url)
         assert third.status == "new" and len(third.added) == 1 and third.pages == 1
         assert len(site.pages_fetched()) == before + 1  # only the new item's page
+        art3 = store.get_article(f"{site.base}/news/3.html")
+        assert art3 is not None and len(art3.text) > 2 * len(site.articles[3]["summary"])
         assert store.count_articles() == 4
+        # A page (not a feed) is watched too: stored once, however often it is polled.
+        page = f"{site.base}/news/7.html"
+        assert len(watcher.poll(page).added) == 1
+        again = watcher.poll(page)
+        assert again.status == "new" and again.added == [] and store.count_articles() == 5
     finally:
         watcher.close()
         store.close()
