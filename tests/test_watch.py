@@ -293,3 +293,12 @@ def test_watch_picks_up_new_items_and_survives_kill(tmp_path: Path, site: NewsSi
     assert len(ids) == len(set(ids)) == 6
     assert sorted(ids) == sorted(f"{site.base}/news/{i}.html" for i in range(6))
     assert "not modified" in out  # its second poll: 304
+
+
+def test_watch_usage_errors(tmp_path: Path) -> None:
+    for argv, needle in ((["watch", "feed.xml"], "http(s) URLs"),
+                         (["watch", "http://127.0.0.1:9/feed.xml", "--every", "soon"], "invalid duration 'soon'")):
+        err = io.StringIO()
+        assert main([*argv, "--db", str(tmp_path / "u.db")], out=io.StringIO(), err=err) == 2
+        assert needle in err.getvalue() and err.getvalue().count("\n") == 1
+    assert not (tmp_path / "u.db").exists()
