@@ -24,7 +24,7 @@ import urllib.robotparser
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from .engine.local import LocalRunner
 from .ingest import Ingestor, _url_kind, with_outlets
@@ -257,7 +257,7 @@ class Watcher:
         feed_title = _plain(parsed.feed.get("title"))
         feed_lang = parsed.feed.get("language") or None
         for n, entry in enumerate(parsed.entries, 1):
-            item = self._item(entry, feed_title, feed_lang)
+            item = self._item(entry, feed_title, feed_lang, fetched.url)
             origin = f"{url}#{n}"
             if item is None:
                 yield IngestError(origin, "feed entry has no id, link, title or text")
@@ -272,7 +272,7 @@ class Watcher:
                 continue
             yield from with_outlets(iter([doc]), self.ingestor.outlets)
 
-    def _item(self, entry: Any, feed_title: str | None, feed_lang: str | None) -> _FeedItem | None:
+    def _item(self, entry: Any, feed_title: str | None, feed_lang: str | None, base: str) -> _FeedItem | None:
         contents = entry.get("content") or []
         content = ""
         if contents:
@@ -282,7 +282,7 @@ class Watcher:
         summary = _as_text(entry.get("summary"), detail.get("type"))
         title_detail = entry.get("title_detail") or {}
         title = _as_text(entry.get("title"), title_detail.get("type")) or None
-        link = entry.get("link") or None
+        link = urljoin(base, entry["link"]) if entry.get("link") else None  # a relative link: the feed's
         key = entry.get("id") or link
         if not key or not (title or content or summary):
             return None
