@@ -106,6 +106,8 @@ class NewsSite:
             if path.startswith(folder) and path.endswith(".html"):
                 i = int(path[len(folder):-5])
                 return 200, self.page(i), "text/html; charset=utf-8", {}
+        if path == "/busy.xml":
+            return 503, b"busy", "text/plain", {"Retry-After": "120"}
         return 404, b"not found", "text/plain", {}
 
     def feed_statuses(self) -> list[int]:
@@ -206,18 +208,22 @@ def test_errors_back_off_and_do_not_stop_the_others(tmp_path: Path, site: NewsSi
         clock[0] += seconds
 
     watcher.sleep = sleep
-    results: list[tuple[str, str]] = []
+    results: list[tuple[str, str, float]] = []
     try:
-        watcher.run([site.base + "/missing.xml", site.base + "/feed.xml"], 10.0,
-                    lambda r: results.append((r.url.rsplit("/", 1)[1], r.status)), max_rounds=4)
+        watcher.run([site.base + "/missing.xml", site.base + "/busy.xml", site.base + "/feed.xml"], 10.0,
+                    lambda r: results.append((r.url.rsplit("/", 1)[1], r.status, clock[0])), max_rounds=8)
     finally:
         watcher.close()
         store.close()
-    missing = [t for t in results if t[0] == "missing.xml"]
-    feed = [t for t in results if t[0] == "feed.xml"]
-    assert all(s == "error" for _, s in missing) and feed[0][1] == "new"
-    # the failing input waits 20 s, then 40 s; the good one is polled every 10 s
-    assert len(feed) == 4 and len(missing) == 2
+
+    def polls(name: str) -> list[float]:
+        return [t for n, _, t in results if n == name]
+
+    assert {s for n, s, _ in results if n != "feed.xml"} == {"error"}
+    assert [s for n, s, _ in results if n == "feed.xml"][:2] == ["new", "unchanged"]
+    assert polls("feed.xml") == [0, 10, 20, 30, 40, 50, 60, 70]  # every 10 s
+    assert polls("missing.xml") == [0, 20, 60]  # a failing input waits 20 s, then 40 s
+    assert polls("busy.xml") == [0]  # 503 with Retry-After: 120 waits 120 s
 
 
 def test_proxy_from_environment(tmp_path: Path, site: NewsSite, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -94,6 +94,7 @@ class PollResult:
     pages: int = 0  # item pages fetched for their text
     stories: list[str] = field(default_factory=list)
     errors: list[IngestError] = field(default_factory=list)
+    retry_after: float | None = None  # what the server asked (Retry-After on a 429 or 503)
 
 
 @dataclass(slots=True)
@@ -194,7 +195,10 @@ class Watcher:
                     report(result)
                 failures[url] = failures[url] + 1 if result.status == "error" else 0
                 wait = every * (2 ** failures[url]) if failures[url] else every
-                due[url] = self.clock() + min(wait, max(every, self.settings.watch_max_backoff))
+                wait = min(wait, max(every, self.settings.watch_max_backoff))
+                if result.retry_after is not None:  # the server's word wins, within the back-off cap
+                    wait = max(wait, min(result.retry_after, self.settings.watch_max_backoff))
+                due[url] = self.clock() + wait
             rounds += 1
             if max_rounds is not None and rounds >= max_rounds:
                 return
@@ -210,6 +214,10 @@ class Watcher:
             if not self.robots.allowed(url):
                 raise Refused("disallowed by robots.txt")
             fetched = self.fetcher.fetch(url, state.headers())
+        except HTTPRefused as exc:
+            failed = self._failed(url, exc.reason)
+            failed.retry_after = exc.retry_after
+            return failed
         except Refused as exc:
             return self._failed(url, exc.reason)
         if fetched.status == 304:

@@ -16,11 +16,13 @@ still run on what this machine resolves, when it can resolve the name at all.
 
 from __future__ import annotations
 
+import email.utils
 import ipaddress
 import socket
 import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -67,9 +69,10 @@ class Fetched:
 class HTTPRefused(Refused):
     """A response with an error status (4xx, 5xx): `status` says which, for callers that care."""
 
-    def __init__(self, reason: str, status: int) -> None:
+    def __init__(self, reason: str, status: int, retry_after: float | None = None) -> None:
         super().__init__(reason)
         self.status = status
+        self.retry_after = retry_after  # seconds the server asked us to wait (Retry-After), if any
 
 
 class Fetcher:
@@ -153,7 +156,8 @@ class Fetcher:
                     raise Refused(f"HTTP {response.status_code} redirect without a Location")
                 return location
             if response.status_code >= 400:
-                raise HTTPRefused(f"HTTP {response.status_code} {response.reason_phrase}".rstrip(), response.status_code)
+                raise HTTPRefused(f"HTTP {response.status_code} {response.reason_phrase}".rstrip(), response.status_code,
+                                  _retry_after(response.headers.get("retry-after")))
             if not 200 <= response.status_code < 300:
                 raise Refused(f"unexpected HTTP {response.status_code}")
             length = response.headers.get("content-length")
@@ -175,6 +179,22 @@ class Fetcher:
 
 _ACCEPT = ("text/html, application/xhtml+xml, application/rss+xml, application/atom+xml, "
            "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.9, text/plain;q=0.8, */*;q=0.5")
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Retry-After in seconds: a number of seconds or an HTTP date; None if absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _charset(params: str) -> str | None:
