@@ -308,3 +308,24 @@ def test_watch_usage_errors(tmp_path: Path) -> None:
         assert main([*argv, "--db", str(tmp_path / "u.db")], out=io.StringIO(), err=err) == 2
         assert needle in err.getvalue() and err.getvalue().count("\n") == 1
     assert not (tmp_path / "u.db").exists()
+
+
+def test_crawl_delay_between_pages_of_one_site(tmp_path: Path, site: NewsSite) -> None:
+    site.robots = "User-agent: *\nCrawl-delay: 5\n"
+    site.publish(0, 1, 2)
+    watcher, store = _watcher(tmp_path / "c.db")
+    clock = [0.0]
+    slept: list[float] = []
+    watcher.clock = watcher.robots.clock = lambda: clock[0]
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock[0] += seconds
+
+    watcher.sleep = sleep
+    try:
+        result = watcher.poll(site.base + "/feed.xml")
+    finally:
+        watcher.close()
+        store.close()
+    assert result.pages == 3 and slept == [5.0, 5.0]  # no wait before the first page

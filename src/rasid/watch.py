@@ -4,7 +4,8 @@ Each poll of an input is one conditional GET (If-None-Match / If-Modified-Since 
 answer); a 304 costs nothing more. A feed's entries not yet in the store become documents: an
 entry that carries its full text is used as it is, one with only a summary or only a title and a
 link has its page fetched (main text through trafilatura). robots.txt is asked before every
-page and feed (RFC 9309: a missing robots.txt allows everything, an unreachable one nothing).
+page and feed (RFC 9309: a missing robots.txt allows everything, an unreachable one nothing), and
+its Crawl-delay is kept between the pages fetched from one site.
 The new documents go through the same runner as `rasid run`.
 
 Safe to kill at any moment: the validators (ETag, Last-Modified) are saved only after the poll's
@@ -41,6 +42,7 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d)?\s*$", re.IGNOR
 _UNIT_SECONDS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
 _STATE_PREFIX = "watch:"
 _ROBOTS_TTL = 24 * 3600.0
+_MAX_CRAWL_DELAY = 60.0
 
 
 def parse_duration(text: str) -> float:
@@ -121,16 +123,27 @@ class Robots:
         self._rules: dict[str, tuple[float, urllib.robotparser.RobotFileParser | bool]] = {}
 
     def allowed(self, url: str) -> bool:
+        rules = self._for(url)
+        if isinstance(rules, bool):
+            return rules
+        return rules.can_fetch(self.agent, url)
+
+    def delay(self, url: str) -> float:
+        """The Crawl-delay the site asks of us between requests (0 without one), at most a minute."""
+        rules = self._for(url)
+        if isinstance(rules, bool):
+            return 0.0
+        value = rules.crawl_delay(self.agent)
+        return min(float(value), _MAX_CRAWL_DELAY) if value else 0.0
+
+    def _for(self, url: str) -> urllib.robotparser.RobotFileParser | bool:
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
         cached = self._rules.get(origin)
         if cached is None or self.clock() - cached[0] > _ROBOTS_TTL:
             cached = (self.clock(), self._fetch(origin))
             self._rules[origin] = cached
-        rules = cached[1]
-        if isinstance(rules, bool):
-            return rules
-        return rules.can_fetch(self.agent, url)
+        return cached[1]
 
     def _fetch(self, origin: str) -> urllib.robotparser.RobotFileParser | bool:
         try:
@@ -173,6 +186,7 @@ class Watcher:
         self.on_error = on_error
         self.clock = clock
         self.sleep = sleep
+        self._last_request: dict[str, float] = {}  # origin -> when an item page was last fetched
 
     def close(self) -> None:
         self._client.close()
@@ -310,6 +324,7 @@ class Watcher:
         try:
             if not self.robots.allowed(item.link):
                 raise Refused("disallowed by robots.txt")
+            self._pace(item.link)
             page = self.fetcher.fetch(item.link)
             markup = decode_text(page.body, page.charset or html_charset(page.body))
             fields = self.ingestor.pages.extract(markup, page.url)
@@ -329,6 +344,16 @@ class Watcher:
         if doc.published is None and fields.published:
             doc.published = normalize_date(fields.published)
         return doc
+
+    def _pace(self, url: str) -> None:
+        """Wait out the site's Crawl-delay since the last page fetched from it."""
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        delay = self.robots.delay(url)
+        last = self._last_request.get(origin)
+        if delay and last is not None:
+            self.sleep(max(0.0, last + delay - self.clock()))
+        self._last_request[origin] = self.clock()
 
     @staticmethod
     def _with_text(doc: RawDoc, item: _FeedItem) -> RawDoc | IngestError:
