@@ -63,6 +63,13 @@ def test_sections_paths_and_strangers() -> None:
     assert reg.resolve("https://www.bbc.com/news/world") is None  # BBC Arabic is only bbc.com/arabic
     assert reg.resolve("الخليج | سكاي نيوز عربية") == "skynewsarabia"  # the section first
     assert reg.canonical("Foo Daily | Politics") == "Foo Daily"
+    assert reg.canonical("World News - Al Jazeera") == "aljazeera"
+    # A one-word section that is also an outlet's name («اليوم», Al Yaum) is not taken for the outlet ...
+    assert reg.canonical("مدونة التقنية | اليوم") == "مدونة التقنية"
+    assert reg.canonical("اليوم | محليات") == "alyaum"  # ... though a first part is
+    # ... unless the item's URL is on that outlet's site.
+    assert reg.source_for("أخبار محلية | عكاظ", None, "https://www.okaz.com.sa/news/1") == "okaz"
+    assert reg.source_for("أخبار محلية | عكاظ", None, "https://blog.example.org/1") == "أخبار محلية"
     assert reg.canonical("https://news.example.org/a/b?c=1") == "news.example.org"
     assert reg.canonical("/data/in/000_636358e0659064c0.txt") is None
     assert fallback_name("000_636358e0659064c0.txt") is None

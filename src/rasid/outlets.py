@@ -142,11 +142,23 @@ class OutletRegistry:
         found = self.by_name(value)
         if found is not None:
             return found
-        # Parts of a titled name: a section can be an outlet's name too («الخليج»), so the
-        # longest part that names an outlet wins.
-        known = [(len(p), -i, found) for i, p in enumerate(section_parts(value))
-                 if (found := self.by_name(p)) is not None]
-        return max(known)[2] if known else None
+        return self._by_parts(section_parts(value))
+
+    def _by_parts(self, parts: list[str]) -> str | None:
+        """The outlet a titled name («سكاي نيوز عربية | الخليج») names. A section can be an
+        outlet's name too («الخليج», «اليوم»), so: the longest part of several words that names an
+        outlet, else the first part; a later one-word part is taken for a section."""
+        multi = [(len(p), -i, found) for i, p in enumerate(parts)
+                 if len(p.split()) > 1 and (found := self.by_name(p)) is not None]
+        if multi:
+            return max(multi)[2]
+        return self.by_name(parts[0]) if parts else None
+
+    def candidates(self, value: str) -> set[str]:
+        """Every outlet a name or any of its parts could name (to check against a URL's domain)."""
+        found = {self.by_name(value), *(self.by_name(p) for p in section_parts(value))}
+        found.discard(None)
+        return found  # type: ignore[return-value]
 
     def canonical(self, value: str | None) -> str | None:
         """What to store as an article's source for this name: the outlet id when known, else the
@@ -164,14 +176,18 @@ class OutletRegistry:
         domain: the first present wins. A source the registry does not know keeps its own name
         (section stripped); a byline counts only when it names a known outlet (a person or a city
         is no outlet); a source that is a file name or path counts as absent."""
+        by_url = self.by_url(url) if url else None
         if source:
+            # A title's part that names the outlet the URL is on settles «أخبار محلية | عكاظ».
+            if by_url is not None and by_url in self.candidates(source):
+                return by_url
             found = self.canonical(source)
             if found is not None:
                 return found
         found = self.from_byline(text)
         if found is not None:
             return found
-        return self.canonical(url) if url else None
+        return by_url if by_url is not None else (self.canonical(url) if url else None)
 
     def from_byline(self, text: str | None) -> str | None:
         """The outlet a byline near the top names: a short line «OUTLET - وكالات» or «OUTLET – جدة»
