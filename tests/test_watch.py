@@ -329,3 +329,26 @@ def test_crawl_delay_between_pages_of_one_site(tmp_path: Path, site: NewsSite) -
         watcher.close()
         store.close()
     assert result.pages == 3 and slept == [5.0, 5.0]  # no wait before the first page
+
+
+def test_a_failing_runner_is_an_error_and_the_poll_is_repeated(tmp_path: Path, site: NewsSite) -> None:
+    site.publish(0)
+    watcher, store = _watcher(tmp_path / "f.db")
+
+    class Broken:
+        def update(self, *args: object) -> list[str]:
+            raise RuntimeError("stage broke")
+
+    watcher.stages = [Broken()]
+    url = site.base + "/feed.xml"
+    try:
+        failed = watcher.poll(url)
+        assert failed.status == "error" and "stage broke" in failed.errors[0].reason
+        assert load_state(store, url).etag is None  # validators not saved: the next poll is full
+        watcher.stages = []
+        again = watcher.poll(url)
+        assert again.status == "new" and site.feed_statuses() == [200, 200]
+        assert store.count_articles() == 1  # stored once (by the first poll), not twice
+    finally:
+        watcher.close()
+        store.close()

@@ -222,7 +222,14 @@ class Watcher:
 
     def poll(self, url: str) -> PollResult:
         """One conditional GET of `url`; what is new goes through the runner. Never raises for
-        a bad input: the reason is in the result's errors."""
+        a bad input or a failure while processing it: the reason is in the result's errors (and
+        the poll is repeated in full next time, its validators unsaved)."""
+        try:
+            return self._poll(url)
+        except Exception as exc:  # noqa: BLE001 - one input's failure must not stop the watch
+            return self._failed(url, f"unexpected error: {type(exc).__name__}: {exc}")
+
+    def _poll(self, url: str) -> PollResult:
         state = load_state(self.store, url)
         try:
             if not self.robots.allowed(url):
