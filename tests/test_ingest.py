@@ -293,7 +293,7 @@ def test_json_single_record_html_only(tmp_path, seed_texts):
     assert errors == []
     (doc,) = docs
     assert doc.id == "one-page"  # single-article file: the file name
-    assert doc.source == "الرأي الثالث"  # the record wins over page metadata
+    assert doc.source == "alraiy-althaleth"  # the record wins over page metadata (as its outlet id)
     assert doc.title == seed_texts["000"].splitlines()[0].strip()
     assert paragraphs(doc.text) == paragraphs(seed_texts["000"])[1:]
 
@@ -346,7 +346,7 @@ def test_html_page(tmp_path, seed_texts):
     assert doc.title == expected[0]
     assert doc.url == doc.id == "https://example.org/news/kim-train"
     assert doc.published == "2023-09-17T10:30:00+03:00"
-    assert doc.author == "قسم الأخبار" and doc.source == "الرأي الثالث" and doc.lang == "ar"
+    assert doc.author == "قسم الأخبار" and doc.source == "alraiy-althaleth" and doc.lang == "ar"
     assert paragraphs(doc.text) == expected[1:]  # one paragraph per line, headline not repeated
     assert "الرئيسية" not in doc.text and "محفوظة" not in doc.text and "لا تقرأني" not in doc.text
 

@@ -17,6 +17,7 @@ from typing import Any, TextIO
 
 from . import __version__
 from .model import Article, IngestError
+from .outlets import OutletRegistry, display_name
 from .settings import Settings, load_settings
 
 EXIT_OK, EXIT_NOTHING, EXIT_USAGE, EXIT_NOT_FOUND = 0, 1, 2, 3
@@ -79,10 +80,19 @@ def _parser() -> argparse.ArgumentParser:
                      help="allow URLs on loopback/private/link-local addresses")
     run.add_argument("--max-bytes", type=int, help="size cap per file or download (default 20 MB)")
 
+    w = sub.add_parser("watch", parents=[common], help="poll feeds and pages, process new items as they arrive")
+    w.add_argument("inputs", nargs="+", metavar="FEED_OR_PAGE", help="http(s) URL of a feed or a page")
+    w.add_argument("--every", default=None, help="time between polls of each input: 5s, 10m, 2h (default 10m)")
+    w.add_argument("--allow-private", action="store_true", default=None,
+                   help="allow URLs on loopback/private/link-local addresses")
+    w.add_argument("--max-bytes", type=int, help="size cap per download (default 20 MB)")
+    w.add_argument("--polls", type=int, default=None, help=argparse.SUPPRESS)  # stop after N rounds (tests)
+
     exp = sub.add_parser("export", parents=[common], help="write articles or stories (JSON lines, JSON or CSV)")
     exp.add_argument("--what", choices=["articles", "stories"], required=True)
     exp.add_argument("--format", choices=["jsonl", "json", "csv"], default="jsonl",
                      help="jsonl: one record per line (default); json: one array; csv: a header and a row each")
+    exp.add_argument("--source", help="only this outlet (its name, id or domain)")
 
     st = sub.add_parser("story", parents=[common], help="write one story")
     st.add_argument("story_id", metavar="ID")
@@ -127,13 +137,13 @@ def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(getattr(args, "config", None), **flags)
 
 
-def _article_line(a: Article) -> str:
+def _article_line(a: Article, outlets: Any = None) -> str:
     langs = Counter(p.lang for p in a.paragraphs)
     kinds = Counter(r.kind for r in a.removed)
     removed = ", ".join(f"{k}×{n}" for k, n in sorted(kinds.items())) or "nothing"
     lang_txt = " ".join(f"{k} {n}" for k, n in sorted(langs.items()))
     meta = " · ".join(
-        [a.published or "undated", a.source or "unknown source", f"{len(a.paragraphs)} paragraphs ({lang_txt})",
+        [a.published or "undated", display_name(a.source, outlets) if a.source else "unknown source", f"{len(a.paragraphs)} paragraphs ({lang_txt})",
          f"{sum(len(p.sentences) for p in a.paragraphs)} sentences", f"removed: {removed}"]
     )
     return f"  {a.id}  {a.title}\n      {meta}"
@@ -159,7 +169,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings, con: Console) -> int:
             for aid in summary.added:
                 art = store.get_article(aid)
                 if art is not None:
-                    con.info(_article_line(art))
+                    con.info(_article_line(art, reader.outlets))
         con.info(
             f"read {summary.read} documents: {len(summary.added)} new articles, "
             f"{summary.already_stored} already stored, {len(summary.errors)} inputs with errors; "
@@ -167,31 +177,76 @@ def cmd_run(args: argparse.Namespace, settings: Settings, con: Console) -> int:
             read=summary.read, added=len(summary.added), already=summary.already_stored,
             errors=len(summary.errors),
         )
-        _story_summary(store, summary.stories, con)
+        _story_summary(store, summary.stories, con, reader.outlets)
     if settings.strict and summary.errors:
         return EXIT_NOTHING
     return EXIT_OK if summary.usable else EXIT_NOTHING
 
 
-def _story_summary(store: Any, story_ids: Sequence[str], con: Console) -> None:
+def _story_summary(store: Any, story_ids: Sequence[str], con: Console, outlets: OutletRegistry) -> None:
     if not story_ids:
         return
     stories = [s for s in (store.get_story(sid) for sid in story_ids) if s is not None]
     stories.sort(key=lambda s: -len(s.articles))
     con.info(f"{len(stories)} stories touched; largest:")
     for s in stories[:10]:
-        con.info(f"  {s.id}  {len(s.articles)} articles, {len(s.sources)} sources  {s.title}")
+        # Outlets as the story page counts them: each article of unknown outlet counts as one.
+        members = store.get_articles(s.articles)
+        unknown = sum(1 for a in members if not a.source)
+        named = len({a.source for a in members if a.source} | set(s.sources))
+        note = f" ({unknown} unnamed)" if unknown else ""
+        con.info(f"  {s.id}  {len(s.articles)} articles, {named + unknown} sources{note}  {s.title}")
+
+
+def cmd_watch(args: argparse.Namespace, settings: Settings, con: Console) -> int:
+    from .process import default_text_pipeline
+    from .stages import default_stages
+    from .store import open_store
+    from .watch import PollResult, Watcher, parse_duration
+
+    try:
+        every = parse_duration(args.every) if args.every else settings.watch_every
+    except ValueError as exc:
+        con.error(str(exc))
+        return EXIT_USAGE
+    bad = [u for u in args.inputs if not u.lower().startswith(("http://", "https://"))]
+    if bad:
+        con.error(f"{bad[0]}: watch takes http(s) URLs of feeds or pages")
+        return EXIT_USAGE
+
+    def report(r: PollResult) -> None:
+        if r.status == "unchanged":
+            con.info(f"{r.url}: not modified", url=r.url, status=r.status)
+        elif r.status == "new":
+            con.info(f"{r.url}: {len(r.added)} new articles ({r.pages} pages fetched), "
+                     f"{r.already_stored} already stored, {len(r.stories)} stories touched",
+                     url=r.url, status=r.status, added=len(r.added), pages=r.pages, stories=len(r.stories))
+
+    with open_store(settings.db) as store:
+        watcher = Watcher(settings, store, default_text_pipeline(), default_stages(settings), on_error=con.error)
+        try:
+            watcher.run(args.inputs, every, report, max_rounds=args.polls)
+        except KeyboardInterrupt:
+            con.info("stopped")
+        finally:
+            watcher.close()
+    return EXIT_OK
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings, con: Console) -> int:
     from .export import ARTICLE_FIELDS, STORY_FIELDS, article_record, story_record, write_records
     from .store import open_store
 
+    outlets = OutletRegistry.load(settings.outlets_file or None)
+    wanted = getattr(args, "source", None)
     with open_store(settings.db) as store:
         if args.what == "articles":
-            write_records(map(article_record, store.iter_articles()), args.format, con.out, ARTICLE_FIELDS)
+            arts = (a for a in store.iter_articles() if not wanted or outlets.matches(wanted, a.source))
+            write_records((article_record(a, outlets) for a in arts), args.format, con.out, ARTICLE_FIELDS)
         else:
-            write_records(map(story_record, store.iter_stories()), args.format, con.out, STORY_FIELDS)
+            stories = (st for st in store.iter_stories()
+                       if not wanted or any(outlets.matches(wanted, x) for x in st.sources))
+            write_records(map(story_record, stories), args.format, con.out, STORY_FIELDS)
     return EXIT_OK
 
 
@@ -230,8 +285,9 @@ def cmd_story(args: argparse.Namespace, settings: Settings, con: Console) -> int
 
         articles = {a.id: a for a in store.get_articles(story.articles)}
         titles = store.story_titles(story.related)
-        text = (render.story_markdown(story, articles, titles) if args.format == "md"
-                else render.story_html(story, articles, titles))
+        outlets = OutletRegistry.load(settings.outlets_file or None)
+        text = (render.story_markdown(story, articles, titles, outlets) if args.format == "md"
+                else render.story_html(story, articles, titles, outlets))
         con.out.write(text if text.endswith("\n") else text + "\n")
     return EXIT_OK
 
@@ -265,7 +321,7 @@ def cmd_train(args: argparse.Namespace, settings: Settings, con: Console) -> int
     return EXIT_OK
 
 
-COMMANDS = {"run": cmd_run, "export": cmd_export, "search": cmd_search, "story": cmd_story,
+COMMANDS = {"run": cmd_run, "watch": cmd_watch, "export": cmd_export, "search": cmd_search, "story": cmd_story,
             "serve": cmd_serve, "eval": cmd_eval, "train": cmd_train}
 
 
@@ -279,6 +335,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     err = err or sys.stderr
     try:
         settings = _settings(args)
+        if settings.outlets_file:
+            OutletRegistry.load(settings.outlets_file)  # a bad outlets file: one line, before any work
     except (ValueError, FileNotFoundError) as exc:
         err.write(f"rasid: {exc}\n")
         return EXIT_USAGE

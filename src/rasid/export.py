@@ -13,6 +13,7 @@ from dataclasses import asdict
 from typing import Any, TextIO
 
 from .model import Article, Story
+from .outlets import OutletRegistry, display_name
 
 FORMATS = ("jsonl", "json", "csv")
 ARTICLE_FIELDS = ("id", "url", "source", "source_name", "title", "author", "published", "lang", "text",
@@ -21,18 +22,12 @@ STORY_FIELDS = ("id", "title", "articles", "sources", "first_seen", "last_seen",
                 "quotes", "brief", "disputed", "related")
 
 
-def display_name(source: str | None) -> str | None:
-    """The name to show for an outlet id. The hook for an outlet registry: the source as it is
-    until one resolves ids (and the other ways an outlet is named) to display names."""
-    return source
-
-
-def article_record(article: Article) -> dict[str, Any]:
+def article_record(article: Article, outlets: OutletRegistry | None = None) -> dict[str, Any]:
     return {
         "id": article.id,
         "url": article.url,
         "source": article.source,
-        "source_name": display_name(article.source),
+        "source_name": display_name(article.source, outlets) if article.source else None,
         "title": article.title,
         "author": article.author,
         "published": article.published,

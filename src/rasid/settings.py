@@ -25,6 +25,17 @@ class Settings:
     http_max_redirects: int = 5
     user_agent: str = "rasid/0.1 (+https://example.invalid/rasid)"
     workers: int = 0  # processes for the text half; 0 = one per core
+    # http(s)_proxy / no_proxy from the environment are honoured for fetches (the proxy then
+    # resolves names; our address checks still run on what this machine resolves)
+    proxy_from_env: bool = True
+    # a JSON file of outlets (format of rasid/data/outlets.json) added to the shipped registry
+    outlets_file: str = ""
+    # watch: seconds between polls of one input when --every is not given, and the longest back-off
+    watch_every: float = 600.0
+    watch_max_backoff: float = 3600.0
+    # watch: a feed item whose summary is shorter than this (and carries no full content) has its
+    # page fetched for the article text
+    watch_summary_chars: int = 1000
     # stories
     # a paragraph most of whose LSH bands are shared by more than this many live paragraphs is
     # boilerplate (agency datelines) and is not reported as shared; 0 = off. 64 suits the 14

@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from ..model import IngestError, RawDoc
+from ..outlets import OutletRegistry
 from ..settings import Settings
 from .common import KIND_BY_EXT, Refused, bom_codec, decode_text, html_charset
 from .dates import normalize_date
@@ -30,7 +31,7 @@ from .walk import check_path, read_capped, walk
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["Ingestor", "read_inputs", "split_title", "normalize_date", "KIND_BY_EXT"]
+__all__ = ["Ingestor", "read_inputs", "with_outlets", "split_title", "normalize_date", "KIND_BY_EXT"]
 
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 _FEED_TYPES = frozenset(
@@ -50,9 +51,12 @@ class Ingestor:
     `close()`) and the page extractor; use one Ingestor per run, as a context manager.
     """
 
-    def __init__(self, settings: Settings, client: httpx.Client | None = None) -> None:
+    def __init__(self, settings: Settings, client: httpx.Client | None = None,
+                 outlets: OutletRegistry | None = None) -> None:
         self.settings = settings
         self.pages = PageExtractor()
+        # Raises ValueError for a bad outlets_file (the CLI checks it before any input is read).
+        self.outlets = outlets if outlets is not None else OutletRegistry.load(settings.outlets_file or None)
         self._client = client
         self._own_client = False
 
@@ -71,7 +75,11 @@ class Ingestor:
             self._own_client = False
 
     def read(self, source: str) -> Iterator[RawDoc | IngestError]:
-        """source: a directory, a file path, or an http(s) URL."""
+        """source: a directory, a file path, or an http(s) URL. Each document's source is its
+        outlet id (see outlets.OutletRegistry.source_for)."""
+        return with_outlets(self._read(source), self.outlets)
+
+    def _read(self, source: str) -> Iterator[RawDoc | IngestError]:
         m = _SCHEME.match(source)
         if m:
             if m.group(1).lower() in ("http", "https"):
@@ -187,6 +195,15 @@ class Ingestor:
         kind = _url_kind(fetched.content_type, fetched.body, fetched.url)
         yield from self._parse(kind, fetched.body, url, url=fetched.url, charset=fetched.charset,
                                content_type=fetched.content_type)
+
+
+def with_outlets(items: Iterator[RawDoc | IngestError], outlets: OutletRegistry) -> Iterator[RawDoc | IngestError]:
+    """The documents with their source resolved to an outlet id: the reader's source (record
+    field, feed channel, page site name), else a byline, else the URL's domain."""
+    for item in items:
+        if isinstance(item, RawDoc):
+            item.source = outlets.source_for(item.source, item.text, item.url)
+        yield item
 
 
 def _url_kind(content_type: str | None, body: bytes, url: str) -> str:
