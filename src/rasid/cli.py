@@ -2,7 +2,9 @@
 
 `main(argv)` returns the exit status, so tests call it directly.
 Exit statuses: 0 success; 1 nothing usable was read (or, with --strict, any input failed);
-2 usage error; 3 not found (a story or article id).
+2 usage error (bad arguments or settings); 3 not found (a story or article id, or the
+database of a command that only reads); 4 the database cannot be used (unreadable, not a rasid
+database, from a newer rasid, or read-only for a command that writes).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from . import __version__
 from .model import Article, IngestError
 from .settings import Settings, load_settings
 
-EXIT_OK, EXIT_NOTHING, EXIT_USAGE, EXIT_NOT_FOUND = 0, 1, 2, 3
+EXIT_OK, EXIT_NOTHING, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_STORE = 0, 1, 2, 3, 4
 
 
 class Console:
@@ -29,6 +31,22 @@ class Console:
         self.settings = settings
         self.out = out
         self.err = err
+        self.progress: Any = None  # the progress shown on stderr while a run goes, if any
+
+    def start_progress(self) -> Any:
+        """Progress for a run on stderr (a bar per stage, or JSON lines with --log-json); None with
+        --no-progress or --quiet."""
+        if not self.settings.progress or self.settings.quiet:
+            return None
+        from .progress import BarProgress, JsonProgress
+
+        self.progress = JsonProgress(self.err) if self.settings.json_log else BarProgress(self.err)
+        return self.progress
+
+    def stop_progress(self) -> None:
+        if self.progress is not None:
+            progress, self.progress = self.progress, None
+            progress.close()
 
     def error(self, error: IngestError | str) -> None:
         if self.settings.json_log:
@@ -36,9 +54,13 @@ class Console:
                 rec = {"level": "error", "input": error.origin, "reason": error.reason}
             else:
                 rec = {"level": "error", "message": error}
-            self.err.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            line = json.dumps(rec, ensure_ascii=False) + "\n"
         else:
-            self.err.write(f"rasid: {error}\n")
+            line = f"rasid: {error}\n"
+        if self.progress is not None:
+            self.progress.write(line)  # above the bar
+        else:
+            self.err.write(line)
 
     def info(self, text: str, **fields: Any) -> None:
         if self.settings.quiet:
@@ -69,6 +91,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--allow-private", action="store_true", default=None,
                      help="allow URLs on loopback/private/link-local addresses")
     run.add_argument("--max-bytes", type=int, help="size cap per file or download (default 20 MB)")
+
+    rp = sub.add_parser("reprocess", parents=[common],
+                        help="complete stories and understanding for stored articles that lack them, or rebuild them")
+    rp.add_argument("--stories", action="store_true",
+                    help="rebuild every story from scratch, in time order (story ids change), then analyse them")
+    rp.add_argument("--understanding", action="store_true", help="analyse every story again")
 
     exp = sub.add_parser("export", parents=[common], help="write articles or stories as JSON lines")
     exp.add_argument("--what", choices=["articles", "stories"], required=True)
@@ -130,30 +158,16 @@ def _article_line(a: Article) -> str:
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings, con: Console) -> int:
-    from .engine.local import LocalRunner
     from .ingest import Ingestor
-    from .process import default_text_pipeline
-    from .stages import default_stages
-    from .store import open_store
+    from .progress import count_documents
 
-    with open_store(settings.db) as store, Ingestor(settings) as reader:
-        bar = None
-        if settings.progress and not settings.quiet:
-            from tqdm import tqdm
-
-            bar = tqdm(unit=" articles", file=con.err, disable=None, desc="rasid run")
-        runner = LocalRunner(
-            store=store,
-            reader=reader,
-            text=default_text_pipeline(),
-            stages=default_stages(settings),
-            workers=settings.workers or (os.cpu_count() or 1),
-            on_error=con.error,
-            progress=bar.update if bar is not None else None,
-        )
-        summary = runner.run(args.inputs)
-        if bar is not None:
-            bar.close()
+    with _open(settings, create=True) as store, Ingestor(settings) as reader:
+        progress = con.start_progress()
+        total = count_documents(args.inputs) if progress is not None else None
+        try:
+            summary = _runner(store, settings, con, reader=reader, read_total=total).run(args.inputs)
+        finally:
+            con.stop_progress()
         if len(summary.added) <= 20:
             for aid in summary.added:
                 art = store.get_article(aid)
@@ -166,10 +180,65 @@ def cmd_run(args: argparse.Namespace, settings: Settings, con: Console) -> int:
             read=summary.read, added=len(summary.added), already=summary.already_stored,
             errors=len(summary.errors),
         )
+        _resumed_line(summary, con)
         _story_summary(store, summary.stories, con)
     if settings.strict and summary.errors:
         return EXIT_NOTHING
     return EXIT_OK if summary.usable else EXIT_NOTHING
+
+
+def _open(settings: Settings, create: bool = False) -> Any:
+    """The store of --db. Only `run` creates one: reading commands report a missing store."""
+    from .store import open_store
+
+    return open_store(settings.db, create=create)
+
+
+def _runner(store: Any, settings: Settings, con: Console, reader: Any = None, read_total: int | None = None) -> Any:
+    from .engine.local import LocalRunner
+    from .process import default_text_pipeline
+    from .stages import default_stages
+
+    return LocalRunner(
+        store=store,
+        reader=reader,
+        text=default_text_pipeline() if reader is not None else None,  # type: ignore[arg-type]
+        stages=default_stages(settings),
+        workers=settings.workers or (os.cpu_count() or 1),
+        on_error=con.error,
+        progress=con.progress,
+        read_total=read_total,
+    )
+
+
+def _resumed_line(summary: Any, con: Console) -> None:
+    if summary.resumed or summary.resumed_stories:
+        con.info(f"completed what an earlier run left: {summary.resumed} articles placed in stories, "
+                 f"{summary.resumed_stories} stories analysed",
+                 resumed=summary.resumed, resumed_stories=summary.resumed_stories)
+
+
+def cmd_reprocess(args: argparse.Namespace, settings: Settings, con: Console) -> int:
+    """Complete (default) or rebuild stories and understanding for the stored articles."""
+    from .engine.local import PENDING_BLOB
+
+    with _open(settings) as store:
+        if args.stories:
+            # every article back to no story: the run below groups them all anew, in time order
+            store.clear_stories()
+        elif args.understanding:
+            ids = [s.id for s in store.iter_stories()]
+            store.put_blob(PENDING_BLOB, json.dumps(ids).encode("utf-8"))
+        con.start_progress()
+        try:
+            summary = _runner(store, settings, con).run([])
+        finally:
+            con.stop_progress()
+        con.info(f"{summary.resumed} articles placed in stories, {len(summary.stories)} stories updated; "
+                 f"{store.count_stories()} stories in {settings.db}",
+                 placed=summary.resumed, updated=len(summary.stories))
+        _story_summary(store, summary.stories, con)
+    return EXIT_OK
 
 
 def _story_summary(store: Any, story_ids: Sequence[str], con: Console) -> None:
@@ -184,9 +253,7 @@ def _story_summary(store: Any, story_ids: Sequence[str], con: Console) -> None:
 
 def cmd_export(args: argparse.Namespace, settings: Settings, con: Console) -> int:
     from .export import article_record, story_record
-    from .store import open_store
-
-    with open_store(settings.db) as store:
+    with _open(settings) as store:
         if args.what == "articles":
             for art in store.iter_articles():
                 con.out.write(json.dumps(article_record(art), ensure_ascii=False) + "\n")
@@ -197,9 +264,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings, con: Console) -> in
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings, con: Console) -> int:
-    from .store import open_store
-
-    with open_store(settings.db) as store:
+    with _open(settings) as store:
         hits = store.search(args.query, limit=args.limit)
     for hit in hits:
         if args.format == "jsonl":
@@ -212,9 +277,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings, con: Console) -> in
 
 def cmd_story(args: argparse.Namespace, settings: Settings, con: Console) -> int:
     from .export import story_record
-    from .store import open_store
-
-    with open_store(settings.db) as store:
+    with _open(settings) as store:
         from .stages import find_story
 
         story = find_story(store, args.story_id)
@@ -266,7 +329,7 @@ def cmd_train(args: argparse.Namespace, settings: Settings, con: Console) -> int
     return EXIT_OK
 
 
-COMMANDS = {"run": cmd_run, "export": cmd_export, "search": cmd_search, "story": cmd_story,
+COMMANDS = {"run": cmd_run, "reprocess": cmd_reprocess, "export": cmd_export, "search": cmd_search, "story": cmd_story,
             "serve": cmd_serve, "eval": cmd_eval, "train": cmd_train}
 
 
@@ -284,10 +347,16 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         err.write(f"rasid: {exc}\n")
         return EXIT_USAGE
     con = Console(settings, out, err)
+    from .store import StoreError, StoreMissingError
+
     try:
         return COMMANDS[args.command](args, settings, con)
     except BrokenPipeError:
         return EXIT_OK
+    except StoreError as exc:  # the database is missing, unreadable, read-only or from a newer rasid
+        con.stop_progress()
+        con.error(str(exc))
+        return EXIT_NOT_FOUND if isinstance(exc, StoreMissingError) else EXIT_STORE
 
 
 if __name__ == "__main__":  # pragma: no cover
