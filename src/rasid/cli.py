@@ -4,7 +4,8 @@
 Exit statuses: 0 success; 1 nothing usable was read (or, with --strict, any input failed);
 2 usage error (bad arguments or settings); 3 not found (a story or article id, or the
 database of a command that only reads); 4 the database cannot be used (unreadable, not a rasid
-database, from a newer rasid, or read-only for a command that writes).
+database, from a newer rasid, or read-only for a command that writes); 5 a part that is not
+installed (the message names the pip extra).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from . import __version__
 from .model import Article, IngestError
 from .settings import Settings, load_settings
 
-EXIT_OK, EXIT_NOTHING, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_STORE = 0, 1, 2, 3, 4
+EXIT_OK, EXIT_NOTHING, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_STORE, EXIT_MISSING = 0, 1, 2, 3, 4, 5
 
 
 class Console:
@@ -353,6 +354,12 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         return COMMANDS[args.command](args, settings, con)
     except BrokenPipeError:
         return EXIT_OK
+    except ImportError as exc:  # an optional part that is not installed
+        from .extras import missing_module_message
+
+        con.stop_progress()
+        con.error(missing_module_message(exc))
+        return EXIT_MISSING
     except StoreError as exc:  # the database is missing, unreadable, read-only or from a newer rasid
         con.stop_progress()
         con.error(str(exc))
