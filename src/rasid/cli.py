@@ -111,24 +111,31 @@ def _parser() -> argparse.ArgumentParser:
     srv.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, this machine only)")
     srv.add_argument("--port", type=int, default=8000)
 
+    data = argparse.ArgumentParser(add_help=False)
+    data.add_argument("--data", default="../shared", metavar="DIR",
+                      help="the data folder, holding data/ (anercorp, saudinewsnet) and seeds/ (default ../shared)")
+
     ev = sub.add_parser("eval", help="measure quality against labels")
     evsub = ev.add_subparsers(dest="what", required=True)
     for name, helptext in (("stories", "B-cubed and pairwise P/R/F1 of stories"),
                            ("duplicates", "duplicate-pair precision and recall")):
-        e = evsub.add_parser(name, parents=[common], help=helptext)
+        e = evsub.add_parser(name, parents=[common, data], help=helptext)
         e.add_argument("--gold", required=True, help="labels file (JSONL: url, event, dup_of)")
-    e = evsub.add_parser("ner", parents=[common], help="entity-level P/R/F1 on the ANERcorp test split")
-    e.add_argument("--test", help="CoNLL test file (default: ../shared/data/anercorp test split)")
+    e = evsub.add_parser("ner", parents=[common, data], help="entity-level P/R/F1 on the ANERcorp test split")
+    e.add_argument("--test", help="CoNLL test file (default: the anercorp test split under --data)")
     e.add_argument("--model", help="model file (default: the packaged one)")
-    e = evsub.add_parser("seeds", parents=[common], help="the seed-story checks against gold.json")
-    e.add_argument("--seeds", default="../shared/seeds", help="the seeds folder with gold.json")
+    e = evsub.add_parser("seeds", parents=[common, data], help="the seed-story checks against gold.json")
+    e.add_argument("--seeds", help="the seeds folder with gold.json (default: seeds/ under --data)")
 
     tr = sub.add_parser("train", help="rebuild a model from data")
     trsub = tr.add_subparsers(dest="what", required=True)
-    t = trsub.add_parser("ner", parents=[common], help="train the Arabic NER model on ANERcorp")
-    t.add_argument("--out", help="where to write the model (default: the packaged model file)")
-    t.add_argument("--train", help="CoNLL training file (default: ../shared/data/anercorp train split)")
-    t = trsub.add_parser("stories", parents=[common],
+    t = trsub.add_parser("ner", parents=[common, data], help="train the Arabic NER model on ANERcorp")
+    where = t.add_mutually_exclusive_group(required=True)
+    where.add_argument("--out", help="where to write the model (ner.crfsuite and the files beside it)")
+    where.add_argument("--overwrite-shipped", action="store_true",
+                       help="replace the model shipped in the installed package")
+    t.add_argument("--train", help="CoNLL training file (default: the anercorp train split under --data)")
+    t = trsub.add_parser("stories", parents=[common, data],
                          help="fit the story scorers on labelled articles already in the store")
     t.add_argument("--gold", required=True, help="labels file (JSONL: url, event), as for `eval stories`")
     t.add_argument("--out", required=True,
@@ -162,7 +169,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings, con: Console) -> int:
     from .ingest import Ingestor
     from .progress import count_documents
 
-    with _open(settings, create=True) as store, Ingestor(settings) as reader:
+    with _open(settings, create=True, write=True) as store, Ingestor(settings) as reader:
         progress = con.start_progress()
         total = count_documents(args.inputs) if progress is not None else None
         try:
@@ -188,11 +195,16 @@ def cmd_run(args: argparse.Namespace, settings: Settings, con: Console) -> int:
     return EXIT_OK if summary.usable else EXIT_NOTHING
 
 
-def _open(settings: Settings, create: bool = False) -> Any:
-    """The store of --db. Only `run` creates one: reading commands report a missing store."""
-    from .store import open_store
+def _open(settings: Settings, create: bool = False, write: bool = False) -> Any:
+    """The store of --db. Only `run` creates one: reading commands report a missing store. A
+    command that writes (`write`) refuses a read-only store before it starts."""
+    from .store import StoreError, open_store
 
-    return open_store(settings.db, create=create)
+    store = open_store(settings.db, create=create)
+    if write and getattr(store, "readonly", False):
+        store.close()
+        raise StoreError(f"{settings.db}: the database is read-only (no write access to it or its folder)")
+    return store
 
 
 def _runner(store: Any, settings: Settings, con: Console, reader: Any = None, read_total: int | None = None) -> Any:
@@ -223,7 +235,7 @@ def cmd_reprocess(args: argparse.Namespace, settings: Settings, con: Console) ->
     """Complete (default) or rebuild stories and understanding for the stored articles."""
     from .engine.local import PENDING_BLOB
 
-    with _open(settings) as store:
+    with _open(settings, write=True) as store:
         if args.stories:
             # every article back to no story: the run below groups them all anew, in time order
             store.clear_stories()
@@ -313,7 +325,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, con: Console) -> int
 def cmd_eval(args: argparse.Namespace, settings: Settings, con: Console) -> int:
     from . import evaluate
 
-    result = evaluate.run(args.what, args, settings)
+    try:
+        result = evaluate.run(args.what, args, settings)
+    except evaluate.DataMissing as exc:
+        con.error(f"eval {args.what}: {exc}")
+        return EXIT_NOT_FOUND
     con.out.write(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
     return EXIT_OK if result.get("ok", True) else EXIT_NOTHING
 
@@ -323,6 +339,9 @@ def cmd_train(args: argparse.Namespace, settings: Settings, con: Console) -> int
 
     try:
         result = evaluate.train(args.what, args, settings)
+    except evaluate.DataMissing as exc:
+        con.error(f"train {args.what}: {exc}")
+        return EXIT_NOT_FOUND
     except (ValueError, FileNotFoundError) as exc:  # labels that cannot be read or fitted on
         con.err.write(f"rasid train {args.what}: {exc}\n")
         return EXIT_NOTHING

@@ -273,10 +273,10 @@ class SQLiteStore:
         if not memory:
             file = Path(self.path).expanduser().resolve()
             parent = file.parent
-            if not parent.is_dir():
-                raise StoreError(f"{self.path}: directory {parent} does not exist")
             if not create and not file.is_file():
                 raise StoreMissingError(f"{self.path}: no such database")
+            if not parent.is_dir():
+                raise StoreError(f"{self.path}: directory {parent} does not exist")
             if file.is_file() and not (os.access(file, os.W_OK) and os.access(parent, os.W_OK)):
                 self.readonly = True
         self._lock = threading.RLock()
