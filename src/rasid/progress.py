@@ -6,6 +6,7 @@ The runner calls `stage(name, total)` as each stage starts and `advance(n)` as i
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from collections.abc import Iterable
@@ -29,7 +30,7 @@ class BarProgress:
 
         self.close()
         self._bar = tqdm(total=total, desc=f"rasid {name}", unit=" " + UNITS.get(name, "items"),
-                         file=self.err, dynamic_ncols=True, leave=True, disable=None)
+                         file=self.err, leave=True, disable=None, **_width(self.err))
 
     def advance(self, n: int = 1) -> None:
         if self._bar is not None:
@@ -48,6 +49,16 @@ class BarProgress:
         if self._bar is not None:
             bar, self._bar = self._bar, None
             bar.close()
+
+
+def _width(stream: TextIO) -> dict[str, Any]:
+    """Follow the terminal's width, or 100 columns on a terminal that reports none (tqdm would
+    draw nothing at width 0)."""
+    try:
+        columns = os.get_terminal_size(stream.fileno()).columns
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        return {"dynamic_ncols": True}
+    return {"dynamic_ncols": True} if columns > 0 else {"ncols": 100, "nrows": 40}
 
 
 class JsonProgress:
