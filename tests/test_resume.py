@@ -197,3 +197,62 @@ def test_reprocess_needs_an_existing_store(tmp_path: Path) -> None:
     code, out, err = run_cli("reprocess", "--db", str(tmp_path / "none.db"))
     assert code == 3 and err.count("\n") == 1 and "no such database" in err
     assert not (tmp_path / "none.db").exists()
+
+
+def test_store_atomic_commits_all_or_nothing(tmp_path: Path) -> None:
+    from rasid.store import open_store
+
+    with open_store(str(tmp_path / "a.db")) as store:
+        with pytest.raises(RuntimeError), store.atomic():
+            store.put_blob("state:x", b"1")
+            store.put_blob("state:y", b"2")
+            raise RuntimeError("killed")
+        assert store.get_blob("state:x") is None and store.get_blob("state:y") is None
+        with store.atomic():
+            store.put_blob("state:x", b"1")
+            with store.atomic():  # nested blocks join the outer one
+                store.put_blob("state:y", b"2")
+            assert store.get_blob("state:y") == b"2"  # the block reads its own writes
+            # another connection does not see them before the block ends
+            with sqlite3.connect(tmp_path / "a.db") as other:
+                assert other.execute("SELECT count(*) FROM blobs").fetchone()[0] == 0
+        with sqlite3.connect(tmp_path / "a.db") as other:
+            assert other.execute("SELECT count(*) FROM blobs").fetchone()[0] == 2
+        store.clear_stories()
+        assert store.get_blob("state:x") is None
+
+
+def test_a_stage_can_report_its_own_progress(tmp_path: Path, seeds_jsonl: Path) -> None:
+    from rasid.engine.local import LocalRunner
+    from rasid.ingest import Ingestor
+    from rasid.process import default_text_pipeline
+    from rasid.settings import load_settings
+    from rasid.store import open_store
+
+    class Counting:
+        def __init__(self) -> None:
+            self.on_progress = None
+
+        def update(self, store, new_ids, touched_stories=()) -> list[str]:  # noqa: ANN001
+            store.set_assignments([(a, "s1", None) for a in new_ids])
+            for _ in new_ids:
+                self.on_progress(1)
+            return ["s1"]
+
+    class Log:
+        def __init__(self) -> None:
+            self.events: list[tuple] = []
+
+        def stage(self, name: str, total: int | None) -> None:
+            self.events.append(("stage", name, total))
+
+        def advance(self, n: int = 1) -> None:
+            self.events.append(("advance", n))
+
+    log = Log()
+    settings = load_settings(env={}, db=str(tmp_path / "p.db"))
+    with open_store(settings.db) as store, Ingestor(settings) as reader:
+        LocalRunner(store=store, reader=reader, text=default_text_pipeline(), stages=[Counting()],
+                    progress=log, read_total=5).run([str(seeds_jsonl)])
+    assert log.events == [("stage", "read", 5), *[("advance", 1)] * 5, ("stage", "counting", 5),
+                          *[("advance", 1)] * 5]

@@ -119,6 +119,7 @@ class LocalRunner:
 
     def _keep(self, results: Iterable[Article | IngestError], summary: RunSummary) -> Iterator[Article]:
         for article in results:
+            self._advance(1)
             if isinstance(article, IngestError):
                 self._error(article, summary)
             else:
@@ -171,6 +172,12 @@ class LocalRunner:
         atomic = getattr(store, "atomic", None)
         for i, stage in enumerate(self.stages):
             name = type(stage).__name__.removesuffix("Stage").lower() or "stage"
+            # A stage that reports its own progress has an `on_progress` attribute (items done);
+            # otherwise the first stage's articles count when it ends, a later stage's stories as
+            # it writes them.
+            own = self.progress is not None and hasattr(stage, "on_progress")
+            if own:
+                stage.on_progress = self._advance  # type: ignore[attr-defined]
             if i == 0:
                 self._stage(name, len(feed))
                 with atomic() if atomic is not None else contextlib.nullcontext():
@@ -178,10 +185,11 @@ class LocalRunner:
                     touched = list(dict.fromkeys(touched))
                     if touched != pending:
                         store.put_blob(PENDING_BLOB, json.dumps(touched).encode("utf-8"))
-                self._advance(len(feed))
+                if not own:
+                    self._advance(len(feed))
             else:
                 self._stage(name, len(touched))
-                view = _CountingStore(store, self._advance) if self.progress is not None else store
+                view = _CountingStore(store, self._advance) if self.progress is not None and not own else store
                 touched.extend(stage.update(view, feed, list(dict.fromkeys(touched))))
                 touched = list(dict.fromkeys(touched))
         if len(self.stages) > 1 and touched:
@@ -209,7 +217,6 @@ class LocalRunner:
         summary.already_stored += len(batch) - len(added)
         if added:
             self._hooks("prepare", len(summary.added))
-        self._advance(len(batch))
 
 
 class _CountingStore:
