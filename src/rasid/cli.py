@@ -2,7 +2,10 @@
 
 `main(argv)` returns the exit status, so tests call it directly.
 Exit statuses: 0 success; 1 nothing usable was read (or, with --strict, any input failed);
-2 usage error; 3 not found (a story or article id).
+2 usage error (bad arguments or settings); 3 not found (a story or article id, or the
+database of a command that only reads); 4 the database cannot be used (unreadable, not a rasid
+database, from a newer rasid, or read-only for a command that writes); 5 a part that is not
+installed (the message names the pip extra).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from .model import Article, IngestError
 from .outlets import OutletRegistry, display_name
 from .settings import Settings, load_settings
 
-EXIT_OK, EXIT_NOTHING, EXIT_USAGE, EXIT_NOT_FOUND = 0, 1, 2, 3
+EXIT_OK, EXIT_NOTHING, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_STORE, EXIT_MISSING = 0, 1, 2, 3, 4, 5
 
 
 class Console:
@@ -30,6 +33,22 @@ class Console:
         self.settings = settings
         self.out = out
         self.err = err
+        self.progress: Any = None  # the progress shown on stderr while a run goes, if any
+
+    def start_progress(self) -> Any:
+        """Progress for a run on stderr (a bar per stage, or JSON lines with --log-json); None with
+        --no-progress or --quiet."""
+        if not self.settings.progress or self.settings.quiet:
+            return None
+        from .progress import BarProgress, JsonProgress
+
+        self.progress = JsonProgress(self.err) if self.settings.json_log else BarProgress(self.err)
+        return self.progress
+
+    def stop_progress(self) -> None:
+        if self.progress is not None:
+            progress, self.progress = self.progress, None
+            progress.close()
 
     def error(self, error: IngestError | str) -> None:
         if self.settings.json_log:
@@ -37,9 +56,13 @@ class Console:
                 rec = {"level": "error", "input": error.origin, "reason": error.reason}
             else:
                 rec = {"level": "error", "message": error}
-            self.err.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            line = json.dumps(rec, ensure_ascii=False) + "\n"
         else:
-            self.err.write(f"rasid: {error}\n")
+            line = f"rasid: {error}\n"
+        if self.progress is not None:
+            self.progress.write(line)  # above the bar
+        else:
+            self.err.write(line)
 
     def note(self, text: str) -> None:
         """A remark on stderr (a guessed encoding): not part of the output, not an error."""
@@ -88,6 +111,12 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--max-bytes", type=int, help="size cap per download (default 20 MB)")
     w.add_argument("--polls", type=int, default=None, help=argparse.SUPPRESS)  # stop after N rounds (tests)
 
+    rp = sub.add_parser("reprocess", parents=[common],
+                        help="complete stories and understanding for stored articles that lack them, or rebuild them")
+    rp.add_argument("--stories", action="store_true",
+                    help="rebuild every story from scratch, in time order (story ids change), then analyse them")
+    rp.add_argument("--understanding", action="store_true", help="analyse every story again")
+
     exp = sub.add_parser("export", parents=[common], help="write articles or stories (JSON lines, JSON or CSV)")
     exp.add_argument("--what", choices=["articles", "stories"], required=True)
     exp.add_argument("--format", choices=["jsonl", "json", "csv"], default="jsonl",
@@ -102,24 +131,31 @@ def _parser() -> argparse.ArgumentParser:
     srv.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, this machine only)")
     srv.add_argument("--port", type=int, default=8000)
 
+    data = argparse.ArgumentParser(add_help=False)
+    data.add_argument("--data", default="../shared", metavar="DIR",
+                      help="the data folder, holding data/ (anercorp, saudinewsnet) and seeds/ (default ../shared)")
+
     ev = sub.add_parser("eval", help="measure quality against labels")
     evsub = ev.add_subparsers(dest="what", required=True)
     for name, helptext in (("stories", "B-cubed and pairwise P/R/F1 of stories"),
                            ("duplicates", "duplicate-pair precision and recall")):
-        e = evsub.add_parser(name, parents=[common], help=helptext)
+        e = evsub.add_parser(name, parents=[common, data], help=helptext)
         e.add_argument("--gold", required=True, help="labels file (JSONL: url, event, dup_of)")
-    e = evsub.add_parser("ner", parents=[common], help="entity-level P/R/F1 on the ANERcorp test split")
-    e.add_argument("--test", help="CoNLL test file (default: ../shared/data/anercorp test split)")
+    e = evsub.add_parser("ner", parents=[common, data], help="entity-level P/R/F1 on the ANERcorp test split")
+    e.add_argument("--test", help="CoNLL test file (default: the anercorp test split under --data)")
     e.add_argument("--model", help="model file (default: the packaged one)")
-    e = evsub.add_parser("seeds", parents=[common], help="the seed-story checks against gold.json")
-    e.add_argument("--seeds", default="../shared/seeds", help="the seeds folder with gold.json")
+    e = evsub.add_parser("seeds", parents=[common, data], help="the seed-story checks against gold.json")
+    e.add_argument("--seeds", help="the seeds folder with gold.json (default: seeds/ under --data)")
 
     tr = sub.add_parser("train", help="rebuild a model from data")
     trsub = tr.add_subparsers(dest="what", required=True)
-    t = trsub.add_parser("ner", parents=[common], help="train the Arabic NER model on ANERcorp")
-    t.add_argument("--out", help="where to write the model (default: the packaged model file)")
-    t.add_argument("--train", help="CoNLL training file (default: ../shared/data/anercorp train split)")
-    t = trsub.add_parser("stories", parents=[common],
+    t = trsub.add_parser("ner", parents=[common, data], help="train the Arabic NER model on ANERcorp")
+    where = t.add_mutually_exclusive_group(required=True)
+    where.add_argument("--out", help="where to write the model (ner.crfsuite and the files beside it)")
+    where.add_argument("--overwrite-shipped", action="store_true",
+                       help="replace the model shipped in the installed package")
+    t.add_argument("--train", help="CoNLL training file (default: the anercorp train split under --data)")
+    t = trsub.add_parser("stories", parents=[common, data],
                          help="fit the story scorers on labelled articles already in the store")
     t.add_argument("--gold", required=True, help="labels file (JSONL: url, event), as for `eval stories`")
     t.add_argument("--out", required=True,
@@ -151,20 +187,15 @@ def _article_line(a: Article, outlets: Any = None) -> str:
 
 def cmd_run(args: argparse.Namespace, settings: Settings, con: Console) -> int:
     from .ingest import Ingestor
-    from .runner import build_runner
-    from .store import open_store
+    from .progress import count_documents
 
-    with open_store(settings.db) as store, Ingestor(settings) as reader:
-        bar = None
-        if settings.progress and not settings.quiet:
-            from tqdm import tqdm
-
-            bar = tqdm(unit=" articles", file=con.err, disable=None, desc="rasid run")
-        runner = build_runner(store, settings, reader, on_error=con.error,
-                              progress=bar.update if bar is not None else None)
-        summary = runner.run(args.inputs)
-        if bar is not None:
-            bar.close()
+    with _open(settings, create=True, write=True) as store, Ingestor(settings) as reader:
+        progress = con.start_progress()
+        total = count_documents(args.inputs) if progress is not None else None
+        try:
+            summary = _runner(store, settings, con, reader=reader, read_total=total).run(args.inputs)
+        finally:
+            con.stop_progress()
         if len(summary.added) <= 20:
             for aid in summary.added:
                 art = store.get_article(aid)
@@ -177,10 +208,59 @@ def cmd_run(args: argparse.Namespace, settings: Settings, con: Console) -> int:
             read=summary.read, added=len(summary.added), already=summary.already_stored,
             errors=len(summary.errors),
         )
+        _resumed_line(summary, con)
         _story_summary(store, summary.stories, con, reader.outlets)
     if settings.strict and summary.errors:
         return EXIT_NOTHING
     return EXIT_OK if summary.usable else EXIT_NOTHING
+
+
+def _open(settings: Settings, create: bool = False, write: bool = False) -> Any:
+    """The store of --db. Only `run` creates one: reading commands report a missing store. A
+    command that writes (`write`) refuses a read-only store before it starts."""
+    from .store import StoreError, open_store
+
+    store = open_store(settings.db, create=create)
+    if write and getattr(store, "readonly", False):
+        store.close()
+        raise StoreError(f"{settings.db}: the database is read-only (no write access to it or its folder)")
+    return store
+
+
+def _runner(store: Any, settings: Settings, con: Console, reader: Any = None, read_total: int | None = None) -> Any:
+    from .runner import build_runner
+
+    return build_runner(store, settings, reader, on_error=con.error, progress=con.progress, read_total=read_total)
+
+
+def _resumed_line(summary: Any, con: Console) -> None:
+    if summary.resumed or summary.resumed_stories:
+        con.info(f"completed what an earlier run left: {summary.resumed} articles placed in stories, "
+                 f"{summary.resumed_stories} stories analysed",
+                 resumed=summary.resumed, resumed_stories=summary.resumed_stories)
+
+
+def cmd_reprocess(args: argparse.Namespace, settings: Settings, con: Console) -> int:
+    """Complete (default) or rebuild stories and understanding for the stored articles."""
+    from .engine.local import PENDING_BLOB
+
+    with _open(settings, write=True) as store:
+        if args.stories:
+            # every article back to no story: the run below groups them all anew, in time order
+            store.clear_stories()
+        elif args.understanding:
+            ids = [s.id for s in store.iter_stories()]
+            store.put_blob(PENDING_BLOB, json.dumps(ids).encode("utf-8"))
+        con.start_progress()
+        try:
+            summary = _runner(store, settings, con).run([])
+        finally:
+            con.stop_progress()
+        con.info(f"{summary.resumed} articles placed in stories, {len(summary.stories)} stories updated; "
+                 f"{store.count_stories()} stories in {settings.db}",
+                 placed=summary.resumed, updated=len(summary.stories))
+        _story_summary(store, summary.stories, con, OutletRegistry.load(settings.outlets_file or None))
+    return EXIT_OK
 
 
 def _story_summary(store: Any, story_ids: Sequence[str], con: Console, outlets: OutletRegistry) -> None:
@@ -201,7 +281,6 @@ def _story_summary(store: Any, story_ids: Sequence[str], con: Console, outlets: 
 def cmd_watch(args: argparse.Namespace, settings: Settings, con: Console) -> int:
     from .process import default_text_pipeline
     from .stages import default_stages
-    from .store import open_store
     from .watch import PollResult, Watcher, parse_duration
 
     try:
@@ -222,7 +301,7 @@ def cmd_watch(args: argparse.Namespace, settings: Settings, con: Console) -> int
                      f"{r.already_stored} already stored, {len(r.stories)} stories touched",
                      url=r.url, status=r.status, added=len(r.added), pages=r.pages, stories=len(r.stories))
 
-    with open_store(settings.db) as store:
+    with _open(settings, create=True, write=True) as store:
         watcher = Watcher(settings, store, default_text_pipeline(), default_stages(settings), on_error=con.error)
         try:
             watcher.run(args.inputs, every, report, max_rounds=args.polls)
@@ -235,11 +314,10 @@ def cmd_watch(args: argparse.Namespace, settings: Settings, con: Console) -> int
 
 def cmd_export(args: argparse.Namespace, settings: Settings, con: Console) -> int:
     from .export import ARTICLE_FIELDS, STORY_FIELDS, article_record, story_record, write_records
-    from .store import open_store
 
     outlets = OutletRegistry.load(settings.outlets_file or None)
     wanted = getattr(args, "source", None)
-    with open_store(settings.db) as store:
+    with _open(settings) as store:
         if args.what == "articles":
             arts = (a for a in store.iter_articles() if not wanted or outlets.matches(wanted, a.source))
             write_records((article_record(a, outlets) for a in arts), args.format, con.out, ARTICLE_FIELDS)
@@ -251,9 +329,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings, con: Console) -> in
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings, con: Console) -> int:
-    from .store import open_store
-
-    with open_store(settings.db) as store:
+    with _open(settings) as store:
         hits = store.search(args.query, limit=args.limit)
     for hit in hits:
         if args.format == "jsonl":
@@ -266,9 +342,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings, con: Console) -> in
 
 def cmd_story(args: argparse.Namespace, settings: Settings, con: Console) -> int:
     from .export import story_record
-    from .store import open_store
-
-    with open_store(settings.db) as store:
+    with _open(settings) as store:
         from .stages import find_story
 
         story = find_story(store, args.story_id)
@@ -304,7 +378,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, con: Console) -> int
 def cmd_eval(args: argparse.Namespace, settings: Settings, con: Console) -> int:
     from . import evaluate
 
-    result = evaluate.run(args.what, args, settings)
+    try:
+        result = evaluate.run(args.what, args, settings)
+    except evaluate.DataMissing as exc:
+        con.error(f"eval {args.what}: {exc}")
+        return EXIT_NOT_FOUND
     con.out.write(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
     return EXIT_OK if result.get("ok", True) else EXIT_NOTHING
 
@@ -314,6 +392,9 @@ def cmd_train(args: argparse.Namespace, settings: Settings, con: Console) -> int
 
     try:
         result = evaluate.train(args.what, args, settings)
+    except evaluate.DataMissing as exc:
+        con.error(f"train {args.what}: {exc}")
+        return EXIT_NOT_FOUND
     except (ValueError, FileNotFoundError) as exc:  # labels that cannot be read or fitted on
         con.err.write(f"rasid train {args.what}: {exc}\n")
         return EXIT_NOTHING
@@ -321,7 +402,8 @@ def cmd_train(args: argparse.Namespace, settings: Settings, con: Console) -> int
     return EXIT_OK
 
 
-COMMANDS = {"run": cmd_run, "watch": cmd_watch, "export": cmd_export, "search": cmd_search, "story": cmd_story,
+COMMANDS = {"run": cmd_run, "watch": cmd_watch, "reprocess": cmd_reprocess, "export": cmd_export,
+            "search": cmd_search, "story": cmd_story,
             "serve": cmd_serve, "eval": cmd_eval, "train": cmd_train}
 
 
@@ -346,10 +428,22 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     level = logger.level
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
+    from .store import StoreError, StoreMissingError
+
     try:
         return COMMANDS[args.command](args, settings, con)
     except BrokenPipeError:
         return EXIT_OK
+    except ImportError as exc:  # an optional part that is not installed
+        from .extras import missing_module_message
+
+        con.stop_progress()
+        con.error(missing_module_message(exc))
+        return EXIT_MISSING
+    except StoreError as exc:  # the database is missing, unreadable, read-only or from a newer rasid
+        con.stop_progress()
+        con.error(str(exc))
+        return EXIT_NOT_FOUND if isinstance(exc, StoreMissingError) else EXIT_STORE
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)

@@ -540,7 +540,7 @@ class Renderer:
         try:
             import jinja2
         except ImportError as exc:  # pragma: no cover - depends on the installed extras
-            raise RuntimeError("HTML rendering needs Jinja2: pip install 'rasid[web]'") from exc
+            raise RuntimeError("HTML rendering needs Jinja2, a dependency of rasid: reinstall rasid") from exc
         self.static = static
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(templates)),
