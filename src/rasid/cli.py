@@ -140,7 +140,11 @@ def _parser() -> argparse.ArgumentParser:
     for name, helptext in (("stories", "B-cubed and pairwise P/R/F1 of stories"),
                            ("duplicates", "duplicate-pair precision and recall")):
         e = evsub.add_parser(name, parents=[common, data], help=helptext)
-        e.add_argument("--gold", required=True, help="labels file (JSONL: url, event, dup_of)")
+        e.add_argument("--gold", required=True, action="append",
+                       help="labels file (JSONL: url, event, dup_of); repeat for linked days")
+        if name == "stories":
+            e.add_argument("--focus", help="score only the articles of this labels file (a held-out day), "
+                                           "with their pairs to the other --gold files' articles")
     e = evsub.add_parser("ner", parents=[common, data], help="entity-level P/R/F1 on the ANERcorp test split")
     e.add_argument("--test", help="CoNLL test file (default: the anercorp test split under --data)")
     e.add_argument("--model", help="model file (default: the packaged one)")
