@@ -93,6 +93,9 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--model", help="model file (default: the packaged one)")
     e = evsub.add_parser("seeds", parents=[common], help="the seed-story checks against gold.json")
     e.add_argument("--seeds", default="../shared/seeds", help="the seeds folder with gold.json")
+    e = evsub.add_parser("brief", parents=[common], help="the brief against hand-made statements of stories")
+    e.add_argument("--gold", required=True, nargs="+", help="gold file(s) or folder(s) (bench/gold/brief)")
+    e.add_argument("--shared", default="../shared", help="the shared data folder the gold files point into")
 
     tr = sub.add_parser("train", help="rebuild a model from data")
     trsub = tr.add_subparsers(dest="what", required=True)
@@ -249,7 +252,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, con: Console) -> int
 def cmd_eval(args: argparse.Namespace, settings: Settings, con: Console) -> int:
     from . import evaluate
 
-    result = evaluate.run(args.what, args, settings)
+    try:
+        result = evaluate.run(args.what, args, settings)
+    except (ValueError, FileNotFoundError) as exc:  # a gold or data file that cannot be read
+        con.err.write(f"rasid eval {args.what}: {exc}\n")
+        return EXIT_NOTHING
     con.out.write(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
     return EXIT_OK if result.get("ok", True) else EXIT_NOTHING
 

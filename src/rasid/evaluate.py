@@ -206,6 +206,10 @@ def run(what: str, args: argparse.Namespace, settings: Settings) -> dict[str, An
         return eval_ner(args.test, args.model)
     if what == "seeds":
         return eval_seeds(args.seeds)
+    if what == "brief":
+        from .eval.brief import evaluate_brief_files
+
+        return evaluate_brief_files(args.gold, args.shared)
     raise ValueError(f"unknown evaluation {what!r}")
 
 
