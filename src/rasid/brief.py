@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -147,6 +147,7 @@ class Unit:
     lang: str
     stems: tuple[str, ...]  # content stems in order
     n_tokens: int = 0  # words, so callers can share one unit list cut at different lengths
+    start: int = -1  # where the sentence starts in its paragraph's text (-1: not found verbatim)
 
     @property
     def position(self) -> tuple[int, int, int]:
@@ -217,8 +218,12 @@ def sentence_units(
                 and (len(tokens(para.text)) <= heading_tokens or _CREDIT.search(stripped))
             ):
                 continue
+            cursor = 0
             for s_idx, raw in enumerate(sentences):
                 text = raw.strip(_EDGE_JUNK)
+                at = para.text.find(text, cursor) if text else -1
+                if at >= 0:
+                    cursor = at + len(text)
                 toks = tokens(text)
                 n_tokens = len(toks)
                 if n_tokens < min_tokens:
@@ -234,6 +239,7 @@ def sentence_units(
                         _guess_lang(text, para.lang),
                         _stems_of(toks, memo),
                         n_tokens,
+                        at,
                     )
                 )
     return units
@@ -307,6 +313,135 @@ def link_scores(lex: np.ndarray, cos: np.ndarray, same_article: np.ndarray, t: L
     return score.astype(np.float32)
 
 
+# -- grouping by meaning: a pair score learned on hand-made statements ---------------------------
+
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+_NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
+
+PAIR_FEATURES = (
+    "cosine",  # sentence vectors (0 when either sentence was not embedded)
+    "embedded",  # both sentences embedded
+    "lexical",  # IDF-weighted stem containment (lexical_overlap)
+    "context",  # the neighbouring sentences also overlap: the paragraphs are near-duplicates
+    "entity_jaccard",  # shared canonical entities (variants resolved) over the union
+    "entity_none",  # either sentence names no entity
+    "number_shared",  # the two sentences share a number
+    "number_conflict",  # both state numbers and share none
+    "date_same",  # their paragraphs refer to the same resolved day
+    "date_differ",  # ... to different days
+)
+
+
+@dataclass(slots=True, frozen=True)
+class PairModel:
+    """Logistic score that two sentences of different articles state the same fact.
+
+    Fitted by `bench/brief_pairs.py` on the hand-made statements of bench/gold/brief (pairs of
+    sentences of two articles that report one gold fact are positive); `cut` is the probability
+    at which a pair links, chosen there for precision. Weights follow `PAIR_FEATURES`.
+    """
+
+    weights: tuple[float, ...] = (0.0,) * len(PAIR_FEATURES)
+    intercept: float = 0.0
+    cut: float = 0.5
+
+    def probability(self, x: np.ndarray) -> np.ndarray:
+        z = x @ np.asarray(self.weights, dtype=np.float32) + np.float32(self.intercept)
+        return (1.0 / (1.0 + np.exp(-np.clip(z, -30.0, 30.0)))).astype(np.float32)
+
+
+# Fitted by `bench/brief_pairs.py` (--precision 0.7) on bench/gold/brief (three 2015-08-01 stories,
+# 5,204 cross-article sentence pairs, 688 positive); docs/benchmarks/brief.md.
+DEFAULT_PAIR_MODEL = PairModel(
+    weights=(7.211, 0.007, 6.166, 0.301, 0.487, 0.099, 1.635, 0.610, 1.685, -0.225), intercept=-3.357, cut=0.86
+)
+
+
+def numbers_in(text: str) -> frozenset[str]:
+    """The numbers a sentence states (Arabic-Indic digits read as Western), years and times too."""
+    return frozenset(m.lstrip("0") or "0" for m in _NUMBER.findall(text.translate(_DIGITS)))
+
+
+def _shared_counts(sets: Sequence[frozenset]) -> tuple[np.ndarray, np.ndarray]:
+    """Pairwise intersection sizes of `sets`, and each set's size."""
+    vocab: dict = {}
+    rows, cols = [], []
+    for i, items in enumerate(sets):
+        for it in items:
+            rows.append(i)
+            cols.append(vocab.setdefault(it, len(vocab)))
+    n = len(sets)
+    if not vocab:
+        return np.zeros((n, n), dtype=np.float32), np.zeros(n, dtype=np.float32)
+    from scipy.sparse import csr_matrix
+
+    x = csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(n, len(vocab)))
+    return (x @ x.T).toarray().astype(np.float32), np.asarray(x.sum(axis=1), dtype=np.float32).ravel()
+
+
+def unit_entities(
+    units: Sequence[Unit], mentions: Mapping[tuple[str, int], Sequence[tuple[int, int, int]]] | None
+) -> list[frozenset[int]]:
+    """For each unit, the canonical entities named inside it. `mentions` maps (article id,
+    paragraph index) to (start, end, entity index) spans in that paragraph's text."""
+    out: list[frozenset[int]] = []
+    for u in units:
+        spans = mentions.get((u.article, u.paragraph), ()) if mentions else ()
+        if u.start < 0:
+            out.append(frozenset(e for _, _, e in spans) if len(spans) <= 3 else frozenset())
+            continue
+        end = u.start + len(u.text)
+        out.append(frozenset(e for a, b, e in spans if a >= u.start and b <= end))
+    return out
+
+
+def pair_features(
+    units: Sequence[Unit],
+    vectors: np.ndarray,
+    has: np.ndarray,
+    lex: np.ndarray,
+    entities: Sequence[frozenset[int]] | None = None,
+    dates: Sequence[str | None] | None = None,
+) -> np.ndarray:
+    """(n, n, len(PAIR_FEATURES)) features of every pair of units (see PAIR_FEATURES)."""
+    n = len(units)
+    f = np.zeros((n, n, len(PAIR_FEATURES)), dtype=np.float32)
+    if n == 0:
+        return f
+    both = (has[:, None] & has[None, :]).astype(np.float32)
+    if vectors.shape[1]:
+        f[..., 0] = np.clip(vectors @ vectors.T, -1.0, 1.0) * both
+    f[..., 1] = both
+    f[..., 2] = lex
+    # Context: the sentence before both (or after both) in their articles overlap as well.
+    same_next = np.array([k + 1 < n and units[k + 1].article == units[k].article for k in range(n)])
+    ctx = np.zeros((n, n), dtype=np.float32)
+    idx = np.nonzero(same_next)[0]
+    if len(idx):
+        nxt = lex[np.ix_(idx + 1, idx + 1)]
+        ctx[np.ix_(idx, idx)] = np.maximum(ctx[np.ix_(idx, idx)], nxt)
+        ctx[np.ix_(idx + 1, idx + 1)] = np.maximum(ctx[np.ix_(idx + 1, idx + 1)], lex[np.ix_(idx, idx)])
+    f[..., 3] = ctx
+    if entities is not None:
+        inter, size = _shared_counts(entities)
+        union = size[:, None] + size[None, :] - inter
+        f[..., 4] = np.where(union > 0, inter / np.maximum(union, 1.0), 0.0)
+        f[..., 5] = ((size[:, None] == 0) | (size[None, :] == 0)).astype(np.float32)
+    else:
+        f[..., 5] = 1.0
+    inter, size = _shared_counts([numbers_in(u.text) for u in units])
+    f[..., 6] = (inter > 0).astype(np.float32)
+    f[..., 7] = ((inter == 0) & (size[:, None] > 0) & (size[None, :] > 0)).astype(np.float32)
+    if dates is not None:
+        d = np.array([x or "" for x in dates], dtype=object)
+        known = d != ""
+        kk = known[:, None] & known[None, :]
+        eq = d[:, None] == d[None, :]
+        f[..., 8] = (kk & eq).astype(np.float32)
+        f[..., 9] = (kk & ~eq).astype(np.float32)
+    return f
+
+
 @dataclass(slots=True)
 class StatementGroup:
     """Sentences of several articles that state one thing, quoted from the first article citing it."""
@@ -348,7 +483,7 @@ class BriefBuilder:
         self,
         embed: Embed | None = None,
         max_statements: int = 8,
-        max_chars: int = 1200,
+        max_chars: int = 2000,
         thresholds: LinkThresholds | None = None,
         min_tokens: int = 6,
         coverage_weight: float = 0.6,
@@ -357,7 +492,15 @@ class BriefBuilder:
         splitter: SentenceSplitter | None = None,
         embed_window: int | None = 3,
         copy_overlap: float = 0.9,
+        model: PairModel | None = DEFAULT_PAIR_MODEL,
+        quote_chars: int = 400,
+        statements_per_outlet: int = 1,
+        max_statements_cap: int = 12,
     ) -> None:
+        self.model = model
+        self.quote_chars = quote_chars
+        self.statements_per_outlet = statements_per_outlet
+        self.max_statements_cap = max_statements_cap
         self.embed: Embed = embed if embed is not None else UseEmbedder()
         self.embed_window = embed_window
         self.copy_overlap = copy_overlap
@@ -384,14 +527,23 @@ class BriefBuilder:
         return [u for u in units if u.n_tokens >= self.min_tokens]
 
     def _group(
-        self, articles: Sequence[Article], units: Sequence[Unit] | None = None, embed: Embed | None = None
+        self,
+        articles: Sequence[Article],
+        units: Sequence[Unit] | None = None,
+        embed: Embed | None = None,
+        dates: Mapping[tuple[str, int], str] | None = None,
+        mentions: Mapping[tuple[str, int], Sequence[tuple[int, int, int]]] | None = None,
     ) -> _Grouping:
         units = self._units(articles, units)
         if not units:
             return _Grouping([], np.zeros((0, 0), dtype=np.float32), [], [])
         lex = lexical_overlap(units)
         vectors, has = self._vectors(units, lex, embed or self.embed)
-        score = self.pair_scores(units, vectors, lex)
+        if self.model is not None:
+            unit_dates = [dates.get((u.article, u.paragraph)) for u in units] if dates else None
+            score = self.meaning_scores(units, vectors, has, lex, unit_entities(units, mentions), unit_dates)
+        else:
+            score = self.pair_scores(units, vectors, lex)
         members = self._cluster(score)
         centroid = _story_centroid(units, vectors, has)
         groups = [self._make_group(m, units, vectors, score, centroid) for m in members]
@@ -447,6 +599,25 @@ class BriefBuilder:
                 vectors[k] = got[row[int(rep[k])]]
         return vectors, has
 
+    def meaning_scores(
+        self,
+        units: Sequence[Unit],
+        vectors: np.ndarray,
+        has: np.ndarray,
+        lex: np.ndarray,
+        entities: Sequence[frozenset[int]] | None = None,
+        dates: Sequence[str | None] | None = None,
+    ) -> np.ndarray:
+        """The learned pair score scaled so that >= 1 links (`PairModel`); within one article only
+        near-verbatim repeats link, as in `pair_scores`."""
+        assert self.model is not None
+        p = self.model.probability(pair_features(units, vectors, has, lex, entities, dates))
+        ids = np.array([u.article for u in units], dtype=object)
+        same = ids[:, None] == ids[None, :]
+        score = np.where(same, lex / self.thresholds.same_article, p / self.model.cut)
+        np.fill_diagonal(score, 0.0)
+        return score.astype(np.float32)
+
     def pair_scores(self, units: Sequence[Unit], vectors: np.ndarray, lex: np.ndarray | None = None) -> np.ndarray:
         """The pairwise link-score matrix (>= 1: same statement) for already-embedded units
         (a zero row: not embedded, linked by words only)."""
@@ -494,8 +665,9 @@ class BriefBuilder:
     ) -> StatementGroup:
         ordered = sorted(member, key=lambda k: units[k].position)
         first = units[ordered[0]]
-        articles: list[str] = []
-        sources: list[str] = []
+        quoted = units[_most_complete(ordered, units, self.quote_chars)]
+        articles: list[str] = [quoted.article]
+        sources: list[str] = [quoted.source]
         for k in ordered:
             if units[k].article not in articles:
                 articles.append(units[k].article)
@@ -509,10 +681,10 @@ class BriefBuilder:
         else:
             confidence = 1.0
         return StatementGroup(
-            text=first.text,
+            text=quoted.text,
             articles=articles,
             sentences=[(units[k].article, units[k].paragraph, units[k].sentence) for k in ordered],
-            lang=first.lang,
+            lang=quoted.lang,
             centrality=float(mean @ centroid),
             first_position=first.position,
             sources=sources,
@@ -527,16 +699,21 @@ class BriefBuilder:
         dates: dict[tuple[str, int], str] | None = None,
         units: Sequence[Unit] | None = None,
         embed: Embed | None = None,
+        mentions: Mapping[tuple[str, int], Sequence[tuple[int, int, int]]] | None = None,
     ) -> list[StatementGroup]:
         """The brief's groups, in story order (see `build`)."""
-        grouping = self._group(articles, units, embed)
+        grouping = self._group(articles, units, embed, dates, mentions)
         if not grouping.groups:
             return []
         published = {a.id: (a.published or "")[:10] for a in articles}
         for group in grouping.groups:
             known = [dates[(a, p)] for a, p, _ in group.sentences if dates and (a, p) in dates]
             group.date = min(known) if known else None
-        chosen = self._mmr(grouping, n_sources=len({a.source or a.id for a in articles}))
+        n_sources = len({a.source or a.id for a in articles})
+        if self.model is None:
+            chosen = self._mmr(grouping, n_sources=n_sources)
+        else:
+            chosen = self._by_coverage(grouping, n_sources)
         chosen.sort(key=lambda g: (g.date or published.get(g.articles[0], "") or "\uffff", g.first_position))
         return chosen
 
@@ -546,6 +723,7 @@ class BriefBuilder:
         dates: dict[tuple[str, int], str] | None = None,
         units: Sequence[Unit] | None = None,
         embed: Embed | None = None,
+        mentions: Mapping[tuple[str, int], Sequence[tuple[int, int, int]]] | None = None,
     ) -> list[Statement]:
         """The brief: a few statements, quoted verbatim, each with every article that reports it.
 
@@ -554,7 +732,36 @@ class BriefBuilder:
         first reported. `embed` replaces the builder's own embedding callable for this story (one
         that reads vectors kept from an earlier run, say).
         """
-        return [Statement(g.text, list(g.articles), g.lang) for g in self.select(articles, dates, units, embed)]
+        chosen = self.select(articles, dates, units, embed, mentions)
+        return [Statement(g.text, list(g.articles), g.lang) for g in chosen]
+
+    def _by_coverage(self, grouping: _Grouping, n_sources: int) -> list[StatementGroup]:
+        """What a reader would pick: the facts most outlets report first, then the most central,
+        skipping a group too close to one already chosen (novelty), within the length budget.
+
+        The budget grows with the story: `max_statements` plus `statements_per_outlet` for each
+        outlet beyond four (at most `max_statements_cap`), and `max_chars` in proportion."""
+        groups = grouping.groups
+        limit = min(max(self.max_statements, self.max_statements + self.statements_per_outlet * (n_sources - 4)),
+                    max(self.max_statements_cap, self.max_statements))
+        budget = self.max_chars * limit / max(self.max_statements, 1)
+        vecs = np.stack([_unit_mean(grouping.vectors, m) for m in grouping.members])
+        cent = np.array([g.centrality for g in groups], dtype=np.float32)
+        span = float(cent.max() - cent.min())
+        cent_n = (cent - cent.min()) / span if span > 1e-6 else np.ones_like(cent)
+        order = sorted(range(len(groups)), key=lambda g: (-len(groups[g].sources), -float(cent_n[g]),
+                                                          groups[g].first_position))
+        chosen: list[int] = []
+        for g in order:
+            if len(chosen) >= limit:
+                break
+            if len(groups[g].text) > budget:
+                continue
+            if chosen and float(max(vecs[c] @ vecs[g] for c in chosen)) >= self.redundancy_cap:
+                continue
+            chosen.append(g)
+            budget -= len(groups[g].text)
+        return [groups[g] for g in chosen]
 
     def _mmr(self, grouping: _Grouping, n_sources: int) -> list[StatementGroup]:
         groups = grouping.groups
@@ -593,6 +800,28 @@ class BriefBuilder:
                 near = closest[g]
                 closest[g] = sim if near is None else max(near, sim)
         return [groups[g] for g in chosen]
+
+
+def _most_complete(ordered: Sequence[int], units: Sequence[Unit], max_chars: int) -> int:
+    """The member that states the group's fact most completely: the most content stems (and
+    numbers) that another article's member also states, among members of at most `max_chars`
+    characters; the earliest on a tie. A single article's group quotes its first sentence."""
+    if len({units[k].article for k in ordered}) < 2:
+        return ordered[0]
+    best, best_value = ordered[0], -1.0
+    for k in ordered:
+        if len(units[k].text) > max_chars and k != ordered[0]:
+            continue
+        others: set[str] = set()
+        for j in ordered:
+            if units[j].article != units[k].article:
+                others.update(units[j].stems)
+                others.update(numbers_in(units[j].text))
+        mine = set(units[k].stems) | numbers_in(units[k].text)
+        value = float(len(mine & others))
+        if value > best_value:
+            best, best_value = k, value
+    return best
 
 
 def _unit_mean(vectors: np.ndarray, member: list[int]) -> np.ndarray:

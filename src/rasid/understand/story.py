@@ -316,7 +316,11 @@ class StoryAnalyzer:
 
         units = sentence_units(ordered, min_tokens=min(self.dispute_finder.min_tokens, _LEAD_MIN_TOKENS))
         if multi:
-            brief = self.brief_builder.build(ordered, para_dates, units=units, embed=embed)
+            spans: dict[tuple[str, int], list[tuple[int, int, int]]] = {}
+            for k, m in enumerate(mentions):
+                if entity_of[k] >= 0:
+                    spans.setdefault((m.article, m.paragraph), []).append((m.start, m.end, entity_of[k]))
+            brief = self.brief_builder.build(ordered, para_dates, units=units, embed=embed, mentions=spans)
             disputed = self.dispute_finder.find(ordered, embed, units=units)
         else:
             # One article: nothing to group across outlets, so no brief or timeline embeddings;
