@@ -30,11 +30,12 @@ from brief_eval import DiskCachedEmbed  # noqa: E402
 from rasid.brief import (  # noqa: E402
     PAIR_FEATURES,
     BriefBuilder,
-    PairModel,  # noqa: E402
+    PairModel,
     UseEmbedder,
     lexical_overlap,
     pair_features,
-    unit_entities,  # noqa: E402
+    unit_days,
+    unit_entities,
 )
 from rasid.eval.brief import Span, articles_by_url, evaluate_brief_files, locate  # noqa: E402
 from rasid.understand.story import StoryAnalyzer  # noqa: E402
@@ -48,8 +49,9 @@ class Recorder:
     def __init__(self) -> None:
         self.calls: list[dict] = []
 
-    def build(self, articles, dates=None, units=None, embed=None, mentions=None):
-        self.calls.append({"articles": articles, "dates": dates, "units": units, "mentions": mentions})
+    def build(self, articles, dates=None, units=None, embed=None, mentions=None, days=None):
+        self.calls.append({"articles": articles, "dates": dates, "units": units, "mentions": mentions,
+                           "days": days})
         return []
 
 
@@ -65,9 +67,8 @@ def story_pairs(path: Path, embed, window: int | None) -> tuple[np.ndarray, np.n
     units = builder._units(call["articles"], call["units"])
     lex = lexical_overlap(units)
     vectors, has = builder._vectors(units, lex, embed)
-    dates = call["dates"] or {}
     feats = pair_features(units, vectors, has, lex, unit_entities(units, call["mentions"]),
-                          [dates.get((u.article, u.paragraph)) for u in units])
+                          unit_days(units, call["days"]))
     spans = [[Span(r["article"], r["start"], r["end"]) for r in f["reports"]] for f in gold["statements"]]
     facts = []
     for u in units:
@@ -107,6 +108,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--precision", type=float, default=0.7)
     ap.add_argument("--brief", action="store_true",
                     help="also score the brief of each held-out story with the model fitted on the others")
+    ap.add_argument("--cut", type=float, default=None, help="use this cut instead of the --precision rule")
+    ap.add_argument("--join-mean", type=float, default=0.85, help="PairModel.join_mean for --brief")
+    ap.add_argument("--group-mean", type=float, default=0.85, help="PairModel.group_mean for --brief")
     ap.add_argument("--cache", default="/tmp/rasid-brief-embeddings.npz")
     args = ap.parse_args(argv)
     embed = DiskCachedEmbed(UseEmbedder(), Path(args.cache))
@@ -117,11 +121,13 @@ def main(argv: list[str] | None = None) -> int:
         x = np.concatenate([d[0] for k, d in data.items() if k != held])
         y = np.concatenate([d[1] for k, d in data.items() if k != held])
         lr, cut = fit(x, y, args.precision)
+        cut = args.cut or cut
         xt, yt, _ = data[held]
         p, r = pr(yt, lr.predict_proba(xt)[:, 1] >= cut)
         print(f"held out {held}: cut={cut:.2f} pair precision={p:.3f} recall={r:.3f}")
         if args.brief:
-            model = PairModel(tuple(float(v) for v in lr.coef_[0]), float(lr.intercept_[0]), cut)
+            model = PairModel(tuple(float(v) for v in lr.coef_[0]), float(lr.intercept_[0]), cut, args.group_mean,
+                              args.join_mean)
             analyzer = StoryAnalyzer(brief=BriefBuilder(embed=embed, model=model), embed=embed)
             res = evaluate_brief_files([Path(args.gold) / f"{held}.json"], SHARED, analyzer)["pooled"]
             print(f"  brief of the held-out story: {json.dumps(res)}")
@@ -132,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"all stories (in sample): cut={cut:.2f} precision={p:.3f} recall={r:.3f}")
     w = ", ".join(f"{v:.3f}" for v in lr.coef_[0])
     print("features:", ", ".join(PAIR_FEATURES))
-    print(f"PairModel(weights=({w}), intercept={lr.intercept_[0]:.3f}, cut={cut:.2f})")
+    print(f"PairModel(weights=({w}), intercept={lr.intercept_[0]:.3f}, cut={cut:.2f}, group_mean={args.group_mean})")
     return 0
 
 

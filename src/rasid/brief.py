@@ -324,6 +324,7 @@ PAIR_FEATURES = (
     "lexical",  # IDF-weighted stem containment (lexical_overlap)
     "context",  # the neighbouring sentences also overlap: the paragraphs are near-duplicates
     "entity_jaccard",  # shared canonical entities (variants resolved) over the union
+    "entity_rare",  # the rarest shared entity's IDF within the story, over log(sentences + 1)
     "entity_none",  # either sentence names no entity
     "number_shared",  # the two sentences share a number
     "number_conflict",  # both state numbers and share none
@@ -344,6 +345,10 @@ class PairModel:
     weights: tuple[float, ...] = (0.0,) * len(PAIR_FEATURES)
     intercept: float = 0.0
     cut: float = 0.5
+    # Two groups merge (and a sentence joins a second group) when their mean pair score, in units
+    # of `cut`, is at least this: chosen on the held-out briefs of bench/brief_pairs.py --brief.
+    group_mean: float = 0.85
+    join_mean: float = 0.85  # the same for a sentence joining a second group (`_second_groups`)
 
     def probability(self, x: np.ndarray) -> np.ndarray:
         z = x @ np.asarray(self.weights, dtype=np.float32) + np.float32(self.intercept)
@@ -353,7 +358,10 @@ class PairModel:
 # Fitted by `bench/brief_pairs.py` (--precision 0.7) on bench/gold/brief (three 2015-08-01 stories,
 # 5,204 cross-article sentence pairs, 688 positive); docs/benchmarks/brief.md.
 DEFAULT_PAIR_MODEL = PairModel(
-    weights=(7.211, 0.007, 6.166, 0.301, 0.487, 0.099, 1.635, 0.610, 1.685, -0.225), intercept=-3.357, cut=0.86
+    weights=(6.812, 0.007, 5.754, 0.427, -1.286, 2.001, 0.394, 1.603, 0.534, 2.134, -0.058),
+    intercept=-3.346,
+    cut=0.85,
+    group_mean=0.85,
 )
 
 
@@ -395,6 +403,22 @@ def unit_entities(
     return out
 
 
+def unit_days(
+    units: Sequence[Unit], days: Mapping[tuple[str, int], Sequence[tuple[int, int, str]]] | None
+) -> list[str | None] | None:
+    """For each unit, the earliest resolved day (YYYY-MM-DD) a date expression inside it names, else
+    None. `days` maps (article id, paragraph index) to (start, end, day) spans in that paragraph."""
+    if days is None:
+        return None
+    out: list[str | None] = []
+    for u in units:
+        spans = days.get((u.article, u.paragraph), ())
+        end = u.start + len(u.text)
+        inside = [d for a, b, d in spans if u.start >= 0 and a >= u.start and b <= end]
+        out.append(min(inside) if inside else None)
+    return out
+
+
 def pair_features(
     units: Sequence[Unit],
     vectors: np.ndarray,
@@ -426,20 +450,40 @@ def pair_features(
         inter, size = _shared_counts(entities)
         union = size[:, None] + size[None, :] - inter
         f[..., 4] = np.where(union > 0, inter / np.maximum(union, 1.0), 0.0)
-        f[..., 5] = ((size[:, None] == 0) | (size[None, :] == 0)).astype(np.float32)
+        f[..., 5] = _rarest_shared(entities)
+        f[..., 6] = ((size[:, None] == 0) | (size[None, :] == 0)).astype(np.float32)
     else:
-        f[..., 5] = 1.0
+        f[..., 6] = 1.0
     inter, size = _shared_counts([numbers_in(u.text) for u in units])
-    f[..., 6] = (inter > 0).astype(np.float32)
-    f[..., 7] = ((inter == 0) & (size[:, None] > 0) & (size[None, :] > 0)).astype(np.float32)
+    f[..., 7] = (inter > 0).astype(np.float32)
+    f[..., 8] = ((inter == 0) & (size[:, None] > 0) & (size[None, :] > 0)).astype(np.float32)
     if dates is not None:
         d = np.array([x or "" for x in dates], dtype=object)
         known = d != ""
         kk = known[:, None] & known[None, :]
         eq = d[:, None] == d[None, :]
-        f[..., 8] = (kk & eq).astype(np.float32)
-        f[..., 9] = (kk & ~eq).astype(np.float32)
+        f[..., 9] = (kk & eq).astype(np.float32)
+        f[..., 10] = (kk & ~eq).astype(np.float32)
     return f
+
+
+def _rarest_shared(sets: Sequence[frozenset[int]]) -> np.ndarray:
+    """For each pair, the highest story-IDF among the entities both sentences name, scaled to
+    [0, 1] by log(n + 1): a place only two sentences name says more than the story's protagonist."""
+    n = len(sets)
+    out = np.zeros((n, n), dtype=np.float32)
+    holders: dict[int, list[int]] = {}
+    for i, items in enumerate(sets):
+        for e in items:
+            holders.setdefault(e, []).append(i)
+    scale = float(np.log1p(n)) or 1.0
+    for rows in holders.values():
+        if len(rows) < 2:
+            continue
+        idf = float(np.log1p(n / len(rows))) / scale
+        block = np.ix_(rows, rows)
+        out[block] = np.maximum(out[block], idf)
+    return out
 
 
 @dataclass(slots=True)
@@ -494,11 +538,13 @@ class BriefBuilder:
         copy_overlap: float = 0.9,
         model: PairModel | None = DEFAULT_PAIR_MODEL,
         quote_chars: int = 400,
+        second_groups: bool = True,
         statements_per_outlet: int = 1,
         max_statements_cap: int = 12,
     ) -> None:
         self.model = model
         self.quote_chars = quote_chars
+        self.second_groups = second_groups
         self.statements_per_outlet = statements_per_outlet
         self.max_statements_cap = max_statements_cap
         self.embed: Embed = embed if embed is not None else UseEmbedder()
@@ -531,8 +577,8 @@ class BriefBuilder:
         articles: Sequence[Article],
         units: Sequence[Unit] | None = None,
         embed: Embed | None = None,
-        dates: Mapping[tuple[str, int], str] | None = None,
         mentions: Mapping[tuple[str, int], Sequence[tuple[int, int, int]]] | None = None,
+        days: Mapping[tuple[str, int], Sequence[tuple[int, int, str]]] | None = None,
     ) -> _Grouping:
         units = self._units(articles, units)
         if not units:
@@ -540,13 +586,15 @@ class BriefBuilder:
         lex = lexical_overlap(units)
         vectors, has = self._vectors(units, lex, embed or self.embed)
         if self.model is not None:
-            unit_dates = [dates.get((u.article, u.paragraph)) for u in units] if dates else None
-            score = self.meaning_scores(units, vectors, has, lex, unit_entities(units, mentions), unit_dates)
+            score = self.meaning_scores(units, vectors, has, lex, unit_entities(units, mentions), unit_days(units, days))
         else:
             score = self.pair_scores(units, vectors, lex)
-        members = self._cluster(score)
+        members = self._cluster(score, self.model.group_mean if self.model is not None else None)
+        extras: list[list[int]] = [[] for _ in members]
+        if self.model is not None and self.second_groups:
+            extras = _second_groups(members, units, score, self.model.join_mean)
         centroid = _story_centroid(units, vectors, has)
-        groups = [self._make_group(m, units, vectors, score, centroid) for m in members]
+        groups = [self._make_group(m, units, vectors, score, centroid, x) for m, x in zip(members, extras, strict=True)]
         # A group none of whose sentences was embedded has no measured centrality: it ranks with
         # the least central measured group rather than stretching the scale the others share.
         measured = [g.centrality for g, m in zip(groups, members, strict=True) if has[m].any()]
@@ -630,7 +678,7 @@ class BriefBuilder:
         same = ids[:, None] == ids[None, :]
         return link_scores(lex, cos, same, self.thresholds)
 
-    def _cluster(self, score: np.ndarray) -> list[list[int]]:
+    def _cluster(self, score: np.ndarray, group_mean: float | None = None) -> list[list[int]]:
         """Greedy average-link agglomeration over linked pairs, strongest pair first.
 
         Plain connected components would chain a statement to its neighbour's neighbour; requiring
@@ -646,7 +694,7 @@ class BriefBuilder:
             if a == b:
                 continue
             block = score[np.ix_(members[a], members[b])]
-            if float(block.mean()) < self.thresholds.group_mean:
+            if float(block.mean()) < (self.thresholds.group_mean if group_mean is None else group_mean):
                 continue
             if len(members[a]) < len(members[b]):
                 a, b = b, a
@@ -662,13 +710,17 @@ class BriefBuilder:
         vectors: np.ndarray,
         score: np.ndarray,
         centroid: np.ndarray,
+        extra: Sequence[int] = (),
     ) -> StatementGroup:
+        """One group: quoted from its own members; `extra` sentences (ones that state this fact
+        besides another, see `_second_groups`) add their articles to the citations only."""
         ordered = sorted(member, key=lambda k: units[k].position)
         first = units[ordered[0]]
         quoted = units[_most_complete(ordered, units, self.quote_chars)]
         articles: list[str] = [quoted.article]
         sources: list[str] = [quoted.source]
-        for k in ordered:
+        cited = sorted([*ordered, *extra], key=lambda k: units[k].position)
+        for k in cited:
             if units[k].article not in articles:
                 articles.append(units[k].article)
             if units[k].source not in sources:
@@ -683,7 +735,7 @@ class BriefBuilder:
         return StatementGroup(
             text=quoted.text,
             articles=articles,
-            sentences=[(units[k].article, units[k].paragraph, units[k].sentence) for k in ordered],
+            sentences=[(units[k].article, units[k].paragraph, units[k].sentence) for k in cited],
             lang=quoted.lang,
             centrality=float(mean @ centroid),
             first_position=first.position,
@@ -700,9 +752,10 @@ class BriefBuilder:
         units: Sequence[Unit] | None = None,
         embed: Embed | None = None,
         mentions: Mapping[tuple[str, int], Sequence[tuple[int, int, int]]] | None = None,
+        days: Mapping[tuple[str, int], Sequence[tuple[int, int, str]]] | None = None,
     ) -> list[StatementGroup]:
         """The brief's groups, in story order (see `build`)."""
-        grouping = self._group(articles, units, embed, dates, mentions)
+        grouping = self._group(articles, units, embed, mentions, days)
         if not grouping.groups:
             return []
         published = {a.id: (a.published or "")[:10] for a in articles}
@@ -724,6 +777,7 @@ class BriefBuilder:
         units: Sequence[Unit] | None = None,
         embed: Embed | None = None,
         mentions: Mapping[tuple[str, int], Sequence[tuple[int, int, int]]] | None = None,
+        days: Mapping[tuple[str, int], Sequence[tuple[int, int, str]]] | None = None,
     ) -> list[Statement]:
         """The brief: a few statements, quoted verbatim, each with every article that reports it.
 
@@ -732,8 +786,14 @@ class BriefBuilder:
         first reported. `embed` replaces the builder's own embedding callable for this story (one
         that reads vectors kept from an earlier run, say).
         """
-        chosen = self.select(articles, dates, units, embed, mentions)
+        chosen = self.select(articles, dates, units, embed, mentions, days)
         return [Statement(g.text, list(g.articles), g.lang) for g in chosen]
+
+    def budget(self, n_sources: int) -> tuple[int, float]:
+        """(statements, characters) a brief of a story with `n_sources` outlets may hold."""
+        limit = min(max(self.max_statements, self.max_statements + self.statements_per_outlet * (n_sources - 4)),
+                    max(self.max_statements_cap, self.max_statements))
+        return limit, self.max_chars * limit / max(self.max_statements, 1)
 
     def _by_coverage(self, grouping: _Grouping, n_sources: int) -> list[StatementGroup]:
         """What a reader would pick: the facts most outlets report first, then the most central,
@@ -742,20 +802,29 @@ class BriefBuilder:
         The budget grows with the story: `max_statements` plus `statements_per_outlet` for each
         outlet beyond four (at most `max_statements_cap`), and `max_chars` in proportion."""
         groups = grouping.groups
-        limit = min(max(self.max_statements, self.max_statements + self.statements_per_outlet * (n_sources - 4)),
-                    max(self.max_statements_cap, self.max_statements))
-        budget = self.max_chars * limit / max(self.max_statements, 1)
+        limit, budget = self.budget(n_sources)
         vecs = np.stack([_unit_mean(grouping.vectors, m) for m in grouping.members])
         cent = np.array([g.centrality for g in groups], dtype=np.float32)
         span = float(cent.max() - cent.min())
         cent_n = (cent - cent.min()) / span if span > 1e-6 else np.ones_like(cent)
         order = sorted(range(len(groups)), key=lambda g: (-len(groups[g].sources), -float(cent_n[g]),
                                                           groups[g].first_position))
+        # Facts one outlet alone reports come last, taken in turns (each outlet's most central
+        # first), so what each outlet alone adds is spread over the outlets.
+        multi = [g for g in order if len(groups[g].sources) > 1]
+        turn: dict[str, int] = {}
+        single: list[tuple[int, int]] = []
+        for g in order:
+            if len(groups[g].sources) == 1:
+                src = groups[g].sources[0]
+                single.append((turn.get(src, 0), g))
+                turn[src] = turn.get(src, 0) + 1
+        order = multi + [g for _, g in sorted(single, key=lambda t: (t[0], order.index(t[1])))]
         chosen: list[int] = []
         for g in order:
             if len(chosen) >= limit:
                 break
-            if len(groups[g].text) > budget:
+            if len(groups[g].text) > budget or any(groups[c].text == groups[g].text for c in chosen):
                 continue
             if chosen and float(max(vecs[c] @ vecs[g] for c in chosen)) >= self.redundancy_cap:
                 continue
@@ -800,6 +869,29 @@ class BriefBuilder:
                 near = closest[g]
                 closest[g] = sim if near is None else max(near, sim)
         return [groups[g] for g in chosen]
+
+
+def _second_groups(
+    members: list[list[int]], units: Sequence[Unit], score: np.ndarray, group_mean: float
+) -> list[list[int]]:
+    """A sentence that states two facts joins a second group: for each multi-article group, the
+    sentences of other groups that link to one of its members (pair score >= 1) with a mean score
+    over its members >= `group_mean`, one per article not yet in the group."""
+    arts = [u.article for u in units]
+    extras: list[list[int]] = []
+    for member in members:
+        extra: list[int] = []
+        present = {arts[k] for k in member}
+        if len(present) >= 2:
+            block = score[:, member]
+            linked = (block.max(axis=1) >= 1.0) & (block.mean(axis=1) >= group_mean)
+            strength = block.mean(axis=1)
+            for k in sorted(np.nonzero(linked)[0].tolist(), key=lambda k: -float(strength[k])):
+                if arts[k] not in present:
+                    extra.append(k)
+                    present.add(arts[k])
+        extras.append(extra)
+    return extras
 
 
 def _most_complete(ordered: Sequence[int], units: Sequence[Unit], max_chars: int) -> int:
@@ -860,13 +952,14 @@ def _story_centroid(units: Sequence[Unit], vectors: np.ndarray, has: np.ndarray 
     return centroid / max(float(np.linalg.norm(centroid)), 1e-12)
 
 
-def coverage_matrix(groups: Sequence[StatementGroup], articles: Sequence[Article]) -> dict:
-    """Which outlet reports which statement.
+def coverage_matrix(groups: Sequence[StatementGroup | Statement], articles: Sequence[Article]) -> dict:
+    """Which outlet reports which statement: by outlet, however many articles an outlet ran.
 
     Returns {"sources": [outlet, in publication order], "statements": [text], "articles": [[ids]],
-    "rows": [[bool per source]] (one row per statement), "single_source": {outlet: [statement
-    index]} (what only that outlet says), "omitted": {outlet: [statement index]} (statements at
-    least two other outlets carry that this outlet leaves out)}.
+    "rows": [[bool per source]] (one row per statement), "carried": {outlet: number of statements
+    it reports}, "single_source": {outlet: [statement index]} (what only that outlet says),
+    "omitted": {outlet: [statement index]} (statements at least two other outlets carry that this
+    outlet leaves out)}.
     """
     by_id = {a.id: a for a in articles}
     sources: list[str] = []
@@ -890,6 +983,7 @@ def coverage_matrix(groups: Sequence[StatementGroup], articles: Sequence[Article
         "statements": [g.text for g in groups],
         "articles": [list(g.articles) for g in groups],
         "rows": rows,
+        "carried": {s: sum(row[k] for row in rows) for k, s in enumerate(sources)},
         "single_source": {s: v for s, v in single.items() if v},
         "omitted": {s: v for s, v in omitted.items() if v},
     }

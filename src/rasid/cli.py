@@ -227,12 +227,12 @@ def cmd_story(args: argparse.Namespace, settings: Settings, con: Console) -> int
         if story is None:
             con.error(f"no story {args.story_id!r} in {settings.db}")
             return EXIT_NOT_FOUND
+        articles = {a.id: a for a in store.get_articles(story.articles)}
         if args.format == "json":
-            con.out.write(json.dumps(story_record(story), ensure_ascii=False, indent=1) + "\n")
+            con.out.write(json.dumps(story_record(story, articles), ensure_ascii=False, indent=1) + "\n")
             return EXIT_OK
         from . import render
 
-        articles = {a.id: a for a in store.get_articles(story.articles)}
         titles = store.story_titles(story.related)
         text = (render.story_markdown(story, articles, titles) if args.format == "md"
                 else render.story_html(story, articles, titles))

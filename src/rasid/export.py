@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
@@ -22,8 +23,10 @@ def article_record(article: Article) -> dict[str, Any]:
     }
 
 
-def story_record(story: Story) -> dict[str, Any]:
-    return {
+def story_record(story: Story, articles: Mapping[str, Article] | None = None) -> dict[str, Any]:
+    """The CONTRACT story record; given the story's `articles` (id -> Article), also `coverage`:
+    who covers what, by outlet (`rasid.brief.coverage_matrix`)."""
+    record = {
         "id": story.id,
         "title": story.title,
         "articles": list(story.articles),
@@ -37,3 +40,9 @@ def story_record(story: Story) -> dict[str, Any]:
         "disputed": [asdict(d) for d in story.disputed],
         "related": list(story.related),
     }
+    if articles is not None:
+        from .brief import coverage_matrix
+
+        known = [articles[a] for a in story.articles if a in articles]
+        record["coverage"] = coverage_matrix(story.brief, known)
+    return record
