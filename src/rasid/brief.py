@@ -426,8 +426,10 @@ def pair_features(
     lex: np.ndarray,
     entities: Sequence[frozenset[int]] | None = None,
     dates: Sequence[str | None] | None = None,
+    numbers: Sequence[frozenset[str]] | None = None,
 ) -> np.ndarray:
-    """(n, n, len(PAIR_FEATURES)) features of every pair of units (see PAIR_FEATURES)."""
+    """(n, n, len(PAIR_FEATURES)) features of every pair of units (see PAIR_FEATURES); `numbers`
+    (each unit's `numbers_in`) spares computing them again."""
     n = len(units)
     f = np.zeros((n, n, len(PAIR_FEATURES)), dtype=np.float32)
     if n == 0:
@@ -438,14 +440,13 @@ def pair_features(
     f[..., 1] = both
     f[..., 2] = lex
     # Context: the sentence before both (or after both) in their articles overlap as well.
-    same_next = np.array([k + 1 < n and units[k + 1].article == units[k].article for k in range(n)])
-    ctx = np.zeros((n, n), dtype=np.float32)
-    idx = np.nonzero(same_next)[0]
-    if len(idx):
-        nxt = lex[np.ix_(idx + 1, idx + 1)]
-        ctx[np.ix_(idx, idx)] = np.maximum(ctx[np.ix_(idx, idx)], nxt)
-        ctx[np.ix_(idx + 1, idx + 1)] = np.maximum(ctx[np.ix_(idx + 1, idx + 1)], lex[np.ix_(idx, idx)])
-    f[..., 3] = ctx
+    if n > 1:
+        # has_next[k]: unit k + 1 is the next sentence of the same article.
+        has_next = np.array([units[k + 1].article == units[k].article for k in range(n - 1)])
+        both_next = has_next[:, None] & has_next[None, :]
+        ctx = f[..., 3]
+        ctx[:-1, :-1] = np.where(both_next, lex[1:, 1:], 0.0)
+        ctx[1:, 1:] = np.maximum(ctx[1:, 1:], np.where(both_next, lex[:-1, :-1], 0.0))
     if entities is not None:
         inter, size = _shared_counts(entities)
         union = size[:, None] + size[None, :] - inter
@@ -454,7 +455,7 @@ def pair_features(
         f[..., 6] = ((size[:, None] == 0) | (size[None, :] == 0)).astype(np.float32)
     else:
         f[..., 6] = 1.0
-    inter, size = _shared_counts([numbers_in(u.text) for u in units])
+    inter, size = _shared_counts(numbers if numbers is not None else [numbers_in(u.text) for u in units])
     f[..., 7] = (inter > 0).astype(np.float32)
     f[..., 8] = ((inter == 0) & (size[:, None] > 0) & (size[None, :] > 0)).astype(np.float32)
     if dates is not None:
@@ -585,8 +586,10 @@ class BriefBuilder:
             return _Grouping([], np.zeros((0, 0), dtype=np.float32), [], [])
         lex = lexical_overlap(units)
         vectors, has = self._vectors(units, lex, embed or self.embed)
+        numbers = [numbers_in(u.text) for u in units]
         if self.model is not None:
-            score = self.meaning_scores(units, vectors, has, lex, unit_entities(units, mentions), unit_days(units, days))
+            score = self.meaning_scores(units, vectors, has, lex, unit_entities(units, mentions), unit_days(units, days),
+                                        numbers)
         else:
             score = self.pair_scores(units, vectors, lex)
         members = self._cluster(score, self.model.group_mean if self.model is not None else None)
@@ -594,7 +597,8 @@ class BriefBuilder:
         if self.model is not None and self.second_groups:
             extras = _second_groups(members, units, score, self.model.join_mean)
         centroid = _story_centroid(units, vectors, has)
-        groups = [self._make_group(m, units, vectors, score, centroid, x) for m, x in zip(members, extras, strict=True)]
+        groups = [self._make_group(m, units, vectors, score, centroid, x, numbers)
+                  for m, x in zip(members, extras, strict=True)]
         # A group none of whose sentences was embedded has no measured centrality: it ranks with
         # the least central measured group rather than stretching the scale the others share.
         measured = [g.centrality for g, m in zip(groups, members, strict=True) if has[m].any()]
@@ -655,11 +659,12 @@ class BriefBuilder:
         lex: np.ndarray,
         entities: Sequence[frozenset[int]] | None = None,
         dates: Sequence[str | None] | None = None,
+        numbers: Sequence[frozenset[str]] | None = None,
     ) -> np.ndarray:
         """The learned pair score scaled so that >= 1 links (`PairModel`); within one article only
         near-verbatim repeats link, as in `pair_scores`."""
         assert self.model is not None
-        p = self.model.probability(pair_features(units, vectors, has, lex, entities, dates))
+        p = self.model.probability(pair_features(units, vectors, has, lex, entities, dates, numbers))
         ids = np.array([u.article for u in units], dtype=object)
         same = ids[:, None] == ids[None, :]
         score = np.where(same, lex / self.thresholds.same_article, p / self.model.cut)
@@ -711,12 +716,13 @@ class BriefBuilder:
         score: np.ndarray,
         centroid: np.ndarray,
         extra: Sequence[int] = (),
+        numbers: Sequence[frozenset[str]] = (),
     ) -> StatementGroup:
         """One group: quoted from its own members; `extra` sentences (ones that state this fact
         besides another, see `_second_groups`) add their articles to the citations only."""
         ordered = sorted(member, key=lambda k: units[k].position)
         first = units[ordered[0]]
-        quoted = units[_most_complete(ordered, units, self.quote_chars)]
+        quoted = units[_most_complete(ordered, units, self.quote_chars, numbers)]
         articles: list[str] = [quoted.article]
         sources: list[str] = [quoted.source]
         cited = sorted([*ordered, *extra], key=lambda k: units[k].position)
@@ -894,23 +900,22 @@ def _second_groups(
     return extras
 
 
-def _most_complete(ordered: Sequence[int], units: Sequence[Unit], max_chars: int) -> int:
+def _most_complete(ordered: Sequence[int], units: Sequence[Unit], max_chars: int,
+                   numbers: Sequence[frozenset[str]]) -> int:
     """The member that states the group's fact most completely: the most content stems (and
     numbers) that another article's member also states, among members of at most `max_chars`
     characters; the earliest on a tie. A single article's group quotes its first sentence."""
-    if len({units[k].article for k in ordered}) < 2:
+    by_article: dict[str, set[str]] = {}
+    for k in ordered:
+        by_article.setdefault(units[k].article, set()).update(units[k].stems, numbers[k])
+    if len(by_article) < 2:
         return ordered[0]
-    best, best_value = ordered[0], -1.0
+    best, best_value = ordered[0], -1
     for k in ordered:
         if len(units[k].text) > max_chars and k != ordered[0]:
             continue
-        others: set[str] = set()
-        for j in ordered:
-            if units[j].article != units[k].article:
-                others.update(units[j].stems)
-                others.update(numbers_in(units[j].text))
-        mine = set(units[k].stems) | numbers_in(units[k].text)
-        value = float(len(mine & others))
+        mine = set(units[k].stems) | numbers[k]
+        value = sum(len(mine & feats) for art, feats in by_article.items() if art != units[k].article)
         if value > best_value:
             best, best_value = k, value
     return best

@@ -35,7 +35,9 @@ def event_articles(labels: Path, day_zip: Path, event: str) -> tuple[list[Articl
     return articles_by_url(day_zip, urls)
 
 
-def articles_by_url(day_zip: Path, urls: Sequence[str]) -> tuple[list[Article], list[str]]:
+def articles_by_url(day_zip: Path, urls: Sequence[str], strict: bool = True) -> tuple[list[Article], list[str]]:
+    """The SaudiNewsNet articles of `urls`, cleaned by the shipped text pipeline, and their raw
+    content. `strict`: an article the pipeline rejects (no text) is an error, else left out."""
     from ..process import default_text_pipeline
     from .stories import saudinewsnet_records
 
@@ -53,7 +55,9 @@ def articles_by_url(day_zip: Path, urls: Sequence[str]) -> tuple[list[Article], 
                      text=r.get("content") or "", published=date)
         art = pipeline.process(doc)
         if not isinstance(art, Article):
-            raise ValueError(f"{u}: {art.reason}")
+            if strict:
+                raise ValueError(f"{u}: {art.reason}")
+            continue
         arts.append(art)
         raws.append(r.get("content") or "")
     return arts, raws
