@@ -3,6 +3,8 @@
     .venv/bin/python bench/brief_gold.py --day 2015-08-01 --event SLUG SPEC.txt OUT.json
     .venv/bin/python bench/brief_gold.py --day 2015-08-01 --event SLUG --show   # numbered sentences
 
+`--urls FILE` names the articles instead of an event label (a day without labels: the story was
+found by grouping the day's titles by similarity and reading them).
 `--show` prints the event's articles (SaudiNewsNet dev labels joined on url with the day's zip) as
 the shipped text pipeline cleans and splits them, each sentence numbered `article.sentence`; the
 annotator reads them and writes SPEC, one statement a line: `id | paraphrase | 0.3 2.1 ...` (every
@@ -20,7 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
-from rasid.eval.brief import event_articles, locate  # noqa: E402
+from rasid.eval.brief import articles_by_url, event_articles, locate  # noqa: E402
 
 SHARED = REPO.parent / "shared"
 
@@ -32,14 +34,20 @@ def sentences(article) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--day", required=True)
-    ap.add_argument("--event", required=True)
+    ap.add_argument("--event", required=True, help="the dev event label, or a name for --urls")
+    ap.add_argument("--urls", help="a file of article urls (one a line) instead of an event label, "
+                                   "for days without labels")
     ap.add_argument("--show", action="store_true")
     ap.add_argument("spec", nargs="?")
     ap.add_argument("out", nargs="?")
     args = ap.parse_args(argv)
     labels = SHARED / "data" / "saudinewsnet-events" / f"dev-{args.day}.jsonl"
     day_zip = SHARED / "data" / "saudinewsnet" / f"{args.day}.zip"
-    arts, raws = event_articles(labels, day_zip, args.event)
+    if args.urls:
+        urls = [u.strip() for u in Path(args.urls).read_text(encoding="utf-8").splitlines() if u.strip()]
+        arts, raws = articles_by_url(day_zip, urls)
+    else:
+        arts, raws = event_articles(labels, day_zip, args.event)
     if args.show:
         for i, a in enumerate(arts):
             print(f"=== A{i} {a.source} {a.published} {a.url}\nTITLE: {a.title}")
@@ -63,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     gold = {
         "story": args.event,
         "day": args.day,
-        "labels": str(labels.relative_to(SHARED)),
+        "labels": None if args.urls else str(labels.relative_to(SHARED)),
         "data": str(day_zip.relative_to(SHARED)),
         "articles": [{"url": a.url, "source": a.source, "published": a.published} for a in arts],
         "statements": statements,
