@@ -668,6 +668,12 @@ class BriefBuilder:
         ids = np.array([u.article for u in units], dtype=object)
         same = ids[:, None] == ids[None, :]
         score = np.where(same, lex / self.thresholds.same_article, p / self.model.cut)
+        # The model was calibrated on sentences of one language: a pair in two languages (a
+        # translation, say) links by the rule of `pair_scores` (cosine >= `semantic`).
+        langs = np.array([u.lang for u in units], dtype=object)
+        cross = (langs[:, None] != langs[None, :]) & (langs[:, None] != "und") & (langs[None, :] != "und")
+        if cross.any():
+            score = np.where(cross, self.pair_scores(units, vectors, lex), score)
         np.fill_diagonal(score, 0.0)
         return score.astype(np.float32)
 
