@@ -117,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     data = {p.stem: story_pairs(p, embed, args.window) for p in sorted(Path(args.gold).glob("*.json"))}
     for name, (_x, y, _) in data.items():
         print(f"{name}: {len(y)} cross-article pairs, {int(y.sum())} positive")
+    held_out: list[dict] = []
     for held in data:
         x = np.concatenate([d[0] for k, d in data.items() if k != held])
         y = np.concatenate([d[1] for k, d in data.items() if k != held])
@@ -129,8 +130,17 @@ def main(argv: list[str] | None = None) -> int:
             model = PairModel(tuple(float(v) for v in lr.coef_[0]), float(lr.intercept_[0]), cut, args.group_mean,
                               args.join_mean)
             analyzer = StoryAnalyzer(brief=BriefBuilder(embed=embed, model=model), embed=embed)
-            res = evaluate_brief_files([Path(args.gold) / f"{held}.json"], SHARED, analyzer)["pooled"]
-            print(f"  brief of the held-out story: {json.dumps(res)}")
+            story = evaluate_brief_files([Path(args.gold) / f"{held}.json"], SHARED, analyzer)["stories"][0]
+            held_out.append(story)
+            keys = ("attribution_precision", "attribution_recall", "coverage_3plus", "dispute_recall")
+            print(f"  brief of the held-out story: {json.dumps({k: story[k] for k in keys})}")
+    if held_out:
+        rows = [r for st in held_out for r in st["per_statement"] if "precision" in r]
+        wide = sum(st["facts_3plus_outlets"] for st in held_out)
+        covered = sum(st["facts_3plus_outlets"] - len(st["missed_3plus"]) for st in held_out)
+        print(f"held-out briefs pooled: attribution precision={np.mean([r['precision'] for r in rows]):.3f} "
+              f"recall={np.mean([r['recall'] for r in rows]):.3f} over {len(rows)} statements; "
+              f"coverage of 3+-outlet facts={covered}/{wide}={covered / max(wide, 1):.3f}")
     x = np.concatenate([d[0] for d in data.values()])
     y = np.concatenate([d[1] for d in data.values()])
     lr, cut = fit(x, y, args.precision)
