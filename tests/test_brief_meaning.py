@@ -205,3 +205,28 @@ def test_eval_brief_reports_a_missing_gold_file(tmp_path):
     code = main(["eval", "brief", "--gold", str(tmp_path / "none"), "--shared", str(tmp_path)], io.StringIO(), err)
     assert code != 0
     assert "rasid eval brief:" in err.getvalue() and "Traceback" not in err.getvalue()
+
+
+def test_story_record_adds_coverage_only_with_articles():
+    from rasid.export import story_record
+    from rasid.model import Story
+
+    a = _article("a", "wire", "نص أول طويل بما يكفي ليكون عبارة.")
+    b = _article("b", "paper", "نص ثان طويل بما يكفي ليكون عبارة.")
+    story = Story("s1", "t", ["a", "b"], ["wire", "paper"], brief=[Statement("x", ["a", "b"], "ar")])
+    plain = story_record(story)
+    assert "coverage" not in plain and plain["brief"] == [{"text": "x", "articles": ["a", "b"], "lang": "ar"}]
+    cov = story_record(story, {"a": a, "b": b})["coverage"]
+    assert cov["sources"] == ["wire", "paper"] and cov["rows"] == [[True, True]]
+
+
+def test_markdown_coverage_lists_what_an_outlet_leaves_out():
+    from rasid.model import Story
+    from rasid.render import story_markdown
+
+    arts = {x.id: x for x in (_article("a", "wire", "س"), _article("b", "paper", "س"), _article("c", "daily", "س"))}
+    story = Story("s1", "t", ["a", "b", "c"], ["wire", "paper", "daily"],
+                  brief=[Statement("x", ["a", "b"], "ar"), Statement("y", ["c"], "ar")])
+    md = story_markdown(story, arts)
+    assert "لا يذكر daily: 1" in md
+    assert "ينفرد daily بـ: 2" in md
