@@ -519,9 +519,15 @@ class _Grouping:
 class BriefBuilder:
     """Groups a story's sentences across articles and chooses the brief's statements.
 
-    `embed` maps texts to L2-normalised rows; the default is the multilingual USE. Selection is
-    maximal marginal relevance over coverage (outlets reporting) and centrality (closeness to the
-    story centroid), within `max_statements` and `max_chars`.
+    `embed` maps texts to L2-normalised rows; the default is the multilingual USE. Two sentences of
+    different articles link when the learned pair score `model` (vectors, words, context, entities,
+    numbers, days; see `PairModel`) says they state the same fact; `model=None` keeps the older
+    threshold rule (`LinkThresholds`) and maximal-marginal-relevance selection. With a model,
+    selection takes the facts most outlets report first, then the most central, skipping what is
+    too close to a chosen statement, within `budget` (`max_statements` and `max_chars` for up to four
+    outlets, `statements_per_outlet` more per further outlet, at most `max_statements_cap`); each
+    statement quotes the member sentence that states the fact most completely (`quote_chars` at
+    most), and `second_groups` lets a sentence that states two facts cite its article in both.
     """
 
     def __init__(
