@@ -202,9 +202,9 @@ def test_eval_brief_reports_a_missing_gold_file(tmp_path):
     from rasid.cli import main
 
     err = io.StringIO()
-    code = main(["eval", "brief", "--gold", str(tmp_path / "none"), "--shared", str(tmp_path)], io.StringIO(), err)
+    code = main(["eval", "brief", "--gold", str(tmp_path / "none"), "--data", str(tmp_path)], io.StringIO(), err)
     assert code != 0
-    assert "rasid eval brief:" in err.getvalue() and "Traceback" not in err.getvalue()
+    assert "eval brief:" in err.getvalue() and "none" in err.getvalue() and "Traceback" not in err.getvalue()
 
 
 def test_story_record_adds_coverage_only_with_articles():
