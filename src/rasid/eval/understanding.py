@@ -39,7 +39,7 @@ def _archive_texts(data: Path, archive: str, cache: dict[str, dict[str, dict]]) 
     if archive not in cache:
         path = data / archive
         if not path.is_file():
-            raise ValueError(f"{path}: archive named by the gold file not found (pass --data FOLDER)")
+            raise ValueError(f"{path}: archive named by the gold file not found (give the data folder with --data DIR)")
         by_url: dict[str, dict] = {}
         with zipfile.ZipFile(path) as zf:
             for name in zf.namelist():
@@ -59,7 +59,7 @@ def feed_records(gold: dict, gold_path: Path, data: Path | None) -> list[dict[st
             rec["text"] = (gold_path.parent / doc["file"]).read_text(encoding="utf-8")
         else:
             if data is None:
-                raise ValueError(f"{gold_path}: documents live in data archives; pass --data FOLDER")
+                raise ValueError(f"{gold_path}: documents live in data archives; give the data folder with --data DIR")
             art = _archive_texts(data, doc["archive"], cache).get(doc["url"])
             if art is None:
                 raise ValueError(f"{gold_path}: {doc['url']} not in {doc['archive']}")
