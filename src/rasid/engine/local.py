@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -51,6 +52,40 @@ class RunSummary:
 
 
 ErrorSink = Callable[[IngestError], None]
+
+STAGES_LOCK = "rasid:story-stages"  # the store lock the story stages run under
+
+
+def _hooks(stages: Sequence[StoryStage], name: str, *args: object) -> None:
+    """Call the optional stage method `name` (prepare, begin, end) on every stage that has it."""
+    for stage in stages:
+        hook = getattr(stage, name, None)
+        if hook is not None:
+            hook(*args)
+
+
+def store_lock(store: Store, name: str) -> contextlib.AbstractContextManager[None]:
+    """The store's exclusive lock `name` when it has one (PostgreSQL: an advisory lock that other
+    processes on the same database wait for), else nothing (one process per SQLite file)."""
+    exclusive = getattr(store, "exclusive", None)
+    return exclusive(name) if exclusive is not None else contextlib.nullcontext()
+
+
+def run_stages(store: Store, stages: Sequence[StoryStage], added: Sequence[str]) -> list[str]:
+    """Run the story stages over the newly `added` articles; return the stories they touched.
+
+    They run under the store's lock: the stories stage loads the clusterer's state, advances it
+    and saves it whole, and the understanding stage rewrites the stories it analyses whole, so two
+    processes writing one store (several `rasid run`, the server's ingest) take turns here; their
+    text halves still run at once.
+    """
+    touched: list[str] = []
+    with store_lock(store, STAGES_LOCK):
+        if added:
+            _hooks(stages, "begin", store, list(added))
+        for stage in stages:
+            touched.extend(stage.update(store, list(added), list(dict.fromkeys(touched))))
+    return touched
 
 
 @dataclass(slots=True)
@@ -117,10 +152,7 @@ class LocalRunner:
                     batch = []
             if batch:
                 self._flush(batch, summary)
-            if summary.added:
-                self._hooks("begin", self.store, summary.added)
-            for stage in self.stages:
-                touched.extend(stage.update(self.store, summary.added, list(dict.fromkeys(touched))))
+            touched = run_stages(self.store, self.stages, summary.added)
             failed = False
         finally:
             self._hooks("end", failed)
@@ -128,11 +160,7 @@ class LocalRunner:
         return summary
 
     def _hooks(self, name: str, *args: object) -> None:
-        """Call the optional stage method `name` (prepare, begin, end) on every stage that has it."""
-        for stage in self.stages:
-            hook = getattr(stage, name, None)
-            if hook is not None:
-                hook(*args)
+        _hooks(self.stages, name, *args)
 
     def _flush(self, batch: list[Article], summary: RunSummary) -> None:
         added = self.store.add_articles(batch)

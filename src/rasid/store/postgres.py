@@ -26,6 +26,7 @@ One connection per store, shared by threads under a lock, as in SQLite.
 from __future__ import annotations
 
 import hashlib
+import random
 import re
 import threading
 import time
@@ -46,7 +47,7 @@ from .search import IndexedText, QueryTerm, SearchKeys
 T = TypeVar("T")
 
 _CHUNK = 5000  # values per `= ANY(%s)` array
-_RETRIES = 6  # attempts of a write transaction that lost a deadlock or a serialization race
+_RETRIES = 10  # attempts of a write transaction that lost a deadlock or a serialization race
 # ts_rank weights for {D, C, B, A} = (body stems, title stems, body, title): the ratios of SQLite's
 # bm25 column weights (10, 4, 2.5, 1), so a title hit outranks a body hit, an exact hit a stem hit.
 _RANK_WEIGHTS = "{0.1, 0.25, 0.4, 1.0}"
@@ -367,7 +368,7 @@ class PostgresStore:
                         raise
                 except self._psycopg.OperationalError as exc:
                     raise StoreError(f"{self.path}: {_reason(exc)}") from exc
-            time.sleep(0.05 * (attempt + 1))
+            time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))  # jittered: the two do not meet again
         raise AssertionError("unreachable")
 
     def _select(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
@@ -424,9 +425,10 @@ class PostgresStore:
             fresh.append(art)
         if not fresh:
             return []
-        # One order for every writer: two batches sharing articles then wait for each other
-        # rather than deadlock (a deadlock between different ids of one content hash is retried).
-        order = sorted(range(len(fresh)), key=lambda i: fresh[i].id)
+        # Inserted in the order given, as SQLite does (`iter_articles` breaks ties of publication
+        # time by insertion). Two batches sharing articles in different orders can deadlock:
+        # PostgreSQL aborts one, and `_write` runs it again.
+        order = range(len(fresh))
         vectors = {i: tsvector_text(self._keys.index(fresh[i].title, [p.text for p in fresh[i].paragraphs]))
                    for i in order}
         added_at = _now()
