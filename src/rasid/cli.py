@@ -51,7 +51,7 @@ class Console:
 
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", help="database: a SQLite path (default ./rasid.db)")
+    common.add_argument("--db", help="database: a SQLite path (default ./rasid.db) or postgresql://user@host:port/name")
     common.add_argument("--config", help="settings file (TOML); default ./rasid.toml if present")
     common.add_argument("-q", "--quiet", action="store_true", default=None, help="print only errors")
     common.add_argument("--log-json", dest="json_log", action="store_true", default=None,
@@ -69,6 +69,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--allow-private", action="store_true", default=None,
                      help="allow URLs on loopback/private/link-local addresses")
     run.add_argument("--max-bytes", type=int, help="size cap per file or download (default 20 MB)")
+    run.add_argument("--engine", choices=["local", "dask"], help="where the per-document work runs (default local)")
+    place = run.add_mutually_exclusive_group()
+    place.add_argument("--workers", type=int, help="worker processes (default one per core)")
+    place.add_argument("--scheduler", metavar="ADDRESS",
+                       help="with --engine dask: a running Dask scheduler (default: a local cluster on 127.0.0.1)")
 
     exp = sub.add_parser("export", parents=[common], help="write articles or stories as JSON lines")
     exp.add_argument("--what", choices=["articles", "stories"], required=True)
@@ -129,28 +134,47 @@ def _article_line(a: Article) -> str:
     return f"  {a.id}  {a.title}\n      {meta}"
 
 
-def cmd_run(args: argparse.Namespace, settings: Settings, con: Console) -> int:
-    from .engine.local import LocalRunner
-    from .ingest import Ingestor
-    from .process import default_text_pipeline
+def _runner(settings: Settings, store: Any, reader: Any, con: Console, progress: Any) -> Any:
+    """The runner of `settings.engine`, with the default stages."""
     from .stages import default_stages
+
+    workers = settings.workers or (os.cpu_count() or 1)
+    if settings.engine == "dask":
+        from .engine.dask import DaskRunner
+
+        return DaskRunner(store=store, settings=settings, stages=default_stages(settings), workers=workers,
+                          scheduler=settings.scheduler or None, on_error=con.error, progress=progress)
+    from .engine.local import LocalRunner
+    from .process import default_text_pipeline
+
+    return LocalRunner(store=store, reader=reader, text=default_text_pipeline(), stages=default_stages(settings),
+                       workers=workers, on_error=con.error, progress=progress)
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings, con: Console) -> int:
+    from .ingest import Ingestor
     from .store import open_store
 
+    if settings.engine not in ("local", "dask"):
+        con.error(f"unknown engine {settings.engine!r} (use local or dask)")
+        return EXIT_USAGE
+    if settings.scheduler and settings.engine != "dask":
+        con.error("--scheduler needs --engine dask")
+        return EXIT_USAGE
+    if settings.engine == "dask":
+        try:
+            import dask.bag  # noqa: F401
+            import distributed  # noqa: F401
+        except ImportError:
+            con.error("--engine dask needs Dask: pip install 'rasid[dask]' (scripts/setup.sh installs it)")
+            return EXIT_USAGE
     with open_store(settings.db) as store, Ingestor(settings) as reader:
         bar = None
         if settings.progress and not settings.quiet:
             from tqdm import tqdm
 
             bar = tqdm(unit=" articles", file=con.err, disable=None, desc="rasid run")
-        runner = LocalRunner(
-            store=store,
-            reader=reader,
-            text=default_text_pipeline(),
-            stages=default_stages(settings),
-            workers=settings.workers or (os.cpu_count() or 1),
-            on_error=con.error,
-            progress=bar.update if bar is not None else None,
-        )
+        runner = _runner(settings, store, reader, con, bar.update if bar is not None else None)
         summary = runner.run(args.inputs)
         if bar is not None:
             bar.close()
@@ -284,10 +308,15 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         err.write(f"rasid: {exc}\n")
         return EXIT_USAGE
     con = Console(settings, out, err)
+    from .store.errors import StoreError
+
     try:
         return COMMANDS[args.command](args, settings, con)
     except BrokenPipeError:
         return EXIT_OK
+    except StoreError as exc:  # the database cannot be opened or used: one line, no traceback
+        con.error(str(exc))
+        return EXIT_NOTHING
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -25,6 +25,8 @@ class Settings:
     http_max_redirects: int = 5
     user_agent: str = "rasid/0.1 (+https://example.invalid/rasid)"
     workers: int = 0  # processes for the text half; 0 = one per core
+    engine: str = "local"  # "local" (this machine's processes) or "dask" (a Dask cluster)
+    scheduler: str = ""  # engine "dask": address of a running scheduler; "" = a LocalCluster of `workers`
     # stories
     # a paragraph most of whose LSH bands are shared by more than this many live paragraphs is
     # boilerplate (agency datelines) and is not reported as shared; 0 = off. 64 suits the 14
