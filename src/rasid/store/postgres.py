@@ -439,21 +439,27 @@ class PostgresStore:
             sentences: list[tuple] = []
             removed: list[tuple] = []
             with conn.cursor() as cur:
-                for i in order:
-                    art = fresh[i]
-                    cur.execute(
-                        "INSERT INTO articles (id, origin, raw_text, clean_text, title, url, source, published,"
-                        " author, content_hash, story, duplicate_of, added_at, tsv)"
-                        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::tsvector)"
-                        " ON CONFLICT DO NOTHING RETURNING seq",
-                        (art.id, art.origin, art.raw_text, art.text, art.title or "", art.url, art.source,
-                         art.published, art.author, art.content_hash, art.story, art.duplicate_of, added_at,
-                         vectors[i]),
-                    )
+                # one pipelined statement per article; a conflict returns no row for it
+                cur.executemany(
+                    "INSERT INTO articles (id, origin, raw_text, clean_text, title, url, source, published,"
+                    " author, content_hash, story, duplicate_of, added_at, tsv)"
+                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::tsvector)"
+                    " ON CONFLICT DO NOTHING RETURNING seq",
+                    [(a.id, a.origin, a.raw_text, a.text, a.title or "", a.url, a.source, a.published, a.author,
+                      a.content_hash, a.story, a.duplicate_of, added_at, vectors[i])
+                     for i, a in ((i, fresh[i]) for i in order)],
+                    returning=True,
+                )
+                seqs: list[int | None] = []
+                while True:
                     row = cur.fetchone()
-                    if row is None:  # another writer stored it since our lookup
+                    seqs.append(row[0] if row else None)
+                    if not cur.nextset():
+                        break
+                for i, seq in zip(order, seqs, strict=True):
+                    if seq is None:  # another writer stored it since our lookup
                         continue
-                    seq = row[0]
+                    art = fresh[i]
                     stored.append(i)
                     for p_idx, para in enumerate(art.paragraphs):
                         paragraphs.append((seq, p_idx, para.text, para.lang or "und"))
