@@ -97,21 +97,30 @@ def test_articles_round_trip_as_in_sqlite(both, day_articles):
 
 
 def test_search_finds_what_sqlite_finds(both, day_articles):
-    """The same hits for every query (rasid's own folding and keys); ranks are close, not identical
-    (ts_rank against bm25): the top hit agrees on most queries."""
+    """The same hits with the same bm25 scores (to 0.5 %), in the same order, for every query: rasid's
+    own folding and keys, FTS5's bm25 recomputed over the tsvector's weights."""
     lite, pg = both
     queries = ["الاسبوع", "روسيا", "كيم بوتين", "محمد", "وزير الخارجية", "السعودية", "لروسيا", "3278", "٣٢٧٨",
                "روســيا", "مُحَمَّد", "الامير", "مكه", "الى", "ولي العهد"]
-    tops = 0
+    tops = same = 0
+    worst_all = 0.0
     for q in queries:
         a, b = pg.search(q, limit=1000), lite.search(q, limit=1000)
         assert set(ids(a)) == set(ids(b)), q
         assert [h["score"] for h in a] == sorted((h["score"] for h in a), reverse=True)
         tops += len(set(ids(a)[:10]) & set(ids(b)[:10])) / max(1, min(10, len(b)))
+        same += ids(a) == ids(b)
+        score_b = {h["id"]: h["score"] for h in b}
+        worst = max((abs(h["score"] - score_b[h["id"]]) / max(1.0, score_b[h["id"]]) for h in a), default=0.0)
+        assert worst <= 5e-3, (q, worst)
+        worst_all = max(worst_all, worst)
         snippets = {h["id"]: h["snippet"] for h in b}
         assert all(h["snippet"] == snippets[h["id"]] for h in a), q
-    print(f"top-10 overlap with SQLite's ranking: {tops / len(queries):.2f}")
-    assert tops / len(queries) >= 0.8, tops  # 0.87 measured; 0.81 without length normalisation
+    print(f"top-10 overlap with SQLite's ranking: {tops / len(queries):.2f}; same order: {same}/{len(queries)}; "
+          f"largest score difference {worst_all:.2%}")
+    # scores differ in the 4th decimal (FTS5 counts "3.5" as two tokens, the tsvector as one), which
+    # may swap two hits of near-equal score
+    assert tops / len(queries) >= 0.95 and same >= len(queries) - 2, (tops, same)
     hit = next(h for h in pg.search("الاسبوع", limit=1000) if h["id"] == "seed-002")
     assert "الأسبوع" in hit["snippet"] and set(hit) == {"id", "title", "snippet", "score"}
 

@@ -26,6 +26,7 @@ One connection per store, shared by threads under a lock, as in SQLite.
 from __future__ import annotations
 
 import hashlib
+import math
 import random
 import re
 import threading
@@ -48,9 +49,10 @@ T = TypeVar("T")
 
 _CHUNK = 5000  # values per `= ANY(%s)` array
 _RETRIES = 10  # attempts of a write transaction that lost a deadlock or a serialization race
-# ts_rank weights for {D, C, B, A} = (body stems, title stems, body, title): the ratios of SQLite's
-# bm25 column weights (10, 4, 2.5, 1), so a title hit outranks a body hit, an exact hit a stem hit.
-_RANK_WEIGHTS = "{0.1, 0.25, 0.4, 1.0}"
+# bm25 as SQLite's FTS5 computes it: its k1 and b, and the column weights of sqlite.py's
+# (title_exact, body_exact, title_stem, body_stem), here the tsvector weights A, B, C, D.
+_K1, _B = 1.2, 0.75
+_BM25_WEIGHTS = {"A": 10.0, "B": 4.0, "C": 2.5, "D": 1.0}
 _MAX_LEXEME = 500  # characters; PostgreSQL refuses lexemes over 2 KB, and no word is this long
 _MAX_POSITIONS = 64  # positions kept per lexeme and field (ranking only counts them)
 _MIGRATION_LOCK = 0x72617369_64000001  # advisory lock key of schema migrations ("rasid" + 1)
@@ -86,7 +88,8 @@ PG_MIGRATIONS: tuple[PgMigration, ...] = (
                 story text COLLATE "C",
                 duplicate_of text COLLATE "C",
                 added_at text NOT NULL,
-                tsv tsvector NOT NULL
+                tsv tsvector NOT NULL,
+                ntokens integer NOT NULL DEFAULT 0
             )""",
             "CREATE INDEX articles_story ON articles (story)",
             "CREATE INDEX articles_published ON articles (published, seq)",
@@ -214,8 +217,9 @@ def _position_lists() -> dict[str, tuple[str, ...]]:
 _POSITIONS = _position_lists()  # constant, never mutated
 
 
-def tsvector_text(idx: IndexedText) -> str:
-    """The tsvector literal of one article's index fields: title A, body B, title stems C, body stems D.
+def tsvector_text(idx: IndexedText) -> tuple[str, int]:
+    """The tsvector literal of one article's index fields (title A, body B, title stems C, body
+    stems D) and its length in tokens (bm25's document length, as FTS5 counts it).
 
     Lexemes are rasid's own tokens (already in the matching form), so no parser, dictionary or
     server locale of PostgreSQL touches them. `ts_rank` reads how many positions of each weight a
@@ -223,13 +227,16 @@ def tsvector_text(idx: IndexedText) -> str:
     (up to 64 per lexeme).
     """
     parts: dict[str, list[str]] = {}
+    total = 0
     for text, weight in ((idx.title_exact, "A"), (idx.body_exact, "B"), (idx.title_stem, "C"),
                          (idx.body_stem, "D")):
         lists = _POSITIONS[weight]
-        for tok, n in Counter(text.split()).items():
+        toks = text.split()
+        total += len(toks)
+        for tok, n in Counter(toks).items():
             if len(tok) <= _MAX_LEXEME:
                 parts.setdefault(tok, []).append(lists[min(n, _MAX_POSITIONS)])
-    return " ".join(f"{_quote_lexeme(tok)}:{','.join(ps)}" for tok, ps in parts.items())
+    return " ".join(f"{_quote_lexeme(tok)}:{','.join(ps)}" for tok, ps in parts.items()), total
 
 
 def tsquery_text(terms: Sequence[QueryTerm]) -> str:
@@ -442,11 +449,11 @@ class PostgresStore:
                 # one pipelined statement per article; a conflict returns no row for it
                 cur.executemany(
                     "INSERT INTO articles (id, origin, raw_text, clean_text, title, url, source, published,"
-                    " author, content_hash, story, duplicate_of, added_at, tsv)"
-                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::tsvector)"
+                    " author, content_hash, story, duplicate_of, added_at, tsv, ntokens)"
+                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::tsvector, %s)"
                     " ON CONFLICT DO NOTHING RETURNING seq",
                     [(a.id, a.origin, a.raw_text, a.text, a.title or "", a.url, a.source, a.published, a.author,
-                      a.content_hash, a.story, a.duplicate_of, added_at, vectors[i])
+                      a.content_hash, a.story, a.duplicate_of, added_at, *vectors[i])
                      for i, a in ((i, fresh[i]) for i in order)],
                     returning=True,
                 )
@@ -562,11 +569,7 @@ class PostgresStore:
         tsq = tsquery_text(terms)
         if not terms or not tsq or limit <= 0:
             return []
-        hits = self._select(
-            "SELECT seq, id, title, ts_rank(%s::float4[], tsv, q, 1) AS r"
-            " FROM articles, CAST(%s AS tsquery) AS q WHERE tsv @@ q ORDER BY r DESC, seq LIMIT %s",
-            (_RANK_WEIGHTS, tsq, int(limit)),
-        )
+        hits = self._bm25(terms, tsq, int(limit))
         if not hits:
             return []
         paras: dict[int, list[str]] = {seq: [] for seq, *_ in hits}
@@ -579,16 +582,46 @@ class PostgresStore:
             for seq, a_id, title, r in hits
         ]
 
+    def _bm25(self, terms: Sequence[QueryTerm], tsq: str, limit: int) -> list[tuple[int, str, str, float]]:
+        """(seq, id, title, score) of the best `limit` matches, scored as SQLite's FTS5 `bm25` scores
+        them: every key of every term a phrase, with its IDF over the whole table; per article the
+        column-weighted frequency of the key (title, body, title stems, body stems as weights A-D)
+        and the article's length in tokens against the mean."""
+        keys = [k for term in terms for k in term.keys if len(k) <= _MAX_LEXEME]
+        distinct = list(dict.fromkeys(keys))
+        n_docs, mean_len = self._select("SELECT count(*), coalesce(avg(ntokens), 0) FROM articles")[0]
+        n_docs, mean_len = int(n_docs), float(mean_len) or 1.0
+        with_key = {k: int(self._select("SELECT count(*) FROM articles WHERE tsv @@ CAST(%s AS tsquery)",
+                                        (_quote_lexeme(k),))[0][0]) for k in distinct}
+        idf = {k: max(math.log((n_docs - n + 0.5) / (n + 0.5)), 1e-6) for k, n in with_key.items()}
+        rows = self._select(
+            "SELECT a.seq, a.id, a.title, a.ntokens, u.lexeme, u.weights::text[]"
+            " FROM articles a, CAST(%s AS tsquery) AS q, unnest(a.tsv) AS u"
+            " WHERE a.tsv @@ q AND u.lexeme = ANY(%s)",
+            (tsq, distinct),
+        )
+        docs: dict[int, tuple[str, str, int, dict[str, float]]] = {}
+        for seq, a_id, title, ntok, lexeme, weights in rows:
+            doc = docs.setdefault(seq, (a_id, title, ntok, {}))
+            doc[3][lexeme] = sum(_BM25_WEIGHTS[w] for w in weights)
+        scored = []
+        for seq, (a_id, title, ntok, freq) in docs.items():
+            norm = _K1 * (1 - _B + _B * ntok / mean_len)
+            score = sum(idf[k] * freq[k] * (_K1 + 1) / (freq[k] + norm) for k in keys if k in freq)
+            scored.append((-score, seq, a_id, title))
+        scored.sort()
+        return [(seq, a_id, title, -neg) for neg, seq, a_id, title in scored[:limit]]
+
     def reindex(self) -> int:
         """Rebuild every article's tsvector from its stored display text; return the articles indexed."""
         seqs = [r[0] for r in self._select("SELECT seq FROM articles ORDER BY seq")]
         for chunk in _chunks(seqs, 500):
-            rows = [(tsvector_text(self._keys.index(a.title, [p.text for p in a.paragraphs])), seq)
+            rows = [(*tsvector_text(self._keys.index(a.title, [p.text for p in a.paragraphs])), seq)
                     for seq, a in zip(chunk, self._load_articles(chunk), strict=True)]
 
-            def work(conn: Any, rows: list[tuple[str, int]] = rows) -> None:
+            def work(conn: Any, rows: list[tuple[str, int, int]] = rows) -> None:
                 with conn.cursor() as cur:
-                    cur.executemany("UPDATE articles SET tsv = %s::tsvector WHERE seq = %s", rows)
+                    cur.executemany("UPDATE articles SET tsv = %s::tsvector, ntokens = %s WHERE seq = %s", rows)
 
             self._write(work)
         return len(seqs)
