@@ -186,7 +186,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings, con: Console) -> int:
         con.info(
             f"read {summary.read} documents: {len(summary.added)} new articles, "
             f"{summary.already_stored} already stored, {len(summary.errors)} inputs with errors; "
-            f"{store.count_articles()} articles in {settings.db}",
+            f"{store.count_articles()} articles in {store.path}",  # a PostgreSQL password masked
             read=summary.read, added=len(summary.added), already=summary.already_stored,
             errors=len(summary.errors),
         )
@@ -246,7 +246,7 @@ def cmd_story(args: argparse.Namespace, settings: Settings, con: Console) -> int
             # on stderr: stdout carries the story itself
             con.err.write(f"rasid: story {args.story_id} was merged into {story.id}\n")
         if story is None:
-            con.error(f"no story {args.story_id!r} in {settings.db}")
+            con.error(f"no story {args.story_id!r} in {store.path}")
             return EXIT_NOT_FOUND
         if args.format == "json":
             con.out.write(json.dumps(story_record(story), ensure_ascii=False, indent=1) + "\n")
