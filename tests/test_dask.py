@@ -107,3 +107,27 @@ def test_dask_gives_the_local_engines_stories(day_jsonl, tmp_path):
         kinds = store._select("SELECT DISTINCT kind FROM vectors")
         assert len(kinds) == 1 and store._select("SELECT count(*) FROM vectors")[0][0] == len(a)
     json.dumps(dask.stories)
+
+
+def test_runs_on_a_running_scheduler(seeds_jsonl, tmp_path):
+    """`--scheduler ADDRESS`: the text half on an existing cluster's workers (the plugin registered
+    on them), articles as the local reader makes them."""
+    import logging
+
+    from distributed import LocalCluster
+
+    from rasid.cli import main
+
+    settings = load_settings()
+    with (LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
+                       dashboard_address=None, silence_logs=logging.ERROR) as cluster,
+          open_store(str(tmp_path / "s.db")) as store):
+        summary = DaskRunner(store=store, settings=settings, scheduler=cluster.scheduler_address,
+                             vectors=False, facts=False).run([str(seeds_jsonl), str(tmp_path / "none.txt")])
+        assert summary.read == 5 and sorted(summary.added) == ["000", "001", "002", "003", "004"]
+        assert len(summary.errors) == 1 and "none.txt" in summary.errors[0].origin
+        assert store.get_article("002").paragraphs
+    # the command line refuses --scheduler without --engine dask, and --workers with --scheduler
+    assert main(["run", "--db", str(tmp_path / "x.db"), "--scheduler", "tcp://127.0.0.1:1", str(seeds_jsonl)]) == 2
+    assert main(["run", "--engine", "dask", "--workers", "2", "--scheduler", "tcp://127.0.0.1:1",
+                 str(seeds_jsonl)]) == 2
