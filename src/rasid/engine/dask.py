@@ -26,10 +26,9 @@ from __future__ import annotations
 import io
 import itertools
 import logging
-import os
 import re
 import stat
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,7 +36,7 @@ from typing import Any
 from ..model import Article, IngestError, RawDoc
 from ..pipeline import Store
 from ..settings import Settings
-from .local import ErrorSink, RunSummary, StoryStage, _hooks, run_stages
+from .local import ErrorSink, LocalRunner, Progress, RunSummary, StoryStage
 
 PLUGIN = "rasid-docs"  # the name of the worker plugin that holds each worker's pipeline
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://")
@@ -302,7 +301,7 @@ class DaskRunner:
     part_bytes: int = 4 << 20  # input bytes per partition
     window: int = 0  # partitions in flight; 0 = twice the workers
     on_error: ErrorSink | None = None
-    progress: Callable[[int], None] | None = None
+    progress: Progress | None = None
 
     def _error(self, error: IngestError, summary: RunSummary) -> None:
         summary.errors.append(error)
@@ -319,16 +318,19 @@ class DaskRunner:
         return cluster, Client(cluster)
 
     def run(self, inputs: Sequence[str]) -> RunSummary:
+        """Read, clean and store `inputs` on the cluster, then run the stages here as the local
+        runner does (under the store's lock, over every stored article still in no story)."""
         summary = RunSummary()
-        touched: list[str] = []
+        local = LocalRunner(store=self.store, reader=None, text=None, stages=self.stages,  # type: ignore[arg-type]
+                            on_error=self.on_error, progress=self.progress)
         failed = True
         try:
-            self._text_half(inputs, summary)
-            touched = run_stages(self.store, self.stages, summary.added)
+            if inputs:
+                self._text_half(inputs, summary)
+            summary.stories = local._run_stages(summary)
             failed = False
         finally:
-            _hooks(self.stages, "end", failed)
-        summary.stories = sorted(set(touched))
+            local._hooks("end", failed)
         return summary
 
     def _text_half(self, inputs: Sequence[str], summary: RunSummary) -> None:
@@ -343,6 +345,8 @@ class DaskRunner:
         groups = list(partitions(iter(units), self.part_bytes))
         if not groups:
             return
+        if self.progress is not None:
+            self.progress.stage("read", None)
         cluster, client = self._client()
         try:
             client.register_plugin(_plugin_class()(self.settings, self.vectors, self.facts))
@@ -367,6 +371,8 @@ class DaskRunner:
         for err in result.errors:
             self._error(err, summary)
         summary.read += result.read
+        if self.progress is not None:
+            self.progress.advance(result.read)
         if not result.articles:
             return
         added = self.store.add_articles(result.articles)
@@ -378,9 +384,4 @@ class DaskRunner:
             self.store.put_vectors(result.vectors_kind, [result.articles[i].id for i in rows], result.vectors[rows])
         if fresh and result.facts_kind is not None:
             self.store.put_annotations(result.facts_kind, {k: v for k, v in result.facts.items() if k in fresh})
-        if self.progress is not None:
-            self.progress(len(result.articles))
 
-
-def default_workers(settings: Settings) -> int:
-    return settings.workers or (os.cpu_count() or 1)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .errors import SchemaVersionError, StoreError
+from .errors import SchemaVersionError, StoreError, StoreMissingError
 from .sqlite import MIGRATIONS, SCHEMA_VERSION, Migration, SQLiteStore
 
 if TYPE_CHECKING:
@@ -23,6 +23,7 @@ __all__ = [
     "SQLiteStore",
     "SchemaVersionError",
     "StoreError",
+    "StoreMissingError",
     "open_store",
     "sqlite_path",
 ]
@@ -47,8 +48,10 @@ def sqlite_path(target: str) -> str:
     return target
 
 
-def open_store(target: str) -> SQLiteStore | PostgresStore:
-    """Open (creating or upgrading if needed) the store named by `target`."""
+def open_store(target: str, create: bool = True) -> SQLiteStore | PostgresStore:
+    """Open (creating or upgrading if needed) the store named by `target`. With `create` False a
+    missing store is a StoreError, not a new empty one (for commands that only read); a PostgreSQL
+    database must exist in any case (rasid creates its tables, never the database)."""
     target = str(target).strip()
     if not target:
         raise StoreError("no database given: pass a SQLite file path such as rasid.db")
@@ -62,4 +65,4 @@ def open_store(target: str) -> SQLiteStore | PostgresStore:
     if "://" in target and not lowered.startswith("sqlite://"):
         scheme = target.split("://", 1)[0]
         raise StoreError(f"{target}: unknown database scheme {scheme!r}; use a SQLite path or a postgresql:// URL")
-    return SQLiteStore(sqlite_path(target))
+    return SQLiteStore(sqlite_path(target), create=create)

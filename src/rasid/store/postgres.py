@@ -303,14 +303,29 @@ def _chunks(values: Sequence[T], size: int = _CHUNK) -> Iterator[list[T]]:
         yield list(values[i : i + size])
 
 
+class _AtomicBlock:
+    """The open transaction of `PostgresStore.atomic`: begun at its first write, holding the store
+    lock (so other threads neither read nor write uncommitted rows) until the block ends."""
+
+    __slots__ = ("owner", "tx")
+
+    def __init__(self, owner: int) -> None:
+        self.owner = owner
+        self.tx: Any = None
+
+
 class PostgresStore:
     """Articles, stories, vectors and blobs in one PostgreSQL database; implements `pipeline.Store`."""
+
+    readonly = False  # a PostgreSQL role's rights are the server's business: writes fail one by one
 
     def __init__(self, url: str, *, connect_timeout: int = 10) -> None:
         self.url = url
         self.path = safe_url(url)  # what messages (and `rasid run`'s summary) name
         self._psycopg = _driver()
         self._lock = threading.RLock()
+        self._atomic: _AtomicBlock | None = None
+        self._atomic_lock = threading.Lock()
         self._keys = SearchKeys()
         self._connect_timeout = connect_timeout
         self._conn: Any = self._connect()
@@ -362,7 +377,21 @@ class PostgresStore:
 
     def _write(self, work: Callable[[Any], T]) -> T:
         """Run `work(conn)` in one transaction under the store lock; retried when PostgreSQL
-        aborts it to break a deadlock with another writer (two batches sharing articles)."""
+        aborts it to break a deadlock with another writer (two batches sharing articles). Inside
+        `atomic()` (on the thread that opened it) it runs in the block's transaction instead."""
+        block = self._atomic
+        if block is not None and block.owner == threading.get_ident():
+            if block.tx is None:
+                self._lock.acquire()
+                try:
+                    tx = self._db().transaction()
+                    tx.__enter__()
+                except BaseException:
+                    self._lock.release()
+                    raise
+                block.tx = tx
+            with self._db().transaction():  # a savepoint: a failed write leaves the block usable
+                return work(self._db())
         errors = self._psycopg.errors
         for attempt in range(_RETRIES):
             with self._lock:
@@ -391,6 +420,34 @@ class PostgresStore:
         for chunk in _chunks(list(values)):
             rows.extend(self._select(sql, [*extra, chunk]))
         return rows
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """Make every write of this block (on this thread) one transaction: all committed at its
+        end, or none if it fails or the process dies first. Reads before the first write run as
+        usual; nested blocks join the outer one (as SQLiteStore.atomic)."""
+        if self._atomic is not None and self._atomic.owner == threading.get_ident():
+            yield
+            return
+        with self._atomic_lock:
+            block = self._atomic = _AtomicBlock(threading.get_ident())
+            try:
+                yield
+            except BaseException as exc:
+                self._atomic = None
+                self._end_atomic(block, exc)
+                raise
+            self._atomic = None
+            self._end_atomic(block, None)
+
+    def _end_atomic(self, block: _AtomicBlock, exc: BaseException | None) -> None:
+        if block.tx is None:
+            return
+        tx, block.tx = block.tx, None
+        try:
+            tx.__exit__(type(exc) if exc is not None else None, exc, None)  # commit, or roll back
+        finally:
+            self._lock.release()
 
     @contextmanager
     def exclusive(self, name: str) -> Iterator[None]:
@@ -554,6 +611,26 @@ class PostgresStore:
             with conn.cursor() as cur:
                 cur.executemany("UPDATE articles SET story = %s, duplicate_of = %s WHERE id = %s",
                                 [(story, dup, a_id) for a_id, story, dup in ordered])
+
+        self._write(work)
+
+    def unassigned_article_ids(self) -> list[str]:
+        """Ids of the stored articles in no story yet (a run stopped before its stories stage
+        finished, or another process's run not yet at its stages), by publication time then insertion."""
+        rows = self._select("SELECT id FROM articles WHERE story IS NULL ORDER BY published ASC NULLS LAST, seq")
+        return [r[0] for r in rows]
+
+    def clear_stories(self, state_prefix: str = "state:") -> None:
+        """Forget every story, link and assignment, and the stages' saved state (the blobs named
+        `state_prefix`...), in one transaction: the articles stay, ready to be grouped anew."""
+
+        def work(conn: Any) -> None:
+            conn.execute("DELETE FROM story_links")
+            conn.execute("DELETE FROM story_articles")
+            conn.execute("DELETE FROM stories")
+            conn.execute("UPDATE articles SET story = NULL, duplicate_of = NULL"
+                         " WHERE story IS NOT NULL OR duplicate_of IS NOT NULL")
+            conn.execute("DELETE FROM blobs WHERE starts_with(name, %s)", (state_prefix,))
 
         self._write(work)
 

@@ -35,6 +35,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..export import article_record, story_record
 from ..model import Article, IngestError, RawDoc, Story
+from ..outlets import shipped_registry
 from ..render import STATIC_DIR, Renderer, article_lang, story_view
 from ..store import SQLiteStore, open_store
 from ..text.normalize import match_form
@@ -93,10 +94,11 @@ class _RecordsReader:
     pages: Any
 
     def read(self, source: str) -> Iterator[RawDoc | IngestError]:
+        from ..ingest import with_outlets
         from ..ingest.records import record_to_doc
 
-        for n, rec in enumerate(self.records, 1):
-            yield from record_to_doc(rec, f"{source}#{n}", None, self.pages)
+        docs = (d for n, rec in enumerate(self.records, 1) for d in record_to_doc(rec, f"{source}#{n}", None, self.pages))
+        yield from with_outlets(docs, shipped_registry())
 
 
 @dataclass(slots=True)
@@ -213,7 +215,8 @@ def select_stories(store: SQLiteStore, f: StoryFilter) -> list[Story]:
     only loaded when the filter is on).
     """
     want_entity = match_form(f.entity) if f.entity else None
-    want_source = f.source.casefold() if f.source else None
+    want_source = f.source
+    outlets = shipped_registry()  # the source filter takes an outlet's name, id or domain
     want_lang = f.lang.casefold() if f.lang else None
     out: list[Story] = []
     for story in store.iter_stories(order="recent"):
@@ -223,7 +226,7 @@ def select_stories(store: SQLiteStore, f: StoryFilter) -> list[Story]:
             continue
         if f.date_to and (not first or first > f.date_to):
             continue
-        if want_source and not any(want_source == s.casefold() for s in story.sources):
+        if want_source and not any(outlets.matches(want_source, s) for s in story.sources):
             continue
         if want_entity and not any(
             want_entity in match_form(form) for e in story.entities for form in (e.name, *e.variants)
@@ -450,6 +453,34 @@ def create_app(
         summary = ingest_fn(batch)
         usable = summary.get("usable", bool(summary.get("added") or summary.get("already_stored")))
         return JSONResponse(summary, status_code=200 if usable else 422)
+
+    # -- story feeds (Atom) ---------------------------------------------------------------------
+
+    @app.get("/feeds/stories.atom", tags=["feeds"])
+    def feed_stories(
+        request: Request,
+        days: Annotated[float, Query(gt=0, le=365)] = 3.0,
+        limit: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 50,
+    ) -> Response:
+        """The stories most covered recently (Atom 1.0): active within `days` of the newest
+        story, most outlets first."""
+        from ..atom import recent_stories, stories_feed
+
+        check_read(request)
+        chosen = recent_stories(store.iter_stories(order="recent"), days, limit)
+        body = stories_feed(chosen, str(request.base_url), str(request.url))
+        return Response(body, media_type="application/atom+xml; charset=utf-8")
+
+    @app.get("/feeds/stories/{story_id}.atom", tags=["feeds"])
+    def feed_story(request: Request, story_id: str) -> Response:
+        """What is new in one story (Atom 1.0): its articles, newest first."""
+        from ..atom import story_feed
+
+        check_read(request)
+        story = get_story_or_404(story_id)
+        articles = {a.id: a for a in store.get_articles(story.articles)}
+        body = story_feed(story, articles, str(request.base_url), str(request.url))
+        return Response(body, media_type="application/atom+xml; charset=utf-8")
 
     # -- pages ----------------------------------------------------------------------------------
 
