@@ -333,3 +333,32 @@ def test_ten_runs_at_once_store_every_article_once_and_in_a_story(pg_url, shared
         assert set(members) == {a.id for a in arts}, "an article in no story"
         by_id = {s.id: s for s in stories}
         assert all(a.story in by_id and a.id in by_id[a.story].articles for a in arts)
+
+
+def test_atomic_unassigned_and_clear_stories_as_in_sqlite(pg_url, tmp_path, day_articles):
+    """The crash-safety methods the runner uses: a failed atomic block writes nothing, a finished
+    one everything; unassigned articles in time order; clear_stories forgets stories and state."""
+    lite, pg = open_store(str(tmp_path / "a.db")), open_store(pg_url)
+    arts = day_articles[:30]
+    for store in (lite, pg):
+        store.add_articles(arts)
+        with pytest.raises(RuntimeError), store.atomic():
+            store.set_assignments([(arts[0].id, "s1", None)])
+            store.put_blob("state:x", b"1")
+            assert store.get_blob("state:x") == b"1"  # the block reads its own writes
+            raise RuntimeError("stop")
+        assert store.get_blob("state:x") is None and store.get_article(arts[0].id).story is None
+        with store.atomic():
+            store.set_assignments([(a.id, "s1", None) for a in arts[:10]])
+            with store.atomic():  # nested: joins the outer block
+                store.put_stories([Story(id="s1", title="t", articles=[a.id for a in arts[:10]])])
+            store.put_blob("state:x", b"2")
+            store.put_blob("other", b"3")
+    assert pg.unassigned_article_ids() == lite.unassigned_article_ids() and len(pg.unassigned_article_ids()) == 20
+    assert pg.get_story("s1") == lite.get_story("s1") and pg.get_blob("state:x") == b"2"
+    for store in (lite, pg):
+        store.clear_stories()
+        assert store.count_stories() == 0 and store.get_blob("state:x") is None and store.get_blob("other") == b"3"
+        assert len(store.unassigned_article_ids()) == 30
+    lite.close()
+    pg.close()
