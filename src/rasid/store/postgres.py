@@ -250,12 +250,10 @@ def tsquery_text(terms: Sequence[QueryTerm]) -> str:
 
 
 def _driver() -> Any:
-    try:
-        import psycopg
-    except ImportError as exc:
-        raise StoreError(
-            "the PostgreSQL backend needs psycopg: pip install 'rasid[postgres]' (scripts/setup.sh installs it)"
-        ) from exc
+    """psycopg; without it the ImportError goes up, and the command line names the extra to install
+    (`rasid[postgres]`, extras.py)."""
+    import psycopg
+
     return psycopg
 
 
