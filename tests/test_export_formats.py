@@ -57,7 +57,7 @@ def test_article_records_carry_text_author_lang_and_time(db: Path, seed_texts: d
     snn = [r for r in recs if r["url"] and r["url"].startswith("http")]
     assert len(snn) == 6
     for r in snn:
-        assert r["author"] and r["source_name"] == r["source"]
+        assert r["author"] and r["source_name"] and r["source_name"] != r["source"]  # the display name
         assert len(r["published"]) == 19 and r["published"][10] == "T" and r["published"][11:] != "00:00:00"
         assert r["lang"] == "ar" and r["text"]
 

@@ -61,7 +61,7 @@ def test_trafilatura_json_keeps_url_date_and_site(tmp_path: Path, seed_texts: di
     assert errors == []
     assert doc.url == doc.id == "https://www.example.com/news/kim-russia"
     assert doc.published == rec["date"] == "2023-09-17"
-    assert doc.source == "الرأي الثالث" and doc.title == lines[0]
+    assert doc.source == "alraiy-althaleth" and doc.title == lines[0]
     art = default_text_pipeline().process(doc)
     assert not isinstance(art, IngestError)
     prose = [" ".join(p.text.split()) for p in art.paragraphs]
@@ -96,7 +96,7 @@ def test_news_please_record(tmp_path: Path, snn_article: dict) -> None:
     assert errors == []
     assert doc.title == a["title"].strip() and doc.text == a["content"]
     assert doc.published == a["date_extracted"].replace(" ", "T")
-    assert doc.url == doc.id == a["url"] and doc.source == "www.alriyadh.com"
+    assert doc.url == doc.id == a["url"] and doc.source == "alriyadh"
     assert doc.author == "محمد العلي, واس" and doc.lang == "ar"
     # without maintext the description is the body
     del rec["maintext"]
@@ -142,7 +142,7 @@ def test_legacy_arabic_html_without_charset(tmp_path: Path, seed_texts: dict[str
     with caplog.at_level(logging.INFO, logger="rasid.ingest"):
         (doc,), errors = _read(path)
     assert errors == []
-    assert doc.title == lines[0] and doc.source == "الرأي الثالث"
+    assert doc.title == lines[0] and doc.source == "alraiy-althaleth"
     assert " ".join(doc.text.split()) == " ".join(" ".join(lines[1:]).split())
     assert name in caplog.text
 
