@@ -145,12 +145,18 @@ def _parser() -> argparse.ArgumentParser:
     for name, helptext in (("stories", "B-cubed and pairwise P/R/F1 of stories"),
                            ("duplicates", "duplicate-pair precision and recall")):
         e = evsub.add_parser(name, parents=[common, data], help=helptext)
-        e.add_argument("--gold", required=True, help="labels file (JSONL: url, event, dup_of)")
+        e.add_argument("--gold", required=True, action="append",
+                       help="labels file (JSONL: url, event, dup_of); repeat for linked days")
+        if name == "stories":
+            e.add_argument("--focus", help="score only the articles of this labels file (a held-out day), "
+                                           "with their pairs to the other --gold files' articles")
     e = evsub.add_parser("ner", parents=[common, data], help="entity-level P/R/F1 on the ANERcorp test split")
     e.add_argument("--test", help="CoNLL test file (default: the anercorp test split under --data)")
     e.add_argument("--model", help="model file (default: the packaged one)")
     e = evsub.add_parser("seeds", parents=[common, data], help="the seed-story checks against gold.json")
     e.add_argument("--seeds", help="the seeds folder with gold.json (default: seeds/ under --data)")
+    e = evsub.add_parser("brief", parents=[common, data], help="the brief against hand-made statements of stories")
+    e.add_argument("--gold", required=True, nargs="+", help="gold file(s) or folder(s) (bench/gold/brief)")
 
     tr = sub.add_parser("train", help="rebuild a model from data")
     trsub = tr.add_subparsers(dest="what", required=True)
@@ -363,14 +369,14 @@ def cmd_story(args: argparse.Namespace, settings: Settings, con: Console) -> int
         if story is None:
             con.error(f"no story {args.story_id!r} in {store.path}")
             return EXIT_NOT_FOUND
+        articles = {a.id: a for a in store.get_articles(story.articles)}
+        outlets = OutletRegistry.load(settings.outlets_file or None)
         if args.format == "json":
-            con.out.write(json.dumps(story_record(story), ensure_ascii=False, indent=1) + "\n")
+            con.out.write(json.dumps(story_record(story, articles, outlets), ensure_ascii=False, indent=1) + "\n")
             return EXIT_OK
         from . import render
 
-        articles = {a.id: a for a in store.get_articles(story.articles)}
         titles = store.story_titles(story.related)
-        outlets = OutletRegistry.load(settings.outlets_file or None)
         text = (render.story_markdown(story, articles, titles, outlets) if args.format == "md"
                 else render.story_html(story, articles, titles, outlets))
         con.out.write(text if text.endswith("\n") else text + "\n")
@@ -394,6 +400,9 @@ def cmd_eval(args: argparse.Namespace, settings: Settings, con: Console) -> int:
     except evaluate.DataMissing as exc:
         con.error(f"eval {args.what}: {exc}")
         return EXIT_NOT_FOUND
+    except ValueError as exc:  # a gold file that cannot be read, an article the pipeline rejects
+        con.error(f"eval {args.what}: {exc}")
+        return EXIT_NOTHING
     con.out.write(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
     return EXIT_OK if result.get("ok", True) else EXIT_NOTHING
 

@@ -30,11 +30,11 @@ def _pred_from_store(db: str) -> tuple[dict[str, str], dict[str, str | None]]:
     return story, dup
 
 
-def eval_stories(gold: str, db: str) -> dict[str, Any]:
+def eval_stories(gold: str | list[str], db: str, focus: str | None = None) -> dict[str, Any]:
     from .eval.stories import evaluate_stories_file
 
     story, dup = _pred_from_store(db)
-    return evaluate_stories_file(gold, story, dup)
+    return evaluate_stories_file(list(gold) if isinstance(gold, list) else gold, story, dup, focus)
 
 
 def eval_duplicates(gold: str, db: str) -> dict[str, Any]:
@@ -212,9 +212,11 @@ def data_folder(args: argparse.Namespace) -> Path:
 
 def run(what: str, args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     if what == "stories":
-        return eval_stories(str(_need(Path(args.gold), "labels file", hint=False)), settings.db)
+        golds = [str(_need(Path(g), "labels file", hint=False)) for g in args.gold]
+        focus = str(_need(Path(args.focus), "labels file", hint=False)) if args.focus else None
+        return eval_stories(golds if len(golds) > 1 else golds[0], settings.db, focus)
     if what == "duplicates":
-        return eval_duplicates(str(_need(Path(args.gold), "labels file", hint=False)), settings.db)
+        return eval_duplicates(str(_need(Path(args.gold[0]), "labels file", hint=False)), settings.db)
     if what == "ner":
         test = Path(args.test) if args.test else data_folder(args) / "data" / "anercorp" / _NER_TEST
         return eval_ner(str(_need(test, "test file")), args.model)
@@ -222,6 +224,12 @@ def run(what: str, args: argparse.Namespace, settings: Settings) -> dict[str, An
         seeds = Path(args.seeds) if args.seeds else data_folder(args) / "seeds"
         _need(seeds / "gold.json", "seeds folder")
         return eval_seeds(str(seeds))
+    if what == "brief":
+        from .eval.brief import evaluate_brief_files
+
+        for gold in args.gold:
+            _need(Path(gold), "gold file or folder", hint=False)
+        return evaluate_brief_files(args.gold, data_folder(args))
     raise ValueError(f"unknown evaluation {what!r}")
 
 
