@@ -36,3 +36,7 @@ def seeds_jsonl(tmp_path, gold, seed_texts) -> Path:
     from rasid.evaluate import write_seed_feed
 
     return write_seed_feed(SEEDS, gold, tmp_path / "seeds.jsonl")
+
+
+# The throwaway PostgreSQL cluster (tests/pg.py): `pg_cluster` per session, `pg_url` a fresh database.
+from pg import pg_cluster, pg_url  # noqa: E402, F401

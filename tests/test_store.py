@@ -470,8 +470,9 @@ def test_migration_steps_apply_in_order_and_roll_back(tmp_path):
 
 
 def test_open_store_targets(tmp_path):
-    with pytest.raises(StoreError, match="PostgreSQL backend not available yet; use a SQLite path"):
-        open_store("postgresql://user@localhost/rasid")
+    # nothing listens on port 1: a one-line error naming the server, password masked
+    with pytest.raises(StoreError, match=r"postgresql://user:\*\*\*@127\.0\.0\.1:1/rasid: cannot connect"):
+        open_store("postgresql://user:secret@127.0.0.1:1/rasid")
     with pytest.raises(StoreError, match="unknown database scheme"):
         open_store("mysql://localhost/rasid")
     with pytest.raises(StoreError, match="does not exist"):

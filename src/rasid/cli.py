@@ -84,7 +84,7 @@ class Console:
 
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", help="database: a SQLite path (default ./rasid.db)")
+    common.add_argument("--db", help="database: a SQLite path (default ./rasid.db) or postgresql://user@host:port/name")
     common.add_argument("--config", help="settings file (TOML); default ./rasid.toml if present")
     common.add_argument("-q", "--quiet", action="store_true", default=None, help="print only errors")
     common.add_argument("--log-json", dest="json_log", action="store_true", default=None,
@@ -102,6 +102,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--allow-private", action="store_true", default=None,
                      help="allow URLs on loopback/private/link-local addresses")
     run.add_argument("--max-bytes", type=int, help="size cap per file or download (default 20 MB)")
+    run.add_argument("--engine", choices=["local", "dask"], help="where the per-document work runs (default local)")
+    place = run.add_mutually_exclusive_group()
+    place.add_argument("--workers", type=int, help="worker processes (default one per core)")
+    place.add_argument("--scheduler", metavar="ADDRESS",
+                       help="with --engine dask: a running Dask scheduler (default: a local cluster on 127.0.0.1)")
 
     w = sub.add_parser("watch", parents=[common], help="poll feeds and pages, process new items as they arrive")
     w.add_argument("inputs", nargs="+", metavar="FEED_OR_PAGE", help="http(s) URL of a feed or a page")
@@ -200,6 +205,12 @@ def cmd_run(args: argparse.Namespace, settings: Settings, con: Console) -> int:
     from .ingest import Ingestor
     from .progress import count_documents
 
+    if settings.engine not in ("local", "dask"):
+        con.error(f"unknown engine {settings.engine!r} (use local or dask)")
+        return EXIT_USAGE
+    if settings.scheduler and settings.engine != "dask":
+        con.error("--scheduler needs --engine dask")
+        return EXIT_USAGE
     with _open(settings, create=True, write=True) as store, Ingestor(settings) as reader:
         progress = con.start_progress()
         total = count_documents(args.inputs) if progress is not None else None
@@ -215,7 +226,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings, con: Console) -> int:
         con.info(
             f"read {summary.read} documents: {len(summary.added)} new articles, "
             f"{summary.already_stored} already stored, {len(summary.errors)} inputs with errors; "
-            f"{store.count_articles()} articles in {settings.db}",
+            f"{store.count_articles()} articles in {store.path}",  # a PostgreSQL password masked
             read=summary.read, added=len(summary.added), already=summary.already_stored,
             errors=len(summary.errors),
         )
@@ -268,7 +279,7 @@ def cmd_reprocess(args: argparse.Namespace, settings: Settings, con: Console) ->
         finally:
             con.stop_progress()
         con.info(f"{summary.resumed} articles placed in stories, {len(summary.stories)} stories updated; "
-                 f"{store.count_stories()} stories in {settings.db}",
+                 f"{store.count_stories()} stories in {store.path}",
                  placed=summary.resumed, updated=len(summary.stories))
         _story_summary(store, summary.stories, con, OutletRegistry.load(settings.outlets_file or None))
     return EXIT_OK
@@ -361,7 +372,7 @@ def cmd_story(args: argparse.Namespace, settings: Settings, con: Console) -> int
             # on stderr: stdout carries the story itself
             con.err.write(f"rasid: story {args.story_id} was merged into {story.id}\n")
         if story is None:
-            con.error(f"no story {args.story_id!r} in {settings.db}")
+            con.error(f"no story {args.story_id!r} in {store.path}")
             return EXIT_NOT_FOUND
         articles = {a.id: a for a in store.get_articles(story.articles)}
         outlets = OutletRegistry.load(settings.outlets_file or None)

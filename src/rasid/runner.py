@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 def build_runner(store: Store, settings: Settings, reader: Reader | None, *, on_error: ErrorSink | None = None,
                  progress: Progress | None = None, text: TextPipeline | None = None,
                  stages: Sequence[StoryStage] | None = None, read_total: int | None = None) -> LocalRunner:
-    """The local runner over `store` with the shipped text pipeline and story stages.
+    """The local runner over `store` with the shipped text pipeline and story stages (the Dask
+    runner when `settings.engine` is "dask" and there is something to read).
 
     `text` and `stages` may be passed to reuse ones built before (their models stay loaded
     between runs); by default they are built from `settings`. With no `reader` the runner reads
@@ -28,6 +29,14 @@ def build_runner(store: Store, settings: Settings, reader: Reader | None, *, on_
     from .process import default_text_pipeline
     from .stages import default_stages
 
+    if settings.engine == "dask" and reader is not None:
+        from .engine.dask import DaskRunner
+
+        # the per-document work on a Dask cluster (each worker builds its own reader and pipeline)
+        return DaskRunner(store=store, settings=settings,  # type: ignore[return-value]
+                          stages=stages if stages is not None else default_stages(settings),
+                          workers=settings.workers or (os.cpu_count() or 1), scheduler=settings.scheduler or None,
+                          on_error=on_error, progress=progress)
     return LocalRunner(
         store=store,
         reader=reader,  # type: ignore[arg-type]

@@ -25,6 +25,8 @@ class Settings:
     http_max_redirects: int = 5
     user_agent: str = "rasid/0.1 (+https://example.invalid/rasid)"
     workers: int = 0  # processes for the text half; 0 = one per core
+    engine: str = "local"  # "local" (this machine's processes) or "dask" (a Dask cluster)
+    scheduler: str = ""  # engine "dask": address of a running scheduler; "" = a LocalCluster of `workers`
     # http(s)_proxy / no_proxy from the environment are honoured for fetches (the proxy then
     # resolves names; our address checks still run on what this machine resolves)
     proxy_from_env: bool = True

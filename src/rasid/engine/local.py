@@ -46,6 +46,16 @@ class StoryStage(Protocol):
         ...
 
 
+STAGES_LOCK = "rasid:story-stages"  # the store lock the story stages run under
+
+
+def store_lock(store: Store, name: str) -> contextlib.AbstractContextManager[None]:
+    """The store's exclusive lock `name` when it has one (PostgreSQL: an advisory lock that other
+    processes on the same database wait for), else nothing (one process per SQLite file)."""
+    exclusive = getattr(store, "exclusive", None)
+    return exclusive(name) if exclusive is not None else contextlib.nullcontext()
+
+
 PENDING_BLOB = "state:pending-stories"  # stories touched by the first stage, not yet through the later ones
 
 
@@ -154,8 +164,17 @@ class LocalRunner:
         return summary
 
     def _run_stages(self, summary: RunSummary) -> list[str]:
+        """The stages, under the store's lock: the stories stage loads the clusterer's state,
+        advances it and saves it whole, and the understanding stage rewrites the stories it
+        analyses whole, so two processes writing one store (several `rasid run`, the server's
+        ingest) take turns here while their text halves run at once. The articles fed are read
+        under the lock, so each is placed by exactly one of them."""
         if not self.stages:
             return []
+        with store_lock(self.store, STAGES_LOCK):
+            return self._run_stages_locked(summary)
+
+    def _run_stages_locked(self, summary: RunSummary) -> list[str]:
         store = self.store
         unassigned = getattr(store, "unassigned_article_ids", None)
         # this run's articles and any a stopped run left in no story, by time

@@ -1,14 +1,20 @@
 """Persistence behind one interface; SQLite is the embedded default.
 
 `open_store(target)` picks the backend from the target string: a file path or `sqlite:///path`
-gives a `SQLiteStore`; `postgresql://...` is reserved for the PostgreSQL backend (not built yet).
+gives a `SQLiteStore`; `postgresql://user@host:port/dbname` gives a `PostgresStore` (psycopg 3, the
+`postgres` extra).
 Every backend raises `StoreError` (and `SchemaVersionError` for a database from a newer rasid).
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .errors import SchemaVersionError, StoreError, StoreMissingError
 from .sqlite import MIGRATIONS, SCHEMA_VERSION, Migration, SQLiteStore
+
+if TYPE_CHECKING:
+    from .postgres import PostgresStore
 
 __all__ = [
     "MIGRATIONS",
@@ -42,16 +48,21 @@ def sqlite_path(target: str) -> str:
     return target
 
 
-def open_store(target: str, create: bool = True) -> SQLiteStore:
+def open_store(target: str, create: bool = True) -> SQLiteStore | PostgresStore:
     """Open (creating or upgrading if needed) the store named by `target`. With `create` False a
-    missing store is a StoreError, not a new empty one (for commands that only read)."""
+    missing store is a StoreError, not a new empty one (for commands that only read); a PostgreSQL
+    database must exist in any case (rasid creates its tables, never the database)."""
     target = str(target).strip()
     if not target:
         raise StoreError("no database given: pass a SQLite file path such as rasid.db")
     lowered = target.lower()
     if lowered.startswith(_POSTGRES_SCHEMES):
-        raise StoreError("PostgreSQL backend not available yet; use a SQLite path")
+        from .postgres import PostgresStore
+
+        # "postgresql+psycopg://" (SQLAlchemy's spelling) names the same server
+        url = "postgresql://" + target.split("://", 1)[1] if lowered.startswith("postgresql+") else target
+        return PostgresStore(url)
     if "://" in target and not lowered.startswith("sqlite://"):
         scheme = target.split("://", 1)[0]
-        raise StoreError(f"{target}: unknown database scheme {scheme!r}; use a SQLite path")
+        raise StoreError(f"{target}: unknown database scheme {scheme!r}; use a SQLite path or a postgresql:// URL")
     return SQLiteStore(sqlite_path(target), create=create)
