@@ -31,6 +31,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--batch", type=int, default=32, help="articles embedded together as they arrive")
     ap.add_argument("--dedup-module", type=Path, help="another copy of dedup.py (e.g. before a change)")
+    ap.add_argument("--largest", type=int, default=20, help="print the N largest stories at the end, with titles")
     args = ap.parse_args(argv)
     t = time.perf_counter()
     arts = load_saudinewsnet(sorted(DATA.glob("*.zip")))
@@ -86,6 +87,13 @@ def main(argv: list[str] | None = None) -> None:
         print(f"process CPU per article, 3k -> 30k: Deduper.add {1000 * d3:.2f} -> {1000 * d30:.2f} ms "
               f"({d30 / d3:.2f}x), StoryClusterer.assign {1000 * k3:.2f} -> {1000 * k30:.2f} ms ({k30 / k3:.2f}x)")
     print(f"peak memory (ru_maxrss) {peak:.0f} MiB")
+    by_id = {a.id: a for a in arts}
+    sizes = sorted(((len(cl.members(sid)), sid) for sid in cl.story_ids() if cl.members(sid)), reverse=True)
+    for size, sid in sizes[: args.largest]:
+        mem = [by_id[m] for m in cl.members(sid)]
+        days = sorted({(a.published or "")[:10] for a in mem})
+        print(f"  {sid} {size:4d} articles, {len({a.source for a in mem}):2d} outlets, {len(days):2d} days "
+              f"({days[0]}..{days[-1]})  {cl.story_title(sid)[:90]}")
 
 
 if __name__ == "__main__":
