@@ -214,13 +214,24 @@ def test_story_list_paging_and_filters(client):
     body = client.get("/api/stories").json()
     assert body["total"] == 2 and body["page"] == 1
     assert {s["id"] for s in body["stories"]} == {SEED_STORY, XSS_STORY}
-    # most recent first: the hostile story is dated after the seeds
-    assert body["stories"][0]["id"] == XSS_STORY
-    page2 = client.get("/api/stories", params={"per_page": 1, "page": 2}).json()
+    # ranked: five outlets on 09-18 outweigh one article a day later (one day = half the outlets)
+    assert [s["id"] for s in body["stories"]] == [SEED_STORY, XSS_STORY]
+    latest = client.get("/api/stories", params={"order": "latest"}).json()
+    assert [s["id"] for s in latest["stories"]] == [XSS_STORY, SEED_STORY]
+    page2 = client.get("/api/stories", params={"per_page": 1, "page": 2, "order": "latest"}).json()
     assert page2["pages"] == 2 and [s["id"] for s in page2["stories"]] == [SEED_STORY]
     assert client.get("/api/stories", params={"per_page": 1, "page": 3}).json()["stories"] == []
     seed = page2["stories"][0]
-    assert seed["article_count"] == 5 and len(seed["sources"]) == 5
+    assert seed["article_count"] == 5 and len(seed["sources"]) == 5 and seed["outlet_count"] == 5
+    # keyset paging: the cursor of page 1 gives page 2, the last page has no cursor
+    first = client.get("/api/stories", params={"per_page": 1, "order": "latest"}).json()
+    assert [s["id"] for s in first["stories"]] == [XSS_STORY] and first["next_cursor"]
+    after = client.get("/api/stories", params={"per_page": 1, "order": "latest",
+                                               "cursor": first["next_cursor"]}).json()
+    assert [s["id"] for s in after["stories"]] == [SEED_STORY] and after["next_cursor"] is None
+    # a cursor of the other order, or garbage, is refused
+    assert client.get("/api/stories", params={"cursor": first["next_cursor"]}).status_code == 422
+    assert client.get("/api/stories", params={"cursor": "nonsense"}).status_code == 422
 
     def ids(**params):
         return [s["id"] for s in client.get("/api/stories", params=params).json()["stories"]]
@@ -236,16 +247,22 @@ def test_story_list_paging_and_filters(client):
     assert ids(entity="غير موجود") == []
     assert ids(source="seed-003") == [SEED_STORY]
     assert ids(lang="en") == [XSS_STORY]
-    assert ids(lang="ar") == [XSS_STORY, SEED_STORY]
+    assert ids(lang="ar") == [SEED_STORY, XSS_STORY]
     assert ids(source="seed-003", date_from="2023-09-19") == []
 
 
 @pytest.mark.parametrize(
     "params",
-    [{"page": 0}, {"per_page": 0}, {"per_page": 101}, {"page": "x"}, {"date_from": "17/09/2023"}],
+    [{"page": 0}, {"per_page": 0}, {"per_page": 101}, {"page": "x"}, {"date_from": "17/09/2023"},
+     {"date_from": "2015-13-45"}, {"date_to": "2015-02-30"}, {"order": "oldest"},
+     {"entity": "x" * 7_000}, {"source": "y" * 201}, {"lang": "z" * 11}],
 )
 def test_paging_bounds_are_validated(client, params):
-    assert client.get("/api/stories", params=params).status_code == 422
+    r = client.get("/api/stories", params=params)
+    assert r.status_code == 422
+    assert "x" * 300 not in r.text and "y" * 201 not in r.text  # a refused value is not echoed
+    page = client.get("/", params=params)
+    assert page.status_code == 422 and "x" * 300 not in page.text
 
 
 def test_story_and_article_records(client, gold):
@@ -285,7 +302,7 @@ def test_ingest_needs_a_key(db, seed_texts):
     record = {"id": "posted-1", "text": seed_texts["003"], "source": "test-outlet", "published": "2023-09-18"}
     with TestClient(create_app(str(db), write_key="", read_key="")) as off:
         assert off.post("/api/articles", json=record).status_code == 503
-    with TestClient(create_app(str(db), write_key="s3cret", read_key="")) as c:
+    with TestClient(create_app(str(db), write_key="s3cret", read_key="", stages=())) as c:
         assert c.post("/api/articles", json=record).status_code == 401
         assert c.post("/api/articles", json=record, headers={"X-API-Key": "wrong"}).status_code == 401
         assert c.get("/api/articles/posted-1").status_code == 404

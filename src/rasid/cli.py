@@ -242,7 +242,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, con: Console) -> int
 
     if args.host not in {"127.0.0.1", "localhost", "::1"}:
         con.error(f"warning: serving on {args.host}, reachable beyond this machine")
-    serve(settings.db, host=args.host, port=args.port)
+    serve(settings.db, host=args.host, port=args.port, settings=settings)
     return EXIT_OK
 
 

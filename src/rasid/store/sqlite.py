@@ -14,6 +14,7 @@ a second process or store object opens its own connection and reads concurrently
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -29,6 +30,18 @@ from ..model import Article, Paragraph, Removed, Story
 from .errors import SchemaVersionError, StoreError
 from .records import STORY_PARTS, dumps, story_from_parts, story_parts
 from .search import SearchKeys, fts5_query
+from .story_rows import (
+    StoryFilter,
+    StoryPage,
+    StoryRow,
+    after_sql,
+    decode_cursor,
+    encode_cursor,
+    facet_rows,
+    list_sql,
+    order_sql,
+    summary_values,
+)
 
 _CHUNK = 500  # rows per IN (...) list: well under SQLite's bound-parameter limit
 
@@ -172,6 +185,31 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX story_links_other ON story_links (other)",
         ),
     ),
+    Migration(
+        5,
+        "the story list in SQL: summary columns on each story (size, outlets, days, languages, rank) and"
+        " filter facets (sources, languages, entity forms); rows of older stories are filled on open",
+        (
+            "ALTER TABLE stories ADD COLUMN size INTEGER",
+            "ALTER TABLE stories ADD COLUMN outlets INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE stories ADD COLUMN first_day TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE stories ADD COLUMN last_day TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE stories ADD COLUMN statements INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE stories ADD COLUMN top_entities TEXT NOT NULL DEFAULT '[]'",
+            "ALTER TABLE stories ADD COLUMN langs TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE stories ADD COLUMN rank REAL NOT NULL DEFAULT 0",
+            "CREATE INDEX stories_rank ON stories (rank DESC, id DESC)",
+            "CREATE INDEX stories_latest ON stories (last_day DESC, rank DESC, id DESC)",
+            "CREATE INDEX stories_unsummarized ON stories (id) WHERE size IS NULL",
+            """CREATE TABLE story_facets (
+                kind TEXT NOT NULL,
+                value TEXT NOT NULL,
+                story TEXT NOT NULL,
+                PRIMARY KEY (kind, value, story)
+            ) WITHOUT ROWID""",
+            "CREATE INDEX story_facets_story ON story_facets (story)",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version
@@ -228,8 +266,12 @@ def _drop_other_kinds(conn: sqlite3.Connection, table: str, key: str, kind: str,
 class SQLiteStore:
     """Articles, stories, vectors and blobs in one SQLite file; implements `pipeline.Store`."""
 
-    def __init__(self, path: str | Path, *, timeout: float = 30.0, cache_mib: int = 64) -> None:
+    def __init__(self, path: str | Path, *, timeout: float = 30.0, cache_mib: int = 64,
+                 read_only: bool = False) -> None:
+        """Open (creating or upgrading) the store; with `read_only`, a connection that can only
+        read an existing store of this schema version (the web server opens one per thread)."""
         self.path = str(path)
+        self.read_only = read_only
         memory = self.path == ":memory:" or self.path.startswith("file::memory:")
         if not memory:
             parent = Path(self.path).expanduser().resolve().parent
@@ -239,17 +281,37 @@ class SQLiteStore:
         self._keys = SearchKeys()
         try:
             # isolation_level=None: we issue BEGIN/COMMIT ourselves, one transaction per public call.
-            self._conn = sqlite3.connect(
-                self.path, timeout=timeout, isolation_level=None, check_same_thread=False
-            )
+            if read_only:
+                uri = Path(self.path).expanduser().resolve().as_uri() + "?mode=ro"
+                self._conn = sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None,
+                                             check_same_thread=False)
+            else:
+                self._conn = sqlite3.connect(
+                    self.path, timeout=timeout, isolation_level=None, check_same_thread=False
+                )
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: cannot open database: {exc}") from exc
+        if read_only:
+            try:
+                self._conn.execute(f"PRAGMA cache_size = -{int(cache_mib) * 1024}")
+                version = int(self._conn.execute("PRAGMA user_version").fetchone()[0])
+            except sqlite3.DatabaseError as exc:
+                self._conn.close()
+                raise StoreError(f"{self.path}: not a usable rasid database: {exc}") from exc
+            if version != SCHEMA_VERSION:
+                self._conn.close()
+                raise SchemaVersionError(
+                    f"{self.path}: schema version {version}, this rasid reads version {SCHEMA_VERSION};"
+                    " open it once for writing (e.g. `rasid run`) to upgrade it"
+                )
+            return
         try:
             self._conn.execute("PRAGMA foreign_keys = ON")
             self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.execute("PRAGMA synchronous = NORMAL")  # durable across app crashes in WAL mode
             self._conn.execute(f"PRAGMA cache_size = -{int(cache_mib) * 1024}")
             migrate(self._conn, MIGRATIONS, self.path)
+            self._summarize_old_stories()
         except SchemaVersionError:
             self._conn.close()
             raise
@@ -272,8 +334,9 @@ class SQLiteStore:
         with self._lock:
             if self._conn is None:
                 return
-            with suppress(sqlite3.Error):
-                self._conn.execute("PRAGMA optimize")
+            if not self.read_only:
+                with suppress(sqlite3.Error):
+                    self._conn.execute("PRAGMA optimize")
             self._conn.close()
             self._conn = None  # type: ignore[assignment]
 
@@ -590,6 +653,71 @@ class SQLiteStore:
                     "INSERT INTO story_articles (story, idx, article) VALUES (?, ?, ?)",
                     [(story.id, i, a) for i, a in enumerate(story.articles)],
                 )
+                self._write_summary(conn, story)
+
+    def _write_summary(self, conn: sqlite3.Connection, story: Story) -> None:
+        """The list columns and filter facets of a story just written (story_rows.py)."""
+        weight: dict[str, dict[str, int]] = {}
+        for i in range(0, len(story.articles), _CHUNK):
+            chunk = story.articles[i : i + _CHUNK]
+            for a_id, lang, chars in conn.execute(
+                "SELECT a.id, p.lang, sum(length(p.text)) FROM articles a JOIN paragraphs p ON p.article = a.seq"
+                f" WHERE a.id IN ({','.join('?' * len(chunk))}) GROUP BY a.id, p.lang",
+                chunk,
+            ):
+                weight.setdefault(a_id, {})[lang] = chars
+        main_lang = {a: max(w, key=lambda k: (w[k], k)) for a, w in weight.items() if w}
+        values = summary_values(story, main_lang)
+        cols = list(values)
+        conn.execute(
+            f"UPDATE stories SET {', '.join(f'{c} = ?' for c in cols)} WHERE id = ?",
+            [*(values[c] for c in cols), story.id],
+        )
+        conn.execute("DELETE FROM story_facets WHERE story = ?", (story.id,))
+        conn.executemany("INSERT OR IGNORE INTO story_facets (kind, value, story) VALUES (?, ?, ?)",
+                         facet_rows(story, values["langs"]))
+
+    def _summarize_old_stories(self) -> None:
+        """Fill the list columns of stories written before schema version 5 (once, on open)."""
+        ids = [r[0] for r in self._select("SELECT id FROM stories WHERE size IS NULL")]
+        for i in range(0, len(ids), _CHUNK):
+            chunk = ids[i : i + _CHUNK]
+            stories = self._load_stories(f"WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+            with self._tx() as conn:
+                for story in stories:
+                    self._write_summary(conn, story)
+
+    def list_stories(self, f: StoryFilter | None = None, *, order: str = "rank", limit: int = 20,
+                     offset: int = 0, cursor: str | None = None) -> StoryPage:
+        """One page of the story list from the summary rows: those passing `f`, in `order` ("rank":
+        widely and recently covered first; "latest": by last day), after `cursor` (keyset paging,
+        from a previous page's `next_cursor`) or else after `offset` rows; with the total count."""
+        f = f or StoryFilter()
+        where, params = list_sql(f, order)
+        total = int(self._select(f"SELECT count(*) FROM stories s{where}", params)[0][0])
+        key = decode_cursor(cursor, order) if cursor else None
+        if cursor and key is None:
+            raise ValueError("not a cursor of this list (take next_cursor from the previous page)")
+        page_where, page_params = where, list(params)
+        if key is not None:
+            cond, extra = after_sql(order, key)
+            page_where = (where + " AND " if where else " WHERE ") + cond
+            page_params += extra
+            offset = 0
+        rows = self._select(
+            "SELECT s.id, s.title, s.first_seen, s.last_seen, s.size, s.outlets, s.statements, s.rank,"
+            f" s.last_day, s.sources, s.top_entities, s.langs FROM stories s{page_where} {order_sql(order)}"
+            " LIMIT ? OFFSET ?",
+            [*page_params, int(limit) + 1, int(offset)],
+        )
+        out = [
+            StoryRow(id=r[0], title=r[1] or "", first_seen=r[2], last_seen=r[3], articles=r[4] or 0,
+                     outlets=r[5], statements=r[6], rank=r[7], last_day=r[8], sources=json.loads(r[9] or "[]"),
+                     entities=json.loads(r[10] or "[]"), langs=(r[11] or "").split())
+            for r in rows[:limit]
+        ]
+        more = len(rows) > limit and bool(out)
+        return StoryPage(out, total, encode_cursor(order, out[-1]) if more else None)
 
     def put_story_links(self, links: Mapping[str, Sequence[tuple[str, float]]]) -> None:
         """Replace the related stories of each story in `links` ({id: [(related id, p), ...]},
@@ -633,6 +761,7 @@ class SQLiteStore:
         """Remove a story (e.g. merged into another); articles keep their `story` until reassigned."""
         with self._tx() as conn:
             conn.execute("DELETE FROM story_links WHERE story = ? OR other = ?", (story_id, story_id))
+            conn.execute("DELETE FROM story_facets WHERE story = ?", (story_id,))
             return conn.execute("DELETE FROM stories WHERE id = ?", (story_id,)).rowcount > 0
 
     def _load_stories(self, where: str, params: Sequence[Any]) -> list[Story]:
