@@ -292,7 +292,8 @@ def test_search(client, seed_texts):
     r = client.get("/api/search", params={"q": "كومسومولسك"}).json()
     hit_ids = {h["id"] for h in r["results"]}
     assert hit_ids and hit_ids <= {"000", "001", "002", "004", "xss-1"}
-    assert all(set(h) == {"id", "title", "snippet", "score"} for h in r["results"])
+    assert all(set(h) >= {"id", "title", "snippet", "score", "highlights", "story", "copies"} for h in r["results"])
+    assert r["total"] == len(r["results"]) and r["pages"] == 1
     assert client.get("/api/search", params={"q": ""}).status_code == 422
     assert client.get("/api/search").status_code == 422
     assert client.get("/api/search", params={"q": "كومسومولسك", "limit": 1}).json()["results"][:1] == r["results"][:1]
@@ -400,8 +401,8 @@ def test_article_page_shows_paragraphs_and_removed(client):
 
 def test_search_page(client):
     page = client.get("/search", params={"q": "بوتين"}).text
-    results = page[page.index('<ol class="results">'):]
-    assert results.count('<li class="card">') >= 2 and 'href="/articles/' in results
+    results = page[page.index('<section class="card result-group">'):]
+    assert results.count("<li>") >= 2 and 'href="/articles/' in results and "<mark>" in results
     assert client.get("/search").status_code == 200
 
 
@@ -439,8 +440,9 @@ def test_hostile_article_is_shown_as_text_everywhere(client, db):
     for where, markup in pages.items():
         _assert_inert(markup, where)
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in markup, where
-    for where in ("story", "article", "search"):
+    for where in ("story", "article"):
         assert "&lt;img src=x onerror=alert(1)&gt;" in pages[where], where
+    assert "&lt;img src=x <mark>onerror=alert(1)&gt;</mark>" in pages["search"]  # the hit marked, still text
     assert "javascript:alert(1)" in pages["article"]  # shown, as plain text
     store = open_store(str(db))
     story = store.get_story(XSS_STORY)

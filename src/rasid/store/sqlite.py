@@ -29,7 +29,7 @@ import numpy as np
 from ..model import Article, Paragraph, Removed, Story
 from .errors import SchemaVersionError, StoreError
 from .records import STORY_PARTS, dumps, story_from_parts, story_parts
-from .search import SearchKeys, fts5_query
+from .search import SearchKeys, fts5_expression, fts5_query, highlights, parse_query
 from .story_rows import (
     StoryFilter,
     StoryPage,
@@ -592,6 +592,55 @@ class SQLiteStore:
             }
             for seq, r, a_id, title in hits
         ]
+
+    def search_page(self, query: str, limit: int = 20, offset: int = 0) -> dict[str, Any]:
+        """One page of search results with the query syntax of `search.parse_query` (words, "phrases",
+        OR, -exclusions); copies (`duplicate_of`) collapsed into the best-ranked article of their
+        group; true totals (`total` groups of copies, `stories` distinct stories among them).
+
+        Each hit: id, title, snippet, highlights ([start, end] character spans in the snippet),
+        score, copies (other matching articles of its group), story, source, published, url.
+        """
+        parsed = parse_query(self._keys, query)
+        match = fts5_expression(parsed)
+        if match is None or limit <= 0:
+            return {"total": 0, "stories": 0, "hits": []}
+        weights = ", ".join(str(w) for w in _BM25_WEIGHTS)
+        # The bm25 scores are computed in a materialized step of their own: FTS5 cannot rank inside
+        # an aggregate query.
+        ranked = (
+            f"WITH f AS MATERIALIZED (SELECT rowid AS rs, bm25(articles_fts, {weights}) AS r FROM articles_fts"
+            " WHERE articles_fts MATCH ?), m AS (SELECT a.seq, a.id, a.title, a.story, a.source, a.published, a.url,"
+            " coalesce(a.duplicate_of, a.id) AS head, f.r FROM f JOIN articles a ON a.seq = f.rs)"
+        )
+        try:
+            total, stories = self._select(
+                f"{ranked} SELECT count(DISTINCT head), count(DISTINCT story) FROM m", (match,))[0]
+            # SQLite takes the bare columns of an aggregate query from the row holding min(r)
+            hits = self._select(
+                f"{ranked} SELECT seq, id, title, story, source, published, url, min(r), count(*) FROM m"
+                " GROUP BY head ORDER BY min(r), head LIMIT ? OFFSET ?",
+                (match, int(limit), int(offset)),
+            )
+        except sqlite3.OperationalError as exc:  # an expression FTS5 cannot run (should not happen)
+            raise ValueError(f"search query not understood: {exc}") from None
+        paras: dict[int, list[str]] = {row[0]: [] for row in hits}
+        for seq, text in self._select_in(
+            "SELECT article, text FROM paragraphs WHERE article IN ({in_}) ORDER BY article, idx", list(paras)
+        ):
+            paras[seq].append(text)
+        terms = parsed.terms
+        out = []
+        for seq, a_id, title, story, source, published, url, r, n in hits:
+            snippet = self._keys.snippet(paras[seq], terms)
+            out.append({
+                "id": a_id, "title": title, "snippet": snippet,
+                "highlights": [list(span) for span in highlights(self._keys, snippet, terms)],
+                "title_highlights": [list(span) for span in highlights(self._keys, title or "", terms)],
+                "score": round(-r, 4), "copies": n - 1, "story": story, "source": source,
+                "published": published, "url": url,
+            })
+        return {"total": int(total), "stories": int(stories), "hits": out}
 
     def reindex(self) -> int:
         """Rebuild the full-text index from the stored display text; return the articles indexed.

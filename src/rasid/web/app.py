@@ -60,6 +60,11 @@ REQUEST_TIMEOUT = 10.0
 Order = Annotated[str, Query(pattern="^(rank|latest)$",
                              description="rank: widely and recently covered first; latest: by last day")]
 Filter = Annotated[str | None, Query(max_length=MAX_FILTER_CHARS)]
+SEARCH_SYNTAX = (
+    'Words must all match (any spelling of hamza/alef/ya/ta marbuta, diacritics ignored, light stems); '
+    '"a phrase" matches those words adjacent and in order; a OR b matches either; -word or -"a phrase" '
+    "excludes. Everything else is text, never FTS5 syntax."
+)
 Day = Annotated[str | None, Query(max_length=10, description="YYYY-MM-DD, a real day")]
 
 STRICT_CSP = (
@@ -373,6 +378,25 @@ def create_app(
         except ValueError as exc:
             raise StarletteHTTPException(422, f"cursor: {exc}") from None
 
+    def search_results(q: str, page: int, per_page: int) -> dict[str, Any]:
+        rs = reads.get()
+        try:
+            found = rs.search_page(q, per_page, (page - 1) * per_page)
+        except ValueError as exc:
+            raise StarletteHTTPException(422, str(exc)) from None
+        hits = found["hits"]
+        titles = rs.story_titles([h["story"] for h in hits if h["story"]])
+        groups: dict[str | None, dict[str, Any]] = {}
+        for h in hits:
+            sid = h["story"] if h["story"] in titles else None
+            h["story"] = sid
+            h["story_title"] = titles.get(sid) if sid else None
+            group = groups.setdefault(sid, {"story": sid, "title": h["story_title"], "articles": []})
+            group["articles"].append(h["id"])
+        return {"query": q, "page": page, "per_page": per_page, "total": found["total"],
+                "pages": max(1, -(-found["total"] // per_page)), "stories": found["stories"],
+                "results": hits, "groups": list(groups.values())}
+
     # -- API ------------------------------------------------------------------------------------
 
     @app.get("/api/stories", tags=["stories"])
@@ -424,12 +448,13 @@ def create_app(
     @app.get("/api/search", tags=["articles"])
     async def api_search(
         request: Request,
-        q: Annotated[str, Query(min_length=1, max_length=500)],
-        limit: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 20,
+        q: Annotated[str, Query(min_length=1, max_length=500, description=SEARCH_SYNTAX)],
+        page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+        limit: Annotated[int, Query(ge=1, le=MAX_PER_PAGE, description="results per page")] = 20,
     ) -> dict[str, Any]:
-        """Articles matching every word of `q`, best first (spelling variants folded)."""
+        """Articles matching `q`, best first, copies collapsed, with the page's results grouped by story."""
         check_read(request)
-        return {"query": q, "results": await offload(request, lambda: reads.get().search(q, limit))}
+        return await offload(request, search_results, q, page, limit)
 
     @app.post(
         "/api/articles",
@@ -541,22 +566,21 @@ def create_app(
 
     @app.get("/search", response_class=HTMLResponse, include_in_schema=False)
     async def page_search(
-        request: Request, q: Annotated[str, Query(max_length=500)] = ""
+        request: Request,
+        q: Annotated[str, Query(max_length=500)] = "",
+        page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     ) -> HTMLResponse:
         check_read(request)
         q = q.strip()
 
         def work() -> HTMLResponse:
-            results: list[dict[str, Any]] = []
-            if q:
-                rs = reads.get()
-                hits = rs.search(q, 30)
-                found = {a.id: a for a in rs.get_articles([str(h["id"]) for h in hits])}
-                for h in hits:
-                    art = found.get(str(h["id"]))
-                    results.append({**h, "source": art.source if art else None,
-                                    "published": art.published if art else None})
-            return html("search.html", title=f"بحث: {q}" if q else "بحث", query=q, results=results)
+            found = search_results(q, page, 20) if q else None
+
+            def page_url(n: int) -> str:
+                return "/search?" + urlencode({"q": q, "page": str(n)})
+
+            return html("search.html", title=f"بحث: {q}" if q else "بحث", query=q, found=found,
+                        page=page, pages=found["pages"] if found else 1, page_url=page_url)
 
         return await offload(request, work)
 
