@@ -301,11 +301,14 @@ def highlights(keys: SearchKeys, text: str, terms: Sequence[QueryTerm]) -> list[
         return []
     exact = {t.exact for t in terms}
     wanted = [k for t in terms for k in t.keys]
+    words = list(re.finditer(r"\S+", text))
+    folded = match_form(text).split()
+    aligned = len(folded) == len(words)  # folding rarely changes the word count; check anyway
     spans = []
-    for m in re.finditer(r"\S+", text):
+    for j, m in enumerate(words):
+        if aligned and not any(k in folded[j] for k in wanted):
+            continue  # every key of a token is a substring of it: no key inside, no hit
         toks = tokens(m.group())
-        if not toks:
-            continue
-        if any(t in exact for t in toks) or keys._key_hit(toks, " ".join(toks), wanted):
+        if toks and (any(t in exact for t in toks) or keys._key_hit(toks, " ".join(toks), wanted)):
             spans.append((m.start(), m.end()))
     return spans

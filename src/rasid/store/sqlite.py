@@ -187,20 +187,26 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(
         5,
-        "the story list in SQL: summary columns on each story (size, outlets, days, languages, rank) and"
-        " filter facets (sources, languages, entity forms); rows of older stories are filled on open",
+        "the story list in SQL: a narrow row per story (size, outlets, days, languages, rank) and its"
+        " filter facets (sources, languages, entity words); rows of older stories are filled on open",
         (
-            "ALTER TABLE stories ADD COLUMN size INTEGER",
-            "ALTER TABLE stories ADD COLUMN outlets INTEGER NOT NULL DEFAULT 0",
-            "ALTER TABLE stories ADD COLUMN first_day TEXT NOT NULL DEFAULT ''",
-            "ALTER TABLE stories ADD COLUMN last_day TEXT NOT NULL DEFAULT ''",
-            "ALTER TABLE stories ADD COLUMN statements INTEGER NOT NULL DEFAULT 0",
-            "ALTER TABLE stories ADD COLUMN top_entities TEXT NOT NULL DEFAULT '[]'",
-            "ALTER TABLE stories ADD COLUMN langs TEXT NOT NULL DEFAULT ''",
-            "ALTER TABLE stories ADD COLUMN rank REAL NOT NULL DEFAULT 0",
-            "CREATE INDEX stories_rank ON stories (rank DESC, id DESC)",
-            "CREATE INDEX stories_latest ON stories (last_day DESC, rank DESC, id DESC)",
-            "CREATE INDEX stories_unsummarized ON stories (id) WHERE size IS NULL",
+            """CREATE TABLE story_list (
+                id TEXT PRIMARY KEY,
+                title TEXT NOT NULL DEFAULT '',
+                first_seen TEXT,
+                last_seen TEXT,
+                first_day TEXT NOT NULL DEFAULT '',
+                last_day TEXT NOT NULL DEFAULT '',
+                size INTEGER NOT NULL DEFAULT 0,
+                outlets INTEGER NOT NULL DEFAULT 0,
+                statements INTEGER NOT NULL DEFAULT 0,
+                sources TEXT NOT NULL DEFAULT '[]',
+                top_entities TEXT NOT NULL DEFAULT '[]',
+                langs TEXT NOT NULL DEFAULT '',
+                rank REAL NOT NULL DEFAULT 0
+            ) WITHOUT ROWID""",
+            "CREATE INDEX story_list_rank ON story_list (rank DESC, id DESC, last_day, first_day)",
+            "CREATE INDEX story_list_latest ON story_list (last_day DESC, rank DESC, id DESC, first_day)",
             """CREATE TABLE story_facets (
                 kind TEXT NOT NULL,
                 value TEXT NOT NULL,
@@ -632,7 +638,7 @@ class SQLiteStore:
         terms = parsed.terms
         out = []
         for seq, a_id, title, story, source, published, url, r, n in hits:
-            snippet = self._keys.snippet(paras[seq], terms)
+            snippet = self._keys.snippet(paras[seq][:12], terms)  # the lead is where a reader looks
             out.append({
                 "id": a_id, "title": title, "snippet": snippet,
                 "highlights": [list(span) for span in highlights(self._keys, snippet, terms)],
@@ -717,18 +723,19 @@ class SQLiteStore:
                 weight.setdefault(a_id, {})[lang] = chars
         main_lang = {a: max(w, key=lambda k: (w[k], k)) for a, w in weight.items() if w}
         values = summary_values(story, main_lang)
-        cols = list(values)
+        row = {"id": story.id, "title": story.title or "", "first_seen": story.first_seen,
+               "last_seen": story.last_seen, "sources": dumps(list(story.sources)), **values}
         conn.execute(
-            f"UPDATE stories SET {', '.join(f'{c} = ?' for c in cols)} WHERE id = ?",
-            [*(values[c] for c in cols), story.id],
+            f"INSERT OR REPLACE INTO story_list ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+            list(row.values()),
         )
         conn.execute("DELETE FROM story_facets WHERE story = ?", (story.id,))
         conn.executemany("INSERT OR IGNORE INTO story_facets (kind, value, story) VALUES (?, ?, ?)",
                          facet_rows(story, values["langs"]))
 
     def _summarize_old_stories(self) -> None:
-        """Fill the list columns of stories written before schema version 5 (once, on open)."""
-        ids = [r[0] for r in self._select("SELECT id FROM stories WHERE size IS NULL")]
+        """Write the list rows of stories stored without one (by a rasid before schema version 5)."""
+        ids = [r[0] for r in self._select("SELECT id FROM stories WHERE id NOT IN (SELECT id FROM story_list)")]
         for i in range(0, len(ids), _CHUNK):
             chunk = ids[i : i + _CHUNK]
             stories = self._load_stories(f"WHERE id IN ({','.join('?' * len(chunk))})", chunk)
@@ -743,11 +750,15 @@ class SQLiteStore:
         from a previous page's `next_cursor`) or else after `offset` rows; with the total count."""
         f = f or StoryFilter()
         where, params = list_sql(f, order)
-        total = int(self._select(f"SELECT count(*) FROM stories s{where}", params)[0][0])
+        total = int(self._select(f"SELECT count(*) FROM story_list s{where}", params)[0][0])
         key = decode_cursor(cursor, order) if cursor else None
         if cursor and key is None:
             raise ValueError("not a cursor of this list (take next_cursor from the previous page)")
-        page_where, page_params = where, list(params)
+        # Many matches: the page is read along the order's index, each row checked against the
+        # filters (`+s.id` keeps SQLite from starting at the facets and sorting all they match);
+        # few: from the facets, then sorted.
+        page_where = where.replace("s.id IN", "+s.id IN") if total > 500 else where
+        page_params = list(params)
         if key is not None:
             cond, extra = after_sql(order, key)
             page_where = (where + " AND " if where else " WHERE ") + cond
@@ -755,7 +766,7 @@ class SQLiteStore:
             offset = 0
         rows = self._select(
             "SELECT s.id, s.title, s.first_seen, s.last_seen, s.size, s.outlets, s.statements, s.rank,"
-            f" s.last_day, s.sources, s.top_entities, s.langs FROM stories s{page_where} {order_sql(order)}"
+            f" s.last_day, s.sources, s.top_entities, s.langs FROM story_list s{page_where} {order_sql(order)}"
             " LIMIT ? OFFSET ?",
             [*page_params, int(limit) + 1, int(offset)],
         )
@@ -811,6 +822,7 @@ class SQLiteStore:
         with self._tx() as conn:
             conn.execute("DELETE FROM story_links WHERE story = ? OR other = ?", (story_id, story_id))
             conn.execute("DELETE FROM story_facets WHERE story = ?", (story_id,))
+            conn.execute("DELETE FROM story_list WHERE id = ?", (story_id,))
             return conn.execute("DELETE FROM stories WHERE id = ?", (story_id,)).rowcount > 0
 
     def _load_stories(self, where: str, params: Sequence[Any]) -> list[Story]:

@@ -2,11 +2,13 @@
 
 Every time a story is written (`put_stories`) the store also writes, in the same transaction:
 
-- summary columns on the story row: `size` (articles), `outlets` (distinct sources), `first_day` /
+- a narrow row in `story_list` (the story table's rows carry the story's JSON parts and are
+  slow to scan): title, first/last seen, sources, `size` (articles), `outlets` (distinct sources), `first_day` /
   `last_day` (YYYY-MM-DD), `statements`, `top_entities` (names of the six entities in most articles),
   `langs`, and `rank`;
 - facet rows (`story_facets`: kind, value, story) for the filters: each source (case-folded), each
-  language, and the matching form of each entity name and variant.
+  language, and the matching form of each entity name and variant from each of its words on (so
+  a filter by a name or the start of one is an index range, not a scan).
 
 So a page of the list is an index range scan on the story table, and a filter is an index lookup
 on the facets, whatever the number of stories; no story's JSON parts are read to list it.
@@ -44,7 +46,7 @@ class StoryFilter:
 
     date_from: str | None = None  # the story's [first_day, last_day] overlaps [date_from, date_to]
     date_to: str | None = None
-    entity: str | None = None  # contained in the matching form of an entity's name or variant
+    entity: str | None = None  # starts a word of an entity's name or variant (matching forms)
     source: str | None = None  # one of the story's sources (case-insensitive)
     lang: str | None = None  # the main language of one of its articles, or of a brief statement
 
@@ -146,9 +148,9 @@ def facet_rows(story: Story, langs: str) -> list[tuple[str, str, str]]:
         rows.add(("lang", lang, story.id))
     for e in story.entities:
         for form in (e.name, *e.variants):
-            key = match_form(form or "")
-            if key:
-                rows.add(("entity", key, story.id))
+            words = match_form(form or "").split()
+            for i in range(len(words)):  # every word start: "بوتين" finds "فلاديمير بوتين"
+                rows.add(("entity", " ".join(words[i:]), story.id))
     return sorted(rows)
 
 
@@ -191,10 +193,10 @@ def list_sql(f: StoryFilter, order: str) -> tuple[str, list[Any]]:
         where.append("s.id IN (SELECT story FROM story_facets WHERE kind = 'lang' AND value = ?)")
         params.append(f.lang.casefold())
     if f.entity:
-        key = match_form(f.entity)
-        # a part of a name may match, so this scans the entity facets (narrow rows, no story read)
-        where.append("s.id IN (SELECT story FROM story_facets WHERE kind = 'entity' AND instr(value, ?) > 0)")
-        params.append(key)
+        key = " ".join(match_form(f.entity).split())
+        # a prefix of the name from any of its words on: one range of the facet index
+        where.append("s.id IN (SELECT story FROM story_facets WHERE kind = 'entity' AND value >= ? AND value < ?)")
+        params += [key, key + "\U0010ffff"]
     if order not in ORDERS:
         raise ValueError(f"unknown story order {order!r} (use {' or '.join(ORDERS)})")
     return (" WHERE " + " AND ".join(where)) if where else "", params

@@ -48,6 +48,7 @@ from ..model import Article, Story
 from ..render import STATIC_DIR, Renderer, story_view
 from ..store import SQLiteStore, open_store
 from ..store.story_rows import ORDERS, StoryFilter, StoryRow
+from .cache import ResponseCache, StoreVersion
 from .upload import MAX_BODY_BYTES, UploadError, parse_records, read_limited, record_schema
 from .worker import IngestQueue
 
@@ -114,10 +115,10 @@ class ReadStores:
         self._local = threading.local()
         self._opened: list[SQLiteStore] = []
         self._lock = threading.Lock()
-        self._shared = path == ":memory:" or path.startswith("file::memory:")
+        self.shared = path == ":memory:" or path.startswith("file::memory:")
 
     def get(self) -> SQLiteStore:
-        if self._shared:
+        if self.shared:
             return self._main
         store = getattr(self._local, "store", None)
         if store is None:
@@ -248,6 +249,8 @@ def create_app(
     settings: Any = None,
     max_body_bytes: int = MAX_BODY_BYTES,
     request_timeout: float = REQUEST_TIMEOUT,
+    read_threads: int = 8,
+    cache_entries: int = 2000,
 ) -> FastAPI:
     """The API and web UI over the store at `store_path`.
 
@@ -256,6 +259,8 @@ def create_app(
     POSTed records go to the ingest queue, which runs the text pipeline and then `stages` (by
     default `default_stages(settings)`, the stages of `rasid run`; pass () for none). `ingest`
     replaces the queue: it receives the records and returns a JSON-able summary.
+    Read pages are cached until the store changes (`cache_entries`, 0 for none; never when reading
+    needs a key).
     """
     write_key = write_key if write_key is not None else (os.environ.get("RASID_API_KEY") or None)
     read_key = read_key if read_key is not None else (os.environ.get("RASID_READ_KEY") or None)
@@ -275,9 +280,13 @@ def create_app(
     jobs = IngestQueue(store, make_stages)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI):  # type: ignore[no-untyped-def]
+    async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
+        # Few threads: reads hold the GIL for most of their time, so more threads only add switching.
+        app.state.limiter = anyio.CapacityLimiter(read_threads)
         yield
         await run_in_threadpool(jobs.close)
+        if version is not None:
+            version.close()
         reads.close()
         store.close()
 
@@ -291,6 +300,9 @@ def create_app(
     app.state.store = store
     app.state.renderer = renderer
     app.state.jobs = jobs
+    version = StoreVersion(store.path) if cache_entries > 0 and read_key is None and not reads.shared else None
+    if version is not None:
+        app.add_middleware(ResponseCache, version=version, entries=cache_entries)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 
@@ -304,7 +316,8 @@ def create_app(
             raise _ClientGone
         try:
             with anyio.fail_after(request_timeout):
-                return await anyio.to_thread.run_sync(functools.partial(fn, *args), abandon_on_cancel=True)
+                return await anyio.to_thread.run_sync(functools.partial(fn, *args), abandon_on_cancel=True,
+                                                      limiter=getattr(app.state, "limiter", None))
         except TimeoutError:
             raise StarletteHTTPException(503, f"request took longer than {request_timeout:g} s") from None
 
