@@ -52,9 +52,9 @@ def _targets(db: str, rng: random.Random) -> list[tuple[str, str]]:
     conn = sqlite3.connect(f"file:{Path(db).resolve()}?mode=ro", uri=True)
     try:
         stories = [r[0] for r in conn.execute("SELECT id FROM story_list ORDER BY rank DESC LIMIT 300")]
-        stories += [r[0] for r in conn.execute("SELECT id FROM stories ORDER BY random() LIMIT 100")]
-        articles = [r[0] for r in conn.execute("SELECT id FROM articles ORDER BY random() LIMIT 400")]
-        titles = [r[0] for r in conn.execute("SELECT title FROM articles WHERE title != '' ORDER BY random() LIMIT 200")]
+        stories += [r[0] for r in conn.execute("SELECT id FROM stories ORDER BY random() LIMIT 1500")]
+        articles = [r[0] for r in conn.execute("SELECT id FROM articles ORDER BY random() LIMIT 2500")]
+        titles = [r[0] for r in conn.execute("SELECT title FROM articles WHERE title != '' ORDER BY random() LIMIT 1000")]
         sources = [r[0] for r in conn.execute("SELECT DISTINCT source FROM articles WHERE source IS NOT NULL LIMIT 20")]
         ents = [r[0] for r in conn.execute(
             "SELECT value FROM story_facets WHERE kind = 'entity' ORDER BY random() LIMIT 50")]
@@ -76,7 +76,7 @@ def _targets(db: str, rng: random.Random) -> list[tuple[str, str]]:
         out += [("story", f"/stories/{q(s, safe='')}"), ("api-story", f"/api/stories/{q(s, safe='')}")]
     for a in articles:
         out += [("article", f"/articles/{q(a, safe='')}"), ("api-article", f"/api/articles/{q(a, safe='')}")]
-    for _ in range(150):
+    for _ in range(1000):
         w = rng.sample(words, 2) if len(words) > 2 else ["خبر", "اليوم"]
         out += [("search", f"/search?q={q(w[0])}"), ("search", f"/search?q={q(w[0] + ' ' + w[1])}"),
                 ("api-search", f"/api/search?q={q(w[0])}")]
@@ -175,10 +175,11 @@ def main() -> None:
     ap.add_argument("--port", type=int, default=8765)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--json", action="store_true", help="print the result as one JSON line too")
+    ap.add_argument("--no-cache", action="store_true", help="serve without the response cache (RASID_WEB_CACHE=0)")
     args = ap.parse_args()
     if not 1 <= args.readers <= 200 or not 0 < args.seconds <= 600:
         sys.exit("load: readers in 1..200 and seconds in (0, 600]")
-    env = {**os.environ, "RASID_API_KEY": "", "RASID_READ_KEY": ""}
+    env = {**os.environ, "RASID_API_KEY": "", "RASID_READ_KEY": "", "RASID_WEB_CACHE": "0" if args.no_cache else "2000"}
     py = sys.executable
     before = _count_articles(args.db)
     server = subprocess.Popen([py, "-m", "rasid.cli", "serve", "--db", args.db, "--host", HOST,
@@ -226,7 +227,8 @@ def main() -> None:
         "by_kind": {k: {"n": len(v), "p50_ms": round(_pct(v, 50), 1), "p95_ms": round(_pct(v, 95), 1),
                         "errors": tally.errors.get(k, 0)} for k, v in sorted(tally.times.items())},
     }
-    print(f"{args.readers} readers, {took:.0f} s{' + writer ' + args.writer if args.writer else ''}: "
+    print(f"{args.readers} readers, {took:.0f} s{' + writer ' + args.writer if args.writer else ''}"
+          f"{' (no cache)' if args.no_cache else ''}, {len(set(targets))} distinct URLs: "
           f"{tally.count} requests, {result['rps']} req/s, p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms, "
           f"p99 {result['p99_ms']} ms, {errors} errors; server CPU {result['server_cpu_ms_per_request']} ms/request; "
           f"articles {before} -> {after}"

@@ -349,7 +349,17 @@ def test_read_key_guards_api_and_pages(db, monkeypatch):
 def test_openapi_and_docs(client):
     spec = client.get("/openapi.json").json()
     assert {"/api/stories", "/api/search", "/api/articles"} <= set(spec["paths"])
-    assert client.get("/docs").status_code == 200
+    post = spec["paths"]["/api/articles"]["post"]
+    assert {"200", "202", "401", "413", "422", "503"} <= set(post["responses"])
+    assert "InputRecord" in str(post["requestBody"]) and post["security"]
+    assert set(spec["components"]["securitySchemes"]) == {"ApiKey", "Bearer"}
+    assert "StoryList" in str(spec["paths"]["/api/stories"]["get"]["responses"]["200"])
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "/api/articles" in docs.text and "InputRecord" in docs.text
+    # served from this server only: no CDN, no script, the strict policy
+    assert "cdn" not in docs.text.lower() and "<script" not in docs.text.lower()
+    assert "script-src 'self'" in docs.headers["content-security-policy"]
+    assert "unsafe-inline" not in docs.headers["content-security-policy"]
 
 
 # -- pages --------------------------------------------------------------------------------------

@@ -49,6 +49,7 @@ from ..render import STATIC_DIR, Renderer, story_view
 from ..store import SQLiteStore, open_store
 from ..store.story_rows import ORDERS, StoryFilter, StoryRow
 from .cache import ResponseCache, StoreVersion
+from . import schemas
 from .upload import MAX_BODY_BYTES, UploadError, parse_records, read_limited, record_schema
 from .worker import IngestQueue
 
@@ -61,6 +62,15 @@ REQUEST_TIMEOUT = 10.0
 Order = Annotated[str, Query(pattern="^(rank|latest)$",
                              description="rank: widely and recently covered first; latest: by last day")]
 Filter = Annotated[str | None, Query(max_length=MAX_FILTER_CHARS)]
+API_DESCRIPTION = (
+    "Stories, articles and search over one rasid store. Reading is open unless the server has a read key; "
+    "posting articles needs the write key, sent as `X-API-Key: KEY` or `Authorization: Bearer KEY` "
+    "(keys are compared in constant time). Errors are JSON `{\"detail\": ...}` with the status: 401 (no or "
+    "wrong key), 404 (no such story or article), 413 (body too large), 422 (invalid parameter or body; "
+    "the body is never echoed), 503 (ingestion off, or the request timed out). A POSTed batch is stored, "
+    "then run through the story stages of `rasid run`; the answer names each article's story, or a "
+    "status URL while that is not done."
+)
 SEARCH_SYNTAX = (
     'Words must all match (any spelling of hamza/alef/ya/ta marbuta, diacritics ignored, light stems); '
     '"a phrase" matches those words adjacent and in order; a OR b matches either; -word or -"a phrase" '
@@ -72,13 +82,6 @@ STRICT_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-# FastAPI's /docs page is Swagger UI from a CDN with an inline bootstrap script; only that page gets it.
-DOCS_CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
-    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
-)
-_DOCS_PATHS = ("/docs", "/docs/oauth2-redirect")
 
 
 class SecurityHeaders:
@@ -91,7 +94,7 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        csp = DOCS_CSP if scope.get("path") in _DOCS_PATHS else STRICT_CSP
+        csp = STRICT_CSP
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -250,7 +253,7 @@ def create_app(
     max_body_bytes: int = MAX_BODY_BYTES,
     request_timeout: float = REQUEST_TIMEOUT,
     read_threads: int = 8,
-    cache_entries: int = 2000,
+    cache_entries: int | None = None,
 ) -> FastAPI:
     """The API and web UI over the store at `store_path`.
 
@@ -259,8 +262,8 @@ def create_app(
     POSTed records go to the ingest queue, which runs the text pipeline and then `stages` (by
     default `default_stages(settings)`, the stages of `rasid run`; pass () for none). `ingest`
     replaces the queue: it receives the records and returns a JSON-able summary.
-    Read pages are cached until the store changes (`cache_entries`, 0 for none; never when reading
-    needs a key).
+    Read pages are cached until the store changes (`cache_entries`, default RASID_WEB_CACHE or
+    2000, 0 for none; never when reading needs a key).
     """
     write_key = write_key if write_key is not None else (os.environ.get("RASID_API_KEY") or None)
     read_key = read_key if read_key is not None else (os.environ.get("RASID_READ_KEY") or None)
@@ -295,11 +298,15 @@ def create_app(
         summary="An open news-story engine for Arabic: stories, briefs, timelines, articles.",
         version="0.1.0",
         redoc_url=None,
+        docs_url=None,
         lifespan=lifespan,
     )
     app.state.store = store
     app.state.renderer = renderer
     app.state.jobs = jobs
+    if cache_entries is None:
+        env_cache = os.environ.get("RASID_WEB_CACHE", "").strip()
+        cache_entries = int(env_cache) if env_cache.isdigit() else 2000
     version = StoreVersion(store.path) if cache_entries > 0 and read_key is None and not reads.shared else None
     if version is not None:
         app.add_middleware(ResponseCache, version=version, entries=cache_entries)
@@ -412,7 +419,11 @@ def create_app(
 
     # -- API ------------------------------------------------------------------------------------
 
-    @app.get("/api/stories", tags=["stories"])
+    reading = {401: {"model": schemas.Error, "description": "a read key is configured and was not sent"},
+               422: {"model": schemas.Error, "description": "a parameter out of range or malformed"},
+               503: {"model": schemas.Error, "description": "the request took longer than the time-out"}}
+
+    @app.get("/api/stories", tags=["stories"], responses={200: {"model": schemas.StoryList}, **reading})
     async def api_stories(
         request: Request,
         page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
@@ -439,13 +450,15 @@ def create_app(
             "stories": [r.record() for r in result.rows],
         }
 
-    @app.get("/api/stories/{story_id:path}", tags=["stories"])
+    @app.get("/api/stories/{story_id:path}", tags=["stories"],
+             responses={200: {"model": schemas.StoryRecord}, 404: {"model": schemas.Error}, **reading})
     async def api_story(request: Request, story_id: str) -> dict[str, Any]:
         """One story as the export record of CONTRACT.md."""
         check_read(request)
         return await offload(request, lambda: story_record(get_story_or_404(story_id)))
 
-    @app.get("/api/articles/{article_id:path}", tags=["articles"])
+    @app.get("/api/articles/{article_id:path}", tags=["articles"],
+             responses={200: {"model": schemas.ArticleRecord}, 404: {"model": schemas.Error}, **reading})
     async def api_article(request: Request, article_id: str) -> dict[str, Any]:
         """One article as the export record of CONTRACT.md; `story` is null until the article is in one."""
 
@@ -458,7 +471,7 @@ def create_app(
         check_read(request)
         return await offload(request, work)
 
-    @app.get("/api/search", tags=["articles"])
+    @app.get("/api/search", tags=["articles"], responses={200: {"model": schemas.SearchResults}, **reading})
     async def api_search(
         request: Request,
         q: Annotated[str, Query(min_length=1, max_length=500, description=SEARCH_SYNTAX)],
@@ -473,7 +486,17 @@ def create_app(
         "/api/articles",
         tags=["articles"],
         openapi_extra={"requestBody": {"required": True,
-                                       "content": {"application/json": {"schema": record_schema()}}}},
+                                       "content": {"application/json": {"schema": record_schema()}}},
+                       "security": [{"ApiKey": []}, {"Bearer": []}]},
+        responses={
+            200: {"model": schemas.IngestResult, "description": "stored and in their stories"},
+            202: {"model": schemas.IngestResult, "description": "accepted; not done within `wait` seconds"},
+            401: {"model": schemas.Error, "description": "no valid write key (the body is not read)"},
+            413: {"model": schemas.Error, "description": "body over the size limit, or over 1000 records"},
+            422: {"description": "not JSON, not input records, or nothing usable in them; never echoes the body"},
+            500: {"model": schemas.IngestResult, "description": "the stages failed; `errors` says why"},
+            503: {"model": schemas.Error, "description": "ingestion is off: no write key is configured"},
+        },
     )
     async def api_ingest(
         request: Request,
@@ -507,7 +530,9 @@ def create_app(
         code = 200 if job.state == "done" and job.usable else (500 if job.state == "failed" else 422)
         return JSONResponse(job.record(), status_code=code)
 
-    @app.get("/api/ingest/{job_id}", tags=["articles"])
+    @app.get("/api/ingest/{job_id}", tags=["articles"], openapi_extra={"security": [{"ApiKey": []}, {"Bearer": []}]},
+             responses={200: {"model": schemas.IngestResult}, 401: {"model": schemas.Error},
+                        404: {"model": schemas.Error}})
     async def api_job(request: Request, job_id: str) -> dict[str, Any]:
         """The state of one POST (needs the write key): queued, stored, done or failed."""
         check_write(request)
@@ -515,6 +540,29 @@ def create_app(
         if job is None:
             raise StarletteHTTPException(404, "no such ingest job (only the latest 1000 are kept)")
         return job.record()
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            from fastapi.openapi.utils import get_openapi
+
+            spec = get_openapi(title=app.title, version=app.version, summary=app.summary,
+                               description=API_DESCRIPTION, routes=app.routes)
+            spec.setdefault("components", {})["securitySchemes"] = {
+                "ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key",
+                           "description": "the write key (RASID_API_KEY) to POST; the read key (RASID_READ_KEY), "
+                                          "when one is configured, to read"},
+                "Bearer": {"type": "http", "scheme": "bearer", "description": "the same keys as a bearer token"},
+            }
+            if read_key is not None:
+                spec["security"] = [{"ApiKey": []}, {"Bearer": []}]
+            app.openapi_schema = spec
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+    @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
+    async def page_docs(request: Request) -> HTMLResponse:
+        return html("docs.html", title="واجهة البرمجة", spec=openapi(), syntax=SEARCH_SYNTAX)
 
     # -- pages ----------------------------------------------------------------------------------
 
