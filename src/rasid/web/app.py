@@ -48,8 +48,8 @@ from ..model import Article, Story
 from ..render import STATIC_DIR, Renderer, story_view
 from ..store import SQLiteStore, open_store
 from ..store.story_rows import ORDERS, StoryFilter, StoryRow
-from .cache import ResponseCache, StoreVersion
 from . import schemas
+from .cache import ResponseCache, StoreVersion
 from .upload import MAX_BODY_BYTES, UploadError, parse_records, read_limited, record_schema
 from .worker import IngestQueue
 
