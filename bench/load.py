@@ -173,6 +173,7 @@ def main() -> None:
     ap.add_argument("--timeout", type=float, default=15.0, help="a request slower than this is an error")
     ap.add_argument("--writer", help="an input for a concurrent `rasid run` into the same store")
     ap.add_argument("--port", type=int, default=8765)
+    ap.add_argument("--processes", type=int, default=1, help="server processes (rasid serve --processes)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--json", action="store_true", help="print the result as one JSON line too")
     ap.add_argument("--no-cache", action="store_true", help="serve without the response cache (RASID_WEB_CACHE=0)")
@@ -183,7 +184,7 @@ def main() -> None:
     py = sys.executable
     before = _count_articles(args.db)
     server = subprocess.Popen([py, "-m", "rasid.cli", "serve", "--db", args.db, "--host", HOST,
-                               "--port", str(args.port)], env=env, stdout=subprocess.DEVNULL,
+                               "--port", str(args.port), "--processes", str(args.processes)], env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE)
     writer = None
     try:
@@ -192,13 +193,18 @@ def main() -> None:
         import psutil
 
         server_proc = psutil.Process(server.pid)
-        cpu0 = sum(server_proc.cpu_times()[:2])
+
+        def server_cpu_now() -> float:
+            procs = [server_proc, *server_proc.children(recursive=True)]
+            return sum(sum(p.cpu_times()[:2]) for p in procs)
+
+        cpu0 = server_cpu_now()
         if args.writer:
             writer = subprocess.Popen([py, "-m", "rasid.cli", "run", "--db", args.db, "--no-progress", "-q",
                                        args.writer], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         tally, took = asyncio.run(_run_readers(args.port, targets, args.readers, args.seconds,
                                                args.max_requests, args.seed, args.timeout))
-        server_cpu = sum(server_proc.cpu_times()[:2]) - cpu0
+        server_cpu = server_cpu_now() - cpu0
         writer_rc = None
         writer_secs = None
         if writer is not None:
@@ -228,7 +234,8 @@ def main() -> None:
                         "errors": tally.errors.get(k, 0)} for k, v in sorted(tally.times.items())},
     }
     print(f"{args.readers} readers, {took:.0f} s{' + writer ' + args.writer if args.writer else ''}"
-          f"{' (no cache)' if args.no_cache else ''}, {len(set(targets))} distinct URLs: "
+          f"{' (no cache)' if args.no_cache else ''}, {args.processes} server process(es), "
+          f"{len(set(targets))} distinct URLs: "
           f"{tally.count} requests, {result['rps']} req/s, p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms, "
           f"p99 {result['p99_ms']} ms, {errors} errors; server CPU {result['server_cpu_ms_per_request']} ms/request; "
           f"articles {before} -> {after}"

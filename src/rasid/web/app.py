@@ -655,10 +655,31 @@ def _error_text(status: int, detail: Any) -> str:
 
 def serve(store_path: str, host: str = "127.0.0.1", port: int = 8000, *,
           write_key: str | None = None, read_key: str | None = None, ingest: IngestFn | None = None,
-          stages: Sequence[Any] | None = None, settings: Any = None, log_level: str = "info") -> None:
-    """Run the app with uvicorn (bound to loopback unless told otherwise)."""
+          stages: Sequence[Any] | None = None, settings: Any = None, log_level: str = "info",
+          processes: int = 1, config: str | None = None) -> None:
+    """Run the app with uvicorn (bound to loopback unless told otherwise).
+
+    With `processes` > 1, uvicorn starts that many server processes on the port, each building the
+    app from the settings file and environment (`app_from_env`); their ingest workers take turns
+    through a lock file beside the store, so posted articles are still processed one batch at a time.
+    """
     import uvicorn
 
+    if processes > 1:
+        os.environ["RASID_SERVE_DB"] = store_path
+        if config:
+            os.environ["RASID_SERVE_CONFIG"] = str(config)
+        uvicorn.run("rasid.web.app:app_from_env", factory=True, host=host, port=port, log_level=log_level,
+                    timeout_keep_alive=5, workers=processes)
+        return
     app = create_app(store_path, write_key=write_key, read_key=read_key, ingest=ingest, stages=stages,
                      settings=settings)
     uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_keep_alive=5)
+
+
+def app_from_env() -> FastAPI:
+    """The app of one of several server processes (`serve(processes=N)`): store from RASID_SERVE_DB."""
+    from ..settings import load_settings
+
+    db = os.environ["RASID_SERVE_DB"]
+    return create_app(db, settings=load_settings(os.environ.get("RASID_SERVE_CONFIG") or None, db=db))

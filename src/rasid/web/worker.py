@@ -25,6 +25,32 @@ from ..model import IngestError, RawDoc
 _STOP = object()
 
 
+class _StoreLock:
+    """An exclusive lock file beside the store, so the ingest workers of several server processes
+    run the story stages one at a time (each loads the stages' state from the store afresh)."""
+
+    def __init__(self, store_path: str) -> None:
+        memory = not store_path or store_path == ":memory:" or store_path.startswith("file:")
+        self._path = None if memory else store_path + ".ingest-lock"
+        self._fh: Any = None
+
+    def __enter__(self) -> _StoreLock:
+        if self._path is not None:
+            import fcntl
+
+            self._fh = open(self._path, "a")  # noqa: SIM115 - held until __exit__
+            fcntl.flock(self._fh, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._fh is not None:
+            import fcntl
+
+            fcntl.flock(self._fh, fcntl.LOCK_UN)
+            self._fh.close()
+            self._fh = None
+
+
 @dataclass(slots=True)
 class _RecordsReader:
     """A Reader over records already in memory (the POSTed JSON), parsed like `.json` input files."""
@@ -139,6 +165,10 @@ class IngestQueue:
                 return
 
     def _round(self, jobs: list[Job]) -> None:
+        with _StoreLock(getattr(self._store, "path", "")):
+            self._round_locked(jobs)
+
+    def _round_locked(self, jobs: list[Job]) -> None:
         try:
             self._setup()
             for job in jobs:
