@@ -47,6 +47,27 @@ def _count_articles(db: str) -> int:
         conn.close()
 
 
+def _missing(db: str, feed: str) -> tuple[int, int]:
+    """(records of `feed` with text, those whose id is not in the store afterwards)."""
+    ids = []
+    with open(feed, encoding="utf-8") as fh:
+        for line in fh:
+            rec = json.loads(line)
+            if (rec.get("text") or rec.get("content") or rec.get("html") or "").strip():
+                ids.append(rec.get("id") or rec.get("url"))
+    conn = sqlite3.connect(f"file:{Path(db).resolve()}?mode=ro", uri=True)
+    try:
+        found = set()
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            found.update(r[0] for r in conn.execute(
+                f"SELECT id FROM articles WHERE id IN ({','.join('?' * len(chunk))})", chunk))
+        # a record whose text is already stored under another id is a copy, kept once by design
+        return len(ids), len(set(ids) - found)
+    finally:
+        conn.close()
+
+
 def _targets(db: str, rng: random.Random) -> list[tuple[str, str]]:
     """(kind, path) pairs drawn from the store: what readers ask for."""
     conn = sqlite3.connect(f"file:{Path(db).resolve()}?mode=ro", uri=True)
@@ -220,6 +241,7 @@ def main() -> None:
         if writer is not None and writer.poll() is None:
             writer.kill()
     after = _count_articles(args.db)
+    fed, missing = _missing(args.db, args.writer) if args.writer else (0, 0)
     all_times = [t for ts in tally.times.values() for t in ts]
     errors = sum(tally.errors.values())
     result = {
@@ -228,7 +250,7 @@ def main() -> None:
         "p95_ms": round(_pct(all_times, 95), 1), "p99_ms": round(_pct(all_times, 99), 1), "errors": errors,
         "server_cpu_ms_per_request": round(server_cpu / max(tally.count, 1) * 1000, 2),
         "articles_before": before, "articles_after": after,
-        "writer": args.writer, "writer_exit": writer_rc,
+        "writer": args.writer, "writer_exit": writer_rc, "writer_records": fed, "writer_ids_missing": missing,
         "writer_wait_after_readers_s": round(writer_secs, 1) if writer_secs is not None else None,
         "by_kind": {k: {"n": len(v), "p50_ms": round(_pct(v, 50), 1), "p95_ms": round(_pct(v, 95), 1),
                         "errors": tally.errors.get(k, 0)} for k, v in sorted(tally.times.items())},
@@ -239,7 +261,8 @@ def main() -> None:
           f"{tally.count} requests, {result['rps']} req/s, p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms, "
           f"p99 {result['p99_ms']} ms, {errors} errors; server CPU {result['server_cpu_ms_per_request']} ms/request; "
           f"articles {before} -> {after}"
-          + (f" (writer exit {writer_rc})" if args.writer else ""))
+          + (f" (writer exit {writer_rc}; {fed} records with text, {missing} of their ids not in the store)"
+             if args.writer else ""))
     for kind, row in result["by_kind"].items():
         print(f"  {kind:12s} n={row['n']:6d}  p50 {row['p50_ms']:7.1f} ms  p95 {row['p95_ms']:7.1f} ms  errors {row['errors']}")
     if args.json:
