@@ -50,3 +50,23 @@ def test_no_cache_when_reading_needs_a_key(tmp_path, gold, seed_texts):
     while hasattr(layer, "app"):
         assert not isinstance(layer, ResponseCache)
         layer = layer.app
+
+
+def test_a_slow_read_is_answered_503_at_the_time_out(tmp_path, gold, seed_texts, monkeypatch):
+    import time
+
+    from rasid.store import SQLiteStore
+
+    db = build_seed_store(tmp_path / "t.db", gold, seed_texts)
+    real = SQLiteStore.list_stories
+
+    def slow(self, *a, **k):  # type: ignore[no-untyped-def]
+        time.sleep(1.5)
+        return real(self, *a, **k)
+
+    monkeypatch.setattr(SQLiteStore, "list_stories", slow)
+    with TestClient(create_app(str(db), write_key="", read_key="", request_timeout=0.3, cache_entries=0)) as c:
+        start = time.monotonic()
+        r = c.get("/api/stories")
+        assert r.status_code == 503 and time.monotonic() - start < 1.4
+        assert c.get(f"/api/stories/{SEED_STORY}").status_code == 200  # other reads go on

@@ -286,6 +286,8 @@ def create_app(
     async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
         # Few threads: reads hold the GIL for most of their time, so more threads only add switching.
         app.state.limiter = anyio.CapacityLimiter(read_threads)
+        # threads for reads that hold a turn, plus those abandoned by a time-out and still finishing
+        app.state.threads = anyio.CapacityLimiter(read_threads * 4)
         yield
         await run_in_threadpool(jobs.close)
         if version is not None:
@@ -319,12 +321,16 @@ def create_app(
     async def offload(request: Request, fn: Callable[..., Any], *args: Any) -> Any:
         """Run a blocking read on a worker thread, bounded by `request_timeout`; skip it when the
         client has already gone (it waited for a thread and gave up)."""
-        if await request.is_disconnected():
-            raise _ClientGone
+        gate = getattr(app.state, "limiter", None)
         try:
             with anyio.fail_after(request_timeout):
-                return await anyio.to_thread.run_sync(functools.partial(fn, *args), abandon_on_cancel=True,
-                                                      limiter=getattr(app.state, "limiter", None))
+                if gate is None:  # no lifespan (a bare test client): anyio's default pool
+                    return await anyio.to_thread.run_sync(functools.partial(fn, *args), abandon_on_cancel=True)
+                async with gate:  # a turn among the read threads, then only if the client is still there
+                    if await request.is_disconnected():
+                        raise _ClientGone
+                    return await anyio.to_thread.run_sync(functools.partial(fn, *args), abandon_on_cancel=True,
+                                                          limiter=app.state.threads)
         except TimeoutError:
             raise StarletteHTTPException(503, f"request took longer than {request_timeout:g} s") from None
 
