@@ -88,3 +88,14 @@ def test_highlights_mark_the_query_words(client):
             assert "كومسومولسك" in h["snippet"][start:end]
     page = client.get("/search", params={"q": "onerror"}).text
     assert "<mark>onerror=alert(1)&gt;</mark>" in page and "<img" not in page
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [("2015-08-03T14:05:09", "3 أغسطس 2015، 14:05"), ("2015-08-03 09:30", "3 أغسطس 2015، 09:30"),
+     ("2015-08-03", "3 أغسطس 2015"), ("2015-08-03T00:00:00", "3 أغسطس 2015"), (None, "")],
+)
+def test_times_of_day_are_shown_where_known(value, shown):
+    from rasid.render import format_when
+
+    assert format_when(value) == shown
