@@ -353,6 +353,7 @@ def test_openapi_and_docs(client):
     assert {"200", "202", "401", "413", "422", "503"} <= set(post["responses"])
     assert "InputRecord" in str(post["requestBody"]) and post["security"]
     assert set(spec["components"]["securitySchemes"]) == {"ApiKey", "Bearer"}
+    assert "InputRecord" in spec["components"]["schemas"]  # the body's reference resolves
     assert "StoryList" in str(spec["paths"]["/api/stories"]["get"]["responses"]["200"])
     docs = client.get("/docs")
     assert docs.status_code == 200 and "/api/articles" in docs.text and "InputRecord" in docs.text

@@ -77,6 +77,7 @@ SEARCH_SYNTAX = (
     "excludes. Everything else is text, never FTS5 syntax."
 )
 Day = Annotated[str | None, Query(max_length=10, description="YYYY-MM-DD, a real day")]
+ApiDay = Annotated[date | None, Query(description="YYYY-MM-DD, a real day (2015-13-45 is refused)")]
 
 STRICT_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
@@ -436,15 +437,16 @@ def create_app(
         per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 20,
         order: Order = "rank",
         cursor: Annotated[str | None, Query(max_length=400, description="next_cursor of the previous page")] = None,
-        date_from: Day = None,
-        date_to: Day = None,
+        date_from: ApiDay = None,
+        date_to: ApiDay = None,
         entity: Filter = None,
         source: Filter = None,
         lang: Annotated[str | None, Query(max_length=10)] = None,
     ) -> dict[str, Any]:
         """Stories, ranked (or latest first), paged by `page` or by `cursor`; filters combine."""
         check_read(request)
-        f = story_filter(date_from, date_to, entity, source, lang)
+        f = story_filter(date_from.isoformat() if date_from else None, date_to.isoformat() if date_to else None,
+                         entity, source, lang)
         result = await offload(request, list_page, f, order, page, per_page, cursor)
         return {
             "page": page if cursor is None else None,
@@ -492,7 +494,7 @@ def create_app(
         "/api/articles",
         tags=["articles"],
         openapi_extra={"requestBody": {"required": True,
-                                       "content": {"application/json": {"schema": record_schema()}}},
+                                       "content": {"application/json": {"schema": dict(record_schema())}}},
                        "security": [{"ApiKey": []}, {"Bearer": []}]},
         responses={
             200: {"model": schemas.IngestResult, "description": "stored and in their stories"},
@@ -553,7 +555,9 @@ def create_app(
 
             spec = get_openapi(title=app.title, version=app.version, summary=app.summary,
                                description=API_DESCRIPTION, routes=app.routes)
-            spec.setdefault("components", {})["securitySchemes"] = {
+            body = spec["paths"]["/api/articles"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+            spec.setdefault("components", {}).setdefault("schemas", {}).update(body.pop("$defs", {}))
+            spec["components"]["securitySchemes"] = {
                 "ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key",
                            "description": "the write key (RASID_API_KEY) to POST; the read key (RASID_READ_KEY), "
                                           "when one is configured, to read"},
