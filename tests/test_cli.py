@@ -88,7 +88,7 @@ def test_bad_inputs_reported_rest_processed(tmp_path: Path, seed_texts: dict[str
 
 def test_nothing_usable_exits_1(tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
-    bad.write_text('{"id": 1, "title": "no text"}\n{broken\n', encoding="utf-8")
+    bad.write_text('{"id": 1, "source": "no title, no text"}\n{broken\n', encoding="utf-8")
     code, _, err = run_cli("run", "--db", str(tmp_path / "z.db"), "--no-progress", str(bad))
     assert code == 1
     assert "line 1" in err and "line 2" in err

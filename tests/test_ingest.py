@@ -86,8 +86,8 @@ def test_seed_directory_walk(shared, seed_files, gold):
     # gold.json is a JSON object without text: one error naming it, nothing else lost.
     assert len(errors) == 1
     assert errors[0].origin.endswith("gold.json")
-    assert errors[0].reason == "record has no text, content or html"
-    assert str(errors[0]).endswith("gold.json: record has no text, content or html")
+    assert errors[0].reason == "record has no title, text, content or html"
+    assert str(errors[0]).endswith("gold.json: record has no title, text, content or html")
 
 
 def test_walk_is_deterministic(shared):
@@ -115,14 +115,21 @@ def test_split_title_needs_a_body(seed_texts):
 
 
 def test_invalid_utf8(tmp_path, seed_texts):
-    data = seed_texts["001"].encode("cp1256", errors="replace")  # an old Arabic Windows code page
-    path = tmp_path / "windows1256.txt"
+    # an old Arabic Windows code page is recognised (tests/test_input_formats.py); Hebrew in
+    # Windows-1255 is neither UTF-8 nor Arabic, and is refused with the offset of the first bad byte
+    data = "הנשיא ביקר היום בעיר".encode("cp1255")
+    path = tmp_path / "windows1255.txt"
     path.write_bytes(data)
     docs, errors = run(path)
     with pytest.raises(UnicodeDecodeError) as bad:
         data.decode("utf-8")
     assert docs == []
-    assert errors == [IngestError(str(path), f"invalid UTF-8 at byte offset {bad.value.start}")]
+    assert errors == [IngestError(str(path), f"invalid UTF-8 at byte offset {bad.value.start}, "
+                                             "and not Arabic in ISO-8859-6 or Windows-1256")]
+    data = seed_texts["001"].encode("cp1256", errors="replace")
+    path.write_bytes(data)
+    (doc,), errors = run(path)
+    assert errors == [] and doc.title == seed_texts["001"].splitlines()[0].strip()
 
 
 @pytest.mark.parametrize("codec", ["utf-16", "utf-16-be", "utf-32", "utf-8-sig"])
@@ -247,12 +254,12 @@ def test_jsonl_overlong_line_skipped_without_reading_it(tmp_path, seed_texts):
 def test_jsonl_record_without_text_and_bad_date(tmp_path, seed_texts):
     path = tmp_path / "recs.jsonl"
     recs = [
-        {"id": "x1", "title": "بلا نص"},
+        {"id": "x1", "source": "okaz", "content": "  "},
         {"url": "https://example.org/a", "content": seed_texts["002"], "published": "الأحد الماضي"},
     ]
     path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in recs) + "\n", encoding="utf-8")
     docs, errors = run(path)
-    assert str(errors[0]) == f"{path}:line 1: record has no text, content or html"
+    assert str(errors[0]) == f"{path}:line 1: record has no title, text, content or html"
     assert errors[1].origin == f"{path}:line 2" and "الأحد الماضي" in errors[1].reason
     (doc,) = docs
     assert doc.id == doc.url == "https://example.org/a"  # no id: the url
@@ -286,7 +293,7 @@ def test_json_single_record_html_only(tmp_path, seed_texts):
     assert errors == []
     (doc,) = docs
     assert doc.id == "one-page"  # single-article file: the file name
-    assert doc.source == "الرأي الثالث"  # the record wins over page metadata
+    assert doc.source == "alraiy-althaleth"  # the record wins over page metadata (as its outlet id)
     assert doc.title == seed_texts["000"].splitlines()[0].strip()
     assert paragraphs(doc.text) == paragraphs(seed_texts["000"])[1:]
 
@@ -339,7 +346,7 @@ def test_html_page(tmp_path, seed_texts):
     assert doc.title == expected[0]
     assert doc.url == doc.id == "https://example.org/news/kim-train"
     assert doc.published == "2023-09-17T10:30:00+03:00"
-    assert doc.author == "قسم الأخبار" and doc.source == "الرأي الثالث" and doc.lang == "ar"
+    assert doc.author == "قسم الأخبار" and doc.source == "alraiy-althaleth" and doc.lang == "ar"
     assert paragraphs(doc.text) == expected[1:]  # one paragraph per line, headline not repeated
     assert "الرئيسية" not in doc.text and "محفوظة" not in doc.text and "لا تقرأني" not in doc.text
 

@@ -120,7 +120,7 @@ def test_rows_of_older_stories_are_filled_on_open(tmp_path, store):
 def test_read_only_store_refuses_writes_and_other_versions(tmp_path, store):
     with SQLiteStore(store.path, read_only=True) as ro:
         assert ro.count_stories() == 3
-        with pytest.raises(sqlite3.OperationalError):
+        with pytest.raises(StoreError):
             ro.put_blob("x", b"y")
     conn = sqlite3.connect(store.path)
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
@@ -128,3 +128,43 @@ def test_read_only_store_refuses_writes_and_other_versions(tmp_path, store):
     conn.close()
     with pytest.raises(StoreError):
         SQLiteStore(store.path, read_only=True)
+
+
+def test_a_source_stored_by_name_is_found_by_its_outlet_id(tmp_path):
+    """Stores from before the outlet registry hold sources as written («صحيفة سبق»); their facet
+    rows also carry the outlet id, which the web filter resolves a name, id or domain to."""
+    with SQLiteStore(tmp_path / "names.db") as s:
+        art = _article(0, "صحيفة سبق", "2015-08-02")
+        s.add_articles([art])
+        s.put_stories([_story("old", [art])])
+        assert [r.id for r in s.list_stories(StoryFilter(source="sabq")).rows] == ["old"]
+        assert [r.id for r in s.list_stories(StoryFilter(source="صحيفة سبق")).rows] == ["old"]
+        assert s.list_stories(StoryFilter(source="okaz")).total == 0
+
+
+def test_a_read_only_store_is_served(tmp_path, store, monkeypatch):
+    """A store this process cannot write (here: os.access says so) is served: pages, API and feeds
+    read it; POST answers 503 without touching it."""
+    import os
+
+    from fastapi.testclient import TestClient
+
+    from rasid.web.app import create_app
+
+    path = store.path
+    store.close()
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if mode & os.W_OK else real_access(p, mode))
+    with TestClient(create_app(path, write_key="k", read_key="")) as client:
+        assert client.app.state.store.readonly
+        assert [s["id"] for s in client.get("/api/stories").json()["stories"]] == ["wide", "single-new", "pair"]
+        assert client.get("/", params={"source": "sabq.org"}).status_code == 200
+        body = client.get("/api/stories", params={"source": "صحيفة سبق"}).json()
+        assert [s["id"] for s in body["stories"]] == ["wide", "pair"]
+        feed = client.get("/feeds/stories.atom", params={"days": 1})
+        assert feed.status_code == 200 and feed.headers["content-type"].startswith("application/atom+xml")
+        assert "قصة wide" in feed.text and "قصة single-new" in feed.text and "قصة pair" not in feed.text
+        assert client.get("/feeds/stories/pair.atom").status_code == 200
+        assert client.get("/feeds/stories/nope.atom").status_code == 404
+        posted = client.post("/api/articles", headers={"X-API-Key": "k"}, json=[{"text": "نص"}])
+        assert posted.status_code == 503 and "read-only" in posted.json()["detail"]

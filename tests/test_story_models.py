@@ -68,7 +68,6 @@ def test_train_stories_on_labelled_news(tmp_path, shared):
     rows = [r for r in read_gold(shared / "data" / "saudinewsnet-events" / "dev-2015-08-01.jsonl") if r["url"] in urls]
     labels.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     db = str(tmp_path / "lab.db")
-    # (a few records of the day have no text: `run` reports them and stores the rest)
     assert cli(["run", "--db", db, "--quiet", "--no-progress", str(feed)], out=io.StringIO(), err=io.StringIO()) == 0
     with open_store(db) as store:
         stored = sum(a.url in urls for a in store.iter_articles())

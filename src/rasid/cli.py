@@ -2,14 +2,17 @@
 
 `main(argv)` returns the exit status, so tests call it directly.
 Exit statuses: 0 success; 1 nothing usable was read (or, with --strict, any input failed);
-2 usage error; 3 not found (a story or article id).
+2 usage error (bad arguments or settings); 3 not found (a story or article id, or the
+database of a command that only reads); 4 the database cannot be used (unreadable, not a rasid
+database, from a newer rasid, or read-only for a command that writes); 5 a part that is not
+installed (the message names the pip extra).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
+import logging
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -17,9 +20,10 @@ from typing import Any, TextIO
 
 from . import __version__
 from .model import Article, IngestError
+from .outlets import OutletRegistry, display_name
 from .settings import Settings, load_settings
 
-EXIT_OK, EXIT_NOTHING, EXIT_USAGE, EXIT_NOT_FOUND = 0, 1, 2, 3
+EXIT_OK, EXIT_NOTHING, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_STORE, EXIT_MISSING = 0, 1, 2, 3, 4, 5
 
 
 class Console:
@@ -29,6 +33,22 @@ class Console:
         self.settings = settings
         self.out = out
         self.err = err
+        self.progress: Any = None  # the progress shown on stderr while a run goes, if any
+
+    def start_progress(self) -> Any:
+        """Progress for a run on stderr (a bar per stage, or JSON lines with --log-json); None with
+        --no-progress or --quiet."""
+        if not self.settings.progress or self.settings.quiet:
+            return None
+        from .progress import BarProgress, JsonProgress
+
+        self.progress = JsonProgress(self.err) if self.settings.json_log else BarProgress(self.err)
+        return self.progress
+
+    def stop_progress(self) -> None:
+        if self.progress is not None:
+            progress, self.progress = self.progress, None
+            progress.close()
 
     def error(self, error: IngestError | str) -> None:
         if self.settings.json_log:
@@ -36,9 +56,22 @@ class Console:
                 rec = {"level": "error", "input": error.origin, "reason": error.reason}
             else:
                 rec = {"level": "error", "message": error}
-            self.err.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            line = json.dumps(rec, ensure_ascii=False) + "\n"
         else:
-            self.err.write(f"rasid: {error}\n")
+            line = f"rasid: {error}\n"
+        if self.progress is not None:
+            self.progress.write(line)  # above the bar
+        else:
+            self.err.write(line)
+
+    def note(self, text: str) -> None:
+        """A remark on stderr (a guessed encoding): not part of the output, not an error."""
+        if self.settings.quiet:
+            return
+        if self.settings.json_log:
+            self.err.write(json.dumps({"level": "info", "message": text}, ensure_ascii=False) + "\n")
+        else:
+            self.err.write(f"rasid: note: {text}\n")
 
     def info(self, text: str, **fields: Any) -> None:
         if self.settings.quiet:
@@ -70,9 +103,25 @@ def _parser() -> argparse.ArgumentParser:
                      help="allow URLs on loopback/private/link-local addresses")
     run.add_argument("--max-bytes", type=int, help="size cap per file or download (default 20 MB)")
 
-    exp = sub.add_parser("export", parents=[common], help="write articles or stories as JSON lines")
+    w = sub.add_parser("watch", parents=[common], help="poll feeds and pages, process new items as they arrive")
+    w.add_argument("inputs", nargs="+", metavar="FEED_OR_PAGE", help="http(s) URL of a feed or a page")
+    w.add_argument("--every", default=None, help="time between polls of each input: 5s, 10m, 2h (default 10m)")
+    w.add_argument("--allow-private", action="store_true", default=None,
+                   help="allow URLs on loopback/private/link-local addresses")
+    w.add_argument("--max-bytes", type=int, help="size cap per download (default 20 MB)")
+    w.add_argument("--polls", type=int, default=None, help=argparse.SUPPRESS)  # stop after N rounds (tests)
+
+    rp = sub.add_parser("reprocess", parents=[common],
+                        help="complete stories and understanding for stored articles that lack them, or rebuild them")
+    rp.add_argument("--stories", action="store_true",
+                    help="rebuild every story from scratch, in time order (story ids change), then analyse them")
+    rp.add_argument("--understanding", action="store_true", help="analyse every story again")
+
+    exp = sub.add_parser("export", parents=[common], help="write articles or stories (JSON lines, JSON or CSV)")
     exp.add_argument("--what", choices=["articles", "stories"], required=True)
-    exp.add_argument("--format", choices=["jsonl"], default="jsonl")
+    exp.add_argument("--format", choices=["jsonl", "json", "csv"], default="jsonl",
+                     help="jsonl: one record per line (default); json: one array; csv: a header and a row each")
+    exp.add_argument("--source", help="only this outlet (its name, id or domain)")
 
     st = sub.add_parser("story", parents=[common], help="write one story")
     st.add_argument("story_id", metavar="ID")
@@ -84,24 +133,37 @@ def _parser() -> argparse.ArgumentParser:
     srv.add_argument("--processes", type=int, default=1,
                      help="server processes sharing the port (reads scale with cores; posts are serialised)")
 
+    data = argparse.ArgumentParser(add_help=False)
+    data.add_argument("--data", default="../shared", metavar="DIR",
+                      help="the data folder, holding data/ (anercorp, saudinewsnet) and seeds/ (default ../shared)")
+
     ev = sub.add_parser("eval", help="measure quality against labels")
     evsub = ev.add_subparsers(dest="what", required=True)
     for name, helptext in (("stories", "B-cubed and pairwise P/R/F1 of stories"),
                            ("duplicates", "duplicate-pair precision and recall")):
-        e = evsub.add_parser(name, parents=[common], help=helptext)
-        e.add_argument("--gold", required=True, help="labels file (JSONL: url, event, dup_of)")
-    e = evsub.add_parser("ner", parents=[common], help="entity-level P/R/F1 on the ANERcorp test split")
-    e.add_argument("--test", help="CoNLL test file (default: ../shared/data/anercorp test split)")
+        e = evsub.add_parser(name, parents=[common, data], help=helptext)
+        e.add_argument("--gold", required=True, action="append",
+                       help="labels file (JSONL: url, event, dup_of); repeat for linked days")
+        if name == "stories":
+            e.add_argument("--focus", help="score only the articles of this labels file (a held-out day), "
+                                           "with their pairs to the other --gold files' articles")
+    e = evsub.add_parser("ner", parents=[common, data], help="entity-level P/R/F1 on the ANERcorp test split")
+    e.add_argument("--test", help="CoNLL test file (default: the anercorp test split under --data)")
     e.add_argument("--model", help="model file (default: the packaged one)")
-    e = evsub.add_parser("seeds", parents=[common], help="the seed-story checks against gold.json")
-    e.add_argument("--seeds", default="../shared/seeds", help="the seeds folder with gold.json")
+    e = evsub.add_parser("seeds", parents=[common, data], help="the seed-story checks against gold.json")
+    e.add_argument("--seeds", help="the seeds folder with gold.json (default: seeds/ under --data)")
+    e = evsub.add_parser("brief", parents=[common, data], help="the brief against hand-made statements of stories")
+    e.add_argument("--gold", required=True, nargs="+", help="gold file(s) or folder(s) (bench/gold/brief)")
 
     tr = sub.add_parser("train", help="rebuild a model from data")
     trsub = tr.add_subparsers(dest="what", required=True)
-    t = trsub.add_parser("ner", parents=[common], help="train the Arabic NER model on ANERcorp")
-    t.add_argument("--out", help="where to write the model (default: the packaged model file)")
-    t.add_argument("--train", help="CoNLL training file (default: ../shared/data/anercorp train split)")
-    t = trsub.add_parser("stories", parents=[common],
+    t = trsub.add_parser("ner", parents=[common, data], help="train the Arabic NER model on ANERcorp")
+    where = t.add_mutually_exclusive_group(required=True)
+    where.add_argument("--out", help="where to write the model (ner.crfsuite and the files beside it)")
+    where.add_argument("--overwrite-shipped", action="store_true",
+                       help="replace the model shipped in the installed package")
+    t.add_argument("--train", help="CoNLL training file (default: the anercorp train split under --data)")
+    t = trsub.add_parser("stories", parents=[common, data],
                          help="fit the story scorers on labelled articles already in the store")
     t.add_argument("--gold", required=True, help="labels file (JSONL: url, event), as for `eval stories`")
     t.add_argument("--out", required=True,
@@ -119,48 +181,34 @@ def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(getattr(args, "config", None), **flags)
 
 
-def _article_line(a: Article) -> str:
+def _article_line(a: Article, outlets: Any = None) -> str:
     langs = Counter(p.lang for p in a.paragraphs)
     kinds = Counter(r.kind for r in a.removed)
     removed = ", ".join(f"{k}×{n}" for k, n in sorted(kinds.items())) or "nothing"
     lang_txt = " ".join(f"{k} {n}" for k, n in sorted(langs.items()))
     meta = " · ".join(
-        [a.published or "undated", a.source or "unknown source", f"{len(a.paragraphs)} paragraphs ({lang_txt})",
+        [a.published or "undated", display_name(a.source, outlets) if a.source else "unknown source", f"{len(a.paragraphs)} paragraphs ({lang_txt})",
          f"{sum(len(p.sentences) for p in a.paragraphs)} sentences", f"removed: {removed}"]
     )
     return f"  {a.id}  {a.title}\n      {meta}"
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings, con: Console) -> int:
-    from .engine.local import LocalRunner
     from .ingest import Ingestor
-    from .process import default_text_pipeline
-    from .stages import default_stages
-    from .store import open_store
+    from .progress import count_documents
 
-    with open_store(settings.db) as store, Ingestor(settings) as reader:
-        bar = None
-        if settings.progress and not settings.quiet:
-            from tqdm import tqdm
-
-            bar = tqdm(unit=" articles", file=con.err, disable=None, desc="rasid run")
-        runner = LocalRunner(
-            store=store,
-            reader=reader,
-            text=default_text_pipeline(),
-            stages=default_stages(settings),
-            workers=settings.workers or (os.cpu_count() or 1),
-            on_error=con.error,
-            progress=bar.update if bar is not None else None,
-        )
-        summary = runner.run(args.inputs)
-        if bar is not None:
-            bar.close()
+    with _open(settings, create=True, write=True) as store, Ingestor(settings) as reader:
+        progress = con.start_progress()
+        total = count_documents(args.inputs) if progress is not None else None
+        try:
+            summary = _runner(store, settings, con, reader=reader, read_total=total).run(args.inputs)
+        finally:
+            con.stop_progress()
         if len(summary.added) <= 20:
             for aid in summary.added:
                 art = store.get_article(aid)
                 if art is not None:
-                    con.info(_article_line(art))
+                    con.info(_article_line(art, reader.outlets))
         con.info(
             f"read {summary.read} documents: {len(summary.added)} new articles, "
             f"{summary.already_stored} already stored, {len(summary.errors)} inputs with errors; "
@@ -168,40 +216,128 @@ def cmd_run(args: argparse.Namespace, settings: Settings, con: Console) -> int:
             read=summary.read, added=len(summary.added), already=summary.already_stored,
             errors=len(summary.errors),
         )
-        _story_summary(store, summary.stories, con)
+        _resumed_line(summary, con)
+        _story_summary(store, summary.stories, con, reader.outlets)
     if settings.strict and summary.errors:
         return EXIT_NOTHING
     return EXIT_OK if summary.usable else EXIT_NOTHING
 
 
-def _story_summary(store: Any, story_ids: Sequence[str], con: Console) -> None:
+def _open(settings: Settings, create: bool = False, write: bool = False) -> Any:
+    """The store of --db. Only `run` creates one: reading commands report a missing store. A
+    command that writes (`write`) refuses a read-only store before it starts."""
+    from .store import StoreError, open_store
+
+    store = open_store(settings.db, create=create)
+    if write and getattr(store, "readonly", False):
+        store.close()
+        raise StoreError(f"{settings.db}: the database is read-only (no write access to it or its folder)")
+    return store
+
+
+def _runner(store: Any, settings: Settings, con: Console, reader: Any = None, read_total: int | None = None) -> Any:
+    from .runner import build_runner
+
+    return build_runner(store, settings, reader, on_error=con.error, progress=con.progress, read_total=read_total)
+
+
+def _resumed_line(summary: Any, con: Console) -> None:
+    if summary.resumed or summary.resumed_stories:
+        con.info(f"completed what an earlier run left: {summary.resumed} articles placed in stories, "
+                 f"{summary.resumed_stories} stories analysed",
+                 resumed=summary.resumed, resumed_stories=summary.resumed_stories)
+
+
+def cmd_reprocess(args: argparse.Namespace, settings: Settings, con: Console) -> int:
+    """Complete (default) or rebuild stories and understanding for the stored articles."""
+    from .engine.local import PENDING_BLOB
+
+    with _open(settings, write=True) as store:
+        if args.stories:
+            # every article back to no story: the run below groups them all anew, in time order
+            store.clear_stories()
+        elif args.understanding:
+            ids = [s.id for s in store.iter_stories()]
+            store.put_blob(PENDING_BLOB, json.dumps(ids).encode("utf-8"))
+        con.start_progress()
+        try:
+            summary = _runner(store, settings, con).run([])
+        finally:
+            con.stop_progress()
+        con.info(f"{summary.resumed} articles placed in stories, {len(summary.stories)} stories updated; "
+                 f"{store.count_stories()} stories in {settings.db}",
+                 placed=summary.resumed, updated=len(summary.stories))
+        _story_summary(store, summary.stories, con, OutletRegistry.load(settings.outlets_file or None))
+    return EXIT_OK
+
+
+def _story_summary(store: Any, story_ids: Sequence[str], con: Console, outlets: OutletRegistry) -> None:
     if not story_ids:
         return
     stories = [s for s in (store.get_story(sid) for sid in story_ids) if s is not None]
     stories.sort(key=lambda s: -len(s.articles))
     con.info(f"{len(stories)} stories touched; largest:")
     for s in stories[:10]:
-        con.info(f"  {s.id}  {len(s.articles)} articles, {len(s.sources)} sources  {s.title}")
+        # Outlets as the story page counts them: each article of unknown outlet counts as one.
+        members = store.get_articles(s.articles)
+        unknown = sum(1 for a in members if not a.source)
+        named = len({a.source for a in members if a.source} | set(s.sources))
+        note = f" ({unknown} unnamed)" if unknown else ""
+        con.info(f"  {s.id}  {len(s.articles)} articles, {named + unknown} sources{note}  {s.title}")
+
+
+def cmd_watch(args: argparse.Namespace, settings: Settings, con: Console) -> int:
+    from .process import default_text_pipeline
+    from .stages import default_stages
+    from .watch import PollResult, Watcher, parse_duration
+
+    try:
+        every = parse_duration(args.every) if args.every else settings.watch_every
+    except ValueError as exc:
+        con.error(str(exc))
+        return EXIT_USAGE
+    bad = [u for u in args.inputs if not u.lower().startswith(("http://", "https://"))]
+    if bad:
+        con.error(f"{bad[0]}: watch takes http(s) URLs of feeds or pages")
+        return EXIT_USAGE
+
+    def report(r: PollResult) -> None:
+        if r.status == "unchanged":
+            con.info(f"{r.url}: not modified", url=r.url, status=r.status)
+        elif r.status == "new":
+            con.info(f"{r.url}: {len(r.added)} new articles ({r.pages} pages fetched), "
+                     f"{r.already_stored} already stored, {len(r.stories)} stories touched",
+                     url=r.url, status=r.status, added=len(r.added), pages=r.pages, stories=len(r.stories))
+
+    with _open(settings, create=True, write=True) as store:
+        watcher = Watcher(settings, store, default_text_pipeline(), default_stages(settings), on_error=con.error)
+        try:
+            watcher.run(args.inputs, every, report, max_rounds=args.polls)
+        except KeyboardInterrupt:
+            con.info("stopped")
+        finally:
+            watcher.close()
+    return EXIT_OK
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings, con: Console) -> int:
-    from .export import article_record, story_record
-    from .store import open_store
+    from .export import ARTICLE_FIELDS, STORY_FIELDS, article_record, story_record, write_records
 
-    with open_store(settings.db) as store:
+    outlets = OutletRegistry.load(settings.outlets_file or None)
+    wanted = getattr(args, "source", None)
+    with _open(settings) as store:
         if args.what == "articles":
-            for art in store.iter_articles():
-                con.out.write(json.dumps(article_record(art), ensure_ascii=False) + "\n")
+            arts = (a for a in store.iter_articles() if not wanted or outlets.matches(wanted, a.source))
+            write_records((article_record(a, outlets) for a in arts), args.format, con.out, ARTICLE_FIELDS)
         else:
-            for story in store.iter_stories():
-                con.out.write(json.dumps(story_record(story), ensure_ascii=False) + "\n")
+            stories = (st for st in store.iter_stories()
+                       if not wanted or any(outlets.matches(wanted, x) for x in st.sources))
+            write_records(map(story_record, stories), args.format, con.out, STORY_FIELDS)
     return EXIT_OK
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings, con: Console) -> int:
-    from .store import open_store
-
-    with open_store(settings.db) as store:
+    with _open(settings) as store:
         hits = store.search(args.query, limit=args.limit)
     for hit in hits:
         if args.format == "jsonl":
@@ -214,9 +350,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings, con: Console) -> in
 
 def cmd_story(args: argparse.Namespace, settings: Settings, con: Console) -> int:
     from .export import story_record
-    from .store import open_store
-
-    with open_store(settings.db) as store:
+    with _open(settings) as store:
         from .stages import find_story
 
         story = find_story(store, args.story_id)
@@ -226,15 +360,16 @@ def cmd_story(args: argparse.Namespace, settings: Settings, con: Console) -> int
         if story is None:
             con.error(f"no story {args.story_id!r} in {settings.db}")
             return EXIT_NOT_FOUND
+        articles = {a.id: a for a in store.get_articles(story.articles)}
+        outlets = OutletRegistry.load(settings.outlets_file or None)
         if args.format == "json":
-            con.out.write(json.dumps(story_record(story), ensure_ascii=False, indent=1) + "\n")
+            con.out.write(json.dumps(story_record(story, articles, outlets), ensure_ascii=False, indent=1) + "\n")
             return EXIT_OK
         from . import render
 
-        articles = {a.id: a for a in store.get_articles(story.articles)}
         titles = store.story_titles(story.related)
-        text = (render.story_markdown(story, articles, titles) if args.format == "md"
-                else render.story_html(story, articles, titles))
+        text = (render.story_markdown(story, articles, titles, outlets) if args.format == "md"
+                else render.story_html(story, articles, titles, outlets))
         con.out.write(text if text.endswith("\n") else text + "\n")
     return EXIT_OK
 
@@ -255,7 +390,14 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, con: Console) -> int
 def cmd_eval(args: argparse.Namespace, settings: Settings, con: Console) -> int:
     from . import evaluate
 
-    result = evaluate.run(args.what, args, settings)
+    try:
+        result = evaluate.run(args.what, args, settings)
+    except evaluate.DataMissing as exc:
+        con.error(f"eval {args.what}: {exc}")
+        return EXIT_NOT_FOUND
+    except ValueError as exc:  # a gold file that cannot be read, an article the pipeline rejects
+        con.error(f"eval {args.what}: {exc}")
+        return EXIT_NOTHING
     con.out.write(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
     return EXIT_OK if result.get("ok", True) else EXIT_NOTHING
 
@@ -265,6 +407,9 @@ def cmd_train(args: argparse.Namespace, settings: Settings, con: Console) -> int
 
     try:
         result = evaluate.train(args.what, args, settings)
+    except evaluate.DataMissing as exc:
+        con.error(f"train {args.what}: {exc}")
+        return EXIT_NOT_FOUND
     except (ValueError, FileNotFoundError) as exc:  # labels that cannot be read or fitted on
         con.err.write(f"rasid train {args.what}: {exc}\n")
         return EXIT_NOTHING
@@ -272,7 +417,8 @@ def cmd_train(args: argparse.Namespace, settings: Settings, con: Console) -> int
     return EXIT_OK
 
 
-COMMANDS = {"run": cmd_run, "export": cmd_export, "search": cmd_search, "story": cmd_story,
+COMMANDS = {"run": cmd_run, "watch": cmd_watch, "reprocess": cmd_reprocess, "export": cmd_export,
+            "search": cmd_search, "story": cmd_story,
             "serve": cmd_serve, "eval": cmd_eval, "train": cmd_train}
 
 
@@ -286,14 +432,50 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     err = err or sys.stderr
     try:
         settings = _settings(args)
+        if settings.outlets_file:
+            OutletRegistry.load(settings.outlets_file)  # a bad outlets file: one line, before any work
     except (ValueError, FileNotFoundError) as exc:
         err.write(f"rasid: {exc}\n")
         return EXIT_USAGE
     con = Console(settings, out, err)
+    logger = logging.getLogger("rasid")
+    handler = _ConsoleLog(con)
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    from .store import StoreError, StoreMissingError
+
     try:
         return COMMANDS[args.command](args, settings, con)
     except BrokenPipeError:
         return EXIT_OK
+    except ImportError as exc:  # an optional part that is not installed
+        from .extras import missing_module_message
+
+        con.stop_progress()
+        con.error(missing_module_message(exc))
+        return EXIT_MISSING
+    except StoreError as exc:  # the database is missing, unreadable, read-only or from a newer rasid
+        con.stop_progress()
+        con.error(str(exc))
+        return EXIT_NOT_FOUND if isinstance(exc, StoreMissingError) else EXIT_STORE
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+class _ConsoleLog(logging.Handler):
+    """The library's log lines (logger `rasid`, INFO and up) as console notes for this command."""
+
+    def __init__(self, con: Console) -> None:
+        super().__init__(logging.INFO)
+        self.con = con
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.con.note(record.getMessage())
+        except Exception:  # noqa: BLE001 - a log line must never stop the command
+            self.handleError(record)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -71,6 +71,18 @@ MERGE_FEATURES = (
     "source_overlap",
     "mlex_body",
 )
+# Signals of one article and one member of a candidate story (the core-linkage check in `assign`).
+PAIR_FEATURES = (
+    "use",
+    "body",
+    "title",
+    "lead",
+    "gap",
+    "same_day",
+    "same_source",
+    "use_same_day",
+    "body_same_day",
+)
 _BUCKETS = 1 << 20
 # A story's pooled term bag keeps at most this many terms (the heaviest): a story that runs for
 # weeks (the daily weather, the stock market) would otherwise grow without bound and every
@@ -83,13 +95,15 @@ _PAIR_MEMBERS = 32
 # cost of a search stays bounded however long a story runs.
 MEMBER_WINDOW = 24
 _NUMBER = re.compile(r"^\d")
+_GRAMS = (3, 4, 5)  # character n-gram sizes of the lead signal (within words, padded by a space)
 LEX_CHARS = 400
 
 
 # the files of the four scorers a StoryClusterer uses, by its keyword argument (in `rasid/data/`,
 # and in a folder named by the `story_models` setting)
 MODEL_FILES = {"model": "story_model.json", "merge_model": "story_merge.json",
-               "cross_model": "story_model_xling.json", "cross_merge_model": "story_merge_xling.json"}
+               "cross_model": "story_model_xling.json", "cross_merge_model": "story_merge_xling.json",
+               "pair_model": "story_pair.json"}
 
 
 @dataclass(slots=True)
@@ -159,6 +173,12 @@ class StoryModel:
         return cls._load(MODEL_FILES["cross_merge_model"], path, MERGE_FEATURES)
 
     @classmethod
+    def load_pair(cls, path: str | Path | None = None) -> StoryModel | None:
+        """The article-member pair scorer at `path`, or the shipped `rasid/data/story_pair.json`
+        (None if absent: no core-linkage check)."""
+        return cls._load(MODEL_FILES["pair_model"], path, PAIR_FEATURES)
+
+    @classmethod
     def load_merge(cls, path: str | Path | None = None) -> StoryModel | None:
         """The story-merge model at `path`, or the shipped `rasid/data/story_merge.json` (None if absent)."""
         return cls._load(MODEL_FILES["merge_model"], path, MERGE_FEATURES)
@@ -179,7 +199,8 @@ class StoryModel:
 
         return {"model": cls.load(main), "merge_model": cls.load_merge(own("merge_model")),
                 "cross_model": cls.load_cross(own("cross_model")),
-                "cross_merge_model": cls.load_cross_merge(own("cross_merge_model"))}
+                "cross_merge_model": cls.load_cross_merge(own("cross_merge_model")),
+                "pair_model": cls.load_pair(own("pair_model"))}
 
 
 def _matvec(rows: np.ndarray, vec: np.ndarray) -> np.ndarray:
@@ -219,7 +240,7 @@ def _bag(words: list[str]) -> dict[int, float]:
 class _BagArrays:
     """A term bag as two arrays in the bag's own order (the order its dot products are summed in)."""
 
-    keys: np.ndarray  # int64
+    keys: np.ndarray  # int64 (int32 for the lead n-grams)
     vals: np.ndarray  # float64
 
 
@@ -242,6 +263,38 @@ class _ArticleView:
     body_bag: dict[int, float]
     arrays: tuple[_BagArrays, _BagArrays, _BagArrays] | None = None  # bag, title_bag, body_bag
     lang: str = ""  # see article_language
+    # character 3-5-grams of the title (twice) and the lead, sublinear counts (see `_lead_grams`)
+    grams: _BagArrays | None = None
+
+
+def _word_grams(token: str) -> list[int]:
+    """The hashed character 3-5-grams of one word padded by a space at each end."""
+    w = f" {token} "
+    return [zlib.crc32(w[i:i + n].encode("utf-8")) & (_BUCKETS - 1)
+            for n in _GRAMS for i in range(max(1, len(w) - n + 1))]
+
+
+def _lead_grams(title_tokens: list[str], lead_tokens: list[str], cache: dict[str, list[int]] | None) -> _BagArrays:
+    """Character n-grams of the title twice and the lead, as the batch TF-IDF baseline reads an
+    article, with sublinear counts (1 + log count), keys ascending. A rewording that keeps the
+    names and numbers but changes the verbs and their order still shares most of them."""
+    counts: Counter = Counter()
+    memo = cache if cache is not None else {}
+    for t in title_tokens + title_tokens + lead_tokens:
+        keys = memo.get(t)
+        if keys is None:
+            if len(memo) > 500_000:
+                memo.clear()
+            keys = memo[t] = _word_grams(t)
+        counts.update(keys)
+    if not counts:
+        return _BagArrays(np.zeros(0, np.int32), np.zeros(0, np.float32))
+    # int32 keys (buckets < 2**20) and float32 counts: a member's n-grams are kept while its story
+    # is active (~1,000 per article), in memory and in the saved state
+    keys = np.fromiter(counts.keys(), np.int32, len(counts))
+    vals = (1.0 + np.log(np.fromiter(counts.values(), np.float64, len(counts)))).astype(np.float32)
+    order = np.argsort(keys)
+    return _BagArrays(keys[order], vals[order])
 
 
 def _stemmer(cache: dict[str, str] | None):
@@ -307,7 +360,8 @@ def _no_common_language(a: Iterable[str], b: Counter) -> bool:
 
 
 def article_view(article: Article, now: float, stem_cache: dict[str, str] | None = None,
-                 term_cache: dict[str, int] | None = None, memo: TextMemo | None = None) -> _ArticleView:
+                 term_cache: dict[str, int] | None = None, memo: TextMemo | None = None,
+                 gram_cache: dict[str, list[int]] | None = None) -> _ArticleView:
     """What the clusterer reads from `article`. `term_cache` (token -> bag key, kept by the caller
     across articles) spares re-stemming and re-hashing the words every article repeats; `memo`
     holds the body's tokens when the deduper has just read it."""
@@ -329,6 +383,7 @@ def article_view(article: Article, now: float, stem_cache: dict[str, str] | None
             numbers=frozenset(t for t, k in zip(title_tokens + lead_tokens, tk + lk, strict=True) if k == _NUM),
             body_bag=_bag_of_keys(_term_keys(memo.tokens(body) if memo is not None else tokens(body), term_cache)),
             lang=lang,
+            grams=_lead_grams(title_tokens, lead_tokens, gram_cache),
         )
     light_stem = _stemmer(stem_cache)
     words = [light_stem(t) for t in title_tokens + lead_tokens if len(t) > 1 and not _NUMBER.match(t)]
@@ -344,6 +399,7 @@ def article_view(article: Article, now: float, stem_cache: dict[str, str] | None
         numbers=nums,
         body_bag=_bag([light_stem(t) for t in tokens(body) if len(t) > 1 and not _NUMBER.match(t)]),
         lang=lang,
+        grams=_lead_grams(title_tokens, lead_tokens, gram_cache),
     )
 
 
@@ -424,6 +480,8 @@ class StoryClusterer:
         cross_model: StoryModel | None = None,
         cross_merge_model: StoryModel | None = None,
         related_min: float = 0.2,
+        pair_model: StoryModel | None = None,
+        core: bool = True,
     ) -> None:
         self.model = model if model is not None else StoryModel.load()
         self.merge_model = (merge_model if merge_model is not None else StoryModel.load_merge()) if merges else None
@@ -433,6 +491,9 @@ class StoryClusterer:
         self.merge_log: list[tuple[int, int, int, int, list[float]]] | None = None  # training hook
         self._merged: list[str] = []  # ids retired by a merge since the last take_merged()
         self.related_min = related_min
+        # The core-linkage check (see `_core_ok`): None leaves joining to the candidate model alone.
+        self.pair_model = (pair_model if pair_model is not None else StoryModel.load_pair()) if core else None
+        self.pair_log: list[tuple[str, list[str], np.ndarray]] | None = None  # training hook
         self._linked: set[int] = set()  # stories whose related stories changed since take_linked()
         self.dormant_days = dormant_days
         self.late_after_days = late_after_days
@@ -451,6 +512,14 @@ class StoryClusterer:
         self._members = _Rows(dim)  # active stories' member vectors, label = story position
         self._member_ids: list[str] = []  # parallel to _members rows
         self._member_titles: list[str] = []
+        self._member_meta: list[tuple[float, str]] = []  # (day, source), parallel to _members rows
+        # each member's lead n-grams (keys, sublinear counts) and their IDF norm at arrival
+        self._member_grams: list[tuple[_BagArrays, float]] = []
+        self._gdf = np.zeros(_BUCKETS, np.uint32)  # document frequency of each n-gram bucket
+        self._gram_cache: dict[str, list[int]] = {}
+        self._gram_weights: np.ndarray | None = None  # one article's count * idf^2 by bucket
+        self._gram_for: tuple[str, np.ndarray] | None = None  # whose weights those are, and their keys
+        self._gram_norm_now = 0.0
         # (body bag, title bag, their IDF norms at arrival), parallel to _members rows
         self._member_bags: list[tuple[dict[int, float], dict[int, float], float, float]] = []
         # the same bags as arrays (body, title), built when first compared; parallel to _members rows
@@ -488,12 +557,88 @@ class StoryClusterer:
                     p[cross] = self.cross_model.proba(X[cross])
                     need[cross] = np.maximum(need[cross], self.cross_model.threshold)
             ok = np.nonzero(p >= need)[0]
-            if len(ok):
-                target = positions[int(ok[np.argmax(p[ok])])]
+            dup_pos = self._story_of.get(duplicate_of) if duplicate_of else None
+            for j in ok[np.argsort(-p[ok], kind="stable")].tolist():
+                q = positions[j]
+                if q == dup_pos or self._core_ok(q, view, vec):
+                    target = q
+                    break
         sid = self._add(view, vec, target)
         if len(positions) > 1 and (self.merge_model is not None or self.merge_log is not None):
             sid = self._maybe_merge(self._index[sid], positions, fresh=target is None)
         return sid
+
+    def _core_rows(self, pos: int, view: _ArticleView, vec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Story `pos`'s member rows in the index (its MEMBER_WINDOW most recent articles) and the
+        PAIR_FEATURES of the article with each of them."""
+        rows = np.nonzero(self._members.label[: self._members.n] == pos)[0]
+        if not len(rows):
+            return rows, np.zeros((0, len(PAIR_FEATURES)))
+        use = self._members.data[rows] @ vec
+        pairs: list[tuple[int, _BagArrays]] = []
+        for r in rows.tolist():
+            body, title = self._row_arrays(r)
+            pairs += [(2, body), (1, title)]
+        dots = self._view_dots(view, pairs)
+        idf = self._idf_cache
+        b_norm = math.sqrt(sum([(v * idf[k]) ** 2 for k, v in view.body_bag.items()]))
+        t_norm = math.sqrt(sum([(v * idf[k]) ** 2 for k, v in view.title_bag.items()]))
+        weights, g_norm = self._article_grams(view)
+        out = np.zeros((len(rows), len(PAIR_FEATURES)))
+        day = math.floor(view.day)
+        for i, r in enumerate(rows.tolist()):
+            _, _, nb, nt = self._member_bags[r]
+            mday, msrc = self._member_meta[r]
+            mg, mg_norm = self._member_grams[r]
+            lead = float(weights[mg.keys] @ mg.vals) / (g_norm * mg_norm) if g_norm and mg_norm else 0.0
+            body = self._cos_of(dots[2 * i], b_norm, nb)
+            same = 1.0 if math.floor(mday) == day else 0.0
+            out[i] = (float(use[i]), body, self._cos_of(dots[2 * i + 1], t_norm, nt), lead, abs(view.day - mday),
+                      same, 1.0 if view.source and msrc == view.source else 0.0, float(use[i]) * same, body * same)
+        return rows, out
+
+    def _gram_idf(self, keys: np.ndarray) -> np.ndarray:
+        return np.log((1.0 + self._ndocs) / (1.0 + self._gdf[keys])) + 1.0
+
+    def _gram_norm(self, g: _BagArrays) -> float:
+        if not len(g.keys):
+            return 0.0
+        x = g.vals * self._gram_idf(g.keys)
+        return math.sqrt(float(x @ x))
+
+    def _article_grams(self, view: _ArticleView) -> tuple[np.ndarray, float]:
+        """A dense table of the article's n-gram weights (count * IDF^2, zero elsewhere), so a
+        member's dot product with it is one gather, and the article's IDF norm. Built once per
+        article (kept until the next `_prepare`)."""
+        if self._gram_weights is None:
+            self._gram_weights = np.zeros(_BUCKETS, np.float64)
+        w = self._gram_weights
+        g = view.grams
+        if g is None or not len(g.keys):
+            return w, 0.0
+        if self._gram_for is None or self._gram_for[0] != view.id:
+            if self._gram_for is not None:
+                w[self._gram_for[1]] = 0.0
+            idf = self._gram_idf(g.keys)
+            w[g.keys] = g.vals * idf * idf
+            self._gram_for = (view.id, g.keys)
+            self._gram_norm_now = math.sqrt(float(((g.vals * idf) ** 2).sum()))
+        return w, self._gram_norm_now
+
+    def _core_ok(self, pos: int, view: _ArticleView, vec: np.ndarray) -> bool:
+        """Whether the article is close enough to story `pos`'s core to join it: the mean, over the
+        story's recent members, of the pair scorer's probability that the article and that member
+        report one happening, at least the pair model's threshold. The candidate model compares
+        the article with the story's pooled words and its single best member, so a topic that
+        runs for days (each day's market session, each regional committee's announcement) keeps
+        admitting the next report of its kind through one similar member; an average over the
+        members (average linkage, as in agglomerative clustering) does not chain that way."""
+        if self.pair_model is None:
+            return True
+        rows, X = self._core_rows(pos, view, vec)
+        if not len(rows):
+            return True
+        return float(self.pair_model.proba(X).mean()) >= self.pair_model.threshold
 
     def _join_threshold(self, pos: int) -> float:
         """The probability an article needs to join story `pos`. A story that opened more than
@@ -558,6 +703,11 @@ class StoryClusterer:
         positions, X = self._candidates(view, vec, duplicate_of)
         pos_label = {p: lab for lab, p in self._label_pos.items()}
         y = np.array([pos_label.get(p) == label for p in positions], dtype=bool)
+        if self.pair_log is not None:
+            for p in positions:
+                rows, X_pair = self._core_rows(p, view, vec)
+                if len(rows):
+                    self.pair_log.append((article.id, [self._member_ids[r] for r in rows], X_pair))
         target = self._label_pos.get(label)
         if target is not None and not self._stories[target].active:
             self._revive(target)
@@ -602,12 +752,14 @@ class StoryClusterer:
         norm = float(np.linalg.norm(vec))
         vec = vec / norm if norm > 0 else vec
         view = article_view(article, self._now if math.isfinite(self._now) else 0.0, term_cache=self._term_cache,
-                            memo=self.text_memo)
+                            memo=self.text_memo, gram_cache=self._gram_cache)
         view.arrays = (_bag_arrays(view.bag), _bag_arrays(view.title_bag), _bag_arrays(view.body_bag))
         self._now = max(self._now, view.day)
         self._sweep()
         # document frequencies include the article itself (its own terms are never "unseen")
         self._ndocs += 1
+        if view.grams is not None and len(view.grams.keys):
+            self._gdf[view.grams.keys] += 1
         keys = set(view.bag) | set(view.body_bag) | set(view.title_bag)
         if keys:
             ka = np.fromiter(keys, np.int64, len(keys))
@@ -1094,6 +1246,9 @@ class StoryClusterer:
         self._centroids.data[self._crow[pos]] = self._centroid(pos, rows)
         self._member_ids.append(view.id)
         self._member_titles.append(view.title)
+        self._member_meta.append((view.day, view.source))
+        grams = view.grams if view.grams is not None else _BagArrays(np.zeros(0, np.int32), np.zeros(0, np.float32))
+        self._member_grams.append((grams, self._gram_norm(grams)))
         va = view.arrays
         self._member_bags.append((view.body_bag, view.title_bag, self._norm(view.body_bag, va and va[2]),
                                   self._norm(view.title_bag, va and va[1])))
@@ -1134,6 +1289,8 @@ class StoryClusterer:
         keep = mkeep.tolist()
         self._member_ids = [m for m, k in zip(self._member_ids, keep, strict=True) if k]
         self._member_titles = [m for m, k in zip(self._member_titles, keep, strict=True) if k]
+        self._member_meta = [m for m, k in zip(self._member_meta, keep, strict=True) if k]
+        self._member_grams = [m for m, k in zip(self._member_grams, keep, strict=True) if k]
         self._member_bags = [m for m, k in zip(self._member_bags, keep, strict=True) if k]
         self._member_arrays = [m for m, k in zip(self._member_arrays, keep, strict=True) if k]
         self._members.keep(mkeep)
@@ -1176,6 +1333,8 @@ class StoryClusterer:
             "cross_model": json.loads(self.cross_model.to_json()) if self.cross_model is not None else None,
             "cross_merge_model": (json.loads(self.cross_merge_model.to_json())
                                   if self.cross_merge_model is not None else None),
+            "pair_model": json.loads(self.pair_model.to_json()) if self.pair_model is not None else None,
+            "member_meta": [[d, src] for d, src in self._member_meta],
             "ndocs": self._ndocs,
             "now": self._now if math.isfinite(self._now) else None,
             "last_sweep": self._last_sweep if math.isfinite(self._last_sweep) else None,
@@ -1191,6 +1350,11 @@ class StoryClusterer:
             "df": self._df,
             "members": self._members.data[: self._members.n],
             "member_story": self._members.label[: self._members.n],
+            "gdf": self._gdf,
+            "gram_keys": np.concatenate([g.keys for g, _ in self._member_grams] or [np.zeros(0, np.int32)]),
+            "gram_vals": np.concatenate([g.vals for g, _ in self._member_grams] or [np.zeros(0, np.float32)]),
+            "gram_lens": np.array([len(g.keys) for g, _ in self._member_grams], np.int64),
+            "gram_norms": np.array([n for _, n in self._member_grams], np.float64),
         }
         return _zip_state(meta, arrays)
 
@@ -1209,6 +1373,9 @@ class StoryClusterer:
         if "cross_merge_model" in meta:
             cm = meta["cross_merge_model"]
             self.cross_merge_model = StoryModel.from_json(json.dumps(cm), MERGE_FEATURES) if cm else None
+        if "pair_model" in meta:  # a state from before the core check: the shipped pair scorer
+            pm = meta["pair_model"]
+            self.pair_model = StoryModel.from_json(json.dumps(pm), PAIR_FEATURES) if pm else None
         self._ndocs = meta["ndocs"]
         self._now = meta["now"] if meta["now"] is not None else -math.inf
         self._last_sweep = meta["last_sweep"] if meta["last_sweep"] is not None else -math.inf
@@ -1237,15 +1404,30 @@ class StoryClusterer:
             self._crow[p] = self._centroids.append(self._centroid(p), p)
         self._member_ids = list(meta["member_ids"])
         self._member_titles = list(meta["member_titles"])
+        # a state from before member days were kept: each member at its story's last day
+        stories_of = arrays["member_story"].tolist()
+        self._member_meta = ([(float(d), str(src)) for d, src in meta["member_meta"]] if "member_meta" in meta
+                             else [(self._stories[p].last if p >= 0 else 0.0, "") for p in stories_of])
         self._member_bags = [
             ({int(k): float(v) for k, v in b}, {int(k): float(v) for k, v in t}, float(nb), float(nt))
             for b, t, nb, nt in meta["member_bags"]
         ]
+        if "gram_lens" in arrays:
+            self._gdf = arrays["gdf"].astype(np.uint32)
+            ends = np.cumsum(arrays["gram_lens"])
+            keys = np.split(arrays["gram_keys"].astype(np.int32), ends[:-1]) if len(ends) else []
+            vals = np.split(arrays["gram_vals"].astype(np.float32), ends[:-1]) if len(ends) else []
+            self._member_grams = [(_BagArrays(k, v), float(n))
+                                  for k, v, n in zip(keys, vals, arrays["gram_norms"].tolist(), strict=True)]
+        else:  # a state from before the lead n-grams: members compare as sharing none
+            empty = _BagArrays(np.zeros(0, np.int32), np.zeros(0, np.float32))
+            self._member_grams = [(empty, 0.0)] * len(self._member_bags)
         self._member_arrays = [None] * len(self._member_bags)
         return self
 
 
-def fit_story_model(X: np.ndarray, y: np.ndarray, C: float = 1.0, trained_on: str = "") -> StoryModel:
+def fit_story_model(X: np.ndarray, y: np.ndarray, C: float = 1.0, trained_on: str = "",
+                    features: tuple[str, ...] = FEATURES) -> StoryModel:
     """Fit the candidate scorer (scikit-learn, at training time only) and export it as a StoryModel."""
     from sklearn.linear_model import LogisticRegression
 
@@ -1255,7 +1437,7 @@ def fit_story_model(X: np.ndarray, y: np.ndarray, C: float = 1.0, trained_on: st
     lr = LogisticRegression(C=C, max_iter=2000)
     lr.fit((X - mean) / scale, y.astype(int))
     return StoryModel(
-        features=list(FEATURES), mean=mean.tolist(), scale=scale.tolist(), coef=lr.coef_[0].tolist(),
+        features=list(features), mean=mean.tolist(), scale=scale.tolist(), coef=lr.coef_[0].tolist(),
         intercept=float(lr.intercept_[0]), threshold=0.5, trained_on=trained_on,
         lo=X.min(axis=0).tolist(), hi=X.max(axis=0).tolist(),
     )

@@ -47,7 +47,7 @@ def _require_rensa():  # imported lazily: the stories extra is optional
     try:
         import rensa
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("near-duplicate detection needs rensa: pip install 'rasid[stories]'") from exc
+        raise ImportError("near-duplicate detection needs rensa, a dependency of rasid: reinstall rasid") from exc
     return rensa
 
 

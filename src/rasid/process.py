@@ -44,17 +44,23 @@ class TextPipeline:
     splitter: SentenceSplitter
 
     def process(self, doc: RawDoc) -> Article | IngestError:
-        """Clean one document; an IngestError (never an exception) when nothing usable is left."""
+        """Clean one document; an IngestError (never an exception) when nothing usable is left.
+
+        A document with a title and no body (a title-only feed item, a record with empty content,
+        or a body that cleaning emptied) is kept as a title-only article: no paragraphs, its story
+        found by its title (CONTRACT.md, "Input records").
+        """
         raw = doc.text or ""
-        if not raw.strip():
-            return IngestError(doc.origin, "no text after reading the input")
-        texts, removed = self.cleaner.clean(raw, doc.title)
+        title = (doc.title or "").strip()
+        if not raw.strip() and not title:
+            return IngestError(doc.origin, "no title and no text after reading the input")
+        texts, removed = self.cleaner.clean(raw, doc.title) if raw.strip() else ([], [])
         paragraphs = [
             Paragraph(text=t, lang=self.language.detect(t), sentences=self.splitter.split(t)) for t in texts
         ]
-        if not paragraphs:
-            return IngestError(doc.origin, "no prose left after cleaning")
-        title = (doc.title or "").strip() or _fallback_title(paragraphs)
+        if not paragraphs and not title:
+            return IngestError(doc.origin, "no prose left after cleaning, and no title")
+        title = title or _fallback_title(paragraphs)
         chash = content_hash(title, "\n".join(texts), doc.source, doc.url)
         return Article(
             id=doc.id or doc.url or f"h{chash[:16]}",

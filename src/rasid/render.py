@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from .model import Article, Story, TimelineEvent
+from .outlets import UNKNOWN_AR, OutletRegistry, shipped_registry
 from .text.normalize import match_form
 
 WEB_DIR = Path(__file__).resolve().parent / "web"
@@ -70,11 +71,32 @@ def path_id(value: str) -> str:
     return quote(value, safe="")
 
 
-def source_of(article: Article | None, article_id: str = "") -> str:
-    """The outlet an article counts for: its source, else its id (as the brief builder counts)."""
-    if article is None:
-        return article_id
-    return article.source or article.id
+def source_of(article: Article | None, article_id: str = "", outlets: OutletRegistry | None = None) -> str:
+    """The name of the outlet an article counts for; an article without one counts as an unknown
+    outlet of its own (as the brief builder counts), shown as such, never by its id or file name."""
+    if article is None or not article.source:
+        return UNKNOWN_AR
+    return (outlets or shipped_registry()).display_name(article.source)
+
+
+def outlet_names(ordered: Sequence[str], articles: Mapping[str, Article],
+                 outlets: OutletRegistry | None = None) -> dict[str, str]:
+    """Article id -> the display name of its outlet, for every article of `articles`. Articles of
+    unknown outlet count as one outlet each: numbered in `ordered` order when there are several."""
+    registry = outlets or shipped_registry()
+    names: dict[str, str] = {}
+    unknown: list[str] = []
+    for a_id in [*ordered, *(a for a in articles if a not in set(ordered))]:
+        art = articles.get(a_id)
+        if a_id in names or a_id in unknown:
+            continue
+        if art is not None and art.source:
+            names[a_id] = registry.display_name(art.source)
+        else:
+            unknown.append(a_id)
+    for n, a_id in enumerate(unknown, 1):
+        names[a_id] = UNKNOWN_AR if len(unknown) == 1 else f"{UNKNOWN_AR} {n}"
+    return names
 
 
 def chip_class(name: str) -> str:
@@ -175,12 +197,16 @@ class StatementView:
 class Coverage:
     """Outlets x statements: which outlet carries which brief statement.
 
-    `exclusive[outlet]` lists the statement numbers only that outlet carries.
+    `exclusive[outlet]` lists the statement numbers only that outlet carries (what it alone adds);
+    `omitted[outlet]` the ones at least two other outlets carry and it leaves out; `carried[outlet]`
+    how many statements it carries.
     """
 
     outlets: list[str]
     rows: list[tuple[StatementView, list[bool]]]
     exclusive: dict[str, list[int]]
+    omitted: dict[str, list[int]] = field(default_factory=dict)
+    carried: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -251,12 +277,13 @@ class StoryView:
     date_to: str | None
     outlets: list[str] = field(default_factory=list)
     related: list[tuple[str, str]] = field(default_factory=list)  # (story id, title), most related first
+    names: dict[str, str] = field(default_factory=dict)  # article id -> its outlet's display name
 
 
-def _sources(ids: Sequence[str], articles: Mapping[str, Article]) -> list[str]:
+def _sources(ids: Sequence[str], names: Mapping[str, str]) -> list[str]:
     out: list[str] = []
     for a_id in ids:
-        name = source_of(articles.get(a_id), a_id)
+        name = names.get(a_id, UNKNOWN_AR)
         if name not in out:
             out.append(name)
     return out
@@ -275,9 +302,14 @@ def _is_disputed(text: str, claims: Sequence[tuple[str, str]]) -> bool:
 
 
 def story_view(story: Story, articles: Mapping[str, Article],
-               related_titles: Mapping[str, str] | None = None) -> StoryView:
+               related_titles: Mapping[str, str] | None = None,
+               outlets: OutletRegistry | None = None) -> StoryView:
     """Everything the story page shows, derived from the story, its articles and the titles of its
-    related stories (`related_titles`, id -> title; a related story without one shows its id)."""
+    related stories (`related_titles`, id -> title; a related story without one shows its id).
+    Outlets are shown by display name (`outlets`: the registry, the shipped one by default)."""
+    member_order = sorted(story.articles, key=lambda a: (
+        (articles[a].published is None, articles[a].published or "", a) if a in articles else (True, "", a)))
+    names = outlet_names(member_order, articles, outlets)
     claims = [(match_form(d.claim), match_form(d.text)) for d in story.disputed]
     statements = []
     for n, st in enumerate(story.brief, 1):
@@ -288,47 +320,50 @@ def story_view(story: Story, articles: Mapping[str, Article],
                 text=st.text,
                 lang=st.lang,
                 articles=list(st.articles),
-                sources=_sources(st.articles, articles),
+                sources=_sources(st.articles, names),
                 single_source=bool(flag) if flag is not None else len(st.articles) == 1,
                 disputed=_is_disputed(st.text, claims),
             )
         )
-    rows = [_article_row(a_id, articles.get(a_id)) for a_id in story.articles]
+    rows = [_article_row(a_id, articles.get(a_id), names) for a_id in story.articles]
     rows.sort(key=lambda r: (r.published is None, r.published or "", r.id))
-    outlets: list[str] = []
+    shown: list[str] = []
     for r in rows:
-        if r.source not in outlets:
-            outlets.append(r.source)
+        if r.source not in shown:
+            shown.append(r.source)
     for s in story.sources:
-        if s not in outlets:
-            outlets.append(s)
+        name = (outlets or shipped_registry()).display_name(s)
+        if name not in shown:
+            shown.append(name)
     dates = sorted(r.published[:10] for r in rows if r.published)
     return StoryView(
         story=story,
         statements=statements,
-        coverage=coverage(statements, outlets),
+        coverage=coverage(statements, shown),
         chart=timeline_chart(story.timeline) if story.timeline else None,
         disputes=[
             DisputeView(
                 claim=d.claim,
                 text=d.text,
-                claim_sources=_sources(d.articles, articles),
-                denial_sources=_sources(d.disputed_by, articles),
+                claim_sources=_sources(d.articles, names),
+                denial_sources=_sources(d.disputed_by, names),
             )
             for d in story.disputed
         ],
         articles=rows,
         date_from=story.first_seen or (dates[0] if dates else None),
         date_to=story.last_seen or (dates[-1] if dates else None),
-        outlets=outlets,
+        outlets=shown,
+        names=names,
         related=[(r, (related_titles or {}).get(r) or r) for r in story.related],
     )
 
 
-def _article_row(a_id: str, art: Article | None) -> ArticleRow:
+def _article_row(a_id: str, art: Article | None, names: Mapping[str, str]) -> ArticleRow:
     if art is None:
-        return ArticleRow(a_id, a_id, a_id, None, None, None)
-    return ArticleRow(art.id, art.title or art.id, source_of(art), art.published, art.url, art.duplicate_of)
+        return ArticleRow(a_id, a_id, names.get(a_id, UNKNOWN_AR), None, None, None)
+    return ArticleRow(art.id, art.title or art.id, names.get(a_id, UNKNOWN_AR), art.published, art.url,
+                      art.duplicate_of)
 
 
 def coverage(statements: Sequence[StatementView], outlets: Sequence[str]) -> Coverage:
@@ -336,10 +371,15 @@ def coverage(statements: Sequence[StatementView], outlets: Sequence[str]) -> Cov
     used = [o for o in outlets if any(o in st.sources for st in statements)]
     rows = [(st, [o in st.sources for o in used]) for st in statements]
     exclusive: dict[str, list[int]] = {}
+    omitted: dict[str, list[int]] = {}
     for st in statements:
         if len(st.sources) == 1:
             exclusive.setdefault(st.sources[0], []).append(st.number)
-    return Coverage(outlets=used, rows=rows, exclusive=exclusive)
+        for o in used:
+            if o not in st.sources and len(set(st.sources) - {o}) >= 2:
+                omitted.setdefault(o, []).append(st.number)
+    carried = {o: sum(cells[k] for _, cells in rows) for k, o in enumerate(used)}
+    return Coverage(outlets=used, rows=rows, exclusive=exclusive, omitted=omitted, carried=carried)
 
 
 # Layout constants of the timeline SVG (user units of its viewBox).
@@ -435,10 +475,11 @@ def _md_link(label: str, url: str | None) -> str:
 
 
 def story_markdown(story: Story, articles: Mapping[str, Article],
-                   related_titles: Mapping[str, str] | None = None) -> str:
+                   related_titles: Mapping[str, str] | None = None,
+                   outlets: OutletRegistry | None = None) -> str:
     """The story as markdown: brief with outlets, timeline, entities, quotes, disputes, coverage,
     articles, related stories."""
-    view = story_view(story, articles, related_titles)
+    view = story_view(story, articles, related_titles, outlets)
     out: list[str] = [f"# {md_text(story.title) or md_text(story.id)}", ""]
     span = " – ".join(x for x in (format_date(view.date_from), format_date(view.date_to)) if x)
     counts = f"{ar_count(len(view.outlets), 'outlet')} · {ar_count(len(story.articles), 'article')}"
@@ -471,7 +512,7 @@ def story_markdown(story: Story, articles: Mapping[str, Article],
     if story.quotes:
         out += ["## الاقتباسات", ""]
         for q in story.quotes:
-            who = source_of(articles.get(q.article), q.article)
+            who = view.names.get(q.article) or source_of(articles.get(q.article), q.article, outlets)
             out.append(f"- **{md_text(q.speaker)}**: «{md_text(q.text)}» ({md_text(who)})")
         out.append("")
     if view.disputes:
@@ -487,9 +528,12 @@ def story_markdown(story: Story, articles: Mapping[str, Article],
         out.append("|---|" + "---|" * len(cov.outlets))
         for st, cells in cov.rows:
             out.append(f"| {st.number} | " + " | ".join("✓" if c else "" for c in cells) + " |")
+        out.append("| | " + " | ".join(str(cov.carried.get(o, 0)) for o in cov.outlets) + " |")
         out.append("")
         for outlet, nums in cov.exclusive.items():
             out.append(f"- ينفرد {md_text(outlet)} بـ: {'، '.join(str(n) for n in nums)}")
+        for outlet, nums in cov.omitted.items():
+            out.append(f"- لا يذكر {md_text(outlet)}: {'، '.join(str(n) for n in nums)}")
         out.append("")
     if view.articles:
         out += ["## المقالات", ""]
@@ -514,11 +558,12 @@ class Renderer:
     around rather than module state. Jinja2 is part of the `web` extra, imported here lazily.
     """
 
-    def __init__(self, templates: Path = TEMPLATES_DIR, static: Path = STATIC_DIR) -> None:
+    def __init__(self, templates: Path = TEMPLATES_DIR, static: Path = STATIC_DIR,
+                 outlets: OutletRegistry | None = None) -> None:
         try:
             import jinja2
         except ImportError as exc:  # pragma: no cover - depends on the installed extras
-            raise RuntimeError("HTML rendering needs Jinja2: pip install 'rasid[web]'") from exc
+            raise RuntimeError("HTML rendering needs Jinja2, a dependency of rasid: reinstall rasid") from exc
         self.static = static
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(templates)),
@@ -537,6 +582,7 @@ class Renderer:
             entity_type=lambda t: ENTITY_TYPES_AR.get(t, t),
             count=ar_count,
             removed_kind=lambda k: REMOVED_KINDS_AR.get(k, k),
+            outlet=(outlets or shipped_registry()).display_name,
         )
         self._css: str | None = None
 
@@ -552,11 +598,12 @@ class Renderer:
         return self.env.get_template(name).render(**context)
 
     def story_html(self, story: Story, articles: Mapping[str, Article],
-                   related_titles: Mapping[str, str] | None = None) -> str:
+                   related_titles: Mapping[str, str] | None = None,
+                   outlets: OutletRegistry | None = None) -> str:
         """A self-contained HTML file: CSS inlined, no scripts, no external resources."""
         return self.page(
             "story.html",
-            view=story_view(story, articles, related_titles),
+            view=story_view(story, articles, related_titles, outlets),
             offline=True,
             inline_css=self.css,
             title=story.title or story.id,
@@ -564,6 +611,7 @@ class Renderer:
 
 
 def story_html(story: Story, articles: Mapping[str, Article],
-               related_titles: Mapping[str, str] | None = None) -> str:
+               related_titles: Mapping[str, str] | None = None,
+               outlets: OutletRegistry | None = None) -> str:
     """The story page as one self-contained HTML file (same look as the web UI)."""
-    return Renderer().story_html(story, articles, related_titles)
+    return Renderer().story_html(story, articles, related_titles, outlets)

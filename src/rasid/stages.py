@@ -61,7 +61,8 @@ class StoriesStage:
         else:
             own = StoryModel.load_folder(st.story_models) if st.story_models else {}
             clusterer = StoryClusterer(model=own.get("model"), merge_model=own.get("merge_model"),
-                                       cross_model=own.get("cross_model"), cross_merge_model=own.get("cross_merge_model"))
+                                       cross_model=own.get("cross_model"), cross_merge_model=own.get("cross_merge_model"),
+                                       pair_model=own.get("pair_model"))
         # the settings of this run, not those the state was saved with
         clusterer.dormant_days = st.story_dormant_days
         clusterer.late_after_days = st.story_late_after_days

@@ -9,7 +9,11 @@ The procedure the shipped scorers come from, for any labels in the development f
 2. the merge model: the articles streamed with that model, every (article's story, other candidate)
    pair logged and labelled by whether the two stories' majority events agree; its threshold the
    best mean of B-cubed and pairwise F1;
-3. the cross-language scorers: the same rows with the language-free signals only, tuned the same way.
+3. the cross-language scorers: the same rows with the language-free signals only, tuned the same way;
+4. the pair scorer of the core-linkage check: every (article, member of a candidate story) pair met
+   in the teacher-forced stream, labelled by whether the two share an event; its threshold (the mean
+   probability over a story's recent members an article needs to join it) the best mean of
+   B-cubed and pairwise F1 over a stream with the three models above.
 Every threshold is chosen on the training articles themselves, so the scores printed with a fit are
 in-sample: hold a day out to measure (`bench/stories_dev.py`).
 """
@@ -23,7 +27,15 @@ from pathlib import Path
 
 import numpy as np
 
-from .cluster import FEATURES, MERGE_FEATURES, MERGE_LANG_FREE, MODEL_FILES, StoryClusterer, StoryModel
+from .cluster import (
+    FEATURES,
+    MERGE_FEATURES,
+    MERGE_LANG_FREE,
+    MODEL_FILES,
+    PAIR_FEATURES,
+    StoryClusterer,
+    StoryModel,
+)
 from .cluster import fit_cross_model as _fit_cross
 from .cluster import fit_story_model as _fit
 from .eval.stories import bcubed, pairwise
@@ -31,6 +43,7 @@ from .model import Article
 
 JOIN_GRID: tuple[float, ...] = tuple(round(0.2 + 0.05 * i, 2) for i in range(13))  # 0.20 .. 0.80
 MERGE_GRID: tuple[float, ...] = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97)
+CORE_GRID: tuple[float, ...] = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5)
 
 
 @dataclass
@@ -43,6 +56,7 @@ class StoryModels:
     cross_merge_model: StoryModel
     rows: int = 0  # teacher-forced candidate rows the assignment model was fitted on
     positives: int = 0
+    pair_model: StoryModel | None = None  # the core-linkage check (None: not fitted)
 
     def write(self, folder: str | Path) -> list[Path]:
         """The four files, under the names `StoryModel.load_folder` (and the package) reads."""
@@ -50,6 +64,8 @@ class StoryModels:
         d.mkdir(parents=True, exist_ok=True)
         out = []
         for attr, name in MODEL_FILES.items():
+            if getattr(self, attr) is None:
+                continue
             f = d / name
             f.write_text(getattr(self, attr).to_json() + "\n", encoding="utf-8")
             out.append(f)
@@ -62,21 +78,32 @@ def _untrained() -> StoryModel:
 
 
 def candidate_blocks(arts: Sequence[Article], vecs: np.ndarray, dup: dict[str, str | None],
-                     gold: dict[str, str]) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Teacher-forced candidate rows, one (features, same-event) block per article that had candidates."""
-    cl = StoryClusterer(model=_untrained(), merges=False)
+                     gold: dict[str, str], pair_rows: list[tuple[np.ndarray, np.ndarray]] | None = None,
+                     ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Teacher-forced candidate rows, one (features, same-event) block per article that had candidates.
+    `pair_rows`, when given, receives the (PAIR_FEATURES, same-event) blocks of every article with
+    the recent members of each of its candidate stories."""
+    cl = StoryClusterer(model=_untrained(), merges=False, core=False)
+    if pair_rows is not None:
+        cl.pair_log = []
     out = []
     for a, v in zip(arts, vecs, strict=True):
         X, y = cl.observe(a, v, gold[a.id], dup.get(a.id))
         if len(y):
             out.append((X, y))
+        if cl.pair_log:
+            for aid, members, XP in cl.pair_log:
+                pair_rows.append((XP, np.array([gold[m] == gold[aid] for m in members], bool)))  # type: ignore[union-attr]
+            cl.pair_log = []
     return out
 
 
 def stream(arts: Sequence[Article], vecs: np.ndarray, dup: dict[str, str | None], model: StoryModel,
-           merge: StoryModel | None = None) -> dict[str, str]:
-    """Article id -> story id after streaming `arts` (merges on when `merge` is given)."""
-    cl = StoryClusterer(model=model, merge_model=merge, merges=merge is not None)
+           merge: StoryModel | None = None, pair: StoryModel | None = None) -> dict[str, str]:
+    """Article id -> story id after streaming `arts` (merges on when `merge` is given, the core
+    check when `pair` is)."""
+    cl = StoryClusterer(model=model, merge_model=merge, merges=merge is not None, pair_model=pair,
+                        core=pair is not None)
     for a, v in zip(arts, vecs, strict=True):
         cl.assign(a, v, dup.get(a.id))
     return {a.id: cl.story_of(a.id) or a.id for a in arts}
@@ -93,14 +120,20 @@ def _best(grid: Sequence[float], score: Callable[[float], float]) -> float:
 
 def fit_story_models(arts: Sequence[Article], vecs: np.ndarray, dup: dict[str, str | None],
                      gold: dict[str, str], trained_on: str = "", C: float = 1.0,
-                     keep: Callable[[], bool] | None = None, cross: bool = True) -> StoryModels:
+                     keep: Callable[[], bool] | None = None, cross: bool = True, core: bool = True,
+                     grids: tuple[Sequence[float], Sequence[float], Sequence[float]] | None = None,
+                     ) -> StoryModels:
     """Fit and tune the four scorers on `arts` (in stream order, each with a label in `gold`).
 
     `keep`, when given, is asked once per candidate block and once per merge pair whether to use it
     (the learning-curve bench subsamples with it); `cross=False` leaves the cross-language
-    thresholds untuned (at 0.5), for benches that never use them.
+    thresholds untuned (at 0.5), for benches that never use them; `core=False` fits no pair scorer
+    (no core-linkage check). `grids`: the (join, merge, core) threshold grids searched, by default
+    JOIN_GRID, MERGE_GRID and CORE_GRID (a bench that fits many times may search coarser ones).
     """
-    blocks = candidate_blocks(arts, vecs, dup, gold)
+    join_grid, merge_grid, core_grid = grids if grids is not None else (JOIN_GRID, MERGE_GRID, CORE_GRID)
+    pair_rows: list[tuple[np.ndarray, np.ndarray]] = []
+    blocks = candidate_blocks(arts, vecs, dup, gold, pair_rows if core else None)
     if keep is not None:
         blocks = [b for b in blocks if keep()]
     if not blocks:
@@ -118,11 +151,11 @@ def fit_story_models(arts: Sequence[Article], vecs: np.ndarray, dup: dict[str, s
             return bcubed(stream(arts, vecs, dup, m), gold)[2]
         return f
 
-    model.threshold = _best(JOIN_GRID, join_score(model))
+    model.threshold = _best(join_grid, join_score(model))
     if cross:
-        cross_model.threshold = _best(JOIN_GRID, join_score(cross_model))
+        cross_model.threshold = _best(join_grid, join_score(cross_model))
 
-    cl = StoryClusterer(model=model, merges=False)
+    cl = StoryClusterer(model=model, merges=False, core=False)
     cl.merge_log = []
     for a, v in zip(arts, vecs, strict=True):
         cl.assign(a, v, dup.get(a.id))
@@ -144,8 +177,26 @@ def fit_story_models(arts: Sequence[Article], vecs: np.ndarray, dup: dict[str, s
             m.threshold = th
             pred = stream(arts, vecs, dup, model, m)
             return (bcubed(pred, gold)[2] + pairwise(pred, gold)[2]) / 2
-        m.threshold = _best(MERGE_GRID, f)
-    return StoryModels(model, merge, cross_model, cross_merge, rows=len(y), positives=int(y.sum()))
+        m.threshold = _best(merge_grid, f)
+    pair = fit_pair_model(pair_rows, C=C, trained_on=trained_on) if core and pair_rows else None
+    if pair is not None:
+        def core_score(th: float) -> float:
+            pair.threshold = th
+            pred = stream(arts, vecs, dup, model, merge, pair)
+            return (bcubed(pred, gold)[2] + pairwise(pred, gold)[2]) / 2
+        pair.threshold = _best(core_grid, core_score)
+    return StoryModels(model, merge, cross_model, cross_merge, rows=len(y), positives=int(y.sum()),
+                       pair_model=pair)
 
 
-__all__ = ["JOIN_GRID", "MERGE_GRID", "StoryModels", "candidate_blocks", "fit_story_models", "stream"]
+def fit_pair_model(blocks: Sequence[tuple[np.ndarray, np.ndarray]], C: float = 1.0,
+                   trained_on: str = "") -> StoryModel | None:
+    """The pair scorer on (article, member) rows; None when the rows hold only one kind of pair."""
+    X = np.vstack([b[0] for b in blocks])
+    y = np.concatenate([b[1] for b in blocks])
+    if y.all() or not y.any():
+        return None
+    return _fit(X, y, C=C, trained_on=trained_on + "; article-member pairs", features=PAIR_FEATURES)
+
+
+__all__ = ["CORE_GRID", "JOIN_GRID", "MERGE_GRID", "fit_pair_model", "StoryModels", "candidate_blocks", "fit_story_models", "stream"]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from ..model import Article, IngestError, RawDoc
+from ..model import Article, IngestError, RawDoc, Story
 from ..pipeline import Store
 from ..process import TextPipeline
 from .pool import TextPool
@@ -19,6 +21,14 @@ class Reader(Protocol):
 
 class StoryStage(Protocol):
     """Runs after new articles are stored: duplicates, stories, understanding.
+
+    The first stage places articles in stories (`Store.set_assignments`); the stages after it
+    analyse the stories it touched. The runner feeds the first stage every stored article still in
+    no story (this run's, and any a stopped run left behind), and runs its `update` as one store
+    transaction where the store offers `atomic()`: a run killed mid-stage leaves neither
+    assignments nor saved state, and the next run feeds the same articles again. The stories it
+    touched are kept in the store (`PENDING_BLOB`) until every later stage has run over them, so a
+    run killed during understanding leaves those stories to the next run too.
 
     A stage may also have `prepare(added)` (called after each stored batch of the text half with
     the number of articles added so far, e.g. to start worker processes that load their models
@@ -36,6 +46,18 @@ class StoryStage(Protocol):
         ...
 
 
+PENDING_BLOB = "state:pending-stories"  # stories touched by the first stage, not yet through the later ones
+
+
+class Progress(Protocol):
+    """What a run reports as it goes: `stage(name, total)` when a stage starts (total: the items it
+    will count, None if unknown), then `advance(n)` as items are done."""
+
+    def stage(self, name: str, total: int | None) -> None: ...
+
+    def advance(self, n: int = 1) -> None: ...
+
+
 @dataclass(slots=True)
 class RunSummary:
     read: int = 0
@@ -43,6 +65,8 @@ class RunSummary:
     already_stored: int = 0
     errors: list[IngestError] = field(default_factory=list)
     stories: list[str] = field(default_factory=list)
+    resumed: int = 0  # stored articles a stopped run left in no story, placed by this run
+    resumed_stories: int = 0  # stories a stopped run left unanalysed, analysed by this run
 
     @property
     def usable(self) -> bool:
@@ -66,7 +90,8 @@ class LocalRunner:
     # against 2.7 s with workers, docs/benchmarks/pipeline.md).
     serial_first: int = 2000
     on_error: ErrorSink | None = None
-    progress: Callable[[int], None] | None = None
+    progress: Progress | None = None
+    read_total: int | None = None  # documents the inputs hold, when known beforehand (for progress)
 
     def _raw(self, inputs: Iterable[str], summary: RunSummary) -> Iterator[RawDoc]:
         for source in inputs:
@@ -94,6 +119,7 @@ class LocalRunner:
 
     def _keep(self, results: Iterable[Article | IngestError], summary: RunSummary) -> Iterator[Article]:
         for article in results:
+            self._advance(1)
             if isinstance(article, IngestError):
                 self._error(article, summary)
             else:
@@ -105,10 +131,14 @@ class LocalRunner:
             self.on_error(error)
 
     def run(self, inputs: Sequence[str]) -> RunSummary:
+        """Read, clean and store `inputs`, then run the stages over what is stored and not yet
+        processed (this run's new articles and any a stopped run left). `run([])` only completes
+        that leftover work."""
         summary = RunSummary()
-        touched: list[str] = []
         failed = True
         try:
+            if inputs:
+                self._stage("read", self.read_total)
             batch: list[Article] = []
             for article in self._docs(inputs, summary):
                 batch.append(article)
@@ -117,15 +147,62 @@ class LocalRunner:
                     batch = []
             if batch:
                 self._flush(batch, summary)
-            if summary.added:
-                self._hooks("begin", self.store, summary.added)
-            for stage in self.stages:
-                touched.extend(stage.update(self.store, summary.added, list(dict.fromkeys(touched))))
+            summary.stories = self._run_stages(summary)
             failed = False
         finally:
             self._hooks("end", failed)
-        summary.stories = sorted(set(touched))
         return summary
+
+    def _run_stages(self, summary: RunSummary) -> list[str]:
+        if not self.stages:
+            return []
+        store = self.store
+        unassigned = getattr(store, "unassigned_article_ids", None)
+        # this run's articles and any a stopped run left in no story, by time
+        feed = list(unassigned()) if unassigned is not None else list(summary.added)
+        summary.resumed = len(set(feed) - set(summary.added))
+        blob = store.get_blob(PENDING_BLOB)
+        pending: list[str] = json.loads(blob) if blob else []
+        summary.resumed_stories = len(pending)
+        if summary.resumed:
+            self._hooks("prepare", len(feed))
+        if feed:
+            self._hooks("begin", store, feed)
+        touched = list(pending)
+        atomic = getattr(store, "atomic", None)
+        for i, stage in enumerate(self.stages):
+            name = type(stage).__name__.removesuffix("Stage").lower() or "stage"
+            # A stage that reports its own progress has an `on_progress` attribute (items done);
+            # otherwise the first stage's articles count when it ends, a later stage's stories as
+            # it writes them.
+            own = self.progress is not None and hasattr(stage, "on_progress")
+            if own:
+                stage.on_progress = self._advance  # type: ignore[attr-defined]
+            if i == 0:
+                self._stage(name, len(feed))
+                with atomic() if atomic is not None else contextlib.nullcontext():
+                    touched.extend(stage.update(store, feed, list(dict.fromkeys(touched))))
+                    touched = list(dict.fromkeys(touched))
+                    if touched != pending:
+                        store.put_blob(PENDING_BLOB, json.dumps(touched).encode("utf-8"))
+                if not own:
+                    self._advance(len(feed))
+            else:
+                self._stage(name, len(touched))
+                view = _CountingStore(store, self._advance) if self.progress is not None and not own else store
+                touched.extend(stage.update(view, feed, list(dict.fromkeys(touched))))
+                touched = list(dict.fromkeys(touched))
+        if len(self.stages) > 1 and touched:
+            store.put_blob(PENDING_BLOB, b"[]")
+        return sorted(set(touched))
+
+    def _stage(self, name: str, total: int | None) -> None:
+        if self.progress is not None:
+            self.progress.stage(name, total)
+
+    def _advance(self, n: int) -> None:
+        if self.progress is not None:
+            self.progress.advance(n)
 
     def _hooks(self, name: str, *args: object) -> None:
         """Call the optional stage method `name` (prepare, begin, end) on every stage that has it."""
@@ -140,5 +217,18 @@ class LocalRunner:
         summary.already_stored += len(batch) - len(added)
         if added:
             self._hooks("prepare", len(summary.added))
-        if self.progress is not None:
-            self.progress(len(batch))
+
+
+class _CountingStore:
+    """The store as a later stage sees it when progress is shown: stories written are counted."""
+
+    def __init__(self, store: Store, advance: Callable[[int], None]) -> None:
+        self._store = store
+        self._count = advance
+
+    def put_stories(self, stories: Sequence[Story]) -> None:
+        self._store.put_stories(stories)
+        self._count(len(stories))
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._store, name)

@@ -109,23 +109,27 @@ def _f1(p: float, r: float) -> float:
     return 2 * p * r / (p + r) if p + r else 0.0
 
 
-def bcubed(pred: dict[str, str], gold: dict[str, str]) -> tuple[float, float, float]:
+def bcubed(pred: dict[str, str], gold: dict[str, str], focus: set[str] | None = None,
+           ) -> tuple[float, float, float]:
     """B-cubed precision, recall, F1 over the items of `gold` (items missing from `pred` are singletons).
 
     Per item: precision = |pred cluster ∩ gold cluster| / |pred cluster|, recall the same over the
     gold cluster; both averaged over items. Singletons are rewarded, which is why a baseline of
-    all singletons already scores high on news days where most articles are alone.
+    all singletons already scores high on news days where most articles are alone. `focus`: average
+    over these items only (a held-out day), their clusters still counted over all of `gold` (so
+    the day's links to the day before count).
     """
     items = list(gold)
+    scored = [i for i in items if i in focus] if focus is not None else items
     pred_full = {i: pred.get(i, f"\0{i}") for i in items}
     pc, gc = _clusters(pred_full), _clusters({i: gold[i] for i in items})
     p_sum = r_sum = 0.0
-    for i in items:
+    for i in scored:
         pset, gset = pc[pred_full[i]], gc[gold[i]]
         inter = len(pset & gset)
         p_sum += inter / len(pset)
         r_sum += inter / len(gset)
-    n = len(items) or 1
+    n = len(scored) or 1
     p, r = p_sum / n, r_sum / n
     return p, r, _f1(p, r)
 
@@ -134,14 +138,35 @@ def _pair_count(sizes: Iterable[int]) -> int:
     return sum(s * (s - 1) // 2 for s in sizes)
 
 
-def pairwise(pred: dict[str, str], gold: dict[str, str]) -> tuple[float, float, float]:
+def _focus_pairs(groups: Iterable[set[str]], focus: set[str]) -> int:
+    """Unordered pairs within each group that have at least one item in `focus`."""
+    n = 0
+    for g in groups:
+        t = len(g & focus)
+        n += t * (t - 1) // 2 + t * (len(g) - t)
+    return n
+
+
+def pairwise(pred: dict[str, str], gold: dict[str, str], focus: set[str] | None = None,
+             ) -> tuple[float, float, float]:
     """Pairwise precision, recall, F1: over unordered article pairs put in one cluster.
 
     A pair is predicted when both items share a predicted story, gold when they share an event.
-    Precision is 1 (and recall 0) when nothing is predicted together, by convention.
+    Precision is 1 (and recall 0) when nothing is predicted together, by convention. `focus`:
+    only the pairs with at least one item in it (a held-out day and its links to the day before).
     """
     items = list(gold)
     pred_full = {i: pred.get(i, f"\0{i}") for i in items}
+    if focus is not None:
+        joint_sets: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for i in items:
+            joint_sets[(pred_full[i], gold[i])].add(i)
+        tp = _focus_pairs(joint_sets.values(), focus)
+        npred = _focus_pairs(_clusters(pred_full).values(), focus)
+        ngold = _focus_pairs(_clusters({i: gold[i] for i in items}).values(), focus)
+        p = tp / npred if npred else 1.0
+        r = tp / ngold if ngold else 1.0
+        return p, r, _f1(p, r)
     joint: dict[tuple[str, str], int] = defaultdict(int)
     for i in items:
         joint[(pred_full[i], gold[i])] += 1
@@ -184,26 +209,34 @@ def duplicate_pairs(
 
 
 def evaluate_stories_file(gold_path: str | Path | list[str | Path], pred: dict[str, str],
-                          pred_dup_of: dict[str, str | None] | None = None) -> dict:
+                          pred_dup_of: dict[str, str | None] | None = None,
+                          focus: str | Path | None = None) -> dict:
     """Scores of predicted stories (url -> story id) against one or more gold event files.
 
     Returns `{"articles", "events", "bcubed": {p, r, f1}, "pairwise": {p, r, f1}}`, plus
     `"duplicates": {p, r}` when `pred_dup_of` (url -> url or None) is given. Only gold urls count;
-    a gold url absent from `pred` counts as a singleton.
+    a gold url absent from `pred` counts as a singleton. `focus`: a labels file whose articles
+    alone are scored (B-cubed averaged over them, pairs counted when one of the two is theirs),
+    the other files giving the context they link to (the day before a held-out day).
     """
     rows = read_gold(gold_path) if not isinstance(gold_path, list) else read_gold(gold_path)
     gold = {r["url"]: r["event"] for r in rows}
-    bp, br, bf = bcubed(pred, gold)
-    pp, pr, pf = pairwise(pred, gold)
+    only = {r["url"] for r in read_gold(focus)} & gold.keys() if focus is not None else None
+    bp, br, bf = bcubed(pred, gold, only)
+    pp, pr, pf = pairwise(pred, gold, only)
+    scored = only if only is not None else gold.keys()
     out: dict = {
-        "articles": len(gold),
-        "events": len(set(gold.values())),
-        "predicted_stories": len({pred.get(u, "\0" + u) for u in gold}),
+        "articles": len(scored),
+        "events": len({gold[u] for u in scored}),
+        "predicted_stories": len({pred.get(u, "\0" + u) for u in scored}),
         "bcubed": {"p": bp, "r": br, "f1": bf},
         "pairwise": {"p": pp, "r": pr, "f1": pf},
     }
     if pred_dup_of is not None:
-        dp, dr = duplicate_pairs(pred_dup_of, {r["url"]: r.get("dup_of") for r in rows})
+        dups = {r["url"]: r.get("dup_of") for r in rows}
+        if only is not None:  # the held-out day's own duplicate pairs
+            dups = {u: (d if d in only else None) for u, d in dups.items() if u in only}
+        dp, dr = duplicate_pairs(pred_dup_of, dups)
         out["duplicates"] = {"p": dp, "r": dr}
     return out
 

@@ -11,25 +11,27 @@ from __future__ import annotations
 import io
 import re
 import stat
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..model import IngestError, RawDoc
+from ..outlets import OutletRegistry
 from ..settings import Settings
 from .common import KIND_BY_EXT, Refused, bom_codec, decode_text, html_charset
 from .dates import normalize_date
 from .feeds import looks_like_feed, read_feed
 from .htmltext import PageExtractor
 from .plaintext import read_txt, split_title
-from .records import read_json, read_jsonl
+from .records import read_json, read_jsonl, record_to_doc
 from .walk import check_path, read_capped, walk
 
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["Ingestor", "read_inputs", "split_title", "normalize_date", "KIND_BY_EXT"]
+__all__ = ["Ingestor", "read_inputs", "with_outlets", "split_title", "normalize_date", "KIND_BY_EXT"]
 
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 _FEED_TYPES = frozenset(
@@ -49,9 +51,12 @@ class Ingestor:
     `close()`) and the page extractor; use one Ingestor per run, as a context manager.
     """
 
-    def __init__(self, settings: Settings, client: httpx.Client | None = None) -> None:
+    def __init__(self, settings: Settings, client: httpx.Client | None = None,
+                 outlets: OutletRegistry | None = None) -> None:
         self.settings = settings
         self.pages = PageExtractor()
+        # Raises ValueError for a bad outlets_file (the CLI checks it before any input is read).
+        self.outlets = outlets if outlets is not None else OutletRegistry.load(settings.outlets_file or None)
         self._client = client
         self._own_client = False
 
@@ -70,7 +75,11 @@ class Ingestor:
             self._own_client = False
 
     def read(self, source: str) -> Iterator[RawDoc | IngestError]:
-        """source: a directory, a file path, or an http(s) URL."""
+        """source: a directory, a file path, or an http(s) URL. Each document's source is its
+        outlet id (see outlets.OutletRegistry.source_for)."""
+        return with_outlets(self._read(source), self.outlets)
+
+    def _read(self, source: str) -> Iterator[RawDoc | IngestError]:
         m = _SCHEME.match(source)
         if m:
             if m.group(1).lower() in ("http", "https"):
@@ -92,6 +101,16 @@ class Ingestor:
                     yield from self._read_file(item)
         else:
             yield from self._read_file(path)
+
+    def read_records(self, records: Sequence[Mapping[str, Any]], origin: str) -> Iterator[RawDoc | IngestError]:
+        """Records already in memory (CONTRACT.md input records), read like a `.json` array:
+        `origin#N` names record N in errors."""
+        for n, rec in enumerate(records, 1):
+            where = f"{origin}#{n}"
+            if isinstance(rec, Mapping):
+                yield from self._guarded(where, partial(record_to_doc, dict(rec), where, None, self.pages))
+            else:
+                yield IngestError(where, f"expected a record (a mapping), got {type(rec).__name__}")
 
     # -- files ---------------------------------------------------------------------------------
 
@@ -151,7 +170,7 @@ class Ingestor:
 
     def _read_html(self, data: bytes, origin: str, *, stem: str | None, url: str | None,
                    charset: str | None) -> Iterator[RawDoc | IngestError]:
-        markup = decode_text(data, charset or html_charset(data))
+        markup = decode_text(data, charset or html_charset(data), origin)
         page = self.pages.extract(markup, url)
         page_url = page.url if page.url and page.url.startswith(("http://", "https://")) else url
         published = None
@@ -176,6 +195,15 @@ class Ingestor:
         kind = _url_kind(fetched.content_type, fetched.body, fetched.url)
         yield from self._parse(kind, fetched.body, url, url=fetched.url, charset=fetched.charset,
                                content_type=fetched.content_type)
+
+
+def with_outlets(items: Iterator[RawDoc | IngestError], outlets: OutletRegistry) -> Iterator[RawDoc | IngestError]:
+    """The documents with their source resolved to an outlet id: the reader's source (record
+    field, feed channel, page site name), else a byline, else the URL's domain."""
+    for item in items:
+        if isinstance(item, RawDoc):
+            item.source = outlets.source_for(item.source, item.text, item.url)
+        yield item
 
 
 def _url_kind(content_type: str | None, body: bytes, url: str) -> str:

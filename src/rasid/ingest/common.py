@@ -8,6 +8,7 @@ boundary turns it into an `IngestError` record, so no caller ever sees an except
 from __future__ import annotations
 
 import codecs
+import logging
 import re
 
 # File extensions the directory walk picks up, and the reader each one goes to.
@@ -34,6 +35,21 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
 _CONTROL_BYTES = frozenset([*range(0x00, 0x09), *range(0x0E, 0x1B), *range(0x1C, 0x20), 0x7F])
 _SNIFF = 8192
 _MAX_CONTROL_RATIO = 0.05
+# Legacy Arabic code pages, tried on bytes that are not UTF-8 and declare no usable charset.
+# ISO-8859-6 leaves 0xDB-0xDF undefined, where Windows-1256 puts غ ـ ف ق ك, so most cp1256
+# Arabic does not decode as ISO-8859-6, while ISO-8859-6 text always decodes as cp1256 (into
+# Latin letters: è é ê for و ى ي), which the choice below then rejects. The far commoner cp1256
+# comes first and wins ties.
+LEGACY_ARABIC = ("cp1256", "iso8859-6")
+# Of the non-ASCII characters a right guess gives, at least this share is Arabic script or
+# the punctuation Arabic text uses («» – — … quotes, no-break space).
+_MIN_ARABIC_SHARE = 0.8
+_ARABIC_PUNCT = frozenset("\u00a0\u00ab\u00bb\u2013\u2014\u2018\u2019\u201c\u201d\u2026\u200c\u200d\u200e\u200f"
+                          "\u202a\u202b\u202c\u202d\u202e")
+# ... and Arabic letters are at least this share of all its letters (Latin text with accents is not)
+_MIN_ARABIC_LETTERS = 0.2
+
+_log = logging.getLogger("rasid.ingest")
 
 
 class Refused(Exception):
@@ -65,13 +81,15 @@ def looks_binary(head: bytes) -> bool:
     return controls / len(head) > _MAX_CONTROL_RATIO
 
 
-def decode_text(data: bytes, declared: str | None = None) -> str:
-    """Decode a whole document: BOM first, then strict UTF-8, then a declared charset.
+def decode_text(data: bytes, declared: str | None = None, origin: str = "") -> str:
+    """Decode a whole document: BOM first, then strict UTF-8, then a declared charset, then a
+    legacy Arabic code page (ISO-8859-6 or Windows-1256) if the bytes read as Arabic in one.
 
     A declared charset (HTTP header, HTML meta) is tried only when the bytes are not valid UTF-8:
-    servers often mislabel UTF-8, while valid UTF-8 by accident is rare. Invalid UTF-8 without a
-    usable declaration is refused with the byte offset, so the user can find the bad spot.
-    Raises Refused for empty, binary or undecodable data.
+    servers often mislabel UTF-8, while valid UTF-8 by accident is rare. A guessed code page is
+    logged (logger `rasid.ingest`, INFO) naming `origin`. Invalid UTF-8 that is neither declared
+    nor Arabic in a legacy code page is refused with the byte offset, so the user can find the
+    bad spot. Raises Refused for empty, binary or undecodable data.
     """
     if not data.strip():
         raise Refused("empty file")
@@ -89,12 +107,33 @@ def decode_text(data: bytes, declared: str | None = None) -> str:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             fallback = _decode_declared(data, declared)
-            if fallback is None:
-                raise Refused(f"invalid UTF-8 at byte offset {exc.start}") from None
+            # A Western code page declared by default (old servers say ISO-8859-1 for every page)
+            # decodes any bytes: Arabic in a legacy code page is still recognised.
+            western = _is_western(declared)
+            if fallback is None or western:
+                guessed = guess_legacy_arabic(data)
+                if guessed is not None:
+                    codec, fallback = guessed
+                    said = f" (declared {declared})" if western else (f" nor {declared}" if declared else "")
+                    _log.info("%s: not UTF-8%s; read as %s (guessed from its bytes)", origin or "input", said,
+                              codec)
+                elif fallback is None:
+                    raise Refused(f"invalid UTF-8 at byte offset {exc.start}, and not Arabic in "
+                                  "ISO-8859-6 or Windows-1256") from None
             text = fallback
     if not text.strip():
         raise Refused("empty file")
     return text
+
+
+_WESTERN = frozenset({"iso8859-1", "cp1252", "iso8859-15", "ascii"})
+
+
+def _is_western(declared: str | None) -> bool:
+    try:
+        return bool(declared) and codecs.lookup(declared or "").name in _WESTERN
+    except LookupError:
+        return False
 
 
 def _decode_declared(data: bytes, declared: str | None) -> str | None:
@@ -110,6 +149,41 @@ def _decode_declared(data: bytes, declared: str | None) -> str | None:
         return data.decode(codec)
     except UnicodeDecodeError:
         return None
+
+
+def guess_legacy_arabic(data: bytes) -> tuple[str, str] | None:
+    """(codec name, text) of the legacy Arabic code page the bytes read plausibly in, or None.
+
+    When both read as Arabic, the reading with more Arabic wins (ISO-8859-6 read as cp1256 turns
+    و ى ي into è é ê); at equal shares (a cp1256 text without غ ف ق ك ـ also decodes as ISO-8859-6,
+    all Arabic) the one with fewer harakat (news rarely writes them, and that wrong reading turns
+    ي ى into them), then the one with more "ال" (that reading turns ل into ف), then cp1256.
+    """
+    found: list[tuple[float, int, int, str, str]] = []
+    for codec in LEGACY_ARABIC:
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        share = arabic_share(text)
+        if share >= _MIN_ARABIC_SHARE:
+            harakat = sum(1 for c in text if "\u064b" <= c <= "\u0652")
+            found.append((-share, harakat, -text.count("\u0627\u0644"),
+                          "Windows-1256" if codec == "cp1256" else "ISO-8859-6", text))
+    if not found:
+        return None
+    *_, name, text = min(found, key=lambda f: f[:3])  # min is stable: cp1256 wins a full tie
+    return name, text
+
+
+def arabic_share(text: str) -> float:
+    """Of the non-ASCII characters of `text`, the share that are Arabic script or its punctuation;
+    0 when Arabic letters are under a fifth of its letters (Latin text with a few accents)."""
+    foreign = [c for c in text if ord(c) > 0x7F]
+    arabic = sum(1 for c in foreign if "\u0600" <= c <= "\u06ff")
+    if not foreign or arabic < _MIN_ARABIC_LETTERS * sum(1 for c in text if c.isalpha()):
+        return 0.0
+    return (arabic + sum(1 for c in foreign if c in _ARABIC_PUNCT)) / len(foreign)
 
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)

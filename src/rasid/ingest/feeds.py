@@ -85,21 +85,23 @@ def read_feed(data: bytes, origin: str, content_type: str | None = None) -> Iter
 
 def _entry_doc(entry: Any, origin: str, feed_title: str | None, feed_lang: str | None) -> Iterator[RawDoc | IngestError]:
     text = _entry_text(entry)
-    if not text:
-        yield IngestError(origin, "feed entry has no content or summary")
+    title = entry.get("title_detail") or {}
+    headline = _as_text(entry.get("title"), title.get("type")) or None
+    if not text and not headline:
+        # a title-only item (a headline and a link) is kept: its story is found by its title
+        yield IngestError(origin, "feed entry has no title, content or summary")
         return
     link = entry.get("link") or None
     source_title = _plain(entry.get("source", {}).get("title")) if entry.get("source") else None
     published, raw_date = _entry_date(entry)
     if raw_date and published is None:
         yield IngestError(origin, f"unparseable published date {raw_date!r}; article kept without a date")
-    title = entry.get("title_detail") or {}
     yield RawDoc(
         origin=origin,
         id=entry.get("id") or link,
         url=link,
         source=source_title or feed_title,
-        title=_as_text(entry.get("title"), title.get("type")) or None,
+        title=headline,
         text=text,
         published=published,
         lang=(title.get("language") or feed_lang) or None,

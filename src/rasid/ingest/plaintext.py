@@ -71,6 +71,6 @@ def _line_end(text: str, pos: int) -> int:
 def read_txt(data: bytes, origin: str, doc_id: str | None, url: str | None = None,
              charset: str | None = None) -> Iterator[RawDoc | IngestError]:
     """One RawDoc for a plain-text article (Refused propagates to the caller's boundary)."""
-    text = decode_text(data, charset)
+    text = decode_text(data, charset, origin)
     title, body = split_title(text)
     yield RawDoc(origin=origin, id=doc_id, url=url, title=title, text=body)

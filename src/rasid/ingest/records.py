@@ -20,24 +20,73 @@ from .htmltext import PageExtractor
 _STRING_FIELDS = ("url", "source", "title", "published", "lang", "author")
 _SKIP_CHUNK = 64 * 1024
 
+# Other tools' names for our fields, tried in order after our own (CONTRACT.md, "Input records").
+# trafilatura's JSON (`extract(output_format="json")`): title, text/raw_text, date, author, hostname,
+# and `source` holding the page URL with `source-hostname` its site name. news-please's: title,
+# maintext, description (the lead, a body only when there is no maintext), date_publish,
+# source_domain, url, authors (a list), language.
+_ALIASES: dict[str, tuple[str, ...]] = {
+    "url": ("url",),
+    "source": ("source", "sitename", "source-hostname", "source_domain", "hostname"),
+    "title": ("title", "title_page", "title_rss"),
+    "published": ("published", "date_publish", "date"),
+    "lang": ("lang", "language"),
+    "author": ("author", "authors"),
+}
+_BODY_FIELDS = ("text", "content", "maintext", "raw_text", "description")
+
+
+def record_fields(rec: dict[str, Any]) -> dict[str, str | None]:
+    """Our string fields of a record, read under our names or trafilatura's and news-please's.
+
+    A `source` that is an http(s) URL (trafilatura puts the page's URL there) is the record's url
+    when it has none, and never its outlet.
+    """
+    values: dict[str, str | None] = {}
+    for key in _STRING_FIELDS:
+        values[key] = None
+        for name in _ALIASES[key]:
+            value = _field(rec, name) if key != "author" else _names(rec.get(name))
+            if key == "source" and value is not None and _is_url(value):
+                if values["url"] is None:
+                    values["url"] = value
+                continue
+            if value is not None:
+                values[key] = value
+                break
+    return values
+
+
+def _is_url(value: str) -> bool:
+    return value.lower().startswith(("http://", "https://"))
+
+
+def _names(value: object) -> str | None:
+    """An author field: a string, or a list of names (news-please's `authors`) joined by commas."""
+    if isinstance(value, list):
+        names = [v.strip() for v in value if isinstance(v, str) and v.strip()]
+        return ", ".join(dict.fromkeys(names)) or None
+    return value.strip() or None if isinstance(value, str) else None
+
 
 def record_to_doc(rec: dict[str, Any], origin: str, default_id: str | None,
                   pages: PageExtractor) -> Iterator[RawDoc | IngestError]:
     """One input record to a RawDoc, plus IngestErrors for what was wrong with it.
 
-    `text`, then `content`, then `html` (through main-text extraction) give the text; fields the
-    record leaves out are filled from the HTML's own metadata. A record with no text is an error
-    and no document. An unreadable `published` keeps the document, dated None, and reports it.
+    `text` (or `content`, news-please's `maintext`, trafilatura's `raw_text`, then news-please's
+    `description`), else `html` (through main-text extraction) give the text; fields the record
+    leaves out are filled from the HTML's own metadata. A record with a title and no body is kept
+    (a title-only item); one with neither is an error and no document. The text is kept as given
+    (trafilatura's opens with the headline: the cleaner drops that line). An unreadable
+    `published` keeps the document, dated None, and reports it.
     """
-    values: dict[str, str | None] = {}
-    for key in _STRING_FIELDS:
-        values[key] = _field(rec, key)
+    values = record_fields(rec)
     raw_id = rec.get("id")
     doc_id = str(raw_id).strip() if isinstance(raw_id, str | int) and not isinstance(raw_id, bool) else None
-    text = _field(rec, "text", strip=False) or _field(rec, "content", strip=False)
+    text = next((t for name in _BODY_FIELDS if (t := _field(rec, name, strip=False))), None)
     html = _field(rec, "html", strip=False)
-    if not text and not html:
-        yield IngestError(origin, "record has no text, content or html")
+    if not text and not html and not values["title"]:
+        yield IngestError(origin, "record has no title, text, content or html")
         return
     if not text and html:
         try:
@@ -77,7 +126,7 @@ def _field(rec: dict[str, Any], key: str, strip: bool = True) -> str | None:
 
 def read_json(data: bytes, origin: str, stem: str | None, pages: PageExtractor) -> Iterator[RawDoc | IngestError]:
     """A `.json` document: one record (a single-article file, id falls back to `stem`) or an array."""
-    text = decode_text(data)
+    text = decode_text(data, origin=origin)
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:

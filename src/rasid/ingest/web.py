@@ -8,14 +8,21 @@ A URL given to `rasid run` (or found in a feed someday) may point anywhere. The 
   answer that changes between check and connect cannot redirect us inside;
 - redirects are followed by hand, each hop checked again, at most `http_max_redirects`;
 - connect/read timeouts, and the body streamed and cut off past `max_bytes` (after decompression).
+
+With `proxy_from_env` (the default) an http(s)_proxy from the environment is honoured (no_proxy
+too): the request then goes to the proxy by name, since the proxy resolves it; the address checks
+still run on what this machine resolves, when it can resolve the name at all.
 """
 
 from __future__ import annotations
 
+import email.utils
 import ipaddress
 import socket
-from collections.abc import Callable
+import urllib.request
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -54,6 +61,18 @@ class Fetched:
     content_type: str | None  # the media type, lower case, without parameters
     charset: str | None
     body: bytes
+    status: int = 200  # 304 (with an empty body) when a conditional request found nothing new
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+class HTTPRefused(Refused):
+    """A response with an error status (4xx, 5xx): `status` says which, for callers that care."""
+
+    def __init__(self, reason: str, status: int, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.retry_after = retry_after  # seconds the server asked us to wait (Retry-After), if any
 
 
 class Fetcher:
@@ -64,11 +83,13 @@ class Fetcher:
         self.client = client
         self.resolver = resolver
 
-    def fetch(self, url: str) -> Fetched:
+    def fetch(self, url: str, headers: Mapping[str, str] | None = None) -> Fetched:
+        """GET `url`; `headers` are added to the request (If-None-Match, If-Modified-Since: a
+        304 answer comes back as a Fetched with status 304 and no body)."""
         current = url
         for _hop in range(self.settings.http_max_redirects + 1):
             try:
-                result = self._get(current)
+                result = self._get(current, headers or {})
             except httpx.TimeoutException:
                 raise Refused(f"timed out after {self.settings.http_timeout:g}s") from None
             except httpx.HTTPError as exc:
@@ -90,9 +111,12 @@ class Fetcher:
             port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
         except ValueError:
             raise Refused("URL has an invalid port") from None
+        proxied = self.settings.proxy_from_env and _proxied(parts.scheme.lower(), host)
         try:
             addresses = self.resolver(host, port)
         except (OSError, UnicodeError) as exc:
+            if proxied:  # the proxy resolves the name; this machine may not be able to
+                return httpx.URL(url), parts.netloc.rpartition("@")[2], host
             raise Refused(f"cannot resolve host {host!r}: {exc}") from None
         if not addresses:
             raise Refused(f"cannot resolve host {host!r}")
@@ -101,6 +125,8 @@ class Fetcher:
                 problem = address_problem(address)
                 if problem:
                     raise Refused(f"host {host!r} resolves to {problem} address {address}; refused (allow_private is off)")
+        if proxied:  # sent to the proxy by name (it connects; pinning an address is its business)
+            return httpx.URL(url), parts.netloc.rpartition("@")[2], host
         try:
             target = httpx.URL(url).copy_with(host=addresses[0])
         except (httpx.InvalidURL, ValueError) as exc:
@@ -108,12 +134,12 @@ class Fetcher:
         host_header = parts.netloc.rpartition("@")[2]
         return target, host_header, host
 
-    def _get(self, url: str) -> Fetched | str:
+    def _get(self, url: str, extra: Mapping[str, str]) -> Fetched | str:
         """One request: a Fetched body, or the Location of a redirect to follow."""
         target, host_header, host = self._target(url)
-        headers = {"Host": host_header, "User-Agent": self.settings.user_agent, "Accept": _ACCEPT}
+        headers = {**extra, "Host": host_header, "User-Agent": self.settings.user_agent, "Accept": _ACCEPT}
         extensions: dict[str, str] = {}
-        if target.scheme == "https":
+        if target.scheme == "https" and target.host != host:
             # TLS checks the certificate against the name, not the address we pinned. No keep-alive:
             # the pool keys connections by address, and another name must not reuse this one.
             extensions["sni_hostname"] = host
@@ -121,13 +147,17 @@ class Fetcher:
         cap = self.settings.max_bytes
         with self.client.stream("GET", target, headers=headers, extensions=extensions,
                                 follow_redirects=False) as response:
+            validators = {"etag": response.headers.get("etag"), "last_modified": response.headers.get("last-modified")}
+            if response.status_code == 304:
+                return Fetched(url=url, content_type=None, charset=None, body=b"", status=304, **validators)
             if response.is_redirect:
                 location = response.headers.get("location")
                 if not location:
                     raise Refused(f"HTTP {response.status_code} redirect without a Location")
                 return location
             if response.status_code >= 400:
-                raise Refused(f"HTTP {response.status_code} {response.reason_phrase}".rstrip())
+                raise HTTPRefused(f"HTTP {response.status_code} {response.reason_phrase}".rstrip(), response.status_code,
+                                  _retry_after(response.headers.get("retry-after")))
             if not 200 <= response.status_code < 300:
                 raise Refused(f"unexpected HTTP {response.status_code}")
             length = response.headers.get("content-length")
@@ -143,11 +173,28 @@ class Fetcher:
             media = response.headers.get("content-type", "")
             mime, _, params = media.partition(";")
             return Fetched(url=url, content_type=mime.strip().lower() or None,
-                           charset=_charset(params), body=b"".join(chunks))
+                           charset=_charset(params), body=b"".join(chunks), status=response.status_code,
+                           **validators)
 
 
 _ACCEPT = ("text/html, application/xhtml+xml, application/rss+xml, application/atom+xml, "
            "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.9, text/plain;q=0.8, */*;q=0.5")
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Retry-After in seconds: a number of seconds or an HTTP date; None if absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _charset(params: str) -> str | None:
@@ -158,7 +205,16 @@ def _charset(params: str) -> str | None:
     return None
 
 
+def _proxied(scheme: str, host: str) -> bool:
+    """Whether the environment sends requests for this scheme and host through a proxy."""
+    proxies = urllib.request.getproxies_environment()
+    if not (proxies.get(scheme) or proxies.get("all")):
+        return False
+    return not urllib.request.proxy_bypass_environment(host, proxies)
+
+
 def make_client(settings: Settings) -> httpx.Client:
-    """Our own client: no redirects, timeouts from settings, no proxies from the environment
-    (a proxy would resolve names itself, past our address checks)."""
-    return httpx.Client(timeout=httpx.Timeout(settings.http_timeout), follow_redirects=False, trust_env=False)
+    """Our own client: no redirects, timeouts from settings; proxies from the environment when
+    `proxy_from_env` (see the module docstring)."""
+    return httpx.Client(timeout=httpx.Timeout(settings.http_timeout), follow_redirects=False,
+                        trust_env=settings.proxy_from_env)

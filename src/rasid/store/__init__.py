@@ -7,7 +7,7 @@ Every backend raises `StoreError` (and `SchemaVersionError` for a database from 
 
 from __future__ import annotations
 
-from .errors import SchemaVersionError, StoreError
+from .errors import SchemaVersionError, StoreError, StoreMissingError
 from .sqlite import MIGRATIONS, SCHEMA_VERSION, Migration, SQLiteStore
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "SQLiteStore",
     "SchemaVersionError",
     "StoreError",
+    "StoreMissingError",
     "open_store",
     "sqlite_path",
 ]
@@ -41,8 +42,9 @@ def sqlite_path(target: str) -> str:
     return target
 
 
-def open_store(target: str) -> SQLiteStore:
-    """Open (creating or upgrading if needed) the store named by `target`."""
+def open_store(target: str, create: bool = True) -> SQLiteStore:
+    """Open (creating or upgrading if needed) the store named by `target`. With `create` False a
+    missing store is a StoreError, not a new empty one (for commands that only read)."""
     target = str(target).strip()
     if not target:
         raise StoreError("no database given: pass a SQLite file path such as rasid.db")
@@ -52,4 +54,4 @@ def open_store(target: str) -> SQLiteStore:
     if "://" in target and not lowered.startswith("sqlite://"):
         scheme = target.split("://", 1)[0]
         raise StoreError(f"{target}: unknown database scheme {scheme!r}; use a SQLite path")
-    return SQLiteStore(sqlite_path(target))
+    return SQLiteStore(sqlite_path(target), create=create)

@@ -9,3 +9,7 @@ class StoreError(RuntimeError):
 
 class SchemaVersionError(StoreError):
     """The database was written by a newer rasid: opening it could corrupt what that version wrote."""
+
+
+class StoreMissingError(StoreError):
+    """The database does not exist, and the caller asked not to create it."""

@@ -15,6 +15,7 @@ a second process or store object opens its own connection and reads concurrently
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -27,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from ..model import Article, Paragraph, Removed, Story
-from .errors import SchemaVersionError, StoreError
+from .errors import SchemaVersionError, StoreError, StoreMissingError
 from .records import STORY_PARTS, dumps, story_from_parts, story_parts
 from .search import SearchKeys, fts5_expression, fts5_query, highlights, parse_query
 from .story_rows import (
@@ -269,48 +270,76 @@ def _drop_other_kinds(conn: sqlite3.Connection, table: str, key: str, kind: str,
         marks = ",".join("?" * len(chunk))
         conn.execute(f"DELETE FROM {table} WHERE kind != ? AND {key} IN ({marks})", [kind, *chunk])
 
+class _AtomicBlock:
+    """The open transaction of `SQLiteStore.atomic`: begun at its first write, holding the store
+    lock (so other threads neither read nor write uncommitted rows) until the block ends."""
+
+    __slots__ = ("owner", "conn")
+
+    def __init__(self, owner: int) -> None:
+        self.owner = owner
+        self.conn: sqlite3.Connection | None = None
+
+    def join(self, store: SQLiteStore) -> sqlite3.Connection:
+        if store.readonly:
+            raise StoreError(f"{store.path}: the database is read-only (no write access to it or its folder)")
+        if self.conn is None:
+            store._lock.acquire()
+            try:
+                conn = store._db()
+                conn.execute("BEGIN IMMEDIATE")
+            except BaseException:
+                store._lock.release()
+                raise
+            self.conn = conn
+        return self.conn
+
+    def end(self, store: SQLiteStore, commit: bool) -> None:
+        if self.conn is None:
+            return
+        conn, self.conn = self.conn, None
+        try:
+            conn.execute("COMMIT" if commit else "ROLLBACK")
+        finally:
+            store._lock.release()
+
+
 class SQLiteStore:
     """Articles, stories, vectors and blobs in one SQLite file; implements `pipeline.Store`."""
 
-    def __init__(self, path: str | Path, *, timeout: float = 30.0, cache_mib: int = 64,
+    def __init__(self, path: str | Path, *, timeout: float = 30.0, cache_mib: int = 64, create: bool = True,
                  read_only: bool = False) -> None:
-        """Open (creating or upgrading) the store; with `read_only`, a connection that can only
-        read an existing store of this schema version (the web server opens one per thread)."""
+        """Open the store at `path`, creating (or upgrading) it if missing unless `create` is False
+        (then a missing file is a StoreMissingError). With `read_only` (the web server opens one
+        such connection per thread), or when this process cannot write the file or its folder, it is
+        opened read-only: an existing store of this schema version, whose reads work and whose
+        writes raise StoreError; `readonly` tells which."""
         self.path = str(path)
-        self.read_only = read_only
+        self.readonly = False
         memory = self.path == ":memory:" or self.path.startswith("file::memory:")
         if not memory:
-            parent = Path(self.path).expanduser().resolve().parent
+            file = Path(self.path).expanduser().resolve()
+            parent = file.parent
+            if (read_only or not create) and not file.is_file():
+                raise StoreMissingError(f"{self.path}: no such database")
             if not parent.is_dir():
                 raise StoreError(f"{self.path}: directory {parent} does not exist")
+            if read_only or (file.is_file() and not (os.access(file, os.W_OK) and os.access(parent, os.W_OK))):
+                self.readonly = True
         self._lock = threading.RLock()
+        self._atomic: _AtomicBlock | None = None
+        self._atomic_lock = threading.Lock()
         self._keys = SearchKeys()
+        if self.readonly:
+            self._conn = self._open_readonly(file, timeout, cache_mib)
+            return
         try:
             # isolation_level=None: we issue BEGIN/COMMIT ourselves, one transaction per public call.
-            if read_only:
-                uri = Path(self.path).expanduser().resolve().as_uri() + "?mode=ro"
-                self._conn = sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None,
-                                             check_same_thread=False)
-            else:
-                self._conn = sqlite3.connect(
-                    self.path, timeout=timeout, isolation_level=None, check_same_thread=False
-                )
+            self._conn = sqlite3.connect(
+                self.path, timeout=timeout, isolation_level=None, check_same_thread=False
+            )
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: cannot open database: {exc}") from exc
-        if read_only:
-            try:
-                self._conn.execute(f"PRAGMA cache_size = -{int(cache_mib) * 1024}")
-                version = int(self._conn.execute("PRAGMA user_version").fetchone()[0])
-            except sqlite3.DatabaseError as exc:
-                self._conn.close()
-                raise StoreError(f"{self.path}: not a usable rasid database: {exc}") from exc
-            if version != SCHEMA_VERSION:
-                self._conn.close()
-                raise SchemaVersionError(
-                    f"{self.path}: schema version {version}, this rasid reads version {SCHEMA_VERSION};"
-                    " open it once for writing (e.g. `rasid run`) to upgrade it"
-                )
-            return
         try:
             self._conn.execute("PRAGMA foreign_keys = ON")
             self._conn.execute("PRAGMA journal_mode = WAL")
@@ -324,6 +353,28 @@ class SQLiteStore:
         except sqlite3.DatabaseError as exc:
             self._conn.close()
             raise StoreError(f"{self.path}: not a usable rasid database: {exc}") from exc
+
+    def _open_readonly(self, file: Path, timeout: float, cache_mib: int) -> sqlite3.Connection:
+        """A read-only connection. Without write access to the folder SQLite cannot make the WAL
+        index file, so a store with none is opened immutable: nobody can be writing to it."""
+        query = "mode=ro"
+        if not os.access(file.parent, os.W_OK) and not Path(f"{file}-shm").exists():
+            query += "&immutable=1"
+        try:
+            conn = sqlite3.connect(f"{file.as_uri()}?{query}", uri=True, timeout=timeout,
+                                   isolation_level=None, check_same_thread=False)
+            conn.execute(f"PRAGMA cache_size = -{int(cache_mib) * 1024}")
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot open read-only database: {exc}") from exc
+        if version != SCHEMA_VERSION:
+            conn.close()
+            newer = version > SCHEMA_VERSION
+            raise (SchemaVersionError if newer else StoreError)(
+                f"{self.path}: read-only database at schema version {version}, this rasid "
+                + ("is older; upgrade rasid" if newer else f"needs {SCHEMA_VERSION}; open it once with write access to upgrade it")
+            )
+        return conn
 
     # -- plumbing -------------------------------------------------------------------------------
 
@@ -340,7 +391,7 @@ class SQLiteStore:
         with self._lock:
             if self._conn is None:
                 return
-            if not self.read_only:
+            if not self.readonly:
                 with suppress(sqlite3.Error):
                     self._conn.execute("PRAGMA optimize")
             self._conn.close()
@@ -358,7 +409,13 @@ class SQLiteStore:
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction under the store lock; rolled back on any error."""
+        """One write transaction under the store lock; rolled back on any error. Inside `atomic()`
+        (on the thread that opened it) the writes join its one transaction instead."""
+        if self._atomic is not None and self._atomic.owner == threading.get_ident():
+            yield self._atomic.join(self)
+            return
+        if self.readonly:
+            raise StoreError(f"{self.path}: the database is read-only (no write access to it or its folder)")
         with self._lock:
             conn = self._db()
             conn.execute("BEGIN IMMEDIATE")
@@ -368,6 +425,29 @@ class SQLiteStore:
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """Make every write of this block (on this thread) one transaction: all of them are
+        committed at its end, or none if it fails or the process dies first.
+
+        Reads before the first write run as usual, so the write lock is held only from the first
+        write to the end of the block (a stage reads and computes for long, then writes). Nested
+        blocks join the outer one.
+        """
+        if self._atomic is not None and self._atomic.owner == threading.get_ident():
+            yield
+            return
+        with self._atomic_lock:  # one atomic block per store at a time
+            block = self._atomic = _AtomicBlock(threading.get_ident())
+            try:
+                yield
+            except BaseException:
+                self._atomic = None
+                block.end(self, commit=False)
+                raise
+            self._atomic = None
+            block.end(self, commit=True)
 
     def _select(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
@@ -560,6 +640,25 @@ class SQLiteStore:
                 "UPDATE articles SET story = ?, duplicate_of = ? WHERE id = ?",
                 [(story, dup, a_id) for a_id, story, dup in rows],
             )
+
+    def unassigned_article_ids(self) -> list[str]:
+        """Ids of the stored articles in no story yet (a run stopped before its stories stage
+        finished), by publication time (undated last) then insertion."""
+        rows = self._select(
+            "SELECT id FROM articles WHERE story IS NULL ORDER BY published IS NULL, published, seq"
+        )
+        return [r[0] for r in rows]
+
+    def clear_stories(self, state_prefix: str = "state:") -> None:
+        """Forget every story, link and assignment, and the stages' saved state (the blobs named
+        `state_prefix`...), in one transaction: the articles stay, ready to be grouped anew."""
+        with self._tx() as conn:
+            conn.execute("DELETE FROM story_links")
+            conn.execute("DELETE FROM story_articles")
+            conn.execute("DELETE FROM stories")
+            conn.execute("UPDATE articles SET story = NULL, duplicate_of = NULL"
+                         " WHERE story IS NOT NULL OR duplicate_of IS NOT NULL")
+            conn.execute("DELETE FROM blobs WHERE substr(name, 1, ?) = ?", (len(state_prefix), state_prefix))
 
     # -- search ---------------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ Every time a story is written (`put_stories`) the store also writes, in the same
   slow to scan): title, first/last seen, sources, `size` (articles), `outlets` (distinct sources), `first_day` /
   `last_day` (YYYY-MM-DD), `statements`, `top_entities` (names of the six entities in most articles),
   `langs`, and `rank`;
-- facet rows (`story_facets`: kind, value, story) for the filters: each source (case-folded), each
+- facet rows (`story_facets`: kind, value, story) for the filters: each source (case-folded, and its outlet id), each
   language, and the matching form of each entity name and variant from each of its words on (so
   a filter by a name or the start of one is an index range, not a scan).
 
@@ -34,6 +34,7 @@ from datetime import date
 from typing import Any
 
 from ..model import Story
+from ..outlets import shipped_registry
 from ..text.normalize import match_form
 
 ORDERS = ("rank", "latest")
@@ -47,7 +48,7 @@ class StoryFilter:
     date_from: str | None = None  # the story's [first_day, last_day] overlaps [date_from, date_to]
     date_to: str | None = None
     entity: str | None = None  # starts a word of an entity's name or variant (matching forms)
-    source: str | None = None  # one of the story's sources (case-insensitive)
+    source: str | None = None  # one of the story's sources or their outlet ids (case-insensitive)
     lang: str | None = None  # the main language of one of its articles, or of a brief statement
 
     @property
@@ -141,9 +142,13 @@ def summary_values(story: Story, article_langs: dict[str, str]) -> dict[str, Any
 
 def facet_rows(story: Story, langs: str) -> list[tuple[str, str, str]]:
     rows: set[tuple[str, str, str]] = set()
+    outlets = shipped_registry()
     for s in story.sources:
         if s:
             rows.add(("source", s.casefold(), story.id))
+            known = outlets.resolve(s)  # a source stored by name (older stores) also files under its outlet id
+            if known is not None:
+                rows.add(("source", known.casefold(), story.id))
     for lang in langs.split():
         rows.add(("lang", lang, story.id))
     for e in story.entities:

@@ -801,13 +801,13 @@ def _disagrees(doc_feats: list[str], tag: str) -> bool:
     return any(f.startswith("d=") and f != own for f in doc_feats)
 
 
-def silver_source_sentences(n_articles: int) -> list[list[str]]:
+def silver_source_sentences(n_articles: int, data_dir: Path | None = None) -> list[list[str]]:
     """Token lists of the Arabic lines of the first `n_articles` SaudiNewsNet articles (all zips but
     the last three, which bench/ner_speed.py times), cut as `mentions()` cuts them: the sentences
     the e5 teacher labelled (bench/ner_e5.py). Only labels are shipped; the text is re-read."""
     from rasid.understand.ner_clusters import saudinewsnet_texts
 
-    zips = sorted((DEFAULT_DATA / "saudinewsnet").glob("*.zip"))[:-3]
+    zips = sorted(((data_dir or DEFAULT_DATA) / "saudinewsnet").glob("*.zip"))[:-3]
     out: list[list[str]] = []
     for text in saudinewsnet_texts(zips, limit=n_articles):
         for line in text.split("\n"):
@@ -827,14 +827,14 @@ def save_silver(path: Path, n_articles: int, sents: Sequence[Sequence[str]], tag
         json.dump({"version": 1, "articles": n_articles, "tags": rows}, fh, separators=(",", ":"))
 
 
-def load_silver(path: Path) -> list[tuple[list[str], list[str]]]:
+def load_silver(path: Path, data_dir: Path | None = None) -> list[tuple[list[str], list[str]]]:
     """The silver sentences with their teacher labels; empty if the text no longer matches (the
     data or the tokeniser changed): never train on misaligned labels."""
     import json
 
     with gzip.open(path, "rt", encoding="utf-8") as fh:
         data = json.load(fh)
-    sents = silver_source_sentences(int(data["articles"]))
+    sents = silver_source_sentences(int(data["articles"]), data_dir)
     rows = data["tags"]
     if [len(s) for s in sents] != [len(r) for r in rows]:
         return []
@@ -914,6 +914,7 @@ def train_ner(
     teacher_types: dict[str, str] | None = None,
     silver: Path | None | bool = True,
     fold_silver: int = 0,
+    data_dir: Path | None = None,
 ) -> dict:
     """Train the sentence CRF on `train` (ANERcorp train split by default) and, if `stacked`, the
     second stage from 4-fold cross-validated CRF outputs: the BiLSTM (`neural`, needs torch and
@@ -922,19 +923,21 @@ def train_ner(
     the packaged `ner.silver.json.gz`; a path; False/None: none) adds SaudiNewsNet sentences
     labelled by the e5 teacher to the sentence CRF's training data; `fold_silver` > 0 also adds the
     first that many silver sentences to every jackknife fold, so the document CRF learns from
-    first-pass labels like those of the silver-trained sentence CRF (costs fold time). Writes the
-    files beside `out_path`. Returns stats: sentences, tokens, features, seconds per stage, file sizes."""
+    first-pass labels like those of the silver-trained sentence CRF (costs fold time). `data_dir`
+    is the folder with anercorp/ and saudinewsnet/ (default: ../shared/data beside the checkout).
+    Writes the files beside `out_path`. Returns stats: sentences, tokens, features, seconds per stage, file sizes."""
     import tempfile
 
     import pycrfsuite
 
     t0 = time.perf_counter()
-    train = train or _default_train()
+    data = data_dir or DEFAULT_DATA
+    train = train or data / "anercorp" / "ANERCorp_approxCamelSplit_train.txt.gz"
     sents = read_conll(train)
     if resources is None:
-        unl = list(unlabelled) if unlabelled is not None else _default_unlabelled()
+        unl = list(unlabelled) if unlabelled is not None else sorted((data / "saudinewsnet").glob("*.zip"))
         resources = build_resources(
-            unl, DEFAULT_DATA / "anercorp" / "ANERGazet", sents, seed, article_limit, teacher_types=teacher_types
+            unl, data / "anercorp" / "ANERGazet", sents, seed, article_limit, teacher_types=teacher_types
         )
     t1 = time.perf_counter()
     crf_params = {**CRF_PARAMS, "feature.minfreq": MIN_FREQ, **(params or {})}
@@ -944,7 +947,7 @@ def train_ner(
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     silver_file = packaged_silver() if silver is True else (Path(silver) if silver else None)
-    silver_sents = load_silver(silver_file) if silver_file is not None else []
+    silver_sents = load_silver(silver_file, data) if silver_file is not None else []
     _train_crf(
         xs + [feats.sentence(t) for t, _ in silver_sents], ys + [g for _, g in silver_sents], out_path, crf_params
     )

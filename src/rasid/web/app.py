@@ -24,11 +24,12 @@ import base64
 import binascii
 import functools
 import hmac
+import math
 import os
 import threading
 from collections.abc import Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -45,6 +46,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..export import article_record, story_record
 from ..model import Article, Story
+from ..outlets import shipped_registry
 from ..render import STATIC_DIR, Renderer, story_view
 from ..store import SQLiteStore, open_store
 from ..store.story_rows import ORDERS, StoryFilter, StoryRow
@@ -188,6 +190,25 @@ def _story_articles(store: SQLiteStore, story: Story) -> dict[str, Article]:
     return {a.id: a for a in store.get_articles(list(dict.fromkeys(ids)))}
 
 
+def feed_candidates(store: SQLiteStore, days: float) -> list[Story]:
+    """The stories that can be in the recent-stories feed: those whose last day is within `days`
+    (and a day's margin) of the newest story's, found by the story list's index rather than by
+    loading every story; every story when none has a date (the feed then takes them all)."""
+    newest = store.list_stories(order="latest", limit=1).rows
+    if not newest or not newest[0].last_day:
+        return list(store.iter_stories(order="recent"))
+    since = date.fromordinal(date.fromisoformat(newest[0].last_day).toordinal() - math.ceil(days) - 1)
+    f = StoryFilter(date_from=since.isoformat())
+    out: list[Story] = []
+    cursor: str | None = None
+    while True:
+        page = store.list_stories(f, order="latest", limit=500, cursor=cursor)
+        out.extend(s for s in (store.get_story(r.id) for r in page.rows) if s is not None)
+        cursor = page.next_cursor
+        if cursor is None or not page.rows:
+            return out
+
+
 def live_story(store: SQLiteStore, story_id: str | None) -> str | None:
     """The story an article's `story` names as it now lives (following merges), or None when no
     such story is stored (yet): a link never leads to a 404."""
@@ -272,16 +293,21 @@ def create_app(
     store = open_store(store_path)
     reads = ReadStores(store.path, store)
     renderer = Renderer()
+    outlets = shipped_registry()
+
+    def make_settings() -> Any:
+        from ..settings import load_settings
+
+        return settings or load_settings(None, db=store_path)
 
     def make_stages() -> Sequence[Any]:
         if stages is not None:
             return stages
-        from ..settings import load_settings
         from ..stages import default_stages
 
-        return default_stages(settings or load_settings(None, db=store_path))
+        return default_stages(make_settings())
 
-    jobs = IngestQueue(store, make_stages)
+    jobs = IngestQueue(store, make_stages, settings=make_settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
@@ -310,7 +336,9 @@ def create_app(
     if cache_entries is None:
         env_cache = os.environ.get("RASID_WEB_CACHE", "").strip()
         cache_entries = int(env_cache) if env_cache.isdigit() else 2000
-    version = StoreVersion(store.path) if cache_entries > 0 and read_key is None and not reads.shared else None
+    # (a read-only store may be one SQLite opens immutable, in a folder it cannot add files to)
+    version = (StoreVersion(store.path) if cache_entries > 0 and read_key is None and not reads.shared
+               and not store.readonly else None)
     if version is not None:
         app.add_middleware(ResponseCache, version=version, entries=cache_entries)
     app.add_middleware(SecurityHeaders)
@@ -395,8 +423,12 @@ def create_app(
 
     def story_filter(date_from: str | None, date_to: str | None, entity: str | None, source: str | None,
                      lang: str | None) -> StoryFilter:
+        # the source filter takes an outlet's name, id or domain: the outlet's id when the registry
+        # knows it (stories' facets hold their sources' outlet ids), else the value as given
+        wanted = _blank(source)
+        wanted = (outlets.resolve(wanted) or wanted) if wanted else None
         return StoryFilter(_real_date(_blank(date_from), "date_from"), _real_date(_blank(date_to), "date_to"),
-                           _blank(entity), _blank(source), _blank(lang))
+                           _blank(entity), wanted, _blank(lang))
 
     def list_page(f: StoryFilter, order: str, page: int, per_page: int, cursor: str | None) -> Any:
         try:
@@ -503,7 +535,8 @@ def create_app(
             413: {"model": schemas.Error, "description": "body over the size limit, or over 1000 records"},
             422: {"description": "not JSON, not input records, or nothing usable in them; never echoes the body"},
             500: {"model": schemas.IngestResult, "description": "the stages failed; `errors` says why"},
-            503: {"model": schemas.Error, "description": "ingestion is off: no write key is configured"},
+            503: {"model": schemas.Error, "description": "ingestion is off: no write key is configured, or the"
+                                                        " database is read-only"},
         },
     )
     async def api_ingest(
@@ -517,6 +550,8 @@ def create_app(
         413 over the size limit (counted as the body streams).
         """
         check_write(request)
+        if store.readonly:
+            raise StarletteHTTPException(503, "ingestion is disabled: the database is read-only")
         try:
             body = await read_limited(request.stream(), request.headers.get("content-length"), max_body_bytes)
             batch = parse_records(body)
@@ -574,6 +609,42 @@ def create_app(
     async def page_docs(request: Request) -> HTMLResponse:
         return html("docs.html", title="واجهة البرمجة", spec=openapi(), syntax=SEARCH_SYNTAX)
 
+    # -- story feeds (Atom) ---------------------------------------------------------------------
+
+    @app.get("/feeds/stories.atom", tags=["feeds"], response_class=Response,
+             responses={200: {"content": {"application/atom+xml": {}}}, **reading})
+    async def feed_stories(
+        request: Request,
+        days: Annotated[float, Query(gt=0, le=365)] = 3.0,
+        limit: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 50,
+    ) -> Response:
+        """The stories most covered recently (Atom 1.0): active within `days` of the newest
+        story, most outlets first."""
+        from ..atom import recent_stories, stories_feed
+
+        def work() -> bytes:
+            chosen = recent_stories(feed_candidates(reads.get(), days), days, limit)
+            return stories_feed(chosen, str(request.base_url), str(request.url))
+
+        check_read(request)
+        body = await offload(request, work)
+        return Response(body, media_type="application/atom+xml; charset=utf-8")
+
+    @app.get("/feeds/stories/{story_id}.atom", tags=["feeds"], response_class=Response,
+             responses={200: {"content": {"application/atom+xml": {}}}, 404: {"model": schemas.Error}, **reading})
+    async def feed_story(request: Request, story_id: str) -> Response:
+        """What is new in one story (Atom 1.0): its articles, newest first."""
+        from ..atom import story_feed
+
+        def work() -> bytes:
+            story = get_story_or_404(story_id)
+            articles = {a.id: a for a in reads.get().get_articles(story.articles)}
+            return story_feed(story, articles, str(request.base_url), str(request.url))
+
+        check_read(request)
+        body = await offload(request, work)
+        return Response(body, media_type="application/atom+xml; charset=utf-8")
+
     # -- pages ----------------------------------------------------------------------------------
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -590,11 +661,12 @@ def create_app(
     ) -> HTMLResponse:
         check_read(request)
         f = story_filter(date_from, date_to, entity, source, lang)
+        shown = replace(f, source=_blank(source))  # the form and links keep the outlet as typed
 
         def work() -> HTMLResponse:
             result = list_page(f, order, page, per_page, None)
             pages = max(1, -(-result.total // per_page))
-            base = f.query()
+            base = shown.query()
             if per_page != 20:
                 base["per_page"] = str(per_page)
             if order != "rank":
@@ -608,7 +680,7 @@ def create_app(
                                          **({"order": o} if o != "rank" else {})})
 
             return html("list.html", title="القصص", stories=[_card(r) for r in result.rows], total=result.total,
-                        filtered=f.active, f=f, page=page, pages=pages, page_url=page_url, order=order,
+                        filtered=f.active, f=shown, page=page, pages=pages, page_url=page_url, order=order,
                         orders=ORDERS, order_url=order_url)
 
         return await offload(request, work)

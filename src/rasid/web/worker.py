@@ -59,10 +59,12 @@ class _RecordsReader:
     pages: Any
 
     def read(self, source: str) -> Iterator[RawDoc | IngestError]:
+        from ..ingest import with_outlets
         from ..ingest.records import record_to_doc
+        from ..outlets import shipped_registry
 
-        for n, rec in enumerate(self.records, 1):
-            yield from record_to_doc(rec, f"{source}#{n}", None, self.pages)
+        docs = (d for n, rec in enumerate(self.records, 1) for d in record_to_doc(rec, f"{source}#{n}", None, self.pages))
+        yield from with_outlets(docs, shipped_registry())  # each article's source resolved to its outlet
 
 
 @dataclass(slots=True)
@@ -107,9 +109,11 @@ class Job:
 class IngestQueue:
     """A worker thread that runs POSTed records through the text pipeline and the story stages."""
 
-    def __init__(self, store: Any, stages: Callable[[], Sequence[Any]], keep: int = 1000) -> None:
+    def __init__(self, store: Any, stages: Callable[[], Sequence[Any]], keep: int = 1000,
+                 settings: Callable[[], Any] | None = None) -> None:
         self._store = store
         self._make_stages = stages
+        self._make_settings = settings
         self._stages: Sequence[Any] | None = None
         self._text: Any = None
         self._pages: Any = None
@@ -201,10 +205,19 @@ class IngestQueue:
         if self._stages is None:
             self._stages = list(self._make_stages())
 
-    def _store_text(self, job: Job) -> None:
-        from ..engine.local import LocalRunner
+    def _settings(self) -> Any:
+        if self._make_settings is not None:
+            return self._make_settings()
+        from ..settings import Settings
 
-        runner = LocalRunner(store=self._store, reader=_RecordsReader(job.records, self._pages), text=self._text)
+        return Settings()
+
+    def _store_text(self, job: Job) -> None:
+        from ..runner import build_runner
+
+        # the text half only: the story stages run once for the whole round (`_run_stages`)
+        runner = build_runner(self._store, self._settings(), _RecordsReader(job.records, self._pages),
+                              text=self._text, stages=())
         summary = runner.run([f"api:{job.id}"])
         job.read, job.added, job.already_stored = summary.read, list(summary.added), summary.already_stored
         job.errors = [str(e) for e in summary.errors]
@@ -212,23 +225,13 @@ class IngestQueue:
         job.stored.set_result(job)
 
     def _run_stages(self, added: list[str]) -> None:
-        """The stage half of `LocalRunner.run`, over the articles these jobs added."""
+        """The stage half of `rasid run` (a runner that reads nothing): the story stages over every
+        stored article in no story yet (these jobs' and any a stopped round left), with the
+        runner's crash safety (one transaction for the first stage, pending stories kept)."""
+        from ..runner import build_runner
+
         stages = self._stages or ()
         if not added or not stages:
             return
-        failed = True
-        touched: list[str] = []
-        try:
-            for stage in stages:
-                if hasattr(stage, "prepare"):
-                    stage.prepare(len(added))
-            for stage in stages:
-                if hasattr(stage, "begin"):
-                    stage.begin(self._store, added)
-            for stage in stages:
-                touched.extend(stage.update(self._store, added, list(dict.fromkeys(touched))))
-            failed = False
-        finally:
-            for stage in stages:
-                if hasattr(stage, "end"):
-                    stage.end(failed)
+        runner = build_runner(self._store, self._settings(), None, text=self._text, stages=stages)
+        runner.run([])

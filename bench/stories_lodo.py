@@ -1,0 +1,207 @@
+"""Stories, leave one day out over the three linked dev days, through the real pipeline.
+
+For each held-out day T of 2015-08-01, 08-02 and 08-03 (SaudiNewsNet, `saudinewsnet-events` labels):
+1. the story scorers are fitted on the two other days (`rasid.story_training.fit_story_models`:
+   candidate model, merge model, pair scorer of the core check, every threshold tuned on those days);
+2. the day before T, then T, are streamed into a fresh store with the fitted scorers (the
+   `story_models` setting), one `rasid run` each (JSONL of the zip, the real reader, cleaning,
+   dedup, embedding and clusterer; no understanding);
+3. `rasid eval stories --gold DAY-BEFORE --gold T --focus T` scores T's articles, with their pairs to
+   the day before (08-01's day before, 07-31, is unlabelled: streamed, not scored);
+4. the batch baseline in the same run: TF-IDF character 3-5-grams of the title twice and the first
+   400 characters, cosine, average linkage over the same articles (T and its labelled day before),
+   the cut tuned on the training days (each with its own labelled day before), scored the same way.
+
+Printed per fold: both figures side by side, duplicate pairs, the ten stories with the most wrong
+pairs (titles), and how many gold events the stories hold; then the worst fold.
+
+    .venv/bin/python bench/stories_lodo.py [--cache /tmp/rasid-vec] [--folds 2015-08-03] [--full-grids]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from stories_dev import dedup, time_ordered  # noqa: E402
+
+from rasid.cli import main as cli  # noqa: E402
+from rasid.eval.stories import (  # noqa: E402
+    bcubed,
+    load_saudinewsnet,
+    pairwise,
+    read_gold,
+    write_saudinewsnet_jsonl,
+)
+from rasid.ingest import Ingestor  # noqa: E402
+from rasid.runner import build_runner  # noqa: E402
+from rasid.settings import load_settings  # noqa: E402
+from rasid.stages import default_stages  # noqa: E402
+from rasid.store import open_store  # noqa: E402
+from rasid.story_training import fit_story_models  # noqa: E402
+
+DEV = ("2015-08-01", "2015-08-02", "2015-08-03")
+BEFORE = {"2015-08-01": "2015-07-31", "2015-08-02": "2015-08-01", "2015-08-03": "2015-08-02"}
+COARSE = ((0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8), (0.5, 0.7, 0.85, 0.93, 0.97), (0.0, 0.1, 0.2, 0.3, 0.4, 0.5))
+CUTS = tuple(round(0.5 + 0.025 * i, 3) for i in range(19))  # baseline distance cuts 0.5 .. 0.95
+
+
+def labels(data: Path, day: str) -> Path | None:
+    p = data / "saudinewsnet-events" / f"dev-{day}.jsonl"
+    return p if p.exists() else None
+
+
+def events(data: Path, days: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for d in days:
+        p = labels(data, d)
+        if p is not None:
+            out.update({r["url"]: r["event"] for r in read_gold(p)})
+    return out
+
+
+def fit(data: Path, train: list[str], cache: Path | None, grids, out: Path) -> str:
+    day_arts = {d: load_saudinewsnet([data / "saudinewsnet" / f"{d}.zip"]) for d in train}
+    arts, vecs = time_ordered(day_arts, tuple(train), cache)
+    gold = events(data, train)
+    t = time.perf_counter()
+    m = fit_story_models(arts, vecs, dedup(arts), gold, trained_on=f"SaudiNewsNet events {'+'.join(train)}",
+                         cross=False, grids=grids)
+    m.write(out)
+    pair = m.pair_model
+    return (f"fitted on {'+'.join(train)} in {time.perf_counter() - t:.0f}s: join {m.model.threshold:.2f}, "
+            f"merge {m.merge_model.threshold:.2f}, core {pair.threshold if pair else 'none'}")
+
+
+def pipeline(data: Path, days: list[str], models: Path, tmp: Path) -> str:
+    db = str(tmp / "lodo.db")
+    settings = load_settings(env={}, db=db, story_models=str(models))
+    for day in days:
+        path = tmp / f"{day}.jsonl"
+        write_saudinewsnet_jsonl([data / "saudinewsnet" / f"{day}.zip"], path)
+        with open_store(db) as store, Ingestor(settings) as reader:
+            build_runner(store, settings, reader, on_error=lambda e: None,
+                         stages=default_stages(settings, understand=False)).run([str(path)])
+    return db
+
+
+def cli_json(args: list[str]) -> dict:
+    out = io.StringIO()
+    cli(args, out=out)
+    return json.loads(out.getvalue())
+
+
+def baseline_scores(data: Path, test: str, train: list[str]) -> tuple[float, dict]:
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import squareform
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    def universe(day: str):
+        days = [d for d in (BEFORE[day], day) if labels(data, d) is not None]
+        arts = [a for d in days for a in load_saudinewsnet([data / "saudinewsnet" / f"{d}.zip"])]
+        text = [(a.title + " ") * 2 + (a.raw_text or "")[:400] for a in arts]
+        X = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True).fit_transform(text)
+        D = np.clip(1.0 - (X @ X.T).toarray(), 0.0, 2.0)
+        np.fill_diagonal(D, 0.0)
+        Z = linkage(squareform(D, checks=False), method="average")
+        focus = {r["url"] for r in read_gold(labels(data, day))}
+        return arts, Z, events(data, days), focus
+
+    def score(u, cut: float):
+        arts, Z, gold, focus = u
+        lab = fcluster(Z, t=cut, criterion="distance")
+        pred = {a.id: str(x) for a, x in zip(arts, lab, strict=True)}
+        return bcubed(pred, gold, focus), pairwise(pred, gold, focus)
+
+    tr = [universe(d) for d in train]
+    cut = max(CUTS, key=lambda c: sum(b[2] + p[2] for b, p in (score(u, c) for u in tr)))
+    b, p = score(universe(test), cut)
+    return cut, {"bcubed": {"p": b[0], "r": b[1], "f1": b[2]}, "pairwise": {"p": p[0], "r": p[1], "f1": p[2]}}
+
+
+def worst_stories(db: str, data: Path, test: str, k: int = 10) -> tuple[list[str], Counter]:
+    """The k stories with the most wrong pairs touching the held-out day, and how many gold events
+    each story of the labelled days holds."""
+    gold = events(data, [BEFORE[test], test])
+    focus = {r["url"] for r in read_gold(labels(data, test))}
+    with open_store(db, create=False) as store:
+        arts = [a for a in store.iter_articles() if (a.url or a.id) in gold]
+        members: dict[str, list[str]] = defaultdict(list)
+        for a in arts:
+            members[a.story or a.id].append(a.url or a.id)
+        titles = store.story_titles(list(members))
+    rows = []
+    per_story_events: Counter = Counter()
+    for sid, urls in members.items():
+        ev = Counter(gold[u] for u in urls)
+        per_story_events[len(ev)] += 1
+        wrong = 0
+        for i, u in enumerate(urls):
+            for v in urls[i + 1:]:
+                if (u in focus or v in focus) and gold[u] != gold[v]:
+                    wrong += 1
+        if wrong:
+            rows.append((wrong, sid, len(urls), len(ev), titles.get(sid, "")))
+    rows.sort(reverse=True)
+    lines = [f"  {w:5d} wrong pairs  {sid}  {n:3d} articles, {e:2d} events  {t[:90]}" for w, sid, n, e, t in rows[:k]]
+    return lines, per_story_events
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared")
+    ap.add_argument("--cache", type=Path, default=None, help="directory caching article vectors for fitting")
+    ap.add_argument("--folds", nargs="*", default=list(DEV))
+    ap.add_argument("--full-grids", action="store_true", help="search the package's threshold grids (slower)")
+    ap.add_argument("--ship", type=Path, default=None,
+                    help="instead: fit on all three dev days and write the scorers to this folder (the shipped "
+                         "ones in src/rasid/data come from this, with the coarse grids unless --full-grids)")
+    args = ap.parse_args(argv)
+    data = args.shared / "data"
+    grids = None if args.full_grids else COARSE
+    if args.ship is not None:
+        print(fit(data, list(DEV), args.cache, grids, args.ship), flush=True)
+        return
+    results = {}
+    for test in args.folds:
+        train = [d for d in DEV if d != test]
+        with tempfile.TemporaryDirectory() as t:
+            tmp = Path(t)
+            print(f"== held out {test} (streamed after {BEFORE[test]}); " + fit(data, train, args.cache, grids,
+                  tmp / "models"), flush=True)
+            t0 = time.perf_counter()
+            db = pipeline(data, [BEFORE[test], test], tmp / "models", tmp)
+            el = time.perf_counter() - t0
+            golds = [str(p) for p in (labels(data, BEFORE[test]), labels(data, test)) if p is not None]
+            ours = cli_json(["eval", "stories", "--db", db, *sum((["--gold", g] for g in golds), []),
+                             "--focus", golds[-1]])
+            cut, base = baseline_scores(data, test, train)
+            results[test] = (ours, base)
+            b, p, d = ours["bcubed"], ours["pairwise"], ours["duplicates"]
+            print(f"rasid    B3 P {b['p']:.4f} R {b['r']:.4f} F1 {b['f1']:.4f} | pairwise P {p['p']:.4f} "
+                  f"R {p['r']:.4f} F1 {p['f1']:.4f} | dup P {d['p']:.4f} R {d['r']:.4f} | two runs {el:.0f}s")
+            b, p = base["bcubed"], base["pairwise"]
+            print(f"baseline B3 P {b['p']:.4f} R {b['r']:.4f} F1 {b['f1']:.4f} | pairwise P {p['p']:.4f} "
+                  f"R {p['r']:.4f} F1 {p['f1']:.4f} | cut {cut} tuned on {'+'.join(train)}")
+            lines, per = worst_stories(db, data, test)
+            print("stories by gold events held: " + ", ".join(f"{e} events: {n}" for e, n in sorted(per.items())))
+            print("the ten stories with the most wrong pairs:\n" + "\n".join(lines), flush=True)
+    if results:
+        worst_b = min(results, key=lambda d: results[d][0]["bcubed"]["f1"])
+        worst_p = min(results, key=lambda d: results[d][0]["pairwise"]["f1"])
+        print(f"worst fold by B3: {worst_b} {results[worst_b][0]['bcubed']['f1']:.4f} "
+              f"(baseline {results[worst_b][1]['bcubed']['f1']:.4f}); by pairwise: {worst_p} "
+              f"{results[worst_p][0]['pairwise']['f1']:.4f} (baseline {results[worst_p][1]['pairwise']['f1']:.4f})")
+
+
+if __name__ == "__main__":
+    main()
