@@ -154,6 +154,11 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--seeds", help="the seeds folder with gold.json (default: seeds/ under --data)")
     e = evsub.add_parser("brief", parents=[common, data], help="the brief against hand-made statements of stories")
     e.add_argument("--gold", required=True, nargs="+", help="gold file(s) or folder(s) (bench/gold/brief)")
+    e = evsub.add_parser("understanding", parents=[common, data],
+                         help="entities, quotes and timeline of annotated stories (gold.json format)")
+    e.add_argument("--gold", action="append", required=True,
+                   help="a story annotation, or a folder of them (repeatable; the seeds' gold.json works); "
+                        "their `archive` paths are read under data/ of --data")
 
     tr = sub.add_parser("train", help="rebuild a model from data")
     trsub = tr.add_subparsers(dest="what", required=True)
