@@ -214,13 +214,24 @@ def test_story_list_paging_and_filters(client):
     body = client.get("/api/stories").json()
     assert body["total"] == 2 and body["page"] == 1
     assert {s["id"] for s in body["stories"]} == {SEED_STORY, XSS_STORY}
-    # most recent first: the hostile story is dated after the seeds
-    assert body["stories"][0]["id"] == XSS_STORY
-    page2 = client.get("/api/stories", params={"per_page": 1, "page": 2}).json()
+    # ranked: five outlets on 09-18 outweigh one article a day later (one day = half the outlets)
+    assert [s["id"] for s in body["stories"]] == [SEED_STORY, XSS_STORY]
+    latest = client.get("/api/stories", params={"order": "latest"}).json()
+    assert [s["id"] for s in latest["stories"]] == [XSS_STORY, SEED_STORY]
+    page2 = client.get("/api/stories", params={"per_page": 1, "page": 2, "order": "latest"}).json()
     assert page2["pages"] == 2 and [s["id"] for s in page2["stories"]] == [SEED_STORY]
     assert client.get("/api/stories", params={"per_page": 1, "page": 3}).json()["stories"] == []
     seed = page2["stories"][0]
-    assert seed["article_count"] == 5 and len(seed["sources"]) == 5
+    assert seed["article_count"] == 5 and len(seed["sources"]) == 5 and seed["outlet_count"] == 5
+    # keyset paging: the cursor of page 1 gives page 2, the last page has no cursor
+    first = client.get("/api/stories", params={"per_page": 1, "order": "latest"}).json()
+    assert [s["id"] for s in first["stories"]] == [XSS_STORY] and first["next_cursor"]
+    after = client.get("/api/stories", params={"per_page": 1, "order": "latest",
+                                               "cursor": first["next_cursor"]}).json()
+    assert [s["id"] for s in after["stories"]] == [SEED_STORY] and after["next_cursor"] is None
+    # a cursor of the other order, or garbage, is refused
+    assert client.get("/api/stories", params={"cursor": first["next_cursor"]}).status_code == 422
+    assert client.get("/api/stories", params={"cursor": "nonsense"}).status_code == 422
 
     def ids(**params):
         return [s["id"] for s in client.get("/api/stories", params=params).json()["stories"]]
@@ -236,16 +247,22 @@ def test_story_list_paging_and_filters(client):
     assert ids(entity="غير موجود") == []
     assert ids(source="seed-003") == [SEED_STORY]
     assert ids(lang="en") == [XSS_STORY]
-    assert ids(lang="ar") == [XSS_STORY, SEED_STORY]
+    assert ids(lang="ar") == [SEED_STORY, XSS_STORY]
     assert ids(source="seed-003", date_from="2023-09-19") == []
 
 
 @pytest.mark.parametrize(
     "params",
-    [{"page": 0}, {"per_page": 0}, {"per_page": 101}, {"page": "x"}, {"date_from": "17/09/2023"}],
+    [{"page": 0}, {"per_page": 0}, {"per_page": 101}, {"page": "x"}, {"date_from": "17/09/2023"},
+     {"date_from": "2015-13-45"}, {"date_to": "2015-02-30"}, {"order": "oldest"},
+     {"entity": "x" * 7_000}, {"source": "y" * 201}, {"lang": "z" * 11}],
 )
 def test_paging_bounds_are_validated(client, params):
-    assert client.get("/api/stories", params=params).status_code == 422
+    r = client.get("/api/stories", params=params)
+    assert r.status_code == 422
+    assert "x" * 300 not in r.text and "y" * 201 not in r.text  # a refused value is not echoed
+    page = client.get("/", params=params)
+    assert page.status_code == 422 and "x" * 300 not in page.text
 
 
 def test_story_and_article_records(client, gold):
@@ -275,7 +292,8 @@ def test_search(client, seed_texts):
     r = client.get("/api/search", params={"q": "كومسومولسك"}).json()
     hit_ids = {h["id"] for h in r["results"]}
     assert hit_ids and hit_ids <= {"000", "001", "002", "004", "xss-1"}
-    assert all(set(h) == {"id", "title", "snippet", "score"} for h in r["results"])
+    assert all(set(h) >= {"id", "title", "snippet", "score", "highlights", "story", "copies"} for h in r["results"])
+    assert r["total"] == len(r["results"]) and r["pages"] == 1
     assert client.get("/api/search", params={"q": ""}).status_code == 422
     assert client.get("/api/search").status_code == 422
     assert client.get("/api/search", params={"q": "كومسومولسك", "limit": 1}).json()["results"][:1] == r["results"][:1]
@@ -285,7 +303,7 @@ def test_ingest_needs_a_key(db, seed_texts):
     record = {"id": "posted-1", "text": seed_texts["003"], "source": "test-outlet", "published": "2023-09-18"}
     with TestClient(create_app(str(db), write_key="", read_key="")) as off:
         assert off.post("/api/articles", json=record).status_code == 503
-    with TestClient(create_app(str(db), write_key="s3cret", read_key="")) as c:
+    with TestClient(create_app(str(db), write_key="s3cret", read_key="", stages=())) as c:
         assert c.post("/api/articles", json=record).status_code == 401
         assert c.post("/api/articles", json=record, headers={"X-API-Key": "wrong"}).status_code == 401
         assert c.get("/api/articles/posted-1").status_code == 404
@@ -331,7 +349,18 @@ def test_read_key_guards_api_and_pages(db, monkeypatch):
 def test_openapi_and_docs(client):
     spec = client.get("/openapi.json").json()
     assert {"/api/stories", "/api/search", "/api/articles"} <= set(spec["paths"])
-    assert client.get("/docs").status_code == 200
+    post = spec["paths"]["/api/articles"]["post"]
+    assert {"200", "202", "401", "413", "422", "503"} <= set(post["responses"])
+    assert "InputRecord" in str(post["requestBody"]) and post["security"]
+    assert set(spec["components"]["securitySchemes"]) == {"ApiKey", "Bearer"}
+    assert "InputRecord" in spec["components"]["schemas"]  # the body's reference resolves
+    assert "StoryList" in str(spec["paths"]["/api/stories"]["get"]["responses"]["200"])
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "/api/articles" in docs.text and "InputRecord" in docs.text
+    # served from this server only: no CDN, no script, the strict policy
+    assert "cdn" not in docs.text.lower() and "<script" not in docs.text.lower()
+    assert "script-src 'self'" in docs.headers["content-security-policy"]
+    assert "unsafe-inline" not in docs.headers["content-security-policy"]
 
 
 # -- pages --------------------------------------------------------------------------------------
@@ -383,8 +412,8 @@ def test_article_page_shows_paragraphs_and_removed(client):
 
 def test_search_page(client):
     page = client.get("/search", params={"q": "بوتين"}).text
-    results = page[page.index('<ol class="results">'):]
-    assert results.count('<li class="card">') >= 2 and 'href="/articles/' in results
+    results = page[page.index('<section class="card result-group">'):]
+    assert results.count("<li>") >= 2 and 'href="/articles/' in results and "<mark>" in results
     assert client.get("/search").status_code == 200
 
 
@@ -422,8 +451,9 @@ def test_hostile_article_is_shown_as_text_everywhere(client, db):
     for where, markup in pages.items():
         _assert_inert(markup, where)
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in markup, where
-    for where in ("story", "article", "search"):
+    for where in ("story", "article"):
         assert "&lt;img src=x onerror=alert(1)&gt;" in pages[where], where
+    assert "&lt;img src=x <mark>onerror=alert(1)&gt;</mark>" in pages["search"]  # the hit marked, still text
     assert "javascript:alert(1)" in pages["article"]  # shown, as plain text
     store = open_store(str(db))
     story = store.get_story(XSS_STORY)

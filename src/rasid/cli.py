@@ -135,6 +135,8 @@ def _parser() -> argparse.ArgumentParser:
     srv = sub.add_parser("serve", parents=[common], help="serve the web UI and the HTTP API")
     srv.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, this machine only)")
     srv.add_argument("--port", type=int, default=8000)
+    srv.add_argument("--processes", type=int, default=1,
+                     help="server processes sharing the port (reads scale with cores; posts are serialised)")
 
     data = argparse.ArgumentParser(add_help=False)
     data.add_argument("--data", default="../shared", metavar="DIR",
@@ -393,7 +395,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, con: Console) -> int
 
     if args.host not in {"127.0.0.1", "localhost", "::1"}:
         con.error(f"warning: serving on {args.host}, reachable beyond this machine")
-    serve(settings.db, host=args.host, port=args.port)
+    if not 1 <= args.processes <= 32:
+        con.error(f"--processes {args.processes}: use 1 to 32")
+        return EXIT_USAGE
+    serve(settings.db, host=args.host, port=args.port, settings=settings, processes=args.processes,
+          config=getattr(args, "config", None))
     return EXIT_OK
 
 

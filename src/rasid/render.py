@@ -118,6 +118,16 @@ def format_date(value: str | None) -> str:
     return year
 
 
+def format_when(value: str | None) -> str:
+    """A publication time as a reader wants it: '13 سبتمبر 2023، 14:05' when the value has a time of
+    day (as stored: the outlet's or the crawler's clock), else the day alone (`format_date`)."""
+    day = format_date(value)
+    m = re.match(r"^\d{4}-\d{2}-\d{2}[T ](\d{2}):(\d{2})", value or "")
+    if not m or (m.group(1), m.group(2)) == ("00", "00"):
+        return day
+    return f"{day}، {m.group(1)}:{m.group(2)}"
+
+
 # Arabic counted nouns: (one, two, three to ten, eleven and more).
 _COUNTED = {
     "article": ("مقال واحد", "مقالان", "مقالات", "مقالًا"),
@@ -126,6 +136,7 @@ _COUNTED = {
     "statement": ("عبارة واحدة", "عبارتان", "عبارات", "عبارة"),
     "result": ("نتيجة واحدة", "نتيجتان", "نتائج", "نتيجة"),
     "day": ("يوم واحد", "يومان", "أيام", "يومًا"),
+    "copy": ("نسخة واحدة", "نسختان", "نسخ", "نسخة"),
 }
 
 
@@ -566,6 +577,7 @@ class Renderer:
             path_id=path_id,
             chip=chip_class,
             date=format_date,
+            when=format_when,
             lang_attr=lang_attr,
             entity_type=lambda t: ENTITY_TYPES_AR.get(t, t),
             count=ar_count,

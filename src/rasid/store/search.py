@@ -18,6 +18,7 @@ Snippets are cut from the display text (what a reader sees), located by matching
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -198,3 +199,116 @@ def fts5_query(terms: Sequence[QueryTerm]) -> str:
 
 def _quote(token: str) -> str:
     return '"' + token.replace('"', '""') + '"'
+
+
+# -- query syntax ----------------------------------------------------------------------------------
+#
+#   word word      both words (in any spelling of the matching form, or by light stem)
+#   "two words"    the words next to each other, in that order (exact matching forms)
+#   a OR b         either (OR in capitals, between two words or phrases)
+#   -word -"a b"   without that word or phrase
+#
+# Everything else in the query is text: it is tokenised, never passed to FTS5 as syntax.
+
+_QUERY_ITEM = re.compile(r'(-?)"([^"]*)"?|(\S+)')
+
+
+@dataclass(slots=True, frozen=True)
+class QueryItem:
+    """A word (one term) or a phrase (several, adjacent and in order)."""
+
+    terms: tuple[QueryTerm, ...]
+
+    @property
+    def phrase(self) -> bool:
+        return len(self.terms) > 1
+
+
+@dataclass(slots=True, frozen=True)
+class ParsedQuery:
+    groups: tuple[tuple[QueryItem, ...], ...]  # all groups must match; any item of a group
+    excluded: tuple[QueryItem, ...]
+
+    @property
+    def terms(self) -> list[QueryTerm]:
+        """The positive terms (for snippets and highlighting)."""
+        seen: dict[str, QueryTerm] = {}
+        for group in self.groups:
+            for item in group:
+                for t in item.terms:
+                    seen.setdefault(t.exact, t)
+        return list(seen.values())
+
+
+def parse_query(keys: SearchKeys, query: str) -> ParsedQuery:
+    """The query syntax above, as groups of alternatives and exclusions; empty groups when the
+    query has no word or number to look for."""
+    groups: list[list[QueryItem]] = []
+    excluded: list[QueryItem] = []
+    pending_or = False
+    for m in _QUERY_ITEM.finditer(query or ""):
+        neg, quoted, bare = m.group(1), m.group(2), m.group(3)
+        if bare == "OR":
+            pending_or = bool(groups)
+            continue
+        if bare is not None and bare.startswith("-") and len(bare) > 1:
+            neg, bare = "-", bare[1:]
+        items = _items(keys, quoted if quoted is not None else bare, phrase=quoted is not None)
+        if not items:
+            continue
+        if neg:
+            excluded.extend(items)
+            pending_or = False
+            continue
+        if pending_or:
+            groups[-1].append(items[0])
+            groups.extend([it] for it in items[1:])
+        else:
+            groups.extend([it] for it in items)
+        pending_or = False
+    return ParsedQuery(tuple(tuple(g) for g in groups), tuple(excluded))
+
+
+def _items(keys: SearchKeys, text: str, phrase: bool) -> list[QueryItem]:
+    terms = keys.query_terms(text) if not phrase else [
+        QueryTerm(t, (t,)) for t in tokens(text)
+    ]
+    if phrase:
+        return [QueryItem(tuple(terms))] if terms else []
+    return [QueryItem((t,)) for t in terms]
+
+
+def _item_fts(item: QueryItem) -> str:
+    if item.phrase:
+        return "{title_exact body_exact} : " + _quote(" ".join(t.exact for t in item.terms))
+    return "(" + " OR ".join(_quote(k) for k in item.terms[0].keys) + ")"
+
+
+def fts5_expression(parsed: ParsedQuery) -> str | None:
+    """The FTS5 MATCH expression of a parsed query (None when it looks for nothing)."""
+    if not parsed.groups:
+        return None
+    positive = " AND ".join("(" + " OR ".join(_item_fts(i) for i in group) + ")" for group in parsed.groups)
+    expr = f"({positive})"
+    for item in parsed.excluded:
+        expr += f" NOT {_item_fts(item)}"
+    return expr
+
+
+def highlights(keys: SearchKeys, text: str, terms: Sequence[QueryTerm]) -> list[tuple[int, int]]:
+    """Character spans of the words of `text` that a query term hits (exactly or by a key)."""
+    if not terms:
+        return []
+    exact = {t.exact for t in terms}
+    wanted = [k for t in terms for k in t.keys]
+    words = list(re.finditer(r"\S+", text))
+    folded = match_form(text).split()
+    aligned = len(folded) == len(words)  # folding rarely changes the word count; check anyway
+    spans = []
+    for j, m in enumerate(words):
+        if aligned and not any(k in folded[j] for k in wanted):
+            continue  # every key of a token is a substring of it: no key inside, no hit
+        toks = tokens(m.group())
+        if toks and (any(t in exact for t in toks) or keys._key_hit(toks, " ".join(toks), wanted)):
+            spans.append((m.start(), m.end()))
+    return spans

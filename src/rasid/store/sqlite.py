@@ -14,6 +14,7 @@ a second process or store object opens its own connection and reads concurrently
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import threading
@@ -29,7 +30,19 @@ import numpy as np
 from ..model import Article, Paragraph, Removed, Story
 from .errors import SchemaVersionError, StoreError, StoreMissingError
 from .records import STORY_PARTS, dumps, story_from_parts, story_parts
-from .search import SearchKeys, fts5_query
+from .search import SearchKeys, fts5_expression, fts5_query, highlights, parse_query
+from .story_rows import (
+    StoryFilter,
+    StoryPage,
+    StoryRow,
+    after_sql,
+    decode_cursor,
+    encode_cursor,
+    facet_rows,
+    list_sql,
+    order_sql,
+    summary_values,
+)
 
 _CHUNK = 500  # rows per IN (...) list: well under SQLite's bound-parameter limit
 
@@ -173,6 +186,37 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX story_links_other ON story_links (other)",
         ),
     ),
+    Migration(
+        5,
+        "the story list in SQL: a narrow row per story (size, outlets, days, languages, rank) and its"
+        " filter facets (sources, languages, entity words); rows of older stories are filled on open",
+        (
+            """CREATE TABLE story_list (
+                id TEXT PRIMARY KEY,
+                title TEXT NOT NULL DEFAULT '',
+                first_seen TEXT,
+                last_seen TEXT,
+                first_day TEXT NOT NULL DEFAULT '',
+                last_day TEXT NOT NULL DEFAULT '',
+                size INTEGER NOT NULL DEFAULT 0,
+                outlets INTEGER NOT NULL DEFAULT 0,
+                statements INTEGER NOT NULL DEFAULT 0,
+                sources TEXT NOT NULL DEFAULT '[]',
+                top_entities TEXT NOT NULL DEFAULT '[]',
+                langs TEXT NOT NULL DEFAULT '',
+                rank REAL NOT NULL DEFAULT 0
+            ) WITHOUT ROWID""",
+            "CREATE INDEX story_list_rank ON story_list (rank DESC, id DESC, last_day, first_day)",
+            "CREATE INDEX story_list_latest ON story_list (last_day DESC, rank DESC, id DESC, first_day)",
+            """CREATE TABLE story_facets (
+                kind TEXT NOT NULL,
+                value TEXT NOT NULL,
+                story TEXT NOT NULL,
+                PRIMARY KEY (kind, value, story)
+            ) WITHOUT ROWID""",
+            "CREATE INDEX story_facets_story ON story_facets (story)",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version
@@ -263,28 +307,31 @@ class _AtomicBlock:
 class SQLiteStore:
     """Articles, stories, vectors and blobs in one SQLite file; implements `pipeline.Store`."""
 
-    def __init__(self, path: str | Path, *, timeout: float = 30.0, cache_mib: int = 64, create: bool = True) -> None:
-        """Open the store at `path`, creating it if missing unless `create` is False (then a
-        missing file is a StoreError). A file this process cannot write (or in a folder it cannot
-        write) is opened read-only: reads work, writes raise StoreError."""
+    def __init__(self, path: str | Path, *, timeout: float = 30.0, cache_mib: int = 64, create: bool = True,
+                 read_only: bool = False) -> None:
+        """Open the store at `path`, creating (or upgrading) it if missing unless `create` is False
+        (then a missing file is a StoreMissingError). With `read_only` (the web server opens one
+        such connection per thread), or when this process cannot write the file or its folder, it is
+        opened read-only: an existing store of this schema version, whose reads work and whose
+        writes raise StoreError; `readonly` tells which."""
         self.path = str(path)
         self.readonly = False
         memory = self.path == ":memory:" or self.path.startswith("file::memory:")
         if not memory:
             file = Path(self.path).expanduser().resolve()
             parent = file.parent
-            if not create and not file.is_file():
+            if (read_only or not create) and not file.is_file():
                 raise StoreMissingError(f"{self.path}: no such database")
             if not parent.is_dir():
                 raise StoreError(f"{self.path}: directory {parent} does not exist")
-            if file.is_file() and not (os.access(file, os.W_OK) and os.access(parent, os.W_OK)):
+            if read_only or (file.is_file() and not (os.access(file, os.W_OK) and os.access(parent, os.W_OK))):
                 self.readonly = True
         self._lock = threading.RLock()
         self._atomic: _AtomicBlock | None = None
         self._atomic_lock = threading.Lock()
         self._keys = SearchKeys()
         if self.readonly:
-            self._conn = self._open_readonly(file, timeout)
+            self._conn = self._open_readonly(file, timeout, cache_mib)
             return
         try:
             # isolation_level=None: we issue BEGIN/COMMIT ourselves, one transaction per public call.
@@ -299,6 +346,7 @@ class SQLiteStore:
             self._conn.execute("PRAGMA synchronous = NORMAL")  # durable across app crashes in WAL mode
             self._conn.execute(f"PRAGMA cache_size = -{int(cache_mib) * 1024}")
             migrate(self._conn, MIGRATIONS, self.path)
+            self._summarize_old_stories()
         except SchemaVersionError:
             self._conn.close()
             raise
@@ -306,7 +354,7 @@ class SQLiteStore:
             self._conn.close()
             raise StoreError(f"{self.path}: not a usable rasid database: {exc}") from exc
 
-    def _open_readonly(self, file: Path, timeout: float) -> sqlite3.Connection:
+    def _open_readonly(self, file: Path, timeout: float, cache_mib: int) -> sqlite3.Connection:
         """A read-only connection. Without write access to the folder SQLite cannot make the WAL
         index file, so a store with none is opened immutable: nobody can be writing to it."""
         query = "mode=ro"
@@ -315,6 +363,7 @@ class SQLiteStore:
         try:
             conn = sqlite3.connect(f"{file.as_uri()}?{query}", uri=True, timeout=timeout,
                                    isolation_level=None, check_same_thread=False)
+            conn.execute(f"PRAGMA cache_size = -{int(cache_mib) * 1024}")
             version = conn.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: cannot open read-only database: {exc}") from exc
@@ -342,8 +391,9 @@ class SQLiteStore:
         with self._lock:
             if self._conn is None:
                 return
-            with suppress(sqlite3.Error):
-                self._conn.execute("PRAGMA optimize")
+            if not self.readonly:
+                with suppress(sqlite3.Error):
+                    self._conn.execute("PRAGMA optimize")
             self._conn.close()
             self._conn = None  # type: ignore[assignment]
 
@@ -648,6 +698,55 @@ class SQLiteStore:
             for seq, r, a_id, title in hits
         ]
 
+    def search_page(self, query: str, limit: int = 20, offset: int = 0) -> dict[str, Any]:
+        """One page of search results with the query syntax of `search.parse_query` (words, "phrases",
+        OR, -exclusions); copies (`duplicate_of`) collapsed into the best-ranked article of their
+        group; true totals (`total` groups of copies, `stories` distinct stories among them).
+
+        Each hit: id, title, snippet, highlights ([start, end] character spans in the snippet),
+        score, copies (other matching articles of its group), story, source, published, url.
+        """
+        parsed = parse_query(self._keys, query)
+        match = fts5_expression(parsed)
+        if match is None or limit <= 0:
+            return {"total": 0, "stories": 0, "hits": []}
+        weights = ", ".join(str(w) for w in _BM25_WEIGHTS)
+        # The bm25 scores are computed in a materialized step of their own: FTS5 cannot rank inside
+        # an aggregate query.
+        ranked = (
+            f"WITH f AS MATERIALIZED (SELECT rowid AS rs, bm25(articles_fts, {weights}) AS r FROM articles_fts"
+            " WHERE articles_fts MATCH ?), m AS (SELECT a.seq, a.id, a.title, a.story, a.source, a.published, a.url,"
+            " coalesce(a.duplicate_of, a.id) AS head, f.r FROM f JOIN articles a ON a.seq = f.rs)"
+        )
+        try:
+            total, stories = self._select(
+                f"{ranked} SELECT count(DISTINCT head), count(DISTINCT story) FROM m", (match,))[0]
+            # SQLite takes the bare columns of an aggregate query from the row holding min(r)
+            hits = self._select(
+                f"{ranked} SELECT seq, id, title, story, source, published, url, min(r), count(*) FROM m"
+                " GROUP BY head ORDER BY min(r), head LIMIT ? OFFSET ?",
+                (match, int(limit), int(offset)),
+            )
+        except sqlite3.OperationalError as exc:  # an expression FTS5 cannot run (should not happen)
+            raise ValueError(f"search query not understood: {exc}") from None
+        paras: dict[int, list[str]] = {row[0]: [] for row in hits}
+        for seq, text in self._select_in(
+            "SELECT article, text FROM paragraphs WHERE article IN ({in_}) ORDER BY article, idx", list(paras)
+        ):
+            paras[seq].append(text)
+        terms = parsed.terms
+        out = []
+        for seq, a_id, title, story, source, published, url, r, n in hits:
+            snippet = self._keys.snippet(paras[seq][:12], terms)  # the lead is where a reader looks
+            out.append({
+                "id": a_id, "title": title, "snippet": snippet,
+                "highlights": [list(span) for span in highlights(self._keys, snippet, terms)],
+                "title_highlights": [list(span) for span in highlights(self._keys, title or "", terms)],
+                "score": round(-r, 4), "copies": n - 1, "story": story, "source": source,
+                "published": published, "url": url,
+            })
+        return {"total": int(total), "stories": int(stories), "hits": out}
+
     def reindex(self) -> int:
         """Rebuild the full-text index from the stored display text; return the articles indexed.
 
@@ -708,6 +807,76 @@ class SQLiteStore:
                     "INSERT INTO story_articles (story, idx, article) VALUES (?, ?, ?)",
                     [(story.id, i, a) for i, a in enumerate(story.articles)],
                 )
+                self._write_summary(conn, story)
+
+    def _write_summary(self, conn: sqlite3.Connection, story: Story) -> None:
+        """The list columns and filter facets of a story just written (story_rows.py)."""
+        weight: dict[str, dict[str, int]] = {}
+        for i in range(0, len(story.articles), _CHUNK):
+            chunk = story.articles[i : i + _CHUNK]
+            for a_id, lang, chars in conn.execute(
+                "SELECT a.id, p.lang, sum(length(p.text)) FROM articles a JOIN paragraphs p ON p.article = a.seq"
+                f" WHERE a.id IN ({','.join('?' * len(chunk))}) GROUP BY a.id, p.lang",
+                chunk,
+            ):
+                weight.setdefault(a_id, {})[lang] = chars
+        main_lang = {a: max(w, key=lambda k: (w[k], k)) for a, w in weight.items() if w}
+        values = summary_values(story, main_lang)
+        row = {"id": story.id, "title": story.title or "", "first_seen": story.first_seen,
+               "last_seen": story.last_seen, "sources": dumps(list(story.sources)), **values}
+        conn.execute(
+            f"INSERT OR REPLACE INTO story_list ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+            list(row.values()),
+        )
+        conn.execute("DELETE FROM story_facets WHERE story = ?", (story.id,))
+        conn.executemany("INSERT OR IGNORE INTO story_facets (kind, value, story) VALUES (?, ?, ?)",
+                         facet_rows(story, values["langs"]))
+
+    def _summarize_old_stories(self) -> None:
+        """Write the list rows of stories stored without one (by a rasid before schema version 5)."""
+        ids = [r[0] for r in self._select("SELECT id FROM stories WHERE id NOT IN (SELECT id FROM story_list)")]
+        for i in range(0, len(ids), _CHUNK):
+            chunk = ids[i : i + _CHUNK]
+            stories = self._load_stories(f"WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+            with self._tx() as conn:
+                for story in stories:
+                    self._write_summary(conn, story)
+
+    def list_stories(self, f: StoryFilter | None = None, *, order: str = "rank", limit: int = 20,
+                     offset: int = 0, cursor: str | None = None) -> StoryPage:
+        """One page of the story list from the summary rows: those passing `f`, in `order` ("rank":
+        widely and recently covered first; "latest": by last day), after `cursor` (keyset paging,
+        from a previous page's `next_cursor`) or else after `offset` rows; with the total count."""
+        f = f or StoryFilter()
+        where, params = list_sql(f, order)
+        total = int(self._select(f"SELECT count(*) FROM story_list s{where}", params)[0][0])
+        key = decode_cursor(cursor, order) if cursor else None
+        if cursor and key is None:
+            raise ValueError("not a cursor of this list (take next_cursor from the previous page)")
+        # Many matches: the page is read along the order's index, each row checked against the
+        # filters (`+s.id` keeps SQLite from starting at the facets and sorting all they match);
+        # few: from the facets, then sorted.
+        page_where = where.replace("s.id IN", "+s.id IN") if total > 500 else where
+        page_params = list(params)
+        if key is not None:
+            cond, extra = after_sql(order, key)
+            page_where = (where + " AND " if where else " WHERE ") + cond
+            page_params += extra
+            offset = 0
+        rows = self._select(
+            "SELECT s.id, s.title, s.first_seen, s.last_seen, s.size, s.outlets, s.statements, s.rank,"
+            f" s.last_day, s.sources, s.top_entities, s.langs FROM story_list s{page_where} {order_sql(order)}"
+            " LIMIT ? OFFSET ?",
+            [*page_params, int(limit) + 1, int(offset)],
+        )
+        out = [
+            StoryRow(id=r[0], title=r[1] or "", first_seen=r[2], last_seen=r[3], articles=r[4] or 0,
+                     outlets=r[5], statements=r[6], rank=r[7], last_day=r[8], sources=json.loads(r[9] or "[]"),
+                     entities=json.loads(r[10] or "[]"), langs=(r[11] or "").split())
+            for r in rows[:limit]
+        ]
+        more = len(rows) > limit and bool(out)
+        return StoryPage(out, total, encode_cursor(order, out[-1]) if more else None)
 
     def put_story_links(self, links: Mapping[str, Sequence[tuple[str, float]]]) -> None:
         """Replace the related stories of each story in `links` ({id: [(related id, p), ...]},
@@ -751,6 +920,8 @@ class SQLiteStore:
         """Remove a story (e.g. merged into another); articles keep their `story` until reassigned."""
         with self._tx() as conn:
             conn.execute("DELETE FROM story_links WHERE story = ? OR other = ?", (story_id, story_id))
+            conn.execute("DELETE FROM story_facets WHERE story = ?", (story_id,))
+            conn.execute("DELETE FROM story_list WHERE id = ?", (story_id,))
             return conn.execute("DELETE FROM stories WHERE id = ?", (story_id,)).rowcount > 0
 
     def _load_stories(self, where: str, params: Sequence[Any]) -> list[Story]:
