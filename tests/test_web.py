@@ -363,7 +363,7 @@ def test_story_page_shows_brief_timeline_matrix_and_more(client, gold, seed_text
     assert 'class="badge disputed"' in page
     # coverage matrix: one row per statement, a tick per (statement, outlet)
     table = page[page.index('<table class="matrix">'): page.index("</table>")]
-    assert table.count("<tr") == len(story["brief"]) + 1
+    assert table.count("<tr") == len(story["brief"]) + 2  # the header and the per-outlet totals
     assert table.count("✓") == sum(len(set(s["articles"])) for s in story["brief"])
     # entities with variants, quotes with speakers, dispute, articles linked
     assert "كيم جونج أون" in page and "بوتين" in page

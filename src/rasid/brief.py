@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -147,6 +147,7 @@ class Unit:
     lang: str
     stems: tuple[str, ...]  # content stems in order
     n_tokens: int = 0  # words, so callers can share one unit list cut at different lengths
+    start: int = -1  # where the sentence starts in its paragraph's text (-1: not found verbatim)
 
     @property
     def position(self) -> tuple[int, int, int]:
@@ -217,8 +218,12 @@ def sentence_units(
                 and (len(tokens(para.text)) <= heading_tokens or _CREDIT.search(stripped))
             ):
                 continue
+            cursor = 0
             for s_idx, raw in enumerate(sentences):
                 text = raw.strip(_EDGE_JUNK)
+                at = para.text.find(text, cursor) if text else -1
+                if at >= 0:
+                    cursor = at + len(text)
                 toks = tokens(text)
                 n_tokens = len(toks)
                 if n_tokens < min_tokens:
@@ -234,6 +239,7 @@ def sentence_units(
                         _guess_lang(text, para.lang),
                         _stems_of(toks, memo),
                         n_tokens,
+                        at,
                     )
                 )
     return units
@@ -307,6 +313,180 @@ def link_scores(lex: np.ndarray, cos: np.ndarray, same_article: np.ndarray, t: L
     return score.astype(np.float32)
 
 
+# -- grouping by meaning: a pair score learned on hand-made statements ---------------------------
+
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+_NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
+
+PAIR_FEATURES = (
+    "cosine",  # sentence vectors (0 when either sentence was not embedded)
+    "embedded",  # both sentences embedded
+    "lexical",  # IDF-weighted stem containment (lexical_overlap)
+    "context",  # the neighbouring sentences also overlap: the paragraphs are near-duplicates
+    "entity_jaccard",  # shared canonical entities (variants resolved) over the union
+    "entity_rare",  # the rarest shared entity's IDF within the story, over log(sentences + 1)
+    "entity_none",  # either sentence names no entity
+    "number_shared",  # the two sentences share a number
+    "number_conflict",  # both state numbers and share none
+    "date_same",  # their paragraphs refer to the same resolved day
+    "date_differ",  # ... to different days
+)
+
+
+@dataclass(slots=True, frozen=True)
+class PairModel:
+    """Logistic score that two sentences of different articles state the same fact.
+
+    Fitted by `bench/brief_pairs.py` on the hand-made statements of bench/gold/brief (pairs of
+    sentences of two articles that report one gold fact are positive); `cut` is the probability
+    at which a pair links, chosen there for precision. Weights follow `PAIR_FEATURES`.
+    """
+
+    weights: tuple[float, ...] = (0.0,) * len(PAIR_FEATURES)
+    intercept: float = 0.0
+    cut: float = 0.5
+    # Two groups merge (and a sentence joins a second group) when their mean pair score, in units
+    # of `cut`, is at least this: chosen on the held-out briefs of bench/brief_pairs.py --brief.
+    group_mean: float = 0.85
+    join_mean: float = 0.85  # the same for a sentence joining a second group (`_second_groups`)
+
+    def probability(self, x: np.ndarray) -> np.ndarray:
+        z = x @ np.asarray(self.weights, dtype=np.float32) + np.float32(self.intercept)
+        return (1.0 / (1.0 + np.exp(-np.clip(z, -30.0, 30.0)))).astype(np.float32)
+
+
+# Fitted by `bench/brief_pairs.py` (cut: training pair precision 0.7) on bench/gold/brief (four
+# stories of 2015-07-31 and 08-01); docs/benchmarks/brief.md.
+DEFAULT_PAIR_MODEL = PairModel(
+    weights=(7.370, -0.061, 6.445, 0.054, -1.522, 1.944, 0.404, 1.794, 0.729, 2.157, 0.099),
+    intercept=-3.645,
+    cut=0.82,
+    group_mean=0.85,
+)
+
+
+def numbers_in(text: str) -> frozenset[str]:
+    """The numbers a sentence states (Arabic-Indic digits read as Western), years and times too."""
+    return frozenset(m.lstrip("0") or "0" for m in _NUMBER.findall(text.translate(_DIGITS)))
+
+
+def _shared_counts(sets: Sequence[frozenset]) -> tuple[np.ndarray, np.ndarray]:
+    """Pairwise intersection sizes of `sets`, and each set's size."""
+    vocab: dict = {}
+    rows, cols = [], []
+    for i, items in enumerate(sets):
+        for it in items:
+            rows.append(i)
+            cols.append(vocab.setdefault(it, len(vocab)))
+    n = len(sets)
+    if not vocab:
+        return np.zeros((n, n), dtype=np.float32), np.zeros(n, dtype=np.float32)
+    from scipy.sparse import csr_matrix
+
+    x = csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(n, len(vocab)))
+    return (x @ x.T).toarray().astype(np.float32), np.asarray(x.sum(axis=1), dtype=np.float32).ravel()
+
+
+def unit_entities(
+    units: Sequence[Unit], mentions: Mapping[tuple[str, int], Sequence[tuple[int, int, int]]] | None
+) -> list[frozenset[int]]:
+    """For each unit, the canonical entities named inside it. `mentions` maps (article id,
+    paragraph index) to (start, end, entity index) spans in that paragraph's text."""
+    out: list[frozenset[int]] = []
+    for u in units:
+        spans = mentions.get((u.article, u.paragraph), ()) if mentions else ()
+        if u.start < 0:
+            out.append(frozenset(e for _, _, e in spans) if len(spans) <= 3 else frozenset())
+            continue
+        end = u.start + len(u.text)
+        out.append(frozenset(e for a, b, e in spans if a >= u.start and b <= end))
+    return out
+
+
+def unit_days(
+    units: Sequence[Unit], days: Mapping[tuple[str, int], Sequence[tuple[int, int, str]]] | None
+) -> list[str | None] | None:
+    """For each unit, the earliest resolved day (YYYY-MM-DD) a date expression inside it names, else
+    None. `days` maps (article id, paragraph index) to (start, end, day) spans in that paragraph."""
+    if days is None:
+        return None
+    out: list[str | None] = []
+    for u in units:
+        spans = days.get((u.article, u.paragraph), ())
+        end = u.start + len(u.text)
+        inside = [d for a, b, d in spans if u.start >= 0 and a >= u.start and b <= end]
+        out.append(min(inside) if inside else None)
+    return out
+
+
+def pair_features(
+    units: Sequence[Unit],
+    vectors: np.ndarray,
+    has: np.ndarray,
+    lex: np.ndarray,
+    entities: Sequence[frozenset[int]] | None = None,
+    dates: Sequence[str | None] | None = None,
+    numbers: Sequence[frozenset[str]] | None = None,
+) -> np.ndarray:
+    """(n, n, len(PAIR_FEATURES)) features of every pair of units (see PAIR_FEATURES); `numbers`
+    (each unit's `numbers_in`) spares computing them again."""
+    n = len(units)
+    f = np.zeros((n, n, len(PAIR_FEATURES)), dtype=np.float32)
+    if n == 0:
+        return f
+    both = (has[:, None] & has[None, :]).astype(np.float32)
+    if vectors.shape[1]:
+        f[..., 0] = np.clip(vectors @ vectors.T, -1.0, 1.0) * both
+    f[..., 1] = both
+    f[..., 2] = lex
+    # Context: the sentence before both (or after both) in their articles overlap as well.
+    if n > 1:
+        # has_next[k]: unit k + 1 is the next sentence of the same article.
+        has_next = np.array([units[k + 1].article == units[k].article for k in range(n - 1)])
+        both_next = has_next[:, None] & has_next[None, :]
+        ctx = f[..., 3]
+        ctx[:-1, :-1] = np.where(both_next, lex[1:, 1:], 0.0)
+        ctx[1:, 1:] = np.maximum(ctx[1:, 1:], np.where(both_next, lex[:-1, :-1], 0.0))
+    if entities is not None:
+        inter, size = _shared_counts(entities)
+        union = size[:, None] + size[None, :] - inter
+        f[..., 4] = np.where(union > 0, inter / np.maximum(union, 1.0), 0.0)
+        f[..., 5] = _rarest_shared(entities)
+        f[..., 6] = ((size[:, None] == 0) | (size[None, :] == 0)).astype(np.float32)
+    else:
+        f[..., 6] = 1.0
+    inter, size = _shared_counts(numbers if numbers is not None else [numbers_in(u.text) for u in units])
+    f[..., 7] = (inter > 0).astype(np.float32)
+    f[..., 8] = ((inter == 0) & (size[:, None] > 0) & (size[None, :] > 0)).astype(np.float32)
+    if dates is not None:
+        d = np.array([x or "" for x in dates], dtype=object)
+        known = d != ""
+        kk = known[:, None] & known[None, :]
+        eq = d[:, None] == d[None, :]
+        f[..., 9] = (kk & eq).astype(np.float32)
+        f[..., 10] = (kk & ~eq).astype(np.float32)
+    return f
+
+
+def _rarest_shared(sets: Sequence[frozenset[int]]) -> np.ndarray:
+    """For each pair, the highest story-IDF among the entities both sentences name, scaled to
+    [0, 1] by log(n + 1): a place only two sentences name says more than the story's protagonist."""
+    n = len(sets)
+    out = np.zeros((n, n), dtype=np.float32)
+    holders: dict[int, list[int]] = {}
+    for i, items in enumerate(sets):
+        for e in items:
+            holders.setdefault(e, []).append(i)
+    scale = float(np.log1p(n)) or 1.0
+    for rows in holders.values():
+        if len(rows) < 2:
+            continue
+        idf = float(np.log1p(n / len(rows))) / scale
+        block = np.ix_(rows, rows)
+        out[block] = np.maximum(out[block], idf)
+    return out
+
+
 @dataclass(slots=True)
 class StatementGroup:
     """Sentences of several articles that state one thing, quoted from the first article citing it."""
@@ -339,16 +519,22 @@ class _Grouping:
 class BriefBuilder:
     """Groups a story's sentences across articles and chooses the brief's statements.
 
-    `embed` maps texts to L2-normalised rows; the default is the multilingual USE. Selection is
-    maximal marginal relevance over coverage (outlets reporting) and centrality (closeness to the
-    story centroid), within `max_statements` and `max_chars`.
+    `embed` maps texts to L2-normalised rows; the default is the multilingual USE. Two sentences of
+    different articles link when the learned pair score `model` (vectors, words, context, entities,
+    numbers, days; see `PairModel`) says they state the same fact; `model=None` keeps the older
+    threshold rule (`LinkThresholds`) and maximal-marginal-relevance selection. With a model,
+    selection takes the facts most outlets report first, then the most central, skipping what is
+    too close to a chosen statement, within `budget` (`max_statements` and `max_chars` for up to four
+    outlets, `statements_per_outlet` more per further outlet, at most `max_statements_cap`); each
+    statement quotes the member sentence that states the fact most completely (`quote_chars` at
+    most), and `second_groups` lets a sentence that states two facts cite its article in both.
     """
 
     def __init__(
         self,
         embed: Embed | None = None,
         max_statements: int = 8,
-        max_chars: int = 1200,
+        max_chars: int = 2000,
         thresholds: LinkThresholds | None = None,
         min_tokens: int = 6,
         coverage_weight: float = 0.6,
@@ -357,7 +543,17 @@ class BriefBuilder:
         splitter: SentenceSplitter | None = None,
         embed_window: int | None = 3,
         copy_overlap: float = 0.9,
+        model: PairModel | None = DEFAULT_PAIR_MODEL,
+        quote_chars: int = 400,
+        second_groups: bool = True,
+        statements_per_outlet: int = 1,
+        max_statements_cap: int = 12,
     ) -> None:
+        self.model = model
+        self.quote_chars = quote_chars
+        self.second_groups = second_groups
+        self.statements_per_outlet = statements_per_outlet
+        self.max_statements_cap = max_statements_cap
         self.embed: Embed = embed if embed is not None else UseEmbedder()
         self.embed_window = embed_window
         self.copy_overlap = copy_overlap
@@ -384,17 +580,31 @@ class BriefBuilder:
         return [u for u in units if u.n_tokens >= self.min_tokens]
 
     def _group(
-        self, articles: Sequence[Article], units: Sequence[Unit] | None = None, embed: Embed | None = None
+        self,
+        articles: Sequence[Article],
+        units: Sequence[Unit] | None = None,
+        embed: Embed | None = None,
+        mentions: Mapping[tuple[str, int], Sequence[tuple[int, int, int]]] | None = None,
+        days: Mapping[tuple[str, int], Sequence[tuple[int, int, str]]] | None = None,
     ) -> _Grouping:
         units = self._units(articles, units)
         if not units:
             return _Grouping([], np.zeros((0, 0), dtype=np.float32), [], [])
         lex = lexical_overlap(units)
         vectors, has = self._vectors(units, lex, embed or self.embed)
-        score = self.pair_scores(units, vectors, lex)
-        members = self._cluster(score)
+        numbers = [numbers_in(u.text) for u in units]
+        if self.model is not None:
+            score = self.meaning_scores(units, vectors, has, lex, unit_entities(units, mentions), unit_days(units, days),
+                                        numbers)
+        else:
+            score = self.pair_scores(units, vectors, lex)
+        members = self._cluster(score, self.model.group_mean if self.model is not None else None)
+        extras: list[list[int]] = [[] for _ in members]
+        if self.model is not None and self.second_groups:
+            extras = _second_groups(members, units, score, self.model.join_mean)
         centroid = _story_centroid(units, vectors, has)
-        groups = [self._make_group(m, units, vectors, score, centroid) for m in members]
+        groups = [self._make_group(m, units, vectors, score, centroid, x, numbers)
+                  for m, x in zip(members, extras, strict=True)]
         # A group none of whose sentences was embedded has no measured centrality: it ranks with
         # the least central measured group rather than stretching the scale the others share.
         measured = [g.centrality for g, m in zip(groups, members, strict=True) if has[m].any()]
@@ -447,6 +657,32 @@ class BriefBuilder:
                 vectors[k] = got[row[int(rep[k])]]
         return vectors, has
 
+    def meaning_scores(
+        self,
+        units: Sequence[Unit],
+        vectors: np.ndarray,
+        has: np.ndarray,
+        lex: np.ndarray,
+        entities: Sequence[frozenset[int]] | None = None,
+        dates: Sequence[str | None] | None = None,
+        numbers: Sequence[frozenset[str]] | None = None,
+    ) -> np.ndarray:
+        """The learned pair score scaled so that >= 1 links (`PairModel`); within one article only
+        near-verbatim repeats link, as in `pair_scores`."""
+        assert self.model is not None
+        p = self.model.probability(pair_features(units, vectors, has, lex, entities, dates, numbers))
+        ids = np.array([u.article for u in units], dtype=object)
+        same = ids[:, None] == ids[None, :]
+        score = np.where(same, lex / self.thresholds.same_article, p / self.model.cut)
+        # The model was calibrated on sentences of one language: a pair in two languages (a
+        # translation, say) links by the rule of `pair_scores` (cosine >= `semantic`).
+        langs = np.array([u.lang for u in units], dtype=object)
+        cross = (langs[:, None] != langs[None, :]) & (langs[:, None] != "und") & (langs[None, :] != "und")
+        if cross.any():
+            score = np.where(cross, self.pair_scores(units, vectors, lex), score)
+        np.fill_diagonal(score, 0.0)
+        return score.astype(np.float32)
+
     def pair_scores(self, units: Sequence[Unit], vectors: np.ndarray, lex: np.ndarray | None = None) -> np.ndarray:
         """The pairwise link-score matrix (>= 1: same statement) for already-embedded units
         (a zero row: not embedded, linked by words only)."""
@@ -459,7 +695,7 @@ class BriefBuilder:
         same = ids[:, None] == ids[None, :]
         return link_scores(lex, cos, same, self.thresholds)
 
-    def _cluster(self, score: np.ndarray) -> list[list[int]]:
+    def _cluster(self, score: np.ndarray, group_mean: float | None = None) -> list[list[int]]:
         """Greedy average-link agglomeration over linked pairs, strongest pair first.
 
         Plain connected components would chain a statement to its neighbour's neighbour; requiring
@@ -475,7 +711,7 @@ class BriefBuilder:
             if a == b:
                 continue
             block = score[np.ix_(members[a], members[b])]
-            if float(block.mean()) < self.thresholds.group_mean:
+            if float(block.mean()) < (self.thresholds.group_mean if group_mean is None else group_mean):
                 continue
             if len(members[a]) < len(members[b]):
                 a, b = b, a
@@ -491,12 +727,18 @@ class BriefBuilder:
         vectors: np.ndarray,
         score: np.ndarray,
         centroid: np.ndarray,
+        extra: Sequence[int] = (),
+        numbers: Sequence[frozenset[str]] = (),
     ) -> StatementGroup:
+        """One group: quoted from its own members; `extra` sentences (ones that state this fact
+        besides another, see `_second_groups`) add their articles to the citations only."""
         ordered = sorted(member, key=lambda k: units[k].position)
         first = units[ordered[0]]
-        articles: list[str] = []
-        sources: list[str] = []
-        for k in ordered:
+        quoted = units[_most_complete(ordered, units, self.quote_chars, numbers)]
+        articles: list[str] = [quoted.article]
+        sources: list[str] = [quoted.source]
+        cited = sorted([*ordered, *extra], key=lambda k: units[k].position)
+        for k in cited:
             if units[k].article not in articles:
                 articles.append(units[k].article)
             if units[k].source not in sources:
@@ -509,10 +751,10 @@ class BriefBuilder:
         else:
             confidence = 1.0
         return StatementGroup(
-            text=first.text,
+            text=quoted.text,
             articles=articles,
-            sentences=[(units[k].article, units[k].paragraph, units[k].sentence) for k in ordered],
-            lang=first.lang,
+            sentences=[(units[k].article, units[k].paragraph, units[k].sentence) for k in cited],
+            lang=quoted.lang,
             centrality=float(mean @ centroid),
             first_position=first.position,
             sources=sources,
@@ -527,16 +769,22 @@ class BriefBuilder:
         dates: dict[tuple[str, int], str] | None = None,
         units: Sequence[Unit] | None = None,
         embed: Embed | None = None,
+        mentions: Mapping[tuple[str, int], Sequence[tuple[int, int, int]]] | None = None,
+        days: Mapping[tuple[str, int], Sequence[tuple[int, int, str]]] | None = None,
     ) -> list[StatementGroup]:
         """The brief's groups, in story order (see `build`)."""
-        grouping = self._group(articles, units, embed)
+        grouping = self._group(articles, units, embed, mentions, days)
         if not grouping.groups:
             return []
         published = {a.id: (a.published or "")[:10] for a in articles}
         for group in grouping.groups:
             known = [dates[(a, p)] for a, p, _ in group.sentences if dates and (a, p) in dates]
             group.date = min(known) if known else None
-        chosen = self._mmr(grouping, n_sources=len({a.source or a.id for a in articles}))
+        n_sources = len({a.source or a.id for a in articles})
+        if self.model is None:
+            chosen = self._mmr(grouping, n_sources=n_sources)
+        else:
+            chosen = self._by_coverage(grouping, n_sources)
         chosen.sort(key=lambda g: (g.date or published.get(g.articles[0], "") or "\uffff", g.first_position))
         return chosen
 
@@ -546,6 +794,8 @@ class BriefBuilder:
         dates: dict[tuple[str, int], str] | None = None,
         units: Sequence[Unit] | None = None,
         embed: Embed | None = None,
+        mentions: Mapping[tuple[str, int], Sequence[tuple[int, int, int]]] | None = None,
+        days: Mapping[tuple[str, int], Sequence[tuple[int, int, str]]] | None = None,
     ) -> list[Statement]:
         """The brief: a few statements, quoted verbatim, each with every article that reports it.
 
@@ -554,7 +804,51 @@ class BriefBuilder:
         first reported. `embed` replaces the builder's own embedding callable for this story (one
         that reads vectors kept from an earlier run, say).
         """
-        return [Statement(g.text, list(g.articles), g.lang) for g in self.select(articles, dates, units, embed)]
+        chosen = self.select(articles, dates, units, embed, mentions, days)
+        return [Statement(g.text, list(g.articles), g.lang) for g in chosen]
+
+    def budget(self, n_sources: int) -> tuple[int, float]:
+        """(statements, characters) a brief of a story with `n_sources` outlets may hold."""
+        limit = min(max(self.max_statements, self.max_statements + self.statements_per_outlet * (n_sources - 4)),
+                    max(self.max_statements_cap, self.max_statements))
+        return limit, self.max_chars * limit / max(self.max_statements, 1)
+
+    def _by_coverage(self, grouping: _Grouping, n_sources: int) -> list[StatementGroup]:
+        """What a reader would pick: the facts most outlets report first, then the most central,
+        skipping a group too close to one already chosen (novelty), within the length budget.
+
+        The budget grows with the story: `max_statements` plus `statements_per_outlet` for each
+        outlet beyond four (at most `max_statements_cap`), and `max_chars` in proportion."""
+        groups = grouping.groups
+        limit, budget = self.budget(n_sources)
+        vecs = np.stack([_unit_mean(grouping.vectors, m) for m in grouping.members])
+        cent = np.array([g.centrality for g in groups], dtype=np.float32)
+        span = float(cent.max() - cent.min())
+        cent_n = (cent - cent.min()) / span if span > 1e-6 else np.ones_like(cent)
+        order = sorted(range(len(groups)), key=lambda g: (-len(groups[g].sources), -float(cent_n[g]),
+                                                          groups[g].first_position))
+        # Facts one outlet alone reports come last, taken in turns (each outlet's most central
+        # first), so what each outlet alone adds is spread over the outlets.
+        multi = [g for g in order if len(groups[g].sources) > 1]
+        turn: dict[str, int] = {}
+        single: list[tuple[int, int]] = []
+        for g in order:
+            if len(groups[g].sources) == 1:
+                src = groups[g].sources[0]
+                single.append((turn.get(src, 0), g))
+                turn[src] = turn.get(src, 0) + 1
+        order = multi + [g for _, g in sorted(single, key=lambda t: (t[0], order.index(t[1])))]
+        chosen: list[int] = []
+        for g in order:
+            if len(chosen) >= limit:
+                break
+            if len(groups[g].text) > budget or any(groups[c].text == groups[g].text for c in chosen):
+                continue
+            if chosen and float(max(vecs[c] @ vecs[g] for c in chosen)) >= self.redundancy_cap:
+                continue
+            chosen.append(g)
+            budget -= len(groups[g].text)
+        return [groups[g] for g in chosen]
 
     def _mmr(self, grouping: _Grouping, n_sources: int) -> list[StatementGroup]:
         groups = grouping.groups
@@ -595,6 +889,50 @@ class BriefBuilder:
         return [groups[g] for g in chosen]
 
 
+def _second_groups(
+    members: list[list[int]], units: Sequence[Unit], score: np.ndarray, group_mean: float
+) -> list[list[int]]:
+    """A sentence that states two facts joins a second group: for each multi-article group, the
+    sentences of other groups that link to one of its members (pair score >= 1) with a mean score
+    over its members >= `group_mean`, one per article not yet in the group."""
+    arts = [u.article for u in units]
+    extras: list[list[int]] = []
+    for member in members:
+        extra: list[int] = []
+        present = {arts[k] for k in member}
+        if len(present) >= 2:
+            block = score[:, member]
+            linked = (block.max(axis=1) >= 1.0) & (block.mean(axis=1) >= group_mean)
+            strength = block.mean(axis=1)
+            for k in sorted(np.nonzero(linked)[0].tolist(), key=lambda k: -float(strength[k])):
+                if arts[k] not in present:
+                    extra.append(k)
+                    present.add(arts[k])
+        extras.append(extra)
+    return extras
+
+
+def _most_complete(ordered: Sequence[int], units: Sequence[Unit], max_chars: int,
+                   numbers: Sequence[frozenset[str]]) -> int:
+    """The member that states the group's fact most completely: the most content stems (and
+    numbers) that another article's member also states, among members of at most `max_chars`
+    characters; the earliest on a tie. A single article's group quotes its first sentence."""
+    by_article: dict[str, set[str]] = {}
+    for k in ordered:
+        by_article.setdefault(units[k].article, set()).update(units[k].stems, numbers[k])
+    if len(by_article) < 2:
+        return ordered[0]
+    best, best_value = ordered[0], -1
+    for k in ordered:
+        if len(units[k].text) > max_chars and k != ordered[0]:
+            continue
+        mine = set(units[k].stems) | numbers[k]
+        value = sum(len(mine & feats) for art, feats in by_article.items() if art != units[k].article)
+        if value > best_value:
+            best, best_value = k, value
+    return best
+
+
 def _unit_mean(vectors: np.ndarray, member: list[int]) -> np.ndarray:
     mean = vectors[member].mean(axis=0)
     return mean / max(float(np.linalg.norm(mean)), 1e-12)
@@ -631,13 +969,14 @@ def _story_centroid(units: Sequence[Unit], vectors: np.ndarray, has: np.ndarray 
     return centroid / max(float(np.linalg.norm(centroid)), 1e-12)
 
 
-def coverage_matrix(groups: Sequence[StatementGroup], articles: Sequence[Article]) -> dict:
-    """Which outlet reports which statement.
+def coverage_matrix(groups: Sequence[StatementGroup | Statement], articles: Sequence[Article]) -> dict:
+    """Which outlet reports which statement: by outlet, however many articles an outlet ran.
 
     Returns {"sources": [outlet, in publication order], "statements": [text], "articles": [[ids]],
-    "rows": [[bool per source]] (one row per statement), "single_source": {outlet: [statement
-    index]} (what only that outlet says), "omitted": {outlet: [statement index]} (statements at
-    least two other outlets carry that this outlet leaves out)}.
+    "rows": [[bool per source]] (one row per statement), "carried": {outlet: number of statements
+    it reports}, "single_source": {outlet: [statement index]} (what only that outlet says),
+    "omitted": {outlet: [statement index]} (statements at least two other outlets carry that this
+    outlet leaves out)}.
     """
     by_id = {a.id: a for a in articles}
     sources: list[str] = []
@@ -661,6 +1000,7 @@ def coverage_matrix(groups: Sequence[StatementGroup], articles: Sequence[Article
         "statements": [g.text for g in groups],
         "articles": [list(g.articles) for g in groups],
         "rows": rows,
+        "carried": {s: sum(row[k] for row in rows) for k, s in enumerate(sources)},
         "single_source": {s: v for s, v in single.items() if v},
         "omitted": {s: v for s, v in omitted.items() if v},
     }

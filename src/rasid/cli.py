@@ -150,6 +150,13 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--model", help="model file (default: the packaged one)")
     e = evsub.add_parser("seeds", parents=[common, data], help="the seed-story checks against gold.json")
     e.add_argument("--seeds", help="the seeds folder with gold.json (default: seeds/ under --data)")
+    e = evsub.add_parser("brief", parents=[common, data], help="the brief against hand-made statements of stories")
+    e.add_argument("--gold", required=True, nargs="+", help="gold file(s) or folder(s) (bench/gold/brief)")
+    e = evsub.add_parser("understanding", parents=[common, data],
+                         help="entities, quotes and timeline of annotated stories (gold.json format)")
+    e.add_argument("--gold", action="append", required=True,
+                   help="a story annotation, or a folder of them (repeatable; the seeds' gold.json works); "
+                        "their `archive` paths are read under data/ of --data")
 
     tr = sub.add_parser("train", help="rebuild a model from data")
     trsub = tr.add_subparsers(dest="what", required=True)
@@ -356,14 +363,14 @@ def cmd_story(args: argparse.Namespace, settings: Settings, con: Console) -> int
         if story is None:
             con.error(f"no story {args.story_id!r} in {settings.db}")
             return EXIT_NOT_FOUND
+        articles = {a.id: a for a in store.get_articles(story.articles)}
+        outlets = OutletRegistry.load(settings.outlets_file or None)
         if args.format == "json":
-            con.out.write(json.dumps(story_record(story), ensure_ascii=False, indent=1) + "\n")
+            con.out.write(json.dumps(story_record(story, articles, outlets), ensure_ascii=False, indent=1) + "\n")
             return EXIT_OK
         from . import render
 
-        articles = {a.id: a for a in store.get_articles(story.articles)}
         titles = store.story_titles(story.related)
-        outlets = OutletRegistry.load(settings.outlets_file or None)
         text = (render.story_markdown(story, articles, titles, outlets) if args.format == "md"
                 else render.story_html(story, articles, titles, outlets))
         con.out.write(text if text.endswith("\n") else text + "\n")
@@ -387,6 +394,9 @@ def cmd_eval(args: argparse.Namespace, settings: Settings, con: Console) -> int:
     except evaluate.DataMissing as exc:
         con.error(f"eval {args.what}: {exc}")
         return EXIT_NOT_FOUND
+    except ValueError as exc:  # a gold file that cannot be read, an article the pipeline rejects
+        con.error(f"eval {args.what}: {exc}")
+        return EXIT_NOTHING
     con.out.write(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
     return EXIT_OK if result.get("ok", True) else EXIT_NOTHING
 

@@ -224,6 +224,18 @@ def run(what: str, args: argparse.Namespace, settings: Settings) -> dict[str, An
         seeds = Path(args.seeds) if args.seeds else data_folder(args) / "seeds"
         _need(seeds / "gold.json", "seeds folder")
         return eval_seeds(str(seeds))
+    if what == "brief":
+        from .eval.brief import evaluate_brief_files
+
+        for gold in args.gold:
+            _need(Path(gold), "gold file or folder", hint=False)
+        return evaluate_brief_files(args.gold, data_folder(args))
+    if what == "understanding":
+        from .eval.understanding import evaluate_understanding
+
+        for gold in args.gold:
+            _need(Path(gold), "gold file or folder", hint=False)
+        return evaluate_understanding(args.gold, str(data_folder(args) / "data"))
     raise ValueError(f"unknown evaluation {what!r}")
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict
 from typing import Any, TextIO
 
@@ -40,8 +40,12 @@ def article_record(article: Article, outlets: OutletRegistry | None = None) -> d
     }
 
 
-def story_record(story: Story) -> dict[str, Any]:
-    return {
+def story_record(story: Story, articles: Mapping[str, Article] | None = None,
+                 outlets: OutletRegistry | None = None) -> dict[str, Any]:
+    """The CONTRACT story record; given the story's `articles` (id -> Article), also `coverage`:
+    who covers what, by outlet (`rasid.brief.coverage_matrix`, with each outlet's display name
+    under `names`, from `outlets` or the shipped registry)."""
+    record = {
         "id": story.id,
         "title": story.title,
         "articles": list(story.articles),
@@ -55,6 +59,14 @@ def story_record(story: Story) -> dict[str, Any]:
         "disputed": [asdict(d) for d in story.disputed],
         "related": list(story.related),
     }
+    if articles is not None:
+        from .brief import coverage_matrix
+
+        known = [articles[a] for a in story.articles if a in articles]
+        cov = coverage_matrix(story.brief, known)
+        cov["names"] = {src: display_name(src, outlets) for src in cov["sources"]}
+        record["coverage"] = cov
+    return record
 
 
 def write_records(records: Iterable[dict[str, Any]], fmt: str, out: TextIO, fields: tuple[str, ...]) -> int:

@@ -151,6 +151,7 @@ class Quote:
     speaker: str
     text: str
     article: str
+    kind: str = "indirect"  # "direct": the speaker's words in quote marks; "indirect": reported speech
 
 
 @dataclass(slots=True)

@@ -186,12 +186,16 @@ class StatementView:
 class Coverage:
     """Outlets x statements: which outlet carries which brief statement.
 
-    `exclusive[outlet]` lists the statement numbers only that outlet carries.
+    `exclusive[outlet]` lists the statement numbers only that outlet carries (what it alone adds);
+    `omitted[outlet]` the ones at least two other outlets carry and it leaves out; `carried[outlet]`
+    how many statements it carries.
     """
 
     outlets: list[str]
     rows: list[tuple[StatementView, list[bool]]]
     exclusive: dict[str, list[int]]
+    omitted: dict[str, list[int]] = field(default_factory=dict)
+    carried: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -356,10 +360,15 @@ def coverage(statements: Sequence[StatementView], outlets: Sequence[str]) -> Cov
     used = [o for o in outlets if any(o in st.sources for st in statements)]
     rows = [(st, [o in st.sources for o in used]) for st in statements]
     exclusive: dict[str, list[int]] = {}
+    omitted: dict[str, list[int]] = {}
     for st in statements:
         if len(st.sources) == 1:
             exclusive.setdefault(st.sources[0], []).append(st.number)
-    return Coverage(outlets=used, rows=rows, exclusive=exclusive)
+        for o in used:
+            if o not in st.sources and len(set(st.sources) - {o}) >= 2:
+                omitted.setdefault(o, []).append(st.number)
+    carried = {o: sum(cells[k] for _, cells in rows) for k, o in enumerate(used)}
+    return Coverage(outlets=used, rows=rows, exclusive=exclusive, omitted=omitted, carried=carried)
 
 
 # Layout constants of the timeline SVG (user units of its viewBox).
@@ -508,9 +517,12 @@ def story_markdown(story: Story, articles: Mapping[str, Article],
         out.append("|---|" + "---|" * len(cov.outlets))
         for st, cells in cov.rows:
             out.append(f"| {st.number} | " + " | ".join("✓" if c else "" for c in cells) + " |")
+        out.append("| | " + " | ".join(str(cov.carried.get(o, 0)) for o in cov.outlets) + " |")
         out.append("")
         for outlet, nums in cov.exclusive.items():
             out.append(f"- ينفرد {md_text(outlet)} بـ: {'، '.join(str(n) for n in nums)}")
+        for outlet, nums in cov.omitted.items():
+            out.append(f"- لا يذكر {md_text(outlet)}: {'، '.join(str(n) for n in nums)}")
         out.append("")
     if view.articles:
         out += ["## المقالات", ""]

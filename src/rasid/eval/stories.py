@@ -191,7 +191,7 @@ def duplicate_groups(dup_of: dict[str, str | None]) -> dict[str, str]:
 
 
 def duplicate_pairs(
-    pred_dup_of: dict[str, str | None], gold_dup_of: dict[str, str | None]
+    pred_dup_of: dict[str, str | None], gold_dup_of: dict[str, str | None], focus: set[str] | None = None,
 ) -> tuple[float, float]:
     """Precision and recall of duplicate-group membership pairs.
 
@@ -199,12 +199,14 @@ def duplicate_pairs(
     followed). The pairs are all unordered pairs of items in one group with two or more members —
     so a group of three wire copies gives three pairs, whoever is named the head. Only pairs of
     items in the gold map count (a predicted head outside it still joins its members). No predicted pairs gives precision 1, no gold pairs recall 1.
+    `focus`: only pairs with an item in it (a held-out day's copies, those of the day before's
+    articles included).
     """
     items = list(gold_dup_of)
     pred_full = {**{i: None for i in items}, **pred_dup_of}
     pg, gg = duplicate_groups(pred_full), duplicate_groups(gold_dup_of)
     pred_l, gold_l = {i: pg[i] for i in items}, {i: gg[i] for i in items}
-    p, r, _ = pairwise(pred_l, gold_l)
+    p, r, _ = pairwise(pred_l, gold_l, focus)
     return p, r
 
 
@@ -233,10 +235,7 @@ def evaluate_stories_file(gold_path: str | Path | list[str | Path], pred: dict[s
         "pairwise": {"p": pp, "r": pr, "f1": pf},
     }
     if pred_dup_of is not None:
-        dups = {r["url"]: r.get("dup_of") for r in rows}
-        if only is not None:  # the held-out day's own duplicate pairs
-            dups = {u: (d if d in only else None) for u, d in dups.items() if u in only}
-        dp, dr = duplicate_pairs(pred_dup_of, dups)
+        dp, dr = duplicate_pairs(pred_dup_of, {r["url"]: r.get("dup_of") for r in rows}, only)
         out["duplicates"] = {"p": dp, "r": dr}
     return out
 

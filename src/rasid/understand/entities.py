@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 
 from rasid.model import Entity, Mention
 from rasid.text.normalize import clean_invisible, match_form
+from rasid.understand.aliases import AliasTable
 from rasid.understand.rules import Lexicon
 from rasid.understand.translit import TokenComparer, is_arabic, name_tokens
 
@@ -67,11 +68,14 @@ _ORG_GENERIC = (
     "وزارة", "شركة", "مجلس", "هيئة", "منظمة", "حزب", "جامعة", "بنك", "مصرف", "صندوق", "اتحاد",
     "جمعية", "مركز", "معهد", "مؤسسة", "قناة", "صحيفة", "إذاعة", "تلفزيون", "مكتب", "إدارة",
     "جهاز", "لجنة", "سلطة", "حكومة", "محكمة", "نقابة", "مصنع", "مجموعة", "دار", "رابطة",
+    "قوات", "ميليشيا", "ميليشيات", "مليشيا", "مليشيات", "جماعة", "تنظيم", "حركة", "مديرية", "مستشفى",
     "برس", "نيوز", "agency", "news", "press", "ministry", "company", "council",
     "organization", "organisation", "party", "university", "bank", "fund", "union", "institute",
     "center", "centre", "group", "committee", "office", "official", "national",
     "central", "international", "forces",
 )
+# Heads of armed groups, written interchangeably for one group.
+_GROUP_HEADS = ("ميليشيا", "ميليشيات", "مليشيا", "مليشيات", "جماعة", "تنظيم", "حركة", "قوات")
 _PATRONYMIC = frozenset(("بن", "ابن", "بنت", "ولد", "ابو", "ابي", "ام", "ال", "عبد"))
 _CLITICS = ("وب", "ول", "فب", "فل", "وك", "و", "ف", "ب", "ل", "ك")
 _EDGE_JUNK = re.compile(r"^[\s\"'«»“”„‟‘’()\[\]{}<>،,.:;؛!?؟\-–—ـ•·]+|[\s\"'«»“”„‟‘’()\[\]{}<>،,.:;؛!?؟\-–—ـ•·]+$")
@@ -135,10 +139,13 @@ class EntityCanonicaliser:
     def __init__(self, settings: CanonSettings | None = None, lexicon: Lexicon | None = None) -> None:
         self.settings = settings or CanonSettings()
         self._lexicon = lexicon  # read from the package on first use when not given
+        self._aliases: AliasTable | None = None  # the known-aliases table, read on first use
+        self._demonym_set: frozenset[str] | None = None
         self._titles = frozenset(match_form(w) for w in _PERSON_TITLES)
         self._place_nouns = frozenset(match_form(w) for w in _PLACE_NOUNS)
         self._org_function = frozenset(match_form(w) for w in _ORG_FUNCTION)
         self._org_generic = frozenset(_org_word(match_form(w)) for w in _ORG_GENERIC)
+        self._group_heads = {_org_word(match_form(w)): "group" for w in _GROUP_HEADS}
         self._cmp: TokenComparer | None = None
         self.comparer_limit = 200_000  # cache entries kept across stories before starting afresh
 
@@ -148,6 +155,22 @@ class EntityCanonicaliser:
         if self._cmp is None or self._cmp.size > self.comparer_limit:
             self._cmp = TokenComparer()
         return self._cmp
+
+    @property
+    def _demonyms(self) -> frozenset[str]:
+        """Content keys of one-word country names: البريطاني and بريطانيا share بريطان."""
+        if self._demonym_set is None:
+            t = self.aliases
+            self._demonym_set = frozenset(
+                _org_word(k) for k, e in t.name_entry.items() if " " not in k and t.types[e] == "LOC"
+            )
+        return self._demonym_set
+
+    @property
+    def aliases(self) -> AliasTable:
+        if self._aliases is None:
+            self._aliases = AliasTable.load()
+        return self._aliases
 
     @property
     def lexicon(self) -> Lexicon:
@@ -165,6 +188,9 @@ class EntityCanonicaliser:
         forms, form_of = self._forms(mentions, cleaned)
         uf = _UnionFind(len(forms))
         self._merge_appositives(mentions, forms, form_of, uf)
+        for group in self.aliases.groups([f.key for f in forms], [len(f.mentions) for f in forms]):
+            for other in group[1:]:
+                uf.union(group[0], other)
         self._merge_equivalent(forms, uf, cmp)
         override = self._attach_short_forms(forms, uf, mentions, cmp)
         return self._build(mentions, forms, form_of, uf, override)
@@ -265,6 +291,8 @@ class EntityCanonicaliser:
         words = [_org_word(match_form(t)) for t in name_tokens(display)]
         words = [w for w in words if w and w not in self._org_function]
         head = words[0] if words and words[0] in self._org_generic else None
+        # an armed group is one kind of body whatever it is called: جماعة الحوثي, ميليشيات الحوثي
+        head = self._group_heads.get(head, head) if head else None
         return head, [w for w in words if w not in self._org_generic]
 
     # ----------------------------------------------------------------- pass 2: equivalence
@@ -385,6 +413,10 @@ class EntityCanonicaliser:
                 return 0
             common = self._overlap(short.org_words, long.org_words, cmp)
             if common != len(short.org_words):
+                return 0
+            # the long name is a country's own body (مكتب تحقيقات حوادث الطيران البريطاني): a short
+            # name without the country is as likely another country's (مكتب تحقيقات الطيران)
+            if any(w in self._demonyms and not self._overlap([w], short.org_words, cmp) for w in long.org_words):
                 return 0
             bare_name = short.org_head is None and long.org_head is not None
             if bare_name and common == len(long.org_words):
@@ -591,6 +623,10 @@ def _org_word(form: str) -> str:
         if word.startswith(prefix) and len(word) - len(prefix) >= 3:
             word = word[len(prefix) :]
             break
+    else:
+        # ل on a hamza-initial word (لأطباء for للأطباء): the same word
+        if word.startswith("لا") and len(word) >= 5:
+            word = word[1:]
     if word.endswith("اء") and len(word) >= 5:
         word = word[:-2]
     for _ in range(2):

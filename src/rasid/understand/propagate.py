@@ -6,6 +6,7 @@ These passes run over all mentions of a story's articles before canonicalisation
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from ..model import Article, Mention
@@ -13,6 +14,7 @@ from .rules import StoryRules
 
 _CLITICS = "(?:وب|ول|وك|فب|فل|و|ف|ب|ل|ك)?"
 _MIN_SURNAME = 4
+_LAST_WORD = re.compile(r"([^\W\d_]+) $")
 # Prepositions as written (not matching forms: على is not علي) that a run-on span may drag in.
 _PREPOSITIONS = frozenset(("على", "في", "من", "إلى", "عن", "مع", "لدى", "حتى"))
 # Words after which a name is a place, never a person: في بيونغ يانغ, عاصمة X, مدينة X.
@@ -45,6 +47,8 @@ def propagate_mentions(
 
     from ..text.normalize import match_form
 
+    phrases = getattr(rules, "phrases", None)
+    is_first_name = phrases.is_first_name if phrases is not None and phrases.first_names else None
     mentions = _trim_run_on(mentions, name_words or set())
     mentions = (rules or StoryRules.default()).apply(articles, mentions, name_words or set())
     mentions = _join_adjacent(articles, mentions)
@@ -99,7 +103,14 @@ def propagate_mentions(
                 if any(s < end and start < e for s, e in spans):
                     continue
                 key = match_form(hit.group(1))
-                out.append(Mention(hit.group(1), type_of.get(key, "PER"), art.id, pi, start, end))
+                typ = type_of.get(key, "PER")
+                if typ == "PER" and is_first_name is not None:
+                    # a surname found again with a given name before it (مازن + الدعجة)
+                    before = _LAST_WORD.search(para.text, 0, start)
+                    if (before and before.group(1) != "على" and is_first_name(match_form(before.group(1)), before.group(1))
+                            and not any(s < start and before.start(1) < e for s, e in spans)):
+                        start = before.start(1)
+                out.append(Mention(para.text[start:end], typ, art.id, pi, start, end))
                 spans.append((start, end))
     return out
 

@@ -20,7 +20,7 @@ quotes: "ذروة جديدة") are not quotes.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rasid.model import Article, Entity, Mention, Quote
@@ -30,8 +30,20 @@ _FINITE = (
     "قال", "قالت", "يقول", "تقول", "أضاف", "أضافت", "يضيف", "تضيف", "أكد", "أكدت", "يؤكد", "تؤكد",
     "أفاد", "أفادت", "ذكر", "ذكرت", "يذكر", "تذكر", "أشار", "أشارت", "يشير", "تشير", "صرح", "صرحت",
     "أوضح", "أوضحت", "تابع", "تابعت", "أعلن", "أعلنت", "شدد", "شددت", "أردف", "استطرد", "لفت", "لفتت",
+    "نفى", "نفت", "دعا", "دعت", "كشف", "كشفت", "أبان", "حذر", "حذرت", "اعتبر", "اعتبرت", "نوه", "نوهت",
 )
-_PARTICIPLES = ("قائلا", "قائلة", "مضيفا", "مضيفة", "مؤكدا", "مؤكدة", "مشيرا", "مشيرة", "موضحا", "موضحة")
+_PARTICIPLES = (
+    "قائلا", "قائلة", "مضيفا", "مضيفة", "مؤكدا", "مؤكدة", "مشيرا", "مشيرة", "موضحا", "موضحة", "لافتا",
+    "لافتة", "مبينا", "مبينة", "مفيدا", "مفيدة", "مشددا", "مشددة", "معتبرا", "محذرا", "داعيا",
+)
+# Prepositions that may follow a speech verb whose subject is a pronoun: وأشار إلى أن، وقال في تغريدة.
+_PRONOUN_NEXT = ("إلى", "الى", "في", "عن", "على", "ل", "لـ", "خلال", "عبر", "ب", "لوسائل", "لصحيفة")
+# Definite head nouns that name a body already in the article: وأكدت الهيئة أن، وقال المكتب في بيانه.
+_BODY_HEADS = (
+    "الهيئة", "المكتب", "المركز", "الوزارة", "الشركة", "المنظمة", "اللجنة", "المجلس", "الوكالة",
+    "البرنامج", "الجمعية", "الجامعة", "الصحيفة", "المديرية", "الإدارة", "الحركة", "الجماعة", "التنظيم",
+    "الحزب", "الاتحاد", "المؤسسة", "الجهاز", "السفارة", "القناة", "البنك", "الصندوق", "المحكمة",
+)
 _CONTINUE = ("أضاف", "أضافت", "تابع", "تابعت", "أردف", "استطرد", "مضيفا", "مضيفة")
 _COMPLEMENTIZERS = ("إن", "أن", "إنه", "أنه", "إنها", "أنها", "بأن", "بأنه", "بأنها", "إنهم", "أنهم")
 _SOURCES = ("بحسب", "حسب", "وبحسب", "وحسب")
@@ -125,6 +137,8 @@ class QuoteExtractor:
         self._speaker_nouns = frozenset(form(w) for w in _SPEAKER_NOUNS)
         self._fillers_adv = frozenset(form(w) for w in _ADVERBS)
         self._outlet_words = frozenset(form(w) for w in _OUTLET_WORDS)
+        self._pronoun_next = frozenset(form(w) for w in _PRONOUN_NEXT)
+        self._body_heads = frozenset(form(w)[2:] for w in _BODY_HEADS)
 
     def extract(
         self,
@@ -145,19 +159,38 @@ class QuoteExtractor:
             glued = (0 < m.start <= len(ptext) and ptext[m.start - 1].isalpha()) or _glued(m.text, keys[e])
             by_para.setdefault(m.paragraph, []).append(_Men(m.start, m.end, e, m.type, m.text, glued))
         outlets = {e for e in keys if self._is_outlet(entities[e])}
+        bodies = self._bodies(by_para, entities)
         quotes: list[Quote] = []
         seen: set[tuple[str, str]] = set()
         last_speaker: int | None = None
         forms: dict[str, str] = {}  # an article repeats its words: each matching form computed once
         for pi, para in enumerate(article.paragraphs):
             men = sorted(by_para.get(pi, []), key=lambda x: x.start)
-            for entity, text in self._paragraph(para.text, men, last_speaker, outlets, forms):
+            def resolve(pos: int, head: str, pi: int = pi) -> int | None:
+                return _nearest_body(bodies.get(head, []), pi, pos)
+
+            for entity, text in self._paragraph(para.text, men, last_speaker, outlets, forms, resolve):
                 last_speaker = entity
-                q = Quote(speaker=entities[entity].name, text=text, article=article.id)
+                q = Quote(speaker=entities[entity].name, text=text, article=article.id, kind=_kind(para.text, text))
                 if (q.speaker, q.text) not in seen:
                     seen.add((q.speaker, q.text))
                     quotes.append(q)
         return quotes
+
+    def _bodies(self, by_para: dict[int, list[_Men]], entities: Sequence[Entity]) -> dict[str, list[tuple[int, int, int]]]:
+        """Head noun (هيئه of الهيئة العامة للطيران المدني) -> (paragraph, offset, entity) of the
+        article's mentions of bodies led by it, in text order."""
+        out: dict[str, list[tuple[int, int, int]]] = {}
+        for pi in sorted(by_para):
+            for m in sorted(by_para[pi], key=lambda x: x.start):
+                if m.type not in ("ORG", "MISC"):
+                    continue
+                for name in {m.text, entities[m.entity].name}:
+                    head = _head_key(name)
+                    if head in self._body_heads:
+                        out.setdefault(head, []).append((pi, m.start, m.entity))
+                        break
+        return out
 
     # ----------------------------------------------------------------- one paragraph
     def _is_outlet(self, entity: Entity) -> bool:
@@ -173,6 +206,7 @@ class QuoteExtractor:
         last_speaker: int | None,
         outlets: set[int] | None = None,
         forms: dict[str, str] | None = None,
+        resolve: Callable[[int, str], int | None] | None = None,
     ) -> list[tuple[int, str]]:
         from bisect import bisect_left
 
@@ -206,13 +240,21 @@ class QuoteExtractor:
                     # not this verb's subject: كما أشارت إلى أن ... continues the same source
                     search_before = not quoted_before
                     got = self._speech(text, s_toks, men, spans, trig, clause_start, clause_end, search_before)
+                    if got and got[0] is None and resolve is not None:
+                        # the verb's subject is a body the article named before (وأكدت الهيئة أن)
+                        head = self._body_subject(s_toks, trig.end, got[2])
+                        body = resolve(trig.start, head) if head else None
+                        if body is not None:
+                            got = (body, got[1], got[2])
                     if got and got[0] is None:
-                        # no speaker named: the same one goes on (وأضاف إن ...), unless the verb
-                        # names someone new that we cannot resolve (وأضاف المتحدث: ...)
+                        # no speaker named: the same one goes on (وأضاف إن ...; a pronoun subject:
+                        # وأشار إلى أنه ...), unless the verb names someone new that we cannot
+                        # resolve (وأضاف المتحدث: ...)
                         inherit = None
                         if not self._unnamed_speaker(s_toks, men, trig.end, got[2]):
+                            pronoun = trig.cont or self._pronoun_subject(s_toks, trig.end, got[2])
                             inherit = prev_speaker if prev_speaker is not None else (
-                                last_speaker if trig.cont else None
+                                last_speaker if pronoun else None
                             )
                         got = (inherit, got[1], got[2]) if inherit is not None else None
                 if got is None or got[0] is None:
@@ -301,6 +343,27 @@ class QuoteExtractor:
             first = trig.kind == "participle"
             speaker = self._speaker_before(toks, men, start, trig.start, first)
         return speaker, quote, boundary
+
+    def _first_after(self, toks: list[_Tok], start: int, end: int) -> _Tok | None:
+        """The first word of the speaker region that is not an adverb (أمس، اليوم، فيه)."""
+        for t in toks:
+            if start <= t.start < end and t.key not in self._fillers_adv:
+                return t
+        return None
+
+    def _pronoun_subject(self, toks: list[_Tok], start: int, end: int) -> bool:
+        """The verb has no noun subject: the speaker region is empty or opens with a preposition
+        (وأشار إلى أن، وقال في تغريدة عبر حسابه:)."""
+        t = self._first_after(toks, start, end)
+        return t is None or t.key in self._pronoun_next
+
+    def _body_subject(self, toks: list[_Tok], start: int, end: int) -> str | None:
+        """The head noun (without its article) when the verb's subject is a definite body noun."""
+        t = self._first_after(toks, start, end)
+        if t is None:
+            return None
+        key = t.key[1:] if t.key[:1] in ("و", "ف") and t.key[1:3] == "ال" else t.key
+        return key[2:] if key.startswith("ال") and key[2:] in self._body_heads else None
 
     def _unnamed_speaker(self, toks: list[_Tok], men: list[_Men], start: int, end: int) -> bool:
         """Whether the speaker region holds a noun for a person we have no mention for.
@@ -412,6 +475,34 @@ class QuoteExtractor:
                 return None
         quote = text[speaker.end : s_end].strip(_TRIM + _AMBIGUOUS_MARKS + "»") if leads else before
         return speaker.entity, _unwrap(quote), trig.end
+
+
+def _kind(text: str, quote: str) -> str:
+    """"direct" when the quote stands in quote marks in its paragraph, else "indirect"."""
+    at = text.find(quote)
+    if at < 0:
+        return "indirect"
+    before = text[:at].rstrip()
+    return "direct" if before[-1:] in "\"«“”„'‘" else "indirect"
+
+
+def _head_key(name: str) -> str:
+    """The first word of a name as a bare noun: الهيئة العامة ... -> هيئه; لمكتب -> مكتب."""
+    first = match_form(name.split(" ", 1)[0]) if name.strip() else ""
+    if first.startswith("لل"):
+        return first[2:]
+    for p in ("وال", "بال", "ال", "و", "ب", "ل"):
+        if first.startswith(p) and len(first) - len(p) >= 3:
+            return first[len(p):]
+    return first
+
+
+def _nearest_body(cands: Sequence[tuple[int, int, int]], pi: int, pos: int) -> int | None:
+    """The body named last before (paragraph pi, offset pos), else the first named after it."""
+    before = [c for c in cands if (c[0], c[1]) < (pi, pos)]
+    if before:
+        return before[-1][2]
+    return cands[0][2] if cands else None
 
 
 def _looks_glued(mention_text: str) -> bool:

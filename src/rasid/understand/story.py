@@ -306,17 +306,24 @@ class StoryAnalyzer:
         timeline = build_timeline(ordered, resolved, published, embed if multi else None)
 
         para_dates: dict[tuple[str, int], str] = {}
+        day_spans: dict[tuple[str, int], list[tuple[int, int, str]]] = {}
         for aid, pairs in resolved.items():
             for pi, m in pairs:
                 if m.date and m.granularity == "day":
                     key = (aid, pi)
                     para_dates[key] = min(para_dates.get(key, m.date), m.date)
+                    day_spans.setdefault(key, []).append((m.start, m.end, m.date))
         # One pass over the story's sentences serves the brief (or lead) and the disputes.
         from ..brief import sentence_units
 
         units = sentence_units(ordered, min_tokens=min(self.dispute_finder.min_tokens, _LEAD_MIN_TOKENS))
         if multi:
-            brief = self.brief_builder.build(ordered, para_dates, units=units, embed=embed)
+            spans: dict[tuple[str, int], list[tuple[int, int, int]]] = {}
+            for k, m in enumerate(mentions):
+                if entity_of[k] >= 0:
+                    spans.setdefault((m.article, m.paragraph), []).append((m.start, m.end, entity_of[k]))
+            brief = self.brief_builder.build(ordered, para_dates, units=units, embed=embed, mentions=spans,
+                                             days=day_spans)
             disputed = self.dispute_finder.find(ordered, embed, units=units)
         else:
             # One article: nothing to group across outlets, so no brief or timeline embeddings;

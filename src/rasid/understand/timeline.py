@@ -91,6 +91,7 @@ class _Candidate:
     stems: frozenset[str]
     n_dates: int = 1  # distinct days the sentence mentions: fewer makes a clearer representative
     row: int = -1  # index into the embedding matrix, when one is used
+    background: bool = False  # dated only by a background date (منذ وصوله الثلاثاء)
 
 
 @dataclass(slots=True)
@@ -111,6 +112,9 @@ class TimelineBuilder:
     min_content: int = 4
     overlap: float = 0.25
     cosine: float = 0.55
+    # looser bounds for joining a day's clusters into one happening (see `_fold`)
+    day_overlap: float = 0.12
+    day_cosine: float = 0.3
 
     def build(
         self,
@@ -154,6 +158,7 @@ class TimelineBuilder:
                 clusters.append(target)
                 by_day.setdefault(cand.day, []).append(target)
             target.members.append(cand)
+        clusters = self._fold(clusters, vectors)
         events: list[tuple[str, int, tuple[str, int, int, int], TimelineEvent]] = []
         for cl in clusters:
             members = sorted(cl.members, key=lambda c: c.order)
@@ -162,10 +167,59 @@ class TimelineBuilder:
                 if m.article not in ids:
                     ids.append(m.article)
             # The text: from the first reporting article, its sentence that mentions the fewest dates.
-            first = min((m for m in members if m.article == ids[0]), key=lambda c: (c.n_dates, c.order))
+            # (a sentence placed here by a background date is never the representative)
+            lead = [m for m in members if not m.background] or members
+            first = min((m for m in lead if m.article == lead[0].article), key=lambda c: (c.n_dates, c.order))
             events.append((cl.day, -len(ids), first.order, TimelineEvent(cl.day, first.text, ids)))
         events.sort(key=lambda e: (e[0], e[1], e[2]))
         return [e[3] for e in events]
+
+    def _fold(self, clusters: list[_Cluster], vectors: np.ndarray | None) -> list[_Cluster]:
+        """One happening a day per reporting article: a sentence only one article dates to a day
+        on which that article also reports a happening other outlets report (a detail, a
+        statement about it) joins the most similar such happening; a day's background-only
+        clusters go when the day has any other."""
+        by_day: dict[str, list[_Cluster]] = {}
+        for cl in clusters:
+            by_day.setdefault(cl.day, []).append(cl)
+        out: list[_Cluster] = []
+        for day_clusters in by_day.values():
+            main = [cl for cl in day_clusters if not all(m.background for m in cl.members)]
+            if main:
+                # background mentions of a day that has entries cite their article on the closest
+                for cl in day_clusters:
+                    if cl not in main:
+                        best = max(main, key=lambda w: max(self._similarity(a, b, vectors)
+                                                           for a in cl.members for b in w.members))
+                        best.members.extend(cl.members)
+                day_clusters = main
+            wide = [cl for cl in day_clusters if len({m.article for m in cl.members}) >= 2]
+            kept: list[_Cluster] = []
+            for cl in day_clusters:
+                arts = {m.article for m in cl.members}
+                homes = [w for w in wide if w is not cl and arts <= {m.article for m in w.members}]
+                if len(arts) == 1 and homes:
+                    best = max(homes, key=lambda w: max(self._similarity(a, b, vectors)
+                                                        for a in cl.members for b in w.members))
+                    best.members.extend(cl.members)
+                else:
+                    kept.append(cl)
+            # the day's other clusters join its most reported one when they are at all alike: outlets
+            # word one happening differently, and a day rarely holds two happenings of one story
+            kept.sort(key=lambda c: -len({m.article for m in c.members}))
+            low = self.day_cosine if vectors is not None else self.day_overlap
+            merged: list[_Cluster] = []
+            for cl in kept:
+                best = max(merged, key=lambda w: self._link(cl, w, vectors), default=None)
+                if best is not None and self._link(cl, best, vectors) >= low:
+                    best.members.extend(cl.members)
+                else:
+                    merged.append(cl)
+            out.extend(merged)
+        return out
+
+    def _link(self, a: _Cluster, b: _Cluster, vectors: np.ndarray | None) -> float:
+        return max(self._similarity(x, y, vectors) for x in a.members for y in b.members)
 
     @staticmethod
     def _similarity(a: _Candidate, b: _Candidate, vectors: np.ndarray | None) -> float:
@@ -212,19 +266,58 @@ class TimelineBuilder:
                 stems = _content_stems(text, [(m.start - s0, m.end - s0) for m in ms])
                 if len(stems) < self.min_content:
                     continue  # a dateline or a bare date: no event
-                days = []
+                days: list[tuple[str, bool, bool]] = []  # (day, background, joined by و to the one before)
+                prev: TimeMention | None = None
                 for m in _without_alternatives(ms, para.text):
                     r = m if m.date is not None or anchor is None else resolve_mention(m, anchor)
-                    if r.date is not None and r.granularity == "day" and r.date not in days:
-                        days.append(r.date)
-                for day in days:
+                    joined = prev is not None and (
+                        _AND.fullmatch(para.text, prev.end, m.start) is not None
+                        or (not para.text[prev.end : m.start].strip() and para.text[m.start : m.start + 1] == "و")
+                    )
+                    prev = m
+                    if r.date is not None and r.granularity == "day" and r.date not in [d[0] for d in days]:
+                        days.append((r.date, _background(para.text, m.start), joined))
+                if not days:
+                    continue
+                # one happening per sentence, dated by its main clause: the first date that is not
+                # background, with the days joined to it by و (اجتمعت يومي الأحد والاثنين)
+                first = next((k for k, d in enumerate(days) if not d[1]), 0)
+                chosen = [days[first]]
+                for d in days[first + 1 :]:
+                    if not d[2]:
+                        break
+                    chosen.append(d)
+                # the other days only cite the article on an entry of their day (background)
+                chosen_days = {d[0] for d in chosen}
+                for day, background, _ in days:
                     key = (day, pi, si)
                     if key in seen:
                         continue
                     seen.add(key)
                     order = (str(anchor) if anchor else "~", rank, pi, si)
-                    out.append(_Candidate(day, art.id, order, text, stems, len(days)))
+                    bg = background or day not in chosen_days
+                    out.append(_Candidate(day, art.id, order, text, stems, len(days), background=bg))
         return out
+
+
+# Words that put the date after them in the background of the sentence's happening: غادر ... منذ
+# وصوله الثلاثاء الماضي (matching forms, a conjunction allowed).
+_BACKGROUND = frozenset(("منذ", "قبل", "بعد", "عقب", "اثر", "اعقاب", "اثناء", "اعتبارا", "since", "after", "before", "depuis"))
+_WORD = re.compile(r"\w+")
+_AND = re.compile(r"\s*(?:و|and|et)\s*", re.IGNORECASE)
+
+
+def _background(text: str, start: int) -> bool:
+    """Whether a date expression at `start` is background: a cue word (منذ، قبل، بعد ...) is among
+    the two words before it."""
+    from rasid.text.normalize import match_form
+
+    words = _WORD.findall(text[max(0, start - 40) : start])[-2:]
+    for w in words:
+        f = match_form(w)
+        if f in _BACKGROUND or (f[:1] in ("و", "ف") and f[1:] in _BACKGROUND):
+            return True
+    return False
 
 
 # "يومي الاثنين أو الثلاثاء", "Monday or Tuesday": one happening on one of two days, not two
