@@ -120,7 +120,7 @@ def from_bytes(cls: type[StoryClusterer], data: bytes, model: StoryModel | None 
     # a state from before member days were kept: each member at its story's last day
     stories_of = arrays["member_story"].tolist()
     cl._member_meta = ([(float(d), str(src)) for d, src in meta["member_meta"]] if "member_meta" in meta
-                         else [(cl._stories[p].last if p >= 0 else 0.0, "") for p in stories_of])
+                       else [(cl._stories[p].last if p >= 0 else 0.0, "") for p in stories_of])
     cl._member_bags = [
         ({int(k): float(v) for k, v in b}, {int(k): float(v) for k, v in t}, float(nb), float(nt))
         for b, t, nb, nt in meta["member_bags"]
@@ -131,7 +131,7 @@ def from_bytes(cls: type[StoryClusterer], data: bytes, model: StoryModel | None 
         keys = np.split(arrays["gram_keys"].astype(np.int32), ends[:-1]) if len(ends) else []
         vals = np.split(arrays["gram_vals"].astype(np.float32), ends[:-1]) if len(ends) else []
         cl._member_grams = [(_BagArrays(k, v), float(n))
-                              for k, v, n in zip(keys, vals, arrays["gram_norms"].tolist(), strict=True)]
+                            for k, v, n in zip(keys, vals, arrays["gram_norms"].tolist(), strict=True)]
     else:  # a state from before the lead n-grams: members compare as sharing none
         empty = _BagArrays(np.zeros(0, np.int32), np.zeros(0, np.float32))
         cl._member_grams = [(empty, 0.0)] * len(cl._member_bags)
