@@ -23,7 +23,7 @@ from rasid.cluster import StoryClusterer, StoryModel
 from rasid.dedup import Deduper
 from rasid.embed import USEEmbedder, article_vectors, embedding_texts
 from rasid.eval.stories import bcubed, duplicate_pairs, load_saudinewsnet, pairwise, read_gold
-from rasid.story_training import fit_story_models
+from rasid_training.stories import fit_story_models
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 DAYS = ("2015-08-01", "2015-08-02")

@@ -1,7 +1,7 @@
 """How much labelled data the story models need, and the models fitted on both development days.
 
 `curve`: the protocol of `stories_dev.py` (the scorers fitted and tuned on one day by
-`rasid.story_training.fit_story_models`, then the other day streamed and scored) with only a random
+`rasid_training.stories.fit_story_models`, then the other day streamed and scored) with only a random
 fraction of the training day's candidate blocks (one per article) and of its merge pairs used for
 fitting. Flat or noisy in the fraction: one day of labels is about as good as two would be.
 
@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from stories_dev import DAYS, SHARED, dedup, time_ordered, vectors  # noqa: E402
 
 from rasid.eval.stories import bcubed, duplicate_pairs, load_saudinewsnet, pairwise, read_gold  # noqa: E402
-from rasid.story_training import fit_story_models, stream  # noqa: E402
+from rasid_training.stories import fit_story_models, stream  # noqa: E402
 
 
 def load(days: tuple[str, ...]) -> tuple[dict, dict[str, str], dict[str, str | None]]:

@@ -1,7 +1,7 @@
 """Stories, leave one day out over the three linked dev days, through the real pipeline.
 
 For each held-out day T of 2015-08-01, 08-02 and 08-03 (SaudiNewsNet, `saudinewsnet-events` labels):
-1. the story scorers are fitted on the two other days (`rasid.story_training.fit_story_models`:
+1. the story scorers are fitted on the two other days (`rasid_training.stories.fit_story_models`:
    candidate model, merge model, pair scorer of the core check, every threshold tuned on those days);
 2. the day before T, then T, are streamed into a fresh store with the fitted scorers (the
    `story_models` setting), one `rasid run` each (JSONL of the zip, the real reader, cleaning,
@@ -47,7 +47,7 @@ from rasid.runner import build_runner  # noqa: E402
 from rasid.settings import load_settings  # noqa: E402
 from rasid.stages import default_stages  # noqa: E402
 from rasid.store import open_store  # noqa: E402
-from rasid.story_training import fit_story_models  # noqa: E402
+from rasid_training.stories import fit_story_models  # noqa: E402
 
 DEV = ("2015-08-01", "2015-08-02", "2015-08-03")
 BEFORE = {"2015-08-01": "2015-07-31", "2015-08-02": "2015-08-01", "2015-08-03": "2015-08-02"}

@@ -244,15 +244,17 @@ _NER_TRAIN = "ANERCorp_approxCamelSplit_train.txt.gz"
 
 
 def train_stories(gold: str, out: str, settings: Settings) -> dict[str, Any]:
-    """Fit the four story scorers on the stored articles that `gold` labels (see story_training).
+    """Fit the four story scorers on the stored articles that `gold` labels (see rasid_training.stories).
 
     The articles are read from the store as `rasid run` cleaned them, in stream order; they are
     embedded and de-duplicated afresh, as the stories stage would see them in one run."""
+    # the fitting procedure is not part of the product: this command is its one way in
+    from rasid_training.stories import fit_story_models, stream
+
     from .dedup import Deduper
     from .embed import article_vectors, make_embedder
     from .eval.stories import bcubed, iter_gold_events, pairwise, read_gold, stream_order
     from .store import open_store
-    from .story_training import fit_story_models, stream
 
     labels = dict(iter_gold_events(read_gold(gold)))
     with open_store(settings.db, create=False) as store:

@@ -7,7 +7,7 @@ stopped: story ids stay stable and earlier stories are never renumbered.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +33,8 @@ class StoriesStage:
     chunk: int = 64  # articles embedded per step of the embedding worker
     embed_process_min: int = 256  # from this many articles to embed, a worker process embeds them
     _pool: Any = field(default=None, init=False)  # the embedding worker, started by `prepare`
+    # set by the runner when it shows progress: called with 1 as each article is assigned a story
+    on_progress: Callable[[int], None] | None = field(default=None, init=False)
 
     def prepare(self, added: int) -> None:
         """Start the embedding worker as soon as the run has stored enough articles to need one: it
@@ -48,8 +50,8 @@ class StoriesStage:
             pool.__exit__(RuntimeError if failed else None, None, None)
 
     def _load_state(self, store: Store) -> tuple[Any, Any]:
-        from .cluster import StoryClusterer, StoryModel
         from .dedup import Deduper
+        from .stories import StoryClusterer, StoryModel
 
         blob = store.get_blob(_DEDUP_BLOB)
         dedup = Deduper.from_bytes(blob) if blob else Deduper()
@@ -104,6 +106,8 @@ class StoriesStage:
                 sid = clusterer.assign(art, vecs.get(art.id), dup)
                 rows.append((art.id, sid, dup))
                 touched[sid] = None
+                if self.on_progress is not None:
+                    self.on_progress(1)
         # A new copy that links two earlier duplicate groups merges them under the earliest
         # article: stored members of the later group get their new head.
         assigned = {aid for aid, _, _ in rows}

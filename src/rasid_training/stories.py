@@ -27,7 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .cluster import (
+from rasid.eval.stories import bcubed, pairwise
+from rasid.model import Article
+from rasid.stories import (
     FEATURES,
     MERGE_FEATURES,
     MERGE_LANG_FREE,
@@ -36,10 +38,8 @@ from .cluster import (
     StoryClusterer,
     StoryModel,
 )
-from .cluster import fit_cross_model as _fit_cross
-from .cluster import fit_story_model as _fit
-from .eval.stories import bcubed, pairwise
-from .model import Article
+from rasid.stories import fit_cross_model as _fit_cross
+from rasid.stories import fit_story_model as _fit
 
 JOIN_GRID: tuple[float, ...] = tuple(round(0.2 + 0.05 * i, 2) for i in range(13))  # 0.20 .. 0.80
 MERGE_GRID: tuple[float, ...] = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97)

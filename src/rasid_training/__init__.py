@@ -1,0 +1,3 @@
+"""Training procedures for rasid's fitted parts, kept out of the product: `rasid` never imports
+this package, except the `rasid train` command, which calls it when run (tests/test_stories_conformance.py
+checks this). `stories`: fitting the story scorers."""
