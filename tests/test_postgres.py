@@ -294,6 +294,96 @@ def test_seeds_through_postgres_as_through_sqlite(pg_url, seeds_jsonl, tmp_path)
         assert "002" in [h["id"] for h in found]
 
 
+def test_story_list_and_search_pages_as_in_sqlite(pg_url, tmp_path, both):
+    """PostgresStore.list_stories and search_page give what SQLiteStore's give (rows, totals,
+    cursors; search groups, phrases, OR, exclusions)."""
+    from test_story_list import _article, _story
+
+    from rasid.store.story_rows import StoryFilter
+
+    lite, pg = open_store(str(tmp_path / "list.db")), open_store(pg_url)
+    arts = [_article(0, "okaz", "2015-08-02"), _article(1, "sabq", "2015-08-02"),
+            _article(2, "alriyadh", "2015-08-02"), _article(6, "alwatan", "2015-08-01"),
+            _article(3, "okaz", "2015-08-01"), _article(4, "sabq", "2015-08-01", "en"),
+            _article(5, "okaz", "2015-08-03"), _article(7, "okaz", "")]
+    stories = [_story("wide", arts[0:4], "عبد الله"), _story("pair", arts[4:6], "أوباما"),
+               _story("single-new", arts[6:7]), Story(id="undated", title="بلا تاريخ", articles=["a7"])]
+    for store in (lite, pg):
+        store.add_articles(arts)
+        store.put_stories(stories)
+    filters = [StoryFilter(), StoryFilter(date_from="2015-08-02"), StoryFilter(date_to="2015-08-01"),
+               StoryFilter(source="SABQ"), StoryFilter(lang="en"), StoryFilter(entity="عبد"),
+               StoryFilter(entity="بد"), StoryFilter(entity="اوباما"), StoryFilter(source="okaz", date_from="2015-08-03")]
+    for f in filters:
+        for order in ("rank", "latest"):
+            assert pg.list_stories(f, order=order) == lite.list_stories(f, order=order), (f, order)
+            assert pg.list_stories(f, order=order, limit=1, offset=1) == lite.list_stories(
+                f, order=order, limit=1, offset=1)
+    for order in ("rank", "latest"):  # keyset paging walks the same stories
+        seen, cursor = [], None
+        while True:
+            page, other = pg.list_stories(order=order, limit=1, cursor=cursor), lite.list_stories(
+                order=order, limit=1, cursor=cursor)
+            assert page == other
+            seen += [r.id for r in page.rows]
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        assert sorted(seen) == sorted(s.id for s in stories)
+    with pytest.raises(ValueError, match="cursor"):
+        pg.list_stories(cursor="nonsense")
+    lite.close()
+    pg.close()
+    lite, pg = both
+    lite.add_articles([a for a in pg.iter_articles() if not lite.has_article(a.id)])  # another test adds to pg
+    for query in ("الاسبوع", "روسيا", '"وزير الخارجية"', "روسيا OR الاسبوع", "روسيا -سوريا",
+                  'الخارجية -"وزير الخارجية"', "", "!!"):
+        got, want = pg.search_page(query, 1000), lite.search_page(query, 1000)
+        assert (got["total"], got["stories"]) == (want["total"], want["stories"]), query
+        assert {h["id"] for h in got["hits"]} == {h["id"] for h in want["hits"]}, query
+        assert all(h.keys() == want["hits"][0].keys() for h in got["hits"])
+        if '"' not in query:  # words are scored as SQLite scores them (a phrase is scored as its words)
+            score = {h["id"]: h["score"] for h in want["hits"]}
+            assert all(abs(h["score"] - score[h["id"]]) <= 5e-3 * max(1.0, score[h["id"]]) for h in got["hits"])
+        page = pg.search_page(query, 3, 2)
+        assert page["total"] == got["total"] and [h["id"] for h in page["hits"]] == [h["id"] for h in got["hits"][2:5]]
+    assert pg.search_page('"وزير الخارجية"', 1000)["total"] < pg.search_page("وزير الخارجية", 1000)["total"]
+
+
+def test_story_list_pages_over_postgres(pg_url):
+    """`rasid serve --db postgresql://...`: the list page and /api/stories, with filters and a cursor."""
+    from fastapi.testclient import TestClient
+    from test_story_list import _article, _story
+
+    from rasid.web.app import create_app
+
+    arts = [_article(0, "okaz", "2015-08-02"), _article(1, "sabq", "2015-08-02"), _article(2, "okaz", "2015-08-01")]
+    with open_store(pg_url) as store:
+        store.add_articles(arts)
+        store.put_stories([_story("wide", arts[0:2], "عبد الله"), _story("old", arts[2:3])])
+    with TestClient(create_app(pg_url, write_key="k", read_key="", stages=())) as client:
+        page = client.get("/")
+        assert page.status_code == 200 and "قصة wide" in page.text and "قصة old" in page.text
+        page = client.get("/", params={"source": "sabq"})
+        assert page.status_code == 200 and "قصة wide" in page.text and "قصة old" not in page.text
+        api = client.get("/api/stories", params={"per_page": 1}).json()
+        assert api["total"] == 2 and [s["id"] for s in api["stories"]] == ["wide"] and api["next_cursor"]
+        more = client.get("/api/stories", params={"per_page": 1, "cursor": api["next_cursor"]}).json()
+        assert [s["id"] for s in more["stories"]] == ["old"] and more["next_cursor"] is None
+        assert client.get("/api/stories", params={"cursor": "x"}).status_code == 422
+        latest = client.get("/api/stories", params={"order": "latest", "entity": "عبد"}).json()
+        assert [s["id"] for s in latest["stories"]] == ["wide"] and latest["stories"][0]["outlet_count"] == 2
+        found = client.get("/search", params={"q": "المقال"})
+        assert found.status_code == 200
+        assert client.get("/api/stories/wide").json()["id"] == "wide"
+        # ingesting through the server writes to PostgreSQL too (no lock file beside a URL)
+        record = {"id": "posted-1", "text": "نص خبر جديد عن المقال رقم ثمانية", "source": "okaz",
+                  "published": "2015-08-04"}
+        posted = client.post("/api/articles", json=record, headers={"X-API-Key": "k"})
+        assert posted.status_code == 200 and posted.json()["added"] == ["posted-1"], posted.text
+        assert client.get("/api/articles/posted-1").json()["source"] == "okaz"
+
+
 @pytest.mark.slow
 def test_ten_runs_at_once_store_every_article_once_and_in_a_story(pg_url, shared, tmp_path):
     """Ten `rasid run` processes started together on overlapping parts of a day (each record in

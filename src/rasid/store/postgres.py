@@ -26,6 +26,7 @@ One connection per store, shared by threads under a lock, as in SQLite.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import random
 import re
@@ -41,9 +42,20 @@ from typing import Any, TypeVar
 import numpy as np
 
 from ..model import Article, Paragraph, Removed, Story
+from ..text.normalize import match_form
 from .errors import SchemaVersionError, StoreError
 from .records import STORY_PARTS, dumps, story_from_parts, story_parts
-from .search import IndexedText, QueryTerm, SearchKeys
+from .search import IndexedText, ParsedQuery, QueryItem, QueryTerm, SearchKeys, highlights, parse_query
+from .story_rows import (
+    ORDERS,
+    StoryFilter,
+    StoryPage,
+    StoryRow,
+    decode_cursor,
+    encode_cursor,
+    facet_rows,
+    summary_values,
+)
 
 T = TypeVar("T")
 
@@ -687,6 +699,57 @@ class PostgresStore:
         scored.sort()
         return [(seq, a_id, title, -neg) for neg, seq, a_id, title in scored[:limit]]
 
+    def search_page(self, query: str, limit: int = 20, offset: int = 0) -> dict[str, Any]:
+        """One page of search results, as `SQLiteStore.search_page` gives it (the same query syntax:
+        words, "phrases", OR, -exclusions; copies collapsed into the best-ranked article of their
+        group; true totals). Not yet SQL-paged for PostgreSQL: every match is scored (as `search`
+        scores them) and the page cut here; phrases are checked on the matching articles' text."""
+        parsed = parse_query(self._keys, query)
+        tsq = _parsed_tsquery(parsed)
+        if not tsq or limit <= 0:
+            return {"total": 0, "stories": 0, "hits": []}
+        terms = parsed.terms
+        scored = self._bm25(terms, tsq, self.count_articles())
+        phrases = any(item.phrase for group in parsed.groups for item in group) or any(
+            item.phrase for item in parsed.excluded)
+        titles = {seq: title or "" for seq, _, title, _ in scored}
+        texts: dict[int, tuple[str, list[str]]] = {}
+
+        def load(seqs: list[int]) -> None:
+            wanted = [s for s in seqs if s not in texts]
+            texts.update({s: (titles[s], []) for s in wanted})
+            for seq, text in self._select_any(
+                "SELECT article, text FROM paragraphs WHERE article = ANY(%s) ORDER BY article, idx", wanted
+            ):
+                texts[seq][1].append(text)
+
+        if phrases:
+            load([seq for seq, *_ in scored])  # the tsquery asked for a phrase's words anywhere; keep those where they are adjacent
+            scored = [h for h in scored if _matches(self._keys, parsed, *texts[h[0]])]
+        meta = {row[0]: row[1:] for row in self._select_any(
+            "SELECT seq, story, source, published, url, coalesce(duplicate_of, id) FROM articles"
+            " WHERE seq = ANY(%s)", [seq for seq, *_ in scored])}
+        groups: dict[str, list[tuple[int, str, str, float]]] = {}
+        for hit in scored:  # best first, so each group's first hit is its best
+            groups.setdefault(meta[hit[0]][4], []).append(hit)
+        ranked = sorted(groups.items(), key=lambda g: (-g[1][0][3], g[0]))
+        stories = {meta[h[0]][0] for _, hits in ranked for h in hits if meta[h[0]][0] is not None}
+        page = ranked[int(offset): int(offset) + int(limit)]
+        load([hits[0][0] for _, hits in page])
+        out = []
+        for _, hits in page:
+            seq, a_id, title, score = hits[0]
+            story, source, published, url, _head = meta[seq]
+            snippet = self._keys.snippet(texts[seq][1][:12], terms)  # the lead is where a reader looks
+            out.append({
+                "id": a_id, "title": title, "snippet": snippet,
+                "highlights": [list(span) for span in highlights(self._keys, snippet, terms)],
+                "title_highlights": [list(span) for span in highlights(self._keys, title or "", terms)],
+                "score": round(score, 4), "copies": len(hits) - 1, "story": story, "source": source,
+                "published": published, "url": url,
+            })
+        return {"total": len(ranked), "stories": len(stories), "hits": out}
+
     def reindex(self) -> int:
         """Rebuild every article's tsvector from its stored display text; return the articles indexed."""
         seqs = [r[0] for r in self._select("SELECT seq FROM articles ORDER BY seq")]
@@ -733,6 +796,55 @@ class PostgresStore:
                           [(story.id, i, a) for i, a in enumerate(story.articles)])
 
         self._write(work)
+
+    def list_stories(self, f: StoryFilter | None = None, *, order: str = "rank", limit: int = 20,
+                     offset: int = 0, cursor: str | None = None) -> StoryPage:
+        """One page of the story list, as `SQLiteStore.list_stories` gives it (the same filters,
+        orders, ranking, cursors and total). Not yet SQL-indexed for PostgreSQL: the summary rows
+        and facets (story_rows.py) are computed here from every stored story on each call."""
+        f = f or StoryFilter()
+        if order not in ORDERS:
+            raise ValueError(f"unknown story order {order!r} (use {' or '.join(ORDERS)})")
+        key = decode_cursor(cursor, order) if cursor else None
+        if cursor and key is None:
+            raise ValueError("not a cursor of this list (take next_cursor from the previous page)")
+        rows = [row for row, first, facets in self._story_summaries() if _passes(f, row, first, facets)]
+
+        def sort_key(r: StoryRow) -> tuple[Any, ...]:
+            return (r.rank, r.id) if order == "rank" else (r.last_day, r.rank, r.id)
+
+        rows.sort(key=sort_key, reverse=True)
+        total = len(rows)
+        if key is not None:
+            rows = [r for r in rows if sort_key(r) < tuple(key)]
+            offset = 0
+        page = rows[int(offset): int(offset) + int(limit) + 1]
+        out = page[:limit]
+        more = len(page) > limit and bool(out)
+        return StoryPage(out, total, encode_cursor(order, out[-1]) if more else None)
+
+    def _story_summaries(self) -> list[tuple[StoryRow, str, set[tuple[str, str]]]]:
+        """Each story's list row, first day and (kind, value) filter facets, as SQLite stores them."""
+        out = []
+        for chunk in _chunks([r[0] for r in self._select("SELECT id FROM stories ORDER BY seq")], 500):
+            stories = self._load_stories(chunk)
+            weight: dict[str, dict[str, int]] = {}
+            for a_id, lang, chars in self._select_any(
+                "SELECT a.id, p.lang, sum(length(p.text)) FROM articles a JOIN paragraphs p ON p.article = a.seq"
+                " WHERE a.id = ANY(%s) GROUP BY a.id, p.lang", [a for s in stories for a in s.articles]
+            ):
+                weight.setdefault(a_id, {})[lang] = int(chars)
+            for story in stories:
+                langs = {a: max(w, key=lambda k: (w[k], k)) for a in story.articles if (w := weight.get(a))}
+                v = summary_values(story, langs)
+                row = StoryRow(id=story.id, title=story.title or "", first_seen=story.first_seen,
+                               last_seen=story.last_seen, articles=v["size"], outlets=v["outlets"],
+                               statements=v["statements"], rank=v["rank"], last_day=v["last_day"],
+                               sources=list(story.sources), entities=json.loads(v["top_entities"]),
+                               langs=v["langs"].split())
+                facets = {(kind, value) for kind, value, _ in facet_rows(story, v["langs"])}
+                out.append((row, v["first_day"], facets))
+        return out
 
     def put_story_links(self, links: Mapping[str, Sequence[tuple[str, float]]]) -> None:
         """Replace the related stories of each story in `links` ({id: [(related id, p), ...]},
@@ -895,6 +1007,57 @@ class PostgresStore:
     def get_blob(self, name: str) -> bytes | None:
         rows = self._select("SELECT data FROM blobs WHERE name = %s", (name,))
         return bytes(rows[0][0]) if rows else None
+
+
+def _passes(f: StoryFilter, row: StoryRow, first_day: str, facets: set[tuple[str, str]]) -> bool:
+    """Whether a story passes the list filters, as `story_rows.list_sql` decides it."""
+    if f.date_from and not row.last_day >= f.date_from:
+        return False
+    if f.date_to and not (first_day != "" and first_day <= f.date_to):
+        return False
+    if f.source and ("source", f.source.casefold()) not in facets:
+        return False
+    if f.lang and ("lang", f.lang.casefold()) not in facets:
+        return False
+    if f.entity:
+        key = " ".join(match_form(f.entity).split())
+        return any(k == "entity" and v.startswith(key) for k, v in facets)
+    return True
+
+
+def _item_tsquery(item: QueryItem) -> str:
+    """A word: any of its keys, anywhere. A phrase: all its words in the title or body (the
+    positions here are not word positions, so adjacency is checked on the text afterwards)."""
+    if item.phrase:
+        return "(" + " & ".join(_quote_lexeme(t.exact) + ":AB" for t in item.terms if len(t.exact) <= _MAX_LEXEME) + ")"
+    return "(" + " | ".join(_quote_lexeme(k) for k in item.terms[0].keys if len(k) <= _MAX_LEXEME) + ")"
+
+
+def _parsed_tsquery(parsed: ParsedQuery) -> str:
+    """The tsquery of a parsed query: every group, by any of its items; none of the excluded words
+    (excluded phrases are left to the text check). "" when it looks for nothing."""
+    if not parsed.groups:
+        return ""
+    parts = ["(" + " | ".join(_item_tsquery(i) for i in group) + ")" for group in parsed.groups]
+    parts += ["!" + _item_tsquery(i) for i in parsed.excluded if not i.phrase]
+    return " & ".join(parts)
+
+
+def _matches(keys: SearchKeys, parsed: ParsedQuery, title: str, paragraphs: Sequence[str]) -> bool:
+    """Whether an article matches the parsed query exactly as FTS5 decides it (phrases adjacent,
+    within the title or within the body)."""
+    idx = keys.index(title, paragraphs)
+    all_keys = set(" ".join((idx.title_exact, idx.body_exact, idx.title_stem, idx.body_stem)).split())
+    fields = (idx.title_exact.split(), idx.body_exact.split())
+
+    def hit(item: QueryItem) -> bool:
+        if not item.phrase:
+            return any(k in all_keys for k in item.terms[0].keys)
+        words = [t.exact for t in item.terms]
+        n = len(words)
+        return any(toks[i:i + n] == words for toks in fields for i in range(len(toks) - n + 1))
+
+    return all(any(hit(i) for i in group) for group in parsed.groups) and not any(hit(i) for i in parsed.excluded)
 
 
 def _copy(cur: Any, target: str, rows: Sequence[tuple]) -> None:

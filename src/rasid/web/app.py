@@ -12,6 +12,9 @@ Under load: every read runs on a worker thread with its own read-only SQLite con
 it read while the ingest worker or a `rasid run` writes), never on the event loop; a request whose
 client has already gone is dropped before its work starts, and one that takes longer than
 `request_timeout` seconds is answered 503. The story list is one indexed query (store/story_rows.py).
+Over PostgreSQL (`--db postgresql://...`) reads share the store's one connection and no response
+is cached (the cache follows SQLite's data_version); its story list and search pages are not yet
+SQL-indexed (store/postgres.py).
 Uploads are checked before they are read: the key, then the size as the body streams, then the
 record schema (web/upload.py); accepted records go to the ingest queue (web/worker.py), which runs
 the stages of `rasid run`.
@@ -31,7 +34,7 @@ from collections.abc import Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlencode
 
 import anyio
@@ -54,6 +57,9 @@ from . import schemas
 from .cache import ResponseCache, StoreVersion
 from .upload import MAX_BODY_BYTES, UploadError, parse_records, read_limited, record_schema
 from .worker import IngestQueue
+
+if TYPE_CHECKING:
+    from ..store.postgres import PostgresStore
 
 IngestFn = Callable[[list[dict[str, Any]]], dict[str, Any]]
 
@@ -113,17 +119,21 @@ class SecurityHeaders:
 
 class ReadStores:
     """One read-only store (own SQLite connection) per worker thread, so reads never queue behind
-    each other or behind a write. An in-memory store cannot be shared that way: it is used as is."""
+    each other or behind a write. An in-memory store cannot be shared that way: it is used as is.
+    Neither is a PostgreSQL store: its one connection serves every thread (under its lock), so the
+    server opens no connections beyond the store's own however many threads come and go."""
 
-    def __init__(self, path: str, main: SQLiteStore) -> None:
+    def __init__(self, path: str, main: SQLiteStore | PostgresStore) -> None:
         self._path = path
         self._main = main
         self._local = threading.local()
         self._opened: list[SQLiteStore] = []
         self._lock = threading.Lock()
-        self.shared = path == ":memory:" or path.startswith("file::memory:")
+        self.shared = (not isinstance(main, SQLiteStore) or path == ":memory:"
+                       or path.startswith("file::memory:"))
 
-    def get(self) -> SQLiteStore:
+    def get(self) -> Any:
+        """This thread's store (a `SQLiteStore`, or the shared `PostgresStore`: the same read methods)."""
         if self.shared:
             return self._main
         store = getattr(self._local, "store", None)
@@ -336,9 +346,10 @@ def create_app(
     if cache_entries is None:
         env_cache = os.environ.get("RASID_WEB_CACHE", "").strip()
         cache_entries = int(env_cache) if env_cache.isdigit() else 2000
-    # (a read-only store may be one SQLite opens immutable, in a folder it cannot add files to)
+    # (a read-only store may be one SQLite opens immutable, in a folder it cannot add files to;
+    # the cache follows SQLite's data_version, so a PostgreSQL store is served uncached)
     version = (StoreVersion(store.path) if cache_entries > 0 and read_key is None and not reads.shared
-               and not store.readonly else None)
+               and isinstance(store, SQLiteStore) and not store.readonly else None)
     if version is not None:
         app.add_middleware(ResponseCache, version=version, entries=cache_entries)
     app.add_middleware(SecurityHeaders)

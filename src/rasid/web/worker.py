@@ -169,6 +169,9 @@ class IngestQueue:
                 return
 
     def _round(self, jobs: list[Job]) -> None:
+        if hasattr(self._store, "exclusive"):  # PostgreSQL: the runner takes the store's own lock for the stages
+            self._round_locked(jobs)
+            return
         with _StoreLock(getattr(self._store, "path", "")):
             self._round_locked(jobs)
 
