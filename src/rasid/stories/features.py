@@ -65,6 +65,8 @@ class _ArticleView:
     lang: str = ""  # see article_language
     # character 3-5-grams of the title (twice) and the lead, sublinear counts (see `_lead_grams`)
     grams: _BagArrays | None = None
+    # IDF norms of title_bag and body_bag at the article's own IDF (`_view_norms`; set once per article)
+    norms: tuple[float, float] | None = None
 
 
 def _word_grams(token: str) -> list[int]:

@@ -139,8 +139,7 @@ class _Index:
         idf = self._idf_cache  # holds every term of the article (see _prepare)
         art_idf_total = sum([idf[k] for k in view.bag]) or 1.0
         a_norm = math.sqrt(sum([(v * idf[k]) ** 2 for k, v in view.bag.items()]))
-        t_norm = math.sqrt(sum([(v * idf[k]) ** 2 for k, v in view.title_bag.items()]))
-        b_norm = math.sqrt(sum([(v * idf[k]) ** 2 for k, v in view.body_bag.items()]))
+        t_norm, b_norm = self._view_norms(view)
         # every lexical comparison of this article, in one batch: per candidate, the story's bag and
         # title bag, then (body, title) of its members nearest by embedding (at most 3)
         pairs: list[tuple[int, _BagArrays]] = []

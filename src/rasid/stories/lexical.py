@@ -160,6 +160,15 @@ class _Lexical:
         padded[hseg, rank] = terms
         return np.cumsum(padded, axis=1)[:, -1].tolist()
 
+    def _view_norms(self, view: _ArticleView) -> tuple[float, float]:
+        """The IDF norms of the article's title and body bags, computed once per article (the
+        candidate signals and the core check both need them; the IDF holds until the next article)."""
+        if view.norms is None:
+            idf = self._idf_cache  # holds every term of the article (see _prepare)
+            view.norms = (math.sqrt(sum([(v * idf[k]) ** 2 for k, v in view.title_bag.items()])),
+                          math.sqrt(sum([(v * idf[k]) ** 2 for k, v in view.body_bag.items()])))
+        return view.norms
+
     @staticmethod
     def _cos_of(dot: float, a_norm: float, b_norm: float) -> float:
         """`_cos` from a `_dots` value (an empty bag gives a zero dot)."""

@@ -27,9 +27,7 @@ class _Policy:
             body, title = self._row_arrays(r)
             pairs += [(2, body), (1, title)]
         dots = self._view_dots(view, pairs)
-        idf = self._idf_cache
-        b_norm = math.sqrt(sum([(v * idf[k]) ** 2 for k, v in view.body_bag.items()]))
-        t_norm = math.sqrt(sum([(v * idf[k]) ** 2 for k, v in view.title_bag.items()]))
+        t_norm, b_norm = self._view_norms(view)
         weights, g_norm = self._article_grams(view)
         out = np.zeros((len(rows), len(PAIR_FEATURES)))
         day = math.floor(view.day)
