@@ -1,6 +1,6 @@
 """Bench: the whole pipeline (ingest -> text -> store -> stories -> understanding) on SaudiNewsNet days.
 
-Streams the chosen days (default 2015-08-01 and 2015-08-02) through `LocalRunner` with the default
+Streams the chosen days (default 2015-08-01 and 2015-08-02) through `build_runner`'s runner with the default
 stages and prints, per stage and end to end, the wall rate (articles/s) and the CPU spent per
 article: the main process's CPU (`time.process_time`, all its threads) plus the CPU of the worker
 processes (`RUSAGE_CHILDREN`, counted once a pool has been joined). The machine is shared, so the
@@ -26,12 +26,13 @@ import os
 import resource
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from rasid.engine.local import LocalRunner
 from rasid.eval.stories import write_saudinewsnet_jsonl
 from rasid.ingest import Ingestor
-from rasid.process import default_text_pipeline
+from rasid.pipeline import BaseStage, Stage, Store
+from rasid.runner import build_runner
 from rasid.settings import load_settings
 from rasid.stages import UnderstandStage, default_stages
 from rasid.store import open_store
@@ -51,10 +52,10 @@ class Clock:
         self.main_cpu_at_begin = 0.0
 
 
-class Timed:
+class Timed(BaseStage):
     """Wraps a stage: adds up its wall seconds and main-process CPU seconds."""
 
-    def __init__(self, stage: object, clock: Clock) -> None:
+    def __init__(self, stage: Stage, clock: Clock) -> None:
         self.stage = stage
         self.clock = clock
         self.seconds = 0.0
@@ -66,29 +67,24 @@ class Timed:
             self.clock.children_at_begin = _children_cpu()
             self.clock.main_cpu_at_begin = time.process_time()
 
-    def prepare(self, added):  # noqa: ANN001, ANN201 - a thin pass-through
-        prepare = getattr(self.stage, "prepare", None)
-        if prepare is not None:
-            prepare(added)
+    def report_progress(self, advance: Callable[[int], None]) -> bool:
+        return self.stage.report_progress(advance)
 
-    def begin(self, store, new_ids):  # noqa: ANN001, ANN201 - a thin pass-through
+    def prepare(self, added: int) -> None:
+        self.stage.prepare(added)
+
+    def begin(self, store: Store, new_ids: Sequence[str]) -> None:
         self._mark()
-        begin = getattr(self.stage, "begin", None)
-        if begin is not None:
-            begin(store, new_ids)
+        self.stage.begin(store, new_ids)
 
-    def end(self, failed):  # noqa: ANN001, ANN201
-        end = getattr(self.stage, "end", None)
-        if end is not None:
-            end(failed)
+    def end(self, failed: bool = False) -> None:
+        self.stage.end(failed)
 
-    def update(self, store, new_ids, touched=()):  # noqa: ANN001, ANN201
+    def update(self, store: Store, new_ids: Sequence[str], touched: Sequence[str] = ()) -> list[str]:
         self._mark()
         t0, c0 = time.perf_counter(), time.process_time()
         try:
-            # Two arguments when there is nothing to pass on: stages written before the runner
-            # passed touched stories along take only two.
-            return self.stage.update(store, new_ids, touched) if touched else self.stage.update(store, new_ids)
+            return self.stage.update(store, new_ids, touched)
         finally:
             self.seconds += time.perf_counter() - t0
             self.cpu += time.process_time() - c0
@@ -106,12 +102,10 @@ def run_days(args: argparse.Namespace, days: list[str], tmp: Path, label: str) -
     for s in stages:
         if isinstance(s, UnderstandStage):
             s.keep_facts = not args.no_facts_cache
-            if hasattr(s, "keep_vectors"):  # a tree from before sentence vectors were kept
-                s.keep_vectors = not args.no_vectors_cache
+            s.keep_vectors = not args.no_vectors_cache
     timed = [Timed(s, clock) for s in stages]
     with open_store(settings.db) as store, Ingestor(settings) as reader:
-        runner = LocalRunner(store=store, reader=reader, text=default_text_pipeline(), stages=timed,
-                             workers=args.workers, on_error=lambda e: None)
+        runner = build_runner(store, settings, reader, stages=timed, on_error=lambda e: None)
         children0, cpu0 = _children_cpu(), time.process_time()
         t0 = time.perf_counter()
         summary = runner.run([str(jsonl)])

@@ -91,6 +91,7 @@ def test_runner_passes_touched_stories_and_calls_stage_hooks(tmp_path: Path, gol
     stage hooks run around the updates: begin before any update, end after all."""
     from rasid.engine.local import LocalRunner
     from rasid.ingest import Ingestor
+    from rasid.pipeline import BaseStage
     from rasid.process import default_text_pipeline
     from rasid.settings import load_settings
     from rasid.stages import StoriesStage
@@ -98,7 +99,7 @@ def test_runner_passes_touched_stories_and_calls_stage_hooks(tmp_path: Path, gol
 
     calls: list[tuple] = []
 
-    class Recorder:
+    class Recorder(BaseStage):
         def prepare(self, added: int) -> None:
             calls.append(("prepare", added))
 

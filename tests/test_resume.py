@@ -225,13 +225,18 @@ def test_store_atomic_commits_all_or_nothing(tmp_path: Path) -> None:
 def test_a_stage_can_report_its_own_progress(tmp_path: Path, seeds_jsonl: Path) -> None:
     from rasid.engine.local import LocalRunner
     from rasid.ingest import Ingestor
+    from rasid.pipeline import BaseStage
     from rasid.process import default_text_pipeline
     from rasid.settings import load_settings
     from rasid.store import open_store
 
-    class Counting:
+    class Counting(BaseStage):
         def __init__(self) -> None:
             self.on_progress = None
+
+        def report_progress(self, advance) -> bool:  # noqa: ANN001
+            self.on_progress = advance
+            return True
 
         def update(self, store, new_ids, touched_stories=()) -> list[str]:  # noqa: ANN001
             store.set_assignments([(a, "s1", None) for a in new_ids])

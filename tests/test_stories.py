@@ -337,7 +337,7 @@ def test_band_index_batch_query_equals_brute_force(dev_day):
 def test_article_vectors_from_a_worker_process_equal_the_thread_ones(seed_articles, tmp_path):
     """A large batch is embedded in a worker process (beside the clusterer, out of the interpreter
     lock); a small one on a thread. Both give the same vectors, in article order, and cache them."""
-    from rasid.stages import _VectorsAhead
+    from rasid.engine.prefetch import VectorsAhead
     from rasid.store import open_store
 
     ids = [a.id for a in seed_articles]
@@ -345,7 +345,7 @@ def test_article_vectors_from_a_worker_process_equal_the_thread_ones(seed_articl
     for name, process_min in (("thread", 10**6), ("process", 1)):
         with open_store(str(tmp_path / f"{name}.db")) as store:
             store.add_articles(seed_articles)
-            with _VectorsAhead(store, "k", USEEmbedder(threads=1), seed_articles, 2, process_min) as vecs:
+            with VectorsAhead(store, "k", USEEmbedder(threads=1), seed_articles, 2, process_min) as vecs:
                 got[name] = np.vstack([vecs.get(i) for i in ids])
             assert set(store.get_vectors("k", ids)) == set(ids)
     assert got["thread"].shape == (len(ids), 512)
@@ -358,6 +358,7 @@ def test_the_embedding_worker_started_while_articles_are_stored_serves_the_stage
     """`prepare` starts the embedding worker while the text half still runs; `update` then embeds
     through it (no second worker, whatever the batch size), and `end` stops it."""
     import rasid.engine.pool as pool_mod
+    import rasid.engine.prefetch as prefetch_mod
     from rasid.settings import load_settings
     from rasid.stages import StoriesStage
     from rasid.store import open_store
@@ -369,7 +370,7 @@ def test_the_embedding_worker_started_while_articles_are_stored_serves_the_stage
             started.append(method)
             super().__init__(worker, workers, method, *a, **kw)
 
-    monkeypatch.setattr(pool_mod, "WorkerPool", Counting)
+    monkeypatch.setattr(prefetch_mod, "WorkerPool", Counting)
     settings = load_settings(env={}, db=str(tmp_path / "s.db"))
     stage = StoriesStage(settings, embedder=USEEmbedder(threads=1), embed_process_min=3)
     with open_store(settings.db) as store:

@@ -257,6 +257,10 @@ class _StuckFacts:
     def facts_kind(self) -> None:
         return None
 
+    @property
+    def vectors_kind(self) -> None:
+        return None
+
     def facts_of(self, articles):  # noqa: ANN001, ANN201
         import time
 
@@ -274,12 +278,13 @@ def test_a_failed_run_stops_the_facts_thread(tmp_path, gold) -> None:
     from rasid.engine.local import LocalRunner
     from rasid.evaluate import write_seed_feed
     from rasid.ingest import Ingestor
+    from rasid.pipeline import BaseStage
     from rasid.process import default_text_pipeline
     from rasid.settings import load_settings
     from rasid.stages import UnderstandStage
     from rasid.store import open_store
 
-    class Broken:
+    class Broken(BaseStage):
         def update(self, store, new_ids, touched_stories=()):  # noqa: ANN001, ANN201
             raise RuntimeError("stage failed")
 

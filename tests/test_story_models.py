@@ -9,7 +9,8 @@ import pytest
 
 from rasid.cluster import StoryModel
 from rasid.settings import load_settings
-from rasid.stages import _CLUSTER_BLOB, StoriesStage
+from rasid.stages import StoriesStage
+from rasid.stages.story_state import CLUSTER_BLOB
 from rasid.store import open_store
 
 
@@ -41,14 +42,14 @@ def test_a_new_store_starts_with_the_setting_and_keeps_its_scorers(tmp_path):
     db = str(tmp_path / "s.db")
     with open_store(db) as store:
         stage = StoriesStage(load_settings(env={}, db=db, story_models=str(tmp_path / "mine")))
-        _, clusterer = stage._load_state(store)
+        clusterer = stage.load_state(store).clusterer
         assert clusterer.model.threshold == 0.66
-        store.put_blob(_CLUSTER_BLOB, clusterer.to_bytes())
+        store.put_blob(CLUSTER_BLOB, clusterer.to_bytes())
         # a store that has a story state keeps the scorers it started with, whatever the setting says
-        _, again = StoriesStage(load_settings(env={}, db=db))._load_state(store)
+        again = StoriesStage(load_settings(env={}, db=db)).load_state(store).clusterer
         assert again.model.threshold == 0.66
     with open_store(str(tmp_path / "t.db")) as store:
-        _, fresh = StoriesStage(load_settings(env={}, db=str(tmp_path / "t.db")))._load_state(store)
+        fresh = StoriesStage(load_settings(env={}, db=str(tmp_path / "t.db"))).load_state(store).clusterer
         assert fresh.model.threshold == StoryModel.load().threshold
 
 

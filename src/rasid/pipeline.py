@@ -1,13 +1,13 @@
-"""Stage interfaces and their composition.
+"""The interfaces between the parts of the pipeline: readers, the text half, the store, and the
+stages that run after articles are stored.
 
-Each stage is a small Protocol with one default implementation elsewhere; the Pipeline holds one of
-each and is the only place that knows their order. Swapping a stage is one constructor argument.
+Each is a small Protocol with its default implementation elsewhere (docs/ARCHITECTURE.md);
+`rasid.runner.build_runner` is the one place that picks the implementations and wires them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -101,15 +101,63 @@ class Store(Protocol):
     def close(self) -> None: ...
 
 
-@dataclass(slots=True)
-class RunReport:
-    read: int = 0
-    added: int = 0
-    skipped: int = 0
-    errors: list[IngestError] | None = None
+class Stage(Protocol):
+    """Runs after new articles are stored: duplicates and stories, then understanding.
+
+    Every hook is declared here and the runner calls each on every stage, in this order:
+    `report_progress` once per run; `prepare(added)` after each stored batch of the text half;
+    `begin(store, new_ids)` on every stage before the first `update`; `update` stage by stage;
+    `end(failed)` once all ran, or one failed (also after `prepare` alone). Subclass `BaseStage`
+    to inherit no-op hooks and write only what the stage needs.
+
+    The first stage places articles in stories (`Store.set_assignments`) and runs as one store
+    transaction where the store offers `atomic()`; the stages after it analyse the stories it
+    touched. The runner feeds the first stage every stored article still in no story (this run's,
+    and any a stopped run left behind).
+    """
+
+    def report_progress(self, advance: Callable[[int], None]) -> bool:
+        """Offered the runner's progress counter: return True if the stage will call `advance(n)`
+        as it finishes items itself (else the runner counts for it)."""
+        ...
+
+    def prepare(self, added: int) -> None:
+        """The text half has stored `added` articles so far this run (e.g. start worker processes
+        that load their models while documents are still being cleaned)."""
+        ...
+
+    def begin(self, store: Store, new_ids: Sequence[str]) -> None:
+        """The stages are about to run over `new_ids` (e.g. hand the new articles to workers while
+        earlier stages run)."""
+        ...
+
+    def update(self, store: Store, new_ids: Sequence[str], touched_stories: Sequence[str] = ()) -> list[str]:
+        """Process newly stored articles; return the ids of the stories touched. `touched_stories`
+        are those the earlier stages of this run touched, so a later stage need not reload the new
+        articles to learn them."""
+        ...
+
+    def end(self, failed: bool = False) -> None:
+        """The run is over (`failed`: a stage raised): stop what `prepare` or `begin` started."""
+        ...
 
 
-class Processor(Protocol):
-    """Turns raw documents into cleaned Articles (the text half of the pipeline)."""
+class BaseStage:
+    """A stage whose hooks do nothing; subclasses override `update` and the hooks they need."""
 
-    def process(self, docs: Iterable[RawDoc]) -> Iterator[Article | IngestError]: ...
+    __slots__ = ()
+
+    def report_progress(self, advance: Callable[[int], None]) -> bool:
+        return False
+
+    def prepare(self, added: int) -> None:
+        return None
+
+    def begin(self, store: Store, new_ids: Sequence[str]) -> None:
+        return None
+
+    def update(self, store: Store, new_ids: Sequence[str], touched_stories: Sequence[str] = ()) -> list[str]:
+        return []
+
+    def end(self, failed: bool = False) -> None:
+        return None

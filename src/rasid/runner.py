@@ -1,48 +1,59 @@
-"""The one place the default pipeline is wired: `rasid run`, the Python API and the seed checks
-all build their runner here, so they read, clean, store and process alike."""
+"""The composition root: the one place the pipeline is wired. `rasid run`, `rasid reprocess`,
+`rasid watch`, the server's ingest worker, the Python API, the evaluations, the tests and the
+benches all build their runner here, so they read, clean, store and process alike."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from .settings import Settings
 
 if TYPE_CHECKING:
-    from .engine.local import ErrorSink, LocalRunner, Progress, Reader, StoryStage
-    from .pipeline import Store
+    from .engine.local import ErrorSink, Progress, RunSummary
+    from .pipeline import Reader, Stage, Store
     from .process import TextPipeline
+
+
+class Runner(Protocol):
+    """Reads `inputs` into the store and runs the stages over what is new; `run([])` only
+    completes what stored articles lack."""
+
+    def run(self, inputs: Sequence[str]) -> RunSummary: ...
 
 
 def build_runner(store: Store, settings: Settings, reader: Reader | None, *, on_error: ErrorSink | None = None,
                  progress: Progress | None = None, text: TextPipeline | None = None,
-                 stages: Sequence[StoryStage] | None = None, read_total: int | None = None) -> LocalRunner:
-    """The local runner over `store` with the shipped text pipeline and story stages (the Dask
-    runner when `settings.engine` is "dask" and there is something to read).
+                 stages: Sequence[Stage] | None = None, read_total: int | None = None,
+                 workers: int | None = None) -> Runner:
+    """The local runner over `store` with the shipped text pipeline and stages (the Dask runner
+    when `settings.engine` is "dask" and there is something to read).
 
-    `text` and `stages` may be passed to reuse ones built before (their models stay loaded
-    between runs); by default they are built from `settings`. With no `reader` the runner reads
-    nothing and only completes what stored articles lack (`rasid reprocess`).
+    `text` and `stages` may be passed to reuse ones built before (their models stay loaded, and the
+    stories stage's state stays in memory, between runs); by default they are built from
+    `settings` (`rasid.stages.default_stages`). With no `reader` the runner reads nothing and only
+    completes what stored articles lack (`rasid reprocess`, the server's stage rounds). `workers`
+    overrides `settings.workers` (default: one per core).
     """
     from .engine.local import LocalRunner
     from .process import default_text_pipeline
     from .stages import default_stages
 
+    n = workers or settings.workers or (os.cpu_count() or 1)
     if settings.engine == "dask" and reader is not None:
         from .engine.dask import DaskRunner
 
         # the per-document work on a Dask cluster (each worker builds its own reader and pipeline)
-        return DaskRunner(store=store, settings=settings,  # type: ignore[return-value]
+        return DaskRunner(store=store, settings=settings,
                           stages=stages if stages is not None else default_stages(settings),
-                          workers=settings.workers or (os.cpu_count() or 1), scheduler=settings.scheduler or None,
-                          on_error=on_error, progress=progress)
+                          workers=n, scheduler=settings.scheduler or None, on_error=on_error, progress=progress)
     return LocalRunner(
         store=store,
-        reader=reader,  # type: ignore[arg-type]
-        text=text if text is not None else default_text_pipeline() if reader is not None else None,  # type: ignore[arg-type]
+        reader=reader,
+        text=text if text is not None else default_text_pipeline() if reader is not None else None,
         stages=stages if stages is not None else default_stages(settings),
-        workers=settings.workers or (os.cpu_count() or 1),
+        workers=n,
         on_error=on_error,
         progress=progress,
         read_total=read_total,

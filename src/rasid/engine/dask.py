@@ -327,10 +327,10 @@ class DaskRunner:
         try:
             if inputs:
                 self._text_half(inputs, summary)
-            summary.stories = local._run_stages(summary)
+            summary.stories = local.run_stages(summary)
             failed = False
         finally:
-            local._hooks("end", failed)
+            local.end_stages(failed)
         return summary
 
     def _text_half(self, inputs: Sequence[str], summary: RunSummary) -> None:

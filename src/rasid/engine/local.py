@@ -9,51 +9,13 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from ..model import Article, IngestError, RawDoc, Story
-from ..pipeline import Store
+from ..model import Article, IngestError, RawDoc
+from ..pipeline import Reader, Stage, Store
 from ..process import TextPipeline
+from .locks import STAGES_LOCK, store_lock
 from .pool import TextPool
 
-
-class Reader(Protocol):
-    def read(self, source: str) -> Iterator[RawDoc | IngestError]: ...
-
-
-class StoryStage(Protocol):
-    """Runs after new articles are stored: duplicates, stories, understanding.
-
-    The first stage places articles in stories (`Store.set_assignments`); the stages after it
-    analyse the stories it touched. The runner feeds the first stage every stored article still in
-    no story (this run's, and any a stopped run left behind), and runs its `update` as one store
-    transaction where the store offers `atomic()`: a run killed mid-stage leaves neither
-    assignments nor saved state, and the next run feeds the same articles again. The stories it
-    touched are kept in the store (`PENDING_BLOB`) until every later stage has run over them, so a
-    run killed during understanding leaves those stories to the next run too.
-
-    A stage may also have `prepare(added)` (called after each stored batch of the text half with
-    the number of articles added so far, e.g. to start worker processes that load their models
-    while documents are still being cleaned), `begin(store, new_ids)` (called for every stage
-    before the first `update`, e.g. to hand the new articles to those workers while earlier stages
-    run) and `end(failed)` (called once all stages ran, or one failed; also after `prepare` alone).
-    """
-
-    def update(self, store: Store, new_ids: Sequence[str], touched_stories: Sequence[str] = ()) -> list[str]:
-        """Process newly stored articles; return the ids of the stories touched.
-
-        `touched_stories` are the stories the earlier stages of this run touched, so a later stage
-        need not reload the new articles to learn them.
-        """
-        ...
-
-
-STAGES_LOCK = "rasid:story-stages"  # the store lock the story stages run under
-
-
-def store_lock(store: Store, name: str) -> contextlib.AbstractContextManager[None]:
-    """The store's exclusive lock `name` when it has one (PostgreSQL: an advisory lock that other
-    processes on the same database wait for), else nothing (one process per SQLite file)."""
-    exclusive = getattr(store, "exclusive", None)
-    return exclusive(name) if exclusive is not None else contextlib.nullcontext()
+StoryStage = Stage  # the name the Dask runner imports
 
 
 PENDING_BLOB = "state:pending-stories"  # stories touched by the first stage, not yet through the later ones
@@ -90,9 +52,9 @@ ErrorSink = Callable[[IngestError], None]
 @dataclass(slots=True)
 class LocalRunner:
     store: Store
-    reader: Reader
-    text: TextPipeline
-    stages: Sequence[StoryStage] = ()
+    reader: Reader | None  # None: a runner that reads nothing and only runs the stages (`run([])`)
+    text: TextPipeline | None
+    stages: Sequence[Stage] = ()
     batch_size: int = 500
     workers: int = 1
     # Documents cleaned in this process before worker processes start: starting two workers costs
@@ -104,6 +66,8 @@ class LocalRunner:
     read_total: int | None = None  # documents the inputs hold, when known beforehand (for progress)
 
     def _raw(self, inputs: Iterable[str], summary: RunSummary) -> Iterator[RawDoc]:
+        if self.reader is None:
+            raise ValueError("this runner has no reader: it only runs the stages (run([]))")
         for source in inputs:
             for item in self.reader.read(source):
                 if isinstance(item, IngestError):
@@ -112,7 +76,11 @@ class LocalRunner:
                 summary.read += 1
                 yield item
 
-    def _docs(self, inputs: Iterable[str], summary: RunSummary) -> Iterator[Article]:
+    def _docs(self, inputs: Sequence[str], summary: RunSummary) -> Iterator[Article]:
+        if not inputs:
+            return
+        if self.text is None:
+            raise ValueError("this runner has no text pipeline: it only runs the stages (run([]))")
         raw = self._raw(inputs, summary)
         # Small runs stay in this process: starting workers costs more than it saves.
         yield from self._keep((self.text.process(doc) for doc in itertools.islice(raw, self.serial_first)), summary)
@@ -157,13 +125,18 @@ class LocalRunner:
                     batch = []
             if batch:
                 self._flush(batch, summary)
-            summary.stories = self._run_stages(summary)
+            summary.stories = self.run_stages(summary)
             failed = False
         finally:
-            self._hooks("end", failed)
+            self.end_stages(failed)
         return summary
 
-    def _run_stages(self, summary: RunSummary) -> list[str]:
+    def end_stages(self, failed: bool) -> None:
+        """Let every stage stop what it started (`Stage.end`)."""
+        for stage in self.stages:
+            stage.end(failed)
+
+    def run_stages(self, summary: RunSummary) -> list[str]:
         """The stages, under the store's lock: the stories stage loads the clusterer's state,
         advances it and saves it whole, and the understanding stage rewrites the stories it
         analyses whole, so two processes writing one store (several `rasid run`, the server's
@@ -184,19 +157,17 @@ class LocalRunner:
         pending: list[str] = json.loads(blob) if blob else []
         summary.resumed_stories = len(pending)
         if summary.resumed:
-            self._hooks("prepare", len(feed))
+            self._prepare(len(feed))
         if feed:
-            self._hooks("begin", store, feed)
+            for stage in self.stages:
+                stage.begin(store, feed)
         touched = list(pending)
         atomic = getattr(store, "atomic", None)
         for i, stage in enumerate(self.stages):
             name = type(stage).__name__.removesuffix("Stage").lower() or "stage"
-            # A stage that reports its own progress has an `on_progress` attribute (items done);
-            # otherwise the first stage's articles count when it ends, a later stage's stories as
-            # it writes them.
-            own = self.progress is not None and hasattr(stage, "on_progress")
-            if own:
-                stage.on_progress = self._advance  # type: ignore[attr-defined]
+            # A stage may count its own items; otherwise the first stage's articles count when it
+            # ends, a later stage's stories too.
+            own = stage.report_progress(self._advance)
             if i == 0:
                 self._stage(name, len(feed))
                 with atomic() if atomic is not None else contextlib.nullcontext():
@@ -208,9 +179,10 @@ class LocalRunner:
                     self._advance(len(feed))
             else:
                 self._stage(name, len(touched))
-                view = _CountingStore(store, self._advance) if self.progress is not None and not own else store
-                touched.extend(stage.update(view, feed, list(dict.fromkeys(touched))))
-                touched = list(dict.fromkeys(touched))
+                done = stage.update(store, feed, list(dict.fromkeys(touched)))
+                if not own:
+                    self._advance(len(done))
+                touched = list(dict.fromkeys([*touched, *done]))
         if len(self.stages) > 1 and touched:
             store.put_blob(PENDING_BLOB, b"[]")
         return sorted(set(touched))
@@ -223,31 +195,13 @@ class LocalRunner:
         if self.progress is not None:
             self.progress.advance(n)
 
-    def _hooks(self, name: str, *args: object) -> None:
-        """Call the optional stage method `name` (prepare, begin, end) on every stage that has it."""
+    def _prepare(self, added: int) -> None:
         for stage in self.stages:
-            hook = getattr(stage, name, None)
-            if hook is not None:
-                hook(*args)
+            stage.prepare(added)
 
     def _flush(self, batch: list[Article], summary: RunSummary) -> None:
         added = self.store.add_articles(batch)
         summary.added.extend(added)
         summary.already_stored += len(batch) - len(added)
         if added:
-            self._hooks("prepare", len(summary.added))
-
-
-class _CountingStore:
-    """The store as a later stage sees it when progress is shown: stories written are counted."""
-
-    def __init__(self, store: Store, advance: Callable[[int], None]) -> None:
-        self._store = store
-        self._count = advance
-
-    def put_stories(self, stories: Sequence[Story]) -> None:
-        self._store.put_stories(stories)
-        self._count(len(stories))
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self._store, name)
+            self._prepare(len(summary.added))

@@ -1,0 +1,194 @@
+"""The stories stage: near-duplicates (MinHash/LSH) and streaming story assignment for newly
+stored articles, over the algorithms of `rasid.dedup` and `rasid.stories`.
+
+The state those algorithms stream through is kept by a `StateKeeper` (`story_state.py`): in the
+store as a checkpoint and a journal, and in memory between the batches of a long-lived stage (the
+server's ingest worker, `rasid watch`), so a batch of one posted article neither loads nor saves
+the whole state while no other process has placed articles meanwhile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ..engine.prefetch import VectorsAhead, embedding_worker
+from ..model import Article, Story, time_order
+from ..pipeline import BaseStage, Store
+from ..settings import Settings
+from .aliases import record_merges
+from .story_state import StateKeeper, StoryState
+
+if TYPE_CHECKING:
+    from ..embed import Embedder
+    from ..engine.pool import WorkerPool
+
+Row = tuple[str, str | None, str | None]  # (article id, story id, duplicate_of)
+
+
+@dataclass(slots=True)
+class StoriesStage(BaseStage):
+    """Places each new article in a story (and marks copies), then writes the touched stories'
+    headers: members, sources, title, first and last day."""
+
+    settings: Settings
+    embedder: Embedder | None = None
+    chunk: int = 64  # articles embedded per step of the embedding worker
+    embed_process_min: int = 256  # from this many articles to embed, a worker process embeds them
+    checkpoint_every: int = 256  # journal articles past which a batch saves the whole state
+    _pool: WorkerPool | None = field(default=None, init=False)  # the embedding worker, started by `prepare`
+    # set by the runner: called with 1 as each article is assigned a story
+    on_progress: Callable[[int], None] | None = field(default=None, init=False)
+    _keeper: StateKeeper | None = field(default=None, init=False)
+
+    def report_progress(self, advance: Callable[[int], None]) -> bool:
+        self.on_progress = advance
+        return True
+
+    def prepare(self, added: int) -> None:
+        """Start the embedding worker as soon as the run has stored enough articles to need one: it
+        loads the encoder while the text half still runs on one core, instead of at the start of
+        `update`, where the clusterer would wait for it (~1.5 s on a day of news)."""
+        if self._pool is None and added >= self.embed_process_min:
+            self._pool = embedding_worker(self._embedder())
+
+    def end(self, failed: bool = False) -> None:
+        """Stop the embedding worker, if one was started."""
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            pool.__exit__(RuntimeError if failed else None, None, None)
+
+    def keeper(self) -> StateKeeper:
+        if self._keeper is None:
+            self._keeper = StateKeeper(self.settings, self.checkpoint_every)
+        return self._keeper
+
+    def load_state(self, store: Store) -> StoryState:
+        """The state as stored, its journal replayed (call under the stages lock)."""
+        state = self.keeper().load(store)
+        self._replay(store, state)
+        return state
+
+    def _embedder(self) -> Embedder:
+        if self.embedder is None:
+            from ..embed import make_embedder
+
+            # One BLAS thread: the encoder's matrices are small, and a second thread on a shared
+            # 2-core machine cost 4x the CPU for no gain in wall time (docs/benchmarks/pipeline.md).
+            # The second core is used by embedding beside the clusterer instead (`update`).
+            self.embedder = make_embedder(self.settings.embedder, threads=1)
+        return self.embedder
+
+    def _kind(self) -> str:
+        from ..embed import LEAD_CHARS
+
+        # The recipe (title + opening characters) is part of the key: a changed recipe re-embeds.
+        return f"article:{self._embedder().name}:title+lead{LEAD_CHARS}"
+
+    def _vectors(self, store: Store, articles: Sequence[Article]) -> VectorsAhead:
+        return VectorsAhead(store, self._kind(), self._embedder(), articles, self.chunk, self.embed_process_min,
+                            self._pool)
+
+    def update(self, store: Store, new_ids: Sequence[str], touched_stories: Sequence[str] = ()) -> list[str]:
+        if not new_ids:
+            return []
+        keeper = self.keeper()
+        try:
+            state = keeper.current(store)
+            repaired: list[Row] = []
+            if state is None:
+                state = keeper.load(store)
+                repaired = self._replay(store, state)
+            return self._place(store, state, time_order(store.get_articles(list(new_ids))), repaired)
+        except BaseException:
+            keeper.forget()  # the state in memory may be half-way through this batch
+            raise
+
+    def _place(self, store: Store, state: StoryState, articles: list[Article], repaired: list[Row]) -> list[str]:
+        dedup, clusterer = state.dedup, state.clusterer
+        rows: list[Row] = []
+        with self._vectors(store, articles) as vecs:
+            for art in articles:
+                dup = dedup.add(art)
+                sid = clusterer.assign(art, vecs.get(art.id), dup)
+                rows.append((art.id, sid, dup))
+                if self.on_progress is not None:
+                    self.on_progress(1)
+        touched = dict.fromkeys(sid for _, sid, _ in rows if sid)
+        # A new copy that links two earlier duplicate groups merges them under the earliest
+        # article: stored members of the later group get their new head.
+        assigned = {aid for aid, _, _ in rows}
+        relinked = {aid: head for aid, head in dedup.take_relinked().items() if aid not in assigned}
+        for art in store.get_articles(list(relinked)):
+            rows.append((art.id, art.story, relinked[art.id]))
+        # A merge retires the younger story: its stored articles move to the older one, whose id stays.
+        merged = clusterer.take_merged()
+        if merged:
+            seen = {aid for aid, _, _ in rows}
+            moved = [aid for gone in merged for aid in store.story_article_ids(gone) if aid not in seen]
+            rows.extend((a.id, a.story, a.duplicate_of) for a in store.get_articles(moved))
+
+        def live(sid: str | None) -> str | None:
+            return merged.get(sid, sid) if sid else sid
+
+        # This run's articles take their group's head as it stands after the whole batch.
+        rows = [(aid, live(sid), dedup.duplicate_of(aid) if aid in assigned else dup) for aid, sid, dup in rows]
+        if repaired:  # the stories those articles were wrongly stored in get their headers again
+            touched.update(dict.fromkeys(a.story for a in store.get_articles([r[0] for r in repaired]) if a.story))
+        store.set_assignments([*repaired, *rows])
+        self.keeper().save(store, state, [a.id for a in articles])
+        store.put_story_links(clusterer.take_linked())
+        if merged:
+            record_merges(store, merged)
+            touched = dict.fromkeys(merged.get(sid, sid) for sid in touched)
+        touched.update(dict.fromkeys(sid for _, sid, _ in repaired if sid))
+        self._write_headers(store, state, list(touched))
+        return list(touched)
+
+    @staticmethod
+    def _write_headers(store: Store, state: StoryState, ids: list[str]) -> None:
+        stories = []
+        for sid in ids:
+            members = store.story_article_ids(sid)
+            if not members:  # left empty by a repair of the store (`_replay`)
+                store.delete_story(sid)
+                continue
+            old = store.get_story(sid)
+            story = old if old is not None else Story(id=sid)
+            member_arts = store.get_articles(members)
+            story.articles = [a.id for a in time_order(member_arts)]
+            story.sources = sorted({a.source for a in member_arts if a.source})
+            story.title = state.clusterer.story_title(sid)
+            days = sorted(d for d in (a.published_date for a in member_arts) if d)
+            story.first_seen = days[0] if days else None
+            story.last_seen = days[-1] if days else None
+            stories.append(story)
+        store.put_stories(stories)
+
+    def _replay(self, store: Store, state: StoryState) -> list[Row]:
+        """Place the journal's articles again, in their order, over the checkpoint just loaded: the
+        state becomes the one the process that journalled them held. Returns the assignments to
+        write where the store disagrees with the replayed state (none while placing is
+        deterministic; a safety net, so the store and the state never drift apart)."""
+        ids = [aid for batch in state.journal for aid in batch]
+        if not ids:
+            return []
+        dedup, clusterer = state.dedup, state.clusterer
+        for batch in state.journal:
+            order = {aid: i for i, aid in enumerate(batch)}
+            articles = sorted(store.get_articles(batch), key=lambda a: order[a.id])
+            with self._vectors(store, articles) as vecs:
+                for art in articles:
+                    clusterer.assign(art, vecs.get(art.id), dedup.add(art))
+            # what placing them did to the store then (moves, merges, links) is in the store already
+            dedup.take_relinked()
+            clusterer.take_merged()
+            clusterer.take_linked()
+
+        def live(sid: str | None) -> str | None:
+            return (clusterer.merged_into(sid) or sid) if sid else None
+
+        want = {aid: (live(clusterer.story_of(aid)), dedup.duplicate_of(aid)) for aid in ids}
+        return [(a.id, *want[a.id]) for a in store.get_articles(ids)
+                if want[a.id][0] is not None and (a.story, a.duplicate_of) != want[a.id]]

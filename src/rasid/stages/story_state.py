@@ -1,0 +1,116 @@
+"""The stories stage's streaming state (the deduper and the clusterer), kept in the store and, by a
+long-lived stage, in memory between batches.
+
+The state is saved as a checkpoint (both objects whole, `state:dedup` and `state:clusterer`) plus a
+journal (`state:stories-journal`): the ids of the articles placed since the checkpoint, batch by
+batch, in the order they were placed. A batch writes only its journal entry, unless the journal has
+grown past `checkpoint_every` articles; then the checkpoint is written whole and the journal emptied.
+Every save also writes a new generation token (`state:stories-generation`), in the same transaction
+as the batch's assignments.
+
+A `StateKeeper` remembers the state it last saved or loaded with that token. Under the stages lock
+it reads the stored token: when it is still its own, no other process has placed an article since,
+and the state in memory is the stored one (no load). Otherwise it loads the checkpoint, and the
+caller replays the journal over it (`StoriesStage`): placing an article again is deterministic
+and a no-op for an article the state already holds, so the replayed state is the one the other
+process saved. A run killed before its commit leaves the old token, checkpoint and journal.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ..pipeline import Store
+from ..settings import Settings
+
+if TYPE_CHECKING:
+    from ..dedup import Deduper
+    from ..stories import StoryClusterer
+
+DEDUP_BLOB = "state:dedup"
+CLUSTER_BLOB = "state:clusterer"
+JOURNAL_BLOB = "state:stories-journal"  # [[article id, ...], ...]: batches placed since the checkpoint
+GENERATION_BLOB = "state:stories-generation"  # a new token with every save
+
+
+@dataclass(slots=True)
+class StoryState:
+    """The deduper and the clusterer as of the journal's last batch."""
+
+    dedup: Deduper
+    clusterer: StoryClusterer
+    journal: list[list[str]] = field(default_factory=list)  # batches since the stored checkpoint
+    token: bytes | None = None  # the stored generation this state is
+
+    @property
+    def journal_size(self) -> int:
+        return sum(len(b) for b in self.journal)
+
+
+@dataclass(slots=True)
+class StateKeeper:
+    """Loads and saves `StoryState`, and keeps the last one in memory while it is current."""
+
+    settings: Settings
+    checkpoint_every: int = 256  # journal articles past which a batch saves the checkpoint whole
+    _kept: StoryState | None = field(default=None, init=False)
+
+    def current(self, store: Store) -> StoryState | None:
+        """The state in memory, if no other process (or keeper) has saved one since: call under
+        the stages lock, before any change."""
+        kept = self._kept
+        if kept is None or kept.token is None:
+            return None
+        return kept if store.get_blob(GENERATION_BLOB) == kept.token else None
+
+    def load(self, store: Store) -> StoryState:
+        """The stored checkpoint (or a new state) with the stored journal, still to be replayed."""
+        from ..dedup import Deduper
+        from ..stories import StoryClusterer, StoryModel
+
+        st = self.settings
+        blob = store.get_blob(DEDUP_BLOB)
+        dedup = Deduper.from_bytes(blob) if blob else Deduper()
+        dedup.max_bucket = st.dedup_stop_bucket
+        blob = store.get_blob(CLUSTER_BLOB)
+        if blob:
+            clusterer = StoryClusterer.from_bytes(blob)
+        else:
+            own = StoryModel.load_folder(st.story_models) if st.story_models else {}
+            clusterer = StoryClusterer(model=own.get("model"), merge_model=own.get("merge_model"),
+                                       cross_model=own.get("cross_model"), cross_merge_model=own.get("cross_merge_model"),
+                                       pair_model=own.get("pair_model"))
+        # the settings of this run, not those the state was saved with
+        clusterer.dormant_days = st.story_dormant_days
+        clusterer.late_after_days = st.story_late_after_days
+        clusterer.late_threshold = st.story_late_threshold
+        clusterer.late_min_size = st.story_late_min_size
+        clusterer.late_merges = st.story_late_merges
+        clusterer.related_min = st.story_related_min
+        # The clusterer reads each article just after the deduper: it reuses the deduper's tokens.
+        clusterer.text_memo = dedup.text_memo
+        blob = store.get_blob(JOURNAL_BLOB)
+        journal = [list(b) for b in json.loads(blob)] if blob else []
+        return StoryState(dedup, clusterer, journal, store.get_blob(GENERATION_BLOB))
+
+    def save(self, store: Store, state: StoryState, batch: list[str]) -> None:
+        """Record `batch` (the ids just placed, in order): its journal entry, or the whole
+        checkpoint once the journal is long; then a new generation token. Call inside the batch's
+        transaction. The state is kept in memory as the current one."""
+        journal = [*state.journal, batch] if batch else list(state.journal)
+        if sum(len(b) for b in journal) >= self.checkpoint_every:
+            store.put_blob(DEDUP_BLOB, state.dedup.to_bytes())
+            store.put_blob(CLUSTER_BLOB, state.clusterer.to_bytes())
+            journal = []
+        store.put_blob(JOURNAL_BLOB, json.dumps(journal, ensure_ascii=False).encode("utf-8"))
+        token = uuid.uuid4().hex.encode("ascii")
+        store.put_blob(GENERATION_BLOB, token)
+        state.journal, state.token = journal, token
+        self._kept = state
+
+    def forget(self) -> None:
+        """Drop the state in memory (a batch failed half-way through changing it)."""
+        self._kept = None
