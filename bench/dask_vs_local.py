@@ -28,9 +28,8 @@ REPO = Path(__file__).resolve().parent.parent
 
 def one(engine: str, feed: str, db: str, workers: int, understand: bool) -> None:
     """Run one engine (in this process) and print its figures as one JSON line."""
-    from rasid.engine.local import LocalRunner
     from rasid.ingest import Ingestor
-    from rasid.process import default_text_pipeline
+    from rasid.runner import build_runner
     from rasid.settings import load_settings
     from rasid.stages import default_stages
     from rasid.store import open_store
@@ -46,8 +45,7 @@ def one(engine: str, feed: str, db: str, workers: int, understand: bool) -> None
                                  facts=understand).run([feed])
         else:
             with Ingestor(settings) as reader:
-                summary = LocalRunner(store=store, reader=reader, text=default_text_pipeline(), stages=stages,
-                                      workers=workers).run([feed])
+                summary = build_runner(store, settings, reader, stages=stages, engine="local").run([feed])
     seconds = time.perf_counter() - t0
     mib = 1024.0  # ru_maxrss is in KiB on Linux
     print(json.dumps({

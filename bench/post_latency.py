@@ -27,6 +27,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -44,8 +45,11 @@ def _post(port: int, record: dict) -> tuple[int, dict]:
     req = urllib.request.Request(f"http://{HOST}:{port}/api/articles?wait=60", method="POST",
                                  data=json.dumps(record, ensure_ascii=False).encode("utf-8"),
                                  headers={"Content-Type": "application/json", "X-API-Key": KEY})
-    with urllib.request.urlopen(req, timeout=90) as r:
-        return r.status, json.loads(r.read())
+    try:
+        with urllib.request.urlopen(req, timeout=90) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, {"status": exc.read().decode("utf-8", "replace")[:200]}
 
 
 def _one(port: int, record: dict) -> tuple[float | None, float, str]:
@@ -117,9 +121,9 @@ def main() -> None:
         db = str(Path(tmp) / "store.db")
         shutil.copyfile(args.db, db)
         env = {**os.environ, "RASID_API_KEY": KEY, "RASID_READ_KEY": ""}
+        log = open(Path(tmp) / "server.log", "wb")  # noqa: SIM115 - closed with the server
         server = subprocess.Popen([sys.executable, "-m", "rasid.cli", "serve", "--db", db, "--host", HOST,
-                                   "--port", str(args.port)], env=env, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL)
+                                   "--port", str(args.port)], env=env, stdout=subprocess.DEVNULL, stderr=log)
         writer = None
         try:
             _wait_port(args.port, server)
@@ -149,6 +153,10 @@ def main() -> None:
                 writer.kill()
             server.terminate()
             server.wait(timeout=60)
+            log.close()
+            errors = [line for line in (Path(tmp) / "server.log").read_text(errors="replace").splitlines()
+                      if "Error" in line or "error" in line]
+            print(f"server log: {len(errors)} error lines" + "".join(f"\n  {e[:300]}" for e in errors[-8:]))
         print("store afterwards:", _check(db))
 
 

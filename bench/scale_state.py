@@ -17,10 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from rasid.engine.local import LocalRunner
 from rasid.eval.stories import write_saudinewsnet_jsonl
 from rasid.ingest import Ingestor
-from rasid.process import default_text_pipeline
+from rasid.runner import build_runner
 from rasid.settings import load_settings
 from rasid.stages import default_stages
 from rasid.store import open_store
@@ -46,8 +45,7 @@ def main() -> None:
             write_saudinewsnet_jsonl([shared / f"{day}.zip"], feed)
             t0 = time.perf_counter()
             with open_store(db) as store, Ingestor(settings) as reader:
-                LocalRunner(store=store, reader=reader, text=default_text_pipeline(),
-                            stages=default_stages(settings, understand=False), workers=1).run([str(feed)])
+                build_runner(store, settings, reader, stages=default_stages(settings, understand=False)).run([str(feed)])
             run_s = time.perf_counter() - t0
             with open_store(db) as store:
                 dblob, cblob = store.get_blob("state:dedup") or b"", store.get_blob("state:clusterer") or b""

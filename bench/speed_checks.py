@@ -93,10 +93,9 @@ def tokenizer_check() -> None:
 
 def _day_store(tmp: Path):
     """2015-08-02 through the text half and the stories stage, in a fresh store."""
-    from rasid.engine.local import LocalRunner
     from rasid.eval.stories import write_saudinewsnet_jsonl
     from rasid.ingest import Ingestor
-    from rasid.process import default_text_pipeline
+    from rasid.runner import build_runner
     from rasid.settings import load_settings
     from rasid.stages import default_stages
     from rasid.store import open_store
@@ -106,8 +105,7 @@ def _day_store(tmp: Path):
     settings = load_settings(env={}, db=str(tmp / "day.db"), workers=2)
     store = open_store(settings.db)
     with Ingestor(settings) as reader:
-        LocalRunner(store=store, reader=reader, text=default_text_pipeline(),
-                    stages=default_stages(settings, understand=False), workers=2).run([str(jsonl)])
+        build_runner(store, settings, reader, stages=default_stages(settings, understand=False)).run([str(jsonl)])
     return store
 
 

@@ -16,10 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from rasid.engine.local import LocalRunner
 from rasid.eval.stories import write_saudinewsnet_jsonl
 from rasid.ingest import Ingestor
-from rasid.process import default_text_pipeline
+from rasid.runner import build_runner
 from rasid.settings import load_settings
 from rasid.store import open_store
 
@@ -39,9 +38,8 @@ def main() -> None:
         settings = load_settings(db=str(Path(tmp) / "bench.db"))
         errors: list[str] = []
         with open_store(settings.db) as store:
-            runner = LocalRunner(store=store, reader=Ingestor(settings), text=default_text_pipeline(),
-                                 workers=args.workers,
-                                 on_error=lambda e: errors.append(str(e)))
+            runner = build_runner(store, settings, Ingestor(settings), stages=(), workers=args.workers,
+                                  on_error=lambda e: errors.append(str(e)))
             t0 = time.perf_counter()
             summary = runner.run([str(jsonl)])
             dt = time.perf_counter() - t0

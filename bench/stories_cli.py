@@ -18,10 +18,9 @@ import tempfile
 from pathlib import Path
 
 from rasid.cli import main as cli
-from rasid.engine.local import LocalRunner
 from rasid.eval.stories import write_saudinewsnet_jsonl
 from rasid.ingest import Ingestor
-from rasid.process import default_text_pipeline
+from rasid.runner import build_runner
 from rasid.settings import load_settings
 from rasid.stages import default_stages
 from rasid.store import open_store
@@ -43,8 +42,8 @@ def main() -> None:
             path = Path(tmp) / f"{day}.jsonl"
             write_saudinewsnet_jsonl([shared / "data" / "saudinewsnet" / f"{day}.zip"], path)
             with open_store(db) as store, Ingestor(settings) as reader:
-                LocalRunner(store=store, reader=reader, text=default_text_pipeline(),
-                            stages=default_stages(settings, understand=False), on_error=lambda e: None).run([str(path)])
+                build_runner(store, settings, reader, stages=default_stages(settings, understand=False),
+                             on_error=lambda e: None, workers=1).run([str(path)])
         gold = str(shared / "data" / "saudinewsnet-events" / "dev-2015-08-02.jsonl")
         for what in ("stories", "duplicates"):
             out = io.StringIO()

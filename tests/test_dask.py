@@ -80,17 +80,16 @@ def _assignments(db: str) -> dict[str, str]:
 def test_dask_gives_the_local_engines_stories(day_jsonl, tmp_path):
     """300 articles of a day through two Dask workers (the file cut into ranges) and through the
     local runner: the same articles, and the same stories (B³ agreement printed)."""
-    from rasid.engine.local import LocalRunner
     from rasid.eval.stories import bcubed
-    from rasid.process import default_text_pipeline
+    from rasid.runner import build_runner
     from rasid.stages import default_stages
 
     settings = load_settings()
     local_db, dask_db = str(tmp_path / "local.db"), str(tmp_path / "dask.db")
     t0 = time.perf_counter()
     with open_store(local_db) as store, Ingestor(settings) as reader:
-        local = LocalRunner(store=store, reader=reader, text=default_text_pipeline(),
-                            stages=default_stages(settings, understand=False), workers=1).run([str(day_jsonl)])
+        local = build_runner(store, settings, reader, stages=default_stages(settings, understand=False), workers=1,
+                             engine="local").run([str(day_jsonl)])
     t1 = time.perf_counter()
     with open_store(dask_db) as store:
         dask = DaskRunner(store=store, settings=settings, stages=default_stages(settings, understand=False),

@@ -89,10 +89,9 @@ def test_seed_story_quality_gate(seeded, gold) -> None:
 def test_runner_passes_touched_stories_and_calls_stage_hooks(tmp_path: Path, gold) -> None:
     """The understanding stage learns the touched stories from the stories stage (no reload), and
     stage hooks run around the updates: begin before any update, end after all."""
-    from rasid.engine.local import LocalRunner
     from rasid.ingest import Ingestor
     from rasid.pipeline import BaseStage
-    from rasid.process import default_text_pipeline
+    from rasid.runner import build_runner
     from rasid.settings import load_settings
     from rasid.stages import StoriesStage
     from rasid.store import open_store
@@ -116,8 +115,7 @@ def test_runner_passes_touched_stories_and_calls_stage_hooks(tmp_path: Path, gol
     jsonl = write_seed_feed(SEEDS, gold, tmp_path / "seeds.jsonl")
     settings = load_settings(env={}, db=str(tmp_path / "hooks.db"), embedder="hashing")
     with open_store(settings.db) as store, Ingestor(settings) as reader:
-        runner = LocalRunner(store=store, reader=reader, text=default_text_pipeline(),
-                             stages=[StoriesStage(settings), Recorder()])
+        runner = build_runner(store, settings, reader, stages=[StoriesStage(settings), Recorder()])
         summary = runner.run([str(jsonl)])
     # prepare after the stored batch (the five seeds are one batch), then begin, update, end
     assert calls[0] == ("prepare", 5) and calls[1] == ("begin", 5) and calls[-1] == ("end", False)

@@ -223,10 +223,9 @@ def test_store_atomic_commits_all_or_nothing(tmp_path: Path) -> None:
 
 
 def test_a_stage_can_report_its_own_progress(tmp_path: Path, seeds_jsonl: Path) -> None:
-    from rasid.engine.local import LocalRunner
     from rasid.ingest import Ingestor
     from rasid.pipeline import BaseStage
-    from rasid.process import default_text_pipeline
+    from rasid.runner import build_runner
     from rasid.settings import load_settings
     from rasid.store import open_store
 
@@ -257,7 +256,6 @@ def test_a_stage_can_report_its_own_progress(tmp_path: Path, seeds_jsonl: Path) 
     log = Log()
     settings = load_settings(env={}, db=str(tmp_path / "p.db"))
     with open_store(settings.db) as store, Ingestor(settings) as reader:
-        LocalRunner(store=store, reader=reader, text=default_text_pipeline(), stages=[Counting()],
-                    progress=log, read_total=5).run([str(seeds_jsonl)])
+        build_runner(store, settings, reader, stages=[Counting()], progress=log, read_total=5).run([str(seeds_jsonl)])
     assert log.events == [("stage", "read", 5), *[("advance", 1)] * 5, ("stage", "counting", 5),
                           *[("advance", 1)] * 5]

@@ -190,10 +190,9 @@ def test_a_name_the_tagger_cut_in_two_is_joined(seeds) -> None:
 def _run_seeds(tmp_path, gold, workers: int, min_pool: int = 64):  # noqa: ANN001, ANN202
     from conftest import SEEDS
 
-    from rasid.engine.local import LocalRunner
     from rasid.evaluate import write_seed_feed
     from rasid.ingest import Ingestor
-    from rasid.process import default_text_pipeline
+    from rasid.runner import build_runner
     from rasid.settings import load_settings
     from rasid.stages import StoriesStage, UnderstandStage
     from rasid.store import open_store
@@ -203,8 +202,7 @@ def _run_seeds(tmp_path, gold, workers: int, min_pool: int = 64):  # noqa: ANN00
     store = open_store(settings.db)
     with Ingestor(settings) as reader:
         stage = UnderstandStage(workers=workers, min_pool=min_pool)
-        runner = LocalRunner(store=store, reader=reader, text=default_text_pipeline(),
-                             stages=[StoriesStage(settings), stage])
+        runner = build_runner(store, settings, reader, stages=[StoriesStage(settings), stage])
         summary = runner.run([str(jsonl)])
     return store, summary
 
@@ -275,11 +273,10 @@ def test_a_failed_run_stops_the_facts_thread(tmp_path, gold) -> None:
 
     from conftest import SEEDS
 
-    from rasid.engine.local import LocalRunner
     from rasid.evaluate import write_seed_feed
     from rasid.ingest import Ingestor
     from rasid.pipeline import BaseStage
-    from rasid.process import default_text_pipeline
+    from rasid.runner import build_runner
     from rasid.settings import load_settings
     from rasid.stages import UnderstandStage
     from rasid.store import open_store
@@ -291,8 +288,8 @@ def test_a_failed_run_stops_the_facts_thread(tmp_path, gold) -> None:
     jsonl = write_seed_feed(SEEDS, gold, tmp_path / "seeds.jsonl")
     settings = load_settings(env={}, db=str(tmp_path / "broken.db"))
     with open_store(settings.db) as store, Ingestor(settings) as reader:
-        runner = LocalRunner(store=store, reader=reader, text=default_text_pipeline(),
-                             stages=[Broken(), UnderstandStage(analyzer=_StuckFacts(), workers=2, min_pool=1)])
+        runner = build_runner(store, settings, reader,
+                              stages=[Broken(), UnderstandStage(analyzer=_StuckFacts(), workers=2, min_pool=1)])
         with pytest.raises(RuntimeError, match="stage failed"):
             runner.run([str(jsonl)])
     assert not [t for t in threading.enumerate() if t.name == "rasid-facts"]

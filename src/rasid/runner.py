@@ -26,7 +26,7 @@ class Runner(Protocol):
 def build_runner(store: Store, settings: Settings, reader: Reader | None, *, on_error: ErrorSink | None = None,
                  progress: Progress | None = None, text: TextPipeline | None = None,
                  stages: Sequence[Stage] | None = None, read_total: int | None = None,
-                 workers: int | None = None) -> Runner:
+                 workers: int | None = None, engine: str | None = None) -> Runner:
     """The local runner over `store` with the shipped text pipeline and stages (the Dask runner
     when `settings.engine` is "dask" and there is something to read).
 
@@ -34,14 +34,15 @@ def build_runner(store: Store, settings: Settings, reader: Reader | None, *, on_
     stories stage's state stays in memory, between runs); by default they are built from
     `settings` (`rasid.stages.default_stages`). With no `reader` the runner reads nothing and only
     completes what stored articles lack (`rasid reprocess`, the server's stage rounds). `workers`
-    overrides `settings.workers` (default: one per core).
+    overrides `settings.workers` (default: one per core); `engine` overrides `settings.engine`
+    ("local" for a reader of documents already in memory, which Dask workers cannot read).
     """
     from .engine.local import LocalRunner
     from .process import default_text_pipeline
     from .stages import default_stages
 
     n = workers or settings.workers or (os.cpu_count() or 1)
-    if settings.engine == "dask" and reader is not None:
+    if (engine or settings.engine) == "dask" and reader is not None:
         from .engine.dask import DaskRunner
 
         # the per-document work on a Dask cluster (each worker builds its own reader and pipeline)

@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from .engine.local import LocalRunner
 from .ingest import Ingestor, _url_kind, with_outlets
 from .ingest.common import Refused, decode_text, html_charset
 from .ingest.dates import normalize_date
@@ -36,6 +35,7 @@ from .ingest.web import Fetched, Fetcher, HTTPRefused
 from .model import IngestError, RawDoc
 from .pipeline import Store
 from .process import TextPipeline
+from .runner import build_runner
 from .settings import Settings
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d)?\s*$", re.IGNORECASE)
@@ -252,8 +252,8 @@ class Watcher:
         except Refused as exc:
             return self._failed(url, exc.reason)
         if docs:
-            runner = LocalRunner(store=self.store, reader=_Docs(docs), text=self.text, stages=self.stages,
-                                 workers=self.settings.workers or 1, on_error=self.on_error)
+            runner = build_runner(self.store, self.settings, _Docs(docs), text=self.text, stages=self.stages,
+                                  workers=self.settings.workers or 1, on_error=self.on_error, engine="local")
             summary = runner.run([url])
             result.added, result.already_stored = list(summary.added), summary.already_stored
             result.stories = list(summary.stories)

@@ -72,12 +72,10 @@ def feed_records(gold: dict, gold_path: Path, data: Path | None) -> list[dict[st
 def run_pipeline(records: Sequence[dict[str, Any]], workdir: Path) -> tuple[list[Any], list[dict]]:
     """Run the whole pipeline on the records in a temporary store: the stored articles (cleaned,
     as `rasid run` keeps them) and the exported stories."""
-    from rasid.engine.local import LocalRunner
     from rasid.export import story_record
     from rasid.ingest import Ingestor
-    from rasid.process import default_text_pipeline
+    from rasid.runner import build_runner
     from rasid.settings import load_settings
-    from rasid.stages import default_stages
     from rasid.store import open_store
 
     feed = workdir / "story.jsonl"
@@ -86,9 +84,7 @@ def run_pipeline(records: Sequence[dict[str, Any]], workdir: Path) -> tuple[list
             fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
     settings = load_settings(env={}, db=str(workdir / "story.db"), progress=False)
     with open_store(settings.db) as store, Ingestor(settings) as reader:
-        LocalRunner(store=store, reader=reader, text=default_text_pipeline(), stages=default_stages(settings)).run(
-            [str(feed)]
-        )
+        build_runner(store, settings, reader, workers=1).run([str(feed)])
         arts = list(store.iter_articles())
         stories = [story_record(s) for s in store.iter_stories()]
     return arts, stories

@@ -220,7 +220,7 @@ class IngestQueue:
 
         # the text half only: the story stages run once for the whole round (`_run_stages`)
         runner = build_runner(self._store, self._settings(), _RecordsReader(job.records, self._pages),
-                              text=self._text, stages=())
+                              text=self._text, stages=(), engine="local")
         summary = runner.run([f"api:{job.id}"])
         job.read, job.added, job.already_stored = summary.read, list(summary.added), summary.already_stored
         job.errors = [str(e) for e in summary.errors]
