@@ -49,7 +49,12 @@ def _post(port: int, record: dict) -> tuple[int, dict]:
         with urllib.request.urlopen(req, timeout=90) as r:
             return r.status, json.loads(r.read())
     except urllib.error.HTTPError as exc:
-        return exc.code, {"status": exc.read().decode("utf-8", "replace")[:200]}
+        text = exc.read().decode("utf-8", "replace")
+        try:
+            body = json.loads(text)
+            return exc.code, {"status": f"{body.get('status')}: {'; '.join(body.get('errors') or [])[:300]}"}
+        except ValueError:
+            return exc.code, {"status": text[:300]}
 
 
 def _one(port: int, record: dict) -> tuple[float | None, float, str]:

@@ -262,3 +262,24 @@ def test_posts_while_a_run_ingests_lose_and_double_nothing(tmp_path, shared):
     with open_store(db) as store:
         assert store.count_articles() >= 120
         _check_whole(store, settings)
+
+
+@pytest.mark.slow
+def test_a_long_lived_understanding_stage_starts_workers_after_analysing_here(tmp_path, day_articles):
+    """The server's understanding stage analyses small rounds in its own process; a later round big
+    enough for worker processes (a run's articles placed by the server's round) must still start
+    them (the analyzer used here holds models that do not pickle)."""
+    from rasid.stages import UnderstandStage
+
+    db = str(tmp_path / "u.db")
+    settings = _settings(db)
+    with open_store(db) as store:
+        _place(store, settings, StoriesStage(settings), day_articles[:40])
+        touched = list(dict.fromkeys(a.story for a in store.iter_articles() if a.story))
+        assert len(touched) >= 6
+        ids = [a.id for a in store.iter_articles()]
+        stage = UnderstandStage(workers=2, min_pool=5)
+        stage.update(store, ids, touched[:1])  # in this process
+        stage.update(store, ids, touched[:6])  # on two workers
+        stage.end()
+        assert all(store.get_story(s).entities is not None for s in touched[:6])

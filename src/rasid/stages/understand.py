@@ -68,6 +68,7 @@ class UnderstandStage(BaseStage):
     keep_vectors: bool = True  # read and write sentence vectors in the store (False: recompute each time)
     _pool: WorkerPool | None = field(default=None, init=False)
     _ahead: FactsAhead | None = field(default=None, init=False)
+    _built: bool = field(default=False, init=False)  # the analyzer is this stage's own
     # set by the runner: called with the number of stories as each batch of them is written
     on_progress: Callable[[int], None] | None = field(default=None, init=False)
 
@@ -80,6 +81,17 @@ class UnderstandStage(BaseStage):
             from ..understand.story import StoryAnalyzer
 
             self.analyzer = StoryAnalyzer(threads=1)
+            self._built = True
+        return self.analyzer
+
+    def _pool_analyzer(self) -> Analyzer:
+        """The analyzer sent to the workers. One this stage built gets a fresh copy: once it has
+        analysed a story here (a small round of a long-lived stage, e.g. the server's), it holds
+        loaded models that cannot be pickled to a worker process."""
+        if self.analyzer is None or self._built:
+            from ..understand.story import StoryAnalyzer
+
+            return StoryAnalyzer(threads=1)
         return self.analyzer
 
     def prepare(self, added: int) -> None:
@@ -104,7 +116,8 @@ class UnderstandStage(BaseStage):
     def _start_pool(self) -> WorkerPool:
         # Niced: while the stories stage runs, its serial deduper and clusterer keep their core and
         # the workers (loading models, then the new articles' facts) take what is left.
-        self._pool = WorkerPool(self._analyzer(), self.workers, "analyze_with", chunksize=1, warm="warm", nice=10)
+        self._pool = WorkerPool(self._pool_analyzer(), self.workers, "analyze_with", chunksize=1, warm="warm",
+                                nice=10)
         return self._pool
 
     def end(self, failed: bool = False) -> None:
