@@ -103,16 +103,28 @@ def test_a_kept_state_is_loaded_once_and_places_as_a_fresh_one(tmp_path, day_art
     assert got == _reference(tmp_path, day_articles)
 
 
-def test_two_writers_taking_turns_lose_and_double_nothing(tmp_path, day_articles):
-    """Two long-lived stages on one store (two processes' workers): each notices the other's saves,
-    replays its journal, and the outcome equals one writer's."""
+@pytest.mark.parametrize("checkpoint_every", [70, 10**6])
+def test_two_writers_taking_turns_lose_and_double_nothing(tmp_path, day_articles, monkeypatch, checkpoint_every):
+    """Two long-lived stages on one store (two processes' workers): each notices the other's saves
+    and replays what the other journalled (over its own state while no checkpoint came between, else
+    over the stored checkpoint), and the outcome equals one writer's."""
+    loads: list[int] = []
+    real = StateKeeper.load
+
+    def counting(self: StateKeeper, store):  # noqa: ANN001, ANN202
+        loads.append(1)
+        return real(self, store)
+
+    monkeypatch.setattr(StateKeeper, "load", counting)
     db = str(tmp_path / "two.db")
     settings = _settings(db)
-    a, b = StoriesStage(settings, checkpoint_every=70), StoriesStage(settings, checkpoint_every=70)
+    a, b = (StoriesStage(settings, checkpoint_every=checkpoint_every) for _ in range(2))
     with open_store(db) as store:
         for k, batch in enumerate(_batches(day_articles)):
             _place(store, settings, (a, b, b, a)[k % 4], batch)
         got = _assignments(store)
+        if checkpoint_every > len(day_articles):
+            assert len(loads) == 2, "a writer loaded the whole state although the other only journalled"
         _check_whole(store, settings)
     assert got == _reference(tmp_path, day_articles)
 

@@ -28,7 +28,10 @@ from .settings import Settings, load_settings
 if TYPE_CHECKING:
     from .engine.local import RunSummary
     from .ingest import Ingestor
+    from .pipeline import Stage
+    from .process import TextPipeline
     from .store import SQLiteStore
+    from .store.postgres import PostgresStore
 
 Input = str | PathLike[str] | Mapping[str, Any] | Iterable[Mapping[str, Any]]
 
@@ -56,11 +59,11 @@ class Rasid:
         from .store import open_store
 
         self.settings = settings
-        self._store: SQLiteStore = open_store(settings.db)
+        self._store: SQLiteStore | PostgresStore = open_store(settings.db)
         self._pending: list[str | list[Mapping[str, Any]]] = []
         self._reader: Ingestor | None = None
-        self._text: Any = None
-        self._stages: Any = None
+        self._text: TextPipeline | None = None
+        self._stages: list[Stage] | None = None
 
     def __enter__(self) -> Rasid:
         return self
@@ -97,15 +100,20 @@ class Rasid:
         duplicates, stories and understanding for the new articles. Returns the run's summary
         (`read`, `added` ids, `already_stored`, `errors`, `stories` touched)."""
         from .ingest import Ingestor
+        from .process import default_text_pipeline
         from .runner import build_runner
+        from .stages import default_stages
 
         self.add(*inputs)
         pending, self._pending = self._pending, []
         if self._reader is None:
             self._reader = Ingestor(self.settings)
         reader = _Inputs(self._reader, pending)
-        runner = build_runner(self._store, self.settings, reader, text=self._text, stages=self._stages)
-        self._text, self._stages = runner.text, runner.stages  # models stay loaded for the next run
+        if self._text is None or self._stages is None:  # built once: models stay loaded for the next run
+            self._text, self._stages = default_text_pipeline(), default_stages(self.settings)
+        # local: records added in memory cannot travel to Dask workers
+        runner = build_runner(self._store, self.settings, reader, text=self._text, stages=self._stages,
+                              engine="local")
         return runner.run(reader.names)
 
     # -- reading ----------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ class StoriesStage(BaseStage):
     embedder: Embedder | None = None
     chunk: int = 64  # articles embedded per step of the embedding worker
     embed_process_min: int = 256  # from this many articles to embed, a worker process embeds them
-    checkpoint_every: int = 256  # journal articles past which a batch saves the whole state
+    checkpoint_every: int = 1000  # journal articles past which a batch saves the whole state
     _pool: WorkerPool | None = field(default=None, init=False)  # the embedding worker, started by `prepare`
     # set by the runner: called with 1 as each article is assigned a story
     on_progress: Callable[[int], None] | None = field(default=None, init=False)
@@ -67,7 +67,7 @@ class StoriesStage(BaseStage):
     def load_state(self, store: Store) -> StoryState:
         """The state as stored, its journal replayed (call under the stages lock)."""
         state = self.keeper().load(store)
-        self._replay(store, state)
+        self._replay(store, state, state.journal)
         return state
 
     def _embedder(self) -> Embedder:
@@ -95,11 +95,8 @@ class StoriesStage(BaseStage):
             return []
         keeper = self.keeper()
         try:
-            state = keeper.current(store)
-            repaired: list[Row] = []
-            if state is None:
-                state = keeper.load(store)
-                repaired = self._replay(store, state)
+            state, others = keeper.open(store)
+            repaired = self._replay(store, state, others)
             return self._place(store, state, time_order(store.get_articles(list(new_ids))), repaired)
         except BaseException:
             keeper.forget()  # the state in memory may be half-way through this batch
@@ -166,16 +163,16 @@ class StoriesStage(BaseStage):
             stories.append(story)
         store.put_stories(stories)
 
-    def _replay(self, store: Store, state: StoryState) -> list[Row]:
-        """Place the journal's articles again, in their order, over the checkpoint just loaded: the
-        state becomes the one the process that journalled them held. Returns the assignments to
-        write where the store disagrees with the replayed state (none while placing is
-        deterministic; a safety net, so the store and the state never drift apart)."""
-        ids = [aid for batch in state.journal for aid in batch]
+    def _replay(self, store: Store, state: StoryState, batches: list[list[str]]) -> list[Row]:
+        """Place the journalled `batches` again, in their order, over `state`: it becomes the state
+        the writer that journalled them held. Returns the assignments to write where the store
+        disagrees with the replayed state (none while placing is deterministic; a safety net, so
+        the store and the state never drift apart)."""
+        ids = [aid for batch in batches for aid in batch]
         if not ids:
             return []
         dedup, clusterer = state.dedup, state.clusterer
-        for batch in state.journal:
+        for batch in batches:
             order = {aid: i for i, aid in enumerate(batch)}
             articles = sorted(store.get_articles(batch), key=lambda a: order[a.id])
             with self._vectors(store, articles) as vecs:

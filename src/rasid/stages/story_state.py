@@ -10,10 +10,12 @@ as the batch's assignments.
 
 A `StateKeeper` remembers the state it last saved or loaded with that token. Under the stages lock
 it reads the stored token: when it is still its own, no other process has placed an article since,
-and the state in memory is the stored one (no load). Otherwise it loads the checkpoint, and the
-caller replays the journal over it (`StoriesStage`): placing an article again is deterministic
-and a no-op for an article the state already holds, so the replayed state is the one the other
-process saved. A run killed before its commit leaves the old token, checkpoint and journal.
+and the state in memory is the stored one (no load). When another writer has only added journal
+entries since (same checkpoint, the stored journal extends the one in memory), the caller replays
+just those over the state in memory. Otherwise it loads the checkpoint, and the caller replays the
+whole journal over it (`StoriesStage`): placing an article again is deterministic and a no-op for
+an article the state already holds, so the replayed state is the one the other writer saved. A
+run killed before its commit leaves the old token, checkpoint and journal.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ DEDUP_BLOB = "state:dedup"
 CLUSTER_BLOB = "state:clusterer"
 JOURNAL_BLOB = "state:stories-journal"  # [[article id, ...], ...]: batches placed since the checkpoint
 GENERATION_BLOB = "state:stories-generation"  # a new token with every save
+CHECKPOINT_BLOB = "state:stories-checkpoint"  # a new token with every checkpoint
 
 
 @dataclass(slots=True)
@@ -44,6 +47,7 @@ class StoryState:
     clusterer: StoryClusterer
     journal: list[list[str]] = field(default_factory=list)  # batches since the stored checkpoint
     token: bytes | None = None  # the stored generation this state is
+    checkpoint: bytes | None = None  # the stored checkpoint it started from (None: the empty state)
 
     @property
     def journal_size(self) -> int:
@@ -55,16 +59,32 @@ class StateKeeper:
     """Loads and saves `StoryState`, and keeps the last one in memory while it is current."""
 
     settings: Settings
-    checkpoint_every: int = 256  # journal articles past which a batch saves the checkpoint whole
+    checkpoint_every: int = 1000  # journal articles past which a batch saves the checkpoint whole
     _kept: StoryState | None = field(default=None, init=False)
 
-    def current(self, store: Store) -> StoryState | None:
-        """The state in memory, if no other process (or keeper) has saved one since: call under
-        the stages lock, before any change."""
+    def open(self, store: Store) -> tuple[StoryState, list[list[str]]]:
+        """The state to place the next batch on, and the journal batches still to replay over it
+        (in order): none when the state in memory is current, the other writers' entries when they
+        only journalled since, else the whole journal over the stored checkpoint. Call under the
+        stages lock; if replaying or placing fails, `forget`."""
         kept = self._kept
-        if kept is None or kept.token is None:
-            return None
-        return kept if store.get_blob(GENERATION_BLOB) == kept.token else None
+        if kept is not None and kept.token is not None:
+            token = store.get_blob(GENERATION_BLOB)
+            if token == kept.token:
+                return kept, []
+            if store.get_blob(CHECKPOINT_BLOB) == kept.checkpoint:
+                journal = self._journal(store)
+                if journal[: len(kept.journal)] == kept.journal:
+                    rest = journal[len(kept.journal):]
+                    kept.journal, kept.token = journal, token
+                    return kept, rest
+        state = self.load(store)
+        return state, state.journal
+
+    @staticmethod
+    def _journal(store: Store) -> list[list[str]]:
+        blob = store.get_blob(JOURNAL_BLOB)
+        return [list(b) for b in json.loads(blob)] if blob else []
 
     def load(self, store: Store) -> StoryState:
         """The stored checkpoint (or a new state) with the stored journal, still to be replayed."""
@@ -92,9 +112,8 @@ class StateKeeper:
         clusterer.related_min = st.story_related_min
         # The clusterer reads each article just after the deduper: it reuses the deduper's tokens.
         clusterer.text_memo = dedup.text_memo
-        blob = store.get_blob(JOURNAL_BLOB)
-        journal = [list(b) for b in json.loads(blob)] if blob else []
-        return StoryState(dedup, clusterer, journal, store.get_blob(GENERATION_BLOB))
+        return StoryState(dedup, clusterer, self._journal(store), store.get_blob(GENERATION_BLOB),
+                          store.get_blob(CHECKPOINT_BLOB))
 
     def save(self, store: Store, state: StoryState, batch: list[str]) -> None:
         """Record `batch` (the ids just placed, in order): its journal entry, or the whole
@@ -104,6 +123,8 @@ class StateKeeper:
         if sum(len(b) for b in journal) >= self.checkpoint_every:
             store.put_blob(DEDUP_BLOB, state.dedup.to_bytes())
             store.put_blob(CLUSTER_BLOB, state.clusterer.to_bytes())
+            state.checkpoint = uuid.uuid4().hex.encode("ascii")
+            store.put_blob(CHECKPOINT_BLOB, state.checkpoint)
             journal = []
         store.put_blob(JOURNAL_BLOB, json.dumps(journal, ensure_ascii=False).encode("utf-8"))
         token = uuid.uuid4().hex.encode("ascii")
