@@ -28,7 +28,7 @@ import math
 import re
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import compress, pairwise, repeat
@@ -432,7 +432,7 @@ class _ParagraphTable:
     def keys(self) -> range:
         return range(self.base + self.start, self.base + self.n)
 
-    def append(self, key: int, digests: np.ndarray, sizes: list[int], owners: list[tuple[int, int]]) -> None:
+    def append(self, key: int, digests: np.ndarray, sizes: list[int], owners: Sequence[Sequence[int]]) -> None:
         """Rows for keys key, key+1, ... (above every key so far; a gap gets unused rows)."""
         if self.start == self.n:  # empty: restart at this key
             self.base, self.start, self.n = key, 0, 0

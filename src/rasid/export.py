@@ -45,7 +45,7 @@ def story_record(story: Story, articles: Mapping[str, Article] | None = None,
     """The CONTRACT story record; given the story's `articles` (id -> Article), also `coverage`:
     who covers what, by outlet (`rasid.brief.coverage_matrix`, with each outlet's display name
     under `names`, from `outlets` or the shipped registry)."""
-    record = {
+    record: dict[str, Any] = {
         "id": story.id,
         "title": story.title,
         "articles": list(story.articles),

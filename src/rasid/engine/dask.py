@@ -279,7 +279,7 @@ def run_partition(units: list[list[Unit]]) -> list[PartResult]:
     """The task of one bag partition (a list holding one group of units), on a worker."""
     from distributed import get_worker
 
-    work = get_worker().plugins[PLUGIN].work
+    work: DocWork = get_worker().plugins[PLUGIN].work  # type: ignore[attr-defined]  # our DocWorkPlugin
     return [work.run(group) for group in units]
 
 

@@ -146,11 +146,18 @@ class WorkerPool:
         self._pool.join()
 
 
-class TextPool(WorkerPool):
+class TextPool:
     """The text half on worker processes: raw documents in, articles (or errors) out."""
 
     def __init__(self, pipeline: TextPipeline, workers: int, chunksize: int = 32, window: int = 2048) -> None:
-        super().__init__(pipeline, workers, "process", chunksize, window)
+        self._pool = WorkerPool(pipeline, workers, "process", chunksize, window)
 
     def map(self, docs: Iterable[RawDoc]) -> Iterator[Article | IngestError]:
-        return super().map(docs)
+        return self._pool.map(docs)
+
+    def __enter__(self) -> TextPool:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._pool.__exit__(exc_type, exc, tb)

@@ -12,7 +12,7 @@ import hashlib
 import json
 import zipfile
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from ..model import Article, Paragraph
@@ -80,7 +80,7 @@ def stream_order(articles: Iterable[Article]) -> list[Article]:
 # Gold files
 
 
-def read_gold(path: str | Path) -> list[dict]:
+def read_gold(path: str | Path | Sequence[str | Path]) -> list[dict]:
     """Gold lines (`url`, `event`, `dup_of`, ...) of one or several labelled days."""
     rows: list[dict] = []
     for p in [path] if isinstance(path, (str, Path)) else path:
@@ -221,7 +221,7 @@ def evaluate_stories_file(gold_path: str | Path | list[str | Path], pred: dict[s
     alone are scored (B-cubed averaged over them, pairs counted when one of the two is theirs),
     the other files giving the context they link to (the day before a held-out day).
     """
-    rows = read_gold(gold_path) if not isinstance(gold_path, list) else read_gold(gold_path)
+    rows = read_gold(gold_path)
     gold = {r["url"]: r["event"] for r in rows}
     only = {r["url"] for r in read_gold(focus)} & gold.keys() if focus is not None else None
     bp, br, bf = bcubed(pred, gold, only)
@@ -243,7 +243,7 @@ def evaluate_stories_file(gold_path: str | Path | list[str | Path], pred: dict[s
 def evaluate_duplicates_file(gold_path: str | Path | list[str | Path],
                              pred_dup_of: dict[str, str | None]) -> dict:
     """Duplicate-pair precision/recall of predicted `duplicate_of` (url -> url or None) on gold files."""
-    rows = read_gold(gold_path) if not isinstance(gold_path, list) else read_gold(gold_path)
+    rows = read_gold(gold_path)
     gold = {r["url"]: r.get("dup_of") for r in rows}
     p, r = duplicate_pairs(pred_dup_of, gold)
     npairs = _pair_count(len(c) for c in _clusters(duplicate_groups(gold)).values())

@@ -162,11 +162,11 @@ def score_story(gold: dict, articles: Sequence[dict], story: dict) -> dict[str, 
     ent_forms = {match_form(e["name"]): _forms([*e["variants"], e["name"]]) for e in story["entities"]}
     found_q, wrong_speaker, not_found = 0, [], []
     for q in gold["quotes"]:
-        forms = speaker_forms.get(q["speaker"], set())
+        said_by = speaker_forms.get(q["speaker"], set())
         gq = match_form(q["text"])
         overlapping = [got for got in story["quotes"] if got["article"] == q["doc"]
                        and (gq in match_form(got["text"]) or match_form(got["text"]) in gq)]
-        if any(ent_forms.get(match_form(got["speaker"]), {match_form(got["speaker"])}) & forms for got in overlapping):
+        if any(ent_forms.get(match_form(got["speaker"]), {match_form(got["speaker"])}) & said_by for got in overlapping):
             found_q += 1
         elif overlapping:
             wrong_speaker.append({"doc": q["doc"], "gold": q["speaker"], "got": overlapping[0]["speaker"]})

@@ -210,7 +210,7 @@ def _proxied(scheme: str, host: str) -> bool:
     proxies = urllib.request.getproxies_environment()
     if not (proxies.get(scheme) or proxies.get("all")):
         return False
-    return not urllib.request.proxy_bypass_environment(host, proxies)
+    return not urllib.request.proxy_bypass_environment(host, proxies)  # type: ignore[attr-defined]  # CPython has it; typeshed does not
 
 
 def make_client(settings: Settings) -> httpx.Client:

@@ -519,8 +519,8 @@ class ChainTagger:
         # What each neighbour slot sees, known attributes first (the order among them kept).
         slot_ids, get_slots = self._slot_ids, self._slot_ids.get
         found = []
-        for w in words:
-            for x in w[2]:
+        for wp in words:
+            for x in wp[2]:
                 hit = get_slots(x)
                 if hit is None:
                     hit = tuple([get(p + x, zero) for p in OFFSET_PREFIXES])
@@ -529,7 +529,7 @@ class ChainTagger:
                 found.append(hit)
         lens = np.fromiter((len(w[2]) for w in words), np.intp, m)
         longest = int(lens.max())
-        shared = np.full((m, longest, len(OFFSETS)), zero, np.intp)
+        shared: np.ndarray = np.full((m, longest, len(OFFSETS)), zero, np.intp)
         shared[np.arange(longest) < lens[:, None]] = found
         shared = shared.transpose(0, 2, 1).reshape(m * len(OFFSETS), longest)
         shared = np.take_along_axis(shared, np.argsort(shared == zero, axis=1, kind="stable"), axis=1)
@@ -622,7 +622,7 @@ class ChainTagger:
         width = max(1, int(self._nshared[r].max()))
         pos = np.arange(n) - np.repeat(starts_a, lens_a)
         sent_len = np.repeat(lens_a, lens_a)
-        cols = [gm[:1]]
+        cols: list[np.ndarray] = [gm[:1]]
         around = np.concatenate([r[:1], r[:1], r, r[-1:], r[-1:]])  # rows of the tokens at i + d
         for slot, d in enumerate(OFFSETS):
             block = self._shared[around[2 + d : 2 + d + n], slot, :width]

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -85,7 +86,8 @@ class NeuralTagger:
     def save(self, path: Path | str) -> None:
         vocab = sorted(self.words, key=self.words.__getitem__)
         charset = sorted(self.chars, key=self.chars.__getitem__)
-        arrays = {k: (v.astype(np.float16) if k == "emb" else v) for k, v in self.w.items()}
+        # Any: numpy's stub types savez's **kwds so that a dict of arrays clashes with allow_pickle
+        arrays: dict[str, Any] = {k: (v.astype(np.float16) if k == "emb" else v) for k, v in self.w.items()}
         np.savez_compressed(path, vocab=np.array(vocab), charset=np.array(charset), **arrays)
 
     def word_id(self, form: str) -> int:

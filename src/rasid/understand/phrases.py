@@ -22,6 +22,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..text.normalize import match_form
 
@@ -187,7 +188,7 @@ class PhraseFinder:
     use_story: bool = True
 
     @classmethod
-    def load(cls, path: Path | None = None, **kw: object) -> PhraseFinder:
+    def load(cls, path: Path | None = None, **kw: Any) -> PhraseFinder:
         p = path or PHRASES_PATH
         phrases: dict[str, tuple[str, float]] = {}
         given: frozenset[str] = frozenset()

@@ -499,10 +499,10 @@ class StoryRules:
                     spans.append(_Span(tok.start + self._clitic_len(tok.text), m.end, "ORG"))
                 continue
             if base in self.descriptive:
-                span = self._descriptive(toks, forms, i, j)
-                if span is not None:
-                    spans.append(_Span(span[0], span[1], "ORG"))
-                    spans += self._appositive(text, toks, forms, span[2], text[span[0] : span[1]])
+                desc = self._descriptive(toks, forms, i, j)
+                if desc is not None:
+                    spans.append(_Span(desc[0], desc[1], "ORG"))
+                    spans += self._appositive(text, toks, forms, desc[2], text[desc[0] : desc[1]])
                     continue
             k = j
             while (
@@ -598,7 +598,8 @@ class StoryRules:
                 continue
             if fa in self.common or fb in self.common or fa in self.function or fa.startswith("ال"):
                 continue
-            if any(x.start < b.end and a.start < x.end for x in [*found, *taken, *spans]):
+            held: list[Mention | _Span] = [*found, *taken, *spans]
+            if any(x.start < b.end and a.start < x.end for x in held):
                 continue
             spans.append(_Span(a.start, b.end, "PER", replaces=False))
         return spans

@@ -308,11 +308,11 @@ class StoryAnalyzer:
         para_dates: dict[tuple[str, int], str] = {}
         day_spans: dict[tuple[str, int], list[tuple[int, int, str]]] = {}
         for aid, pairs in resolved.items():
-            for pi, m in pairs:
-                if m.date and m.granularity == "day":
+            for pi, tm in pairs:
+                if tm.date and tm.granularity == "day":
                     key = (aid, pi)
-                    para_dates[key] = min(para_dates.get(key, m.date), m.date)
-                    day_spans.setdefault(key, []).append((m.start, m.end, m.date))
+                    para_dates[key] = min(para_dates.get(key, tm.date), tm.date)
+                    day_spans.setdefault(key, []).append((tm.start, tm.end, tm.date))
         # One pass over the story's sentences serves the brief (or lead) and the disputes.
         from ..brief import sentence_units
 

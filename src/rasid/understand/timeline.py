@@ -210,9 +210,9 @@ class TimelineBuilder:
             low = self.day_cosine if vectors is not None else self.day_overlap
             merged: list[_Cluster] = []
             for cl in kept:
-                best = max(merged, key=lambda w: self._link(cl, w, vectors), default=None)
-                if best is not None and self._link(cl, best, vectors) >= low:
-                    best.members.extend(cl.members)
+                near = max(merged, key=lambda w: self._link(cl, w, vectors), default=None)
+                if near is not None and self._link(cl, near, vectors) >= low:
+                    near.members.extend(cl.members)
                 else:
                     merged.append(cl)
             out.extend(merged)

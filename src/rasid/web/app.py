@@ -469,7 +469,7 @@ def create_app(
 
     # -- API ------------------------------------------------------------------------------------
 
-    reading = {401: {"model": schemas.Error, "description": "a read key is configured and was not sent"},
+    reading: dict[int | str, dict[str, Any]] = {401: {"model": schemas.Error, "description": "a read key is configured and was not sent"},
                422: {"model": schemas.Error, "description": "a parameter out of range or malformed"},
                503: {"model": schemas.Error, "description": "the request took longer than the time-out"}}
 

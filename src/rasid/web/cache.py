@@ -92,9 +92,8 @@ class ResponseCache:
         key = scope["path"].encode() + b"?" + scope.get("query_string", b"")
         item = self._lookup(key)
         if item is not None:
-            headers, body = item
-            await send({"type": "http.response.start", "status": 200, "headers": headers})
-            await send({"type": "http.response.body", "body": body})
+            await send({"type": "http.response.start", "status": 200, "headers": item[0]})
+            await send({"type": "http.response.body", "body": item[1]})
             return
         with self._lock:
             version_before = self._seen
