@@ -137,11 +137,11 @@ class LocalRunner:
             stage.end(failed)
 
     def run_stages(self, summary: RunSummary) -> list[str]:
-        """The stages, under the store's lock: the stories stage loads the clusterer's state,
-        advances it and saves it whole, and the understanding stage rewrites the stories it
-        analyses whole, so two processes writing one store (several `rasid run`, the server's
-        ingest) take turns here while their text halves run at once. The articles fed are read
-        under the lock, so each is placed by exactly one of them."""
+        """The stages, under the store's lock: the stories stage reads the clusterer's state (or
+        checks that the one it holds is current), advances it and saves it, and the understanding
+        stage rewrites the stories it analyses whole, so two processes writing one store (several
+        `rasid run`, the server's ingest) take turns here while their text halves run at once. The
+        articles fed are read under the lock, so each is placed by exactly one of them."""
         if not self.stages:
             return []
         with store_lock(self.store, STAGES_LOCK):
