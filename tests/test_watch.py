@@ -335,7 +335,9 @@ def test_a_failing_runner_is_an_error_and_the_poll_is_repeated(tmp_path: Path, s
     site.publish(0)
     watcher, store = _watcher(tmp_path / "f.db")
 
-    class Broken:
+    from rasid.pipeline import BaseStage
+
+    class Broken(BaseStage):
         def update(self, *args: object) -> list[str]:
             raise RuntimeError("stage broke")
 
