@@ -438,6 +438,30 @@ def test_old_large_story_takes_no_merge(gate_data):
         assert StoryClusterer.from_bytes(cl.to_bytes()).late_merges is late_merges
 
 
+def test_merge_needs_core_linkage(gate_data):
+    """Two stories merge only when their recent members are, on average, close by the pair scorer
+    (the join's core check applied to a merge): with the merge model taking any pair, the nearest
+    report of another event is absorbed when the check lets every pair through and stays apart
+    when it lets none through."""
+    arts, vecs, gold, _ = gate_data
+    base = arts[0]
+    j = max((i for i, a in enumerate(arts) if gold[a.id] != gold[base.id]), key=lambda i: float(vecs[i] @ vecs[0]))
+    for threshold, merged in ((0.0, True), (1.01, False)):
+        cl = StoryClusterer(late_min_size=100)
+        cl.merge_model.threshold = 0.0  # every pair the merge step scores would merge
+        old = {cl.assign(a, vecs[0]) for a in _copies(base, 4, "2015-08-02T00:00:00", "early")}
+        assert len(old) == 1
+        k = next(i for i, a in enumerate(arts) if gold[a.id] not in (gold[base.id], gold[arts[j].id]))
+        cl.assign(arts[k], vecs[k])  # a second story: the merge step weighs two candidates or more
+        cl.pair_model.threshold = threshold
+        sid = cl.assign(_copies(arts[j], 1, "2015-08-02T01:00:00", "other")[0], vecs[j])
+        assert (sid in old) is merged, (threshold, sid, old)
+    pos = cl._index[next(iter(old))]
+    r = cl._rows_by_story([pos])[pos]
+    cl.pair_model.threshold = 0.5
+    assert cl._merge_core_ok(r, r)  # a story's copies are one core
+
+
 def _foreign(aid: str, title: str, text: str, lang: str, when: str) -> Article:
     return Article(id=aid, origin="test", raw_text=text, content_hash=aid, title=title, published=when,
                    source=f"wire-{lang}", paragraphs=[Paragraph(text, lang=lang)])
