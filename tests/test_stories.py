@@ -425,6 +425,7 @@ def test_old_large_story_takes_no_merge(gate_data):
     for late_merges in (False, True):
         cl = StoryClusterer(late_after_days=2.0, late_threshold=1.01, late_min_size=8, late_merges=late_merges)
         cl.merge_model.threshold = 0.0  # every pair the merge step scores would merge
+        cl.pair_model.threshold = 0.0  # and pass the core check (tested in test_merge_needs_core_linkage)
         old = {cl.assign(a, vecs[0]) for a in _copies(base, 10, "2015-08-02T00:00:00", "early")}
         assert len(old) == 1
         small = cl.assign(_copies(other, 1, "2015-08-04T11:00:00", "small")[0], vecs[1])
