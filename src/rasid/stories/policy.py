@@ -86,7 +86,7 @@ class _Policy:
         their recent members, of the pair scorer's probability, at least its threshold (the join's
         core check, `_core_ok`, applied to a merge: a merge that one similar pair of members
         carries would chain two happenings as a join through one member would)."""
-        if self.pair_model is None or not len(rows_a) or not len(rows_b):
+        if self.pair_model is None or not self.merge_core or not len(rows_a) or not len(rows_b):
             return True
         ra, rb = rows_a[-_MERGE_CORE_A:].tolist(), rows_b[-_MERGE_CORE_B:].tolist()
         X = np.array([self._member_pair(i, j) for i in ra for j in rb])
