@@ -136,6 +136,7 @@ class _Policy:
         X = np.asarray(F, dtype=np.float64)
         pm = self.merge_model.proba(X)
         need = np.full(len(others), self.merge_model.threshold)
+        cross: list[int] = []
         if self.cross_merge_model is not None:
             # two stories with no language in common: their words cannot match (see cross_model)
             la = self._stories[pos].langs
@@ -145,7 +146,10 @@ class _Policy:
                 need[cross] = self.cross_merge_model.threshold
         for q, p in zip(others, pm.tolist(), strict=True):
             self._link(pos, q, p)
-        ok = [int(i) for i in np.nonzero(pm >= need)[0] if self._merge_core_ok(rows[pos], rows[others[int(i)]])]
+        # the core check reads lexical signals too: two stories with no language in common are left
+        # to the cross-language merge model
+        ok = [int(i) for i in np.nonzero(pm >= need)[0]
+              if int(i) in cross or self._merge_core_ok(rows[pos], rows[others[int(i)]])]
         if not ok:
             return self._stories[pos].id
         b = int(ok[np.argmax(pm[ok])])
