@@ -426,6 +426,7 @@ def test_old_large_story_takes_no_merge(gate_data):
     for late_merges in (False, True):
         cl = StoryClusterer(late_after_days=2.0, late_threshold=1.01, late_min_size=8, late_merges=late_merges)
         cl.merge_model.threshold = 0.0  # every pair the merge step scores would merge
+        cl.pair_model.threshold = 0.0  # and pass the core check (tested in test_merge_needs_core_linkage)
         old = {cl.assign(a, vecs[0]) for a in _copies(base, 10, "2015-08-02T00:00:00", "early")}
         assert len(old) == 1
         small = cl.assign(_copies(other, 1, "2015-08-04T11:00:00", "small")[0], vecs[1])
@@ -437,6 +438,30 @@ def test_old_large_story_takes_no_merge(gate_data):
             assert got not in old and got == cl.story_of("small-0")
             assert all(cl.story_of(f"early-{i}") in old for i in range(10))
         assert StoryClusterer.from_bytes(cl.to_bytes()).late_merges is late_merges
+
+
+def test_merge_needs_core_linkage(gate_data):
+    """Two stories merge only when their recent members are, on average, close by the pair scorer
+    (the join's core check applied to a merge): with the merge model taking any pair, the nearest
+    report of another event is absorbed when the check lets every pair through and stays apart
+    when it lets none through."""
+    arts, vecs, gold, _ = gate_data
+    base = arts[0]
+    j = max((i for i, a in enumerate(arts) if gold[a.id] != gold[base.id]), key=lambda i: float(vecs[i] @ vecs[0]))
+    for threshold, merged in ((0.0, True), (1.01, False)):
+        cl = StoryClusterer(late_min_size=100)
+        cl.merge_model.threshold = 0.0  # every pair the merge step scores would merge
+        old = {cl.assign(a, vecs[0]) for a in _copies(base, 4, "2015-08-02T00:00:00", "early")}
+        assert len(old) == 1
+        k = next(i for i, a in enumerate(arts) if gold[a.id] not in (gold[base.id], gold[arts[j].id]))
+        cl.assign(arts[k], vecs[k])  # a second story: the merge step weighs two candidates or more
+        cl.pair_model.threshold = threshold
+        sid = cl.assign(_copies(arts[j], 1, "2015-08-02T01:00:00", "other")[0], vecs[j])
+        assert (sid in old) is merged, (threshold, sid, old)
+    pos = cl._index[next(iter(old))]
+    r = cl._rows_by_story([pos])[pos]
+    cl.pair_model.threshold = 0.5
+    assert cl._merge_core_ok(r, r)  # a story's copies are one core
 
 
 def _foreign(aid: str, title: str, text: str, lang: str, when: str) -> Article:

@@ -122,6 +122,7 @@ def fit_story_models(arts: Sequence[Article], vecs: np.ndarray, dup: dict[str, s
                      gold: dict[str, str], trained_on: str = "", C: float = 1.0,
                      keep: Callable[[], bool] | None = None, cross: bool = True, core: bool = True,
                      grids: tuple[Sequence[float], Sequence[float], Sequence[float]] | None = None,
+                     parts: Sequence[Sequence[int]] | None = None,
                      ) -> StoryModels:
     """Fit and tune the four scorers on `arts` (in stream order, each with a label in `gold`).
 
@@ -130,6 +131,11 @@ def fit_story_models(arts: Sequence[Article], vecs: np.ndarray, dup: dict[str, s
     thresholds untuned (at 0.5), for benches that never use them; `core=False` fits no pair scorer
     (no core-linkage check). `grids`: the (join, merge, core) threshold grids searched, by default
     JOIN_GRID, MERGE_GRID and CORE_GRID (a bench that fits many times may search coarser ones).
+    `parts`: positions in `arts` of two or more parts (e.g. one per day); the core check's threshold
+    is then cross-fitted: each part is streamed with a pair scorer fitted on the other parts' rows,
+    and the threshold with the best mean score over the parts is kept (the pair scorer shipped is
+    still fitted on every row). Tuned on the rows it was fitted on, the threshold follows the
+    scorer's in-sample confidence (one dev fold chose 0.0, another 0.4).
     """
     join_grid, merge_grid, core_grid = grids if grids is not None else (JOIN_GRID, MERGE_GRID, CORE_GRID)
     pair_rows: list[tuple[np.ndarray, np.ndarray]] = []
@@ -179,7 +185,9 @@ def fit_story_models(arts: Sequence[Article], vecs: np.ndarray, dup: dict[str, s
             return (bcubed(pred, gold)[2] + pairwise(pred, gold)[2]) / 2
         m.threshold = _best(merge_grid, f)
     pair = fit_pair_model(pair_rows, C=C, trained_on=trained_on) if core and pair_rows else None
-    if pair is not None:
+    if pair is not None and parts is not None and len(parts) > 1:
+        pair.threshold = _crossfit_core(arts, vecs, dup, gold, model, merge, parts, core_grid, C)
+    elif pair is not None:
         def core_score(th: float) -> float:
             pair.threshold = th
             pred = stream(arts, vecs, dup, model, merge, pair)
@@ -187,6 +195,39 @@ def fit_story_models(arts: Sequence[Article], vecs: np.ndarray, dup: dict[str, s
         pair.threshold = _best(core_grid, core_score)
     return StoryModels(model, merge, cross_model, cross_merge, rows=len(y), positives=int(y.sum()),
                        pair_model=pair)
+
+
+def _crossfit_core(arts: Sequence[Article], vecs: np.ndarray, dup: dict[str, str | None], gold: dict[str, str],
+                   model: StoryModel, merge: StoryModel, parts: Sequence[Sequence[int]], grid: Sequence[float],
+                   C: float) -> float:
+    """The core threshold whose mean score over `parts` is best, each part streamed with a pair
+    scorer fitted on the other parts' article-member rows."""
+    subs = []
+    for idx in parts:
+        a = [arts[i] for i in idx]
+        subs.append((a, vecs[list(idx)]))
+    rows = []
+    for a, v in subs:
+        r: list[tuple[np.ndarray, np.ndarray]] = []
+        candidate_blocks(a, v, dup, gold, r)
+        rows.append(r)
+    held = []
+    for k, (a, v) in enumerate(subs):
+        pm = fit_pair_model([b for j, r in enumerate(rows) if j != k for b in r], C=C)
+        if pm is not None:
+            held.append((a, v, {x.id: gold[x.id] for x in a}, pm))
+    if not held:
+        return grid[0]
+
+    def score(th: float) -> float:
+        total = 0.0
+        for a, v, g, pm in held:
+            pm.threshold = th
+            pred = stream(a, v, dup, model, merge, pm)
+            total += (bcubed(pred, g)[2] + pairwise(pred, g)[2]) / 2
+        return total / len(held)
+
+    return _best(grid, score)
 
 
 def fit_pair_model(blocks: Sequence[tuple[np.ndarray, np.ndarray]], C: float = 1.0,

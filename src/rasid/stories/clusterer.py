@@ -46,6 +46,8 @@ class StoryClusterer(_Lifecycle, _Policy, _Index, _Lexical):
     late_merges: whether such a late story may merge with another (settings.story_late_merges; see
         `_maybe_merge`).
     candidates: how many nearest centroids and nearest members to consider.
+    pair_model, core: the core-linkage check of a join (`_core_ok`; core=False: none).
+    merge_core: the same check between two stories before a merge (`_merge_core_ok`).
     """
 
     def __init__(
@@ -66,6 +68,7 @@ class StoryClusterer(_Lifecycle, _Policy, _Index, _Lexical):
         related_min: float = 0.2,
         pair_model: StoryModel | None = None,
         core: bool = True,
+        merge_core: bool = True,
     ) -> None:
         self.model = model if model is not None else StoryModel.load()
         self.merge_model = (merge_model if merge_model is not None else StoryModel.load_merge()) if merges else None
@@ -78,6 +81,7 @@ class StoryClusterer(_Lifecycle, _Policy, _Index, _Lexical):
         # The core-linkage check (see `_core_ok`): None leaves joining to the candidate model alone.
         self.pair_model = (pair_model if pair_model is not None else StoryModel.load_pair()) if core else None
         self.pair_log: list[tuple[str, list[str], np.ndarray]] | None = None  # training hook
+        self.merge_core = merge_core  # the same check between two stories before they merge (`_merge_core_ok`)
         self._linked: set[int] = set()  # stories whose related stories changed since take_linked()
         self.dormant_days = dormant_days
         self.late_after_days = late_after_days

@@ -11,6 +11,9 @@ from .features import _ArticleView, _BagArrays, _no_common_language
 from .index import _PAIR_MEMBERS
 from .scoring import PAIR_FEATURES
 
+_MERGE_CORE_A = 12  # recent members of each story the merge core check compares
+_MERGE_CORE_B = 24
+
 
 class _Policy:
     """StoryClusterer's join and merge rules (a mixin: the settings and state are the clusterer's)."""
@@ -57,6 +60,38 @@ class _Policy:
             return True
         return float(self.pair_model.proba(X).mean()) >= self.pair_model.threshold
 
+    def _member_pair(self, i: int, j: int) -> tuple[float, ...]:
+        """PAIR_FEATURES of member rows `i` and `j` (as `_core_rows` gives them for an article
+        and a member)."""
+        bi, ti, nbi, nti = self._member_bags[i]
+        bj, tj, nbj, ntj = self._member_bags[j]
+        di, si = self._member_meta[i]
+        dj, sj = self._member_meta[j]
+        gi, ni = self._member_grams[i]
+        gj, nj = self._member_grams[j]
+        lead = 0.0
+        if ni and nj and len(gi.keys) and len(gj.keys):
+            keys, xi, xj = np.intersect1d(gi.keys, gj.keys, assume_unique=True, return_indices=True)
+            if len(keys):
+                idf = self._gram_idf(keys)
+                lead = float((gi.vals[xi].astype(np.float64) * gj.vals[xj] * idf * idf).sum()) / (ni * nj)
+        use = float(self._members.data[i] @ self._members.data[j])
+        body = self._cos(bi, nbi, bj, nbj, self._idf_cache)
+        same = 1.0 if math.floor(di) == math.floor(dj) else 0.0
+        return (use, body, self._cos(ti, nti, tj, ntj, self._idf_cache), lead, abs(di - dj), same,
+                1.0 if si and si == sj else 0.0, use * same, body * same)
+
+    def _merge_core_ok(self, rows_a: np.ndarray, rows_b: np.ndarray) -> bool:
+        """Whether two stories are close enough core to core to merge: the mean, over pairs of
+        their recent members, of the pair scorer's probability, at least its threshold (the join's
+        core check, `_core_ok`, applied to a merge: a merge that one similar pair of members
+        carries would chain two happenings as a join through one member would)."""
+        if self.pair_model is None or not self.merge_core or not len(rows_a) or not len(rows_b):
+            return True
+        ra, rb = rows_a[-_MERGE_CORE_A:].tolist(), rows_b[-_MERGE_CORE_B:].tolist()
+        X = np.array([self._member_pair(i, j) for i in ra for j in rb])
+        return float(self.pair_model.proba(X).mean()) >= self.pair_model.threshold
+
     def _join_threshold(self, pos: int) -> float:
         """The probability an article needs to join story `pos`. A story that opened more than
         `late_after_days` ago and has gathered `late_min_size` articles has usually become a chain
@@ -101,6 +136,7 @@ class _Policy:
         X = np.asarray(F, dtype=np.float64)
         pm = self.merge_model.proba(X)
         need = np.full(len(others), self.merge_model.threshold)
+        cross: list[int] = []
         if self.cross_merge_model is not None:
             # two stories with no language in common: their words cannot match (see cross_model)
             la = self._stories[pos].langs
@@ -110,8 +146,11 @@ class _Policy:
                 need[cross] = self.cross_merge_model.threshold
         for q, p in zip(others, pm.tolist(), strict=True):
             self._link(pos, q, p)
-        ok = np.nonzero(pm >= need)[0]
-        if not len(ok):
+        # the core check reads lexical signals too: two stories with no language in common are left
+        # to the cross-language merge model
+        ok = [int(i) for i in np.nonzero(pm >= need)[0]
+              if int(i) in cross or self._merge_core_ok(rows[pos], rows[others[int(i)]])]
+        if not ok:
             return self._stories[pos].id
         b = int(ok[np.argmax(pm[ok])])
         keep, gone = min(pos, others[b]), max(pos, others[b])
