@@ -143,6 +143,7 @@ class PostgresStore(PgSearch):
         self._owner = threading.get_ident()
         self._local = threading.local()  # this thread's read connection
         self._readers: list[Any] = []
+        self._readers_lock = threading.Lock()
         self._max_readers = max_readers
         self._conn: Any = self._connect()
         try:
@@ -166,20 +167,12 @@ class PostgresStore(PgSearch):
 
     # -- plumbing -------------------------------------------------------------------------------
 
-    def __enter__(self) -> PostgresStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"PostgresStore({self.path!r})"
-
     def close(self) -> None:
         with self._lock:
             if self._conn is None:
                 return
-            readers, self._readers = self._readers, []
+            with self._readers_lock:
+                readers, self._readers = self._readers, []
             for conn in (*readers, self._conn):
                 with suppress(Exception):
                     conn.close()
@@ -192,7 +185,7 @@ class PostgresStore(PgSearch):
     @property
     def readers(self) -> int:
         """Read connections open besides the main one (one per reading thread)."""
-        with self._lock:
+        with self._readers_lock:
             return len(self._readers)
 
     def _db(self) -> Any:
@@ -242,7 +235,7 @@ class PostgresStore(PgSearch):
             return None
         conn = getattr(self._local, "conn", None)
         if conn is None or conn.closed:
-            with self._lock:
+            with self._readers_lock:  # not the store lock: a write may hold that for long
                 self._db()
                 if len(self._readers) >= self._max_readers:
                     return None

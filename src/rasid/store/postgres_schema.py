@@ -9,22 +9,14 @@ use the "C" collation, so they sort as SQLite sorts them (by code point) whateve
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from .errors import SchemaVersionError
+from .sqlbase import Migration, refuse_newer
 
 _MIGRATION_LOCK = 0x72617369_64000001  # advisory lock key of schema migrations ("rasid" + 1)
 
 
-@dataclass(slots=True, frozen=True)
-class PgMigration:
-    """One schema step: the statements that take a database from `version - 1` to `version`."""
-
-    version: int
-    description: str
-    statements: tuple[str, ...]
-
+PgMigration = Migration  # one schema step, as SQLite's
 
 PG_MIGRATIONS: tuple[PgMigration, ...] = (
     PgMigration(
@@ -177,8 +169,6 @@ def migrate(conn: Any, migrations: Sequence[PgMigration] = PG_MIGRATIONS, name: 
     Each step runs in its own transaction with its version bump, under an advisory lock: a second
     process opening the same new database waits, then finds the step done.
     """
-    latest = migrations[-1].version if migrations else 0
-
     def version() -> int:
         conn.execute("CREATE TABLE IF NOT EXISTS rasid_schema (version integer NOT NULL)")
         row = conn.execute("SELECT version FROM rasid_schema").fetchone()
@@ -190,11 +180,7 @@ def migrate(conn: Any, migrations: Sequence[PgMigration] = PG_MIGRATIONS, name: 
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
         current = version()
-    if current > latest:
-        raise SchemaVersionError(
-            f"{name}: schema version {current} was written by a newer rasid (this one knows up to "
-            f"version {latest}); upgrade rasid to open it"
-        )
+    refuse_newer(current, migrations, name)
     for step in migrations:
         if step.version <= current:
             continue

@@ -15,12 +15,14 @@ sets `_CHUNK` (values per list), `_STORY_SEQ` (the story table's creation-order 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, Self, TypeVar
 
 import numpy as np
 
 from ..model import Article
+from .errors import SchemaVersionError
 from .records import ARTICLE_COLS, article_from_row, attach_children
 
 T = TypeVar("T")
@@ -30,6 +32,25 @@ ARTICLE_ORDER = "ORDER BY published IS NULL, published, seq"  # publication time
 
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(slots=True, frozen=True)
+class Migration:
+    """One schema step: the statements that take a database from `version - 1` to `version`."""
+
+    version: int
+    description: str
+    statements: tuple[str, ...]
+
+
+def refuse_newer(current: int, migrations: Sequence[Migration], name: str) -> None:
+    """SchemaVersionError when a database at schema `current` was written by a newer rasid."""
+    latest = migrations[-1].version if migrations else 0
+    if current > latest:
+        raise SchemaVersionError(
+            f"{name}: schema version {current} was written by a newer rasid (this one knows up to "
+            f"version {latest}); upgrade rasid to open it"
+        )
 
 
 class Writer(Protocol):
@@ -60,6 +81,19 @@ class SqlStore:
     _CHUNK = 500
     _STORY_SEQ = "seq"
     _SORT_WRITES = False
+    path: str
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.path!r})"
+
+    def close(self) -> None:
+        raise NotImplementedError
 
     # -- primitives, given by each backend ------------------------------------------------------
 

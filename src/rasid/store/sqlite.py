@@ -188,15 +188,6 @@ class SQLiteStore(SqlStories):
 
     # -- plumbing -------------------------------------------------------------------------------
 
-    def __enter__(self) -> SQLiteStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"SQLiteStore({self.path!r})"
-
     def close(self) -> None:
         with self._lock:
             if self._conn is None:

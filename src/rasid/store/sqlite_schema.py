@@ -8,18 +8,10 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from .errors import SchemaVersionError
+from .sqlbase import Migration, refuse_newer
 
-
-@dataclass(slots=True, frozen=True)
-class Migration:
-    """One schema step: the statements that take a database from `version - 1` to `version`."""
-
-    version: int
-    description: str
-    statements: tuple[str, ...]
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Migration", "migrate"]
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -193,12 +185,7 @@ def migrate(
     leaves the file at the previous version rather than half-migrated.
     """
     current = conn.execute("PRAGMA user_version").fetchone()[0]
-    latest = migrations[-1].version if migrations else 0
-    if current > latest:
-        raise SchemaVersionError(
-            f"{name}: schema version {current} was written by a newer rasid (this one knows up to "
-            f"version {latest}); upgrade rasid to open it"
-        )
+    refuse_newer(current, migrations, name)
     for step in migrations:
         if step.version <= current:
             continue
