@@ -36,7 +36,7 @@ from .postgres_schema import PG_MIGRATIONS, PG_SCHEMA_VERSION, PgMigration, migr
 from .postgres_search import PgSearch, tsquery_text, tsvector_text
 from .records import ARTICLE_INSERT_COLS, ChildRows, article_values, fresh_articles
 from .search import SearchKeys
-from .sqlbase import Writer, now
+from .sqlbase import AtomicBlock, Writer, now
 
 __all__ = ["PG_MIGRATIONS", "PG_SCHEMA_VERSION", "PgMigration", "PostgresStore", "lock_key", "migrate",
            "safe_url", "tsquery_text", "tsvector_text"]
@@ -111,17 +111,6 @@ class _PgWriter:
                 copy.write_row(row)
 
 
-class _AtomicBlock:
-    """The open transaction of `PostgresStore.atomic`: begun at its first write, holding the store
-    lock (so other threads neither read nor write uncommitted rows) until the block ends."""
-
-    __slots__ = ("owner", "tx")
-
-    def __init__(self, owner: int) -> None:
-        self.owner = owner
-        self.tx: Any = None
-
-
 class PostgresStore(PgSearch):
     """Articles, stories, vectors and blobs in one PostgreSQL database; implements `pipeline.Store`."""
 
@@ -136,7 +125,7 @@ class PostgresStore(PgSearch):
         self.path = safe_url(url)  # what messages (and `rasid run`'s summary) name
         self._psycopg = _driver()
         self._lock = threading.RLock()
-        self._atomic: _AtomicBlock | None = None
+        self._atomic: AtomicBlock | None = None
         self._atomic_lock = threading.Lock()
         self._keys = SearchKeys()
         self._connect_timeout = connect_timeout
@@ -197,9 +186,9 @@ class PostgresStore(PgSearch):
         """Run `work(conn)` in one transaction under the store lock; retried when PostgreSQL
         aborts it to break a deadlock with another writer (two batches sharing articles). Inside
         `atomic()` (on the thread that opened it) it runs in the block's transaction instead."""
-        block = self._atomic
-        if block is not None and block.owner == threading.get_ident():
-            if block.tx is None:
+        block = self._my_block()
+        if block is not None:
+            if block.handle is None:
                 self._lock.acquire()
                 try:
                     tx = self._db().transaction()
@@ -207,7 +196,7 @@ class PostgresStore(PgSearch):
                 except BaseException:
                     self._lock.release()
                     raise
-                block.tx = tx
+                block.handle = tx
             with self._db().transaction():  # a savepoint: a failed write leaves the block usable
                 return work(_PgWriter(self._db()))
         errors = self._psycopg.errors
@@ -229,9 +218,7 @@ class PostgresStore(PgSearch):
         """This thread's read connection, or None where reads use the main connection: on the
         thread that opened the store, inside this thread's `atomic()` block (it must see its own
         writes), and once `max_readers` threads have one."""
-        ident = threading.get_ident()
-        block = self._atomic
-        if ident == self._owner or (block is not None and block.owner == ident):
+        if threading.get_ident() == self._owner or self._my_block() is not None:
             return None
         conn = getattr(self._local, "conn", None)
         if conn is None or conn.closed:
@@ -262,29 +249,10 @@ class PostgresStore(PgSearch):
             rows.extend(self._select(sql, [*extra, chunk]))
         return rows
 
-    @contextmanager
-    def atomic(self) -> Iterator[None]:
-        """Make every write of this block (on this thread) one transaction: all committed at its
-        end, or none if it fails or the process dies first. Reads before the first write run as
-        usual; nested blocks join the outer one (as SQLiteStore.atomic)."""
-        if self._atomic is not None and self._atomic.owner == threading.get_ident():
-            yield
+    def _end_atomic(self, block: AtomicBlock, exc: BaseException | None) -> None:
+        if block.handle is None:
             return
-        with self._atomic_lock:
-            block = self._atomic = _AtomicBlock(threading.get_ident())
-            try:
-                yield
-            except BaseException as exc:
-                self._atomic = None
-                self._end_atomic(block, exc)
-                raise
-            self._atomic = None
-            self._end_atomic(block, None)
-
-    def _end_atomic(self, block: _AtomicBlock, exc: BaseException | None) -> None:
-        if block.tx is None:
-            return
-        tx, block.tx = block.tx, None
+        tx, block.handle = block.handle, None
         try:
             tx.__exit__(type(exc) if exc is not None else None, exc, None)  # commit, or roll back
         finally:

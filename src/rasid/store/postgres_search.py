@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from .search import IndexedText, ParsedQuery, QueryItem, QueryTerm, SearchKeys, highlights, parse_query
+from .search import IndexedText, ParsedQuery, QueryItem, QueryTerm, SearchKeys, page_hit, parse_query
 from .sqlstories import SqlStories
 
 # bm25 as SQLite's FTS5 computes it: its k1 and b, and the column weights of sqlite.py's
@@ -170,14 +170,8 @@ class PgSearch(SqlStories):
         for _, hits in page:
             seq, a_id, title, score = hits[0]
             story, source, published, url, _head = meta[seq]
-            snippet = self._keys.snippet(texts[seq][1][:12], terms)  # the lead is where a reader looks
-            out.append({
-                "id": a_id, "title": title, "snippet": snippet,
-                "highlights": [list(span) for span in highlights(self._keys, snippet, terms)],
-                "title_highlights": [list(span) for span in highlights(self._keys, title or "", terms)],
-                "score": round(score, 4), "copies": len(hits) - 1, "story": story, "source": source,
-                "published": published, "url": url,
-            })
+            out.append(page_hit(self._keys, terms, texts[seq][1], id=a_id, title=title, score=score,
+                                copies=len(hits) - 1, story=story, source=source, published=published, url=url))
         return {"total": len(ranked), "stories": len(stories), "hits": out}
 
     def reindex(self) -> int:

@@ -14,7 +14,9 @@ sets `_CHUNK` (values per list), `_STORY_SEQ` (the story table's creation-order 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol, Self, TypeVar
@@ -51,6 +53,18 @@ def refuse_newer(current: int, migrations: Sequence[Migration], name: str) -> No
             f"{name}: schema version {current} was written by a newer rasid (this one knows up to "
             f"version {latest}); upgrade rasid to open it"
         )
+
+
+class AtomicBlock:
+    """The open transaction of a store's `atomic()` block: begun at its first write (`handle`, the
+    backend's transaction), holding the store lock (so other threads neither read nor write
+    uncommitted rows) until the block ends."""
+
+    __slots__ = ("owner", "handle")
+
+    def __init__(self, owner: int) -> None:
+        self.owner = owner
+        self.handle: Any = None
 
 
 class Writer(Protocol):
@@ -93,6 +107,43 @@ class SqlStore:
         return f"{type(self).__name__}({self.path!r})"
 
     def close(self) -> None:
+        raise NotImplementedError
+
+    # -- one transaction over many writes ---------------------------------------------------------
+
+    _atomic: AtomicBlock | None
+    _atomic_lock: threading.Lock
+
+    def _my_block(self) -> AtomicBlock | None:
+        """The atomic block this thread has open, if any."""
+        block = self._atomic
+        return block if block is not None and block.owner == threading.get_ident() else None
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """Make every write of this block (on this thread) one transaction: all of them are
+        committed at its end, or none if it fails or the process dies first.
+
+        Reads before the first write run as usual, so the write lock is held only from the first
+        write to the end of the block (a stage reads and computes for long, then writes). Nested
+        blocks join the outer one.
+        """
+        if self._my_block() is not None:
+            yield
+            return
+        with self._atomic_lock:  # one atomic block per store at a time
+            block = self._atomic = AtomicBlock(threading.get_ident())
+            try:
+                yield
+            except BaseException as exc:
+                self._atomic = None
+                self._end_atomic(block, exc)
+                raise
+            self._atomic = None
+            self._end_atomic(block, None)
+
+    def _end_atomic(self, block: AtomicBlock, exc: BaseException | None) -> None:
+        """Commit the block's transaction (roll it back when `exc`) and release the store lock."""
         raise NotImplementedError
 
     # -- primitives, given by each backend ------------------------------------------------------

@@ -26,8 +26,8 @@ from typing import Any, TypeVar
 from ..model import Article
 from .errors import SchemaVersionError, StoreError, StoreMissingError
 from .records import ARTICLE_INSERT_COLS, ChildRows, article_values, fresh_articles
-from .search import SearchKeys, fts5_expression, fts5_query, highlights, parse_query
-from .sqlbase import Writer, now
+from .search import SearchKeys, fts5_expression, fts5_query, page_hit, parse_query
+from .sqlbase import AtomicBlock, Writer, now
 from .sqlite_schema import MIGRATIONS, SCHEMA_VERSION, Migration, migrate
 from .sqlstories import SqlStories
 
@@ -77,40 +77,6 @@ class _SqliteWriter:
             self.conn.executemany(f"INSERT INTO {target} VALUES ({', '.join('?' * width)})", rows)
 
 
-class _AtomicBlock:
-    """The open transaction of `SQLiteStore.atomic`: begun at its first write, holding the store
-    lock (so other threads neither read nor write uncommitted rows) until the block ends."""
-
-    __slots__ = ("owner", "conn")
-
-    def __init__(self, owner: int) -> None:
-        self.owner = owner
-        self.conn: sqlite3.Connection | None = None
-
-    def join(self, store: SQLiteStore) -> sqlite3.Connection:
-        if store.readonly:
-            raise StoreError(f"{store.path}: the database is read-only (no write access to it or its folder)")
-        if self.conn is None:
-            store._lock.acquire()
-            try:
-                conn = store._db()
-                conn.execute("BEGIN IMMEDIATE")
-            except BaseException:
-                store._lock.release()
-                raise
-            self.conn = conn
-        return self.conn
-
-    def end(self, store: SQLiteStore, commit: bool) -> None:
-        if self.conn is None:
-            return
-        conn, self.conn = self.conn, None
-        try:
-            conn.execute("COMMIT" if commit else "ROLLBACK")
-        finally:
-            store._lock.release()
-
-
 class SQLiteStore(SqlStories):
     """Articles, stories, vectors and blobs in one SQLite file; implements `pipeline.Store`."""
 
@@ -137,7 +103,7 @@ class SQLiteStore(SqlStories):
             if read_only or (file.is_file() and not (os.access(file, os.W_OK) and os.access(parent, os.W_OK))):
                 self.readonly = True
         self._lock = threading.RLock()
-        self._atomic: _AtomicBlock | None = None
+        self._atomic: AtomicBlock | None = None
         self._atomic_lock = threading.Lock()
         self._keys = SearchKeys()
         if self.readonly:
@@ -212,8 +178,9 @@ class SQLiteStore(SqlStories):
     def _tx(self) -> Iterator[sqlite3.Connection]:
         """One write transaction under the store lock; rolled back on any error. Inside `atomic()`
         (on the thread that opened it) the writes join its one transaction instead."""
-        if self._atomic is not None and self._atomic.owner == threading.get_ident():
-            yield self._atomic.join(self)
+        block = self._my_block()
+        if block is not None:
+            yield self._join_atomic(block)
             return
         if self.readonly:
             raise StoreError(f"{self.path}: the database is read-only (no write access to it or its folder)")
@@ -227,28 +194,29 @@ class SQLiteStore(SqlStories):
                 raise
             conn.execute("COMMIT")
 
-    @contextmanager
-    def atomic(self) -> Iterator[None]:
-        """Make every write of this block (on this thread) one transaction: all of them are
-        committed at its end, or none if it fails or the process dies first.
-
-        Reads before the first write run as usual, so the write lock is held only from the first
-        write to the end of the block (a stage reads and computes for long, then writes). Nested
-        blocks join the outer one.
-        """
-        if self._atomic is not None and self._atomic.owner == threading.get_ident():
-            yield
-            return
-        with self._atomic_lock:  # one atomic block per store at a time
-            block = self._atomic = _AtomicBlock(threading.get_ident())
+    def _join_atomic(self, block: AtomicBlock) -> sqlite3.Connection:
+        """The block's transaction, begun (taking the store lock) at its first write."""
+        if self.readonly:
+            raise StoreError(f"{self.path}: the database is read-only (no write access to it or its folder)")
+        if block.handle is None:
+            self._lock.acquire()
             try:
-                yield
+                conn = self._db()
+                conn.execute("BEGIN IMMEDIATE")
             except BaseException:
-                self._atomic = None
-                block.end(self, commit=False)
+                self._lock.release()
                 raise
-            self._atomic = None
-            block.end(self, commit=True)
+            block.handle = conn
+        return block.handle  # type: ignore[no-any-return]
+
+    def _end_atomic(self, block: AtomicBlock, exc: BaseException | None) -> None:
+        if block.handle is None:
+            return
+        conn, block.handle = block.handle, None
+        try:
+            conn.execute("COMMIT" if exc is None else "ROLLBACK")
+        finally:
+            self._lock.release()
 
     def _select(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
@@ -378,16 +346,9 @@ class SQLiteStore(SqlStories):
             raise ValueError(f"search query not understood: {exc}") from None
         paras = self._paragraph_texts([row[0] for row in hits])
         terms = parsed.terms
-        out = []
-        for seq, a_id, title, story, source, published, url, r, n in hits:
-            snippet = self._keys.snippet(paras[seq][:12], terms)  # the lead is where a reader looks
-            out.append({
-                "id": a_id, "title": title, "snippet": snippet,
-                "highlights": [list(span) for span in highlights(self._keys, snippet, terms)],
-                "title_highlights": [list(span) for span in highlights(self._keys, title or "", terms)],
-                "score": round(-r, 4), "copies": n - 1, "story": story, "source": source,
-                "published": published, "url": url,
-            })
+        out = [page_hit(self._keys, terms, paras[seq], id=a_id, title=title, score=-r, copies=n - 1, story=story,
+                        source=source, published=published, url=url)
+               for seq, a_id, title, story, source, published, url, r, n in hits]
         return {"total": int(total), "stories": int(stories), "hits": out}
 
     def reindex(self) -> int:
