@@ -90,10 +90,12 @@ def one(engine: str, feed: str, db: str, workers: int, understand: bool) -> None
 
 
 def assignments(db: str) -> dict[str, str]:
-    from rasid.store import open_store
+    """Each stored article's story (an article in none: a story of its own), read without loading the
+    articles' text."""
+    import sqlite3
 
-    with open_store(db) as store:
-        return {a.id: a.story or f"\0{a.id}" for a in store.iter_articles()}
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        return {a_id: story or f"\0{a_id}" for a_id, story in conn.execute("SELECT id, story FROM articles")}
 
 
 def main() -> None:
@@ -129,12 +131,12 @@ def main() -> None:
             if done.returncode:
                 sys.exit(f"{engine} engine failed: {done.stderr[-2000:]}")
             fig = json.loads(done.stdout.strip().splitlines()[-1])
-            figures[engine] = (fig, assignments(db))
             print(f"{engine:>5}: {fig['seconds']:.1f} s, {fig['added'] / fig['seconds']:.1f} articles/s "
                   f"({fig['added']} stored of {fig['read']} read); peak RSS {fig['peak_main_mib']:.0f} MiB main, "
                   f"{fig['peak_child_mib']:.0f} MiB largest child; load {os.getloadavg()[0]:.1f}", flush=True)
             print("       stages: " + ", ".join(f"{k} {v:.1f} s" for k, v in fig["stage_seconds"].items())
                   + f"; CPU {fig['cpu_main_s']:.0f} s main, {fig['cpu_children_s']:.0f} s children", flush=True)
+            figures[engine] = (fig, assignments(db))
         local, dask = figures["local"][1], figures["dask"][1]
         p, r, f = bcubed(dask, local)
         ratio = figures["dask"][0]["seconds"] / figures["local"][0]["seconds"]
