@@ -450,5 +450,65 @@ def test_atomic_unassigned_and_clear_stories_as_in_sqlite(pg_url, tmp_path, day_
         store.clear_stories()
         assert store.count_stories() == 0 and store.get_blob("state:x") is None and store.get_blob("other") == b"3"
         assert len(store.unassigned_article_ids()) == 30
+        assert store.list_stories().total == 0 and store.list_stories().rows == []  # the list forgets them too
     lite.close()
     pg.close()
+
+
+def test_story_list_rows_are_written_for_stories_of_an_older_schema(pg_url):
+    """A database at schema version 1 (before the SQL story list) with stories: opening it migrates
+    and writes their list rows and facets, so they are listed and filtered as new ones."""
+    from rasid.store.story_rows import StoryFilter
+
+    psycopg = pytest.importorskip("psycopg")
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        assert migrate(conn, PG_MIGRATIONS[:1], "old") == 1
+        for sid, source, day, members in (("s1", "okaz", "2015-07-21", 3), ("s2", "sabq", "2015-07-22", 1)):
+            conn.execute("INSERT INTO stories (id, title, first_seen, last_seen, sources, updated_at)"
+                         " VALUES (%s, %s, %s, %s, %s::jsonb, 'then')", (sid, sid, day, day, json.dumps([source])))
+            for i in range(members):
+                conn.execute("INSERT INTO story_articles (story, idx, article) VALUES (%s, %s, %s)",
+                             (sid, i, f"{sid}-a{i}"))
+    with open_store(pg_url) as store:
+        assert store.schema_version == PG_MIGRATIONS[-1].version
+        page = store.list_stories()
+        assert [(r.id, r.articles, r.outlets) for r in page.rows] == [("s2", 1, 1), ("s1", 3, 1)]
+        assert [r.id for r in store.list_stories(StoryFilter(source="OKAZ")).rows] == ["s1"]
+        assert [r.id for r in store.list_stories(StoryFilter(date_to="2015-07-21")).rows] == ["s1"]
+
+
+def test_reads_on_other_threads_use_their_own_connection(pg_url, day_articles):
+    """Reads from other threads run on a connection of their own (so they never queue behind the
+    store's lock), see committed rows only, and are closed with the store; the opening thread and
+    an atomic block read on the main connection, and see the block's own writes."""
+    store = open_store(pg_url)
+    store.add_articles(day_articles[:3])
+    seen: dict[str, object] = {}
+    started, release = threading.Event(), threading.Event()
+
+    def reader() -> None:
+        seen["count"] = store.count_articles()
+        started.set()
+        release.wait(10)
+        seen["blob"] = store.get_blob("state:x")
+
+    with store.atomic():
+        store.put_blob("state:x", b"1")
+        assert store.get_blob("state:x") == b"1"
+        t = threading.Thread(target=reader)
+        t.start()
+        assert started.wait(10)
+        release.set()
+        t.join(10)
+    assert seen == {"count": 3, "blob": None}  # the block was not committed while the thread read
+    assert store.readers == 1 and store.get_blob("state:x") == b"1"
+    threads = [threading.Thread(target=lambda: seen.setdefault("n", store.count_articles())) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert store.readers == 4
+    store.close()
+    assert store.readers == 0
+    with pytest.raises(StoreError, match="closed"):
+        store.count_articles()

@@ -312,3 +312,18 @@ def highlights(keys: SearchKeys, text: str, terms: Sequence[QueryTerm]) -> list[
         if toks and (any(t in exact for t in toks) or keys._key_hit(toks, " ".join(toks), wanted)):
             spans.append((m.start(), m.end()))
     return spans
+
+
+def page_hit(keys: SearchKeys, terms: Sequence[QueryTerm], paragraphs: Sequence[str], *, id: str, title: str,
+             score: float, copies: int, story: str | None, source: str | None, published: str | None,
+             url: str | None) -> dict[str, object]:
+    """One hit of a search page, as every store gives it: a snippet of the lead (where a reader
+    looks) with its highlights, the title's highlights, the score and the copies collapsed into it."""
+    snippet = keys.snippet(paragraphs[:12], terms)
+    return {
+        "id": id, "title": title, "snippet": snippet,
+        "highlights": [list(span) for span in highlights(keys, snippet, terms)],
+        "title_highlights": [list(span) for span in highlights(keys, title or "", terms)],
+        "score": round(score, 4), "copies": copies, "story": story, "source": source,
+        "published": published, "url": url,
+    }

@@ -12,9 +12,9 @@ Under load: every read runs on a worker thread with its own read-only SQLite con
 it read while the ingest worker or a `rasid run` writes), never on the event loop; a request whose
 client has already gone is dropped before its work starts, and one that takes longer than
 `request_timeout` seconds is answered 503. The story list is one indexed query (store/story_rows.py).
-Over PostgreSQL (`--db postgresql://...`) reads share the store's one connection and no response
-is cached (the cache follows SQLite's data_version); its story list and search pages are not yet
-SQL-indexed (store/postgres.py).
+Over PostgreSQL (`--db postgresql://...`) each worker thread reads on a connection of its own that
+the store opens (store/postgres.py) and the story list is the same indexed query; no response is
+cached (the cache follows SQLite's data_version).
 Uploads are checked before they are read: the key, then the size as the body streams, then the
 record schema (web/upload.py); accepted records go to the ingest queue (web/worker.py), which runs
 the stages of `rasid run`.
@@ -120,8 +120,8 @@ class SecurityHeaders:
 class ReadStores:
     """One read-only store (own SQLite connection) per worker thread, so reads never queue behind
     each other or behind a write. An in-memory store cannot be shared that way: it is used as is.
-    Neither is a PostgreSQL store: its one connection serves every thread (under its lock), so the
-    server opens no connections beyond the store's own however many threads come and go."""
+    Neither is a PostgreSQL store: it is shared, and gives each reading thread a connection of its
+    own (up to its `max_readers`), closed with it."""
 
     def __init__(self, path: str, main: SQLiteStore | PostgresStore) -> None:
         self._path = path

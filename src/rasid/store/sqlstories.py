@@ -1,0 +1,199 @@
+"""Stories in the SQL stores: the story rows and their members and links, and the story list
+(summary rows, filter facets, ranking and keyset paging: `story_rows.py`), written once for SQLite
+and PostgreSQL in the shared SQL form of `sqlbase.py`.
+
+Every story write also writes, in the same transaction, its `story_list` row and `story_facets`
+rows, so a page of the list is one index range scan and a filter one index lookup, whatever the
+number of stories, in both backends.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+
+from ..model import Story
+from .records import STORY_BASE, STORY_PARTS, dumps, stories_from_rows, story_values
+from .sqlbase import SqlStore, Writer, now
+from .story_rows import (
+    StoryFilter,
+    StoryPage,
+    StoryRow,
+    after_sql,
+    decode_cursor,
+    encode_cursor,
+    facet_rows,
+    list_sql,
+    order_sql,
+    summary_values,
+)
+
+_LIST_COLS = ("id", "title", "first_seen", "last_seen", "sources", "size", "outlets", "first_day", "last_day",
+              "statements", "top_entities", "langs", "rank")
+
+
+class SqlStories(SqlStore):
+    """Story reads and writes over the `SqlStore` primitives. A backend whose JSON columns are not
+    text sets `_JSON_IN` (the placeholder of one, e.g. `?::jsonb`) and `_JSON_OUT` (how one is read
+    as text, e.g. `{}::text`)."""
+
+    _JSON_IN = "?"
+    _JSON_OUT = "{}"
+
+    def put_story(self, story: Story) -> None:
+        """Insert or replace one story (its member list is replaced whole)."""
+        self.put_stories([story])
+
+    def put_stories(self, stories: Sequence[Story]) -> None:
+        """Insert or replace several stories in one transaction, with their list rows and facets."""
+        if not stories:
+            return
+        cols = [*STORY_BASE, *(name for name, _ in STORY_PARTS)]
+        marks = ", ".join(["?"] * 4 + [self._JSON_IN] * (len(cols) - 4) + ["?"])
+        updates = ", ".join(f"{c} = excluded.{c}" for c in [*cols[1:], "updated_at"])
+        sql = (f"INSERT INTO stories ({', '.join(cols)}, updated_at) VALUES ({marks})"
+               f" ON CONFLICT (id) DO UPDATE SET {updates}")
+        stamp = now()
+        ordered = self._ordered(stories, key=lambda s: s.id)
+
+        def work(w: Writer) -> None:
+            for story in ordered:
+                w.execute(sql, (*story_values(story), stamp))
+                w.execute("DELETE FROM story_articles WHERE story = ?", (story.id,))
+                w.insert_rows("story_articles (story, idx, article)",
+                              [(story.id, i, a) for i, a in enumerate(story.articles)])
+                self._write_summary(w, story)
+
+        self._write(work)
+
+    def _write_summary(self, w: Writer, story: Story) -> None:
+        """The list row and filter facets of a story just written (story_rows.py)."""
+        weight: dict[str, dict[str, int]] = {}
+        for a_id, lang, chars in w.fetch_in(
+            "SELECT a.id, p.lang, sum(length(p.text)) FROM articles a JOIN paragraphs p ON p.article = a.seq"
+            " WHERE a.id IN ({in_}) GROUP BY a.id, p.lang", list(story.articles)
+        ):
+            weight.setdefault(a_id, {})[lang] = int(chars)
+        main_lang = {a: max(wt, key=lambda k: (wt[k], k)) for a, wt in weight.items() if wt}
+        values = summary_values(story, main_lang)
+        row = {"id": story.id, "title": story.title or "", "first_seen": story.first_seen,
+               "last_seen": story.last_seen, "sources": dumps(list(story.sources)), **values}
+        w.execute(f"INSERT INTO story_list ({', '.join(_LIST_COLS)}) VALUES ({', '.join('?' * len(_LIST_COLS))})"
+                  f" ON CONFLICT (id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in _LIST_COLS[1:])}",
+                  [row[c] for c in _LIST_COLS])
+        w.execute("DELETE FROM story_facets WHERE story = ?", (story.id,))
+        w.executemany("INSERT INTO story_facets (kind, value, story) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                      facet_rows(story, values["langs"]))
+
+    def _summarize_old_stories(self) -> None:
+        """Write the list rows of stories stored without one (by a rasid before the list tables)."""
+        ids = [r[0] for r in self._select(
+            "SELECT s.id FROM stories s LEFT JOIN story_list l ON l.id = s.id WHERE l.id IS NULL")]
+        for i in range(0, len(ids), 500):
+            stories = self._load_stories(ids[i : i + 500])
+
+            def work(w: Writer, stories: list[Story] = stories) -> None:
+                for story in stories:
+                    self._write_summary(w, story)
+
+            self._write(work)
+
+    def _page_where(self, where: str, total: int) -> str:
+        """The WHERE clause a page is read with (a backend may hint its planner here)."""
+        return where
+
+    def list_stories(self, f: StoryFilter | None = None, *, order: str = "rank", limit: int = 20,
+                     offset: int = 0, cursor: str | None = None) -> StoryPage:
+        """One page of the story list from the summary rows: those passing `f`, in `order` ("rank":
+        widely and recently covered first; "latest": by last day), after `cursor` (keyset paging,
+        from a previous page's `next_cursor`) or else after `offset` rows; with the total count."""
+        f = f or StoryFilter()
+        where, params = list_sql(f, order)
+        total = int(self._select(f"SELECT count(*) FROM story_list s{where}", params)[0][0])
+        key = decode_cursor(cursor, order) if cursor else None
+        if cursor and key is None:
+            raise ValueError("not a cursor of this list (take next_cursor from the previous page)")
+        page_where = self._page_where(where, total)
+        page_params = list(params)
+        if key is not None:
+            cond, extra = after_sql(order, key)
+            page_where = (where + " AND " if where else " WHERE ") + cond
+            page_params += extra
+            offset = 0
+        rows = self._select(
+            "SELECT s.id, s.title, s.first_seen, s.last_seen, s.size, s.outlets, s.statements, s.rank,"
+            f" s.last_day, s.sources, s.top_entities, s.langs FROM story_list s{page_where} {order_sql(order)}"
+            " LIMIT ? OFFSET ?",
+            [*page_params, int(limit) + 1, int(offset)],
+        )
+        out = [
+            StoryRow(id=r[0], title=r[1] or "", first_seen=r[2], last_seen=r[3], articles=r[4] or 0,
+                     outlets=r[5], statements=r[6], rank=r[7], last_day=r[8], sources=json.loads(r[9] or "[]"),
+                     entities=json.loads(r[10] or "[]"), langs=(r[11] or "").split())
+            for r in rows[:limit]
+        ]
+        more = len(rows) > limit and bool(out)
+        return StoryPage(out, total, encode_cursor(order, out[-1]) if more else None)
+
+    def put_story_links(self, links: Mapping[str, Sequence[tuple[str, float]]]) -> None:
+        """Replace the related stories of each story in `links` ({id: [(related id, p), ...]},
+        best first); an empty list removes them."""
+        if not links:
+            return
+
+        def work(w: Writer) -> None:
+            for sid in self._ordered(list(links), key=str):
+                w.execute("DELETE FROM story_links WHERE story = ?", (sid,))
+                rows = {other: float(p) for other, p in links[sid]}  # a repeated pair keeps its last p
+                w.insert_rows("story_links (story, other, p)", [(sid, o, p) for o, p in rows.items()])
+
+        self._write(work)
+
+    def story_titles(self, ids: Sequence[str]) -> dict[str, str]:
+        """id -> title of the given stories that exist (a light read, for links to them)."""
+        return dict(self._select_in("SELECT id, title FROM stories WHERE id IN ({in_})", list(ids))) if ids else {}
+
+    def get_story(self, story_id: str) -> Story | None:
+        stories = self._load_stories([story_id])
+        return stories[0] if stories else None
+
+    def iter_stories(self, order: str = "created") -> Iterator[Story]:
+        """All stories, in creation order, or `order="recent"` (latest `last_seen` first)."""
+        seq = self._STORY_SEQ
+        if order == "created":
+            sql = f"SELECT id FROM stories ORDER BY {seq}"
+        elif order == "recent":
+            sql = f"SELECT id FROM stories ORDER BY last_seen IS NULL, last_seen DESC, {seq}"
+        else:
+            raise ValueError(f"unknown story order {order!r} (use 'created' or 'recent')")
+        ids = [r[0] for r in self._select(sql)]
+        for i in range(0, len(ids), 500):
+            yield from self._load_stories(ids[i : i + 500])
+
+    def count_stories(self) -> int:
+        return int(self._select("SELECT count(*) FROM stories")[0][0])
+
+    def delete_story(self, story_id: str) -> bool:
+        """Remove a story (e.g. merged into another); articles keep their `story` until reassigned."""
+
+        def work(w: Writer) -> bool:
+            w.execute("DELETE FROM story_links WHERE story = ? OR other = ?", (story_id, story_id))
+            for table, key in (("story_facets", "story"), ("story_list", "id"), ("story_articles", "story")):
+                w.execute(f"DELETE FROM {table} WHERE {key} = ?", (story_id,))
+            return w.execute("DELETE FROM stories WHERE id = ?", (story_id,)) > 0
+
+        return self._write(work)
+
+    def _load_stories(self, ids: Sequence[str]) -> list[Story]:
+        """The stored stories among `ids`, in the order given."""
+        cols = [*STORY_BASE[:4], *(self._JSON_OUT.format(c) for c in ["sources", *(n for n, _ in STORY_PARTS)])]
+        rows = self._select_in(f"SELECT {', '.join(cols)} FROM stories WHERE id IN ({{in_}})", list(ids))
+        if not rows:
+            return []
+        found = [r[0] for r in rows]
+        members = self._select_in(
+            "SELECT story, article FROM story_articles WHERE story IN ({in_}) ORDER BY story, idx", found)
+        links = self._select_in("SELECT story, other, p FROM story_links WHERE story IN ({in_})", found)
+        by_id = {s.id: s for s in stories_from_rows(rows, members, links)}
+        return [by_id[s] for s in ids if s in by_id]
+
