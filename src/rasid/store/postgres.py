@@ -834,9 +834,12 @@ class PostgresStore:
                 " WHERE a.id = ANY(%s) GROUP BY a.id, p.lang", [a for s in stories for a in s.articles]
             ):
                 weight.setdefault(a_id, {})[lang] = int(chars)
+            unnamed = {r[0] for r in self._select_any(  # members naming no outlet count one each
+                "SELECT id FROM articles WHERE id = ANY(%s) AND (source IS NULL OR trim(source) = '')",
+                [a for s in stories for a in s.articles])}
             for story in stories:
                 langs = {a: max(w, key=lambda k: (w[k], k)) for a in story.articles if (w := weight.get(a))}
-                v = summary_values(story, langs)
+                v = summary_values(story, langs, sum(1 for a in story.articles if a in unnamed))
                 row = StoryRow(id=story.id, title=story.title or "", first_seen=story.first_seen,
                                last_seen=story.last_seen, articles=v["size"], outlets=v["outlets"],
                                statements=v["statements"], rank=v["rank"], last_day=v["last_day"],

@@ -812,8 +812,12 @@ class SQLiteStore:
     def _write_summary(self, conn: sqlite3.Connection, story: Story) -> None:
         """The list columns and filter facets of a story just written (story_rows.py)."""
         weight: dict[str, dict[str, int]] = {}
+        unnamed = 0
         for i in range(0, len(story.articles), _CHUNK):
             chunk = story.articles[i : i + _CHUNK]
+            unnamed += conn.execute(  # members naming no outlet: one outlet each (outlets.count_outlets)
+                f"SELECT count(*) FROM articles WHERE id IN ({','.join('?' * len(chunk))})"
+                " AND (source IS NULL OR trim(source) = '')", chunk).fetchone()[0]
             for a_id, lang, chars in conn.execute(
                 "SELECT a.id, p.lang, sum(length(p.text)) FROM articles a JOIN paragraphs p ON p.article = a.seq"
                 f" WHERE a.id IN ({','.join('?' * len(chunk))}) GROUP BY a.id, p.lang",
@@ -821,7 +825,7 @@ class SQLiteStore:
             ):
                 weight.setdefault(a_id, {})[lang] = chars
         main_lang = {a: max(w, key=lambda k: (w[k], k)) for a, w in weight.items() if w}
-        values = summary_values(story, main_lang)
+        values = summary_values(story, main_lang, unnamed)
         row = {"id": story.id, "title": story.title or "", "first_seen": story.first_seen,
                "last_seen": story.last_seen, "sources": dumps(list(story.sources)), **values}
         conn.execute(

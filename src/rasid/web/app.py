@@ -505,8 +505,12 @@ def create_app(
              responses={200: {"model": schemas.StoryRecord}, 404: {"model": schemas.Error}, **reading})
     async def api_story(request: Request, story_id: str) -> dict[str, Any]:
         """One story as the export record of CONTRACT.md."""
+        def work() -> dict[str, Any]:
+            story = get_story_or_404(story_id)
+            return story_record(story, {a.id: a for a in reads.get().get_articles(story.articles)}, outlets)
+
         check_read(request)
-        return await offload(request, lambda: story_record(get_story_or_404(story_id)))
+        return await offload(request, work)
 
     @app.get("/api/articles/{article_id:path}", tags=["articles"],
              responses={200: {"model": schemas.ArticleRecord}, 404: {"model": schemas.Error}, **reading})
