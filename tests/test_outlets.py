@@ -248,6 +248,7 @@ def test_seed_demo_counts_its_outlets(tmp_path: Path, shared: Path) -> None:
         card = client.get("/").text
         assert "5 مصادر" in card and "1 مصدر" not in card and "مصدر واحد" not in card
         assert "5 مصادر" in client.get(f"/stories/{story['id']}").text
+        assert "5 مصادر" in client.get("/feeds/stories.atom").text
 
 
 def test_web_shows_display_names_and_filters_by_name_id_or_domain(tmp_path: Path, shared: Path) -> None:

@@ -200,10 +200,12 @@ def _story_articles(store: SQLiteStore, story: Story) -> dict[str, Article]:
     return {a.id: a for a in store.get_articles(list(dict.fromkeys(ids)))}
 
 
-def feed_candidates(store: SQLiteStore, days: float) -> list[Story]:
+def feed_candidates(store: SQLiteStore, days: float, outlet_counts: dict[str, int] | None = None) -> list[Story]:
     """The stories that can be in the recent-stories feed: those whose last day is within `days`
     (and a day's margin) of the newest story's, found by the story list's index rather than by
-    loading every story; every story when none has a date (the feed then takes them all)."""
+    loading every story; every story when none has a date (the feed then takes them all).
+    `outlet_counts`, if given, receives each candidate's outlet count from its list row."""
+    counts = outlet_counts if outlet_counts is not None else {}
     newest = store.list_stories(order="latest", limit=1).rows
     if not newest or not newest[0].last_day:
         return list(store.iter_stories(order="recent"))
@@ -214,6 +216,7 @@ def feed_candidates(store: SQLiteStore, days: float) -> list[Story]:
     while True:
         page = store.list_stories(f, order="latest", limit=500, cursor=cursor)
         out.extend(s for s in (store.get_story(r.id) for r in page.rows) if s is not None)
+        counts.update((r.id, r.outlets) for r in page.rows)
         cursor = page.next_cursor
         if cursor is None or not page.rows:
             return out
@@ -638,8 +641,9 @@ def create_app(
         from ..atom import recent_stories, stories_feed
 
         def work() -> bytes:
-            chosen = recent_stories(feed_candidates(reads.get(), days), days, limit)
-            return stories_feed(chosen, str(request.base_url), str(request.url))
+            counts: dict[str, int] = {}
+            chosen = recent_stories(feed_candidates(reads.get(), days, counts), days, limit, counts)
+            return stories_feed(chosen, str(request.base_url), str(request.url), outlets, counts)
 
         check_read(request)
         body = await offload(request, work)
