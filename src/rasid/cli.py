@@ -137,6 +137,8 @@ def _parser() -> argparse.ArgumentParser:
     srv.add_argument("--port", type=int, default=8000)
     srv.add_argument("--processes", type=int, default=1,
                      help="server processes sharing the port (reads scale with cores; posts are serialised)")
+    srv.add_argument("--access-log", action="store_true",
+                     help="log every request on stdout (off by default: it costs CPU under load)")
 
     data = argparse.ArgumentParser(add_help=False)
     data.add_argument("--data", default="../shared", metavar="DIR",
@@ -399,7 +401,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, con: Console) -> int
         con.error(f"--processes {args.processes}: use 1 to 32")
         return EXIT_USAGE
     serve(settings.db, host=args.host, port=args.port, settings=settings, processes=args.processes,
-          config=getattr(args, "config", None))
+          config=getattr(args, "config", None), access_log=bool(getattr(args, "access_log", False)))
     return EXIT_OK
 
 

@@ -757,8 +757,11 @@ def _error_text(status: int, detail: Any) -> str:
 def serve(store_path: str, host: str = "127.0.0.1", port: int = 8000, *,
           write_key: str | None = None, read_key: str | None = None, ingest: IngestFn | None = None,
           stages: Sequence[Any] | None = None, settings: Any = None, log_level: str = "info",
-          processes: int = 1, config: str | None = None) -> None:
+          processes: int = 1, config: str | None = None, access_log: bool = False) -> None:
     """Run the app with uvicorn (bound to loopback unless told otherwise).
+
+    No access log unless `access_log`: a line written per request costs the event loop a system
+    call and, with the read threads holding the GIL, a wait to get it back (measured ~1 ms a request).
 
     With `processes` > 1, uvicorn starts that many server processes on the port, each building the
     app from the settings file and environment (`app_from_env`); their ingest workers take turns
@@ -771,11 +774,11 @@ def serve(store_path: str, host: str = "127.0.0.1", port: int = 8000, *,
         if config:
             os.environ["RASID_SERVE_CONFIG"] = str(config)
         uvicorn.run("rasid.web.app:app_from_env", factory=True, host=host, port=port, log_level=log_level,
-                    timeout_keep_alive=5, workers=processes)
+                    timeout_keep_alive=5, workers=processes, access_log=access_log)
         return
     app = create_app(store_path, write_key=write_key, read_key=read_key, ingest=ingest, stages=stages,
                      settings=settings)
-    uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_keep_alive=5)
+    uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_keep_alive=5, access_log=access_log)
 
 
 def app_from_env() -> FastAPI:
