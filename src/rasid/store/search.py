@@ -71,6 +71,23 @@ class _KeyCache(dict[str, str]):
         return value
 
 
+class _FormCache(dict[str, str]):
+    """paragraph -> its matching form, for snippets: the paragraphs of the articles searches keep
+    finding are folded once, not once per search (bounded; a crude reset when full)."""
+
+    __slots__ = ("limit",)
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def __missing__(self, text: str) -> str:
+        if len(self) >= self.limit:
+            self.clear()
+        value = self[text] = match_form(text)
+        return value
+
+
 @dataclass(slots=True, frozen=True)
 class IndexedText:
     """The four index fields of one article, each a space-separated token string."""
@@ -92,10 +109,11 @@ class QueryTerm:
 class SearchKeys:
     """Builds index fields, queries and snippets; owns the key cache (one per store)."""
 
-    __slots__ = ("_cache",)
+    __slots__ = ("_cache", "_forms")
 
-    def __init__(self, cache_size: int = 200_000) -> None:
+    def __init__(self, cache_size: int = 200_000, form_cache_size: int = 20_000) -> None:
         self._cache = _KeyCache(cache_size)
+        self._forms = _FormCache(form_cache_size)
 
     def _other(self, toks: list[str]) -> str:
         return " ".join(filter(None, map(self._cache.__getitem__, toks)))
@@ -129,7 +147,7 @@ class SearchKeys:
         keys = [k for t in terms for k in t.keys]
         best, best_score, best_form = 0, (0, 0), ""
         for i, para in enumerate(paragraphs):
-            form = match_form(para)
+            form = self._forms[para]
             # every key of a token is a substring of it: a paragraph holding none matches no term
             if not any(k in form for k in keys):
                 continue
