@@ -475,9 +475,11 @@ def create_app(
     # The read API answers with JSONResponse made on the read thread: the records are plain JSON
     # values already, so FastAPI's response validation and `jsonable_encoder` (2.7 ms for a large
     # story record, on the event loop) are skipped; the models below document the same shapes.
-    reading = {401: {"model": schemas.Error, "description": "a read key is configured and was not sent"},
-               422: {"model": schemas.Error, "description": "a parameter out of range or malformed"},
-               503: {"model": schemas.Error, "description": "the request took longer than the time-out"}}
+    reading: dict[int | str, dict[str, Any]] = {
+        401: {"model": schemas.Error, "description": "a read key is configured and was not sent"},
+        422: {"model": schemas.Error, "description": "a parameter out of range or malformed"},
+        503: {"model": schemas.Error, "description": "the request took longer than the time-out"},
+    }
 
     @app.get("/api/stories", tags=["stories"], responses={200: {"model": schemas.StoryList}, **reading})
     async def api_stories(

@@ -3,10 +3,12 @@
 Every commit to an SQLite database, from any connection or process (the ingest worker, a
 `rasid run`), changes `PRAGMA data_version` as seen from another connection; the cache keeps one
 watching connection. When the number moves, the pages that can depend on any story (lists,
-search, story pages) are dropped. An article's page and API record depend only on the article,
-which is never rewritten once stored, and on the story it belongs to (`story`, `duplicate_of`,
-and whether that story still exists): those entries are kept through writes and revalidated by
-one indexed lookup of those three values, so articles stay cached while a `rasid run` writes.
+search) are dropped. An article's page and API record depend only on the article, which is never
+rewritten once stored, and on the story it belongs to (`story`, `duplicate_of`, and whether that
+story still exists); a story's page and record on its row, its members (and what each is a copy
+of) and its related stories' titles. Those entries are kept through writes and revalidated, on
+their next use after a write, by indexed lookups of exactly these (`StoreVersion.stamp`), so
+articles and untouched stories stay cached while a `rasid run` writes.
 Only 200 responses of the read pages are kept, bounded in entries and bytes, and only when
 reading needs no key (the cache is in front of the handlers, which check keys).
 """
@@ -23,9 +25,29 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 _CACHED_PREFIXES = ("/stories/", "/articles/", "/api/stories", "/api/articles/", "/api/search")
 _CACHED_PATHS = ("/", "/search")
 _ARTICLE_PREFIXES = ("/articles/", "/api/articles/")
+_STORY_PREFIXES = ("/stories/", "/api/stories/")
 _ARTICLE_STAMP = ("SELECT a.story, a.duplicate_of, (SELECT 1 FROM stories s WHERE s.id = a.story)"
                   " FROM articles a WHERE a.id = ?")
-Stamp = tuple[str | None, str | None, int | None]
+# What a story's page and record are made of: its row, its members (with what each is a copy of) and
+# its related stories (with their weights and titles); articles themselves are never rewritten.
+_STORY_STAMP = (
+    "SELECT * FROM stories WHERE id = ?",
+    "SELECT sa.idx, sa.article, a.duplicate_of FROM story_articles sa LEFT JOIN articles a ON a.id = sa.article"
+    " WHERE sa.story = ? ORDER BY sa.idx",
+    "SELECT l.other, l.p, o.title FROM story_links l LEFT JOIN stories o ON o.id = l.other WHERE l.story = ?"
+    " ORDER BY l.other",
+)
+Stamp = tuple[object, ...]
+Target = tuple[str, str]  # ("article" | "story", id)
+
+
+def target_of(path: str) -> Target | None:
+    """The article or story a cached page shows (revalidated by its stamp), or None."""
+    for kind, prefixes in (("article", _ARTICLE_PREFIXES), ("story", _STORY_PREFIXES)):
+        for prefix in prefixes:
+            if path.startswith(prefix) and len(path) > len(prefix):
+                return kind, path[len(prefix):]
+    return None
 
 
 class StoreVersion:
@@ -49,6 +71,21 @@ class StoreVersion:
         if row is None or (row[0] is not None and row[2] is None):
             return None
         return (row[0], row[1], row[2])
+
+    def story_stamp(self, story_id: str) -> Stamp | None:
+        """A digest of everything a story's page and record show (`_STORY_STAMP`); None when no
+        story has this id (a retired one is shown through its merge: not revalidated)."""
+        with self._lock:
+            row = self._conn.execute(_STORY_STAMP[0], (story_id,)).fetchone()
+            if row is None:
+                return None
+            members = self._conn.execute(_STORY_STAMP[1], (story_id,)).fetchall()
+            links = self._conn.execute(_STORY_STAMP[2], (story_id,)).fetchall()
+        return (hash((tuple(row), tuple(members), tuple(links))),)
+
+    def stamp(self, target: Target) -> Stamp | None:
+        kind, ident = target
+        return self.article_stamp(ident) if kind == "article" else self.story_stamp(ident)
 
     def close(self) -> None:
         with self._lock:
@@ -77,7 +114,7 @@ class ResponseCache:
         return scope["type"] == "http" and scope.get("method") == "GET" and (
             path in _CACHED_PATHS or path.startswith(_CACHED_PREFIXES))
 
-    def _lookup(self, key: bytes, article: str | None) -> tuple[list[tuple[bytes, bytes]], bytes] | None:
+    def _lookup(self, key: bytes, target: Target | None) -> tuple[list[tuple[bytes, bytes]], bytes] | None:
         version = self.version.current()
         with self._lock:
             if version != self._seen:
@@ -87,7 +124,7 @@ class ResponseCache:
                 self._seen = version
             item = self._items.get(key)
         if item is not None and item[2] != version:
-            stamp = self.version.article_stamp(article) if article is not None else None
+            stamp = self.version.stamp(target) if target is not None else None
             with self._lock:
                 if stamp is None or stamp != item[3] or self._items.get(key) is not item:
                     if self._items.get(key) is item:
@@ -127,8 +164,8 @@ class ResponseCache:
             return
         path = scope["path"]
         key = path.encode() + b"?" + scope.get("query_string", b"")
-        article = next((path[len(p):] for p in _ARTICLE_PREFIXES if path.startswith(p)), None) or None
-        item = self._lookup(key, article)
+        target = target_of(path)
+        item = self._lookup(key, target)
         if item is not None:
             kept_headers, kept_body = item
             await send({"type": "http.response.start", "status": 200, "headers": kept_headers})
@@ -137,7 +174,7 @@ class ResponseCache:
         with self._lock:
             version_before = self._seen
         # taken before the page is made: a page is never older than the stamp it is kept with
-        stamp = self.version.article_stamp(article) if article is not None else None
+        stamp = self.version.stamp(target) if target is not None else None
         status = 0
         headers: list[tuple[bytes, bytes]] = []
         parts: list[bytes] = []
