@@ -165,6 +165,38 @@ def test_legacy_guess_reaches_the_cli_log_and_the_store(tmp_path: Path, seed_tex
     assert all(p.text in seed_texts["003"] and p.lang == "ar" for p in art.paragraphs)
 
 
+@pytest.mark.parametrize(("codec", "name"), [("cp1256", "Windows-1256"), ("iso8859-6", "ISO-8859-6")])
+def test_legacy_arabic_jsonl(tmp_path: Path, seed_texts: dict[str, str], caplog: pytest.LogCaptureFixture,
+                             codec: str, name: str) -> None:
+    """A JSONL feed dump in a legacy code page is read whole, one guess for the file, not refused
+    line by line; an ASCII line before the first Arabic one reads the same in any of them."""
+    original = seed_texts["003"]
+    lines = _paragraphs(original)
+    records = [{"id": "ascii", "title": "Kim meets Putin", "text": "Kim Jong Un met Vladimir Putin in Russia.",
+                "published": "2023-09-13"},
+               {"id": "003", "title": lines[0], "text": "\n".join(lines[1:]), "published": "2023-09-18"},
+               {"id": "003b", "title": lines[1], "text": "\n".join(lines[2:]), "published": "2023-09-18"}]
+    path = tmp_path / "legacy.jsonl"
+    path.write_bytes("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode(codec))
+    with caplog.at_level(logging.INFO, logger="rasid.ingest"):
+        docs, errors = _read(path)
+    assert errors == []
+    assert [d.id for d in docs] == ["ascii", "003", "003b"]
+    assert docs[1].title == lines[0] and _paragraphs(docs[1].text) == lines[1:]
+    assert docs[2].title == lines[1]
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{path}: not UTF-8 from line 2; read as {name} (guessed from its bytes)"]
+
+
+def test_jsonl_latin_line_still_refused(tmp_path: Path) -> None:
+    path = tmp_path / "latin.jsonl"
+    path.write_bytes(json.dumps({"id": "x", "title": "Le président", "text": "Le président a visité la région."},
+                                ensure_ascii=False).encode("latin-1") + b"\n")
+    ((), (error,)) = _read(path)
+    assert error.origin == f"{path}:line 1" and error.reason.startswith("invalid UTF-8 at byte offset")
+    assert "not Arabic" in error.reason
+
+
 def test_latin_and_broken_bytes_still_refused(tmp_path: Path, seed_texts: dict[str, str]) -> None:
     path = tmp_path / "latin.txt"
     path.write_bytes("Le président a visité la région, très touchée.".encode("latin-1"))

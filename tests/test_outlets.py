@@ -12,7 +12,15 @@ import pytest
 
 from rasid.cli import main
 from rasid.model import Article
-from rasid.outlets import UNKNOWN_AR, OutletRegistry, display_name, fallback_name, shipped_registry
+from rasid.outlets import (
+    UNKNOWN_AR,
+    OutletRegistry,
+    count_outlets,
+    display_name,
+    fallback_name,
+    shipped_registry,
+    story_outlet_count,
+)
 from rasid.render import outlet_names
 
 SNN = "saudinewsnet"
@@ -163,6 +171,10 @@ def test_unknown_outlets_count_one_each_and_are_numbered() -> None:
     names = outlet_names(["a", "b", "c", "d"], arts)
     assert names == {"a": "عكاظ", "b": f"{UNKNOWN_AR} 1", "c": f"{UNKNOWN_AR} 2", "d": "عكاظ"}
     assert outlet_names(["b"], {"b": arts["b"]}) == {"b": UNKNOWN_AR}
+    # The count every view shows: one outlet however it is named, one per article naming none.
+    assert story_outlet_count(["okaz"], [a.source for a in arts.values()]) == 3
+    assert count_outlets(["okaz", "عكاظ", "okaz.com.sa", "Foo Daily", "foo daily"]) == 2
+    assert count_outlets(["okaz", None, ""], unnamed=1) == 4
 
 
 def _okaz_articles(shared: Path, n: int) -> list[dict]:
@@ -213,9 +225,30 @@ def test_seed_demo_counts_its_outlets(tmp_path: Path, shared: Path) -> None:
     code, out, _ = run_cli("export", "--db", str(db), "--what", "stories")
     story = max((json.loads(x) for x in out.splitlines()), key=lambda s: len(s["articles"]))
     assert story["sources"] == ["alraiy-althaleth"]
+    assert story["outlet_count"] == 5
+    assert story["coverage"]["names"][story["coverage"]["sources"][0]] in ("الرأي الثالث", "مصدر غير معروف 1")
     code, md, _ = run_cli("story", "--db", str(db), story["id"], "--format", "md")
     assert md.splitlines()[2].startswith("5 مصادر")
     assert "000_636358e0659064c0" not in md and ".txt" not in md
+    code, js, _ = run_cli("story", "--db", str(db), story["id"], "--format", "json")
+    assert json.loads(js)["outlet_count"] == 5
+
+    # Every view counts the same: the list (page and API), the story page and its API record.
+    from fastapi.testclient import TestClient
+
+    from rasid.web.app import create_app
+
+    with TestClient(create_app(str(db), write_key="", read_key="")) as client:
+        line = next(s for s in client.get("/api/stories").json()["stories"] if s["id"] == story["id"])
+        assert line["outlet_count"] == 5
+        record = client.get(f"/api/stories/{story['id']}").json()
+        assert record["outlet_count"] == 5 and record["coverage"]["rows"]
+        assert len(record["coverage"]["statements"]) == len(record["brief"])
+        assert record["coverage"] == story["coverage"]
+        card = client.get("/").text
+        assert "5 مصادر" in card and "1 مصدر" not in card and "مصدر واحد" not in card
+        assert "5 مصادر" in client.get(f"/stories/{story['id']}").text
+        assert "5 مصادر" in client.get("/feeds/stories.atom").text
 
 
 def test_web_shows_display_names_and_filters_by_name_id_or_domain(tmp_path: Path, shared: Path) -> None:

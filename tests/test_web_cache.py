@@ -70,3 +70,57 @@ def test_a_slow_read_is_answered_503_at_the_time_out(tmp_path, gold, seed_texts,
         r = c.get("/api/stories")
         assert r.status_code == 503 and time.monotonic() - start < 1.4
         assert c.get(f"/api/stories/{SEED_STORY}").status_code == 200  # other reads go on
+
+
+def test_article_pages_stay_cached_through_writes_elsewhere(tmp_path, gold, seed_texts):
+    """A write that does not touch an article keeps its cached page and record (revalidated by
+    its story); moving the article to another story, or retiring its story, refreshes them."""
+    db = build_seed_store(tmp_path / "a.db", gold, seed_texts)
+    app = create_app(str(db), write_key="", read_key="")
+    with TestClient(app) as c:
+        story = open_store(str(db)).get_story(SEED_STORY)
+        first = story.articles[0]
+        page = c.get(f"/articles/{first}").text
+        record = c.get(f"/api/articles/{first}").json()
+        assert record["story"] == SEED_STORY
+        total = c.get("/api/stories").json()["total"]
+        cache = _cache(app)
+        hits = cache.hits
+        other = open_store(str(db))
+        other.put_story(Story(id="late", title="قصة لاحقة", articles=story.articles[1:2],
+                              sources=story.sources[:1], first_seen="2023-09-20", last_seen="2023-09-20"))
+        assert c.get(f"/articles/{first}").text == page
+        assert c.get(f"/api/articles/{first}").json() == record
+        assert cache.hits == hits + 2  # kept through the write: the article's story is unchanged
+        assert c.get("/api/stories").json()["total"] == total + 1  # the list was not
+        # the article moves to the new story: its page and record follow at once
+        other.set_assignments([(first, "late", None)])
+        assert c.get(f"/api/articles/{first}").json()["story"] == "late"
+        assert "/stories/late" in c.get(f"/articles/{first}").text
+        other.close()
+
+
+def test_story_pages_stay_cached_until_their_story_changes(tmp_path, gold, seed_texts):
+    db = build_seed_store(tmp_path / "s.db", gold, seed_texts)
+    app = create_app(str(db), write_key="", read_key="")
+    with TestClient(app) as c:
+        page = c.get(f"/stories/{SEED_STORY}").text
+        record = c.get(f"/api/stories/{SEED_STORY}").json()
+        cache = _cache(app)
+        hits = cache.hits
+        other = open_store(str(db))
+        story = other.get_story(SEED_STORY)
+        other.put_story(Story(id="late", title="قصة لاحقة", articles=story.articles[:1],
+                              sources=story.sources[:1], first_seen="2023-09-20", last_seen="2023-09-20"))
+        assert c.get(f"/stories/{SEED_STORY}").text == page
+        assert c.get(f"/api/stories/{SEED_STORY}").json() == record
+        assert cache.hits == hits + 2  # another story was written: this one is served from the cache
+        story.title = "عنوان جديد للقصة"
+        other.put_story(story)
+        assert "عنوان جديد للقصة" in c.get(f"/stories/{SEED_STORY}").text
+        assert c.get(f"/api/stories/{SEED_STORY}").json()["title"] == "عنوان جديد للقصة"
+        # a member becoming a copy changes the page (its badge) though the story row does not change
+        before = c.get(f"/stories/{SEED_STORY}").text
+        other.set_assignments([(story.articles[1], SEED_STORY, story.articles[0])])
+        assert c.get(f"/stories/{SEED_STORY}").text != before
+        other.close()

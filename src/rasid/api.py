@@ -144,12 +144,12 @@ class Rasid:
 
     def export(self, what: str = "articles") -> Iterator[dict[str, Any]]:
         """The export records of CONTRACT.md (`what`: articles or stories), as dicts."""
-        from .export import article_record, story_record
+        from .export import article_record, story_records
 
         if what == "articles":
             return map(article_record, self._store.iter_articles())
         if what == "stories":
-            return map(story_record, self._store.iter_stories())
+            return story_records(self._store.iter_stories(), self._store.get_articles)
         raise ValueError(f"export what {what!r}? (articles or stories)")
 
 

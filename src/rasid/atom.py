@@ -78,8 +78,11 @@ def story_url(base: str, story_id: str) -> str:
     return f"{base.rstrip('/')}/stories/{quote(story_id, safe='')}"
 
 
-def recent_stories(stories: Iterable[Story], days: float = 3.0, limit: int = 50) -> list[Story]:
-    """The stories most covered recently (see the module docstring)."""
+def recent_stories(stories: Iterable[Story], days: float = 3.0, limit: int = 50,
+                   outlet_counts: Mapping[str, int] | None = None) -> list[Story]:
+    """The stories most covered recently (see the module docstring); `outlet_counts` (story id ->
+    its outlet count as the story list has it) when known, else its named sources are counted."""
+    counts = outlet_counts or {}
     dated = [(s, _parse(s.last_seen or s.first_seen)) for s in stories]
     newest = max((d for _, d in dated if d is not None), default=None)
     if newest is None:
@@ -87,7 +90,7 @@ def recent_stories(stories: Iterable[Story], days: float = 3.0, limit: int = 50)
     else:
         since = newest - timedelta(days=days)
         chosen = [s for s, d in dated if d is not None and d >= since]
-    chosen.sort(key=lambda s: (-len(s.sources), -len(s.articles), _sort_stamp(s), s.id))
+    chosen.sort(key=lambda s: (-counts.get(s.id, len(s.sources)), -len(s.articles), _sort_stamp(s), s.id))
     return chosen[:limit]
 
 
@@ -96,9 +99,12 @@ def _sort_stamp(story: Story) -> float:
     return -when.timestamp() if when else 0.0
 
 
-def stories_feed(stories: Sequence[Story], base: str, self_url: str, outlets: OutletRegistry | None = None) -> bytes:
-    """The Atom feed of `stories` (already chosen and ordered, e.g. by `recent_stories`)."""
+def stories_feed(stories: Sequence[Story], base: str, self_url: str, outlets: OutletRegistry | None = None,
+                 outlet_counts: Mapping[str, int] | None = None) -> bytes:
+    """The Atom feed of `stories` (already chosen and ordered, e.g. by `recent_stories`);
+    `outlet_counts` as for `recent_stories`."""
     registry = outlets or shipped_registry()
+    counted = outlet_counts or {}
     stamps = [rfc3339(s.last_seen or s.first_seen) for s in stories]
     updated = max((t for t in stamps if t), default=None) or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     root = _feed(self_url, "rasid: أبرز القصص", self_url, base.rstrip("/") + "/", updated)
@@ -111,7 +117,8 @@ def stories_feed(stories: Sequence[Story], base: str, self_url: str, outlets: Ou
             _el(entry, "published", rfc3339(story.first_seen))
         _el(entry, "link", rel="alternate", type="text/html", href=story_url(base, story.id))
         names = [registry.display_name(s) for s in story.sources]
-        counts = f"{ar_count(len(story.articles), 'article')}، {ar_count(len(story.sources), 'outlet')}"
+        n_outlets = counted.get(story.id, len(story.sources))
+        counts = f"{ar_count(len(story.articles), 'article')}، {ar_count(n_outlets, 'outlet')}"
         lines = [f"{counts}: {'، '.join(names)}" if names else counts]
         lines += [st.text for st in story.brief[:5]]
         _el(entry, "summary", "\n".join(lines), type="text")

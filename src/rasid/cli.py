@@ -20,7 +20,7 @@ from typing import Any, TextIO
 
 from . import __version__
 from .model import Article, IngestError
-from .outlets import OutletRegistry, display_name
+from .outlets import OutletRegistry, display_name, outlet_key, story_outlet_count
 from .settings import Settings, load_settings
 
 EXIT_OK, EXIT_NOTHING, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_STORE, EXIT_MISSING = 0, 1, 2, 3, 4, 5
@@ -137,6 +137,8 @@ def _parser() -> argparse.ArgumentParser:
     srv.add_argument("--port", type=int, default=8000)
     srv.add_argument("--processes", type=int, default=1,
                      help="server processes sharing the port (reads scale with cores; posts are serialised)")
+    srv.add_argument("--access-log", action="store_true",
+                     help="log every request on stdout (off by default: it costs CPU under load)")
 
     data = argparse.ArgumentParser(add_help=False)
     data.add_argument("--data", default="../shared", metavar="DIR",
@@ -294,12 +296,12 @@ def _story_summary(store: Any, story_ids: Sequence[str], con: Console, outlets: 
     stories.sort(key=lambda s: -len(s.articles))
     con.info(f"{len(stories)} stories touched; largest:")
     for s in stories[:10]:
-        # Outlets as the story page counts them: each article of unknown outlet counts as one.
+        # Outlets as every view counts them: each article of unknown outlet counts as one.
         members = store.get_articles(s.articles)
-        unknown = sum(1 for a in members if not a.source)
-        named = len({a.source for a in members if a.source} | set(s.sources))
+        unknown = sum(1 for a in members if outlet_key(a.source, outlets) is None)
+        count = story_outlet_count(s.sources, (a.source for a in members), outlets)
         note = f" ({unknown} unnamed)" if unknown else ""
-        con.info(f"  {s.id}  {len(s.articles)} articles, {named + unknown} sources{note}  {s.title}")
+        con.info(f"  {s.id}  {len(s.articles)} articles, {count} sources{note}  {s.title}")
 
 
 def cmd_watch(args: argparse.Namespace, settings: Settings, con: Console) -> int:
@@ -337,7 +339,7 @@ def cmd_watch(args: argparse.Namespace, settings: Settings, con: Console) -> int
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings, con: Console) -> int:
-    from .export import ARTICLE_FIELDS, STORY_FIELDS, article_record, story_record, write_records
+    from .export import ARTICLE_FIELDS, STORY_FIELDS, article_record, story_records, write_records
 
     outlets = OutletRegistry.load(settings.outlets_file or None)
     wanted = getattr(args, "source", None)
@@ -348,7 +350,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings, con: Console) -> in
         else:
             stories = (st for st in store.iter_stories()
                        if not wanted or any(outlets.matches(wanted, x) for x in st.sources))
-            write_records(map(story_record, stories), args.format, con.out, STORY_FIELDS)
+            write_records(story_records(stories, store.get_articles, outlets), args.format, con.out, STORY_FIELDS)
     return EXIT_OK
 
 
@@ -399,7 +401,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, con: Console) -> int
         con.error(f"--processes {args.processes}: use 1 to 32")
         return EXIT_USAGE
     serve(settings.db, host=args.host, port=args.port, settings=settings, processes=args.processes,
-          config=getattr(args, "config", None))
+          config=getattr(args, "config", None), access_log=bool(getattr(args, "access_log", False)))
     return EXIT_OK
 
 

@@ -310,6 +310,38 @@ def display_name(source: str | None, registry: OutletRegistry | None = None, lan
     return (registry or shipped_registry()).display_name(source, lang)
 
 
+def outlet_key(source: str | None, registry: OutletRegistry | None = None) -> str | None:
+    """What a stored source counts as among a story's outlets: its outlet id when the registry
+    knows it (so «عكاظ», okaz.com.sa and okaz are one), else its case-folded name; None when the
+    article names no outlet."""
+    if not source or not source.strip() or source.startswith(UNKNOWN_PREFIX):
+        return None
+    return (registry or shipped_registry()).resolve(source) or source.strip().casefold()
+
+
+def count_outlets(sources: Iterable[str | None], unnamed: int = 0, registry: OutletRegistry | None = None) -> int:
+    """The number of outlets of a story, the one rule every view (list, page, API, export, CLI)
+    shows: distinct outlets of the named `sources` (by `outlet_key`), plus one per article that
+    names no outlet (`unnamed` such articles, and each None in `sources`), as the brief counts it."""
+    keys: set[str] = set()
+    for s in sources:
+        key = outlet_key(s, registry)
+        if key is None:
+            unnamed += 1
+        else:
+            keys.add(key)
+    return len(keys) + unnamed
+
+
+def story_outlet_count(sources: Iterable[str | None], article_sources: Iterable[str | None],
+                       registry: OutletRegistry | None = None) -> int:
+    """`count_outlets` of a story from its stored `sources` and its members' sources."""
+    members = list(article_sources)
+    unnamed = sum(1 for s in members if outlet_key(s, registry) is None)
+    return count_outlets([*sources, *(s for s in members if outlet_key(s, registry) is not None)], unnamed,
+                         registry)
+
+
 # -- helpers ------------------------------------------------------------------------------------
 
 

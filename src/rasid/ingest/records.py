@@ -9,16 +9,26 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 from collections.abc import Iterator
 from typing import IO, Any
 
 from ..model import IngestError, RawDoc
-from .common import Refused, bom_codec, decode_text, looks_binary
+from .common import Refused, bom_codec, decode_text, guess_legacy_arabic, looks_binary
 from .dates import normalize_date
 from .htmltext import PageExtractor
 
 _STRING_FIELDS = ("url", "source", "title", "published", "lang", "author")
 _SKIP_CHUNK = 64 * 1024
+_CODECS = {"Windows-1256": "cp1256", "ISO-8859-6": "iso8859-6"}
+_log = logging.getLogger("rasid.ingest")
+
+
+
+
+def guessed_name(codec: str) -> str:
+    return next((name for name, c in _CODECS.items() if c == codec), codec)
+
 
 # Other tools' names for our fields, tried in order after our own (CONTRACT.md, "Input records").
 # trafilatura's JSON (`extract(output_format="json")`): title, text/raw_text, date, author, hostname,
@@ -159,7 +169,8 @@ def read_jsonl(stream: IO[bytes], origin: str, max_line_bytes: int,
 
     A line longer than `max_line_bytes` is skipped in chunks, never held whole in memory.
     A UTF-8 BOM is tolerated; UTF-16/32 files (with a BOM) are read through a decoder, where the
-    cap counts characters instead of bytes.
+    cap counts characters instead of bytes. A file in Windows-1256 or ISO-8859-6 (no BOM) is
+    recognised from its first line that is not UTF-8 and read in that code page.
     """
     head = stream.peek(_SKIP_CHUNK)[:_SKIP_CHUNK] if hasattr(stream, "peek") else b""
     found = bom_codec(head)
@@ -170,7 +181,7 @@ def read_jsonl(stream: IO[bytes], origin: str, max_line_bytes: int,
         wrapped.read(1)  # the BOM
         lines: Iterator[_Line] = _text_lines(wrapped, max_line_bytes)
     else:
-        lines = _byte_lines(stream, max_line_bytes)
+        lines = _byte_lines(stream, max_line_bytes, origin)
     seen = False
     for lineno, line, problem in lines:
         where = f"{origin}:line {lineno}"
@@ -205,8 +216,12 @@ def _too_long(cap: int) -> str:
     return f"line longer than the {cap}-byte cap (max_line_bytes); skipped"
 
 
-def _byte_lines(stream: IO[bytes], cap: int) -> Iterator[_Line]:
+def _byte_lines(stream: IO[bytes], cap: int, origin: str = "") -> Iterator[_Line]:
+    """The lines of a byte stream, decoded as UTF-8; a file whose lines are not UTF-8 but Arabic in
+    a legacy code page (Windows-1256, ISO-8859-6) is read in that code page from its first such line
+    (one guess per file, logged as the other readers log theirs)."""
     lineno = 0
+    codec: str | None = None
     while True:
         raw = stream.readline(cap + 1)
         if not raw:
@@ -220,10 +235,24 @@ def _byte_lines(stream: IO[bytes], cap: int) -> Iterator[_Line]:
                 raw = stream.readline(_SKIP_CHUNK)
             yield lineno, "", _too_long(cap)
             continue
+        if codec is None:
+            try:
+                yield lineno, body.decode("utf-8"), None
+                continue
+            except UnicodeDecodeError as exc:
+                # The first line that is not UTF-8 settles the file's legacy Arabic code page, if any.
+                guessed = guess_legacy_arabic(body)
+                if guessed is None:
+                    yield lineno, "", (f"invalid UTF-8 at byte offset {exc.start} of the line, and not Arabic"
+                                       " in ISO-8859-6 or Windows-1256")
+                    continue
+                codec = _CODECS[guessed[0]]
+                _log.info("%s: not UTF-8 from line %d; read as %s (guessed from its bytes)", origin or "input",
+                          lineno, guessed[0])
         try:
-            yield lineno, body.decode("utf-8"), None
+            yield lineno, body.decode(codec), None
         except UnicodeDecodeError as exc:
-            yield lineno, "", f"invalid UTF-8 at byte offset {exc.start} of the line"
+            yield lineno, "", f"invalid {guessed_name(codec)} at byte offset {exc.start} of the line"
 
 
 def _text_lines(stream: io.TextIOWrapper, cap: int) -> Iterator[_Line]:

@@ -22,7 +22,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..text.normalize import light_stem, match_form, tokens
+from ..text.normalize import form_tokens, light_stem, match_form, tokens
 
 # One-letter (or conjunction + one-letter) proclitics that `light_stem` leaves on: the prepositions
 # li-, bi-, ka- and the conjunction fa-, alone or after wa-/fa-. Stripping them only ever adds a
@@ -71,6 +71,23 @@ class _KeyCache(dict[str, str]):
         return value
 
 
+class _FormCache(dict[str, str]):
+    """paragraph -> its matching form, for snippets: the paragraphs of the articles searches keep
+    finding are folded once, not once per search (bounded; a crude reset when full)."""
+
+    __slots__ = ("limit",)
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def __missing__(self, text: str) -> str:
+        if len(self) >= self.limit:
+            self.clear()
+        value = self[text] = match_form(text)
+        return value
+
+
 @dataclass(slots=True, frozen=True)
 class IndexedText:
     """The four index fields of one article, each a space-separated token string."""
@@ -92,10 +109,11 @@ class QueryTerm:
 class SearchKeys:
     """Builds index fields, queries and snippets; owns the key cache (one per store)."""
 
-    __slots__ = ("_cache",)
+    __slots__ = ("_cache", "_forms")
 
-    def __init__(self, cache_size: int = 200_000) -> None:
+    def __init__(self, cache_size: int = 200_000, form_cache_size: int = 20_000) -> None:
         self._cache = _KeyCache(cache_size)
+        self._forms = _FormCache(form_cache_size)
 
     def _other(self, toks: list[str]) -> str:
         return " ".join(filter(None, map(self._cache.__getitem__, toks)))
@@ -126,15 +144,20 @@ class SearchKeys:
         """
         if not paragraphs:
             return ""
-        best, best_score = 0, (0, 0)
+        keys = [k for t in terms for k in t.keys]
+        best, best_score, best_form = 0, (0, 0), ""
         for i, para in enumerate(paragraphs):
-            score = self._match_score(tokens(para), terms)
+            form = self._forms[para]
+            # every key of a token is a substring of it: a paragraph holding none matches no term
+            if not any(k in form for k in keys):
+                continue
+            score = self._match_score(form_tokens(form), terms)
             if score > best_score:
-                best, best_score = i, score
+                best, best_score, best_form = i, score, form
             if score[1] == len(terms):
                 break
         words = paragraphs[best].split()
-        hit = self._first_hit(paragraphs[best], words, terms) if best_score[0] else 0
+        hit = self._first_hit(paragraphs[best], words, terms, best_form) if best_score[0] else 0
         start = max(0, hit - width // 4)
         end = min(len(words), start + width)
         start = max(0, end - width)
@@ -170,11 +193,13 @@ class SearchKeys:
                 n_any += 1
         return n_any, n_exact
 
-    def _first_hit(self, para: str, words: list[str], terms: Sequence[QueryTerm]) -> int:
-        """Index of the first display word with an exact hit, else with a key hit, else 0."""
+    def _first_hit(self, para: str, words: list[str], terms: Sequence[QueryTerm], form: str = "") -> int:
+        """Index of the first display word with an exact hit, else with a key hit, else 0
+        (`form`: the paragraph's matching form, when the caller has it)."""
         exact = [t.exact for t in terms]
-        keys = [k for t in terms for k in t.keys]
-        folded = match_form(para).split()
+        form = form or match_form(para)
+        keys = [k for t in terms for k in t.keys if k in form]  # a key absent from the paragraph hits no word
+        folded = form.split()
         aligned = len(folded) == len(words)  # folding rarely changes the word count; check anyway
         first_key = -1
         for j, word in enumerate(words):
@@ -300,9 +325,12 @@ def highlights(keys: SearchKeys, text: str, terms: Sequence[QueryTerm]) -> list[
     if not terms:
         return []
     exact = {t.exact for t in terms}
-    wanted = [k for t in terms for k in t.keys]
+    form = match_form(text)
+    wanted = [k for t in terms for k in t.keys if k in form]  # a key absent from the text hits no word
+    if not wanted:
+        return []
     words = list(re.finditer(r"\S+", text))
-    folded = match_form(text).split()
+    folded = form.split()
     aligned = len(folded) == len(words)  # folding rarely changes the word count; check anyway
     spans = []
     for j, m in enumerate(words):

@@ -75,7 +75,10 @@ class SqlStories(SqlStore):
         ):
             weight.setdefault(a_id, {})[lang] = int(chars)
         main_lang = {a: max(wt, key=lambda k: (wt[k], k)) for a, wt in weight.items() if wt}
-        values = summary_values(story, main_lang)
+        unnamed = sum(int(n) for (n,) in w.fetch_in(  # members naming no outlet: one outlet each (outlets.count_outlets)
+            "SELECT count(*) FROM articles WHERE id IN ({in_}) AND (source IS NULL OR trim(source) = '')",
+            list(story.articles)))
+        values = summary_values(story, main_lang, unnamed)
         row = {"id": story.id, "title": story.title or "", "first_seen": story.first_seen,
                "last_seen": story.last_seen, "sources": dumps(list(story.sources)), **values}
         w.execute(f"INSERT INTO story_list ({', '.join(_LIST_COLS)}) VALUES ({', '.join('?' * len(_LIST_COLS))})"

@@ -3,7 +3,8 @@
 Every time a story is written (`put_stories`) the store also writes, in the same transaction:
 
 - a narrow row in `story_list` (the story table's rows carry the story's JSON parts and are
-  slow to scan): title, first/last seen, sources, `size` (articles), `outlets` (distinct sources), `first_day` /
+  slow to scan): title, first/last seen, sources, `size` (articles), `outlets` (distinct
+  outlets, an article naming none counting as one: `outlets.count_outlets`), `first_day` /
   `last_day` (YYYY-MM-DD), `statements`, `top_entities` (names of the six entities in most articles),
   `langs`, and `rank`;
 - facet rows (`story_facets`: kind, value, story) for the filters: each source (case-folded, and its outlet id), each
@@ -34,7 +35,7 @@ from datetime import date
 from typing import Any
 
 from ..model import Story
-from ..outlets import shipped_registry
+from ..outlets import count_outlets, shipped_registry
 from ..text.normalize import match_form
 
 ORDERS = ("rank", "latest")
@@ -120,11 +121,12 @@ def _day(value: str | None) -> str | None:
         return None
 
 
-def summary_values(story: Story, article_langs: dict[str, str]) -> dict[str, Any]:
-    """The summary columns of `story` (`article_langs`: member id -> its main language)."""
+def summary_values(story: Story, article_langs: dict[str, str], unnamed: int = 0) -> dict[str, Any]:
+    """The summary columns of `story` (`article_langs`: member id -> its main language; `unnamed`:
+    how many members name no outlet, each counted as one outlet as the story page counts them)."""
     first = _day(story.first_seen or story.last_seen) or ""
     last = _day(story.last_seen or story.first_seen) or ""
-    outlets = len({s for s in story.sources if s})
+    outlets = count_outlets(story.sources, unnamed)
     langs = sorted({lang.casefold() for lang in article_langs.values() if lang}
                    | {s.lang.casefold() for s in story.brief if s.lang})
     top = sorted(story.entities, key=lambda e: -len(set(e.articles)))[:6]

@@ -79,6 +79,11 @@ def tokens(text: str) -> list[str]:
     return _TOKEN.findall(match_form(text))
 
 
+def form_tokens(form: str) -> list[str]:
+    """`tokens` of text already in matching form (`match_form(text)`), without folding it again."""
+    return _TOKEN.findall(form)
+
+
 # Light stemming in the manner of Larkey's light10: strip one conjunction/preposition + article
 # prefix and one common suffix, never below three letters. Works on matching-form tokens.
 _PREFIXES = ("وال", "فال", "بال", "كال", "لل", "ال", "و")

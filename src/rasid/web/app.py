@@ -200,10 +200,12 @@ def _story_articles(store: SQLiteStore, story: Story) -> dict[str, Article]:
     return {a.id: a for a in store.get_articles(list(dict.fromkeys(ids)))}
 
 
-def feed_candidates(store: SQLiteStore, days: float) -> list[Story]:
+def feed_candidates(store: SQLiteStore, days: float, outlet_counts: dict[str, int] | None = None) -> list[Story]:
     """The stories that can be in the recent-stories feed: those whose last day is within `days`
     (and a day's margin) of the newest story's, found by the story list's index rather than by
-    loading every story; every story when none has a date (the feed then takes them all)."""
+    loading every story; every story when none has a date (the feed then takes them all).
+    `outlet_counts`, if given, receives each candidate's outlet count from its list row."""
+    counts = outlet_counts if outlet_counts is not None else {}
     newest = store.list_stories(order="latest", limit=1).rows
     if not newest or not newest[0].last_day:
         return list(store.iter_stories(order="recent"))
@@ -214,6 +216,7 @@ def feed_candidates(store: SQLiteStore, days: float) -> list[Story]:
     while True:
         page = store.list_stories(f, order="latest", limit=500, cursor=cursor)
         out.extend(s for s in (store.get_story(r.id) for r in page.rows) if s is not None)
+        counts.update((r.id, r.outlets) for r in page.rows)
         cursor = page.next_cursor
         if cursor is None or not page.rows:
             return out
@@ -469,9 +472,14 @@ def create_app(
 
     # -- API ------------------------------------------------------------------------------------
 
-    reading: dict[int | str, dict[str, Any]] = {401: {"model": schemas.Error, "description": "a read key is configured and was not sent"},
-               422: {"model": schemas.Error, "description": "a parameter out of range or malformed"},
-               503: {"model": schemas.Error, "description": "the request took longer than the time-out"}}
+    # The read API answers with JSONResponse made on the read thread: the records are plain JSON
+    # values already, so FastAPI's response validation and `jsonable_encoder` (2.7 ms for a large
+    # story record, on the event loop) are skipped; the models below document the same shapes.
+    reading: dict[int | str, dict[str, Any]] = {
+        401: {"model": schemas.Error, "description": "a read key is configured and was not sent"},
+        422: {"model": schemas.Error, "description": "a parameter out of range or malformed"},
+        503: {"model": schemas.Error, "description": "the request took longer than the time-out"},
+    }
 
     @app.get("/api/stories", tags=["stories"], responses={200: {"model": schemas.StoryList}, **reading})
     async def api_stories(
@@ -485,39 +493,48 @@ def create_app(
         entity: Filter = None,
         source: Filter = None,
         lang: Annotated[str | None, Query(max_length=10)] = None,
-    ) -> dict[str, Any]:
+    ) -> Response:
         """Stories, ranked (or latest first), paged by `page` or by `cursor`; filters combine."""
         check_read(request)
         f = story_filter(date_from.isoformat() if date_from else None, date_to.isoformat() if date_to else None,
                          entity, source, lang)
-        result = await offload(request, list_page, f, order, page, per_page, cursor)
-        return {
-            "page": page if cursor is None else None,
-            "per_page": per_page,
-            "order": order,
-            "total": result.total,
-            "pages": max(1, -(-result.total // per_page)),
-            "next_cursor": result.next_cursor,
-            "stories": [r.record() for r in result.rows],
-        }
+
+        def work() -> Response:
+            result = list_page(f, order, page, per_page, cursor)
+            return JSONResponse({
+                "page": page if cursor is None else None,
+                "per_page": per_page,
+                "order": order,
+                "total": result.total,
+                "pages": max(1, -(-result.total // per_page)),
+                "next_cursor": result.next_cursor,
+                "stories": [r.record() for r in result.rows],
+            })
+
+        return await offload(request, work)
 
     @app.get("/api/stories/{story_id:path}", tags=["stories"],
              responses={200: {"model": schemas.StoryRecord}, 404: {"model": schemas.Error}, **reading})
-    async def api_story(request: Request, story_id: str) -> dict[str, Any]:
+    async def api_story(request: Request, story_id: str) -> Response:
         """One story as the export record of CONTRACT.md."""
+        def work() -> Response:
+            story = get_story_or_404(story_id)
+            return JSONResponse(story_record(story, {a.id: a for a in reads.get().get_articles(story.articles)},
+                                             outlets))
+
         check_read(request)
-        return await offload(request, lambda: story_record(get_story_or_404(story_id)))
+        return await offload(request, work)
 
     @app.get("/api/articles/{article_id:path}", tags=["articles"],
              responses={200: {"model": schemas.ArticleRecord}, 404: {"model": schemas.Error}, **reading})
-    async def api_article(request: Request, article_id: str) -> dict[str, Any]:
+    async def api_article(request: Request, article_id: str) -> Response:
         """One article as the export record of CONTRACT.md; `story` is null until the article is in one."""
 
-        def work() -> dict[str, Any]:
+        def work() -> Response:
             art = get_article_or_404(article_id)
             rec = article_record(art)
             rec["story"] = art.story
-            return rec
+            return JSONResponse(rec)
 
         check_read(request)
         return await offload(request, work)
@@ -528,10 +545,10 @@ def create_app(
         q: Annotated[str, Query(min_length=1, max_length=500, description=SEARCH_SYNTAX)],
         page: Annotated[int, Query(ge=1, le=10_000)] = 1,
         limit: Annotated[int, Query(ge=1, le=MAX_PER_PAGE, description="results per page")] = 20,
-    ) -> dict[str, Any]:
+    ) -> Response:
         """Articles matching `q`, best first, copies collapsed, with the page's results grouped by story."""
         check_read(request)
-        return await offload(request, search_results, q, page, limit)
+        return await offload(request, lambda: JSONResponse(search_results(q, page, limit)))
 
     @app.post(
         "/api/articles",
@@ -634,8 +651,9 @@ def create_app(
         from ..atom import recent_stories, stories_feed
 
         def work() -> bytes:
-            chosen = recent_stories(feed_candidates(reads.get(), days), days, limit)
-            return stories_feed(chosen, str(request.base_url), str(request.url))
+            counts: dict[str, int] = {}
+            chosen = recent_stories(feed_candidates(reads.get(), days, counts), days, limit, counts)
+            return stories_feed(chosen, str(request.base_url), str(request.url), outlets, counts)
 
         check_read(request)
         body = await offload(request, work)
@@ -749,8 +767,11 @@ def _error_text(status: int, detail: Any) -> str:
 def serve(store_path: str, host: str = "127.0.0.1", port: int = 8000, *,
           write_key: str | None = None, read_key: str | None = None, ingest: IngestFn | None = None,
           stages: Sequence[Any] | None = None, settings: Any = None, log_level: str = "info",
-          processes: int = 1, config: str | None = None) -> None:
+          processes: int = 1, config: str | None = None, access_log: bool = False) -> None:
     """Run the app with uvicorn (bound to loopback unless told otherwise).
+
+    No access log unless `access_log`: a line written per request costs the event loop a system
+    call and, with the read threads holding the GIL, a wait to get it back (measured ~1 ms a request).
 
     With `processes` > 1, uvicorn starts that many server processes on the port, each building the
     app from the settings file and environment (`app_from_env`); their ingest workers take turns
@@ -763,11 +784,11 @@ def serve(store_path: str, host: str = "127.0.0.1", port: int = 8000, *,
         if config:
             os.environ["RASID_SERVE_CONFIG"] = str(config)
         uvicorn.run("rasid.web.app:app_from_env", factory=True, host=host, port=port, log_level=log_level,
-                    timeout_keep_alive=5, workers=processes)
+                    timeout_keep_alive=5, workers=processes, access_log=access_log)
         return
     app = create_app(store_path, write_key=write_key, read_key=read_key, ingest=ingest, stages=stages,
                      settings=settings)
-    uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_keep_alive=5)
+    uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_keep_alive=5, access_log=access_log)
 
 
 def app_from_env() -> FastAPI:

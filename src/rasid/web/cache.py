@@ -1,10 +1,16 @@
-"""A small cache of whole GET responses, dropped whenever anything is written to the store.
+"""A small cache of whole GET responses, never older than the store.
 
 Every commit to an SQLite database, from any connection or process (the ingest worker, a
 `rasid run`), changes `PRAGMA data_version` as seen from another connection; the cache keeps one
-watching connection and empties itself when the number moves, so a cached page is never older
-than the store. Only 200 responses of the read pages are kept, bounded in entries and bytes, and
-only when reading needs no key (the cache is in front of the handlers, which check keys).
+watching connection. When the number moves, the pages that can depend on any story (lists,
+search) are dropped. An article's page and API record depend only on the article, which is never
+rewritten once stored, and on the story it belongs to (`story`, `duplicate_of`, and whether that
+story still exists); a story's page and record on its row, its members (and what each is a copy
+of) and its related stories' titles. Those entries are kept through writes and revalidated, on
+their next use after a write, by indexed lookups of exactly these (`StoreVersion.stamp`), so
+articles and untouched stories stay cached while a `rasid run` writes.
+Only 200 responses of the read pages are kept, bounded in entries and bytes, and only when
+reading needs no key (the cache is in front of the handlers, which check keys).
 """
 
 from __future__ import annotations
@@ -18,6 +24,30 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _CACHED_PREFIXES = ("/stories/", "/articles/", "/api/stories", "/api/articles/", "/api/search")
 _CACHED_PATHS = ("/", "/search")
+_ARTICLE_PREFIXES = ("/articles/", "/api/articles/")
+_STORY_PREFIXES = ("/stories/", "/api/stories/")
+_ARTICLE_STAMP = ("SELECT a.story, a.duplicate_of, (SELECT 1 FROM stories s WHERE s.id = a.story)"
+                  " FROM articles a WHERE a.id = ?")
+# What a story's page and record are made of: its row, its members (with what each is a copy of) and
+# its related stories (with their weights and titles); articles themselves are never rewritten.
+_STORY_STAMP = (
+    "SELECT * FROM stories WHERE id = ?",
+    "SELECT sa.idx, sa.article, a.duplicate_of FROM story_articles sa LEFT JOIN articles a ON a.id = sa.article"
+    " WHERE sa.story = ? ORDER BY sa.idx",
+    "SELECT l.other, l.p, o.title FROM story_links l LEFT JOIN stories o ON o.id = l.other WHERE l.story = ?"
+    " ORDER BY l.other",
+)
+Stamp = tuple[object, ...]
+Target = tuple[str, str]  # ("article" | "story", id)
+
+
+def target_of(path: str) -> Target | None:
+    """The article or story a cached page shows (revalidated by its stamp), or None."""
+    for kind, prefixes in (("article", _ARTICLE_PREFIXES), ("story", _STORY_PREFIXES)):
+        for prefix in prefixes:
+            if path.startswith(prefix) and len(path) > len(prefix):
+                return kind, path[len(prefix):]
+    return None
 
 
 class StoreVersion:
@@ -31,6 +61,31 @@ class StoreVersion:
     def current(self) -> int:
         with self._lock:
             return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def article_stamp(self, article_id: str) -> Stamp | None:
+        """What an article's page depends on besides the article itself: its story, what it is a
+        copy of, and whether that story exists (else the page follows a merge: not revalidated);
+        None when there is no such article or its story is gone."""
+        with self._lock:
+            row = self._conn.execute(_ARTICLE_STAMP, (article_id,)).fetchone()
+        if row is None or (row[0] is not None and row[2] is None):
+            return None
+        return (row[0], row[1], row[2])
+
+    def story_stamp(self, story_id: str) -> Stamp | None:
+        """A digest of everything a story's page and record show (`_STORY_STAMP`); None when no
+        story has this id (a retired one is shown through its merge: not revalidated)."""
+        with self._lock:
+            row = self._conn.execute(_STORY_STAMP[0], (story_id,)).fetchone()
+            if row is None:
+                return None
+            members = self._conn.execute(_STORY_STAMP[1], (story_id,)).fetchall()
+            links = self._conn.execute(_STORY_STAMP[2], (story_id,)).fetchall()
+        return (hash((tuple(row), tuple(members), tuple(links))),)
+
+    def stamp(self, target: Target) -> Stamp | None:
+        kind, ident = target
+        return self.article_stamp(ident) if kind == "article" else self.story_stamp(ident)
 
     def close(self) -> None:
         with self._lock:
@@ -46,7 +101,8 @@ class ResponseCache:
         self.version = version
         self.entries = entries
         self.max_bytes = max_bytes
-        self._items: OrderedDict[bytes, tuple[list[tuple[bytes, bytes]], bytes]] = OrderedDict()
+        # key -> (headers, body, the data_version it was checked at, its article stamp or None)
+        self._items: OrderedDict[bytes, tuple[list[tuple[bytes, bytes]], bytes, int, Stamp | None]] = OrderedDict()
         self._bytes = 0
         self._seen = -1
         self._lock = threading.Lock()
@@ -58,45 +114,67 @@ class ResponseCache:
         return scope["type"] == "http" and scope.get("method") == "GET" and (
             path in _CACHED_PATHS or path.startswith(_CACHED_PREFIXES))
 
-    def _lookup(self, key: bytes) -> tuple[list[tuple[bytes, bytes]], bytes] | None:
+    def _lookup(self, key: bytes, target: Target | None) -> tuple[list[tuple[bytes, bytes]], bytes] | None:
         version = self.version.current()
         with self._lock:
             if version != self._seen:
-                self._items.clear()
-                self._bytes = 0
+                # a write: drop what may depend on any story; article entries are revalidated below
+                for k in [k for k, item in self._items.items() if item[3] is None]:
+                    self._bytes -= len(self._items.pop(k)[1])
                 self._seen = version
             item = self._items.get(key)
+        if item is not None and item[2] != version:
+            stamp = self.version.stamp(target) if target is not None else None
+            with self._lock:
+                if stamp is None or stamp != item[3] or self._items.get(key) is not item:
+                    if self._items.get(key) is item:
+                        self._bytes -= len(self._items.pop(key)[1])
+                    item = None
+                else:
+                    item = self._items[key] = (item[0], item[1], version, stamp)
+        with self._lock:
             if item is not None:
-                self._items.move_to_end(key)
+                if key in self._items:
+                    self._items.move_to_end(key)
                 self.hits += 1
-            else:
-                self.misses += 1
-            return item
+                return item[0], item[1]
+            self.misses += 1
+            return None
 
-    def _keep(self, key: bytes, version_before: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    def _keep(self, key: bytes, version_before: int, stamp: Stamp | None, headers: list[tuple[bytes, bytes]],
+              body: bytes) -> None:
         if len(body) > self.max_bytes // 16:
             return
         with self._lock:
-            if version_before != self._seen:
+            if version_before != self._seen and stamp is None:
                 return  # the store changed while this response was made
-            self._items[key] = (headers, body)
+            old = self._items.pop(key, None)
+            if old is not None:
+                self._bytes -= len(old[1])
+            # an article's entry made while the store changed is checked against its stamp on next use
+            self._items[key] = (headers, body, version_before, stamp)
             self._bytes += len(body)
             while len(self._items) > self.entries or self._bytes > self.max_bytes:
-                _, (_, old) = self._items.popitem(last=False)
-                self._bytes -= len(old)
+                _, dropped = self._items.popitem(last=False)
+                self._bytes -= len(dropped[1])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self._cacheable(scope):
             await self.app(scope, receive, send)
             return
-        key = scope["path"].encode() + b"?" + scope.get("query_string", b"")
-        item = self._lookup(key)
+        path = scope["path"]
+        key = path.encode() + b"?" + scope.get("query_string", b"")
+        target = target_of(path)
+        item = self._lookup(key, target)
         if item is not None:
-            await send({"type": "http.response.start", "status": 200, "headers": item[0]})
-            await send({"type": "http.response.body", "body": item[1]})
+            kept_headers, kept_body = item
+            await send({"type": "http.response.start", "status": 200, "headers": kept_headers})
+            await send({"type": "http.response.body", "body": kept_body})
             return
         with self._lock:
             version_before = self._seen
+        # taken before the page is made: a page is never older than the stamp it is kept with
+        stamp = self.version.stamp(target) if target is not None else None
         status = 0
         headers: list[tuple[bytes, bytes]] = []
         parts: list[bytes] = []
@@ -109,7 +187,7 @@ class ResponseCache:
             elif message["type"] == "http.response.body":
                 parts.append(message.get("body", b""))
                 if not message.get("more_body", False) and status == 200:
-                    self._keep(key, version_before, headers, b"".join(parts))
+                    self._keep(key, version_before, stamp, headers, b"".join(parts))
             await send(message)
 
         await self.app(scope, receive, capture)
