@@ -29,6 +29,7 @@ import pickle
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -100,7 +101,7 @@ def load(shared: Path, logs: Path | None) -> dict[str, Fold]:
     return folds
 
 
-Rule = Callable[[Stream, float], np.ndarray]
+Rule = Callable[[Stream, Any], np.ndarray]  # (pair log, setting) -> link or not per logged pair
 
 
 def cosine_rule(s: Stream, cut: float) -> np.ndarray:
@@ -209,9 +210,9 @@ def main(argv: list[str] | None = None) -> None:
         got = {d: results[d][name] for d in DEV if name in results[d]}
         wp = min(got, key=lambda d: got[d][0])
         wr = min(got, key=lambda d: got[d][1])
-        ok = all(p >= 0.98 and r >= 0.95 for p, r, _ in got.values())
+        passes = all(p >= 0.98 and r >= 0.95 for p, r, _ in got.values())
         print(f"{name:42s} worst P {got[wp][0]:.4f} ({wp}), worst R {got[wr][1]:.4f} ({wr}) -> "
-              f"{'PASSES every fold' if ok else 'fails'}")
+              f"{'PASSES every fold' if passes else 'fails'}")
 
 
     if args.oracle:
@@ -222,7 +223,9 @@ def oracle(folds: dict[str, Fold]) -> None:
     """Is there a setting of each family that passes every day at all? Chosen on the scored days
     themselves: an upper bound on what tuning could find, not a held-out figure."""
     print("\n## oracle: settings chosen on the three scored days (worst margin min(P-0.98, R-0.95))")
-    for name, rule, grid in (("cosine cut", cosine_rule, list(COS_CUTS)), ("cos + a*jac", linear_rule, LINEAR_GRID)):
+    families: list[tuple[str, Rule, list[Any]]] = [("cosine cut", cosine_rule, list(COS_CUTS)),
+                                                     ("cos + a*jac", linear_rule, list(LINEAR_GRID))]
+    for name, rule, grid in families:
         scored = []
         for v in grid:
             res = [f.score(replay(f.s, rule(f.s, v))) for f in folds.values()]
