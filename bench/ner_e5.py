@@ -40,10 +40,10 @@ from rasid.understand.ner import (
     read_conll,
     save_silver,
 )
-from rasid.understand.ner_e5 import E5, nested_clusters, teacher_dictionary, type_priors
 from rasid.understand.ner_features import Featurizer, Resources
 from rasid.understand.ner_neural import TAGS, _allowed, viterbi
 from rasid.understand.ner_stack import spans_of
+from rasid_training.ner_e5 import E5, nested_clusters, teacher_dictionary, type_priors
 
 LAYERS = (6, 9, 12)
 H = 384

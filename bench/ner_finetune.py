@@ -73,7 +73,7 @@ def _batches(lengths: list[int], budget: int, rng: np.random.Generator | None) -
 
 def _units(enc, sents: list[list[str]], max_pieces: int) -> list[tuple[int, int, int, list[list[int]]]]:  # type: ignore[no-untyped-def]
     """(sentence, word a, word b, pieces) windows of the sentences."""
-    from rasid.understand.ner_e5_torch import piece_ids, windows
+    from rasid_training.ner_e5_torch import piece_ids, windows
 
     out = []
     for s, toks in enumerate(sents):
@@ -89,7 +89,7 @@ def log_probs(model, enc, sents: list[list[str]]) -> list[np.ndarray]:  # type: 
     """Per-word tag log-probabilities of each sentence (windows of EVAL_PIECES pieces)."""
     import torch
 
-    from rasid.understand.ner_e5_torch import make_batch
+    from rasid_training.ner_e5_torch import make_batch
 
     units = _units(enc, sents, EVAL_PIECES)
     out = [np.zeros((len(s), len(TAGS)), np.float32) for s in sents]
@@ -138,8 +138,8 @@ def _score_all(name: str, work: Path, split: str, ev: list[Sent], lps: list[np.n
 def cmd_train(work: Path, split: str, epochs: int, lr: float, seed: int) -> None:
     import torch
 
-    from rasid.understand.ner_e5 import E5
-    from rasid.understand.ner_e5_torch import E5Tagger, make_batch
+    from rasid_training.ner_e5 import E5
+    from rasid_training.ner_e5_torch import E5Tagger, make_batch
 
     torch.set_num_threads(1)
     torch.manual_seed(seed)
@@ -206,8 +206,8 @@ def cmd_train(work: Path, split: str, epochs: int, lr: float, seed: int) -> None
 def _load(work: Path, split: str, epoch: int):  # type: ignore[no-untyped-def]
     import torch
 
-    from rasid.understand.ner_e5 import E5
-    from rasid.understand.ner_e5_torch import E5Tagger
+    from rasid_training.ner_e5 import E5
+    from rasid_training.ner_e5_torch import E5Tagger
 
     torch.set_num_threads(1)
     enc = E5()
@@ -295,8 +295,8 @@ def cmd_devdoc(work: Path, caps: list[int]) -> None:
 def cmd_check(work: Path) -> None:
     import torch
 
-    from rasid.understand.ner_e5 import E5
-    from rasid.understand.ner_e5_torch import E5Tagger, make_batch, piece_ids
+    from rasid_training.ner_e5 import E5
+    from rasid_training.ner_e5_torch import E5Tagger, make_batch, piece_ids
 
     torch.set_num_threads(1)
     enc = E5()

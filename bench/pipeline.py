@@ -128,7 +128,8 @@ def run_days(args: argparse.Namespace, days: list[str], tmp: Path, label: str) -
     for s in timed:
         name = type(s.stage).__name__
         cpu = s.cpu + (stage_children if name == "UnderstandStage" else 0.0)
-        print(f"{name:18s} {s.seconds:7.1f} {added / max(s.seconds, 1e-9):6.0f} {cpu * per:15.1f}")
+        split = f"  (main process {s.cpu * per:.1f}, workers {stage_children * per:.1f})" if name == "UnderstandStage" else ""
+        print(f"{name:18s} {s.seconds:7.1f} {added / max(s.seconds, 1e-9):6.0f} {cpu * per:15.1f}{split}")
     all_cpu = (cpu_end - cpu0) + (children_end - children0)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"end to end: {total:.1f}s = {added / total:.1f} articles/s; CPU {all_cpu * per:.1f} ms/article "

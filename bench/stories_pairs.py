@@ -113,8 +113,8 @@ def _pieces(enc, text: str, budget: int) -> list[int]:  # type: ignore[no-untype
 def _model(head: str = "mean"):  # type: ignore[no-untyped-def]
     import torch
 
-    from rasid.understand.ner_e5 import E5
-    from rasid.understand.ner_e5_torch import E5Tagger
+    from rasid_training.ner_e5 import E5
+    from rasid_training.ner_e5_torch import E5Tagger
 
     torch.set_num_threads(1)
     torch.manual_seed(SEED)

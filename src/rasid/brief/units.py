@@ -12,7 +12,7 @@ import numpy as np
 from ..embed import CachedEmbed, USEEmbedder
 from ..model import Article, publication_key
 from ..pipeline import SentenceSplitter
-from ..text.normalize import arabic_ratio, light_stem, match_form, tokens
+from ..text.normalize import Forms, arabic_ratio, match_form, tokens
 
 Embed = Callable[[list[str]], np.ndarray]
 """Texts -> (N, D) float array with L2-normalised rows."""
@@ -152,19 +152,18 @@ def article_order(articles: Sequence[Article]) -> list[int]:
 
 def content_stems(text: str) -> tuple[str, ...]:
     """Light stems of the content words of `text`, in order (function words, 1-letter tokens dropped)."""
-    return _stems_of(tokens(text), {})
+    return _stems_of(tokens(text), Forms())
 
 
-def _stems_of(toks: list[str], memo: dict[str, str]) -> tuple[str, ...]:
-    """`content_stems` of already tokenised text; `memo` (token -> stem, kept by the caller) spares
-    stemming the words a story repeats (most of them)."""
+def _stems_of(toks: list[str], forms: Forms) -> tuple[str, ...]:
+    """`content_stems` of already tokenised text; `forms` (kept by the caller) remembers the stems
+    of the words news repeats (most of them)."""
+    stem_of, stem = forms.stem_of, forms.stem
     out = []
     for t in toks:
         if len(t) > 1 and t not in _STOPWORDS:
-            stem = memo.get(t)
-            if stem is None:
-                stem = memo[t] = light_stem(t)
-            out.append(stem)
+            s = stem_of.get(t)
+            out.append(s if s is not None else stem(t))
     return tuple(out)
 
 
@@ -182,16 +181,18 @@ def sentence_units(
     min_tokens: int = 6,
     heading_tokens: int = 15,
     splitter: SentenceSplitter | None = None,
+    forms: Forms | None = None,
 ) -> list[Unit]:
     """Every sentence of the story that could be a statement, in publication order.
 
     Skipped: sentences under `min_tokens` words; headings, i.e. one-sentence paragraphs of at most
     `heading_tokens` words that do not end like a sentence (titles, bylines); photo captions (such a
-    paragraph closing on "- <credit>"); and a paragraph repeated within one article.
+    paragraph closing on "- <credit>"); and a paragraph repeated within one article. `forms`
+    (kept by the caller across stories) remembers the stems of words.
     """
     split = (splitter or RegexSentenceSplitter()).split
     units: list[Unit] = []
-    memo: dict[str, str] = {}
+    forms = forms or Forms()
     for rank, index in enumerate(article_order(articles)):
         art = articles[index]
         source = art.source or art.id
@@ -228,7 +229,7 @@ def sentence_units(
                         s_idx,
                         text,
                         _guess_lang(text, para.lang),
-                        _stems_of(toks, memo),
+                        _stems_of(toks, forms),
                         n_tokens,
                         at,
                     )

@@ -26,7 +26,7 @@ import numpy as np
 
 from ..brief import BriefBuilder, Embed, Unit, UseEmbedder, content_stems, sentence_units
 from ..model import Article, Dispute
-from ..text.normalize import match_form, tokens
+from ..text.normalize import Forms, match_form, tokens
 
 # Denial cues on the matching form (hamza, ta marbuta and alef maqsura folded).
 _CUE_WORD = re.compile(
@@ -98,16 +98,18 @@ _CUE_ROOTS = re.compile(r"نف|كذب|فند|دحض|den|refut|dismiss|dément|de
 _NOT_WORD = re.compile(r"[\W_]+")
 
 
-def denial_cue(text: str) -> int | None:
+def denial_cue(text: str, forms: Forms | None = None) -> int | None:
     """Index (in white-space words) just after the denial cue of `text`, or None if it denies nothing.
 
-    A cue preceded by a negator ("لم ينفِ", did not deny) does not count.
+    A cue preceded by a negator ("لم ينفِ", did not deny) does not count. `forms`: the caller's
+    memo of words' matching forms.
     """
     whole = match_form(text)
     if _CUE_ROOTS.search(_NOT_WORD.sub("", whole)) is not None:
+        form_of = forms.form if forms is not None else match_form
         words = text.split()
         for i, word in enumerate(words):
-            form = match_form(word)
+            form = form_of(word)
             # A cue word holds a cue root (its letters stay adjacent once punctuation is removed):
             # the other words need no tokenising.
             if _CUE_ROOTS.search(_NOT_WORD.sub("", form)) is None:
@@ -141,10 +143,12 @@ class DisputeFinder:
         embed: Embed | None = None,
         thresholds: DisputeThresholds | None = None,
         min_tokens: int = 4,
+        forms: Forms | None = None,
     ) -> None:
         self.embed = embed
         self.thresholds = thresholds or DisputeThresholds()
         self.min_tokens = min_tokens
+        self.forms = forms or Forms()  # matching forms of words, remembered across stories
 
     def find(
         self, articles: Sequence[Article], embed: Embed | None = None, units: Sequence[Unit] | None = None
@@ -152,10 +156,10 @@ class DisputeFinder:
         """The story's disputes. `units` (from `sentence_units` with at most `min_tokens`) saves a
         second pass over the story when the caller already split it."""
         if units is None:
-            units = sentence_units(articles, min_tokens=self.min_tokens)
+            units = sentence_units(articles, min_tokens=self.min_tokens, forms=self.forms)
         else:
             units = [u for u in units if u.n_tokens >= self.min_tokens]
-        cues = [denial_cue(u.text) for u in units]
+        cues = [denial_cue(u.text, self.forms) for u in units]
         denials = [k for k, c in enumerate(cues) if c is not None]
         if not denials:
             return []

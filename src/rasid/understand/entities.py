@@ -39,7 +39,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from rasid.model import Entity, Mention
-from rasid.text.normalize import clean_invisible, match_form
+from rasid.text.normalize import Forms, clean_invisible, match_form
 from rasid.understand.aliases import AliasTable
 from rasid.understand.rules import Lexicon
 from rasid.understand.translit import TokenComparer, is_arabic, name_tokens
@@ -136,8 +136,10 @@ class _UnionFind:
 class EntityCanonicaliser:
     """Groups a story's mentions into canonical entities (see the module docstring for how)."""
 
-    def __init__(self, settings: CanonSettings | None = None, lexicon: Lexicon | None = None) -> None:
+    def __init__(self, settings: CanonSettings | None = None, lexicon: Lexicon | None = None,
+                 forms: Forms | None = None) -> None:
         self.settings = settings or CanonSettings()
+        self.forms = forms or Forms()  # matching forms of names' words, remembered across stories
         self._lexicon = lexicon  # read from the package on first use when not given
         self._aliases: AliasTable | None = None  # the known-aliases table, read on first use
         self._demonym_set: frozenset[str] | None = None
@@ -198,7 +200,7 @@ class EntityCanonicaliser:
     # ----------------------------------------------------------------- pass 1: surfaces
     def _clean_all(self, mentions: Sequence[Mention]) -> list[str]:
         base = [self._strip_descriptors(_tidy(m.text), m.type) for m in mentions]
-        starts = Counter(match_form(t.split(" ", 1)[0]) for t in base if t)
+        starts = Counter(self.forms.form(t.split(" ", 1)[0]) for t in base if t)
         out: list[str] = []
         for text in base:
             out.append(self._strip_clitic(text, starts) if text else text)
@@ -207,7 +209,7 @@ class EntityCanonicaliser:
     def _strip_clitic(self, text: str, starts: Counter[str]) -> str:
         """Drop a leading clitic when the remainder starts another mention in the batch."""
         first, _, rest = text.partition(" ")
-        mf = match_form(first)
+        mf = self.forms.form(first)
         if mf.startswith("لل") and len(mf) >= 5 and starts["ال" + mf[2:]]:
             new_first = "ال" + first[2:]
             return (new_first + (" " + rest if rest else "")).strip()
@@ -224,15 +226,15 @@ class EntityCanonicaliser:
         words = text.split(" ")
         if type_ == "PER":
             i = 0
-            while i < len(words) - 1 and self._is_title(match_form(words[i]).strip(".")):
+            while i < len(words) - 1 and self._is_title(self.forms.form(words[i]).strip(".")):
                 i += 1
                 # adjectives of the title: الرئيس الروسي فلاديمير بوتين
-                while i < len(words) - 1 and match_form(words[i]).startswith("ال"):
+                while i < len(words) - 1 and self.forms.form(words[i]).startswith("ال"):
                     i += 1
             words = words[i:]
-        elif type_ == "LOC" and len(words) > 1 and match_form(words[0]) in self._place_nouns:
+        elif type_ == "LOC" and len(words) > 1 and self.forms.form(words[0]) in self._place_nouns:
             words = words[1:]
-            while len(words) > 1 and match_form(words[-1]).startswith("ال"):
+            while len(words) > 1 and self.forms.form(words[-1]).startswith("ال"):
                 words = words[:-1]
         return " ".join(words)
 
@@ -249,7 +251,7 @@ class EntityCanonicaliser:
         forms: list[_Form] = []
         form_of: list[int] = []
         for i, (m, text) in enumerate(zip(mentions, cleaned, strict=True)):
-            key = match_form(text) or match_form(m.text) or f"\0{i}"
+            key = self.forms.form(text) or self.forms.form(m.text) or f"\0{i}"
             idx = by_key.get(key)
             if idx is None:
                 idx = by_key[key] = len(forms)
@@ -288,7 +290,7 @@ class EntityCanonicaliser:
     # ----------------------------------------------------------------- organisation words
     def _org_analysis(self, display: str) -> tuple[str | None, list[str]]:
         """(generic head noun or None, distinctive content words) of an organisation name."""
-        words = [_org_word(match_form(t)) for t in name_tokens(display)]
+        words = [_org_word(self.forms.form(t)) for t in name_tokens(display)]
         words = [w for w in words if w and w not in self._org_function]
         head = words[0] if words and words[0] in self._org_generic else None
         # an armed group is one kind of body whatever it is called: جماعة الحوثي, ميليشيات الحوثي
@@ -588,10 +590,10 @@ class EntityCanonicaliser:
     def _not_overextended(self, best: int, fids: list[int], forms: list[_Form], counts: Counter[int]) -> int:
         """A longest form that is a more frequent name plus stray words is an NER over-extension
         (كيم جونغ أون زار, الكرملين دميتري بيسكوف): name the entity by the frequent name inside it."""
-        toks = [match_form(t) for t in forms[best].tokens]
+        toks = [self.forms.form(t) for t in forms[best].tokens]
         inner = []
         for f in fids:
-            sub = [match_form(t) for t in forms[f].tokens]
+            sub = [self.forms.form(t) for t in forms[f].tokens]
             if (
                 2 <= len(sub) < len(toks)
                 and counts[f] > counts[best]

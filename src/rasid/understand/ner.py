@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources as importlib_resources
-from itertools import chain, repeat
+from itertools import accumulate, chain, repeat
 from pathlib import Path
 
 import numpy as np
@@ -203,27 +203,40 @@ class NerModel:
         it), a second pass sees how the first labelled the same word elsewhere within `window`
         sentences (None: the whole document): articles repeat surnames ("رامسفيلد" seven times)
         that a sentence-level tagger catches only where a cue is near."""
+        return self.tag_documents([sents], window, every)[0]
+
+    def tag_documents(
+        self, docs: Sequence[Sequence[Sequence[str]]], window: int | None = None, every: bool = False
+    ) -> list[list[list[str]]]:
+        """`tag_document` of several documents at once: their sentences go through each CRF in one
+        batch (the decoder's per-call work is shared; each sentence's tags are the same as alone),
+        while the document votes stay within each document."""
         if self.neural is not None:
-            return self._tag_neural(sents, [self.feats.sentence(s) for s in sents], window)
+            return [self._tag_neural(d, [self.feats.sentence(s) for s in d], window) for d in docs]
         if self.crf is None:
-            return self._tag_crfsuite(sents, window, every)
+            return [self._tag_crfsuite(d, window, every) for d in docs]
+        sents = [s for d in docs for s in d]
+        bounds = list(accumulate((len(d) for d in docs), initial=0))
         batch = self.crf.score(self.feats, sents)
         first = self.crf.decode(batch)
-        if len(self.crf.models) < 2:
-            return first
-        votes = doc_votes(first, self._doc_cores(self.crf.forms(batch)), window)
-        # The second CRF only re-tags sentences where the document disagrees with the first
-        # (a word labelled otherwise elsewhere): as accurate as re-tagging all, twice as fast.
-        todo = [
-            i for i, (s, found, tags) in enumerate(zip(sents, votes, first, strict=True))
-            if s and (every or any(_disagrees(f, tags[k]) for k, f in found.items()))
-        ]
         out = list(first)
-        if todo:
-            extra = [label_features(first[i], votes[i]) for i in todo]
-            for i, tags in zip(todo, self.crf.decode(batch, 1, todo, extra), strict=True):
-                out[i] = tags
-        return out
+        if len(self.crf.models) >= 2:
+            cores = self._doc_cores(self.crf.forms(batch))
+            # The second CRF only re-tags sentences where the document disagrees with the first
+            # (a word labelled otherwise elsewhere): as accurate as re-tagging all, twice as fast.
+            todo: list[int] = []
+            extra: list[list[list[str]]] = []
+            for a, b in zip(bounds, bounds[1:], strict=False):
+                votes = doc_votes(first[a:b], cores[a:b], window)
+                for i, found in zip(range(a, b), votes, strict=True):
+                    tags = first[i]
+                    if sents[i] and (every or any(_disagrees(f, tags[k]) for k, f in found.items())):
+                        todo.append(i)
+                        extra.append(label_features(tags, found))
+            if todo:
+                for i, tags in zip(todo, self.crf.decode(batch, 1, todo, extra), strict=True):
+                    out[i] = tags
+        return [out[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
 
     def _doc_cores(self, forms: list[list[str]]) -> list[list[str]]:
         """`doc_core` of each form, from a cache on the model (news repeats its words)."""
@@ -287,22 +300,32 @@ class NerModel:
     def mentions(self, text: str, lang: str = "ar") -> list[tuple[int, int, str]]:
         """(start, end, type) character spans of the names in `text`. Lines mostly in Latin script
         (or all of `text` when `lang` is not Arabic) go to the Latin rules."""
-        out: list[tuple[int, int, str]] = []
-        arabic: list[list[tuple[str, int, int]]] = []
-        pos = 0
-        for line in text.split("\n"):
-            if line.strip():
-                if lang != "ar" or _mostly_latin(line):
-                    out.extend(latin_mentions(line, base=pos))
-                else:
-                    arabic.extend(sentence_spans(line, base=pos))
-            pos += len(line) + 1
-        tagged = self.tag_document([[t[0] for t in s] for s in arabic])
-        for sent, tags in zip(arabic, tagged, strict=True):
-            for a, b, typ in spans_of(tags):
-                out.append((sent[a][1] + self._clitic_cut(sent[a][0]), sent[b - 1][2], typ))
-        out.sort()
-        return out
+        return self.mentions_many([text], lang)[0]
+
+    def mentions_many(self, texts: Sequence[str], lang: str = "ar") -> list[list[tuple[int, int, str]]]:
+        """`mentions` of several texts (each one document), tagged in one batch."""
+        outs: list[list[tuple[int, int, str]]] = []
+        docs: list[list[list[tuple[str, int, int]]]] = []
+        for text in texts:
+            out: list[tuple[int, int, str]] = []
+            arabic: list[list[tuple[str, int, int]]] = []
+            pos = 0
+            for line in text.split("\n"):
+                if line.strip():
+                    if lang != "ar" or _mostly_latin(line):
+                        out.extend(latin_mentions(line, base=pos))
+                    else:
+                        arabic.extend(sentence_spans(line, base=pos))
+                pos += len(line) + 1
+            outs.append(out)
+            docs.append(arabic)
+        tagged = self.tag_documents([[[t[0] for t in s] for s in arabic] for arabic in docs])
+        for out, arabic, doc_tags in zip(outs, docs, tagged, strict=True):
+            for sent, tags in zip(arabic, doc_tags, strict=True):
+                for a, b, typ in spans_of(tags):
+                    out.append((sent[a][1] + self._clitic_cut(sent[a][0]), sent[b - 1][2], typ))
+            out.sort()
+        return outs
 
     def _clitic_cut(self, display: str) -> int:
         """How many leading characters of a mention's first token are a clitic, not name."""

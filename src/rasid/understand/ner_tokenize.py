@@ -9,7 +9,7 @@ inner hyphens and apostrophes ("MiG-31I", "l'époque") because splitting them he
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 _TOKEN = re.compile(
     r"[A-Za-z\u00c0-\u024f0-9]+(?:['’\-][A-Za-z\u00c0-\u024f0-9]+)*"  # Latin words, inner ' and -
@@ -25,9 +25,9 @@ _SENT_END = {".", "!", "?", "؟", "…"}
 MAX_SENT_TOKENS = 60
 
 
-@dataclass(slots=True, frozen=True)
-class Token:
-    """One token of display text: its characters and where they sit."""
+class Token(NamedTuple):
+    """One token of display text: its characters and where they sit. (A named tuple: the rules
+    make hundreds per article, and a tuple is made ~3x faster than a frozen dataclass.)"""
 
     text: str
     start: int
@@ -35,8 +35,16 @@ class Token:
 
 
 def tokenize(text: str) -> list[Token]:
-    """Tokens of `text` with offsets into it."""
-    return [Token(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+    """Tokens of `text` with offsets into it (one regex pass giving each token with the white
+    space before it, as in `sentence_spans`)."""
+    out: list[Token] = []
+    append, make = out.append, tuple.__new__
+    pos = 0
+    for gap, tok in _GAP_TOKEN.findall(text):
+        start = pos + len(gap)
+        pos = start + len(tok)
+        append(make(Token, (tok, start, pos)))
+    return out
 
 
 def sentence_spans(text: str, max_tokens: int = MAX_SENT_TOKENS, base: int = 0) -> list[list[tuple[str, int, int]]]:

@@ -7,12 +7,18 @@ These passes run over all mentions of a story's articles before canonicalisation
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from ..model import Article, Mention
+from ..text.normalize import match_form as _match_form
 from .rules import StoryRules
 
-_CLITICS = "(?:وب|ول|وك|فب|فل|و|ف|ب|ل|ك)?"
+# Clitics a found name may carry when the story writes it again, in the order they are tried (a
+# regex alternation's order), the bare name last.
+_CLITICS = ("وب", "ول", "وك", "فب", "فل", "و", "ف", "ب", "ل", "ك", "")
+_CONJ = ("و", "")  # the coordinating و alone (place names coordinated with another name)
+_WORD_RUN = re.compile(r"\w+")
+_GAP_RUN = re.compile(r"(\W*)(\w+)")
 _MIN_SURNAME = 4
 _LAST_WORD = re.compile(r"([^\W\d_]+) $")
 # Prepositions as written (not matching forms: على is not علي) that a run-on span may drag in.
@@ -42,16 +48,16 @@ def propagate_mentions(
     added ones never overlap them. Before that, `rules` (default: `StoryRules.default()`) adds
     the names the tagger missed or cut short and drops the words it tagged as names.
     """
-    import re
     from collections import Counter, defaultdict
 
-    from ..text.normalize import match_form
-
+    # (the given-name pass below runs only with rules passed in, as before the default existed)
     phrases = getattr(rules, "phrases", None)
+    rules = rules or StoryRules.default()
+    match_form = rules.forms.form  # matching forms remembered across stories
     is_first_name = phrases.is_first_name if phrases is not None and phrases.first_names else None
-    mentions = _trim_run_on(mentions, name_words or set())
-    mentions = (rules or StoryRules.default()).apply(articles, mentions, name_words or set())
-    mentions = _join_adjacent(articles, mentions)
+    mentions = _trim_run_on(mentions, name_words or set(), match_form)
+    mentions = rules.apply(articles, mentions, name_words or set())
+    mentions = _join_adjacent(articles, mentions, match_form)
     votes: dict[str, Counter[str]] = defaultdict(Counter)
     shown: dict[str, str] = {}
     for m in mentions:
@@ -81,13 +87,9 @@ def propagate_mentions(
         return c.most_common(1)[0][0] if sum(c.values()) else "PER"
 
     type_of = {k: vote(k) for k in votes}
-    for k in _places_by_context(articles, shown, type_of):
+    for k in _places_by_context(articles, shown, type_of, match_form):
         type_of[k] = "LOC"
-    surfaces = sorted(set(shown.values()), key=len, reverse=True)
-    pattern = re.compile(
-        # \w covers Arabic letters; punctuation such as the Arabic comma must not block a match.
-        r"(?<!\w)" + _CLITICS + "(" + "|".join(re.escape(s) for s in surfaces) + r")(?!\w)"
-    )
+    finder = SurfaceFinder(shown.values(), _CLITICS)
     taken: dict[tuple[str, int], list[tuple[int, int]]] = defaultdict(list)
     for m in mentions:
         taken[(m.article, m.paragraph)].append((m.start, m.end))
@@ -98,11 +100,10 @@ def propagate_mentions(
     for art in articles:
         for pi, para in enumerate(art.paragraphs):
             spans = taken[(art.id, pi)]
-            for hit in pattern.finditer(para.text):
-                start, end = hit.span(1)
+            for _, start, end in finder.find(para.text):
                 if any(s < end and start < e for s, e in spans):
                     continue
-                key = match_form(hit.group(1))
+                key = match_form(para.text[start:end])
                 typ = type_of.get(key, "PER")
                 if typ == "PER" and is_first_name is not None:
                     # a surname found again with a given name before it (مازن + الدعجة)
@@ -115,7 +116,8 @@ def propagate_mentions(
     return out
 
 
-def _trim_run_on(mentions: list[Mention], name_words: set[str]) -> list[Mention]:
+def _trim_run_on(mentions: list[Mention], name_words: set[str],
+                 match_form: Callable[[str], str] = _match_form) -> list[Mention]:
     """Cut a mention down to the name inside it when the tagger ran on into a neighbouring word.
 
     "ستساعد بيونغ يانغ" ('will help Pyongyang') seen once, beside "بيونغ يانغ" seen ten times: the
@@ -126,8 +128,6 @@ def _trim_run_on(mentions: list[Mention], name_words: set[str]) -> list[Mention]
     is a name (علي).
     """
     from collections import Counter
-
-    from ..text.normalize import match_form
 
     counts = Counter(match_form(m.text) for m in mentions)
     out: list[Mention] = []
@@ -156,12 +156,11 @@ def _trim_run_on(mentions: list[Mention], name_words: set[str]) -> list[Mention]
     return out
 
 
-def _join_adjacent(articles: Sequence[Article], mentions: list[Mention]) -> list[Mention]:
+def _join_adjacent(articles: Sequence[Article], mentions: list[Mention],
+                   match_form: Callable[[str], str] = _match_form) -> list[Mention]:
     """Two mentions one space apart whose joined text the story tags elsewhere as one name are
     that name: "المدينة" + "المنورة" where "المدينة المنورة" is a mention of the story. A tagger
     cuts a name once in a while; the story's other mentions say where its boundaries are."""
-    from ..text.normalize import match_form
-
     forms: dict[str, str] = {}
     for m in mentions:
         if " " in m.text:
@@ -193,29 +192,26 @@ def _join_adjacent(articles: Sequence[Article], mentions: list[Mention]) -> list
     return out
 
 
-def _places_by_context(articles: Sequence[Article], shown: dict[str, str], type_of: dict[str, str]) -> list[str]:
+def _places_by_context(articles: Sequence[Article], shown: dict[str, str], type_of: dict[str, str],
+                       match_form: Callable[[str], str] = _match_form) -> list[str]:
     """Names voted PER that the story writes the way it writes places: after في, عاصمة or مدينة,
     or coordinated with a place ("بين موسكو وبيونغ يانغ"), at least twice, and more often than
     after a person's title (الرئيس X) or beside a person.
 
     The tagger reads one sentence at a time and a foreign place name looks like a person's name
     to it; across a story the contexts tell (one sense per story)."""
-    import re
-
-    from ..text.normalize import match_form
-
     people = {k for k in shown if type_of.get(k) == "PER"}
     if not people:
         return []
     place_before = {match_form(w) for w in _PLACE_BEFORE}
     person_before = {match_form(w) for w in _PERSON_BEFORE}
-    surfaces = sorted(set(shown.values()), key=len, reverse=True)
-    pattern = re.compile(r"(?<!\w)(و?)(" + "|".join(re.escape(s) for s in surfaces) + r")(?!\w)")
+    finder = SurfaceFinder(shown.values(), _CONJ)
     place: dict[str, int] = {}
     person: dict[str, int] = {}
     for art in articles:
         for para in art.paragraphs:
-            hits = [(h.start(), h.end(), h.group(1), match_form(h.group(2))) for h in pattern.finditer(para.text)]
+            text = para.text
+            hits = [(a, c, text[a:b], match_form(text[b:c])) for a, b, c in finder.find(text)]
             for n, (start, _end, conj, key) in enumerate(hits):
                 if key not in people:
                     continue
@@ -237,3 +233,62 @@ def _places_by_context(articles: Sequence[Article], shown: dict[str, str], type_
     # goes with it, or it would stay a person apart from the place
     tails = tuple(" " + k for k in found)
     return found + [k for k in people if k not in found and k.endswith(tails)]
+
+
+class SurfaceFinder:
+    """Where a text writes any of `surfaces` (a story's name forms as written) as whole words, with
+    one of `clitics` before it: what `re.finditer` of (?<!\\w)(?:c1|c2|...)?(s1|s2|...)(?!\\w) finds,
+    as (match start, surface start, surface end). At each place the first clitic that lets a
+    surface match wins, then the longest surface, as in the regex's backtracking order.
+
+    Compiling that pattern anew for every story was ~5 % of the understanding stage. Here each
+    surface is filed under the word run (maximal \\w+) it begins with: a match must start at a run of
+    the text (nothing word-like before it), and the surface's first run must be the rest of that
+    run once the clitic is taken off (after the surface comes no word character). A surface that
+    does not begin with a word character falls back to the regex."""
+
+    __slots__ = ("clitics", "by_run", "written", "regex")
+
+    def __init__(self, surfaces: Iterable[str], clitics: tuple[str, ...]) -> None:
+        self.clitics = clitics
+        self.by_run: dict[str, list[str]] = {}
+        self.regex: re.Pattern[str] | None = None
+        ordered = sorted(set(surfaces), key=len, reverse=True)
+        for s in ordered:
+            run = _WORD_RUN.match(s)
+            if run is None:
+                options = "|".join(re.escape(c) for c in clitics if c)
+                alternatives = "|".join(re.escape(x) for x in ordered)
+                self.regex = re.compile(r"(?<!\w)(?:" + options + ")?(" + alternatives + r")(?!\w)")
+                return
+            self.by_run.setdefault(run.group(), []).append(s)
+        # every way a text's word run can begin a match: a clitic, then a surface's first run
+        self.written = frozenset(c + k for c in clitics for k in self.by_run)
+
+    def find(self, text: str) -> list[tuple[int, int, int]]:
+        if self.regex is not None:
+            return [(m.start(), m.start(1), m.end(1)) for m in self.regex.finditer(text)]
+        by_run, clitics, written, n = self.by_run, self.clitics, self.written, len(text)
+        out: list[tuple[int, int, int]] = []
+        pos = end = 0
+        for gap, word in _GAP_RUN.findall(text):  # each word run with what lies before it
+            p = end + len(gap)
+            end = p + len(word)
+            if p < pos or word not in written:
+                continue
+            hit = None
+            for c in clitics:
+                if not word.startswith(c):
+                    continue
+                q = p + len(c)
+                for s in by_run.get(word[len(c) :], ()):
+                    e = q + len(s)
+                    if text.startswith(s, q) and (e >= n or not (text[e].isalnum() or text[e] == "_")):
+                        hit = (p, q, e)
+                        break
+                if hit is not None:
+                    break
+            if hit is not None:
+                out.append(hit)
+                pos = hit[2]
+        return out

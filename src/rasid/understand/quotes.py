@@ -22,9 +22,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from rasid.model import Article, Entity, Mention, Quote
-from rasid.text.normalize import match_form
+from rasid.text.normalize import Forms, match_form
 
 _FINITE = (
     "قال", "قالت", "يقول", "تقول", "أضاف", "أضافت", "يضيف", "تضيف", "أكد", "أكدت", "يؤكد", "تؤكد",
@@ -72,7 +73,10 @@ _OUTLET_WORDS = (
 # A place after one of these describes a person (زعيم كوريا الشمالية), it is not the speaker.
 _DESCRIPTORS = ("زعيم", "رئيس", "ملك", "أمير", "وزير", "سفير", "حاكم", "مستشار", "متحدث", "ناطق", "نائب")
 
-_WORD = re.compile(r"[\w\u0610-\u061a\u064b-\u065f\u0670\u0640]+")
+_WORD_CHARS = r"\w\u0610-\u061a\u064b-\u065f\u0670\u0640"
+_WORD = re.compile(f"[{_WORD_CHARS}]+")
+# each word with what lies before it (positions by arithmetic: no match object per word)
+_GAP_WORD = re.compile(f"([^{_WORD_CHARS}]*)([{_WORD_CHARS}]+)")
 # A full stop glued to the next word ends a sentence only after a word of four letters or more
 # (روسيا.البندقية), not after an abbreviation (تي.يو160).
 _SENT_END = re.compile(r"[.!?؟]+(?=\s|$)|(?<=[\u0600-\u06ff]{4})[.!?؟]+(?=[\u0600-\u06ff])")
@@ -93,8 +97,7 @@ class QuoteSettings:
     min_words: int = 2
 
 
-@dataclass(slots=True)
-class _Tok:
+class _Tok(NamedTuple):
     start: int
     end: int
     key: str  # matching form
@@ -121,7 +124,8 @@ class _Trigger:
 class QuoteExtractor:
     """Extracts attributed quotes from one article, speakers resolved through the entity index."""
 
-    def __init__(self, settings: QuoteSettings | None = None) -> None:
+    def __init__(self, settings: QuoteSettings | None = None, forms: Forms | None = None) -> None:
+        self.forms = forms or Forms()  # matching forms of words, remembered across articles
         self.settings = settings or QuoteSettings()
         form = match_form
         self._finite = frozenset(form(w) for w in _FINITE)
@@ -154,7 +158,7 @@ class QuoteExtractor:
             if m.article != article.id or not 0 <= e < len(entities):
                 continue
             if e not in keys:
-                keys[e] = {match_form(v) for v in entities[e].variants}
+                keys[e] = {self.forms.form(v) for v in entities[e].variants}
             ptext = article.paragraphs[m.paragraph].text if m.paragraph < len(article.paragraphs) else ""
             glued = (0 < m.start <= len(ptext) and ptext[m.start - 1].isalpha()) or _glued(m.text, keys[e])
             by_para.setdefault(m.paragraph, []).append(_Men(m.start, m.end, e, m.type, m.text, glued))
@@ -163,13 +167,12 @@ class QuoteExtractor:
         quotes: list[Quote] = []
         seen: set[tuple[str, str]] = set()
         last_speaker: int | None = None
-        forms: dict[str, str] = {}  # an article repeats its words: each matching form computed once
         for pi, para in enumerate(article.paragraphs):
             men = sorted(by_para.get(pi, []), key=lambda x: x.start)
             def resolve(pos: int, head: str, pi: int = pi) -> int | None:
                 return _nearest_body(bodies.get(head, []), pi, pos)
 
-            for entity, text in self._paragraph(para.text, men, last_speaker, outlets, forms, resolve):
+            for entity, text in self._paragraph(para.text, men, last_speaker, outlets, self.forms, resolve):
                 last_speaker = entity
                 q = Quote(speaker=entities[entity].name, text=text, article=article.id, kind=_kind(para.text, text))
                 if (q.speaker, q.text) not in seen:
@@ -205,21 +208,23 @@ class QuoteExtractor:
         men: list[_Men],
         last_speaker: int | None,
         outlets: set[int] | None = None,
-        forms: dict[str, str] | None = None,
+        forms: Forms | None = None,
         resolve: Callable[[int, str], int | None] | None = None,
     ) -> list[tuple[int, str]]:
         from bisect import bisect_left
 
         spans = _quote_spans(text)
-        if forms is None:
-            forms = {}
-        toks = []
-        for m in _WORD.finditer(text):
-            word = m.group()
-            key = forms.get(word)
+        forms = forms or self.forms
+        form_of, form = forms.form_of, forms.form
+        toks: list[_Tok] = []
+        make, pos = tuple.__new__, 0
+        for gap, word in _GAP_WORD.findall(text):
+            key = form_of.get(word)
             if key is None:
-                key = forms[word] = match_form(word)
-            toks.append(_Tok(m.start(), m.end(), key))
+                key = form(word)
+            start = pos + len(gap)
+            pos = start + len(word)
+            toks.append(make(_Tok, (start, pos, key)))
         starts = [t.start for t in toks]
         out: list[tuple[int, str]] = []
         for s_start, s_end in _sentences(text, spans):
@@ -268,21 +273,24 @@ class QuoteExtractor:
 
     def _triggers(self, toks: list[_Tok], spans: list[tuple[int, int]]) -> list[_Trigger]:
         out: list[_Trigger] = []
+        speech, finite, participles = self._speech_words, self._finite, self._participles
+        sources, sources_two = self._sources, self._sources_two
         for i, t in enumerate(toks):
-            if _inside(t.start, spans):
-                continue
             key = t.key
-            bare = key[1:] if key[:1] in ("و", "ف") and key[1:] in self._speech_words else key
-            if bare in self._finite:
-                out.append(_Trigger("verb", t.start, t.end, bare in self._continue))
-            elif bare in self._participles:
-                out.append(_Trigger("participle", t.start, t.end, bare in self._continue))
-            elif key in self._sources:
-                out.append(_Trigger("source", t.start, t.end))
-            elif key in self._sources_two and i + 1 < len(toks):
-                nxt = toks[i + 1].key
-                if nxt.startswith(self._sources_two[key]):
-                    out.append(_Trigger("source", t.start, t.end))
+            bare = key[1:] if key[:1] in ("و", "ف") and key[1:] in speech else key
+            # the word tests first (most words are no trigger), then whether it is quoted
+            if bare in finite:
+                trig = _Trigger("verb", t.start, t.end, bare in self._continue)
+            elif bare in participles:
+                trig = _Trigger("participle", t.start, t.end, bare in self._continue)
+            elif key in sources or (
+                key in sources_two and i + 1 < len(toks) and toks[i + 1].key.startswith(sources_two[key])
+            ):
+                trig = _Trigger("source", t.start, t.end)
+            else:
+                continue
+            if not _inside(t.start, spans):
+                out.append(trig)
         return out
 
     # ----------------------------------------------------------------- speech verbs

@@ -26,12 +26,12 @@ import gzip
 import json
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..model import Article, Mention
-from ..text.normalize import match_form
+from ..text.normalize import Forms, match_form
 from .aliases import AliasTable
 from .aliases import bare as bare_alias
 from .ner_tokenize import Token, tokenize
@@ -83,7 +83,8 @@ _CODE_AFTER = re.compile(r"^\s?[-–]\s?\d")
 _WORD_BEFORE = re.compile(r"([^\W\d_]+)[\s\"'«»“”]*$")
 
 
-def _drop_designations(mentions: list[Mention], texts: dict[tuple[str, int], str]) -> list[Mention]:
+def _drop_designations(mentions: list[Mention], texts: dict[tuple[str, int], str],
+                       form: Callable[[str], str] = match_form) -> list[Mention]:
     """Mentions that name a code, not an entity, are dropped: a model code (BM-21, يو-22), a word
     followed by a number code (كوفيد-19, ميغ-31), a Latin acronym in brackets after lower-case words
     (lance-roquettes multiples (MLRS)), God and currencies (الله, ريالا). A name right after a noun
@@ -92,7 +93,7 @@ def _drop_designations(mentions: list[Mention], texts: dict[tuple[str, int], str
     for m in mentions:
         text = texts.get((m.article, m.paragraph), "")
         one = " " not in m.text.strip()
-        if one and match_form(m.text) in _NOT_ENTITIES:
+        if one and form(m.text) in _NOT_ENTITIES:
             continue
         if _MODEL_CODE.match(m.text.strip()):
             continue
@@ -100,7 +101,7 @@ def _drop_designations(mentions: list[Mention], texts: dict[tuple[str, int], str
             continue
         before = _WORD_BEFORE.search(text[max(0, m.start - 30) : m.start])
         if before:
-            w = match_form(before.group(1))
+            w = form(before.group(1))
             for p in ("و", "ب", "ل", "ال", "وال", "بال"):
                 if w.startswith(p) and w[len(p):] in _THING_NOUNS:
                     w = w[len(p):]
@@ -182,6 +183,8 @@ class StoryRules:
     phrases: PhraseFinder | None = None
     # Aliases every reader knows (المملكة، العاصمة السعودية); None: not looked for.
     aliases: AliasTable | None = None
+    # Matching forms of words, remembered across stories (shared with the analyzer's other passes).
+    forms: Forms = field(default_factory=Forms)
 
     @classmethod
     def none(cls) -> StoryRules:
@@ -189,26 +192,28 @@ class StoryRules:
         return cls(enabled=False)
 
     @classmethod
-    def default(cls, lexicon: Lexicon | None = None, phrases: PhraseFinder | None = None) -> StoryRules:
+    def default(cls, lexicon: Lexicon | None = None, phrases: PhraseFinder | None = None,
+                forms: Forms | None = None) -> StoryRules:
         """The rules with the packaged lexicon and phrase gazetteer, read now (or `lexicon` and
-        `phrases`, when the caller holds them)."""
+        `phrases`, when the caller holds them); `forms`: the caller's memo of matching forms."""
         lex = lexicon or Lexicon.load()
         if phrases is None:
             phrases = PhraseFinder.load()
             phrases.common = lex.common
 
-        def forms(words: Sequence[str]) -> frozenset[str]:
+        def form_set(words: Sequence[str]) -> frozenset[str]:
             return frozenset(match_form(w) for w in words)
 
         return cls(
             common=lex.common,
             name_part=lex.name_part,
             triggers=_trigger_forms(),
-            descriptive=forms(_DESCRIPTIVE),
-            joiners=forms(_JOINERS),
-            function=forms(_FUNCTION),
+            descriptive=form_set(_DESCRIPTIVE),
+            joiners=form_set(_JOINERS),
+            function=form_set(_FUNCTION),
             phrases=phrases,
             aliases=AliasTable.load(),
+            forms=forms or Forms(),
         )
 
     # ------------------------------------------------------------------ entry point
@@ -223,7 +228,7 @@ class StoryRules:
         words: Counter[str] = Counter()
         joined: Counter[tuple[str, str]] = Counter()
         paras: list[tuple[str, int, str, list[Token], list[str]]] = []
-        form_of: dict[str, str] = {}  # a story repeats its words: normalise each once
+        form_of, form = self.forms.form_of, self.forms.form  # news repeats its words: normalise each once
         for art in articles:
             for pi, para in enumerate(art.paragraphs):
                 toks = tokenize(para.text)
@@ -231,7 +236,7 @@ class StoryRules:
                 for t in toks:
                     f = form_of.get(t.text)
                     if f is None:
-                        f = form_of[t.text] = match_form(t.text)
+                        f = form(t.text)
                     forms.append(f)
                 words.update(forms)
                 self._joined_pairs(forms, joined)
@@ -270,8 +275,8 @@ class StoryRules:
                     kept[hit[0]] = Mention(m.text, "ORG", m.article, m.paragraph, m.start, m.end, s.alias)
             kept += self._acronyms(kept, text)
             out.extend(kept)
-        out = self._drop_junk(out, words, form_of, name_words, protected)
-        out = _drop_designations(out, {(aid, pi): text for aid, pi, text, _, _ in paras})
+        out = self._drop_junk(out, words, self.forms, name_words, protected)
+        out = _drop_designations(out, {(aid, pi): text for aid, pi, text, _, _ in paras}, self.forms.form)
         if self.aliases:
             extra = self._alias_mentions(paras, out)  # (may trim a mention of `out` in place)
             out = out + extra
@@ -281,7 +286,7 @@ class StoryRules:
                         mentions: list[Mention]) -> list[Mention]:
         """Mentions of the aliases (المملكة، العاصمة السعودية) of places the story names."""
         assert self.aliases is not None
-        present = self.aliases.present(match_form(m.text) for m in mentions)
+        present = self.aliases.present(self.forms.form(m.text) for m in mentions)
         if not present:
             return []
         taken: dict[tuple[str, int], list[Mention]] = {}
@@ -390,7 +395,7 @@ class StoryRules:
             if m is None or m.type != "PER":
                 continue
             k = index.get(m.start)
-            if not k or toks[k - 1].end + 1 != m.start or not self.phrases.is_first_name(match_form(toks[k - 1].text), toks[k - 1].text):
+            if not k or toks[k - 1].end + 1 != m.start or not self.phrases.is_first_name(self.forms.form(toks[k - 1].text), toks[k - 1].text):
                 continue  # the common case: no given name right before
             new = self._extend_given(m, text, toks, [o for o in out if o is not None])
             if new is m:
@@ -425,7 +430,7 @@ class StoryRules:
         start = m.start
         while k is not None and k > 0 and m.start - start < 40:
             prev = toks[k - 1]
-            if prev.end + 1 != start or prev.text == "على" or not self.phrases.is_first_name(match_form(prev.text), prev.text):
+            if prev.end + 1 != start or prev.text == "على" or not self.phrases.is_first_name(self.forms.form(prev.text), prev.text):
                 break
             if any(o is not m and o.start < prev.end and prev.start < o.end
                    and not (o.type == "PER" and o.end == prev.end) for o in kept):
@@ -518,7 +523,7 @@ class StoryRules:
 
     def _clean_name(self, text: str) -> bool:
         """No common word or particle inside: the tagger's span is a name, not a run-on clause."""
-        return not any(f in self.common or f in self.function for f in (match_form(w) for w in text.split()))
+        return not any(f in self.common or f in self.function for f in (self.forms.form(w) for w in text.split()))
 
     def _definite(self, form: str) -> bool:
         """الX, للX, والX ...: a definite word, which does not start a name after a trigger noun."""
@@ -616,17 +621,17 @@ class StoryRules:
         next word when the story writes that pair at least twice or the word is a rare word."""
         words = m.text.split()
         tail = text[m.end :]
-        if words and match_form(words[-1]) in self.joiners and len(words) >= 2:
-            before, rest = match_form(words[-2]), tail
+        if words and self.forms.form(words[-1]) in self.joiners and len(words) >= 2:
+            before, rest = self.forms.form(words[-2]), tail
         else:
             hit = re.match(r" (\S+) ", tail)
-            if not hit or match_form(hit.group(1)) not in self.joiners:
+            if not hit or self.forms.form(hit.group(1)) not in self.joiners:
                 return m
-            before, rest = match_form(words[-1]) if words else "", tail[hit.end() - 1 :]
+            before, rest = self.forms.form(words[-1]) if words else "", tail[hit.end() - 1 :]
         nxt = re.match(r" ([^\s،,.:;؛!?؟\"'«»“”()]+)", rest)
         if not nxt:
             return m
-        after = match_form(nxt.group(1))
+        after = self.forms.form(nxt.group(1))
         if after in self.function or not after.isalpha():
             return m
         pair = joined[(before, after)]
@@ -640,7 +645,7 @@ class StoryRules:
 
     # ------------------------------------------------------------------ junk
     def _drop_junk(
-        self, mentions: list[Mention], words_seen: Counter[str], form_of: dict[str, str], name_words: set[str],
+        self, mentions: list[Mention], words_seen: Counter[str], forms: Forms, name_words: set[str],
         protected: set[tuple[str, int, int]] | None = None,
     ) -> list[Mention]:
         """Mentions that are words of the language, not names (see the module docstring).
@@ -650,12 +655,7 @@ class StoryRules:
         conjunction on a word no corpus knows, written once (وعاين), is a verb. A one-word mention
         that is a known name (`name_words`: gazetteer and training names) is never taken for a
         common word (السويد is rarely tagged in news, but it is Sweden)."""
-        def norm(text: str) -> str:
-            f = form_of.get(text)
-            if f is None:
-                f = form_of[text] = match_form(text)
-            return f
-
+        norm = forms.form
         split = [[norm(w) for w in m.text.split()] for m in mentions]
         tagged = Counter(" ".join(ws) for ws in split)
         in_longer: set[str] = set()

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..model import Article, Dispute, Entity, Mention, Quote, Statement, TimelineEvent, time_order
+from ..text.normalize import Forms
 from .dates import TimeMention
 from .propagate import propagate_mentions
 
@@ -108,6 +109,9 @@ class StoryAnalyzer:
         self._disputes = disputes
         self._embed = embed
         self._rules: Any = None
+        # Matching forms and stems of words, remembered across the stories this analyzer reads
+        # (news repeats its words); shared by the passes built here.
+        self.forms = Forms()
 
     # Lazily built defaults: loading the NER model or USE costs time a caller may not need.
     @property
@@ -123,7 +127,7 @@ class StoryAnalyzer:
         if self._canon is None:
             from .entities import EntityCanonicaliser
 
-            self._canon = EntityCanonicaliser()
+            self._canon = EntityCanonicaliser(forms=self.forms)
         return self._canon
 
     @property
@@ -131,7 +135,7 @@ class StoryAnalyzer:
         if self._quotes is None:
             from .quotes import QuoteExtractor
 
-            self._quotes = QuoteExtractor()
+            self._quotes = QuoteExtractor(forms=self.forms)
         return self._quotes
 
     @property
@@ -182,7 +186,7 @@ class StoryAnalyzer:
         if self._disputes is None:
             from .disputes import DisputeFinder
 
-            self._disputes = DisputeFinder(embed=self.embed)
+            self._disputes = DisputeFinder(embed=self.embed, forms=self.forms)
         return self._disputes
 
     @property
@@ -192,7 +196,7 @@ class StoryAnalyzer:
         if self._rules is None:
             from .rules import StoryRules
 
-            self._rules = StoryRules.default()
+            self._rules = StoryRules.default(forms=self.forms)
         return self._rules
 
     def warm(self) -> None:
@@ -224,38 +228,55 @@ class StoryAnalyzer:
 
     def facts(self, article: Article) -> ArticleFacts:
         """NER mentions and temporal expressions of one article (story-independent)."""
-        from .timeline import extract_article_mentions
-
-        return ArticleFacts(self.mentions(article), extract_article_mentions(article, self.date_extractor, None))
+        return self.facts_of([article])[article.id]
 
     def facts_of(self, articles: Sequence[Article]) -> dict[str, ArticleFacts]:
-        """id -> `facts` of each article: one pool task carries a chunk of articles."""
-        return {a.id: self.facts(a) for a in articles}
+        """id -> `facts` of each article: one pool task carries a chunk of articles, whose
+        Arabic text the tagger reads in one batch."""
+        from .timeline import extract_article_mentions
+
+        found = self.mentions_of(articles)
+        return {a.id: ArticleFacts(m, extract_article_mentions(a, self.date_extractor, None))
+                for a, m in zip(articles, found, strict=True)}
 
     def mentions(self, article: Article) -> list[Mention]:
         """NER mentions of one article. Its Arabic paragraphs go to the tagger as one text, one
         paragraph per line, so the tagger's document pass sees the whole article (a name tagged
         with confidence in one paragraph helps its uncertain uses in the others)."""
-        found: list[Mention] = []
-        arabic = [(i, p) for i, p in enumerate(article.paragraphs) if p.lang == "ar"]
-        if arabic:
-            starts, pos = [], 0
-            for _, p in arabic:
-                starts.append(pos)
-                pos += len(p.text) + 1
-            text = "\n".join(p.text.replace("\n", " ") for _, p in arabic)
-            for start, end, typ in self.ner.mentions(text, "ar"):
-                k = bisect_right(starts, start) - 1
-                i, para = arabic[k]
-                a, b = start - starts[k], end - starts[k]
-                if b <= len(para.text):  # spans never cross a paragraph break (a line end)
-                    found.append(Mention(para.text[a:b], typ, article.id, i, a, b))
-        for i, para in enumerate(article.paragraphs):
-            if para.lang != "ar":
-                for start, end, typ in self.ner.mentions(para.text, para.lang):
-                    found.append(Mention(para.text[start:end], typ, article.id, i, start, end))
-        found.sort(key=lambda m: (m.paragraph, m.start))
-        return found
+        return self.mentions_of([article])[0]
+
+    def mentions_of(self, articles: Sequence[Article]) -> list[list[Mention]]:
+        """`mentions` of each article; the articles' Arabic texts are tagged in one batch (each
+        still one document) when the tagger can (`mentions_many`)."""
+        arabic_of = [[(i, p) for i, p in enumerate(a.paragraphs) if p.lang == "ar"] for a in articles]
+        texts = ["\n".join(p.text.replace("\n", " ") for _, p in arabic) for arabic in arabic_of]
+        todo = [k for k, arabic in enumerate(arabic_of) if arabic]
+        many = getattr(self.ner, "mentions_many", None)
+        if many is not None:
+            tagged = dict(zip(todo, many([texts[k] for k in todo], "ar"), strict=True))
+        else:
+            tagged = {k: self.ner.mentions(texts[k], "ar") for k in todo}
+        out: list[list[Mention]] = []
+        for k, (article, arabic) in enumerate(zip(articles, arabic_of, strict=True)):
+            found: list[Mention] = []
+            if arabic:
+                starts, pos = [], 0
+                for _, p in arabic:
+                    starts.append(pos)
+                    pos += len(p.text) + 1
+                for start, end, typ in tagged[k]:
+                    j = bisect_right(starts, start) - 1
+                    i, para = arabic[j]
+                    a, b = start - starts[j], end - starts[j]
+                    if b <= len(para.text):  # spans never cross a paragraph break (a line end)
+                        found.append(Mention(para.text[a:b], typ, article.id, i, a, b))
+            for i, para in enumerate(article.paragraphs):
+                if para.lang != "ar":
+                    for start, end, typ in self.ner.mentions(para.text, para.lang):
+                        found.append(Mention(para.text[start:end], typ, article.id, i, start, end))
+            found.sort(key=lambda m: (m.paragraph, m.start))
+            out.append(found)
+        return out
 
     def analyze_with(self, task: tuple[Any, ...]) -> StoryAnalysis:
         """`analyze(articles, facts[, vectors])` with its arguments as one pool task."""
@@ -277,7 +298,7 @@ class StoryAnalyzer:
 
         ordered = time_order(list(articles))
         known = dict(facts or {})
-        new_facts = {a.id: self.facts(a) for a in ordered if a.id not in known}
+        new_facts = self.facts_of([a for a in ordered if a.id not in known])
         known.update(new_facts)
         mentions: list[Mention] = []
         for art in ordered:
@@ -303,7 +324,7 @@ class StoryAnalyzer:
             from ..embed import KeptEmbed
 
             embed = KeptEmbed(self.embed, vectors)
-        timeline = build_timeline(ordered, resolved, published, embed if multi else None)
+        timeline = build_timeline(ordered, resolved, published, embed if multi else None, self.forms)
 
         para_dates: dict[tuple[str, int], str] = {}
         day_spans: dict[tuple[str, int], list[tuple[int, int, str]]] = {}
@@ -316,7 +337,8 @@ class StoryAnalyzer:
         # One pass over the story's sentences serves the brief (or lead) and the disputes.
         from ..brief import sentence_units
 
-        units = sentence_units(ordered, min_tokens=min(self.dispute_finder.min_tokens, _LEAD_MIN_TOKENS))
+        units = sentence_units(ordered, min_tokens=min(self.dispute_finder.min_tokens, _LEAD_MIN_TOKENS),
+                               forms=self.forms)
         if multi:
             spans: dict[tuple[str, int], list[tuple[int, int, int]]] = {}
             for k, m in enumerate(mentions):

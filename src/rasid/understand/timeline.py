@@ -22,7 +22,7 @@ from datetime import date
 import numpy as np
 
 from rasid.model import Article, TimelineEvent
-from rasid.text.normalize import light_stem, tokens
+from rasid.text.normalize import Forms, light_stem, tokens
 
 from .dates import DateExtractor, TimeMention, anchor_articles, resolve_mention
 
@@ -68,8 +68,10 @@ def _sentence_spans(text: str, sentences: Sequence[str]) -> list[tuple[int, int]
     return spans
 
 
-def _content_stems(sentence: str, time_spans: Iterable[tuple[int, int]]) -> frozenset[str]:
-    """Light stems of the sentence's words, without its temporal expressions and function words."""
+def _content_stems(sentence: str, time_spans: Iterable[tuple[int, int]],
+                   stem: Callable[[str], str] = light_stem) -> frozenset[str]:
+    """Light stems of the sentence's words, without its temporal expressions and function words
+    (`stem`: `light_stem`, or a caller's memo of it)."""
     chars = list(sentence)
     for s, e in time_spans:
         for k in range(max(0, s), min(len(chars), e)):
@@ -78,7 +80,7 @@ def _content_stems(sentence: str, time_spans: Iterable[tuple[int, int]]) -> froz
     for tok in tokens("".join(chars)):
         if tok in _STOP or len(tok) < 3 or tok.isdigit():
             continue
-        out.add(light_stem(tok))
+        out.add(stem(tok))
     return frozenset(out)
 
 
@@ -122,8 +124,10 @@ class TimelineBuilder:
         mentions: dict[str, list[tuple[int, TimeMention]]],
         published: dict[str, date | None],
         embed: Embedder | None = None,
+        forms: Forms | None = None,
     ) -> list[TimelineEvent]:
-        candidates = self._candidates(articles, mentions, published)
+        """`forms`: the caller's memo of word stems (kept across stories)."""
+        candidates = self._candidates(articles, mentions, published, (forms or Forms()).stem)
         if not candidates:
             return []
         vectors: np.ndarray | None = None
@@ -236,6 +240,7 @@ class TimelineBuilder:
         articles: Sequence[Article],
         mentions: dict[str, list[tuple[int, TimeMention]]],
         published: dict[str, date | None],
+        stem: Callable[[str], str] = light_stem,
     ) -> list[_Candidate]:
         out: list[_Candidate] = []
         for rank, art in enumerate(articles):
@@ -263,7 +268,7 @@ class TimelineBuilder:
                     text = sents_of[pi][si]
                 else:
                     s0, text = 0, para.text
-                stems = _content_stems(text, [(m.start - s0, m.end - s0) for m in ms])
+                stems = _content_stems(text, [(m.start - s0, m.end - s0) for m in ms], stem)
                 if len(stems) < self.min_content:
                     continue  # a dateline or a bare date: no event
                 days: list[tuple[str, bool, bool]] = []  # (day, background, joined by و to the one before)
@@ -350,13 +355,15 @@ def build_timeline(
     mentions: dict[str, list[tuple[int, TimeMention]]],
     published: dict[str, date | None],
     embed: Embedder | None = None,
+    forms: Forms | None = None,
 ) -> list[TimelineEvent]:
     """Dated events of one story, ordered by date (see the module docstring).
 
     `mentions` maps an article id to (paragraph index, mention) pairs, offsets within the paragraph
-    text; mentions without a date are resolved here against `published[article id]`.
+    text; mentions without a date are resolved here against `published[article id]`. `forms`: the
+    caller's memo of word stems.
     """
-    return TimelineBuilder().build(articles, mentions, published, embed)
+    return TimelineBuilder().build(articles, mentions, published, embed, forms)
 
 
 def extract_article_mentions(

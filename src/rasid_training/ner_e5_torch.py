@@ -21,7 +21,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from rasid.understand.ner_e5 import E5
+from rasid_training.ner_e5 import E5
 
 
 class _Layer(nn.Module):
