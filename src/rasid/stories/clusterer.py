@@ -26,18 +26,15 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from ..dedup import TextMemo
 from ..model import Article
 from . import state
-from .features import _BUCKETS, _BagArrays, _no_common_language, article_view
-from .index import _Index, _Rows, _Story
-from .lexical import _Lexical
-from .lifecycle import _Lifecycle
+from .base import _Rows
+from .features import _BUCKETS, _no_common_language, article_view
 from .policy import _Policy
 from .scoring import StoryModel
 
 
-class StoryClusterer(_Lifecycle, _Policy, _Index, _Lexical):
+class StoryClusterer(_Policy):
     """Assigns each article to a story, streaming; see the module docstring.
 
     model: the candidate scorer (default: the shipped `data/story_model.json`).
@@ -75,14 +72,14 @@ class StoryClusterer(_Lifecycle, _Policy, _Index, _Lexical):
         self.cross_model = cross_model if cross_model is not None else StoryModel.load_cross()
         self.cross_merge_model = (cross_merge_model if cross_merge_model is not None
                                   else StoryModel.load_cross_merge()) if merges else None
-        self.merge_log: list[tuple[int, int, int, int, list[float]]] | None = None  # training hook
-        self._merged: list[str] = []  # ids retired by a merge since the last take_merged()
+        self.merge_log = None  # training hook
+        self._merged = []  # ids retired by a merge since the last take_merged()
         self.related_min = related_min
         # The core-linkage check (see `_core_ok`): None leaves joining to the candidate model alone.
         self.pair_model = (pair_model if pair_model is not None else StoryModel.load_pair()) if core else None
-        self.pair_log: list[tuple[str, list[str], np.ndarray]] | None = None  # training hook
+        self.pair_log = None  # training hook
         self.merge_core = merge_core  # the same check between two stories before they merge (`_merge_core_ok`)
-        self._linked: set[int] = set()  # stories whose related stories changed since take_linked()
+        self._linked = set()  # stories whose related stories changed since take_linked()
         self.dormant_days = dormant_days
         self.late_after_days = late_after_days
         self.late_threshold = late_threshold
@@ -91,39 +88,39 @@ class StoryClusterer(_Lifecycle, _Policy, _Index, _Lexical):
         self.k = candidates
         self.dim = dim
         self.id_prefix = id_prefix
-        self._stories: list[_Story] = []
-        self._index: dict[str, int] = {}  # story id -> position in _stories
-        self._story_of: dict[str, int] = {}  # article id -> story position
+        self._stories = []
+        self._index = {}  # story id -> position in _stories
+        self._story_of = {}  # article id -> story position
         self._sums = np.zeros((64, dim), np.float32)  # vector sum per story position
         self._centroids = _Rows(dim)  # active stories: normalised centroid, label = story position
-        self._crow: dict[int, int] = {}  # story position -> row in _centroids
+        self._crow = {}  # story position -> row in _centroids
         self._members = _Rows(dim)  # active stories' member vectors, label = story position
-        self._member_ids: list[str] = []  # parallel to _members rows
-        self._member_titles: list[str] = []
-        self._member_meta: list[tuple[float, str]] = []  # (day, source), parallel to _members rows
+        self._member_ids = []  # parallel to _members rows
+        self._member_titles = []
+        self._member_meta = []  # (day, source), parallel to _members rows
         # each member's lead n-grams (keys, sublinear counts) and their IDF norm at arrival
-        self._member_grams: list[tuple[_BagArrays, float]] = []
+        self._member_grams = []
         self._gdf = np.zeros(_BUCKETS, np.uint32)  # document frequency of each n-gram bucket
-        self._gram_cache: dict[str, list[int]] = {}
-        self._gram_weights: np.ndarray | None = None  # one article's count * idf^2 by bucket
-        self._gram_for: tuple[str, np.ndarray] | None = None  # whose weights those are, and their keys
+        self._gram_cache = {}
+        self._gram_weights = None  # one article's count * idf^2 by bucket
+        self._gram_for = None  # whose weights those are, and their keys
         self._gram_norm_now = 0.0
         # (body bag, title bag, their IDF norms at arrival), parallel to _members rows
-        self._member_bags: list[tuple[dict[int, float], dict[int, float], float, float]] = []
+        self._member_bags = []
         # the same bags as arrays (body, title), built when first compared; parallel to _members rows
-        self._member_arrays: list[tuple[_BagArrays, _BagArrays] | None] = []
+        self._member_arrays = []
         self._df = np.zeros(_BUCKETS, np.uint32)
         self._ndocs = 0
         self._now = -math.inf
         self._last_sweep = -math.inf
         self._retired = 0  # member rows out of the window, awaiting compaction
-        self._term_cache: dict[str, int] = {}  # token -> bag key (see article_view)
+        self._term_cache = {}  # token -> bag key (see article_view)
         # Set it to the deduper's `text_memo` when both read the same articles in turn (the stories
         # stage): the body is then normalised and tokenised once for both.
-        self.text_memo: TextMemo | None = None
-        self._idf_cache: dict[int, float] = {}  # bag key -> IDF at the current document count
-        self._slot: np.ndarray | None = None  # bag key -> index among the article's terms (-1: none)
-        self._lex_dots: dict[tuple[str, int], float] = {}  # this article's dot products (_candidates)
+        self.text_memo = None
+        self._idf_cache = {}  # bag key -> IDF at the current document count
+        self._slot = None  # bag key -> index among the article's terms (-1: none)
+        self._lex_dots = {}  # this article's dot products (_candidates)
 
     # -- public ------------------------------------------------------------------------------
     def assign(self, article: Article, vector: np.ndarray, duplicate_of: str | None = None) -> str:

@@ -93,10 +93,10 @@ def _lead_grams(title_tokens: list[str], lead_tokens: list[str], cache: dict[str
         return _BagArrays(np.zeros(0, np.int32), np.zeros(0, np.float32))
     # int32 keys (buckets < 2**20) and float32 counts: a member's n-grams are kept while its story
     # is active (~1,000 per article), in memory and in the saved state
-    keys = np.fromiter(counts.keys(), np.int32, len(counts))
+    bucket = np.fromiter(counts.keys(), np.int32, len(counts))
     vals = (1.0 + np.log(np.fromiter(counts.values(), np.float64, len(counts)))).astype(np.float32)
-    order = np.argsort(keys)
-    return _BagArrays(keys[order], vals[order])
+    order = np.argsort(bucket)
+    return _BagArrays(bucket[order], vals[order])
 
 
 def _stemmer(cache: dict[str, str] | None):

@@ -1,15 +1,14 @@
-"""The candidate index: the stories' running records, the growable rows of active centroids and
-member vectors, and the search for an article's candidate stories with their signals."""
+"""The candidate index: the search for an article's candidate stories with their signals, over the
+rows of active centroids and member vectors (the records themselves are in `base`)."""
 
 from __future__ import annotations
 
 import math
-from collections import Counter
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from .features import _ArticleView, _BagArrays
+from .lexical import _Lexical
 from .scoring import FEATURES
 
 # A story's pooled term bag keeps at most this many terms (the heaviest): a story that runs for
@@ -42,60 +41,8 @@ def _top_stable(x: np.ndarray, k: int) -> np.ndarray:
     return idx[np.argsort(x[idx], kind="stable")[:k]]
 
 
-
-@dataclass(slots=True)
-class _Story:
-    id: str
-    first: float
-    last: float
-    count: int = 0
-    members: list[str] = field(default_factory=list)
-    title: str = ""
-    active: bool = True
-    bag: dict[int, float] = field(default_factory=dict)
-    title_bag: dict[int, float] = field(default_factory=dict)
-    numbers: Counter = field(default_factory=Counter)
-    sources: Counter = field(default_factory=Counter)
-    langs: Counter = field(default_factory=Counter)  # article_language of the members
-    # IDF-weighted norms of bag / title_bag, with the document count they were computed at:
-    # updated incrementally as articles join, recomputed in full when the collection grew by 5%.
-    norms: dict[str, list[float]] = field(default_factory=dict)
-    merged_into: str | None = None  # set when this story was merged into an older one
-    # related stories: position -> the best merge probability seen between the two (>= related_min)
-    near: dict[int, float] = field(default_factory=dict)
-    # bag and title_bag as arrays (see _BagArrays), built when first compared; emptied whenever
-    # either bag changes
-    arrays: dict[str, _BagArrays] = field(default_factory=dict)
-
-
-class _Rows:
-    """A growable float32 matrix with a parallel int64 label per row (capacity doubling)."""
-
-    def __init__(self, dim: int) -> None:
-        self.data = np.zeros((64, dim), np.float32)
-        self.label = np.zeros(64, np.int64)
-        self.n = 0
-
-    def append(self, row: np.ndarray, label: int) -> int:
-        if self.n == len(self.data):
-            self.data = np.vstack([self.data, np.zeros_like(self.data)])
-            self.label = np.concatenate([self.label, np.zeros_like(self.label)])
-        self.data[self.n] = row
-        self.label[self.n] = label
-        self.n += 1
-        return self.n - 1
-
-    def keep(self, mask: np.ndarray) -> None:
-        idx = np.nonzero(mask[: self.n])[0]
-        k = len(idx)
-        self.data[:k] = self.data[idx]
-        self.label[:k] = self.label[idx]
-        self.n = k
-
-
-
-class _Index:
-    """StoryClusterer's candidate search and member rows (a mixin: the state is the clusterer's)."""
+class _Index(_Lexical):
+    """StoryClusterer's candidate search and member rows (built on its lexical signals)."""
 
     def _candidates(self, view: _ArticleView, vec: np.ndarray, duplicate_of: str | None) -> tuple[list[int], np.ndarray]:
         cand: dict[int, list[float]] = {}

@@ -7,12 +7,12 @@ import math
 
 import numpy as np
 
+from .base import _ClustererState, _Story
 from .features import _BUCKETS, _ArticleView, _bag_arrays, _BagArrays
-from .index import _Story
 
 
-class _Lexical:
-    """StoryClusterer's lexical signals (a mixin: the state is the clusterer's)."""
+class _Lexical(_ClustererState):
+    """StoryClusterer's lexical signals (the first part of the chain: the state is the clusterer's)."""
 
     def _gram_idf(self, keys: np.ndarray) -> np.ndarray:
         return np.log((1.0 + self._ndocs) / (1.0 + self._gdf[keys])) + 1.0
@@ -42,7 +42,7 @@ class _Lexical:
             self._gram_norm_now = math.sqrt(float(((g.vals * idf) ** 2).sum()))
         return w, self._gram_norm_now
 
-    def _idf(self, keys: list[int]) -> np.ndarray:
+    def _idf(self, keys: list[int] | np.ndarray) -> np.ndarray:
         return np.log((1.0 + self._ndocs) / (1.0 + self._df[np.asarray(keys, np.int64)])) + 1.0
 
     def _norm(self, bag: dict[int, float], arrays: _BagArrays | None = None) -> float:

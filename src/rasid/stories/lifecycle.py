@@ -9,12 +9,13 @@ from collections import Counter
 import numpy as np
 
 from ..model import Article
+from .base import _Story
 from .features import _ArticleView, _bag_arrays, _BagArrays, _prune, article_view
-from .index import BAG_CAP, MEMBER_WINDOW, _Story
+from .index import BAG_CAP, MEMBER_WINDOW, _Index
 
 
-class _Lifecycle:
-    """StoryClusterer's story lifecycle (a mixin: the state is the clusterer's)."""
+class _Lifecycle(_Index):
+    """StoryClusterer's story lifecycle (built on its candidate index)."""
 
     def _prepare(self, article: Article, vector: np.ndarray) -> tuple[_ArticleView, np.ndarray]:
         vec = np.asarray(vector, np.float32).reshape(-1)
@@ -37,7 +38,8 @@ class _Lifecycle:
             self._df[ka] += 1
         # IDF of the article's own terms, all at once (the document count and frequencies stay
         # put until the next article, so every comparison of this one reuses them)
-        self._idf_cache = idf = {}
+        idf: dict[int, float] = {}
+        self._idf_cache = idf
         if keys:
             c = 1.0 + self._ndocs
             log = math.log
@@ -67,7 +69,7 @@ class _Lifecycle:
         self._centroids.data[self._crow[keep]] = self._centroid(keep)
         for m in g.members:
             self._story_of[m] = keep
-        mask = np.ones(self._centroids.n, bool)
+        mask = np.ones(self._centroids.n, np.bool_)
         mask[self._crow.pop(gone)] = False
         self._centroids.keep(mask)
         self._crow = {int(p): r for r, p in enumerate(self._centroids.label[: self._centroids.n].tolist())}
@@ -129,10 +131,10 @@ class _Lifecycle:
         if s.count > MEMBER_WINDOW:
             rows = np.nonzero(self._members.label[: self._members.n] == pos)[0]
             if len(rows) > MEMBER_WINDOW:  # the oldest rows leave the index (the new one is last)
-                old, rows = rows[: len(rows) - MEMBER_WINDOW], rows[len(rows) - MEMBER_WINDOW :]
-                self._members.label[old] = -1
-                self._members.data[old] = 0.0
-                self._retired += len(old)
+                stale, rows = rows[: len(rows) - MEMBER_WINDOW], rows[len(rows) - MEMBER_WINDOW :]
+                self._members.label[stale] = -1
+                self._members.data[stale] = 0.0
+                self._retired += len(stale)
         self._centroids.data[self._crow[pos]] = self._centroid(pos, rows)
         self._member_ids.append(view.id)
         self._member_titles.append(view.title)

@@ -9,14 +9,15 @@ import numpy as np
 
 from .features import _ArticleView, _BagArrays, _no_common_language
 from .index import _PAIR_MEMBERS
+from .lifecycle import _Lifecycle
 from .scoring import PAIR_FEATURES
 
 _MERGE_CORE_A = 12  # recent members of each story the merge core check compares
 _MERGE_CORE_B = 24
 
 
-class _Policy:
-    """StoryClusterer's join and merge rules (a mixin: the settings and state are the clusterer's)."""
+class _Policy(_Lifecycle):
+    """StoryClusterer's join and merge rules (built on its lifecycle; the settings are the clusterer's)."""
 
     def _core_rows(self, pos: int, view: _ArticleView, vec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Story `pos`'s member rows in the index (its MEMBER_WINDOW most recent articles) and the
@@ -27,8 +28,8 @@ class _Policy:
         use = self._members.data[rows] @ vec
         pairs: list[tuple[int, _BagArrays]] = []
         for r in rows.tolist():
-            body, title = self._row_arrays(r)
-            pairs += [(2, body), (1, title)]
+            mbody, mtitle = self._row_arrays(r)
+            pairs += [(2, mbody), (1, mtitle)]
         dots = self._view_dots(view, pairs)
         t_norm, b_norm = self._view_norms(view)
         weights, g_norm = self._article_grams(view)

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..dedup import _unzip_state, _zip_state
+from .base import _Story
 from .features import _BagArrays
-from .index import _Story
 from .scoring import MERGE_FEATURES, PAIR_FEATURES, StoryModel
 
 if TYPE_CHECKING:
