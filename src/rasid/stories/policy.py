@@ -16,6 +16,13 @@ _MERGE_CORE_A = 12  # recent members of each story the merge core check compares
 _MERGE_CORE_B = 24
 
 
+def _pair_row(use: float, body: float, title: float, lead: float, day_a: float, day_b: float,
+              same_source: bool) -> tuple[float, ...]:
+    """The PAIR_FEATURES of two articles from their similarities, days and outlets (in that order)."""
+    same = 1.0 if math.floor(day_a) == math.floor(day_b) else 0.0
+    return (use, body, title, lead, abs(day_a - day_b), same, 1.0 if same_source else 0.0, use * same, body * same)
+
+
 class _Policy(_Lifecycle):
     """StoryClusterer's join and merge rules (built on its lifecycle; the settings are the clusterer's)."""
 
@@ -34,16 +41,14 @@ class _Policy(_Lifecycle):
         t_norm, b_norm = self._view_norms(view)
         weights, g_norm = self._article_grams(view)
         out = np.zeros((len(rows), len(PAIR_FEATURES)))
-        day = math.floor(view.day)
         for i, r in enumerate(rows.tolist()):
             _, _, nb, nt = self._member_bags[r]
             mday, msrc = self._member_meta[r]
             mg, mg_norm = self._member_grams[r]
             lead = float(weights[mg.keys] @ mg.vals) / (g_norm * mg_norm) if g_norm and mg_norm else 0.0
-            body = self._cos_of(dots[2 * i], b_norm, nb)
-            same = 1.0 if math.floor(mday) == day else 0.0
-            out[i] = (float(use[i]), body, self._cos_of(dots[2 * i + 1], t_norm, nt), lead, abs(view.day - mday),
-                      same, 1.0 if view.source and msrc == view.source else 0.0, float(use[i]) * same, body * same)
+            out[i] = _pair_row(float(use[i]), self._cos_of(dots[2 * i], b_norm, nb),
+                               self._cos_of(dots[2 * i + 1], t_norm, nt), lead, view.day, mday,
+                               bool(view.source) and msrc == view.source)
         return rows, out
 
     def _core_ok(self, pos: int, view: _ArticleView, vec: np.ndarray) -> bool:
@@ -57,8 +62,11 @@ class _Policy(_Lifecycle):
         if self.pair_model is None:
             return True
         rows, X = self._core_rows(pos, view, vec)
-        if not len(rows):
-            return True
+        return not len(rows) or self._core_mean_ok(X)
+
+    def _core_mean_ok(self, X: np.ndarray) -> bool:
+        """The pair scorer's mean probability over the pair rows `X` reaches its threshold."""
+        assert self.pair_model is not None
         return float(self.pair_model.proba(X).mean()) >= self.pair_model.threshold
 
     def _member_pair(self, i: int, j: int) -> tuple[float, ...]:
@@ -76,11 +84,9 @@ class _Policy(_Lifecycle):
             if len(keys):
                 idf = self._gram_idf(keys)
                 lead = float((gi.vals[xi].astype(np.float64) * gj.vals[xj] * idf * idf).sum()) / (ni * nj)
-        use = float(self._members.data[i] @ self._members.data[j])
-        body = self._cos(bi, nbi, bj, nbj, self._idf_cache)
-        same = 1.0 if math.floor(di) == math.floor(dj) else 0.0
-        return (use, body, self._cos(ti, nti, tj, ntj, self._idf_cache), lead, abs(di - dj), same,
-                1.0 if si and si == sj else 0.0, use * same, body * same)
+        return _pair_row(float(self._members.data[i] @ self._members.data[j]),
+                         self._cos(bi, nbi, bj, nbj, self._idf_cache), self._cos(ti, nti, tj, ntj, self._idf_cache),
+                         lead, di, dj, bool(si) and si == sj)
 
     def _merge_core_ok(self, rows_a: np.ndarray, rows_b: np.ndarray) -> bool:
         """Whether two stories are close enough core to core to merge: the mean, over pairs of
@@ -90,8 +96,7 @@ class _Policy(_Lifecycle):
         if self.pair_model is None or not self.merge_core or not len(rows_a) or not len(rows_b):
             return True
         ra, rb = rows_a[-_MERGE_CORE_A:].tolist(), rows_b[-_MERGE_CORE_B:].tolist()
-        X = np.array([self._member_pair(i, j) for i in ra for j in rb])
-        return float(self.pair_model.proba(X).mean()) >= self.pair_model.threshold
+        return self._core_mean_ok(np.array([self._member_pair(i, j) for i in ra for j in rb]))
 
     def _join_threshold(self, pos: int) -> float:
         """The probability an article needs to join story `pos`. A story that opened more than
