@@ -14,7 +14,11 @@ import time
 from pathlib import Path
 
 from rasid.eval.ner import evaluate_ner
-from rasid.understand.ner import NerModel, default_model_path, train_ner
+from rasid.understand.ner import default_model_path
+from rasid_training.ner import train_ner
+from rasid_training.ner_neural import NeuralNerModel
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"  # the data folder beside the checkout
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,14 +43,14 @@ def main(argv: list[str] | None = None) -> int:
     teacher = json.loads(args.teacher_types.read_text(encoding="utf-8")) if args.teacher_types else None
     stats = train_ner(
         args.out, seed=args.seed, neural=args.neural, teacher_types=teacher, silver=args.silver or True,
-        fold_silver=args.fold_silver,
+        fold_silver=args.fold_silver, data_dir=DATA,
     )
     stats["wall_seconds"] = round(time.perf_counter() - t, 1)
     stats["cpu_seconds"] = round(time.process_time() - c, 1)
     print(json.dumps(stats, indent=1))
-    model = NerModel.load(args.out)
+    model = NeuralNerModel.load(args.out)  # the CRFs, and the BiLSTM if --neural made one
     for window in (None, 10):  # sentence by sentence; document CRF over +-10 sentences
-        r = evaluate_ner(model, window=window)
+        r = evaluate_ner(model, DATA / "anercorp" / "ANERCorp_approxCamelSplit_test.txt.gz", window=window)
         print(f"window={window}", json.dumps(r))
     return 0
 
