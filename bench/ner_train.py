@@ -1,6 +1,6 @@
 """Rebuild the packaged NER model from the data in ../shared and evaluate it.
 
-    .venv/bin/python bench/ner_train.py [--out src/rasid/data/ner.crfsuite] [--neural] [--teacher-types FILE] [--silver FILE] [--fold-silver N]
+    .venv/bin/python bench/ner_train.py (--out DIR/ner.crfsuite | --overwrite-shipped) [--neural] [--teacher-types FILE] [--silver FILE] [--fold-silver N]
 
 `--neural` stacks the BiLSTM (needs torch, the `train` extra) instead of the document CRF.
 """
@@ -23,7 +23,9 @@ DATA = Path(__file__).resolve().parents[2] / "shared" / "data"  # the data folde
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--out", type=Path, default=default_model_path())
+    where = ap.add_mutually_exclusive_group(required=True)  # as `rasid train ner`: never the shipped model by default
+    where.add_argument("--out", type=Path)
+    where.add_argument("--overwrite-shipped", action="store_true", help="write the packaged model files")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--neural", action="store_true", help="second stage: stacked BiLSTM, not the document CRF")
     ap.add_argument(
@@ -39,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         help="also add the first N silver sentences to each jackknife fold of the document CRF",
     )
     args = ap.parse_args(argv)
+    args.out = args.out or default_model_path()
     t, c = time.perf_counter(), time.process_time()
     teacher = json.loads(args.teacher_types.read_text(encoding="utf-8")) if args.teacher_types else None
     stats = train_ner(
