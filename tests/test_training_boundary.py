@@ -24,7 +24,9 @@ def _training_imports(tree: ast.AST) -> list[tuple[int, list[str]]]:
                 names = [a.name for a in child.names]
             elif isinstance(child, ast.ImportFrom):
                 names = [("." * child.level) + (child.module or "")] + [a.name for a in child.names]
-            if any(n.split(".")[0] == "rasid_training" or "story_training" in n for n in names):
+            if isinstance(child, ast.Import | ast.ImportFrom) and any(
+                n.split(".")[0] == "rasid_training" or "story_training" in n for n in names
+            ):
                 found.append((child.lineno, funcs))
             walk(child, inner)
 

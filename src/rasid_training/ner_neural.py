@@ -326,7 +326,7 @@ class NeuralNerModel(NerModel):
     @classmethod
     def load(cls, path: str | Path | None = None) -> NeuralNerModel:
         """The model at `path` (or the packaged one) with its BiLSTM, if one is beside it."""
-        model = cls._load(path)
+        model = cls.load_crfs(path)
         assert isinstance(model, NeuralNerModel)
         nn_file = neural_path(Path(path)) if path is not None else None
         model.neural = NeuralTagger.load(nn_file) if nn_file is not None and nn_file.is_file() else None

@@ -91,10 +91,11 @@ class NerModel:
                 f"{path}: its second stage is a BiLSTM ({neural_path(Path(path)).name}), research code the product "
                 "does not run: load it with rasid_training.ner_neural.NeuralNerModel"
             )
-        return cls._load(path)
+        return cls.load_crfs(path)
 
     @classmethod
-    def _load(cls, path: str | Path | None) -> NerModel:
+    def load_crfs(cls, path: str | Path | None) -> NerModel:
+        """The CRFs and resources at `path` (None: the packaged ones), whatever else lies beside them."""
         import pycrfsuite
 
         tagger = pycrfsuite.Tagger()
