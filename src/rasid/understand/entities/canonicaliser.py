@@ -151,14 +151,18 @@ class EntityCanonicaliser(NameMatching):
         self, mentions: Sequence[Mention], forms: list[_Form], form_of: list[int], uf: _UnionFind
     ) -> None:
         """A short name written in apposition (Mention.alias: the descriptive name it stands beside,
-        in the same paragraph) is one entity with that name, whatever their words."""
+        in the same paragraph, or else the story's mention of that name) is one entity with that
+        name, whatever their words."""
         at: dict[tuple[str, int, str], int] = {}
+        anywhere: dict[str, int] = {}
         for i, m in enumerate(mentions):
             at.setdefault((m.article, m.paragraph, m.text), form_of[i])
+            anywhere.setdefault(m.text, form_of[i])
         for i, m in enumerate(mentions):
             if not m.alias:
                 continue
-            other = at.get((m.article, m.paragraph, m.alias))
+            # (a name the alias stands for elsewhere in the story: a group's other names, rules.groups)
+            other = at.get((m.article, m.paragraph, m.alias), anywhere.get(m.alias))
             mine = form_of[i]
             if other is not None and "PER" not in (forms[other].type, forms[mine].type):
                 uf.union(other, mine)

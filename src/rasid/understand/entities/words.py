@@ -118,6 +118,8 @@ def _org_word(form: str) -> str:
         # ل on a hamza-initial word (لأطباء for للأطباء): the same word
         if word.startswith("لا") and len(word) >= 5:
             word = word[1:]
+    if word.endswith(("يين", "يون")) and len(word) >= 6:
+        word = word[:-2]  # a plural nisba (الحوثيين) has the key of its singular (الحوثي)
     if word.endswith("اء") and len(word) >= 5:
         word = word[:-2]
     for _ in range(2):

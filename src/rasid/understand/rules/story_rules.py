@@ -12,6 +12,7 @@ from ..aliases import AliasTable
 from ..aliases import bare as bare_alias
 from ..ner_tokenize import Token, tokenize
 from ..phrases import PhraseFinder
+from .groups import group_mentions
 from .lexicon import (
     _ACRONYM_AFTER,
     _DESCRIPTIVE,
@@ -135,12 +136,13 @@ class StoryRules(SpanRules):
                     kept[hit[0]] = Mention(m.text, "ORG", m.article, m.paragraph, m.start, m.end, s.alias)
             kept += self._acronyms(kept, text)
             out.extend(kept)
+        out = self._trim_leading(out, protected)
         out = self._drop_junk(out, words, self.forms, name_words, protected)
         out = _drop_designations(out, {(aid, pi): text for aid, pi, text, _, _ in paras}, self.forms.form)
         if self.aliases:
             extra = self._alias_mentions(paras, out)  # (may trim a mention of `out` in place)
             out = out + extra
-        return out
+        return out + group_mentions(paras, out, self.forms.form)
 
     def _alias_mentions(self, paras: list[tuple[str, int, str, list[Token], list[str]]],
                         mentions: list[Mention]) -> list[Mention]:

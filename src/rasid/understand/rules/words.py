@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable
 
@@ -33,6 +34,15 @@ def _drop_designations(mentions: list[Mention], texts: dict[tuple[str, int], str
             continue
         if one and _CODE_AFTER.match(text[m.end : m.end + 4]):
             continue
+        # a number or registration after "رقم" (برقم HZIBN, رقم HZIBN): a code, not a name
+        number = _WORD_BEFORE_CODE.search(text[max(0, m.start - 30) : m.start])
+        if form(m.text.split(" ", 1)[0]) in _NUMBER_NOUNS or (number and form(number.group(1)) in _NUMBER_NOUNS):
+            continue
+        glued = _ARABIC_THEN_LATIN.match(m.text)
+        if glued:
+            # a missing space between an Arabic word and a Latin name (باسمBCA Europe): the name
+            k = glued.end()
+            m = Mention(m.text[k:], m.type, m.article, m.paragraph, m.start + k, m.end, m.alias)
         before = _WORD_BEFORE.search(text[max(0, m.start - 30) : m.start])
         if before:
             w = form(before.group(1))
@@ -49,6 +59,13 @@ def _drop_designations(mentions: list[Mention], texts: dict[tuple[str, int], str
                 continue
         out.append(m)
     return out
+
+
+_NUMBER_NOUNS = frozenset(match_form(w) for w in ("رقم", "برقم", "الرقم", "بالرقم", "رقمها", "رقمه", "تسجيل", "بتسجيل"))
+_WORD_BEFORE_CODE = re.compile(r"([^\W\d_]+)[\s\"'«»“”(:]*$")
+_MAQSURA_PARTICLES = frozenset(match_form(w) for w in ("على", "إلى", "لدى", "حتى"))
+_PRONOUN_SUFFIXES = ("هما", "هم", "هن", "كم", "ها")
+_ARABIC_THEN_LATIN = re.compile(r"^[\u0621-\u064a]+(?=[A-Za-z])")
 
 
 class WordRules:
@@ -105,7 +122,35 @@ class WordRules:
         form = match_form(display)
         return 1 if len(form) >= 5 and form[0] in "وفبلك" and not form.startswith("وكال") else 0
 
+    def _inflected_common(self, form: str) -> bool:
+        """A common word with a preposition or conjunction glued on (بعودة) or a pronoun suffix
+        (تفاؤلهم): a word of the language, not of a name (four letters left at least)."""
+        if form[:1] in "وفبلك" and len(form) >= 5 and form[1:] in self.common:
+            return True
+        return any(form.endswith(s) and len(form) - len(s) >= 4 and form[: -len(s)] in self.common
+                   for s in _PRONOUN_SUFFIXES)
+
     # ------------------------------------------------------------------ junk
+    def _trim_leading(self, mentions: list[Mention], protected: set[tuple[str, int, int]] | None = None) -> list[Mention]:
+        """A tagger's span that starts on a particle (عن تفاؤلهم بعودة) starts after it: no name
+        begins so (the name علي is not the particle على, written with its alef maqsura)."""
+        out: list[Mention] = []
+        for m in mentions:
+            words = m.text.split(" ")
+            k = 0
+            while k < len(words) - 1:
+                f = self.forms.form(words[k])
+                if f in self.function and (f not in _MAQSURA_PARTICLES or words[k].endswith("ى")):
+                    k += 1
+                    continue
+                break
+            if k == 0 or (protected and (m.article, m.paragraph, m.start) in protected):
+                out.append(m)
+                continue
+            cut = sum(len(w) + 1 for w in words[:k])
+            out.append(Mention(m.text[cut:], m.type, m.article, m.paragraph, m.start + cut, m.end, m.alias))
+        return out
+
     def _drop_junk(
         self, mentions: list[Mention], words_seen: Counter[str], forms: Forms, name_words: set[str],
         protected: set[tuple[str, int, int]] | None = None,
@@ -136,6 +181,7 @@ class WordRules:
             w = words[0]
             if not all(x.isascii() for x in words) and all(
                 x in self.common or (x[:2] in ("لل", "وا", "با", "فا", "كا") and self._bare(x) in self.common)
+                or (not one and self._inflected_common(x))
                 for x in words
             ) and not (one and (w in name_words or self._bare(w) in name_words)):
                 continue
