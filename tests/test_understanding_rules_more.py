@@ -109,11 +109,14 @@ def test_codes_particles_and_glued_scripts(rules: StoryRules) -> None:
         "الطائرة مسجلة برقم HZIBN في السجل الوطني.",
         "وقدمت الطائرة باسمBCA Europe للرحلة.",
         "وعبر السكان عن تفاؤلهم بعودة الخدمات، وزار علي عبدالله صالح المدينة.",
+        "وجاء الرد بلسان عادل الجبير في المؤتمر.",
     )
     found = [_mention(art, 0, "HZIBN", "PER"), _mention(art, 1, "باسمBCA Europe", "PER"),
-             _mention(art, 2, "عن تفاؤلهم بعودة", "LOC"), _mention(art, 2, "علي عبدالله صالح", "PER")]
+             _mention(art, 2, "عن تفاؤلهم بعودة", "LOC"), _mention(art, 2, "علي عبدالله صالح", "PER"),
+             _mention(art, 3, "بلسان عادل الجبير", "PER")]
     out = {m.text for m in rules.apply([art], found, set())}
     assert "HZIBN" not in out
     assert "BCA Europe" in out and "باسمBCA Europe" not in out
     assert not any("تفاؤلهم" in t for t in out)
     assert "علي عبدالله صالح" in out  # the name علي is not the particle على
+    assert "عادل الجبير" in out and "بلسان عادل الجبير" not in out

@@ -80,12 +80,20 @@ def propagate_mentions(
     # one transliteration skeleton per key, not three; written with or without a space (بلاك بوش /
     # بلاكبوش), one name
     skeleton_of = {k: skeleton(k).replace(" ", "") for k in votes}
-    by_skeleton: dict[str, Counter[str]] = defaultdict(Counter)
-    for k, c in votes.items():
-        by_skeleton[skeleton_of[k]].update(c)
+    by_skeleton: dict[str, list[str]] = defaultdict(list)
+    for k in votes:
+        by_skeleton[skeleton_of[k]].append(k)
 
     def vote(k: str) -> str:
-        c = by_skeleton[skeleton_of[k]] if skeleton_of[k] else votes[k]
+        # spellings of one name differ by a letter at most; two more letters make another word
+        # on the same consonants (الحوثيين / الحسين)
+        c = votes[k]
+        if skeleton_of[k]:
+            c = Counter()
+            n = len(k.replace(" ", ""))
+            for o in by_skeleton[skeleton_of[k]]:
+                if abs(len(o.replace(" ", "")) - n) <= 1:
+                    c.update(votes[o])
         return c.most_common(1)[0][0] if sum(c.values()) else "PER"
 
     type_of = {k: vote(k) for k in votes}

@@ -64,6 +64,12 @@ def _drop_designations(mentions: list[Mention], texts: dict[tuple[str, int], str
 _NUMBER_NOUNS = frozenset(match_form(w) for w in ("رقم", "برقم", "الرقم", "بالرقم", "رقمها", "رقمه", "تسجيل", "بتسجيل"))
 _WORD_BEFORE_CODE = re.compile(r"([^\W\d_]+)[\s\"'«»“”(:]*$")
 _MAQSURA_PARTICLES = frozenset(match_form(w) for w in ("على", "إلى", "لدى", "حتى"))
+# Prepositions a name never starts with (not إن، لا، دي: letters and articles of foreign names,
+# إن بي إيه، لا ريبابليكا), and prepositional nouns that introduce a person.
+_PREPOSITIONS = frozenset(match_form(w) for w in (
+    "في", "من", "على", "إلى", "عن", "مع", "لدى", "حول", "ضد", "نحو", "عند", "منذ", "خلال", "بعد", "قبل",
+    "حتى", "بحسب", "وفق", "ضمن", "بين"))
+_LEAD_NOUNS = frozenset(match_form(w) for w in ("بلسان", "برئاسة", "بقيادة", "بحضور", "بمشاركة", "بمرافقة"))
 _PRONOUN_SUFFIXES = ("هما", "هم", "هن", "كم", "ها")
 _ARABIC_THEN_LATIN = re.compile(r"^[\u0621-\u064a]+(?=[A-Za-z])")
 
@@ -122,25 +128,24 @@ class WordRules:
         form = match_form(display)
         return 1 if len(form) >= 5 and form[0] in "وفبلك" and not form.startswith("وكال") else 0
 
-    def _inflected_common(self, form: str) -> bool:
-        """A common word with a preposition or conjunction glued on (بعودة) or a pronoun suffix
-        (تفاؤلهم): a word of the language, not of a name (four letters left at least)."""
-        if form[:1] in "وفبلك" and len(form) >= 5 and form[1:] in self.common:
-            return True
+    def _suffixed_common(self, form: str) -> bool:
+        """A common word with a pronoun suffix (تفاؤلهم، مواقفها): a word of a clause, never of a
+        name (four letters left at least)."""
         return any(form.endswith(s) and len(form) - len(s) >= 4 and form[: -len(s)] in self.common
                    for s in _PRONOUN_SUFFIXES)
 
     # ------------------------------------------------------------------ junk
     def _trim_leading(self, mentions: list[Mention], protected: set[tuple[str, int, int]] | None = None) -> list[Mention]:
-        """A tagger's span that starts on a particle (عن تفاؤلهم بعودة) starts after it: no name
-        begins so (the name علي is not the particle على, written with its alef maqsura)."""
+        """A tagger's span that starts on a preposition (عن تفاؤلهم بعودة) or on a prepositional noun
+        that introduces a person (بلسان، برئاسة، بحضور) starts after it: no name begins so (the
+        name علي is not the particle على, written with its alef maqsura)."""
         out: list[Mention] = []
         for m in mentions:
             words = m.text.split(" ")
             k = 0
             while k < len(words) - 1:
                 f = self.forms.form(words[k])
-                if f in self.function and (f not in _MAQSURA_PARTICLES or words[k].endswith("ى")):
+                if (f in _PREPOSITIONS and (f not in _MAQSURA_PARTICLES or words[k].endswith("ى"))) or f in _LEAD_NOUNS:
                     k += 1
                     continue
                 break
@@ -181,10 +186,11 @@ class WordRules:
             w = words[0]
             if not all(x.isascii() for x in words) and all(
                 x in self.common or (x[:2] in ("لل", "وا", "با", "فا", "كا") and self._bare(x) in self.common)
-                or (not one and self._inflected_common(x))
                 for x in words
             ) and not (one and (w in name_words or self._bare(w) in name_words)):
                 continue
+            if not one and any(self._suffixed_common(x) for x in words):
+                continue  # a clause the tagger ran over (عن تفاؤلهم بعودة)
             if one:
                 if w in self.name_part and w not in in_longer and self._bare(w) not in in_longer:
                     continue
