@@ -268,7 +268,7 @@ def _resumed_line(summary: Any, con: Console) -> None:
 
 def cmd_reprocess(args: argparse.Namespace, settings: Settings, con: Console) -> int:
     """Complete (default) or rebuild stories and understanding for the stored articles."""
-    from .engine.local import PENDING_BLOB
+    from .engine.local import mark_pending
 
     with _open(settings, write=True) as store:
         if args.stories:
@@ -276,7 +276,7 @@ def cmd_reprocess(args: argparse.Namespace, settings: Settings, con: Console) ->
             store.clear_stories()
         elif args.understanding:
             ids = [s.id for s in store.iter_stories()]
-            store.put_blob(PENDING_BLOB, json.dumps(ids).encode("utf-8"))
+            mark_pending(store, ids)
         con.start_progress()
         try:
             summary = _runner(store, settings, con).run([])
