@@ -13,8 +13,8 @@ from typing import Protocol
 
 from ..model import Article, IngestError, RawDoc
 from ..pipeline import Reader, Stage, Store
-from ..store.protocols import StateBlobs
 from ..process import TextPipeline
+from ..store.protocols import StateBlobs
 from .locks import ANALYSIS_LOCK, STAGES_LOCK, store_lock
 from .pool import TextPool
 

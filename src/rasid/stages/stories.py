@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 from ..engine.prefetch import VectorsAhead, embedding_worker
 from ..model import Article, Story, time_order
 from ..pipeline import BaseStage
-from ..store.protocols import StoriesStore
 from ..settings import Settings
+from ..store.protocols import StoriesStore
 from .story_state import StateKeeper, StoryState
 
 if TYPE_CHECKING:

@@ -25,8 +25,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..store.protocols import StateBlobs
 from ..settings import Settings
+from ..store.protocols import StateBlobs
 
 if TYPE_CHECKING:
     from ..dedup import Deduper
