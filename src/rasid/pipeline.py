@@ -47,11 +47,12 @@ class Stage(Protocol):
     to inherit no-op hooks and write only what the stage needs.
 
     The first stage places articles in stories (`Store.set_assignments`) and runs as one store
-    transaction where the store offers `atomic()`: a run killed mid-stage leaves neither assignments
-    nor saved state, and the next run feeds the same articles again. The stages after it analyse
-    the stories it touched; those are kept in the store until every later stage has run over them,
-    so a run killed during understanding leaves them to the next run too. The runner feeds the first
-    stage every stored article still in no story (this run's, and any a stopped run left behind).
+    transaction (`Store.atomic()`) under the stories lock: a run killed mid-stage leaves neither
+    assignments nor saved state, and the next run feeds the same articles again. The stages after
+    it run under the analysis lock over the stories left pending (`engine/local.py`); those are
+    kept in the store until every later stage has run over them, so a run killed during
+    understanding leaves them to the next run too. The runner feeds the first stage every stored
+    article still in no story (this run's, and any a stopped run left behind).
     """
 
     def report_progress(self, advance: Callable[[int], None]) -> bool:
