@@ -102,6 +102,10 @@ class LocalRunner:
     # False: when another writer holds the analysis lock, leave this run's stories pending for it
     # instead of waiting (the server's ingest worker, so posts keep reaching their stories)
     wait_for_analysis: bool = True
+    # The articles the first stage may place (those still in no story, in time order); None: every
+    # stored article in no story. The server's worker passes its posts' ids, so a round for one
+    # post does not place the hundreds a `rasid run` stored a moment ago and will place itself.
+    only: Sequence[str] | None = None
     recheck_rounds: int = 8  # after letting the analysis lock go: rounds over stories left pending meanwhile
 
     def _raw(self, inputs: Iterable[str], summary: RunSummary) -> Iterator[RawDoc]:
@@ -234,6 +238,9 @@ class LocalRunner:
         store = self.store
         # this run's articles and any a stopped run left in no story, by time
         feed = store.unassigned_article_ids()
+        if self.only is not None:
+            mine = set(self.only)
+            feed = [a for a in feed if a in mine]
         summary.resumed = len(set(feed) - set(summary.added))
         summary.feed = feed
         if summary.resumed:

@@ -99,6 +99,7 @@ class IngestQueue:
         self._lock = threading.Lock()
         self._keep = keep
         self._thread: threading.Thread | None = None
+        self._caught_up = False  # a round has placed every stored article in no story
 
     def submit(self, records: list[dict[str, Any]]) -> Job:
         job = Job(id=uuid.uuid4().hex[:16], records=records)
@@ -211,6 +212,9 @@ class IngestQueue:
             return
         # A `rasid run` analysing its day holds the analysis lock for minutes: leave the analysis of
         # these stories to it rather than hold up the next posts (they reach their stories meanwhile).
+        # Only the first round places every stored article in no story (what a stopped writer left);
+        # later ones place their own posts, not what a running `rasid run` stored and will place.
         runner = build_runner(self._store, self._settings(), None, text=self._text, stages=stages,
-                              wait_for_analysis=False)
+                              wait_for_analysis=False, only=added if self._caught_up else None)
         runner.run([])
+        self._caught_up = True
