@@ -156,3 +156,33 @@ def test_articles_are_placed_while_another_writer_analyses(tmp_path: Path) -> No
         assert store.blob_names(PENDING_BLOB) == [] and store.blob_names(DEFERRED_BLOB) == []
         story = store.get_story("s-a2")
         assert story is not None and story.entities and story.articles == ["a2"]
+
+
+def test_the_stories_stage_places_the_feed_a_chunk_at_a_time(tmp_path: Path) -> None:
+    """Each chunk is its own transaction under the stories lock: a stage failing on the second
+    chunk leaves the first placed (and pending) and the rest in no story, for the next run."""
+
+    class Chunks(_Place):
+        def __init__(self, fail_on: int | None = None) -> None:
+            self.calls: list[list[str]] = []
+            self.fail_on = fail_on
+
+        def update(self, store, new_ids: Sequence[str], touched_stories: Sequence[str] = ()) -> list[str]:  # noqa: ANN001
+            self.calls.append(list(new_ids))
+            out = super().update(store, new_ids, touched_stories)
+            if len(self.calls) == self.fail_on:
+                raise RuntimeError("killed")
+            return out
+
+    with SQLiteStore(tmp_path / "c.db") as store:
+        store.add_articles([_article(i) for i in range(5)])
+        broken, analyse = Chunks(fail_on=2), _Analyse()
+        with pytest.raises(RuntimeError):
+            LocalRunner(store=store, reader=None, text=None, stages=[broken, analyse], stories_chunk=2).run([])
+        assert [len(c) for c in broken.calls] == [2, 2]
+        assert len(store.unassigned_article_ids()) == 3 and len(pending_stories(store)[1]) == 2
+        whole = Chunks()
+        summary = LocalRunner(store=store, reader=None, text=None, stages=[whole, analyse], stories_chunk=2).run([])
+        assert [len(c) for c in whole.calls] == [2, 1] and store.unassigned_article_ids() == []
+        assert sorted(analyse.seen) == [f"s-a{i}" for i in range(5)] and summary.resumed_stories == 2
+        assert pending_stories(store) == ([], [])

@@ -106,7 +106,11 @@ class LocalRunner:
     # stored article in no story. The server's worker passes its posts' ids, so a round for one
     # post does not place the hundreds a `rasid run` stored a moment ago and will place itself.
     only: Sequence[str] | None = None
-    recheck_rounds: int = 8  # after letting the analysis lock go: rounds over stories left pending meanwhile
+    recheck_rounds: int = 8
+    # Articles the first stage places per transaction under its lock: between chunks another
+    # writer (a posted article) takes its turn instead of waiting for a whole day's placing.
+    stories_chunk: int = 200
+    _first_counts: bool = field(default=False, init=False)  # the first stage counts its own progress  # after letting the analysis lock go: rounds over stories left pending meanwhile
 
     def _raw(self, inputs: Iterable[str], summary: RunSummary) -> Iterator[RawDoc]:
         if self.reader is None:
@@ -183,7 +187,10 @@ class LocalRunner:
         """The stages, under the store's locks (`engine/locks.py`). The first (stories) stage runs
         under `STAGES_LOCK`, as one store transaction that also records the stories it touched as
         pending; the articles fed are read under the lock, so each is placed by exactly one writer.
-        The later stages run under `ANALYSIS_LOCK`, taken before the first lock is released, over
+        The feed is placed `stories_chunk` articles at a time, the lock let go between chunks (each
+        chunk its own transaction: a run killed between them leaves the rest in no story, fed again
+        by the next run). The later stages run under `ANALYSIS_LOCK`, taken before the first lock is
+        released after the last chunk, over
         every pending story (this run's and any another writer left), and clear what they did. So
         another process's stories stage (a posted article) runs while this one analyses.
 
@@ -194,9 +201,16 @@ class LocalRunner:
             return []
         later = self.stages[1:]
         with contextlib.ExitStack() as analysis:
-            with store_lock(self.store, STAGES_LOCK):
-                placed = self._run_first(summary, pending=bool(later))
-                held = bool(later) and analysis.enter_context(store_lock(self.store, ANALYSIS_LOCK, wait=False))
+            placed: list[str] = []
+            feed: list[str] | None = None
+            while True:  # a chunk of the feed at a time, letting the lock go between chunks
+                with store_lock(self.store, STAGES_LOCK):
+                    if feed is None:
+                        feed = self._start_first(summary)
+                    last = self._place_chunk(summary, feed, placed, pending=bool(later))
+                    if last:
+                        held = bool(later) and analysis.enter_context(store_lock(self.store, ANALYSIS_LOCK, wait=False))
+                        break
             if not later:
                 return sorted(set(placed))
             if not held:
@@ -234,9 +248,10 @@ class LocalRunner:
                 done.extend(self._run_later(RunSummary(), later, []))
         return done
 
-    def _run_first(self, summary: RunSummary, pending: bool) -> list[str]:
+    def _start_first(self, summary: RunSummary) -> list[str]:
+        """The first stage's feed (read under its lock): this run's articles and any a stopped run
+        left in no story, by time; the stages' `begin` hooks."""
         store = self.store
-        # this run's articles and any a stopped run left in no story, by time
         feed = store.unassigned_article_ids()
         if self.only is not None:
             mine = set(self.only)
@@ -249,16 +264,27 @@ class LocalRunner:
             for stage in self.stages:
                 stage.begin(store, feed)
         stage = self.stages[0]
-        # A stage may count its own items; otherwise its articles count when it ends.
-        own = stage.report_progress(self._advance)
+        self._first_counts = stage.report_progress(self._advance)
         self._stage(_stage_name(stage), len(feed))
+        return feed
+
+    def _place_chunk(self, summary: RunSummary, feed: list[str], placed: list[str], pending: bool) -> bool:
+        """Run the first stage over the next `stories_chunk` articles of `feed` still in no story
+        (another writer may have placed some while the lock was let go), as one store transaction
+        that also records the stories touched as pending. True when the feed is done."""
+        store = self.store
+        want = set(feed)
+        left = [a for a in store.unassigned_article_ids() if a in want] if placed or len(feed) > self.stories_chunk \
+            else feed
+        chunk = left[: self.stories_chunk]
         with store.atomic():
-            touched = list(dict.fromkeys(stage.update(store, feed, [])))
+            touched = list(dict.fromkeys(self.stages[0].update(store, chunk, [])))
             if pending and touched:
                 mark_pending(store, touched)
-        if not own:
-            self._advance(len(feed))
-        return touched
+        placed.extend(touched)
+        if not self._first_counts:
+            self._advance(len(chunk))
+        return len(left) <= self.stories_chunk
 
     def _run_later(self, summary: RunSummary, stages: Sequence[Stage], placed: list[str]) -> list[str]:
         """The later stages over every pending story (call under ANALYSIS_LOCK); the pending
