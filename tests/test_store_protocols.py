@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -186,3 +187,26 @@ def test_the_stories_stage_places_the_feed_a_chunk_at_a_time(tmp_path: Path) -> 
         assert [len(c) for c in whole.calls] == [2, 1] and store.unassigned_article_ids() == []
         assert sorted(analyse.seen) == [f"s-a{i}" for i in range(5)] and summary.resumed_stories == 2
         assert pending_stories(store) == ([], [])
+
+
+def test_a_writer_waiting_for_the_stories_lock_gets_the_next_turn(tmp_path: Path) -> None:
+    from rasid.engine.locks import stories_turn
+
+    with SQLiteStore(tmp_path / "t.db") as store:
+        order: list[str] = []
+        waiting = threading.Event()
+
+        def other() -> None:
+            waiting.set()
+            with stories_turn(store):
+                order.append("other")
+
+        with stories_turn(store):
+            t = threading.Thread(target=other)
+            t.start()
+            waiting.wait(5)
+            time.sleep(0.3)  # the other writer is queued on the lock now
+        with stories_turn(store):  # asks again at once: the waiting writer goes first
+            order.append("again")
+        t.join(5)
+        assert order == ["other", "again"]

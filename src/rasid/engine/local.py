@@ -15,7 +15,7 @@ from ..model import Article, IngestError, RawDoc
 from ..pipeline import Reader, Stage, Store
 from ..process import TextPipeline
 from ..store.protocols import StateBlobs
-from .locks import ANALYSIS_LOCK, STAGES_LOCK, store_lock
+from .locks import ANALYSIS_LOCK, store_lock, stories_turn
 from .pool import TextPool
 
 StoryStage = Stage  # the name the Dask runner imports
@@ -109,7 +109,7 @@ class LocalRunner:
     recheck_rounds: int = 8
     # Articles the first stage places per transaction under its lock: between chunks another
     # writer (a posted article) takes its turn instead of waiting for a whole day's placing.
-    stories_chunk: int = 200
+    stories_chunk: int = 100
     _first_counts: bool = field(default=False, init=False)  # the first stage counts its own progress  # after letting the analysis lock go: rounds over stories left pending meanwhile
 
     def _raw(self, inputs: Iterable[str], summary: RunSummary) -> Iterator[RawDoc]:
@@ -204,7 +204,7 @@ class LocalRunner:
             placed: list[str] = []
             feed: list[str] | None = None
             while True:  # a chunk of the feed at a time, letting the lock go between chunks
-                with store_lock(self.store, STAGES_LOCK):
+                with stories_turn(self.store):
                     if feed is None:
                         feed = self._start_first(summary)
                     last = self._place_chunk(summary, feed, placed, pending=bool(later))
