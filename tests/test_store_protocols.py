@@ -210,3 +210,18 @@ def test_a_writer_waiting_for_the_stories_lock_gets_the_next_turn(tmp_path: Path
             order.append("again")
         t.join(5)
         assert order == ["other", "again"]
+
+
+def test_a_round_over_given_articles_analyses_only_its_own_stories(tmp_path: Path) -> None:
+    """The server's rounds (`only`) leave the pending stories of a `rasid run` still placing its
+    day to that run, and analyse their own."""
+    from rasid.engine.local import mark_pending
+
+    with SQLiteStore(tmp_path / "o.db") as store:
+        store.add_articles([_article(i) for i in range(3)])
+        theirs = mark_pending(store, ["s-theirs"])
+        analyse = _Analyse()
+        LocalRunner(store=store, reader=None, text=None, stages=[_Place(), analyse], only=["a1"]).run([])
+        assert analyse.seen == ["s-a1"]
+        assert store.unassigned_article_ids() == ["a0", "a2"]
+        assert pending_stories(store) == ([theirs], ["s-theirs"])

@@ -40,14 +40,16 @@ def mark_pending(store: StateBlobs, ids: Sequence[str], prefix: str = PENDING_BL
     return name
 
 
-def pending_stories(store: StateBlobs) -> tuple[list[str], list[str]]:
-    """(the pending records' names, the story ids they hold, oldest first, each once)."""
-    names = store.blob_names(PENDING_BLOB)
-    ids: list[str] = []
-    for name in names:
+def pending_stories(store: StateBlobs, names: Sequence[str] | None = None) -> tuple[list[str], list[str]]:
+    """(the pending records' names, the story ids they hold, oldest first, each once), of every
+    pending record or of those of `names` still stored."""
+    found, ids = [], []
+    for name in store.blob_names(PENDING_BLOB) if names is None else names:
         blob = store.get_blob(name)
-        ids.extend(json.loads(blob) if blob else [])
-    return names, list(dict.fromkeys(ids))
+        if blob is not None:
+            found.append(name)
+            ids.extend(json.loads(blob))
+    return found, list(dict.fromkeys(ids))
 
 
 def _stage_name(stage: Stage) -> str:
@@ -110,7 +112,8 @@ class LocalRunner:
     # Articles the first stage places per transaction under its lock: between chunks another
     # writer (a posted article) takes its turn instead of waiting for a whole day's placing.
     stories_chunk: int = 100
-    _first_counts: bool = field(default=False, init=False)  # the first stage counts its own progress  # after letting the analysis lock go: rounds over stories left pending meanwhile
+    _first_counts: bool = field(default=False, init=False)  # the first stage counts its own progress
+    _records: list[str] = field(default_factory=list, init=False)  # the pending records this run wrote  # after letting the analysis lock go: rounds over stories left pending meanwhile
 
     def _raw(self, inputs: Iterable[str], summary: RunSummary) -> Iterator[RawDoc]:
         if self.reader is None:
@@ -217,7 +220,7 @@ class LocalRunner:
                 if not self.wait_for_analysis:
                     return self._defer(summary, placed)
                 analysis.enter_context(store_lock(self.store, ANALYSIS_LOCK))
-            done = self._run_later(summary, later, placed)
+            done = self._run_later(summary, later, placed, self._scope())
         done.extend(self._after_release(later))  # the lock is let go now
         return sorted(set(placed) | set(done))
 
@@ -225,11 +228,11 @@ class LocalRunner:
         """Leave this run's pending stories to the holder of the analysis lock: say so (a record
         every holder looks for after letting the lock go), then try the lock once more, in case
         the holder let it go before the record was written."""
-        mark_pending(self.store, ["deferred"], DEFERRED_BLOB)
+        mark_pending(self.store, self._records, DEFERRED_BLOB)
         done: list[str] = []
         with store_lock(self.store, ANALYSIS_LOCK, wait=False) as held:
             if held:
-                done = self._run_later(summary, self.stages[1:], placed)
+                done = self._run_later(summary, self.stages[1:], placed, self._scope())
         if held:
             done.extend(self._after_release(self.stages[1:]))
         else:
@@ -245,13 +248,20 @@ class LocalRunner:
             with store_lock(self.store, ANALYSIS_LOCK, wait=False) as held:
                 if not held:  # its holder looks again after letting it go
                     break
-                done.extend(self._run_later(RunSummary(), later, []))
+                done.extend(self._run_later(RunSummary(), later, [], []))
         return done
+
+    def _scope(self) -> list[str] | None:
+        """The pending records this run analyses: every one (None) for a run over every article in
+        no story; only its own (and those deferred to it) for a run over given articles (`only`: the
+        server's rounds), which leaves a `rasid run`'s records to it, placed or still placing."""
+        return None if self.only is None else list(self._records)
 
     def _start_first(self, summary: RunSummary) -> list[str]:
         """The first stage's feed (read under its lock): this run's articles and any a stopped run
         left in no story, by time; the stages' `begin` hooks."""
         store = self.store
+        self._records = []
         feed = store.unassigned_article_ids()
         if self.only is not None:
             mine = set(self.only)
@@ -279,19 +289,25 @@ class LocalRunner:
         chunk = left[: self.stories_chunk]
         with store.atomic():
             touched = list(dict.fromkeys(self.stages[0].update(store, chunk, [])))
-            if pending and touched:
-                mark_pending(store, touched)
+            name = mark_pending(store, touched) if pending else None
+        if name is not None:
+            self._records.append(name)
         placed.extend(touched)
         if not self._first_counts:
             self._advance(len(chunk))
         return len(left) <= self.stories_chunk
 
-    def _run_later(self, summary: RunSummary, stages: Sequence[Stage], placed: list[str]) -> list[str]:
-        """The later stages over every pending story (call under ANALYSIS_LOCK); the pending
-        records read are removed once all of them ran."""
+    def _run_later(self, summary: RunSummary, stages: Sequence[Stage], placed: list[str],
+                   records: list[str] | None) -> list[str]:
+        """The later stages over the stories of the pending `records` (None: every pending record)
+        and of those writers deferred to the lock's holder (call under ANALYSIS_LOCK); the records
+        read are removed once all of them ran."""
         store = self.store
         deferred = store.blob_names(DEFERRED_BLOB)  # read first: what they ask for is pending already
-        names, ids = pending_stories(store)
+        if records is not None:
+            asked = (json.loads(blob) for blob in map(store.get_blob, deferred) if blob)
+            records = list(dict.fromkeys([*records, *itertools.chain.from_iterable(asked)]))
+        names, ids = pending_stories(store, records)
         summary.resumed_stories = len(set(ids) - set(placed))
         touched = list(ids)
         if ids:
