@@ -188,18 +188,18 @@ class LocalRunner:
 
     def run_stages(self, summary: RunSummary) -> list[str]:
         """The stages, under the store's locks (`engine/locks.py`). The first (stories) stage runs
-        under `STAGES_LOCK`, as one store transaction that also records the stories it touched as
-        pending; the articles fed are read under the lock, so each is placed by exactly one writer.
-        The feed is placed `stories_chunk` articles at a time, the lock let go between chunks (each
-        chunk its own transaction: a run killed between them leaves the rest in no story, fed again
-        by the next run). The later stages run under `ANALYSIS_LOCK`, taken before the first lock is
-        released after the last chunk, over
-        every pending story (this run's and any another writer left), and clear what they did. So
-        another process's stories stage (a posted article) runs while this one analyses.
+        under `STAGES_LOCK` (taken in turn: `stories_turn`), `stories_chunk` articles at a time, each
+        chunk one store transaction that also writes a pending record of the stories it touched;
+        the lock is let go between chunks, so another writer's post is placed meanwhile. The
+        articles fed are read under the lock, so each is placed by exactly one writer; a run killed
+        between chunks leaves the rest in no story, fed again by the next run. The later stages run
+        under `ANALYSIS_LOCK`, tried before the first lock is let go after the last chunk, over the
+        pending records (`_scope`), and delete those they did: another writer's stories stage runs
+        while this one analyses.
 
         With `wait_for_analysis` False (the server's ingest worker), a run that finds the analysis
-        lock held leaves its stories pending and returns: the holder analyses them before it ends
-        (each holder looks for pending stories again after letting the lock go)."""
+        lock held leaves its records to the holder (`_defer`), who analyses them once it lets the
+        lock go (`_after_release`)."""
         if not self.stages:
             return []
         later = self.stages[1:]
