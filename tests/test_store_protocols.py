@@ -54,57 +54,79 @@ def test_the_runner_and_worker_find_no_store_method_by_name() -> None:
         assert not re.search(r"(getattr|hasattr)\((self\.)?_?store\b", text), path.name
 
 
-def test_headers_and_analysis_are_written_apart(tmp_path: Path) -> None:
-    with SQLiteStore(tmp_path / "s.db") as store:
-        store.add_articles([_article(i) for i in range(3)])
-        store.set_assignments([("a0", "s1", None), ("a1", "s1", None)])
-        store.put_story_headers([Story(id="s1", title="header", articles=["a0", "a1"], sources=["x"],
-                                       first_seen="2015-08-01", last_seen="2015-08-02")])
-        analysed = store.get_story("s1")
-        assert analysed is not None
-        analysed.entities = [Entity(name="الرياض", type="LOC")]
-        # the stories stage moves a member meanwhile: the analysis written after keeps it
-        store.set_assignments([("a2", "s1", None)])
-        store.put_story_headers([Story(id="s1", title="grown", articles=["a0", "a1", "a2"], sources=["x", "y"],
-                                       first_seen="2015-08-01", last_seen="2015-08-03")])
-        analysed.title, analysed.articles = "stale", ["a0"]
-        store.put_story_analysis([analysed])
-        story = store.get_story("s1")
-        assert story is not None
-        assert (story.title, story.articles, story.last_seen) == ("grown", ["a0", "a1", "a2"], "2015-08-03")
-        assert [e.name for e in story.entities] == ["الرياض"]
-        # a header written later keeps the analysis
-        store.put_story_headers([Story(id="s1", title="again", articles=["a0", "a1", "a2"])])
-        again = store.get_story("s1")
-        assert again is not None and [e.name for e in again.entities] == ["الرياض"]
-        row = store.list_stories().rows[0]
-        assert (row.title, row.articles, row.entities) == ("again", 3, ["الرياض"])
-        # the analysis of a story merged away meanwhile does not bring it back
-        store.retire_stories({"s1": "s0"})
-        store.put_story_analysis([analysed])
-        assert store.get_story("s1") is None and store.story_alias("s1") == "s0"
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_store(request, tmp_path: Path):  # noqa: ANN001, ANN201
+    if request.param == "sqlite":
+        store = SQLiteStore(tmp_path / "s.db")
+    else:
+        store = PostgresStore(request.getfixturevalue("pg_url"))
+    try:
+        yield store
+    finally:
+        store.close()
 
 
-def test_sqlite_exclusive_can_be_tried(tmp_path: Path) -> None:
-    with SQLiteStore(tmp_path / "l.db") as store:
-        with store_lock(store, ANALYSIS_LOCK) as held:
-            assert held
-            seen: list[bool] = []
+def test_headers_and_analysis_are_written_apart(any_store) -> None:  # noqa: ANN001
+    store = any_store
+    store.add_articles([_article(i) for i in range(3)])
+    store.set_assignments([("a0", "s1", None), ("a1", "s1", None)])
+    store.put_story_headers([Story(id="s1", title="header", articles=["a0", "a1"], sources=["x"],
+                                   first_seen="2015-08-01", last_seen="2015-08-02")])
+    analysed = store.get_story("s1")
+    assert analysed is not None
+    analysed.entities = [Entity(name="الرياض", type="LOC")]
+    # the stories stage moves a member meanwhile: the analysis written after keeps it
+    store.set_assignments([("a2", "s1", None)])
+    store.put_story_headers([Story(id="s1", title="grown", articles=["a0", "a1", "a2"], sources=["x", "y"],
+                                   first_seen="2015-08-01", last_seen="2015-08-03")])
+    analysed.title, analysed.articles = "stale", ["a0"]
+    store.put_story_analysis([analysed])
+    story = store.get_story("s1")
+    assert story is not None
+    assert (story.title, story.articles, story.last_seen) == ("grown", ["a0", "a1", "a2"], "2015-08-03")
+    assert [e.name for e in story.entities] == ["الرياض"]
+    # a header written later keeps the analysis
+    store.put_story_headers([Story(id="s1", title="again", articles=["a0", "a1", "a2"])])
+    again = store.get_story("s1")
+    assert again is not None and [e.name for e in again.entities] == ["الرياض"]
+    row = store.list_stories().rows[0]
+    assert (row.title, row.articles, row.entities) == ("again", 3, ["الرياض"])
+    # the analysis of a story merged away meanwhile does not bring it back
+    store.retire_stories({"s1": "s0"})
+    store.put_story_analysis([analysed])
+    assert store.get_story("s1") is None and store.story_alias("s1") == "s0"
 
-            def other() -> None:  # another holder: a lock file of its own, as another process has
-                with store_lock(store, ANALYSIS_LOCK, wait=False) as got:
-                    seen.append(got)
-                with store_lock(store, STAGES_LOCK, wait=False) as got:
-                    seen.append(got)
 
-            t = threading.Thread(target=other)
-            t.start()
-            t.join(10)
-            assert seen == [False, True]  # the two locks are apart
-        with store_lock(store, ANALYSIS_LOCK, wait=False) as held:
-            assert held
+def test_exclusive_can_be_tried(any_store) -> None:  # noqa: ANN001
+    store = any_store
+    assert store.blob_names("state:t") == []
+    store.put_blob("state:t:2", b"b")
+    store.put_blob("state:t:1", b"a")
+    store.put_blob("state:u", b"c")
+    assert store.blob_names("state:t") == ["state:t:1", "state:t:2"]
+    store.delete_blob("state:t:1")
+    assert store.blob_names("state:t") == ["state:t:2"] and store.get_blob("state:t:1") is None
+    with store_lock(store, ANALYSIS_LOCK) as held:
+        assert held
+        seen: list[bool] = []
+
+        def other() -> None:  # another holder: a lock file of its own, as another process has
+            with store_lock(store, ANALYSIS_LOCK, wait=False) as got:
+                seen.append(got)
+            with store_lock(store, STAGES_LOCK, wait=False) as got:
+                seen.append(got)
+
+        t = threading.Thread(target=other)
+        t.start()
+        t.join(10)
+        assert seen == [False, True]  # the two locks are apart
+    with store_lock(store, ANALYSIS_LOCK, wait=False) as held:
+        assert held
+
+
+def test_an_in_memory_store_has_nothing_to_lock() -> None:
     with SQLiteStore(":memory:") as memory, store_lock(memory, STAGES_LOCK, wait=False) as held:
-        assert held  # nothing to share with
+        assert held  # no other process can open it
 
 
 class _Place(BaseStage):
