@@ -37,6 +37,9 @@ mode builds the clusterer's state at N stored directly, each N in a fresh proces
   saved state's size and the seconds of `to_bytes` / `from_bytes`.
 
     .venv/bin/python bench/stories_scale_sim.py --at 30000 300000 3000000 [--timed 2000] [--out built.jsonl]
+
+`--search-rows R [R ...]` times the candidate search alone (one matrix-vector product over R active
+rows of 512 floats and its top-k): what grows when the stream is busier and the window holds more.
 """
 
 from __future__ import annotations
@@ -177,7 +180,7 @@ def build_history(cl: StoryClusterer, stream: Stream, n_hist: int, first_day: fl
 
 
 class GcClock:
-    """The garbage collector's passes while on: count and seconds per generation."""
+    """The garbage collector's passes while on: count and process CPU seconds per generation."""
 
     def __init__(self) -> None:
         self.on = False
@@ -189,16 +192,23 @@ class GcClock:
         if not self.on:
             return
         if phase == "start":
-            self._t = time.perf_counter()
+            self._t = time.process_time()
         else:
             g = info["generation"]
-            self.seconds[g] += time.perf_counter() - self._t
+            self.seconds[g] += time.process_time() - self._t
             self.count[g] += 1
+
+
+def _timed(fn: object) -> tuple[float, float]:
+    """(wall, process CPU) seconds of calling fn()."""
+    w, c = time.perf_counter(), time.process_time()
+    fn()  # type: ignore[operator]
+    return round(time.perf_counter() - w, 2), round(time.process_time() - c, 2)
 
 
 def built_one(args: argparse.Namespace, n: int) -> dict:
     """One N of the built-state mode (see the module docstring), in this process."""
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     stream = Stream(args.seed, args.rate, args.new)
     warm = args.warm if args.warm is not None else int(3.25 * args.rate)
     n_hist = max(0, n - warm)
@@ -220,11 +230,9 @@ def built_one(args: argparse.Namespace, n: int) -> dict:
                       spare=int(warm + args.timed) + 1024)
         cl._now = cl._last_sweep = day0
     row: dict = {"stored": n, "history": n_hist, "warm": warm, "timed": args.timed, "rate": args.rate,
-                 "build_s": round(time.perf_counter() - t0, 1), "rss_built_mib": round(rss_mib(), 1)}
-    t = time.perf_counter()
-    for _ in range(warm):
-        cl.assign(*stream.next())
-    row["warm_s"] = round(time.perf_counter() - t, 1)
+                 "build_s": round(time.perf_counter() - t0, 1), "build_cpu_s": round(time.process_time() - c0, 1),
+                 "rss_built_mib": round(rss_mib(), 1)}
+    row["warm_s"], row["warm_cpu_s"] = _timed(lambda: [cl.assign(*stream.next()) for _ in range(warm)])
     row["rss_warm_mib"] = round(rss_mib(), 1)
     batch = [stream.next() for _ in range(args.timed)]
     clock = GcClock()
@@ -243,24 +251,41 @@ def built_one(args: argparse.Namespace, n: int) -> dict:
         "ms_cpu_mean": round(float(cpu.mean()), 3), "ms_cpu_p50": round(float(np.median(cpu)), 3),
         "ms_cpu_p95": round(float(np.percentile(cpu, 95)), 3), "ms_cpu_max": round(float(cpu.max()), 1),
         "ms_wall_mean": round(float(np.mean(wall_ms)), 3),
-        "gc_passes": clock.count, "gc_ms": [round(1000 * x, 1) for x in clock.seconds],
+        "gc_passes": clock.count, "gc_cpu_ms": [round(1000 * x, 1) for x in clock.seconds],
         "rss_timed_mib": round(rss_mib(), 1), "objects": len(gc.get_objects()),
         "load": round(os.getloadavg()[0], 1),
     })
-    t = time.perf_counter()
-    gc.collect()
-    row["full_gc_s"] = round(time.perf_counter() - t, 2)
+    row["full_gc_s"], row["full_gc_cpu_s"] = _timed(gc.collect)
     if n <= args.blob_max:
-        t = time.perf_counter()
-        blob = cl.to_bytes()
-        row["to_bytes_s"] = round(time.perf_counter() - t, 1)
-        row["state_mb"] = round(len(blob) / 1e6, 1)
+        blobs: list[bytes] = []
+        row["to_bytes_s"], row["to_bytes_cpu_s"] = _timed(lambda: blobs.append(cl.to_bytes()))
+        row["state_mb"] = round(len(blobs[0]) / 1e6, 1)
         del cl
-        t = time.perf_counter()
-        StoryClusterer.from_bytes(blob)
-        row["from_bytes_s"] = round(time.perf_counter() - t, 1)
+        row["from_bytes_s"], row["from_bytes_cpu_s"] = _timed(lambda: StoryClusterer.from_bytes(blobs[0]))
     row["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return row
+
+
+def search_rows(rows: list[int], dim: int = 512, reps: int = 20) -> None:
+    """The candidate search's main cost at a busier stream: one matrix-vector product over R active
+    rows (the clusterer's `_matvec`, as over its centroid and member rows) and the top-k of its
+    result, process CPU ms per call, for each R of `rows`."""
+    from rasid.stories.index import _matvec, _top_stable
+
+    rng = np.random.default_rng(0)
+    vec = rng.standard_normal(dim).astype(np.float32)
+    for r in rows:
+        m = np.empty((r, dim), np.float32)
+        for a in range(0, r, 65536):
+            m[a : a + 65536] = rng.standard_normal((min(65536, r - a), dim), dtype=np.float32)
+        _matvec(m, vec)
+        c = time.process_time()
+        for _ in range(reps):
+            _top_stable(-_matvec(m, vec), 32)
+        ms = 1000 * (time.process_time() - c) / reps
+        print(json.dumps({"rows": r, "matrix_mb": round(m.nbytes / 1e6, 1), "ms_cpu_per_search": round(ms, 3),
+                          "load": round(os.getloadavg()[0], 1)}), flush=True)
+        del m
 
 
 def built(args: argparse.Namespace) -> None:
@@ -300,8 +325,13 @@ def main() -> None:
     ap.add_argument("--warm", type=int, help="built-state mode: articles streamed before them (3.25 days)")
     ap.add_argument("--yule", type=float, default=2.3, help="built-state mode: story-size Yule-Simon parameter")
     ap.add_argument("--blob-max", type=int, default=400_000, help="built-state mode: save the state up to this N")
+    ap.add_argument("--search-rows", type=int, nargs="+",
+                    help="time the candidate search alone over this many active rows (a busier stream's window)")
     ap.add_argument("--one-at", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.search_rows:
+        search_rows(args.search_rows)
+        return
     if args.one_at:
         print(json.dumps(built_one(args, args.one_at)), flush=True)
         return
