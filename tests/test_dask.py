@@ -59,6 +59,24 @@ def test_jsonl_ranges_read_every_record_once(day_jsonl, tmp_path, block):
         assert len(want[0]) >= 30 and docs_of(units, reader) == want
 
 
+def test_jsonl_ranges_resolve_outlets_as_the_whole_read(tmp_path):
+    """A range is read through the same reader as the whole file: records naming no source get their
+    outlet from the URL (ranges once skipped this), and errors name the range they are in."""
+    lines = [json.dumps({"id": f"x{i}", "url": f"https://www.okaz.com.sa/news/{i}",
+                         "text": "نص قصير عن خبر ما في المدينة " * 8}, ensure_ascii=False) for i in range(60)]
+    lines[45] = "{not json"
+    path = tmp_path / "u.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with Ingestor(load_settings()) as reader:
+        want = [(d.id, d.source) for d in reader.read(str(path)) if not isinstance(d, IngestError)]
+        units = list(from_file(path, 2000))
+        got = [d for u in units for d in read_unit(u, reader)]
+    assert len(units) > 3 and len(want) == 59 and want[0][1] == "okaz"
+    assert [(d.id, d.source) for d in got if not isinstance(d, IngestError)] == want
+    errors = [d for d in got if isinstance(d, IngestError)]
+    assert len(errors) == 1 and "(from byte " in errors[0].origin and "invalid JSON" in errors[0].reason
+
+
 def test_plan_walks_directories_and_reports_refused(tmp_path, day_jsonl):
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "a.jsonl").write_bytes(day_jsonl.read_bytes()[:50_000].rsplit(b"\n", 1)[0] + b"\n")

@@ -23,11 +23,8 @@ installed.
 
 from __future__ import annotations
 
-import io
 import itertools
 import logging
-import re
-import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +36,6 @@ from ..settings import Settings
 from .local import ErrorSink, LocalRunner, Progress, RunSummary, StoryStage
 
 PLUGIN = "rasid-docs"  # the name of the worker plugin that holds each worker's pipeline
-_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://")
 
 
 @dataclass(slots=True, frozen=True)
@@ -71,29 +67,18 @@ class PartResult:
 
 
 def plan_units(inputs: Sequence[str], block_bytes: int) -> Iterator[Unit | IngestError]:
-    """The units of `inputs`, in the order the local reader reads them; directories are walked
-    here (a listing only), and `.jsonl` files larger than `block_bytes` are cut into ranges."""
-    from ..ingest.common import Refused
-    from ..ingest.walk import check_path, walk
+    """The units of `inputs`, in the order the local reader reads them (`input_items`: directories
+    are walked here, a listing only), with `.jsonl` files larger than `block_bytes` cut into ranges."""
+    from ..ingest import input_items
 
     for source in inputs:
-        if _SCHEME.match(source):
-            yield Unit(source)
-            continue
-        path = Path(source)
-        try:
-            st = check_path(path)
-        except Refused as exc:
-            yield IngestError(source, exc.reason)
-            continue
-        if stat.S_ISDIR(st.st_mode):
-            for item in walk(path):
-                if isinstance(item, IngestError):
-                    yield item
-                else:
-                    yield from from_file(item, block_bytes)
-        else:
-            yield from from_file(path, block_bytes)
+        for item in input_items(source):
+            if isinstance(item, IngestError):
+                yield item
+            elif isinstance(item, Path):
+                yield from from_file(item, block_bytes)
+            else:
+                yield Unit(item)
 
 
 def from_file(path: Path, block_bytes: int) -> Iterator[Unit]:
@@ -135,73 +120,12 @@ def partitions(units: Iterator[Unit], part_bytes: int, max_units: int = 256) -> 
 # -- the work of one partition (on a worker) ------------------------------------------------------
 
 
-class _Range(io.RawIOBase):
-    """Bytes [start, stop) of a file, extended to whole lines (see `Unit`)."""
-
-    def __init__(self, path: str, start: int, stop: int) -> None:
-        self._fh = open(path, "rb")  # noqa: SIM115 - closed by close()
-        self._stop = stop
-        self._done = False
-        self._last = b"\n"
-        if start > 0:
-            self._fh.seek(start - 1)
-            while True:  # skip the line the previous range finishes
-                chunk = self._fh.read(65536)
-                if not chunk:
-                    self._done = True
-                    break
-                nl = chunk.find(b"\n")
-                if nl >= 0:
-                    self._fh.seek(self._fh.tell() - len(chunk) + nl + 1)
-                    break
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buf: Any) -> int:
-        if self._done:
-            return 0
-        pos = self._fh.tell()
-        want = len(buf)
-        if pos < self._stop:
-            data = self._fh.read(min(want, self._stop - pos))
-        elif self._last == b"\n":
-            data = b""
-        else:  # past the range, inside its last line: read on to its newline
-            data = self._fh.read(min(want, 65536))
-            nl = data.find(b"\n")
-            if nl >= 0:
-                data = data[: nl + 1]
-                self._fh.seek(pos + nl + 1)
-        if not data:
-            self._done = True
-            return 0
-        self._last = data[-1:]
-        buf[: len(data)] = data
-        return len(data)
-
-    def close(self) -> None:
-        self._fh.close()
-        super().close()
-
-
 def read_unit(unit: Unit, reader: Any) -> Iterator[RawDoc | IngestError]:
-    """The raw documents of one unit, through `reader` (an `Ingestor`) and its settings."""
+    """The raw documents of one unit, through `reader` (an `Ingestor`): a whole source as `read`
+    gives it, a byte range as `read_range` does (the same guards, outlets and error names)."""
     if unit.stop is None:
-        yield from reader.read(unit.source)
-        return
-    from ..ingest.common import Refused
-    from ..ingest.records import read_jsonl
-
-    origin = unit.source if unit.start == 0 else f"{unit.source}(from byte {unit.start})"
-    try:
-        with io.BufferedReader(_Range(unit.source, unit.start, unit.stop), 1 << 16) as fh:
-            yield from read_jsonl(fh, origin, reader.settings.max_line_bytes, reader.pages)
-    except Refused as exc:
-        if unit.start == 0 or exc.reason != "empty file":  # a range inside one long line is empty
-            yield IngestError(origin, exc.reason)
-    except OSError as exc:
-        yield IngestError(origin, f"cannot read: {exc.strerror or exc}")
+        return reader.read(unit.source)
+    return reader.read_range(unit.source, unit.start, unit.stop)
 
 
 class DocWork:

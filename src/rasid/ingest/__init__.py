@@ -25,13 +25,14 @@ from .dates import normalize_date
 from .feeds import looks_like_feed, read_feed
 from .htmltext import PageExtractor
 from .plaintext import read_txt, split_title
+from .ranges import LineRange
 from .records import read_json, read_jsonl, record_to_doc
 from .walk import check_path, read_capped, walk
 
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["Ingestor", "read_inputs", "with_outlets", "split_title", "normalize_date", "KIND_BY_EXT"]
+__all__ = ["Ingestor", "read_inputs", "input_items", "with_outlets", "split_title", "normalize_date", "KIND_BY_EXT"]
 
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 _FEED_TYPES = frozenset(
@@ -79,28 +80,29 @@ class Ingestor:
         outlet id (see outlets.OutletRegistry.source_for)."""
         return with_outlets(self._read(source), self.outlets)
 
-    def _read(self, source: str) -> Iterator[RawDoc | IngestError]:
-        m = _SCHEME.match(source)
-        if m:
-            if m.group(1).lower() in ("http", "https"):
-                yield from self._guarded(source, lambda: self._read_url(source))
-            else:
-                yield IngestError(source, f"unsupported URL scheme {m.group(1)!r} (only http and https)")
-            return
+    def read_range(self, source: str, start: int, stop: int) -> Iterator[RawDoc | IngestError]:
+        """Bytes [start, stop) of the `.jsonl` file `source`, extended to whole lines (see
+        `LineRange`), read as `read` reads the whole file (the same guards, the same outlets).
+        Errors name the range, `FILE(from byte N)`, when it does not start the file; a range that
+        holds no line start (it lies inside one long line) gives nothing."""
+        origin = source if start == 0 else f"{source}(from byte {start})"
         path = Path(source)
-        try:
-            st = check_path(path)
-        except Refused as exc:
-            yield IngestError(source, exc.reason)
-            return
-        if stat.S_ISDIR(st.st_mode):
-            for item in walk(path):
-                if isinstance(item, IngestError):
-                    yield item
+        return with_outlets(self._guarded(origin, lambda: self._read_jsonl_file(path, origin, start, stop)),
+                            self.outlets)
+
+    def _read(self, source: str) -> Iterator[RawDoc | IngestError]:
+        for item in input_items(source):
+            if isinstance(item, IngestError):
+                yield item
+            elif isinstance(item, Path):
+                yield from self._read_file(item)
+            else:
+                m = _SCHEME.match(item)
+                scheme = m.group(1) if m else ""
+                if scheme.lower() in ("http", "https"):
+                    yield from self._guarded(item, partial(self._read_url, item))
                 else:
-                    yield from self._read_file(item)
-        else:
-            yield from self._read_file(path)
+                    yield IngestError(item, f"unsupported URL scheme {scheme!r} (only http and https)")
 
     def read_records(self, records: Sequence[Mapping[str, Any]], origin: str) -> Iterator[RawDoc | IngestError]:
         """Records already in memory (CONTRACT.md input records), read like a `.json` array:
@@ -128,11 +130,21 @@ class Ingestor:
                 origin, lambda: self._parse(kind, read_capped(path, self.settings.max_bytes), origin, stem=path.stem)
             )
 
-    def _read_jsonl_file(self, path: Path) -> Iterator[RawDoc | IngestError]:
+    def _read_jsonl_file(self, path: Path, origin: str | None = None, start: int = 0,
+                         stop: int | None = None) -> Iterator[RawDoc | IngestError]:
+        """The whole file, or the line-aligned range [start, stop) of it (`read_range`)."""
         if not stat.S_ISREG(check_path(path).st_mode):
             raise Refused("not a regular file")
-        with open(path, "rb") as fh:
-            yield from read_jsonl(fh, str(path), self.settings.max_line_bytes, self.pages)
+        if stop is None:
+            with open(path, "rb") as fh:
+                yield from read_jsonl(fh, origin or str(path), self.settings.max_line_bytes, self.pages)
+            return
+        with io.BufferedReader(LineRange(str(path), start, stop), 1 << 16) as part:
+            try:
+                yield from read_jsonl(part, origin or str(path), self.settings.max_line_bytes, self.pages)
+            except Refused as exc:
+                if start == 0 or exc.reason != "empty file":  # a range inside one long line is empty
+                    raise
 
     def _guarded(self, origin: str, produce: Callable[[], Iterator[RawDoc | IngestError]]) -> Iterator[RawDoc | IngestError]:
         """Run one input's reader; any refusal or failure becomes an IngestError for that input."""
@@ -204,6 +216,25 @@ def with_outlets(items: Iterator[RawDoc | IngestError], outlets: OutletRegistry)
         if isinstance(item, RawDoc):
             item.source = outlets.source_for(item.source, item.text, item.url)
         yield item
+
+
+def input_items(source: str) -> Iterator[str | Path | IngestError]:
+    """What `Ingestor.read(source)` reads, in its order, found before reading any of it: a URL (any
+    scheme, as given), the file, or a directory's input files (see `walk`); an error for a path that
+    cannot be read or walked. The Dask engine plans its work from it."""
+    if _SCHEME.match(source):
+        yield source
+        return
+    path = Path(source)
+    try:
+        st = check_path(path)
+    except Refused as exc:
+        yield IngestError(source, exc.reason)
+        return
+    if stat.S_ISDIR(st.st_mode):
+        yield from walk(path)
+    else:
+        yield path
 
 
 def _url_kind(content_type: str | None, body: bytes, url: str) -> str:
