@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..dedup import TextMemo
-from .features import HappeningDay, _BagArrays
+from .features import _BagArrays
 from .scoring import StoryModel
 
 
@@ -100,7 +100,7 @@ class _ClustererState:
     _members: _Rows
     _member_ids: list[str]
     _member_titles: list[str]
-    _member_meta: list[tuple[float, str, float | None]]  # day, outlet, happening day
+    _member_meta: list[tuple[float, str]]
     _member_grams: list[tuple[_BagArrays, float]]
     _member_bags: list[tuple[dict[int, float], dict[int, float], float, float]]
     _member_arrays: list[tuple[_BagArrays, _BagArrays] | None]
@@ -116,7 +116,6 @@ class _ClustererState:
     _last_sweep: float
     _retired: int
     _term_cache: dict[str, int]
-    _happening: HappeningDay
     _idf_cache: dict[int, float]
     _slot: np.ndarray | None
     _lex_dots: dict[tuple[str, int], float]

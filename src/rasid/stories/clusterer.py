@@ -29,7 +29,7 @@ import numpy as np
 from ..model import Article
 from . import state
 from .base import _Rows
-from .features import _BUCKETS, HappeningDay, _no_common_language, article_view
+from .features import _BUCKETS, _no_common_language, article_view
 from .policy import _Policy
 from .scoring import StoryModel
 
@@ -97,7 +97,7 @@ class StoryClusterer(_Policy):
         self._members = _Rows(dim)  # active stories' member vectors, label = story position
         self._member_ids = []  # parallel to _members rows
         self._member_titles = []
-        self._member_meta = []  # (day, source, happening day), parallel to _members rows
+        self._member_meta = []  # (day, source), parallel to _members rows
         # each member's lead n-grams (keys, sublinear counts) and their IDF norm at arrival
         self._member_grams = []
         self._gdf = np.zeros(_BUCKETS, np.uint32)  # document frequency of each n-gram bucket
@@ -118,7 +118,6 @@ class StoryClusterer(_Policy):
         # Set it to the deduper's `text_memo` when both read the same articles in turn (the stories
         # stage): the body is then normalised and tokenised once for both.
         self.text_memo = None
-        self._happening = HappeningDay()  # an article's happening day (a pair signal)
         self._idf_cache = {}  # bag key -> IDF at the current document count
         self._slot = None  # bag key -> index among the article's terms (-1: none)
         self._lex_dots = {}  # this article's dot products (_candidates)

@@ -6,9 +6,8 @@ from __future__ import annotations
 import re
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
 
 import numpy as np
 
@@ -20,8 +19,6 @@ _BUCKETS = 1 << 20
 _NUMBER = re.compile(r"^\d")
 _GRAMS = (3, 4, 5)  # character n-gram sizes of the lead signal (within words, padded by a space)
 LEX_CHARS = 400
-HAPPENING_CHARS = 300  # how much of the body the happening day is read from (after the title)
-HAPPENING_RANGE = 10  # a date further than this from publication is background, not the happening
 
 
 def _prune(bag: dict[int, float], keep: int) -> None:
@@ -70,35 +67,6 @@ class _ArticleView:
     grams: _BagArrays | None = None
     # IDF norms of title_bag and body_bag at the article's own IDF (`_view_norms`; set once per article)
     norms: tuple[float, float] | None = None
-    happening: float | None = None  # the day its lead reports a happening on (`HappeningDay`), a day number
-
-
-class HappeningDay:
-    """The day an article's lead says its happening took place: the first expression of a day
-    (اليوم، أمس، الأحد الماضي، 2 أغسطس ...) in its title and the first HAPPENING_CHARS of its body,
-    resolved against the publication date by the dates layer, as a day number (days since the
-    epoch); None when the lead names no day within HAPPENING_RANGE days of publication.
-
-    Two reports of one recurring topic (two market sessions, two weather bulletins) name two days;
-    a follow-up names the day of the happening it follows ("أمس" a day after "اليوم")."""
-
-    def __init__(self) -> None:
-        from ..understand.dates import DateExtractor  # the dates layer: patterns compiled once
-
-        self._dates = DateExtractor()
-
-    def __call__(self, title: str, body: str, published: str | None) -> float | None:
-        try:  # the calendar day the outlet dated it (its own time zone), as the dates layer reads it
-            anchor = date.fromisoformat((published or "")[:10])
-        except ValueError:
-            return None
-        for m in self._dates.extract(f"{title}\n{body[:HAPPENING_CHARS]}", anchor):
-            if m.granularity != "day" or not m.date:
-                continue
-            when = date.fromisoformat(m.date)
-            if abs((when - anchor).days) <= HAPPENING_RANGE:
-                return float((when - date(1970, 1, 1)).days)
-        return None
 
 
 def _word_grams(token: str) -> list[int]:
@@ -195,18 +163,15 @@ def _no_common_language(a: Iterable[str], b: Counter) -> bool:
 
 def article_view(article: Article, now: float, stem_cache: dict[str, str] | None = None,
                  term_cache: dict[str, int] | None = None, memo: TextMemo | None = None,
-                 gram_cache: dict[str, list[int]] | None = None,
-                 happening: Callable[[str, str, str | None], float | None] | None = None) -> _ArticleView:
+                 gram_cache: dict[str, list[int]] | None = None) -> _ArticleView:
     """What the clusterer reads from `article`. `term_cache` (token -> bag key, kept by the caller
     across articles) spares re-stemming and re-hashing the words every article repeats; `memo`
-    holds the body's tokens when the deduper has just read it; `happening` (a `HappeningDay`)
-    gives the view its happening day."""
+    holds the body's tokens when the deduper has just read it."""
     body = article.text or article.raw_text
     lang = article_language(article)
     title_tokens = tokens(article.title or "")
     lead_tokens = tokens(body[:LEX_CHARS])
     day = day_number(article.published)
-    hap = happening(article.title or "", body, article.published) if happening is not None else None
     if term_cache is not None:
         tk = _term_keys(title_tokens, term_cache)
         lk = _term_keys(lead_tokens, term_cache)
@@ -221,7 +186,6 @@ def article_view(article: Article, now: float, stem_cache: dict[str, str] | None
             body_bag=_bag_of_keys(_term_keys(memo.tokens(body) if memo is not None else tokens(body), term_cache)),
             lang=lang,
             grams=_lead_grams(title_tokens, lead_tokens, gram_cache),
-            happening=hap,
         )
     light_stem = _stemmer(stem_cache)
     words = [light_stem(t) for t in title_tokens + lead_tokens if len(t) > 1 and not _NUMBER.match(t)]
@@ -238,5 +202,4 @@ def article_view(article: Article, now: float, stem_cache: dict[str, str] | None
         body_bag=_bag([light_stem(t) for t in tokens(body) if len(t) > 1 and not _NUMBER.match(t)]),
         lang=lang,
         grams=_lead_grams(title_tokens, lead_tokens, gram_cache),
-        happening=hap,
     )

@@ -24,7 +24,7 @@ class _Lifecycle(_Index):
         norm = float(np.linalg.norm(vec))
         vec = vec / norm if norm > 0 else vec
         view = article_view(article, self._now if math.isfinite(self._now) else 0.0, term_cache=self._term_cache,
-                            memo=self.text_memo, gram_cache=self._gram_cache, happening=self._happening)
+                            memo=self.text_memo, gram_cache=self._gram_cache)
         view.arrays = (_bag_arrays(view.bag), _bag_arrays(view.title_bag), _bag_arrays(view.body_bag))
         self._now = max(self._now, view.day)
         self._sweep()
@@ -138,7 +138,7 @@ class _Lifecycle(_Index):
         self._centroids.data[self._crow[pos]] = self._centroid(pos, rows)
         self._member_ids.append(view.id)
         self._member_titles.append(view.title)
-        self._member_meta.append((view.day, view.source, view.happening))
+        self._member_meta.append((view.day, view.source))
         grams = view.grams if view.grams is not None else _BagArrays(np.zeros(0, np.int32), np.zeros(0, np.float32))
         self._member_grams.append((grams, self._gram_norm(grams)))
         va = view.arrays

@@ -17,15 +17,10 @@ _MERGE_CORE_B = 24
 
 
 def _pair_row(use: float, body: float, title: float, lead: float, day_a: float, day_b: float,
-              same_source: bool, hap_a: float | None, hap_b: float | None) -> tuple[float, ...]:
-    """The PAIR_FEATURES of two articles from their similarities, days, outlets and happening days
-    (in that order). Two happening days compare only when both leads name one."""
+              same_source: bool) -> tuple[float, ...]:
+    """The PAIR_FEATURES of two articles from their similarities, days and outlets (in that order)."""
     same = 1.0 if math.floor(day_a) == math.floor(day_b) else 0.0
-    known = hap_a is not None and hap_b is not None
-    hap_same = 1.0 if known and hap_a == hap_b else 0.0
-    hap_diff = 1.0 if known and hap_a != hap_b else 0.0
-    return (use, body, title, lead, abs(day_a - day_b), same, 1.0 if same_source else 0.0, use * same, body * same,
-            hap_same, hap_diff)
+    return (use, body, title, lead, abs(day_a - day_b), same, 1.0 if same_source else 0.0, use * same, body * same)
 
 
 class _Policy(_Lifecycle):
@@ -48,12 +43,12 @@ class _Policy(_Lifecycle):
         out = np.zeros((len(rows), len(PAIR_FEATURES)))
         for i, r in enumerate(rows.tolist()):
             _, _, nb, nt = self._member_bags[r]
-            mday, msrc, mhap = self._member_meta[r]
+            mday, msrc = self._member_meta[r]
             mg, mg_norm = self._member_grams[r]
             lead = float(weights[mg.keys] @ mg.vals) / (g_norm * mg_norm) if g_norm and mg_norm else 0.0
             out[i] = _pair_row(float(use[i]), self._cos_of(dots[2 * i], b_norm, nb),
                                self._cos_of(dots[2 * i + 1], t_norm, nt), lead, view.day, mday,
-                               bool(view.source) and msrc == view.source, view.happening, mhap)
+                               bool(view.source) and msrc == view.source)
         return rows, out
 
     def _core_ok(self, pos: int, view: _ArticleView, vec: np.ndarray) -> bool:
@@ -79,8 +74,8 @@ class _Policy(_Lifecycle):
         and a member)."""
         bi, ti, nbi, nti = self._member_bags[i]
         bj, tj, nbj, ntj = self._member_bags[j]
-        di, si, hi = self._member_meta[i]
-        dj, sj, hj = self._member_meta[j]
+        di, si = self._member_meta[i]
+        dj, sj = self._member_meta[j]
         gi, ni = self._member_grams[i]
         gj, nj = self._member_grams[j]
         lead = 0.0
@@ -91,7 +86,7 @@ class _Policy(_Lifecycle):
                 lead = float((gi.vals[xi].astype(np.float64) * gj.vals[xj] * idf * idf).sum()) / (ni * nj)
         return _pair_row(float(self._members.data[i] @ self._members.data[j]),
                          self._cos(bi, nbi, bj, nbj, self._idf_cache), self._cos(ti, nti, tj, ntj, self._idf_cache),
-                         lead, di, dj, bool(si) and si == sj, hi, hj)
+                         lead, di, dj, bool(si) and si == sj)
 
     def _merge_core_ok(self, rows_a: np.ndarray, rows_b: np.ndarray) -> bool:
         """Whether two stories are close enough core to core to merge: the mean, over pairs of

@@ -57,8 +57,6 @@ PAIR_FEATURES = (
     "same_source",
     "use_same_day",
     "body_same_day",
-    "hap_same",
-    "hap_diff",
 )
 
 

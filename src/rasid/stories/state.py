@@ -48,7 +48,7 @@ def to_bytes(cl: StoryClusterer) -> bytes:
         "cross_merge_model": (json.loads(cl.cross_merge_model.to_json())
                               if cl.cross_merge_model is not None else None),
         "pair_model": json.loads(cl.pair_model.to_json()) if cl.pair_model is not None else None,
-        "member_meta": [[d, src, hap] for d, src, hap in cl._member_meta],
+        "member_meta": [[d, src] for d, src in cl._member_meta],
         "ndocs": cl._ndocs,
         "now": cl._now if math.isfinite(cl._now) else None,
         "last_sweep": cl._last_sweep if math.isfinite(cl._last_sweep) else None,
@@ -79,14 +79,7 @@ def from_bytes(cls: type[StoryClusterer], data: bytes, model: StoryModel | None 
     saved = StoryModel.from_json(json.dumps(meta["model"]))
     merge = meta.get("merge_model")
     saved_merge = StoryModel.from_json(json.dumps(merge), MERGE_FEATURES) if merge else None
-    # the pair scorer the state was saved with; the shipped one for a state from before the core
-    # check or one saved with a scorer over other signals; none if it was saved without one
-    pm = meta.get("pair_model")
-    saved_pair = (StoryModel.from_json(json.dumps(pm), PAIR_FEATURES)
-                  if pm and list(pm["features"]) == list(PAIR_FEATURES) else None)
-    core = not ("pair_model" in meta and pm is None)
-    cl = cls(model=model or saved, merge_model=saved_merge, merges=saved_merge is not None, pair_model=saved_pair,
-             core=core, **meta["params"])
+    cl = cls(model=model or saved, merge_model=saved_merge, merges=saved_merge is not None, **meta["params"])
     # the cross-language scorers the state was saved with (a state from before them: the shipped ones)
     if "cross_model" in meta:
         cm = meta["cross_model"]
@@ -94,6 +87,9 @@ def from_bytes(cls: type[StoryClusterer], data: bytes, model: StoryModel | None 
     if "cross_merge_model" in meta:
         cm = meta["cross_merge_model"]
         cl.cross_merge_model = StoryModel.from_json(json.dumps(cm), MERGE_FEATURES) if cm else None
+    if "pair_model" in meta:  # a state from before the core check: the shipped pair scorer
+        pm = meta["pair_model"]
+        cl.pair_model = StoryModel.from_json(json.dumps(pm), PAIR_FEATURES) if pm else None
     cl._ndocs = meta["ndocs"]
     cl._now = meta["now"] if meta["now"] is not None else -math.inf
     cl._last_sweep = meta["last_sweep"] if meta["last_sweep"] is not None else -math.inf
@@ -124,10 +120,8 @@ def from_bytes(cls: type[StoryClusterer], data: bytes, model: StoryModel | None 
     cl._member_titles = list(meta["member_titles"])
     # a state from before member days were kept: each member at its story's last day
     stories_of = arrays["member_story"].tolist()
-    # (a state from before happening days: no member names one)
-    cl._member_meta = ([(float(m[0]), str(m[1]), None if len(m) < 3 or m[2] is None else float(m[2]))
-                        for m in meta["member_meta"]] if "member_meta" in meta
-                       else [(cl._stories[p].last if p >= 0 else 0.0, "", None) for p in stories_of])
+    cl._member_meta = ([(float(d), str(src)) for d, src in meta["member_meta"]] if "member_meta" in meta
+                       else [(cl._stories[p].last if p >= 0 else 0.0, "") for p in stories_of])
     cl._member_bags = [
         ({int(k): float(v) for k, v in b}, {int(k): float(v) for k, v in t}, float(nb), float(nt))
         for b, t, nb, nt in meta["member_bags"]
