@@ -172,6 +172,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--models", type=Path, default=None,
                     help="stream and score every fold with these scorers instead of fitting per fold (the shipped "
                          "ones: src/rasid/data); not a held-out figure for days the scorers were fitted on")
+    ap.add_argument("--keep-models", type=Path, default=None,
+                    help="write each fold's fitted scorers to DIR/<held-out day> (to stream them again with --models)")
     ap.add_argument("--ship", type=Path, default=None,
                     help="instead: fit on all three dev days and write the scorers to this folder (the shipped "
                          "ones in src/rasid/data come from this, with the coarse grids unless --full-grids)")
@@ -190,7 +192,7 @@ def main(argv: list[str] | None = None) -> None:
                 models = args.models
                 print(f"== {test} (streamed after {BEFORE[test]}) with the scorers in {models}", flush=True)
             else:
-                models = tmp / "models"
+                models = args.keep_models / test if args.keep_models is not None else tmp / "models"
                 print(f"== held out {test} (streamed after {BEFORE[test]}); " + fit(data, train, args.cache, grids,
                       models, args.crossfit_core), flush=True)
             t0 = time.perf_counter()

@@ -97,7 +97,10 @@ class _Lifecycle(_Index):
             self._stories.append(_Story(sid, view.day, view.day, title=view.title))
             self._index[sid] = pos
             if pos == len(self._sums):
-                self._sums = np.vstack([self._sums, np.zeros_like(self._sums)])
+                # grown by a quarter: doubling a large archive's sums (2 KB a story) spikes memory
+                grown = np.zeros((pos + max(64, pos // 4), self.dim), np.float32)
+                grown[:pos] = self._sums
+                self._sums = grown
             self._crow[pos] = self._centroids.append(np.zeros(self.dim, np.float32), pos)
         s = self._stories[pos]
         s.count += 1

@@ -95,7 +95,7 @@ def from_bytes(cls: type[StoryClusterer], data: bytes, model: StoryModel | None 
     cl._last_sweep = meta["last_sweep"] if meta["last_sweep"] is not None else -math.inf
     cl._df = arrays["df"].astype(np.uint32)
     n = len(meta["stories"])
-    cl._sums = np.zeros((max(64, n), cl.dim), np.float32)
+    cl._sums = np.zeros((max(64, n + n // 4), cl.dim), np.float32)  # room to grow without a copy
     cl._sums[:n] = arrays["sums"]
     for p, d in enumerate(meta["stories"]):
         s = _Story(d["id"], d["first"], d["last"], d["count"], list(d["members"]), d["title"], d["active"])
