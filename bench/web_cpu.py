@@ -47,7 +47,10 @@ def main() -> None:
         sys.exit("web_cpu: --per-kind in 1..2000")
     import psutil
 
-    env = {**os.environ, "RASID_API_KEY": "", "RASID_READ_KEY": "", "RASID_WEB_CACHE": "0" if args.no_cache else "2000"}
+    env = {**os.environ, "RASID_API_KEY": "", "RASID_READ_KEY": ""}
+    env.pop("RASID_WEB_CACHE", None)
+    if args.no_cache:
+        env["RASID_WEB_CACHE"] = "0"
     server = subprocess.Popen([sys.executable, "-m", "rasid.cli", "serve", "--db", args.db, "--host", HOST,
                                "--port", str(args.port)], env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE)
@@ -58,7 +61,18 @@ def main() -> None:
         for kind, path in dict.fromkeys(_targets(args.db, rng)):
             by_kind[kind].append(path)
         proc = psutil.Process(server.pid)
-        asyncio.run(_ask(args.port, ["/", "/search?q=x"]))  # warm: templates, first connection
+        # warm-up, outside the measured URLs: every template compiled, each read thread's connection
+        # opened (a few URLs of each kind, on several connections at once)
+        # (a kind with few URLs, the list API's five, is warmed with the URLs it is measured on)
+        warm = {kind: paths[-20:] for kind, paths in by_kind.items()}
+        for paths in by_kind.values():
+            if len(paths) > 40:
+                del paths[-20:]
+
+        async def warm_up() -> None:
+            await asyncio.gather(*(_ask(args.port, [p for ps in warm.values() for p in ps[i::8]]) for i in range(8)))
+
+        asyncio.run(warm_up())
         print(f"server CPU per request by kind ({args.db}, cache {'off' if args.no_cache else 'on'}):")
         rounds = ("first", "again") if args.repeat else ("first",)
         for kind in sorted(by_kind):

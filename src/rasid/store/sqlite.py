@@ -334,8 +334,11 @@ class SQLiteStore(SqlStories):
             " coalesce(a.duplicate_of, a.id) AS head, f.r FROM f JOIN articles a ON a.seq = f.rs)"
         )
         try:
+            # the totals need no ranking: the same matching rows without bm25 (a third of the cost)
             total, stories = self._select(
-                f"{ranked} SELECT count(DISTINCT head), count(DISTINCT story) FROM m", (match,))[0]
+                "WITH f AS MATERIALIZED (SELECT rowid AS rs FROM articles_fts WHERE articles_fts MATCH ?)"
+                " SELECT count(DISTINCT coalesce(a.duplicate_of, a.id)), count(DISTINCT a.story)"
+                " FROM f JOIN articles a ON a.seq = f.rs", (match,))[0]
             # SQLite takes the bare columns of an aggregate query from the row holding min(r)
             hits = self._select(
                 f"{ranked} SELECT seq, id, title, story, source, published, url, min(r), count(*) FROM m"

@@ -42,7 +42,7 @@ from ..outlets import shipped_registry
 from ..render import STATIC_DIR, Renderer
 from ..store import SQLiteStore, open_store
 from .api import IngestFn, Ingesting, add_ingest_routes, add_read_routes
-from .cache import ResponseCache, StoreVersion
+from .cache import ResponseCache, SearchCache, StoreVersion
 from .context import ClientGone, ReadStores, WebContext
 from .keys import Keys, SecurityHeaders, clean_errors, error_text, wants_json
 from .pages import add_docs_page, add_feeds, add_pages
@@ -76,7 +76,8 @@ def create_app(
     default `default_stages(settings)`, the stages of `rasid run`; pass () for none). `ingest`
     replaces the queue: it receives the records and returns a JSON-able summary.
     Read pages are cached until the store changes (`cache_entries`, default RASID_WEB_CACHE or
-    2000, 0 for none; never when reading needs a key).
+    20,000, 0 for none; at most 128 MB; never when reading needs a key). A cached page carries an
+    ETag, and a request that holds the current one is answered 304.
     """
     write_key = write_key if write_key is not None else (os.environ.get("RASID_API_KEY") or None)
     read_key = read_key if read_key is not None else (os.environ.get("RASID_READ_KEY") or None)
@@ -126,7 +127,7 @@ def create_app(
     app.state.jobs = jobs
     if cache_entries is None:
         env_cache = os.environ.get("RASID_WEB_CACHE", "").strip()
-        cache_entries = int(env_cache) if env_cache.isdigit() else 2000
+        cache_entries = int(env_cache) if env_cache.isdigit() else 20_000
     # (a read-only store may be one SQLite opens immutable, in a folder it cannot add files to;
     # the cache follows SQLite's data_version, so a PostgreSQL store is served uncached)
     version = (StoreVersion(store.path) if cache_entries > 0 and read_key is None and not reads.shared
@@ -135,7 +136,8 @@ def create_app(
         app.add_middleware(ResponseCache, version=version, entries=cache_entries)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
-    ctx = WebContext(app, reads, renderer, outlets, request_timeout)
+    ctx = WebContext(app, reads, renderer, outlets, request_timeout,
+                     SearchCache(version) if version is not None else None)
     keys = Keys(write_key, read_key)
 
     @app.exception_handler(ClientGone)

@@ -22,6 +22,7 @@ from ..outlets import OutletRegistry
 from ..render import Renderer
 from ..store import SQLiteStore
 from ..store.story_rows import StoryFilter, StoryRow
+from .cache import SearchCache
 
 if TYPE_CHECKING:
     from ..store.postgres import PostgresStore
@@ -158,6 +159,7 @@ class WebContext:
     renderer: Renderer
     outlets: OutletRegistry
     request_timeout: float
+    searches: SearchCache | None = None  # search pages as data, while the store does not change
 
     def html(self, name: str, code: int = 200, **context: Any) -> HTMLResponse:
         return HTMLResponse(self.renderer.page(name, **context), status_code=code)
@@ -211,6 +213,13 @@ class WebContext:
             raise StarletteHTTPException(422, f"cursor: {exc}") from None
 
     def search_results(self, q: str, page: int, per_page: int) -> dict[str, Any]:
+        """One search page: hits with their live story and its title, grouped by story; shared
+        by the HTML page and the API (through `searches`), so not to be changed by the caller."""
+        if self.searches is None:
+            return self._search(q, page, per_page)
+        return self.searches.get_or_make(q, page, per_page, lambda: self._search(q, page, per_page))
+
+    def _search(self, q: str, page: int, per_page: int) -> dict[str, Any]:
         rs = self.reads.get()
         try:
             found = rs.search_page(q, per_page, (page - 1) * per_page)
