@@ -111,6 +111,8 @@ class StoryView:
     outlets: list[str] = field(default_factory=list)
     related: list[tuple[str, str]] = field(default_factory=list)  # (story id, title), most related first
     names: dict[str, str] = field(default_factory=dict)  # article id -> its outlet's display name
+    # member article id -> the outlet of each of its rows in `articles` (a quote's chip, found by id)
+    row_sources: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _sources(ids: Sequence[str], names: Mapping[str, str]) -> list[str]:
@@ -169,6 +171,9 @@ def story_view(story: Story, articles: Mapping[str, Article],
         if name not in shown:
             shown.append(name)
     dates = sorted(r.published[:10] for r in rows if r.published)
+    row_sources: dict[str, list[str]] = {}
+    for r in rows:
+        row_sources.setdefault(r.id, []).append(r.source)
     return StoryView(
         story=story,
         statements=statements,
@@ -188,6 +193,7 @@ def story_view(story: Story, articles: Mapping[str, Article],
         date_to=story.last_seen or (dates[-1] if dates else None),
         outlets=shown,
         names=names,
+        row_sources=row_sources,
         related=[(r, (related_titles or {}).get(r) or r) for r in story.related],
     )
 

@@ -21,6 +21,7 @@ from ..model import Article, Story
 from ..outlets import OutletRegistry
 from ..render import Renderer
 from ..store import SQLiteStore
+from ..store.search import SearchKeys
 from ..store.story_rows import StoryFilter, StoryRow
 from .cache import SearchCache
 
@@ -44,6 +45,8 @@ class ReadStores:
         self._local = threading.local()
         self._opened: list[SQLiteStore] = []
         self._lock = threading.Lock()
+        # one set of search-key caches (token keys, folded paragraphs) for every read thread
+        self._keys = SearchKeys()
         self.shared = (not isinstance(main, SQLiteStore) or path == ":memory:"
                        or path.startswith("file::memory:"))
 
@@ -53,7 +56,7 @@ class ReadStores:
             return self._main
         store = getattr(self._local, "store", None)
         if store is None:
-            store = SQLiteStore(self._path, read_only=True)
+            store = SQLiteStore(self._path, read_only=True, keys=self._keys)
             self._local.store = store
             with self._lock:
                 self._opened.append(store)

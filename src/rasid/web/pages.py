@@ -145,7 +145,10 @@ def add_pages(app: FastAPI, ctx: WebContext, keys: Keys) -> None:
             def page_url(n: int) -> str:
                 return "/search?" + urlencode({"q": q, "page": str(n)})
 
+            # each group with its results, made once here rather than by a scan per group in the template
+            grouped = [(g, [r for r in found["results"] if r["id"] in g["articles"]]) for g in found["groups"]] \
+                if found else []
             return ctx.html("search.html", title=f"بحث: {q}" if q else "بحث", query=q, found=found,
-                            page=page, pages=found["pages"] if found else 1, page_url=page_url)
+                            grouped=grouped, page=page, pages=found["pages"] if found else 1, page_url=page_url)
 
         return await ctx.offload(request, work)
