@@ -25,12 +25,15 @@ import random
 import sys
 import time
 from collections import Counter
+from pathlib import Path
 
 from rasid.text.normalize import match_form
-from rasid.understand.ner import DEFAULT_DATA, NerModel
-from rasid.understand.ner_clusters import saudinewsnet_texts
+from rasid.understand.ner import NerModel
 from rasid.understand.ner_tokenize import tokenize
 from rasid.understand.rules import LEXICON_PATH as OUT  # src/rasid/data/rules_lexicon.json.gz
+from rasid_training.ner_clusters import saudinewsnet_texts
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"  # the data folder beside the checkout
 
 NAME_RATE = 0.15
 ALONE_RATE = 0.05
@@ -47,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--write", action="store_true")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
-    zips = sorted((DEFAULT_DATA / "saudinewsnet").glob("*.zip"))
+    zips = sorted((DATA / "saudinewsnet").glob("*.zip"))
     texts = list(saudinewsnet_texts(zips))
     counts: Counter[str] = Counter()
     for text in texts:
@@ -58,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     ane_name: Counter[str] = Counter()
     ane_alone: Counter[str] = Counter()
     ane_tags: list[tuple[str, str]] = []
-    with gzip.open(DEFAULT_DATA / "anercorp" / "ANERCorp.txt.gz", "rt", encoding="utf-8") as fh:
+    with gzip.open(DATA / "anercorp" / "ANERCorp.txt.gz", "rt", encoding="utf-8") as fh:
         for line in fh:
             parts = line.rsplit(" ", 1)
             if len(parts) != 2:

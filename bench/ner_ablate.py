@@ -15,16 +15,11 @@ import time
 from pathlib import Path
 
 from rasid.eval.ner import evaluate_ner
-from rasid.understand.ner import (
-    DEFAULT_DATA,
-    NerModel,
-    _default_train,
-    _default_unlabelled,
-    build_resources,
-    read_conll,
-    train_ner,
-)
-from rasid.understand.ner_features import Resources
+from rasid.understand.ner import NerModel, read_conll
+from rasid.understand.ner.features import Resources
+from rasid_training.ner import TRAIN_FILE, build_resources, train_ner
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"  # the data folder beside the checkout
 
 ALL = ("affix", "gaz", "trig", "clus", "ctx")
 CONFIGS: dict[str, tuple[tuple[str, ...], dict]] = {
@@ -58,17 +53,20 @@ def main(argv: list[str] | None = None) -> int:
         res = Resources.load(args.cache)
     else:
         t = time.perf_counter()
-        res = build_resources(_default_unlabelled(), DEFAULT_DATA / "anercorp" / "ANERGazet", read_conll(_default_train()))
+        res = build_resources(
+            sorted((DATA / "saudinewsnet").glob("*.zip")), DATA / "anercorp" / "ANERGazet",
+            read_conll(DATA / "anercorp" / TRAIN_FILE),
+        )
         res.save(args.cache)
         print(f"resources built in {time.perf_counter() - t:.0f}s", flush=True)
     for name in args.configs.split(","):
         use, params = CONFIGS[name]
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "ner.crfsuite"
-            stats = train_ner(out, resources=res, params=params, features=use, stacked=False)
+            stats = train_ner(out, resources=res, params=params, features=use, stacked=False, data_dir=DATA)
             model = NerModel.load(out)
             model.feats = type(model.feats)(res, use=use)
-            r = evaluate_ner(model)
+            r = evaluate_ner(model, DATA / "anercorp" / "ANERCorp_approxCamelSplit_test.txt.gz")
         per = " ".join(f"{t}={r[t]['f1']:.3f}" for t in ("PER", "LOC", "ORG", "MISC"))
         print(
             f"{name:10s} micro P={r['micro']['precision']:.3f} R={r['micro']['recall']:.3f} "

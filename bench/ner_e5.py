@@ -31,33 +31,26 @@ import numpy as np
 
 from rasid.eval.ner import score_spans
 from rasid.text.normalize import match_form
-from rasid.understand.ner import (
-    CRF_PARAMS,
-    DEFAULT_DATA,
-    MIN_FREQ,
-    _train_crf,
-    crf_marginals,
-    read_conll,
-    save_silver,
-)
-from rasid.understand.ner_features import Featurizer, Resources
-from rasid.understand.ner_neural import TAGS, _allowed, viterbi
-from rasid.understand.ner_stack import spans_of
+from rasid.understand.ner import read_conll, spans_of
+from rasid.understand.ner.features import Featurizer, Resources
+from rasid_training.ner import CRF_PARAMS, MIN_FREQ, save_silver, silver_source_sentences, train_crf
 from rasid_training.ner_e5 import E5, nested_clusters, teacher_dictionary, type_priors
+from rasid_training.ner_neural import TAGS, _allowed, crf_marginals, viterbi
 
 LAYERS = (6, 9, 12)
 H = 384
 RES = Path(__file__).resolve().parents[1] / "src" / "rasid" / "data" / "ner.resources.json.gz"
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"  # the data folder beside the checkout
 PARAMS = {**CRF_PARAMS, "feature.minfreq": MIN_FREQ}
 Sent = tuple[list[str], list[str]]
 
 
 def splits(split: str) -> tuple[list[Sent], list[Sent]]:
-    train = read_conll(DEFAULT_DATA / "anercorp" / "ANERCorp_approxCamelSplit_train.txt.gz")
+    train = read_conll(DATA / "anercorp" / "ANERCorp_approxCamelSplit_train.txt.gz")
     if split == "dev":
         cut = int(len(train) * 0.8)
         return train[:cut], train[cut:]
-    return train, read_conll(DEFAULT_DATA / "anercorp" / "ANERCorp_approxCamelSplit_test.txt.gz")
+    return train, read_conll(DATA / "anercorp" / "ANERCorp_approxCamelSplit_test.txt.gz")
 
 
 def report(name: str, gold: list[list[str]], pred: list[list[str]]) -> float:
@@ -85,7 +78,7 @@ def mix_decode(lps: list[np.ndarray], margs: list[np.ndarray], w: float) -> list
 def cmd_states(work: Path) -> None:
     enc = E5()
     for split in ("train", "test"):
-        sents = read_conll(DEFAULT_DATA / "anercorp" / f"ANERCorp_approxCamelSplit_{split}.txt.gz")
+        sents = read_conll(DATA / "anercorp" / f"ANERCorp_approxCamelSplit_{split}.txt.gz")
         t = time.perf_counter()
         out = [enc.states(toks, layers=LAYERS).astype(np.float16) for toks, _ in sents]
         np.save(work / f"ctx_{split}.npy", np.concatenate(out))
@@ -168,7 +161,7 @@ def cmd_teacher(work: Path, split: str, epochs: int) -> None:
     torch.save(net.state_dict(), work / f"teacher_{split}.pt")
     fz = Featurizer(Resources.load(RES))
     crf = work / f"crf_{split}.crfsuite"
-    _train_crf([fz.sentence(t) for t, _ in tr], [g for _, g in tr], crf, PARAMS)
+    train_crf([fz.sentence(t) for t, _ in tr], [g for _, g in tr], crf, PARAMS)
     tagger = pycrfsuite.Tagger()
     tagger.open(str(crf))
     margs = [crf_marginals(tagger, fz.sentence(t)) for t, _ in ev]
@@ -193,7 +186,7 @@ def _crf_eval(name: str, res: Resources, tr: list[Sent], ev: list[Sent], extra: 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "c.crfsuite"
         xs = [fz.sentence(s) for s, _ in tr] + [fz.sentence(s) for s in extra[0]]
-        _train_crf(xs, [g for _, g in tr] + extra[1], path, PARAMS)
+        train_crf(xs, [g for _, g in tr] + extra[1], path, PARAMS)
         tagger = pycrfsuite.Tagger()
         tagger.open(str(path))
         pred = [list(tagger.tag(fz.sentence(s))) for s, _ in ev]
@@ -221,11 +214,9 @@ def cmd_wordvec(work: Path) -> None:
 
 
 def cmd_snn(work: Path, n: int) -> None:
-    from rasid.understand.ner import silver_source_sentences
-
     enc = E5()
     t = time.perf_counter()
-    sents = silver_source_sentences(n)
+    sents = silver_source_sentences(n, DATA)
     states = [enc.states(s, layers=LAYERS).astype(np.float16) for s in sents]
     (work / "snn_sents.json").write_text(json.dumps(sents, ensure_ascii=False), encoding="utf-8")
     (work / "snn_articles.txt").write_text(str(n))

@@ -33,18 +33,12 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ner_e5 import PARAMS, RES, Sent, mix_decode, report, splits  # noqa: E402  (the round-3 bench: same splits and scoring)
+from ner_e5 import DATA, PARAMS, RES, Sent, mix_decode, report, splits  # noqa: E402  (the round-3 bench: same splits and scoring)
 
-from rasid.understand.ner import (
-    _train_crf,
-    crf_marginals,
-    load_silver,
-    save_silver,
-    silver_source_sentences,
-)
-from rasid.understand.ner_features import Featurizer, Resources
-from rasid.understand.ner_neural import TAGS
-from rasid.understand.ner_stack import spans_of
+from rasid.understand.ner import spans_of
+from rasid.understand.ner.features import Featurizer, Resources
+from rasid_training.ner import load_silver, save_silver, silver_source_sentences, train_crf
+from rasid_training.ner_neural import TAGS, crf_marginals
 
 MAX_PIECES = 128  # training windows; longer sentences are cut into windows of whole words
 EVAL_PIECES = 256
@@ -113,7 +107,7 @@ def cmd_crf(work: Path, split: str) -> None:
     tr, _ev = splits(split)
     fz = Featurizer(Resources.load(RES))
     t = time.perf_counter()
-    _train_crf([fz.sentence(s) for s, _ in tr], [g for _, g in tr], _crf_path(work, split), PARAMS)
+    train_crf([fz.sentence(s) for s, _ in tr], [g for _, g in tr], _crf_path(work, split), PARAMS)
     print(f"CRF {split}: {time.perf_counter() - t:.0f}s", flush=True)
 
 
@@ -228,7 +222,7 @@ def cmd_score(work: Path, epoch: int) -> None:
 def cmd_silver(work: Path, split: str, epoch: int, mix: float, n_articles: int) -> None:
     enc, model = _load(work, split, epoch)
     t = time.perf_counter()
-    sents = silver_source_sentences(n_articles)
+    sents = silver_source_sentences(n_articles, DATA)
     lps = log_probs(model, enc, sents)
     t_e5 = time.perf_counter() - t
     tags = mix_decode(lps, _marginals(work, split, sents) if mix < 1.0 else [np.zeros(0)] * len(sents), mix)
@@ -249,7 +243,7 @@ def cmd_distill(work: Path, caps: list[int]) -> None:
     import pycrfsuite
 
     tr, ev = splits("dev")
-    silver = load_silver(work / "silver_dev.json.gz")
+    silver = load_silver(work / "silver_dev.json.gz", DATA)
     fz = Featurizer(Resources.load(RES))
     xs = [fz.sentence(s) for s, _ in tr]
     xsil = [fz.sentence(s) for s, _ in silver]
@@ -258,7 +252,7 @@ def cmd_distill(work: Path, caps: list[int]) -> None:
         t = time.perf_counter()
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "c.crfsuite"
-            _train_crf(xs + xsil[:n], [g for _, g in tr] + [g for _, g in silver[:n]], path, PARAMS)
+            train_crf(xs + xsil[:n], [g for _, g in tr] + [g for _, g in silver[:n]], path, PARAMS)
             tagger = pycrfsuite.Tagger()
             tagger.open(str(path))
             pred = [list(tagger.tag(fz.sentence(s))) for s, _ in ev]
@@ -267,7 +261,8 @@ def cmd_distill(work: Path, caps: list[int]) -> None:
 
 def cmd_devdoc(work: Path, caps: list[int]) -> None:
     from rasid.eval.ner import evaluate_ner
-    from rasid.understand.ner import NerModel, train_ner
+    from rasid.understand.ner import NerModel
+    from rasid_training.ner import train_ner
 
     tr, ev = splits("dev")
     for cap in caps:
@@ -280,7 +275,7 @@ def cmd_devdoc(work: Path, caps: list[int]) -> None:
         t = time.perf_counter()
         train_ner(
             out / "ner.crfsuite", out / "train.txt", resources=Resources.load(RES),
-            silver=work / "silver_dev.json.gz", fold_silver=cap,
+            silver=work / "silver_dev.json.gz", fold_silver=cap, data_dir=DATA,
         )
         model = NerModel.load(out / "ner.crfsuite")
         for window in (None, 10):

@@ -22,9 +22,11 @@ import sys
 import time
 from pathlib import Path
 
-from rasid.understand.ner import DEFAULT_DATA, NerModel
-from rasid.understand.ner_clusters import saudinewsnet_texts
+from rasid.understand.ner import NerModel
 from rasid.understand.ner_tokenize import tokenize
+from rasid_training.ner_clusters import saudinewsnet_texts
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"  # the data folder beside the checkout
 
 
 def _tag_all(model: NerModel, texts: list[str]) -> tuple[list[list[tuple[int, int, str]]], float, float]:
@@ -44,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     t = time.perf_counter()
     model = NerModel.load(args.model)
     print(f"load {time.perf_counter() - t:.2f}s")
-    zips = sorted((DEFAULT_DATA / "saudinewsnet").glob("*.zip"))[-3:]
+    zips = sorted((DATA / "saudinewsnet").glob("*.zip"))[-3:]
     texts = list(saudinewsnet_texts(zips, limit=args.articles))
     n_tok = sum(len(tokenize(x)) for x in texts)
     found, wall, cpu = _tag_all(model, texts)

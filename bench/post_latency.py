@@ -84,6 +84,23 @@ def _one(port: int, record: dict) -> tuple[float | None, float, str]:
                                                    f", already stored {body.get('already_stored')}")
 
 
+def _follow(writer: subprocess.Popen, phase: list) -> None:
+    """Keep phase[0] at the stage the writer (`--log-json`) is in; append each stage as it starts."""
+    start = time.monotonic()
+    assert writer.stderr is not None
+    for line in writer.stderr:
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue
+        if rec.get("level") == "progress" and not rec.get("finished"):
+            phase[0] = f"{rec['stage']} (since {time.monotonic() - start:.0f} s)"
+            phase.append(f"{rec['stage']} at {time.monotonic() - start:.0f} s")
+        elif rec.get("level") == "progress":
+            phase[0] = f"after {rec['stage']}"
+    phase[0] = "ended"
+
+
 def _wait_port(port: int, server: subprocess.Popen) -> None:
     deadline = time.monotonic() + 120
     while True:
@@ -119,6 +136,8 @@ def main() -> None:
     ap.add_argument("--posts", type=int, default=8)
     ap.add_argument("--port", type=int, default=8767)
     ap.add_argument("--writer", help="JSONL input a concurrent `rasid run` ingests meanwhile")
+    ap.add_argument("--every", type=float, default=0.0,
+                    help="seconds from one post's start to the next (spreads the posts over the writer's stages)")
     args = ap.parse_args()
     records = [json.loads(line) for line in Path(args.feed).read_text(encoding="utf-8").splitlines() if line.strip()]
     records = [r for r in records if len(r.get("text") or "") > 200][: args.posts + 1]
@@ -130,19 +149,23 @@ def main() -> None:
         server = subprocess.Popen([sys.executable, "-m", "rasid.cli", "serve", "--db", db, "--host", HOST,
                                    "--port", str(args.port)], env=env, stdout=subprocess.DEVNULL, stderr=log)
         writer = None
+        phase = ["not started"]  # the writer's stage now, then each stage with its start (s after the writer's)
         try:
             _wait_port(args.port, server)
             story_s, done_s, status = _one(args.port, records[0])
             print(f"warm-up post (loads the models and the state): story {story_s or float('nan'):.2f} s, "
                   f"done {done_s:.2f} s ({status}); load {os.getloadavg()[0]:.1f}")
             if args.writer:
-                writer = subprocess.Popen([sys.executable, "-m", "rasid.cli", "run", "--db", db, "-q", "--no-progress",
+                writer = subprocess.Popen([sys.executable, "-m", "rasid.cli", "run", "--db", db, "--log-json",
                                            args.writer], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                threading.Thread(target=_follow, args=(writer, phase), daemon=True).start()
             to_story, to_done = [], []
             for i, rec in enumerate(records[1:], 1):
+                began, at = time.monotonic(), phase[0]
                 story_s, done_s, status = _one(args.port, rec)
                 print(f"post {i}: story {story_s if story_s is not None else float('nan'):.2f} s, "
-                      f"done {done_s:.2f} s ({status})")
+                      f"done {done_s:.2f} s ({status})" + (f"; writer: {at}" if writer is not None else ""))
+                time.sleep(max(0.0, args.every - (time.monotonic() - began)))
                 if story_s is not None:
                     to_story.append(story_s)
                 to_done.append(done_s)
@@ -151,8 +174,8 @@ def main() -> None:
                       f"({len(to_story)} of {len(records) - 1}); done: median {statistics.median(to_done):.2f} s, "
                       f"max {max(to_done):.2f} s; load {os.getloadavg()[0]:.1f}")
             if writer is not None:
-                _, err = writer.communicate(timeout=1800)
-                print(f"writer exit {writer.returncode} {err.decode()[-200:].strip()}")
+                writer.wait(timeout=1800)
+                print(f"writer exit {writer.returncode}; its stages: {phase[1:]}")
         finally:
             if writer is not None and writer.poll() is None:
                 writer.kill()

@@ -16,12 +16,15 @@ import logging
 import sys
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from . import __version__
 from .model import Article, IngestError
 from .outlets import OutletRegistry, display_name, outlet_key, story_outlet_count
 from .settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from .store.protocols import ReadStore, Store
 
 EXIT_OK, EXIT_NOTHING, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_STORE, EXIT_MISSING = 0, 1, 2, 3, 4, 5
 
@@ -253,7 +256,7 @@ def _open(settings: Settings, create: bool = False, write: bool = False) -> Any:
     return store
 
 
-def _runner(store: Any, settings: Settings, con: Console, reader: Any = None, read_total: int | None = None) -> Any:
+def _runner(store: Store, settings: Settings, con: Console, reader: Any = None, read_total: int | None = None) -> Any:
     from .runner import build_runner
 
     return build_runner(store, settings, reader, on_error=con.error, progress=con.progress, read_total=read_total)
@@ -268,7 +271,7 @@ def _resumed_line(summary: Any, con: Console) -> None:
 
 def cmd_reprocess(args: argparse.Namespace, settings: Settings, con: Console) -> int:
     """Complete (default) or rebuild stories and understanding for the stored articles."""
-    from .engine.local import PENDING_BLOB
+    from .engine.local import mark_pending
 
     with _open(settings, write=True) as store:
         if args.stories:
@@ -276,7 +279,7 @@ def cmd_reprocess(args: argparse.Namespace, settings: Settings, con: Console) ->
             store.clear_stories()
         elif args.understanding:
             ids = [s.id for s in store.iter_stories()]
-            store.put_blob(PENDING_BLOB, json.dumps(ids).encode("utf-8"))
+            mark_pending(store, ids)
         con.start_progress()
         try:
             summary = _runner(store, settings, con).run([])
@@ -289,7 +292,7 @@ def cmd_reprocess(args: argparse.Namespace, settings: Settings, con: Console) ->
     return EXIT_OK
 
 
-def _story_summary(store: Any, story_ids: Sequence[str], con: Console, outlets: OutletRegistry) -> None:
+def _story_summary(store: ReadStore, story_ids: Sequence[str], con: Console, outlets: OutletRegistry) -> None:
     if not story_ids:
         return
     stories = [s for s in (store.get_story(sid) for sid in story_ids) if s is not None]

@@ -44,12 +44,12 @@ def eval_duplicates(gold: str, db: str) -> dict[str, Any]:
     return evaluate_duplicates_file(gold, dup)
 
 
-def eval_ner(test: str | None, model: str | None) -> dict[str, Any]:
+def eval_ner(test: str, model: str | None) -> dict[str, Any]:
     from .eval.ner import evaluate_ner
     from .understand.ner import NerModel
 
     ner = NerModel.load(model)
-    path = Path(test) if test else None
+    path = Path(test)
     # Sentence by sentence is the standard setting; the document pass (±10 sentences, about one
     # article) is what `NerModel.mentions` runs on real articles.
     return {"sentence": evaluate_ner(ner, path), "document_window_10": evaluate_ner(ner, path, window=10)}
@@ -292,7 +292,9 @@ def train(what: str, args: argparse.Namespace, settings: Settings) -> dict[str, 
         return train_stories(str(_need(Path(args.gold), "labels file", hint=False)), args.out, settings)
     if what != "ner":
         raise ValueError(f"unknown model {what!r}")
-    from .understand.ner import default_model_path, train_ner
+    from rasid_training.ner import train_ner
+
+    from .understand.ner import default_model_path
 
     if args.out:
         out = Path(args.out)

@@ -26,7 +26,8 @@ class Runner(Protocol):
 def build_runner(store: Store, settings: Settings, reader: Reader | None, *, on_error: ErrorSink | None = None,
                  progress: Progress | None = None, text: TextPipeline | None = None,
                  stages: Sequence[Stage] | None = None, read_total: int | None = None,
-                 workers: int | None = None, engine: str | None = None) -> Runner:
+                 workers: int | None = None, engine: str | None = None, wait_for_analysis: bool = True,
+                 only: Sequence[str] | None = None) -> Runner:
     """The local runner over `store` with the shipped text pipeline and stages (the Dask runner
     when `settings.engine` is "dask" and there is something to read).
 
@@ -36,6 +37,9 @@ def build_runner(store: Store, settings: Settings, reader: Reader | None, *, on_
     completes what stored articles lack (`rasid reprocess`, the server's stage rounds). `workers`
     overrides `settings.workers` (default: one per core); `engine` overrides `settings.engine`
     ("local" for a reader of documents already in memory, which Dask workers cannot read).
+    `wait_for_analysis` False: when another writer is analysing, leave this run's stories to it
+    (`LocalRunner.run_stages`; the server's ingest worker). `only`: the articles the stories stage
+    may place (default: every stored article in no story).
     """
     from .engine.local import LocalRunner
     from .process import default_text_pipeline
@@ -58,4 +62,6 @@ def build_runner(store: Store, settings: Settings, reader: Reader | None, *, on_
         on_error=on_error,
         progress=progress,
         read_total=read_total,
+        wait_for_analysis=wait_for_analysis,
+        only=only,
     )

@@ -37,6 +37,7 @@ from .pipeline import Store
 from .process import TextPipeline
 from .runner import build_runner
 from .settings import Settings
+from .store.protocols import StateBlobs
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d)?\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
@@ -69,7 +70,7 @@ class InputState:
         return out
 
 
-def load_state(store: Store, url: str) -> InputState:
+def load_state(store: StateBlobs, url: str) -> InputState:
     raw = store.get_blob(_STATE_PREFIX + url)
     if not raw:
         return InputState()
@@ -80,7 +81,7 @@ def load_state(store: Store, url: str) -> InputState:
     return InputState(etag=data.get("etag"), last_modified=data.get("last_modified"))
 
 
-def save_state(store: Store, url: str, state: InputState) -> None:
+def save_state(store: StateBlobs, url: str, state: InputState) -> None:
     data = {"etag": state.etag, "last_modified": state.last_modified}
     store.put_blob(_STATE_PREFIX + url, json.dumps(data).encode("utf-8"))
 

@@ -1,61 +1,45 @@
-"""Exclusive locks between the processes that write one store.
+"""The locks between the processes that write one store (`Locks.exclusive`: PostgreSQL's advisory
+locks, a `flock` file beside a SQLite file).
 
-The story stages read the clusterer's state, advance it and write it back, so two processes
-running them on one store (several `rasid run`, the server's ingest worker, `rasid watch`) must
-take turns there. PostgreSQL stores offer `exclusive(name)` (an advisory lock); a SQLite file gets
-an advisory file lock beside it (`flock`, released by the kernel if the process dies). Their text
-halves and their readers never take it.
+Two locks, taken in this order and never the other way round (a third, `TURN_LOCK`, only orders
+the writers waiting for the first: `stories_turn`):
+
+- `STAGES_LOCK`, the stories stage's: it reads the clusterer's state (or checks that the one it
+  holds is current), advances it and saves it, so two processes (several `rasid run`, the server's
+  ingest worker, `rasid watch`) place articles one at a time;
+- `ANALYSIS_LOCK`, the later stages': one process at a time analyses the stories left pending.
+
+So a process places its articles while another is still analysing: a posted article reaches its
+story while a `rasid run` understands the day it ingested. Text halves and readers take neither.
 """
 
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Iterator
-from pathlib import Path
-from typing import IO
+from contextlib import AbstractContextManager
 
-from ..pipeline import Store
-from ..store.errors import StoreError
+from ..store.protocols import Locks
 
-STAGES_LOCK = "rasid:story-stages"  # the lock the story stages run under
+__all__ = ["ANALYSIS_LOCK", "STAGES_LOCK", "TURN_LOCK", "stories_turn", "store_lock"]
+
+STAGES_LOCK = "rasid:story-stages"  # the stories stage runs under it
+ANALYSIS_LOCK = "rasid:analysis-stages"  # the stages after it (understanding) run under it
+TURN_LOCK = "rasid:story-stages-turn"  # held while waiting for STAGES_LOCK (`stories_turn`)
 
 
-def lock_path(store_path: str, name: str) -> Path | None:
-    """The lock file of lock `name` beside the SQLite file `store_path` (None for an in-memory
-    store, which no other process can open)."""
-    if not store_path or store_path == ":memory:" or store_path.startswith("file:"):
-        return None
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")
-    return Path(f"{store_path}.{slug}.lock")
+def store_lock(store: Locks, name: str, wait: bool = True) -> AbstractContextManager[bool]:
+    """The exclusive lock `name` on `store` (the block gets False only when `wait` is False and
+    another process holds it)."""
+    return store.exclusive(name, wait)
 
 
 @contextlib.contextmanager
-def file_lock(path: Path) -> Iterator[None]:
-    """Hold an exclusive `flock` on `path` (created if missing), waiting for any other holder: a
-    process, or another thread of this one with its own lock."""
-    import fcntl
-
-    try:
-        fh: IO[str] = open(path, "a")  # noqa: SIM115 - held for the block
-    except OSError as exc:
-        raise StoreError(f"{path}: cannot open the store's lock file: {exc.strerror or exc}") from exc
-    try:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-    finally:
-        fh.close()
-
-
-def store_lock(store: Store, name: str) -> contextlib.AbstractContextManager[None]:
-    """The exclusive lock `name` on `store`: the store's own when it has one (PostgreSQL's
-    `exclusive`), a file lock beside a SQLite file, else nothing (an in-memory store)."""
-    exclusive = getattr(store, "exclusive", None)
-    if exclusive is not None:
-        lock: contextlib.AbstractContextManager[None] = exclusive(name)
-        return lock
-    path = lock_path(str(getattr(store, "path", "") or ""), name)
-    return file_lock(path) if path is not None else contextlib.nullcontext()
+def stories_turn(store: Locks) -> Iterator[None]:
+    """Hold `STAGES_LOCK`, taken in turn: a writer waits for it holding `TURN_LOCK`, so one that
+    lets it go between chunks and asks again queues behind a writer already waiting (a bare lock
+    would most often go straight back to the writer that just let it go)."""
+    with contextlib.ExitStack() as held:
+        with store.exclusive(TURN_LOCK):
+            held.enter_context(store.exclusive(STAGES_LOCK))
+        yield

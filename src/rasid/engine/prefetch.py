@@ -11,12 +11,12 @@ import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from ..model import Article
-from ..pipeline import Store
+from ..store.protocols import ArticleReads, DerivedCache
 from .pool import WorkerPool
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ class VectorsAhead:
     used for any number of articles, and left running on exit.
     """
 
-    def __init__(self, store: Store, kind: str, embedder: Embedder, articles: Sequence[Article], chunk: int,
+    def __init__(self, store: DerivedCache, kind: str, embedder: Embedder, articles: Sequence[Article], chunk: int,
                  process_min: int = 256, pool: WorkerPool | None = None) -> None:
         from ..embed import embedding_texts, group_vectors
 
@@ -94,11 +94,15 @@ class VectorsAhead:
                 self._threads.shutdown(wait=True, cancel_futures=True)
 
 
+class _FactsSource(ArticleReads, DerivedCache, Protocol):
+    """What `FactsAhead` reads: the new articles, and the facts already kept."""
+
+
 class FactsAhead:
     """The facts of this run's new articles, computed on the pool from a thread of this process
     while the stories stage runs. Articles whose facts the store already holds are skipped."""
 
-    def __init__(self, store: Store, kind: str | None, pool: WorkerPool, ids: list[str], chunk: int) -> None:
+    def __init__(self, store: _FactsSource, kind: str | None, pool: WorkerPool, ids: list[str], chunk: int) -> None:
         self._store, self._pool = store, pool
         have = set(store.get_annotations(kind, ids)) if kind is not None else set()
         self._ids = [i for i in ids if i not in have]

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rasid.understand.ner import DEFAULT_DATA, TYPES, read_conll, spans_of
+from rasid.understand.ner import TYPES, read_conll, spans_of
 
 if TYPE_CHECKING:
     from rasid.understand.ner import NerModel
@@ -41,13 +41,12 @@ def score_spans(gold: list[list[tuple[int, int, str]]], pred: list[list[tuple[in
     return out
 
 
-def evaluate_ner(model: NerModel, test: Path | None = None, *, window: int | None = None) -> dict:
+def evaluate_ner(model: NerModel, test: Path, *, window: int | None = None) -> dict:
     """Entity-level P/R/F1 per type and micro on `test` (ANERcorp approx-CAMeL test split).
 
     `window=None` tags sentence by sentence (the standard setting). With `window=k` the test file
     is read as one running text and `NerModel.tag_document` adds its consistency pass over the k
     sentences either side (ANERcorp has no article boundaries; k=10 is about one article)."""
-    test = test or DEFAULT_DATA / "anercorp" / "ANERCorp_approxCamelSplit_test.txt.gz"
     sents = read_conll(test)
     t0 = time.perf_counter()
     if window is None:

@@ -1,4 +1,6 @@
-"""Where a story merged away now lives: the registry of retired story ids, kept in the store.
+"""Where a story merged away now lives: the stores keep the registry of retired story ids
+(`StoryWrites.retire_stories`, `StoryReads.story_alias` and `find_story`); these are the names the
+CLI, the web and the tests have always imported.
 
 A merge keeps the older story's id and retires the younger one; a link or bookmark to the retired id
 still finds its story through `find_story`.
@@ -6,41 +8,26 @@ still finds its story through `find_story`.
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping
 
 from ..model import Story
-from ..pipeline import Store
+from ..store.protocols import StoryReads, StoryWrites
+from ..store.sqlstories import ALIAS_BLOB
 
-ALIAS_BLOB = "state:story-aliases"  # {retired id: live id}
-
-
-def record_merges(store: Store, merged: dict[str, str]) -> None:
-    """Drop the stories retired by a merge and remember where each went (`story_alias`), so a
-    link to a retired id still finds its story."""
-    blob = store.get_blob(ALIAS_BLOB)
-    aliases: dict[str, str] = json.loads(blob) if blob else {}
-    aliases.update(merged)
-    for old, new in list(aliases.items()):  # keep chains short: every alias points to a live story
-        while new in aliases and aliases[new] != new:
-            new = aliases[new]
-        aliases[old] = new
-    store.put_blob(ALIAS_BLOB, json.dumps(aliases, sort_keys=True).encode("utf-8"))
-    for gone in merged:
-        store.delete_story(gone)
+__all__ = ["ALIAS_BLOB", "find_story", "record_merges", "story_alias"]
 
 
-def story_alias(store: Store, story_id: str) -> str | None:
+def record_merges(store: StoryWrites, merged: Mapping[str, str]) -> None:
+    """Drop the stories retired by a merge and remember where each went (`story_alias`)."""
+    store.retire_stories(merged)
+
+
+def story_alias(store: StoryReads, story_id: str) -> str | None:
     """The live story a retired (merged) id now belongs to, or None."""
-    blob = store.get_blob(ALIAS_BLOB)
-    live: str | None = json.loads(blob).get(story_id) if blob else None
-    return live
+    return store.story_alias(story_id)
 
 
-def find_story(store: Store, story_id: str) -> Story | None:
+def find_story(store: StoryReads, story_id: str) -> Story | None:
     """The story `story_id`, or, for an id retired by a merge, the story that absorbed it
     (its `id` then differs from the one asked for)."""
-    story = store.get_story(story_id)
-    if story is None:
-        live = story_alias(store, story_id)
-        story = store.get_story(live) if live else None
-    return story
+    return store.find_story(story_id)

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING
 
 from ..engine.prefetch import VectorsAhead, embedding_worker
 from ..model import Article, Story, time_order
-from ..pipeline import BaseStage, Store
+from ..pipeline import BaseStage
 from ..settings import Settings
-from .aliases import record_merges
+from ..store.protocols import StoriesStore
 from .story_state import StateKeeper, StoryState
 
 if TYPE_CHECKING:
@@ -64,7 +64,7 @@ class StoriesStage(BaseStage):
             self._keeper = StateKeeper(self.settings, self.checkpoint_every)
         return self._keeper
 
-    def load_state(self, store: Store) -> StoryState:
+    def load_state(self, store: StoriesStore) -> StoryState:
         """The state as stored, its journal replayed (call under the stages lock)."""
         state = self.keeper().load(store)
         self._replay(store, state, state.journal)
@@ -86,11 +86,11 @@ class StoriesStage(BaseStage):
         # The recipe (title + opening characters) is part of the key: a changed recipe re-embeds.
         return f"article:{self._embedder().name}:title+lead{LEAD_CHARS}"
 
-    def _vectors(self, store: Store, articles: Sequence[Article]) -> VectorsAhead:
+    def _vectors(self, store: StoriesStore, articles: Sequence[Article]) -> VectorsAhead:
         return VectorsAhead(store, self._kind(), self._embedder(), articles, self.chunk, self.embed_process_min,
                             self._pool)
 
-    def update(self, store: Store, new_ids: Sequence[str], touched_stories: Sequence[str] = ()) -> list[str]:
+    def update(self, store: StoriesStore, new_ids: Sequence[str], touched_stories: Sequence[str] = ()) -> list[str]:
         if not new_ids:
             return []
         keeper = self.keeper()
@@ -102,7 +102,7 @@ class StoriesStage(BaseStage):
             keeper.forget()  # the state in memory may be half-way through this batch
             raise
 
-    def _place(self, store: Store, state: StoryState, articles: list[Article], repaired: list[Row]) -> list[str]:
+    def _place(self, store: StoriesStore, state: StoryState, articles: list[Article], repaired: list[Row]) -> list[str]:
         dedup, clusterer = state.dedup, state.clusterer
         rows: list[Row] = []
         with self._vectors(store, articles) as vecs:
@@ -137,22 +137,21 @@ class StoriesStage(BaseStage):
         self.keeper().save(store, state, [a.id for a in articles])
         store.put_story_links(clusterer.take_linked())
         if merged:
-            record_merges(store, merged)
+            store.retire_stories(merged)
             touched = dict.fromkeys(merged.get(sid, sid) for sid in touched)
         touched.update(dict.fromkeys(sid for _, sid, _ in repaired if sid))
         self._write_headers(store, state, list(touched))
         return list(touched)
 
     @staticmethod
-    def _write_headers(store: Store, state: StoryState, ids: list[str]) -> None:
+    def _write_headers(store: StoriesStore, state: StoryState, ids: list[str]) -> None:
         stories = []
         for sid in ids:
             members = store.story_article_ids(sid)
             if not members:  # left empty by a repair of the store (`_replay`)
                 store.delete_story(sid)
                 continue
-            old = store.get_story(sid)
-            story = old if old is not None else Story(id=sid)
+            story = Story(id=sid)  # the header only: the analysis is the understanding stage's
             member_arts = store.get_articles(members)
             story.articles = [a.id for a in time_order(member_arts)]
             story.sources = sorted({a.source for a in member_arts if a.source})
@@ -161,9 +160,9 @@ class StoriesStage(BaseStage):
             story.first_seen = days[0] if days else None
             story.last_seen = days[-1] if days else None
             stories.append(story)
-        store.put_stories(stories)
+        store.put_story_headers(stories)
 
-    def _replay(self, store: Store, state: StoryState, batches: list[list[str]]) -> list[Row]:
+    def _replay(self, store: StoriesStore, state: StoryState, batches: list[list[str]]) -> list[Row]:
         """Place the journalled `batches` again, in their order, over `state`: it becomes the state
         the writer that journalled them held. Returns the assignments to write where the store
         disagrees with the replayed state (none while placing is deterministic; a safety net, so

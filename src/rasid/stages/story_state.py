@@ -25,8 +25,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..pipeline import Store
 from ..settings import Settings
+from ..store.protocols import StateBlobs
 
 if TYPE_CHECKING:
     from ..dedup import Deduper
@@ -62,7 +62,7 @@ class StateKeeper:
     checkpoint_every: int = 1000  # journal articles past which a batch saves the checkpoint whole
     _kept: StoryState | None = field(default=None, init=False)
 
-    def open(self, store: Store) -> tuple[StoryState, list[list[str]]]:
+    def open(self, store: StateBlobs) -> tuple[StoryState, list[list[str]]]:
         """The state to place the next batch on, and the journal batches still to replay over it
         (in order): none when the state in memory is current, the other writers' entries when they
         only journalled since, else the whole journal over the stored checkpoint. Call under the
@@ -82,11 +82,11 @@ class StateKeeper:
         return state, state.journal
 
     @staticmethod
-    def _journal(store: Store) -> list[list[str]]:
+    def _journal(store: StateBlobs) -> list[list[str]]:
         blob = store.get_blob(JOURNAL_BLOB)
         return [list(b) for b in json.loads(blob)] if blob else []
 
-    def load(self, store: Store) -> StoryState:
+    def load(self, store: StateBlobs) -> StoryState:
         """The stored checkpoint (or a new state) with the stored journal, still to be replayed."""
         from ..dedup import Deduper
         from ..stories import StoryClusterer, StoryModel
@@ -115,7 +115,7 @@ class StateKeeper:
         return StoryState(dedup, clusterer, self._journal(store), store.get_blob(GENERATION_BLOB),
                           store.get_blob(CHECKPOINT_BLOB))
 
-    def save(self, store: Store, state: StoryState, batch: list[str]) -> None:
+    def save(self, store: StateBlobs, state: StoryState, batch: list[str]) -> None:
         """Record `batch` (the ids just placed, in order): its journal entry, or the whole
         checkpoint once the journal is long; then a new generation token. Call inside the batch's
         transaction. The state is kept in memory as the current one."""

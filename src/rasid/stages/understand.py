@@ -12,7 +12,8 @@ import numpy as np
 from ..engine.pool import WorkerPool
 from ..engine.prefetch import FactsAhead
 from ..model import Article, Story
-from ..pipeline import BaseStage, Store
+from ..pipeline import BaseStage
+from ..store.protocols import AnalysisStore
 
 if TYPE_CHECKING:
     from ..understand.story import ArticleFacts, StoryAnalysis
@@ -100,7 +101,7 @@ class UnderstandStage(BaseStage):
         if self.workers > 1 and added >= self.min_pool and self._pool is None:
             self._start_pool()
 
-    def begin(self, store: Store, new_ids: Sequence[str]) -> None:
+    def begin(self, store: AnalysisStore, new_ids: Sequence[str]) -> None:
         """Start (and warm) the worker pool when this run has enough new articles to need one, and
         set it to work on the new articles' facts."""
         if self.workers > 1 and len(new_ids) >= self.min_pool:
@@ -129,7 +130,7 @@ class UnderstandStage(BaseStage):
             pool, self._pool = self._pool, None
             pool.__exit__(RuntimeError if failed else None, None, None)
 
-    def update(self, store: Store, new_ids: Sequence[str], touched_stories: Sequence[str] = ()) -> list[str]:
+    def update(self, store: AnalysisStore, new_ids: Sequence[str], touched_stories: Sequence[str] = ()) -> list[str]:
         """Analyse the stories touched by this run: `touched_stories` when the stories stage said
         which (the runner passes them on), else the stories of the new articles."""
         ids = list(dict.fromkeys(touched_stories))
@@ -148,7 +149,7 @@ class UnderstandStage(BaseStage):
             self._run(store, ids, lambda tasks: (analyze(t) for t in tasks))
         return ids
 
-    def _run(self, store: Store, ids: list[str],
+    def _run(self, store: AnalysisStore, ids: list[str],
              analyze_all: Callable[[Iterable[AnalysisTask]], Iterator[StoryAnalysis]]) -> None:
         from ..understand.story import ArticleFacts
 
@@ -195,7 +196,7 @@ class UnderstandStage(BaseStage):
             self.on_progress(n)
 
     @staticmethod
-    def _write(store: Store, stories: list[Story], results: list[StoryAnalysis], kind: str | None,
+    def _write(store: AnalysisStore, stories: list[Story], results: list[StoryAnalysis], kind: str | None,
                vkind: str | None) -> None:
         updated = []
         facts: dict[str, str] = {}
@@ -213,7 +214,7 @@ class UnderstandStage(BaseStage):
             facts.update((aid, f.to_json()) for aid, f in result.new_facts.items())
             for aid, rows in result.new_vectors.items():
                 vectors.setdefault(aid, {}).update(rows)
-        store.put_stories(updated)
+        store.put_story_analysis(updated)
         if kind is not None and facts:
             store.put_annotations(kind, facts)
         if vkind is not None and vectors:

@@ -1,4 +1,5 @@
-"""Persistence behind one interface; SQLite is the embedded default.
+"""Persistence behind small interfaces, one per concern (`protocols.py`); SQLite is the embedded
+default.
 
 `open_store(target)` picks the backend from the target string: a file path or `sqlite:///path`
 gives a `SQLiteStore`; `postgresql://user@host:port/dbname` gives a `PostgresStore` (psycopg 3, the
@@ -15,6 +16,12 @@ from .sqlite import MIGRATIONS, SCHEMA_VERSION, Migration, SQLiteStore
 
 if TYPE_CHECKING:
     from .postgres import PostgresStore
+    from .protocols import Store
+
+    def _implements(sqlite: SQLiteStore, postgres: PostgresStore) -> tuple[Store, Store]:
+        """Never called: mypy checks here that both backends implement every store interface
+        (`protocols.Store` is all of them)."""
+        return sqlite, postgres
 
 __all__ = [
     "MIGRATIONS",

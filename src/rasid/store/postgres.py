@@ -259,14 +259,18 @@ class PostgresStore(PgSearch):
             self._lock.release()
 
     @contextmanager
-    def exclusive(self, name: str) -> Iterator[None]:
+    def exclusive(self, name: str, wait: bool = True) -> Iterator[bool]:
         """Hold the advisory lock `name` (on a connection of its own) for the duration: another
-        process asking for the same name waits. The lock ends with its connection, so a process
-        that dies holding it frees it."""
+        process asking for the same name waits (with `wait` False the block gets False at once
+        instead). The lock ends with its connection, so a process that dies holding it frees it."""
         conn = self._connect()
         try:
-            conn.execute("SELECT pg_advisory_lock(%s)", (lock_key(name),))
-            yield
+            if wait:
+                conn.execute("SELECT pg_advisory_lock(%s)", (lock_key(name),))
+            elif not conn.execute("SELECT pg_try_advisory_lock(%s)", (lock_key(name),)).fetchone()[0]:
+                yield False
+                return
+            yield True
         finally:
             with suppress(Exception):
                 conn.execute("SELECT pg_advisory_unlock(%s)", (lock_key(name),))

@@ -341,3 +341,11 @@ class SqlStore:
     def get_blob(self, name: str) -> bytes | None:
         rows = self._select("SELECT data FROM blobs WHERE name = ?", (name,))
         return bytes(rows[0][0]) if rows else None
+
+    def blob_names(self, prefix: str) -> list[str]:
+        """The names of the stored blobs starting with `prefix`, sorted."""
+        return sorted(r[0] for r in self._select("SELECT name FROM blobs WHERE substr(name, 1, ?) = ?",
+                                                 (len(prefix), prefix)))
+
+    def delete_blob(self, name: str) -> None:
+        self._write(lambda w: w.execute("DELETE FROM blobs WHERE name = ?", (name,)))

@@ -15,6 +15,7 @@ per thread); a second process or store object opens its own connection and reads
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import threading
@@ -25,6 +26,7 @@ from typing import Any, TypeVar
 
 from ..model import Article
 from .errors import SchemaVersionError, StoreError, StoreMissingError
+from .locks import file_lock, lock_path
 from .records import ARTICLE_INSERT_COLS, ChildRows, article_values, fresh_articles
 from .search import SearchKeys, fts5_expression, fts5_query, page_hit, parse_query
 from .sqlbase import AtomicBlock, Writer, now
@@ -164,6 +166,11 @@ class SQLiteStore(SqlStories):
                     self._conn.execute("PRAGMA optimize")
             self._conn.close()
             self._conn = None  # type: ignore[assignment]
+
+    def exclusive(self, name: str, wait: bool = True) -> contextlib.AbstractContextManager[bool]:
+        """Hold the lock `name` shared by every process writing this file (a `flock` file beside it;
+        nothing for an in-memory store, which no other process can open)."""
+        return file_lock(lock_path(self.path, name), wait)
 
     @property
     def schema_version(self) -> int:

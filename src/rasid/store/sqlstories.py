@@ -28,6 +28,8 @@ from .story_rows import (
     summary_values,
 )
 
+ALIAS_BLOB = "state:story-aliases"  # {retired id: live id}, written by `retire_stories`
+
 _LIST_COLS = ("id", "title", "first_seen", "last_seen", "sources", "size", "outlets", "first_day", "last_day",
               "statements", "top_entities", "langs", "rank")
 
@@ -65,6 +67,92 @@ class SqlStories(SqlStore):
                 self._write_summary(w, story)
 
         self._write(work)
+
+    def put_story_headers(self, stories: Sequence[Story]) -> None:
+        """Insert or update each story's header (title, sources, first and last day) and member list
+        in one transaction, leaving its analysis as stored (empty for a new story): the stories
+        stage's write, which never overwrites what the understanding stage wrote meanwhile."""
+        if not stories:
+            return
+        cols = STORY_BASE
+        marks = ", ".join(["?"] * 4 + [self._JSON_IN] + ["?"])
+        updates = ", ".join(f"{c} = excluded.{c}" for c in [*cols[1:], "updated_at"])
+        sql = (f"INSERT INTO stories ({', '.join(cols)}, updated_at) VALUES ({marks})"
+               f" ON CONFLICT (id) DO UPDATE SET {updates}")
+        stamp = now()
+        ordered = self._ordered(stories, key=lambda s: s.id)
+
+        def work(w: Writer) -> None:
+            for story in ordered:
+                w.execute(sql, (*story_values(story)[: len(cols)], stamp))
+                w.execute("DELETE FROM story_articles WHERE story = ?", (story.id,))
+                w.insert_rows("story_articles (story, idx, article)",
+                              [(story.id, i, a) for i, a in enumerate(story.articles)])
+            for current in self._current(w, [s.id for s in ordered]):
+                self._write_summary(w, current)
+
+        self._write(work)
+
+    def put_story_analysis(self, stories: Sequence[Story]) -> None:
+        """Write each story's analysis (entities, timeline, quotes, brief, disputes), and its first
+        and last day where its header has none, in one transaction; members and header stay as
+        stored. A story no longer stored (merged away meanwhile) is skipped."""
+        if not stories:
+            return
+        names = [name for name, _ in STORY_PARTS]
+        sets = ", ".join(f"{n} = {self._JSON_IN}" for n in names)
+        sql = (f"UPDATE stories SET {sets}, first_seen = CASE WHEN first_seen IS NULL THEN ? ELSE first_seen END,"
+               " last_seen = CASE WHEN first_seen IS NULL THEN ? ELSE last_seen END, updated_at = ? WHERE id = ?")
+        stamp = now()
+        ordered = self._ordered(stories, key=lambda s: s.id)
+
+        def work(w: Writer) -> None:
+            for story in ordered:
+                parts = story_values(story)[len(STORY_BASE):]
+                w.execute(sql, (*parts, story.first_seen, story.last_seen, stamp, story.id))
+            for current in self._current(w, [s.id for s in ordered]):
+                self._write_summary(w, current)
+
+        self._write(work)
+
+    def _current(self, w: Writer, ids: Sequence[str]) -> list[Story]:
+        """The stories among `ids` as the open transaction `w` sees them (without links)."""
+        cols = [*STORY_BASE[:4], *(self._JSON_OUT.format(c) for c in ["sources", *(n for n, _ in STORY_PARTS)])]
+        rows = w.fetch_in(f"SELECT {', '.join(cols)} FROM stories WHERE id IN ({{in_}})", list(ids))
+        found = [r[0] for r in rows]
+        members = w.fetch_in(
+            "SELECT story, article FROM story_articles WHERE story IN ({in_}) ORDER BY story, idx", found) if found else []
+        by_id = {s.id: s for s in stories_from_rows(rows, members, [])}
+        return [by_id[s] for s in ids if s in by_id]
+
+    def retire_stories(self, merged: Mapping[str, str]) -> None:
+        """Drop the stories retired by a merge ({retired id: live id}) and remember where each went
+        (`story_alias`), so a link to a retired id still finds its story."""
+        blob = self.get_blob(ALIAS_BLOB)
+        aliases: dict[str, str] = json.loads(blob) if blob else {}
+        aliases.update(merged)
+        for old, new in list(aliases.items()):  # keep chains short: every alias points to a live story
+            while new in aliases and aliases[new] != new:
+                new = aliases[new]
+            aliases[old] = new
+        self.put_blob(ALIAS_BLOB, json.dumps(aliases, sort_keys=True).encode("utf-8"))
+        for gone in merged:
+            self.delete_story(gone)
+
+    def story_alias(self, story_id: str) -> str | None:
+        """The live story a retired (merged) id now belongs to, or None."""
+        blob = self.get_blob(ALIAS_BLOB)
+        live: str | None = json.loads(blob).get(story_id) if blob else None
+        return live
+
+    def find_story(self, story_id: str) -> Story | None:
+        """The story `story_id`, or, for an id retired by a merge, the story that absorbed it (its
+        `id` then differs from the one asked for)."""
+        story = self.get_story(story_id)
+        if story is None:
+            live = self.story_alias(story_id)
+            story = self.get_story(live) if live else None
+        return story
 
     def _write_summary(self, w: Writer, story: Story) -> None:
         """The list row and filter facets of a story just written (story_rows.py)."""

@@ -77,18 +77,34 @@ def propagate_mentions(
     # so a tagging slip cannot give one spelling another type and keep them apart.
     from .translit import skeleton
 
-    skeleton_of = {k: skeleton(k) for k in votes}  # one transliteration skeleton per key, not three
-    by_skeleton: dict[str, Counter[str]] = defaultdict(Counter)
-    for k, c in votes.items():
-        by_skeleton[skeleton_of[k]].update(c)
+    # one transliteration skeleton per key, not three; written with or without a space (بلاك بوش /
+    # بلاكبوش), one name
+    skeleton_of = {k: skeleton(k).replace(" ", "") for k in votes}
+    by_skeleton: dict[str, list[str]] = defaultdict(list)
+    for k in votes:
+        by_skeleton[skeleton_of[k]].append(k)
 
     def vote(k: str) -> str:
-        c = by_skeleton[skeleton_of[k]] if skeleton_of[k] else votes[k]
+        # spellings of one name differ by a letter at most; two more letters make another word
+        # on the same consonants (الحوثيين / الحسين)
+        c = votes[k]
+        if skeleton_of[k]:
+            c = Counter()
+            n = len(k.replace(" ", ""))
+            for o in by_skeleton[skeleton_of[k]]:
+                if abs(len(o.replace(" ", "")) - n) <= 1:
+                    c.update(votes[o])
         return c.most_common(1)[0][0] if sum(c.values()) else "PER"
 
     type_of = {k: vote(k) for k in votes}
     for k in _places_by_context(articles, shown, type_of, match_form):
         type_of[k] = "LOC"
+    # the story's own given names of a surname: مازن of مازن عقيل الدعجة, for a bare الدعجة found again
+    given_of: dict[str, set[str]] = defaultdict(set)
+    for m in mentions:
+        words = m.text.split()
+        if m.type == "PER" and len(words) >= 3 and len(words[-1]) >= _MIN_SURNAME:
+            given_of[match_form(words[-1])].add(match_form(words[0]))
     finder = SurfaceFinder(shown.values(), _CLITICS)
     taken: dict[tuple[str, int], list[tuple[int, int]]] = defaultdict(list)
     for m in mentions:
@@ -105,10 +121,13 @@ def propagate_mentions(
                     continue
                 key = match_form(para.text[start:end])
                 typ = type_of.get(key, "PER")
-                if typ == "PER" and is_first_name is not None:
-                    # a surname found again with a given name before it (مازن + الدعجة)
+                if typ == "PER" and (is_first_name is not None or key in given_of):
+                    # a surname found again with a given name before it (مازن + الدعجة): a given
+                    # name of the gazetteer, or the one the story writes with this surname
                     before = _LAST_WORD.search(para.text, 0, start)
-                    if (before and before.group(1) != "على" and is_first_name(match_form(before.group(1)), before.group(1))
+                    if (before and before.group(1) != "على"
+                            and ((is_first_name is not None and is_first_name(match_form(before.group(1)), before.group(1)))
+                                 or match_form(before.group(1)) in given_of.get(key, ()))
                             and not any(s < start and before.start(1) < e for s, e in spans)):
                         start = before.start(1)
                 out.append(Mention(para.text[start:end], typ, art.id, pi, start, end))

@@ -32,7 +32,7 @@ Embed = Callable[[list[str]], np.ndarray]
 
 # Bump when a code change alters what `StoryAnalyzer.facts` returns for the same models: stored
 # facts of another version are then recomputed instead of reused.
-FACTS_VERSION = 1
+FACTS_VERSION = 2  # 2: ordinal-word days of the month (السادس والعشرين من مارس)
 # Bump when the embedder's input for a sentence changes (kept sentence vectors are then not reused).
 VECTORS_VERSION = 1
 

@@ -106,17 +106,22 @@ class _Cluster:
 class TimelineBuilder:
     """Builds timelines; the thresholds are the knobs.
 
-    `min_content` is the number of content words a dated sentence needs to count as an event;
+    `min_content` is the number of content words a dated sentence needs to count as an event
+    (`min_content_full` when it carries a full calendar date, day, month and year: a short
+    bullet such as "ولد ... في 4 يناير 1946م" is a happening, a dateline has fewer words still);
     `overlap` the stem-overlap coefficient (|A∩B| / min(|A|,|B|)) and `cosine` the embedding
     similarity above which two same-day sentences are the same event.
     """
 
     min_content: int = 4
+    min_content_full: int = 3
     overlap: float = 0.25
     cosine: float = 0.55
     # looser bounds for joining a day's clusters into one happening (see `_fold`)
     day_overlap: float = 0.12
     day_cosine: float = 0.3
+    # days before the story's latest article after which a one-day disagreement is not two happenings
+    past_days: int = 365
 
     def build(
         self,
@@ -163,6 +168,9 @@ class TimelineBuilder:
                 by_day.setdefault(cand.day, []).append(target)
             target.members.append(cand)
         clusters = self._fold(clusters, vectors)
+        latest = max((d for d in (_as_date(v) for v in published.values()) if d is not None), default=None)
+        if latest is not None:
+            clusters = self._join_past_neighbours(clusters, latest)
         events: list[tuple[str, int, tuple[str, int, int, int], TimelineEvent]] = []
         for cl in clusters:
             members = sorted(cl.members, key=lambda c: c.order)
@@ -222,6 +230,26 @@ class TimelineBuilder:
             out.extend(merged)
         return out
 
+    def _join_past_neighbours(self, clusters: list[_Cluster], latest: date) -> list[_Cluster]:
+        """A happening long before the story (`past_days` before its latest article) that outlets
+        date a day apart (a death on 29 or 30 May 1988) is one happening: two entries on
+        consecutive days that far back, at all alike (the day-joining bounds), become one, on the
+        day more articles give. Recent consecutive days stay apart: a story's days are its steps."""
+        # (word overlap: a sentence alone on its day has no vector)
+        clusters = sorted(clusters, key=lambda c: c.day)
+        out: list[_Cluster] = []
+        for cl in clusters:
+            prev = out[-1] if out else None
+            day = _as_date(cl.day)
+            if (prev is not None and day is not None and (latest - day).days > self.past_days
+                    and (day - (_as_date(prev.day) or day)).days == 1 and self._link(cl, prev, None) >= self.day_overlap):
+                if len({m.article for m in cl.members}) > len({m.article for m in prev.members}):
+                    prev.day = cl.day
+                prev.members.extend(cl.members)
+                continue
+            out.append(cl)
+        return out
+
     def _link(self, a: _Cluster, b: _Cluster, vectors: np.ndarray | None) -> float:
         return max(self._similarity(x, y, vectors) for x in a.members for y in b.members)
 
@@ -269,7 +297,8 @@ class TimelineBuilder:
                 else:
                     s0, text = 0, para.text
                 stems = _content_stems(text, [(m.start - s0, m.end - s0) for m in ms], stem)
-                if len(stems) < self.min_content:
+                if len(stems) < self.min_content and not (
+                        len(stems) >= self.min_content_full and any(_full_date(m) for m in ms)):
                     continue  # a dateline or a bare date: no event
                 days: list[tuple[str, bool, bool]] = []  # (day, background, joined by و to the one before)
                 prev: TimeMention | None = None
@@ -310,6 +339,11 @@ class TimelineBuilder:
 _BACKGROUND = frozenset(("منذ", "قبل", "بعد", "عقب", "اثر", "اعقاب", "اثناء", "اعتبارا", "since", "after", "before", "depuis"))
 _WORD = re.compile(r"\w+")
 _AND = re.compile(r"\s*(?:و|and|et)\s*", re.IGNORECASE)
+
+
+def _full_date(m: TimeMention) -> bool:
+    """A calendar date written with its day, month and year (4 يناير 1946م, 15 شوال 1436هـ)."""
+    return m.granularity == "day" and m.year is not None and m.day is not None
 
 
 def _background(text: str, start: int) -> bool:

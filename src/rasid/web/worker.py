@@ -4,7 +4,9 @@ One worker thread owns the writing store. It takes every job waiting, runs each 
 through the text half (clean, store) and marks the job `stored` (its article ids are known), then
 runs the story stages (`default_stages`: duplicates and stories, then understanding, exactly the
 list `rasid run` builds) once over the articles of all those jobs, and marks them `done` with each
-article's story. The stages and the text pipeline are built once and reused, as their models take
+article's story. While another writer (a `rasid run`) holds the analysis lock, the round leaves
+the analysis of its stories to that writer (`wait_for_analysis=False`): the articles are in their
+stories at once, and their stories are analysed when that writer ends. The stages and the text pipeline are built once and reused, as their models take
 seconds to load. Jobs are remembered (the last `keep` of them) so a client can ask for their state.
 """
 
@@ -21,34 +23,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..model import IngestError, RawDoc
+from ..pipeline import Stage, Store
 
 _STOP = object()
-
-
-class _StoreLock:
-    """An exclusive lock file beside the store, so the ingest workers of several server processes
-    run the story stages one at a time (each loads the stages' state from the store afresh)."""
-
-    def __init__(self, store_path: str) -> None:
-        memory = not store_path or store_path == ":memory:" or store_path.startswith("file:")
-        self._path = None if memory else store_path + ".ingest-lock"
-        self._fh: Any = None
-
-    def __enter__(self) -> _StoreLock:
-        if self._path is not None:
-            import fcntl
-
-            self._fh = open(self._path, "a")  # noqa: SIM115 - held until __exit__
-            fcntl.flock(self._fh, fcntl.LOCK_EX)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._fh is not None:
-            import fcntl
-
-            fcntl.flock(self._fh, fcntl.LOCK_UN)
-            self._fh.close()
-            self._fh = None
 
 
 @dataclass(slots=True)
@@ -109,12 +86,12 @@ class Job:
 class IngestQueue:
     """A worker thread that runs POSTed records through the text pipeline and the story stages."""
 
-    def __init__(self, store: Any, stages: Callable[[], Sequence[Any]], keep: int = 1000,
+    def __init__(self, store: Store, stages: Callable[[], Sequence[Stage]], keep: int = 1000,
                  settings: Callable[[], Any] | None = None) -> None:
         self._store = store
         self._make_stages = stages
         self._make_settings = settings
-        self._stages: Sequence[Any] | None = None
+        self._stages: Sequence[Stage] | None = None
         self._text: Any = None
         self._pages: Any = None
         self._queue: queue.Queue[Any] = queue.Queue()
@@ -122,6 +99,7 @@ class IngestQueue:
         self._lock = threading.Lock()
         self._keep = keep
         self._thread: threading.Thread | None = None
+        self._caught_up = False  # a round has placed every stored article in no story
 
     def submit(self, records: list[dict[str, Any]]) -> Job:
         job = Job(id=uuid.uuid4().hex[:16], records=records)
@@ -169,13 +147,9 @@ class IngestQueue:
                 return
 
     def _round(self, jobs: list[Job]) -> None:
-        if hasattr(self._store, "exclusive"):  # PostgreSQL: the runner takes the store's own lock for the stages
-            self._round_locked(jobs)
-            return
-        with _StoreLock(getattr(self._store, "path", "")):
-            self._round_locked(jobs)
-
-    def _round_locked(self, jobs: list[Job]) -> None:
+        """Store the jobs' text, then run the stages once over them. No lock of its own: storing is
+        one transaction that skips what another writer stored, and the runner takes the store's
+        locks for the stages (`engine/locks.py`), as every writer of the store does."""
         try:
             self._setup()
             for job in jobs:
@@ -236,5 +210,11 @@ class IngestQueue:
         stages = self._stages or ()
         if not added or not stages:
             return
-        runner = build_runner(self._store, self._settings(), None, text=self._text, stages=stages)
+        # A `rasid run` analysing its day holds the analysis lock for minutes: leave the analysis of
+        # these stories to it rather than hold up the next posts (they reach their stories meanwhile).
+        # Only the first round places every stored article in no story (what a stopped writer left);
+        # later ones place their own posts, not what a running `rasid run` stored and will place.
+        runner = build_runner(self._store, self._settings(), None, text=self._text, stages=stages,
+                              wait_for_analysis=False, only=added if self._caught_up else None)
         runner.run([])
+        self._caught_up = True

@@ -13,6 +13,7 @@ from .patterns import (
     _AR_ATOMS,
     _AR_MONTHS,
     _AR_NUMBERS,
+    _AR_ORDINAL_DAYS,
     _AR_TRIGGER,
     _AR_WEEKDAYS,
     _ARABIC_LETTERS,
@@ -30,6 +31,7 @@ from .patterns import (
     _LATIN_ATOMS,
     _LATIN_LETTERS,
     _LATIN_TRIGGER,
+    _ORDINAL_DAY_AFTER,
     _YAWM_NOT_TODAY_BEFORE,
     _YAWM_NOUN,
     _Atom,
@@ -40,6 +42,18 @@ from .patterns import (
     _windows,
 )
 from .resolve import resolve_mention
+
+_WORD_BEFORE = re.compile(r"([\u0621-\u064a]+)[^\w]*$")
+
+
+def _ordinal_day_ok(folded: str, start: int) -> bool:
+    """An ordinal word at `start` is a day of the month when the word before it is a time of day,
+    "يوم" or a preposition, or no word (a sentence start): not "الأسبوع الثاني من مارس"."""
+    before = folded[max(0, start - 20) : start]
+    if before.rstrip() and not before.rstrip()[-1].isalpha():
+        return True  # after punctuation
+    word = _WORD_BEFORE.search(before)
+    return word is None or word.group(1) in _ORDINAL_DAY_AFTER
 
 
 class DateExtractor:
@@ -86,8 +100,16 @@ class DateExtractor:
                 m = _AR_MONTHS[re.sub(r"\s+", " ", g["mon"])]
                 gy = int(g["gy"]) if g["gy"] else None
                 direction = _direction(g["gdir"])
-                if g["gday"]:
-                    d = int(g["gday"])
+                gday, shahr = g["gday"], g["shahr"]
+                if g["gord"]:
+                    if _ordinal_day_ok(folded, s):
+                        gday = str(_AR_ORDINAL_DAYS[re.sub(r"\s+", " ", g["gord"])])
+                    else:  # "الأسبوع الثاني من شهر مارس": the month only
+                        word = folded.find("شهر", s, mt.start("mon"))
+                        shahr = word >= 0
+                        s = word if word >= 0 else mt.start("mon")
+                if gday:
+                    d = int(gday)
                     if not 1 <= d <= 31:
                         continue
                     if gy is not None and _valid(gy, m, d):
@@ -96,7 +118,7 @@ class DateExtractor:
                         atoms.append(_Atom(s, e, "monthday", None, m, d, "day", direction=direction))
                 elif gy is not None:
                     atoms.append(_Atom(s, e, "date", gy, m, 1, "month"))
-                elif g["shahr"]:
+                elif shahr:
                     atoms.append(_Atom(s, e, "month", None, m, 1, "month", direction=direction))
                 # a bare month name is too ambiguous in Arabic ("مارس" is also a verb, "آب" a noun)
             elif g["rel"] is not None:

@@ -101,6 +101,20 @@ _AR_NUMBERS: dict[str, int] = {
     "سته": 6, "ست": 6, "سبعه": 7, "سبع": 7, "ثمانيه": 8, "ثماني": 8, "تسعه": 9, "تسع": 9,
     "عشره": 10, "عشر": 10,
 }  # fmt: skip
+# Days of the month written as ordinal words (folded): "السادس والعشرين من شهر مارس".
+_AR_ORDINAL_UNITS = ("الحادي", "الثاني", "الثالث", "الرابع", "الخامس", "السادس", "السابع", "الثامن", "التاسع")
+_AR_ORDINAL_DAYS: dict[str, int] = {
+    "الاول": 1, **{w: k + 2 for k, w in enumerate(_AR_ORDINAL_UNITS[1:])}, "العاشر": 10,
+    **{f"{w} عشر": k + 11 for k, w in enumerate(_AR_ORDINAL_UNITS)},
+    "العشرين": 20, "العشرون": 20, "الثلاثين": 30, "الثلاثون": 30,
+    **{f"{w} والعشرين": k + 21 for k, w in enumerate(_AR_ORDINAL_UNITS)},
+    **{f"{w} والعشرون": k + 21 for k, w in enumerate(_AR_ORDINAL_UNITS)},
+    "الحادي والثلاثين": 31, "الحادي والثلاثون": 31,
+}  # fmt: skip
+# The word before an ordinal day: a time of day, "يوم", a preposition, or nothing (not "الأسبوع
+# الثاني من مارس", a week, nor "القرن الحادي والعشرين").
+_ORDINAL_DAY_AFTER = frozenset(("في", "وفي", "يوم", "اليوم", "ويوم", "ليله", "فجر", "صباح", "مساء", "ظهر",
+                                "عصر", "منذ", "حتي", "الموافق", "بتاريخ", "تاريخ"))
 _PAST_WORDS = "الماضي|الماضيه|المنصرم|المنصرمه|الفايت|الفايته|الفائت|الفائته|السابق|السابقه"
 _NEXT_WORDS = "المقبل|المقبله|القادم|القادمه|الاتي|التالي"
 _EN_MONTHS: dict[str, int] = {
@@ -157,7 +171,9 @@ _AR_ATOMS = re.compile(
             rf"(?P<n3>\d{{4}})|(?P<m3>\d{{4}})\s*(?P<sep2>[/-])\s*(?P<m2>\d{{1,2}})\s*(?P=sep2)\s*(?P<m1>\d{{1,2}}))"
             rf"(?![\d/])(?:\s?(?P<hmark>ه{_NA}|هجريه)|\s?(?P<gmark>م{_NA}|ميلاديه))?)",
             # Gregorian with month name: "15 سبتمبر/أيلول 2023", "31 آب/أغسطس", "سبتمبر 2023", "شهر مارس"
-            rf"(?P<greg>(?:(?P<gday>(?<![\d.,/:-])[0-3]?\d)\s*(?:من\s+)?|(?P<shahr>{_NB}[وفبل]?شهر\s+))?"
+            rf"(?P<greg>(?:(?P<gday>(?<![\d.,/:-])[0-3]?\d)\s*(?:من\s+)?"
+            rf"|{_NB}(?P<gord>{_alt(list(_AR_ORDINAL_DAYS))}){_NA}\s+(?:من\s+)?(?:شهر\s+)?"
+            rf"|(?P<shahr>{_NB}[وفبل]?شهر\s+))?"
             rf"{_AR_MONTH_PAIR}(?:\s*,?\s*(?:من\s+)?(?:عام\s+|العام\s+|سنه\s+)?(?P<gy>(?:19|20)\d\d)(?!\d)(?:\s?م{_NA})?)?"
             rf"(?:\s+(?P<gdir>{_PAST_WORDS}|{_NEXT_WORDS}){_NA})?)",
             # relative day words: أمس, أول أمس, أمس الأول, اليوم, غدا, بعد غد

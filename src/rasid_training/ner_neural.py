@@ -7,8 +7,10 @@ lexical cues (gazetteers, triggers, clitic flags) and, most of all, the CRF's ow
 marginals plus how the CRF labelled the same word elsewhere in the document. On training data
 those CRF outputs come from 4-fold cross-validation, so the network learns how far to trust them.
 
-Training needs torch (`pip install rasid[train]`, only for `rasid train ner`); inference is plain
-numpy on the exported weights (`ner.nn.npz`), so users need no torch.
+Training needs torch (`pip install rasid[train]`); inference is plain numpy on the exported
+weights (`ner.nn.npz`). +0.7 F1 points on ANERcorp test but about 3x slower tagging, so the
+packaged model keeps the document CRF (docs/benchmarks/ner.md) and this is research code, outside
+the product: `NeuralNerModel` is the product's `NerModel` with this second stage.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from rasid.understand.ner_features import strip_clitics, strip_proclitic
+from rasid.understand.ner.features import strip_clitics, strip_proclitic
+from rasid.understand.ner.model import NerModel, neural_path
+from rasid.understand.ner.stack import disagrees, doc_features
 
 TAGS = ("O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-ORG", "I-ORG", "B-MISC", "I-MISC")
 DOC_TYPES = ("PER", "LOC", "ORG", "MISC")
@@ -34,6 +38,10 @@ _CUE_INDEX = {c: i for i, c in enumerate(CUES)}
 MAX_CHARS = 16
 # Input width besides word vectors and characters: cues, CRF marginals, document votes (d=, d2=).
 N_EXTRA = len(CUES) + len(TAGS) + 2 * len(DOC_TYPES)
+# Weight of the BiLSTM against the CRF marginals when decoding (dev: 0.7 > 1.0 > 0.5 > 0).
+NN_WEIGHT = 0.7
+# Sentences whose best CRF sequence has at least this probability skip the BiLSTM.
+GATE = 0.9
 
 
 def _allowed() -> tuple[np.ndarray, np.ndarray]:
@@ -270,3 +278,95 @@ def train_neural(
     words = {w: i + 2 for i, w in enumerate(vocab)}
     chars = {c: i + 2 for i, c in enumerate(charset)}
     return NeuralTagger(words, chars, weights)
+
+
+def crf_marginals(tagger: object, x: list[list[str]]) -> tuple[list[str], np.ndarray]:
+    """The CRF's best tags for one sentence and its per-token label marginals (tokens x TAGS)."""
+    if not x:
+        return [], np.zeros((0, len(TAGS)), np.float32)
+    tags = list(tagger.tag(x))  # type: ignore[attr-defined]
+    labels = set(tagger.labels())  # type: ignore[attr-defined]
+    marg = np.zeros((len(x), len(TAGS)), np.float32)
+    for k, t in enumerate(TAGS):
+        if t in labels:
+            marg[:, k] = [tagger.marginal(t, i) for i in range(len(x))]  # type: ignore[attr-defined]
+    return tags, marg
+
+
+def neural_decode(
+    neural: NeuralTagger,
+    enc: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+    margs: list[np.ndarray],
+    masks: tuple[np.ndarray, np.ndarray],
+    batch: int = 48,
+) -> list[list[str]]:
+    """IOB2 tags for encoded sentences (batched by length: less padding): Viterbi over a weighted
+    sum of the BiLSTM's log-probabilities and the CRF's log-marginals (NN_WEIGHT on the first)."""
+    out: list[list[str]] = [[] for _ in enc]
+    order = sorted((i for i in range(len(enc)) if len(enc[i][0])), key=lambda i: len(enc[i][0]))
+    for s in range(0, len(order), batch):
+        idx = order[s : s + batch]
+        for i, lp in zip(idx, neural.log_probs([enc[i] for i in idx]), strict=True):
+            mix = NN_WEIGHT * lp + (1.0 - NN_WEIGHT) * np.log(margs[i] + 1e-6)
+            out[i] = viterbi(mix, *masks)
+    return out
+
+
+class NeuralNerModel(NerModel):
+    """`NerModel` whose second stage is the stacked BiLSTM (`ner.nn.npz` beside the CRF file)
+    instead of the document CRF: the research route of `train_ner(neural=True)`."""
+
+    __slots__ = ("neural", "_masks")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.neural: NeuralTagger | None = None
+        self._masks = _allowed()
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> NeuralNerModel:
+        """The model at `path` (or the packaged one) with its BiLSTM, if one is beside it."""
+        model = cls.load_crfs(path)
+        assert isinstance(model, NeuralNerModel)
+        nn_file = neural_path(Path(path)) if path is not None else None
+        model.neural = NeuralTagger.load(nn_file) if nn_file is not None and nn_file.is_file() else None
+        return model
+
+    def tag(self, tokens: list[str]) -> list[str]:
+        if tokens and self.neural is not None:
+            return self.tag_document([tokens])[0]
+        return super().tag(tokens)
+
+    def tag_documents(
+        self, docs: Sequence[Sequence[Sequence[str]]], window: int | None = None, every: bool = False
+    ) -> list[list[list[str]]]:
+        if self.neural is not None:
+            return [self._tag_neural(d, [self.feats.sentence(s) for s in d], window) for d in docs]
+        return super().tag_documents(docs, window, every)
+
+    def _tag_neural(
+        self, sents: Sequence[Sequence[str]], stage1: list[list[list[str]]], window: int | None
+    ) -> list[list[str]]:
+        """Second stage by the BiLSTM over the CRF's marginals and document votes."""
+        assert self.neural is not None
+        tagger = self.tagger
+        first: list[list[str]] = []
+        sure: list[bool] = []
+        for x in stage1:
+            tags = list(tagger.tag(x)) if x else []  # type: ignore[attr-defined]
+            first.append(tags)
+            sure.append(not x or tagger.probability(tags) >= GATE)  # type: ignore[attr-defined]
+        forms = [[self.feats.form(t) for t in s] for s in sents]
+        extra = doc_features(forms, first, self.res.counts, window)
+        # Only sentences the CRF is unsure of, or where the document disagrees with it, go to the
+        # BiLSTM: the rest keep the CRF's tags (speed; see docs/benchmarks/ner.md).
+        todo = [
+            i for i, (ok, d, t) in enumerate(zip(sure, extra, first, strict=True))
+            if not ok or any(disagrees(f, g) for f, g in zip(d, t, strict=True))
+        ]
+        margs = [crf_marginals(tagger, stage1[i])[1] for i in todo]
+        enc = [self.neural.encode(forms[i], stage1[i], m, extra[i]) for i, m in zip(todo, margs, strict=True)]
+        out = list(first)
+        for i, tags in zip(todo, neural_decode(self.neural, enc, margs, self._masks), strict=True):
+            out[i] = tags
+        return out

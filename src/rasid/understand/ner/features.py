@@ -147,21 +147,6 @@ class Resources:
         )
 
 
-def read_gazetteers(folder: Path) -> dict[str, set[str]]:
-    """ANERgazet lists in matching form (section markers dropped)."""
-    names = {"PER": "AlignedPersGazetteer.txt", "LOC": "AlignedLocGazetteer.txt", "ORG": "AlignedOrgGazetteer.txt"}
-    out: dict[str, set[str]] = {}
-    for typ, name in names.items():
-        entries: set[str] = set()
-        for line in (folder / name).read_text(encoding="utf-8", errors="replace").splitlines():
-            form = match_form(line)
-            if not form or form.strip("=*") == "" or "\ufffd" in form or len(form) < 2:
-                continue
-            entries.add(form)
-        out[typ] = entries
-    return out
-
-
 def _shape(tok: str) -> str:
     if not tok:
         return "E"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from rasid.understand.ner_features import strip_clitics
+from rasid.understand.ner.features import strip_clitics
 
 # Words this frequent in news are never names by document evidence alone ("تراب", "جيل").
 COMMON = 2000
@@ -125,3 +125,9 @@ def doc_features(
                     core_of[f] = doc_core(f, counts)
         cores = [[core_of[f] for f in s] for s in forms]
     return [label_features(t, v) for t, v in zip(first, doc_votes(first, cores, window), strict=True)]
+
+
+def disagrees(doc_feats: list[str], tag: str) -> bool:
+    """Whether the document features of a token name a type other than its first-stage one."""
+    own = "d=" + tag[2:]
+    return any(f.startswith("d=") and f != own for f in doc_feats)
