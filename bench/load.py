@@ -198,10 +198,15 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--json", action="store_true", help="print the result as one JSON line too")
     ap.add_argument("--no-cache", action="store_true", help="serve without the response cache (RASID_WEB_CACHE=0)")
+    ap.add_argument("--cache-entries", type=int, default=None,
+                    help="the response cache's size in entries (RASID_WEB_CACHE; default: the server's default)")
     args = ap.parse_args()
     if not 1 <= args.readers <= 200 or not 0 < args.seconds <= 600:
         sys.exit("load: readers in 1..200 and seconds in (0, 600]")
-    env = {**os.environ, "RASID_API_KEY": "", "RASID_READ_KEY": "", "RASID_WEB_CACHE": "0" if args.no_cache else "2000"}
+    env = {**os.environ, "RASID_API_KEY": "", "RASID_READ_KEY": ""}
+    env.pop("RASID_WEB_CACHE", None)
+    if args.no_cache or args.cache_entries is not None:
+        env["RASID_WEB_CACHE"] = "0" if args.no_cache else str(args.cache_entries)
     py = sys.executable
     before = _count_articles(args.db)
     server = subprocess.Popen([py, "-m", "rasid.cli", "serve", "--db", args.db, "--host", HOST,

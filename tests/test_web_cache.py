@@ -124,3 +124,57 @@ def test_story_pages_stay_cached_until_their_story_changes(tmp_path, gold, seed_
         other.set_assignments([(story.articles[1], SEED_STORY, story.articles[0])])
         assert c.get(f"/stories/{SEED_STORY}").text != before
         other.close()
+
+
+def test_etag_and_304_follow_the_page(tmp_path, gold, seed_texts):
+    """A read page carries an ETag; a client holding it gets 304 (no body) until the page changes,
+    and then the new page with a new ETag."""
+    db = build_seed_store(tmp_path / "e.db", gold, seed_texts)
+    app = create_app(str(db), write_key="", read_key="")
+    with TestClient(app) as c:
+        first = c.get("/api/stories")
+        tag = first.headers["etag"]
+        assert tag.startswith('"') and first.headers["cache-control"] == "no-cache"
+        again = c.get("/api/stories", headers={"If-None-Match": tag})  # served from the cache
+        assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == tag
+        assert again.headers["content-security-policy"]  # the security headers on a 304 too
+        assert c.get("/api/stories", headers={"If-None-Match": '"other"'}).status_code == 200
+        assert c.get("/api/stories", headers={"If-None-Match": f'"x", W/{tag}'}).status_code == 304
+        page = c.get("/stories/" + SEED_STORY)
+        assert c.get("/stories/" + SEED_STORY, headers={"If-None-Match": page.headers["etag"]}).status_code == 304
+        other = open_store(str(db))
+        story = other.get_story(SEED_STORY)
+        other.put_story(Story(id="late", title="قصة لاحقة", articles=story.articles[:1],
+                              sources=story.sources[:1], first_seen="2023-09-20", last_seen="2023-09-20"))
+        other.close()
+        changed = c.get("/api/stories", headers={"If-None-Match": tag})
+        assert changed.status_code == 200 and changed.headers["etag"] != tag
+        assert changed.json()["total"] == first.json()["total"] + 1
+        assert "etag" not in c.get("/api/stories/nope").headers  # errors carry none
+
+
+def test_search_pages_share_one_search_until_a_write(tmp_path, gold, seed_texts, monkeypatch):
+    """The HTML page and the API answer of one query run one search; a write runs it again."""
+    from rasid.store import SQLiteStore
+
+    db = build_seed_store(tmp_path / "s.db", gold, seed_texts)
+    calls: list[str] = []
+    real = SQLiteStore.search_page
+
+    def counted(self, query, *a, **k):  # type: ignore[no-untyped-def]
+        calls.append(query)
+        return real(self, query, *a, **k)
+
+    monkeypatch.setattr(SQLiteStore, "search_page", counted)
+    app = create_app(str(db), write_key="", read_key="")
+    with TestClient(app) as c:
+        api = c.get("/api/search", params={"q": "روسيا"}).json()
+        assert c.get("/search", params={"q": "روسيا"}).status_code == 200
+        assert calls == ["روسيا"] and api["total"] >= 1
+        other = open_store(str(db))
+        story = other.get_story(SEED_STORY)
+        other.put_story(Story(id="late", title="قصة لاحقة", articles=story.articles[:1],
+                              sources=story.sources[:1], first_seen="2023-09-20", last_seen="2023-09-20"))
+        other.close()
+        assert c.get("/search", params={"q": "روسيا"}).status_code == 200
+        assert calls == ["روسيا", "روسيا"]

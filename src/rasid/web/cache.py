@@ -15,10 +15,13 @@ reading needs no key (the cache is in front of the handlers, which check keys).
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -95,8 +98,8 @@ class StoreVersion:
 class ResponseCache:
     """ASGI middleware: GET responses of the read pages, kept until the store changes."""
 
-    def __init__(self, app: ASGIApp, version: StoreVersion, entries: int = 2000,
-                 max_bytes: int = 64 * 1024 * 1024) -> None:
+    def __init__(self, app: ASGIApp, version: StoreVersion, entries: int = 20_000,
+                 max_bytes: int = 128 * 1024 * 1024) -> None:
         self.app = app
         self.version = version
         self.entries = entries
@@ -166,8 +169,12 @@ class ResponseCache:
         key = path.encode() + b"?" + scope.get("query_string", b"")
         target = target_of(path)
         item = self._lookup(key, target)
+        wanted = _if_none_match(scope)
         if item is not None:
             kept_headers, kept_body = item
+            if _matches(wanted, _etag_of(kept_headers)):
+                await _not_modified(send, kept_headers)
+                return
             await send({"type": "http.response.start", "status": 200, "headers": kept_headers})
             await send({"type": "http.response.body", "body": kept_body})
             return
@@ -175,19 +182,97 @@ class ResponseCache:
             version_before = self._seen
         # taken before the page is made: a page is never older than the stamp it is kept with
         stamp = self.version.stamp(target) if target is not None else None
-        status = 0
-        headers: list[tuple[bytes, bytes]] = []
+        start: Message | None = None
         parts: list[bytes] = []
 
         async def capture(message: Message) -> None:
-            nonlocal status, headers
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                headers = list(message.get("headers", []))
-            elif message["type"] == "http.response.body":
-                parts.append(message.get("body", b""))
-                if not message.get("more_body", False) and status == 200:
-                    self._keep(key, version_before, stamp, headers, b"".join(parts))
+            # a 200 page's start is held back until its body is complete, to carry the body's ETag
+            nonlocal start
+            if message["type"] == "http.response.start" and message["status"] == 200:
+                start = message
+                return
+            if message["type"] != "http.response.body" or start is None:
+                await send(message)
+                return
+            parts.append(message.get("body", b""))
+            if message.get("more_body", False):
+                if len(parts) == 1:  # streamed: sent as it comes, not kept
+                    await send(start)
+                await send(message)
+                return
+            if len(parts) > 1:
+                await send(message)
+                return
+            body = parts[0]
+            headers = [*start.get("headers", []), (b"etag", etag(body)), (b"cache-control", b"no-cache")]
+            self._keep(key, version_before, stamp, headers, body)
+            if _matches(wanted, etag(body)):
+                await _not_modified(send, headers)
+                return
+            await send({**start, "headers": headers})
             await send(message)
 
         await self.app(scope, receive, capture)
+
+
+def etag(body: bytes) -> bytes:
+    """A strong validator of a page: a digest of its bytes."""
+    return b'"' + hashlib.blake2b(body, digest_size=12).hexdigest().encode() + b'"'
+
+
+def _etag_of(headers: list[tuple[bytes, bytes]]) -> bytes | None:
+    return next((v for k, v in headers if k == b"etag"), None)
+
+
+def _if_none_match(scope: Scope) -> set[bytes]:
+    """The validators a client holds (If-None-Match; weak ones compared as strong, `*` as any)."""
+    for name, value in scope.get("headers", []):
+        if name == b"if-none-match":
+            return {v.strip().removeprefix(b"W/") for v in value.split(b",") if v.strip()}
+    return set()
+
+
+def _matches(wanted: set[bytes], tag: bytes | None) -> bool:
+    return tag is not None and (tag in wanted or b"*" in wanted)
+
+
+async def _not_modified(send: Send, headers: list[tuple[bytes, bytes]]) -> None:
+    """304: the client's copy is the current page (only the validator and caching headers)."""
+    kept = [(k, v) for k, v in headers if k in (b"etag", b"cache-control")]
+    await send({"type": "http.response.start", "status": 304, "headers": kept})
+    await send({"type": "http.response.body", "body": b""})
+
+
+class SearchCache:
+    """Search pages as data (before rendering), keyed on the query, the page and the store's
+    data_version read before the search ran: the HTML page and the API answer of one query share
+    one search, and a commit anywhere makes every older entry unreachable (they are dropped on the
+    next lookup), so nothing is served from before a write. Bounded in entries."""
+
+    def __init__(self, version: StoreVersion, entries: int = 1024) -> None:
+        self.version = version
+        self.entries = entries
+        self._items: OrderedDict[tuple[str, int, int], dict[str, Any]] = OrderedDict()
+        self._seen = -1
+        self._lock = threading.Lock()
+
+    def get_or_make(self, q: str, page: int, per_page: int, make: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """The cached page, or `make()`'s (kept when the store did not change meanwhile). The
+        answer is shared: callers must not change it."""
+        key = (q, page, per_page)
+        version = self.version.current()
+        with self._lock:
+            if version != self._seen:
+                self._items.clear()
+                self._seen = version
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+                return found
+        made = make()
+        with self._lock:
+            if self._seen == version:
+                self._items[key] = made
+                while len(self._items) > self.entries:
+                    self._items.popitem(last=False)
+        return made
