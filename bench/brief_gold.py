@@ -35,8 +35,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--day", required=True)
     ap.add_argument("--event", required=True, help="the dev event label, or a name for --urls")
-    ap.add_argument("--urls", help="a file of article urls (one a line) instead of an event label, "
-                                   "for days without labels")
+    ap.add_argument(
+        "--urls",
+        help="a file of article urls (one a line) instead of an event label, for days without labels",
+    )
     ap.add_argument("--show", action="store_true")
     ap.add_argument("spec", nargs="?")
     ap.add_argument("out", nargs="?")

@@ -50,8 +50,9 @@ class Recorder:
         self.calls: list[dict] = []
 
     def build(self, articles, dates=None, units=None, embed=None, mentions=None, days=None):
-        self.calls.append({"articles": articles, "dates": dates, "units": units, "mentions": mentions,
-                           "days": days})
+        self.calls.append(
+            {"articles": articles, "dates": dates, "units": units, "mentions": mentions, "days": days}
+        )
         return []
 
 
@@ -67,8 +68,9 @@ def story_pairs(path: Path, embed, window: int | None) -> tuple[np.ndarray, np.n
     units = builder._units(call["articles"], call["units"])
     lex = lexical_overlap(units)
     vectors, has = builder._vectors(units, lex, embed)
-    feats = pair_features(units, vectors, has, lex, unit_entities(units, call["mentions"]),
-                          unit_days(units, call["days"]))
+    feats = pair_features(
+        units, vectors, has, lex, unit_entities(units, call["mentions"]), unit_days(units, call["days"])
+    )
     spans = [[Span(r["article"], r["start"], r["end"]) for r in f["reports"]] for f in gold["statements"]]
     facts = []
     for u in units:
@@ -106,8 +108,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--gold", default=str(REPO / "bench" / "gold" / "brief"))
     ap.add_argument("--window", type=int, default=None, help="embed window (default: every sentence)")
     ap.add_argument("--precision", type=float, default=0.7)
-    ap.add_argument("--brief", action="store_true",
-                    help="also score the brief of each held-out story with the model fitted on the others")
+    ap.add_argument(
+        "--brief",
+        action="store_true",
+        help="also score the brief of each held-out story with the model fitted on the others",
+    )
     ap.add_argument("--cut", type=float, default=None, help="use this cut instead of the --precision rule")
     ap.add_argument("--join-mean", type=float, default=0.85, help="PairModel.join_mean for --brief")
     ap.add_argument("--group-mean", type=float, default=0.85, help="PairModel.group_mean for --brief")
@@ -127,8 +132,13 @@ def main(argv: list[str] | None = None) -> int:
         p, r = pr(yt, lr.predict_proba(xt)[:, 1] >= cut)
         print(f"held out {held}: cut={cut:.2f} pair precision={p:.3f} recall={r:.3f}")
         if args.brief:
-            model = PairModel(tuple(float(v) for v in lr.coef_[0]), float(lr.intercept_[0]), cut, args.group_mean,
-                              args.join_mean)
+            model = PairModel(
+                tuple(float(v) for v in lr.coef_[0]),
+                float(lr.intercept_[0]),
+                cut,
+                args.group_mean,
+                args.join_mean,
+            )
             analyzer = StoryAnalyzer(brief=BriefBuilder(embed=embed, model=model), embed=embed)
             story = evaluate_brief_files([Path(args.gold) / f"{held}.json"], SHARED, analyzer)["stories"][0]
             held_out.append(story)
@@ -138,9 +148,11 @@ def main(argv: list[str] | None = None) -> int:
         rows = [r for st in held_out for r in st["per_statement"] if "precision" in r]
         wide = sum(st["facts_3plus_outlets"] for st in held_out)
         covered = sum(st["facts_3plus_outlets"] - len(st["missed_3plus"]) for st in held_out)
-        print(f"held-out briefs pooled: attribution precision={np.mean([r['precision'] for r in rows]):.3f} "
-              f"recall={np.mean([r['recall'] for r in rows]):.3f} over {len(rows)} statements; "
-              f"coverage of 3+-outlet facts={covered}/{wide}={covered / max(wide, 1):.3f}")
+        print(
+            f"held-out briefs pooled: attribution precision={np.mean([r['precision'] for r in rows]):.3f} "
+            f"recall={np.mean([r['recall'] for r in rows]):.3f} over {len(rows)} statements; "
+            f"coverage of 3+-outlet facts={covered}/{wide}={covered / max(wide, 1):.3f}"
+        )
     x = np.concatenate([d[0] for d in data.values()])
     y = np.concatenate([d[1] for d in data.values()])
     lr, cut = fit(x, y, args.precision)
@@ -148,7 +160,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"all stories (in sample): cut={cut:.2f} precision={p:.3f} recall={r:.3f}")
     w = ", ".join(f"{v:.3f}" for v in lr.coef_[0])
     print("features:", ", ".join(PAIR_FEATURES))
-    print(f"PairModel(weights=({w}), intercept={lr.intercept_[0]:.3f}, cut={cut:.2f}, group_mean={args.group_mean})")
+    print(
+        f"PairModel(weights=({w}), intercept={lr.intercept_[0]:.3f}, cut={cut:.2f}, group_mean={args.group_mean})"
+    )
     return 0
 
 

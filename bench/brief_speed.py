@@ -56,8 +56,10 @@ def main(argv: list[str] | None = None) -> int:
     analyzer._embed = embed
     for e in events:
         analyzer.analyze([by_url[u] for u in by_event[e]])
-    builders = {"rule (before)": BriefBuilder(embed=embed, model=None, max_chars=1200),
-                "learned (after)": BriefBuilder(embed=embed)}
+    builders = {
+        "rule (before)": BriefBuilder(embed=embed, model=None, max_chars=1200),
+        "learned (after)": BriefBuilder(embed=embed),
+    }
     for b in builders.values():  # fill the vector cache for both
         for c in rec.calls:
             b.build(c["articles"], c["dates"], c["units"], embed, c["mentions"], c["days"])
@@ -70,7 +72,9 @@ def main(argv: list[str] | None = None) -> int:
             for c in rec.calls:
                 b.build(c["articles"], c["dates"], c["units"], embed, c["mentions"], c["days"])
             best = min(best, time.process_time() - t0)
-        print(f"{name}: {1000 * best / len(rec.calls):.2f} ms per story, {1000 * best / len(arts):.2f} ms per article")
+        print(
+            f"{name}: {1000 * best / len(rec.calls):.2f} ms per story, {1000 * best / len(arts):.2f} ms per article"
+        )
     return 0
 
 

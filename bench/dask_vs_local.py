@@ -68,24 +68,39 @@ def one(engine: str, feed: str, db: str, workers: int, understand: bool) -> None
         if engine == "dask":
             from rasid.engine.dask import DaskRunner
 
-            summary = DaskRunner(store=store, settings=settings, stages=stages, workers=workers,
-                                 facts=understand, progress=clock).run([feed])
+            summary = DaskRunner(
+                store=store,
+                settings=settings,
+                stages=stages,
+                workers=workers,
+                facts=understand,
+                progress=clock,
+            ).run([feed])
         else:
             with Ingestor(settings) as reader:
-                summary = build_runner(store, settings, reader, stages=stages, engine="local", workers=workers,
-                                       progress=clock).run([feed])
+                summary = build_runner(
+                    store, settings, reader, stages=stages, engine="local", workers=workers, progress=clock
+                ).run([feed])
     clock.stop()
     seconds = time.perf_counter() - t0
     mib = 1024.0  # ru_maxrss is in KiB on Linux
-    print(json.dumps({
-        "engine": engine, "seconds": seconds, "read": summary.read, "added": len(summary.added),
-        "peak_main_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / mib,
-        "peak_child_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / mib,
-        "stage_seconds": clock.seconds,
-        "cpu_main_s": resource.getrusage(resource.RUSAGE_SELF).ru_utime + resource.getrusage(resource.RUSAGE_SELF).ru_stime,
-        "cpu_children_s": resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
-        + resource.getrusage(resource.RUSAGE_CHILDREN).ru_stime,
-    }))
+    print(
+        json.dumps(
+            {
+                "engine": engine,
+                "seconds": seconds,
+                "read": summary.read,
+                "added": len(summary.added),
+                "peak_main_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / mib,
+                "peak_child_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / mib,
+                "stage_seconds": clock.seconds,
+                "cpu_main_s": resource.getrusage(resource.RUSAGE_SELF).ru_utime
+                + resource.getrusage(resource.RUSAGE_SELF).ru_stime,
+                "cpu_children_s": resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
+                + resource.getrusage(resource.RUSAGE_CHILDREN).ru_stime,
+            }
+        )
+    )
 
 
 def assignments(db: str) -> dict[str, str]:
@@ -119,37 +134,71 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="rasid-dask-bench-") as tmp:
         feed = Path(tmp) / "feed.jsonl"
         n = write_saudinewsnet_jsonl([shared / f"{d}.zip" for d in args.days], feed, limit=args.limit or None)
-        print(f"{n} records of {' '.join(args.days) if len(args.days) < 4 else f'{len(args.days)} days'}, {feed.stat().st_size / 2**20:.1f} MiB; workers {args.workers}; "
-              f"{'with' if args.understand else 'without'} understanding; load {os.getloadavg()[0]:.1f}")
+        print(
+            f"{n} records of {' '.join(args.days) if len(args.days) < 4 else f'{len(args.days)} days'}, {feed.stat().st_size / 2**20:.1f} MiB; workers {args.workers}; "
+            f"{'with' if args.understand else 'without'} understanding; load {os.getloadavg()[0]:.1f}"
+        )
         figures = {}
         for engine in ("local", "dask"):
             db = str(Path(tmp) / f"{engine}.db")
-            cmd = [sys.executable, __file__, "--one", engine, "--feed", str(feed), "--db", db,
-                   "--workers", str(args.workers)] + ([] if args.understand else ["--no-understand"])
+            cmd = [
+                sys.executable,
+                __file__,
+                "--one",
+                engine,
+                "--feed",
+                str(feed),
+                "--db",
+                db,
+                "--workers",
+                str(args.workers),
+            ] + ([] if args.understand else ["--no-understand"])
             done = subprocess.run(cmd, capture_output=True, text=True, check=False)
             if done.returncode:
                 sys.exit(f"{engine} engine failed: {done.stderr[-2000:]}")
             fig = json.loads(done.stdout.strip().splitlines()[-1])
-            print(f"{engine:>5}: {fig['seconds']:.1f} s, {fig['added'] / fig['seconds']:.1f} articles/s "
-                  f"({fig['added']} stored of {fig['read']} read); peak RSS {fig['peak_main_mib']:.0f} MiB main, "
-                  f"{fig['peak_child_mib']:.0f} MiB largest child; load {os.getloadavg()[0]:.1f}", flush=True)
-            print("       stages: " + ", ".join(f"{k} {v:.1f} s" for k, v in fig["stage_seconds"].items())
-                  + f"; CPU {fig['cpu_main_s']:.0f} s main, {fig['cpu_children_s']:.0f} s children", flush=True)
+            print(
+                f"{engine:>5}: {fig['seconds']:.1f} s, {fig['added'] / fig['seconds']:.1f} articles/s "
+                f"({fig['added']} stored of {fig['read']} read); peak RSS {fig['peak_main_mib']:.0f} MiB main, "
+                f"{fig['peak_child_mib']:.0f} MiB largest child; load {os.getloadavg()[0]:.1f}",
+                flush=True,
+            )
+            print(
+                "       stages: "
+                + ", ".join(f"{k} {v:.1f} s" for k, v in fig["stage_seconds"].items())
+                + f"; CPU {fig['cpu_main_s']:.0f} s main, {fig['cpu_children_s']:.0f} s children",
+                flush=True,
+            )
             figures[engine] = (fig, assignments(db))
         local, dask = figures["local"][1], figures["dask"][1]
         p, r, f = bcubed(dask, local)
         ratio = figures["dask"][0]["seconds"] / figures["local"][0]["seconds"]
         same = sum(local[a] == dask.get(a) for a in local)
-        print(f"B³ agreement dask vs local: P {p:.4f} R {r:.4f} F1 {f:.4f}; same story id for {same}/{len(local)}; "
-              f"{len(set(local.values()))} stories local, {len(set(dask.values()))} dask")
+        print(
+            f"B³ agreement dask vs local: P {p:.4f} R {r:.4f} F1 {f:.4f}; same story id for {same}/{len(local)}; "
+            f"{len(set(local.values()))} stories local, {len(set(dask.values()))} dask"
+        )
         print(f"dask/local time ratio: {ratio:.2f}")
         if args.out:
-            Path(args.out).write_text(json.dumps({
-                "days": args.days, "records": n, "workers": args.workers, "understand": args.understand,
-                "local": figures["local"][0], "dask": figures["dask"][0], "bcubed": [p, r, f], "same": same,
-                "articles": len(local), "stories_local": len(set(local.values())),
-                "stories_dask": len(set(dask.values())), "ratio": ratio,
-            }, indent=1))
+            Path(args.out).write_text(
+                json.dumps(
+                    {
+                        "days": args.days,
+                        "records": n,
+                        "workers": args.workers,
+                        "understand": args.understand,
+                        "local": figures["local"][0],
+                        "dask": figures["dask"][0],
+                        "bcubed": [p, r, f],
+                        "same": same,
+                        "articles": len(local),
+                        "stories_local": len(set(local.values())),
+                        "stories_dask": len(set(dask.values())),
+                        "ratio": ratio,
+                    },
+                    indent=1,
+                )
+            )
 
 
 if __name__ == "__main__":

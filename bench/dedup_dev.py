@@ -108,9 +108,14 @@ class Signals:
     def row(self, r: dict) -> list[float]:
         ta, tb = self.title[r["new"]], self.title[r["old"]]
         return [
-            r["cos"], r["jac"], r["shared"] / max(1, r["paras_new"]), min(1.0, r["shared"] / max(1, r["paras_old"])),
+            r["cos"],
+            r["jac"],
+            r["shared"] / max(1, r["paras_new"]),
+            min(1.0, r["shared"] / max(1, r["paras_old"])),
             min(r["len_new"], r["len_old"]) / max(1.0, r["len_new"], r["len_old"]),
-            float(self.source[r["new"]] == self.source[r["old"]]), 24 * r["gap"], len(ta & tb) / max(1, len(ta | tb)),
+            float(self.source[r["new"]] == self.source[r["old"]]),
+            24 * r["gap"],
+            len(ta & tb) / max(1, len(ta | tb)),
         ]
 
 
@@ -131,7 +136,9 @@ def fit_lr(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
     return w, float(lr.intercept_[0] - (lr.coef_[0] * mu / sd).sum())
 
 
-def tune(s: Stream, gold_dup: dict, rule: Callable[[Stream, float], np.ndarray], grid) -> tuple[float, float, float]:
+def tune(
+    s: Stream, gold_dup: dict, rule: Callable[[Stream, float], np.ndarray], grid
+) -> tuple[float, float, float]:
     """The grid value with the best streamed F1 on the training day (ties: the stricter, larger one)."""
     best = max((f1(*duplicate_pairs(replay(s, rule(s, v)), gold_dup)), v) for v in grid)
     p, r = duplicate_pairs(replay(s, rule(s, best[1])), gold_dup)
@@ -144,7 +151,12 @@ def changed_pairs(base: dict, new: dict, gold_dup: dict) -> dict[str, list[tuple
     pb = duplicate_groups({**dict.fromkeys(items), **base})
     pn = duplicate_groups({**dict.fromkeys(items), **new})
     gg = duplicate_groups(gold_dup)
-    out: dict[str, list[tuple[str, str]]] = {"gained true": [], "gained false": [], "lost true": [], "lost false": []}
+    out: dict[str, list[tuple[str, str]]] = {
+        "gained true": [],
+        "gained false": [],
+        "lost true": [],
+        "lost false": [],
+    }
     for i, a in enumerate(items):
         for b in items[i + 1 :]:
             was, now = pb[a] == pb[b], pn[a] == pn[b]
@@ -156,21 +168,31 @@ def changed_pairs(base: dict, new: dict, gold_dup: dict) -> dict[str, list[tuple
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sweep", action="store_true", help="also print 08-02 P/R along the cut of each rule fitted on 08-01")
+    ap.add_argument(
+        "--sweep", action="store_true", help="also print 08-02 P/R along the cut of each rule fitted on 08-01"
+    )
     args = ap.parse_args(argv)
     print("date 2026-11-22; data SaudiNewsNet 2015-08-01/02 + saudinewsnet-events dev dup_of")
     by_day = {d: load_saudinewsnet([SHARED / "saudinewsnet" / f"{d}.zip"]) for d in DAYS}
-    gold = {d: {r["url"]: r["dup_of"] for r in read_gold(SHARED / "saudinewsnet-events" / f"dev-{d}.jsonl")}
-            for d in DAYS}
+    gold = {
+        d: {r["url"]: r["dup_of"] for r in read_gold(SHARED / "saudinewsnet-events" / f"dev-{d}.jsonl")}
+        for d in DAYS
+    }
     every = [a for d in DAYS for a in by_day[d]]
     sig = Signals(every)
     titles = {a.id: f"{a.source} {(a.title or '').strip()[:45]}" for a in every}
     both = sorted(every, key=lambda a: (a.published or "", a.id))
-    streams = {"08-01": Stream(by_day[DAYS[0]]), "08-02": Stream(by_day[DAYS[1]]), "both": Stream(both),
-               "both, calendar-day IDF": Stream(both, calendar_idf=True)}
-    print(f"streamed with pair logs: 08-01 alone {streams['08-01'].seconds:.1f}s, 08-02 alone "
-          f"{streams['08-02'].seconds:.1f}s, 08-01+08-02 {streams['both'].seconds:.1f}s "
-          f"({len(streams['both'].log)} candidate pairs logged)")
+    streams = {
+        "08-01": Stream(by_day[DAYS[0]]),
+        "08-02": Stream(by_day[DAYS[1]]),
+        "both": Stream(both),
+        "both, calendar-day IDF": Stream(both, calendar_idf=True),
+    }
+    print(
+        f"streamed with pair logs: 08-01 alone {streams['08-01'].seconds:.1f}s, 08-02 alone "
+        f"{streams['08-02'].seconds:.1f}s, 08-01+08-02 {streams['both'].seconds:.1f}s "
+        f"({len(streams['both'].log)} candidate pairs logged)"
+    )
     for s in streams.values():
         sig.fill(s)
 
@@ -181,8 +203,10 @@ def main(argv: list[str] | None = None) -> None:
         assert replay(s, shipped(s, SHIPPED)) == s.dup, name
 
     # (train stream, train gold, test stream, test gold, direction)
-    directions = [("08-01", DAYS[0], "both", DAYS[1], "fit 08-01 -> score 08-02 (after 08-01)"),
-                  ("08-02", DAYS[1], "08-01", DAYS[0], "reverse: fit 08-02 -> score 08-01 (alone)")]
+    directions = [
+        ("08-01", DAYS[0], "both", DAYS[1], "fit 08-01 -> score 08-02 (after 08-01)"),
+        ("08-02", DAYS[1], "08-01", DAYS[0], "reverse: fit 08-02 -> score 08-01 (alone)"),
+    ]
     base_test = {}
     for tr, tday, te, sday, label in directions:
         print(f"\n## {label}")
@@ -196,14 +220,20 @@ def main(argv: list[str] | None = None) -> None:
         rows.append((f"cosine cut re-tuned ({v:.4f})", "-", (p, r), replay(S, shipped(S, v)), S))
         if te == "both":
             cal = streams["both, calendar-day IDF"]  # the training day streamed alone is one calendar day
-            rows.append(("calendar-day IDF, cut 0.805", "-", (p0, r0), replay(cal, shipped(cal, SHIPPED)), cal))
-            rows.append((f"calendar-day IDF, cut re-tuned ({v:.4f})", "-", (p, r), replay(cal, shipped(cal, v)), cal))
+            rows.append(
+                ("calendar-day IDF, cut 0.805", "-", (p0, r0), replay(cal, shipped(cal, SHIPPED)), cal)
+            )
+            rows.append(
+                (f"calendar-day IDF, cut re-tuned ({v:.4f})", "-", (p, r), replay(cal, shipped(cal, v)), cal)
+            )
         sweeps = []
         from sklearn.metrics import average_precision_score
 
         X, y = pair_table(streams[tr], gold[tday], list(range(len(FEATURES))))
-        print("pair AP of each signal alone on the training day: "
-              + ", ".join(f"{f} {average_precision_score(y, X[:, i]):.3f}" for i, f in enumerate(FEATURES)))
+        print(
+            "pair AP of each signal alone on the training day: "
+            + ", ".join(f"{f} {average_precision_score(y, X[:, i]):.3f}" for i, f in enumerate(FEATURES))
+        )
         for fname, feats in FEATURE_SETS.items():
             cols = [FEATURES.index(f) for f in feats]
             X, y = pair_table(streams[tr], gold[tday], cols)
@@ -221,8 +251,10 @@ def main(argv: list[str] | None = None) -> None:
             ok = "meets" if tp >= 0.98 and trr >= 0.95 else "misses"
             ch = changed_pairs(base, pred, gold[sday])
             delta = ", ".join(f"{k} {len(v)}" for k, v in ch.items() if v) or "none"
-            print(f"{name:44s} train P {p:.4f} R {r:.4f} | test P {tp:.4f} R {trr:.4f} ({ok} 0.98/0.95) "
-                  f"| pairs changed vs shipped: {delta}")
+            print(
+                f"{name:44s} train P {p:.4f} R {r:.4f} | test P {tp:.4f} R {trr:.4f} ({ok} 0.98/0.95) "
+                f"| pairs changed vs shipped: {delta}"
+            )
             if coef != "-":
                 print(f"    weights: {coef}")
             for k, v in ch.items():
@@ -230,11 +262,15 @@ def main(argv: list[str] | None = None) -> None:
                     print(f"    {k}: {titles[a]} | {titles[b]}")
         if args.sweep and te == "both":
             for fname, rule, th in sweeps:
-                print(f"  sweep, LR {fname} fitted on 08-01 (tuned cut {th:.2f}), 08-02 P/R by probability cut:")
+                print(
+                    f"  sweep, LR {fname} fitted on 08-01 (tuned cut {th:.2f}), 08-02 P/R by probability cut:"
+                )
                 for c in PROB_CUTS[(PROB_CUTS >= 0.5) & (PROB_CUTS <= 0.85)]:
                     tp, trr = duplicate_pairs(replay(S, rule(S, c)), gold[sday])
                     mark = " <- tuned" if abs(c - th) < 1e-9 else ""
-                    print(f"    {c:.2f}: P {tp:.4f} R {trr:.4f}{' meets' if tp >= 0.98 and trr >= 0.95 else ''}{mark}")
+                    print(
+                        f"    {c:.2f}: P {tp:.4f} R {trr:.4f}{' meets' if tp >= 0.98 and trr >= 0.95 else ''}{mark}"
+                    )
     for d in DAYS:
         print(f"gold duplicate pairs on {d}: {sum(n * (n - 1) // 2 for n in _sizes(gold[d]))}")
 

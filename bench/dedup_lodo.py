@@ -51,8 +51,14 @@ WEIGHTS = (1.0, 0.25, 0.0)  # 08-01's weight; the hand days weigh 1
 class Fold:
     """One day streamed after its day before: its pair log, signals, labels."""
 
-    def __init__(self, day: str, stream: Stream, gold: dict[str, str | None], joint: dict[str, str | None],
-                 day_ids: set[str]) -> None:
+    def __init__(
+        self,
+        day: str,
+        stream: Stream,
+        gold: dict[str, str | None],
+        joint: dict[str, str | None],
+        day_ids: set[str],
+    ) -> None:
         self.day, self.s, self.gold, self.joint, self.day_ids = day, stream, gold, joint, day_ids
 
     def score(self, pred: dict[str, str | None]) -> tuple[float, float]:
@@ -83,8 +89,10 @@ def load(shared: Path, logs: Path | None) -> dict[str, Fold]:
     data = shared / "data"
     days = sorted({*DEV, *BEFORE.values()})
     arts = {d: load_saudinewsnet([data / "saudinewsnet" / f"{d}.zip"]) for d in days}
-    gold = {d: {r["url"]: r["dup_of"] for r in read_gold(data / "saudinewsnet-events" / f"dev-{d}.jsonl")}
-            for d in DEV}
+    gold = {
+        d: {r["url"]: r["dup_of"] for r in read_gold(data / "saudinewsnet-events" / f"dev-{d}.jsonl")}
+        for d in DEV
+    }
     sig = Signals([a for d in days for a in arts[d]])
     folds = {}
     for d in DEV:
@@ -93,8 +101,10 @@ def load(shared: Path, logs: Path | None) -> dict[str, Fold]:
         sig.fill(s)
         joint = {**gold.get(BEFORE[d], {}), **gold[d]} if d in CROSS else dict(gold[d])
         folds[d] = Fold(d, s, gold[d], joint, {a.id for a in arts[d]})
-        print(f"streamed {BEFORE[d]} + {d}: {len(both)} articles, {len(s.log)} candidate pairs, {s.seconds:.1f}s",
-              flush=True)
+        print(
+            f"streamed {BEFORE[d]} + {d}: {len(both)} articles, {len(s.log)} candidate pairs, {s.seconds:.1f}s",
+            flush=True,
+        )
     if logs is not None:
         with logs.open("wb") as f:
             pickle.dump(folds, f)
@@ -131,16 +141,20 @@ def linear_rule(s: Stream, v: tuple[float, float]) -> np.ndarray:
 
 
 # (a, t) grid: the cut spans the same cosine range at every a (t - a * 0.8 in 0.76 .. 0.86)
-LINEAR_GRID = [(a, round(float(t) + a * 0.8, 4)) for a in (0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5)
-               for t in np.arange(0.76, 0.8601, 0.0025)]
+LINEAR_GRID = [
+    (a, round(float(t) + a * 0.8, 4))
+    for a in (0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5)
+    for t in np.arange(0.76, 0.8601, 0.0025)
+]
 
 
 def fit(folds: list[Fold], w: dict[str, float], cols: list[int]) -> tuple[np.ndarray, float]:
     parts = [f.pairs() for f in folds if w[f.day] > 0]
     X = np.vstack([p[0][:, cols] for p in parts])
     y = np.concatenate([p[1] for p in parts])
-    sw = np.concatenate([np.full(len(p[1]), w[f.day]) for p, f in zip(parts, [f for f in folds if w[f.day] > 0],
-                                                                          strict=True)])
+    sw = np.concatenate(
+        [np.full(len(p[1]), w[f.day]) for p, f in zip(parts, [f for f in folds if w[f.day] > 0], strict=True)]
+    )
     return fit_lr_weighted(X, y, sw)
 
 
@@ -158,15 +172,21 @@ def fit_lr_weighted(X: np.ndarray, y: np.ndarray, sw: np.ndarray) -> tuple[np.nd
 def lr_rule(wv: np.ndarray, b: float, cols: list[int]) -> Rule:
     def rule(s: Stream, th: float) -> np.ndarray:
         return s.X[:, cols] @ wv + b >= math.log(th / (1 - th))
+
     return rule
 
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared")
-    ap.add_argument("--logs", type=Path, default=None, help="pickle of the streamed pair logs (made if missing)")
-    ap.add_argument("--oracle", action="store_true",
-                    help="also: the best fixed settings chosen on all three held-out days (not a held-out figure)")
+    ap.add_argument(
+        "--logs", type=Path, default=None, help="pickle of the streamed pair logs (made if missing)"
+    )
+    ap.add_argument(
+        "--oracle",
+        action="store_true",
+        help="also: the best fixed settings chosen on all three held-out days (not a held-out figure)",
+    )
     args = ap.parse_args(argv)
     print("date 2026-12-06; data SaudiNewsNet 07-31..08-03 + saudinewsnet-events dev dup_of", flush=True)
     folds = load(args.shared, args.logs)
@@ -200,8 +220,10 @@ def main(argv: list[str] | None = None) -> None:
                 coef = " ".join(f"{x} {c:+.2f}" for x, c in zip(feats, wv, strict=True)) + f" bias {b:+.2f}"
                 rows[f"LR {name}, {tag}"] = (p, r, f"p >= {th:.2f}; {coef}")
         results[test] = rows
-        print(f"\n## held out {test} (streamed after {BEFORE[test]}), fitted/tuned on "
-              f"{'+'.join(f.day for f in train)}")
+        print(
+            f"\n## held out {test} (streamed after {BEFORE[test]}), fitted/tuned on "
+            f"{'+'.join(f.day for f in train)}"
+        )
         for name, (p, r, note) in rows.items():
             ok = "meets" if p >= 0.98 and r >= 0.95 else "misses"
             print(f"{name:42s} P {p:.4f} R {r:.4f} ({ok}) {note}")
@@ -211,9 +233,10 @@ def main(argv: list[str] | None = None) -> None:
         wp = min(got, key=lambda d: got[d][0])
         wr = min(got, key=lambda d: got[d][1])
         passes = all(p >= 0.98 and r >= 0.95 for p, r, _ in got.values())
-        print(f"{name:42s} worst P {got[wp][0]:.4f} ({wp}), worst R {got[wr][1]:.4f} ({wr}) -> "
-              f"{'PASSES every fold' if passes else 'fails'}")
-
+        print(
+            f"{name:42s} worst P {got[wp][0]:.4f} ({wp}), worst R {got[wr][1]:.4f} ({wr}) -> "
+            f"{'PASSES every fold' if passes else 'fails'}"
+        )
 
     if args.oracle:
         oracle(folds)
@@ -223,8 +246,10 @@ def oracle(folds: dict[str, Fold]) -> None:
     """Is there a setting of each family that passes every day at all? Chosen on the scored days
     themselves: an upper bound on what tuning could find, not a held-out figure."""
     print("\n## oracle: settings chosen on the three scored days (worst margin min(P-0.98, R-0.95))")
-    families: list[tuple[str, Rule, list[Any]]] = [("cosine cut", cosine_rule, list(COS_CUTS)),
-                                                     ("cos + a*jac", linear_rule, list(LINEAR_GRID))]
+    families: list[tuple[str, Rule, list[Any]]] = [
+        ("cosine cut", cosine_rule, list(COS_CUTS)),
+        ("cos + a*jac", linear_rule, list(LINEAR_GRID)),
+    ]
     for name, rule, grid in families:
         scored = []
         for v in grid:
@@ -232,8 +257,10 @@ def oracle(folds: dict[str, Fold]) -> None:
             scored.append((min(min(p - 0.98, r - 0.95) for p, r in res), str(v), res))
         scored.sort(key=lambda x: -x[0])
         for m, v, res in scored[:3]:
-            print(f"{name:12s} {v:18s} margin {m:+.4f} " + " ".join(f"{d[5:]} {p:.3f}/{r:.3f}"
-                                                               for d, (p, r) in zip(folds, res, strict=True)))
+            print(
+                f"{name:12s} {v:18s} margin {m:+.4f} "
+                + " ".join(f"{d[5:]} {p:.3f}/{r:.3f}" for d, (p, r) in zip(folds, res, strict=True))
+            )
 
 
 if __name__ == "__main__":

@@ -43,8 +43,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--reps", type=int, default=2)
     args = ap.parse_args(argv)
     old = load_other(args.other)
-    arts = sorted(load_saudinewsnet([DATA / "2015-08-01.zip", DATA / "2015-08-02.zip"]),
-                  key=lambda a: (a.published or "", a.id))
+    arts = sorted(
+        load_saudinewsnet([DATA / "2015-08-01.zip", DATA / "2015-08-02.zip"]),
+        key=lambda a: (a.published or "", a.id),
+    )
     half = len(arts) // 2
     a, b = old.Deduper(), new.Deduper()
     ra = [plain(a.add_with_matches(x)) for x in arts[:half]]
@@ -56,20 +58,28 @@ def main(argv: list[str] | None = None) -> None:
     rb += [plain(b.add_with_matches(x)) for x in arts[half:]]
     rc = [plain(c.add_with_matches(x)) for x in arts[half:]]
     final = {x.id: b.duplicate_of(x.id) for x in arts}
-    print(f"{len(arts)} articles, {sum(1 for d in final.values() if d)} with duplicate_of, "
-          f"{sum(len(m) for _, m in rb)} paragraph matches")
-    print(f"every add_with_matches equal: {ra == rb}; duplicate_of equal: "
-          f"{final == {x.id: a.duplicate_of(x.id) for x in arts}}; state bytes equal at the middle: {same_mid}, "
-          f"at the end: {a.to_bytes() == b.to_bytes()}")
-    print(f"the other's middle state loaded here continues identically: {rc == rb[half:]} "
-          f"(final state equal: {c.to_bytes() == b.to_bytes()})")
+    print(
+        f"{len(arts)} articles, {sum(1 for d in final.values() if d)} with duplicate_of, "
+        f"{sum(len(m) for _, m in rb)} paragraph matches"
+    )
+    print(
+        f"every add_with_matches equal: {ra == rb}; duplicate_of equal: "
+        f"{final == {x.id: a.duplicate_of(x.id) for x in arts}}; state bytes equal at the middle: {same_mid}, "
+        f"at the end: {a.to_bytes() == b.to_bytes()}"
+    )
+    print(
+        f"the other's middle state loaded here continues identically: {rc == rb[half:]} "
+        f"(final state equal: {c.to_bytes() == b.to_bytes()})"
+    )
     for rep in range(args.reps):
         for name, mod in (("other", old), ("rasid.dedup", new)):
             d, t = mod.Deduper(), time.process_time()
             for x in arts:
                 d.add(x)
-            print(f"rep {rep} {name:12s} {(time.process_time() - t) / len(arts) * 1000:.2f} ms CPU per article",
-                  flush=True)
+            print(
+                f"rep {rep} {name:12s} {(time.process_time() - t) / len(arts) * 1000:.2f} ms CPU per article",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

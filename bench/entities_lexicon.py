@@ -55,7 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     counts: Counter[str] = Counter()
     for text in texts:
         counts.update(w for w in (match_form(t.text) for t in tokenize(text)) if _arabic_word(w))
-    print(f"SaudiNewsNet: {len(texts)} articles, {len(counts)} distinct words ({time.perf_counter() - t0:.0f}s)")
+    print(
+        f"SaudiNewsNet: {len(texts)} articles, {len(counts)} distinct words ({time.perf_counter() - t0:.0f}s)"
+    )
 
     ane_n: Counter[str] = Counter()
     ane_name: Counter[str] = Counter()
@@ -119,9 +121,23 @@ def main(argv: list[str] | None = None) -> int:
     part_only.sort()
     print(f"part-of-a-name-only words: {len(part_only)}")
     print(f"common words: {len(common)} (decided by {dict(by_source)})")
-    for w in ("روسيا", "للطيران", "البندقيه", "الاقصي", "رايد", "وعاين", "عاين", "بوتين", "الرياض", "جده", "امور"):
-        print(f"  {w}: count {counts[w]}, anercorp {ane_name[w]}/{ane_n[w]}, ner {ner_name[w]}/{ner_n[w]}, "
-              f"alone {ane_alone[w]}/{ner_alone[w]}, common {w in set(common)}, part only {w in set(part_only)}")
+    for w in (
+        "روسيا",
+        "للطيران",
+        "البندقيه",
+        "الاقصي",
+        "رايد",
+        "وعاين",
+        "عاين",
+        "بوتين",
+        "الرياض",
+        "جده",
+        "امور",
+    ):
+        print(
+            f"  {w}: count {counts[w]}, anercorp {ane_name[w]}/{ane_n[w]}, ner {ner_name[w]}/{ner_n[w]}, "
+            f"alone {ane_alone[w]}/{ner_alone[w]}, common {w in set(common)}, part only {w in set(part_only)}"
+        )
     if args.write:
         data = {
             "about": (

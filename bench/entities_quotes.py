@@ -74,7 +74,9 @@ def quote_figures(gold: dict, articles, mentions, entities, entity_of) -> dict[s
     for g in gold["quotes"]:
         variants = next(e["variants"] for e in gold["entities"] if e["canonical"] == g["speaker"])
         names = {ent.name for ent in entities for v in variants if v in ent.variants}
-        ok = any(q.speaker in names and (g["text"] in q.text or q.text in g["text"]) for q in quotes[g["doc"]])
+        ok = any(
+            q.speaker in names and (g["text"] in q.text or q.text in g["text"]) for q in quotes[g["doc"]]
+        )
         found.append(ok)
     total = sum(len(q) for q in quotes.values())
     return {"gold_found": f"{sum(found)}/{len(found)}", "extracted": total, "quotes": quotes}

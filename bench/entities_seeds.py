@@ -38,9 +38,11 @@ def main(argv: list[str] | None = None) -> int:
         for q in story["quotes"]:
             fh.write(f"{q['article']}\t{q['speaker']}\t{q.get('kind', '')}\t{q['text']}\n")
     ent = checks["entities"]
-    print(f"entities exported: {len(story['entities'])}; gold in one entity {ent['in_one_entity']}/{ent['gold']}, "
-          f"mixed {len(ent['mixed'])}; quotes {len(story['quotes'])}, gold found {checks['quotes']['found']}/"
-          f"{checks['quotes']['gold']}; timeline {checks['timeline']['found']}/{checks['timeline']['gold_dates']}")
+    print(
+        f"entities exported: {len(story['entities'])}; gold in one entity {ent['in_one_entity']}/{ent['gold']}, "
+        f"mixed {len(ent['mixed'])}; quotes {len(story['quotes'])}, gold found {checks['quotes']['found']}/"
+        f"{checks['quotes']['gold']}; timeline {checks['timeline']['found']}/{checks['timeline']['gold_dates']}"
+    )
     print(f"lists: {args.out}")
     return 0
 

@@ -38,7 +38,9 @@ def load_events(min_articles: int) -> dict[str, list[dict]]:
                     by_url[art["url"]] = art
     events: dict[str, list[dict]] = defaultdict(list)
     for day in ("2015-08-01", "2015-08-02"):
-        for line in (DATA / "saudinewsnet-events" / f"dev-{day}.jsonl").read_text(encoding="utf-8").splitlines():
+        for line in (
+            (DATA / "saudinewsnet-events" / f"dev-{day}.jsonl").read_text(encoding="utf-8").splitlines()
+        ):
             rec = json.loads(line)
             if rec["url"] in by_url and not rec["dup_of"] and not rec["event"].startswith("single-"):
                 events[rec["event"]].append(by_url[rec["url"]])
@@ -47,8 +49,14 @@ def load_events(min_articles: int) -> dict[str, list[dict]]:
 
 def to_article(i: int, art: dict) -> Article:
     paras = [Paragraph(p.strip(), "ar") for p in (art.get("content") or "").split("\n") if p.strip()]
-    return Article(id=str(i), origin=art["url"], raw_text=art.get("content") or "", content_hash=str(i),
-                   title=art.get("title") or "", paragraphs=paras)
+    return Article(
+        id=str(i),
+        origin=art["url"],
+        raw_text=art.get("content") or "",
+        content_hash=str(i),
+        title=art.get("title") or "",
+        paragraphs=paras,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,7 +91,9 @@ def main(argv: list[str] | None = None) -> int:
                     fh.write(f"{e.type}\t{e.name}\t| {' / '.join(e.variants[:5])}\t[{len(e.articles)}]\n")
     for tag, (nm, ne) in totals.items():
         print(f"rules {tag}: {nm} mentions, {ne} entities over {len(picked)} stories")
-    print(f"propagation with rules: {sum(rule_ms) / len(rule_ms):.1f} ms per story (mean), max {max(rule_ms):.1f}")
+    print(
+        f"propagation with rules: {sum(rule_ms) / len(rule_ms):.1f} ms per story (mean), max {max(rule_ms):.1f}"
+    )
     print(f"entity lists: {args.out}")
     return 0
 

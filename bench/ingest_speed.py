@@ -34,9 +34,14 @@ def convert(out: Path) -> int:
             with zipfile.ZipFile(archive) as zf:
                 for name in zf.namelist():
                     for art in json.loads(zf.read(name)):
-                        rec = {"url": art["url"], "source": art["source"], "title": art["title"],
-                               "content": art["content"], "published": art["date_extracted"],
-                               "author": art["author"]}
+                        rec = {
+                            "url": art["url"],
+                            "source": art["source"],
+                            "title": art["title"],
+                            "content": art["content"],
+                            "published": art["date_extracted"],
+                            "author": art["author"],
+                        }
                         fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
                         count += 1
     return count
@@ -46,10 +51,14 @@ def write_pages(jsonl: Path, directory: Path, n: int) -> None:
     with jsonl.open(encoding="utf-8") as fh:
         for i, line in zip(range(n), fh, strict=False):
             rec = json.loads(line)
-            body = "".join(f"<p>{html.escape(p.strip())}</p>\n" for p in rec["content"].splitlines() if p.strip())
-            page = (f'<!DOCTYPE html><html lang="ar"><head><meta charset="utf-8"><title>{html.escape(rec["title"])}</title>'
-                    f'<link rel="canonical" href="{html.escape(rec["url"])}"></head><body><nav><a href="/">الرئيسية</a></nav>'
-                    f"<article><h1>{html.escape(rec['title'])}</h1>{body}</article><footer>© {rec['source']}</footer></body></html>")
+            body = "".join(
+                f"<p>{html.escape(p.strip())}</p>\n" for p in rec["content"].splitlines() if p.strip()
+            )
+            page = (
+                f'<!DOCTYPE html><html lang="ar"><head><meta charset="utf-8"><title>{html.escape(rec["title"])}</title>'
+                f'<link rel="canonical" href="{html.escape(rec["url"])}"></head><body><nav><a href="/">الرئيسية</a></nav>'
+                f"<article><h1>{html.escape(rec['title'])}</h1>{body}</article><footer>© {rec['source']}</footer></body></html>"
+            )
             (directory / f"{i:05d}.html").write_text(page, encoding="utf-8")
 
 
@@ -70,8 +79,18 @@ def read(source: str) -> None:
                 chars += len(item.text or "")
     seconds = time.perf_counter() - start
     peak_mb = _peak_rss_mb()
-    print(json.dumps({"docs": docs, "errors": errors, "chars": chars, "seconds": round(seconds, 2),
-                      "docs_per_s": round(docs / seconds), "peak_rss_mb": round(peak_mb, 1)}))
+    print(
+        json.dumps(
+            {
+                "docs": docs,
+                "errors": errors,
+                "chars": chars,
+                "seconds": round(seconds, 2),
+                "docs_per_s": round(docs / seconds),
+                "peak_rss_mb": round(peak_mb, 1),
+            }
+        )
+    )
 
 
 def _peak_rss_mb() -> float:
@@ -87,7 +106,9 @@ def _peak_rss_mb() -> float:
 
 
 def child(source: str) -> dict[str, float]:
-    out = subprocess.run([sys.executable, __file__, "--read", source], check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--read", source], check=True, capture_output=True, text=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -104,14 +125,18 @@ def main() -> None:
     n = convert(out)
     print(f"converted {n} articles to {out} ({out.stat().st_size / 1e6:.1f} MB)")
     result = child(str(out))
-    print(f"jsonl: {result['docs']} docs, {result['errors']} errors, {result['seconds']} s, "
-          f"{result['docs_per_s']} docs/s, peak RSS {result['peak_rss_mb']} MB")
+    print(
+        f"jsonl: {result['docs']} docs, {result['errors']} errors, {result['seconds']} s, "
+        f"{result['docs_per_s']} docs/s, peak RSS {result['peak_rss_mb']} MB"
+    )
     if args.html:
         with tempfile.TemporaryDirectory(prefix="rasid-html-") as tmp:
             write_pages(out, Path(tmp), args.html)
             result = child(tmp)
-        print(f"html:  {result['docs']} docs, {result['errors']} errors, {result['seconds']} s, "
-              f"{result['docs_per_s']} docs/s, peak RSS {result['peak_rss_mb']} MB")
+        print(
+            f"html:  {result['docs']} docs, {result['errors']} errors, {result['seconds']} s, "
+            f"{result['docs_per_s']} docs/s, peak RSS {result['peak_rss_mb']} MB"
+        )
 
 
 if __name__ == "__main__":

@@ -31,8 +31,10 @@ def main() -> None:
     ap.add_argument("--day", default="2015-08-01")
     args = ap.parse_args()
     recs = saudinewsnet_records(Path(args.shared) / "data" / "saudinewsnet" / f"{args.day}.zip")
-    for what, texts in (("articles", [f"{r['title']}\n{r['content']}" for r in recs if r["content"].strip()]),
-                        ("titles", [r["title"].strip() for r in recs if r["title"].strip()])):
+    for what, texts in (
+        ("articles", [f"{r['title']}\n{r['content']}" for r in recs if r["content"].strip()]),
+        ("titles", [r["title"].strip() for r in recs if r["title"].strip()]),
+    ):
         for codec in ("cp1256", "iso8859-6"):
             right = refused = wrong = 0
             for text in texts:
@@ -46,8 +48,10 @@ def main() -> None:
                     right += 1
                 else:
                     wrong += 1
-            print(f"{what:8} {codec:10} {len(texts):5}: right {right} ({right / len(texts):.4f}), "
-                  f"misread {wrong}, refused {refused}")
+            print(
+                f"{what:8} {codec:10} {len(texts):5}: right {right} ({right / len(texts):.4f}), "
+                f"misread {wrong}, refused {refused}"
+            )
     for codec, text in OTHERS.items():
         try:
             decode_text(text.encode(codec))

@@ -60,8 +60,12 @@ def _missing(db: str, feed: str) -> tuple[int, int]:
         found = set()
         for i in range(0, len(ids), 500):
             chunk = ids[i : i + 500]
-            found.update(r[0] for r in conn.execute(
-                f"SELECT id FROM articles WHERE id IN ({','.join('?' * len(chunk))})", chunk))
+            found.update(
+                r[0]
+                for r in conn.execute(
+                    f"SELECT id FROM articles WHERE id IN ({','.join('?' * len(chunk))})", chunk
+                )
+            )
         # a record whose text is already stored under another id is a copy, kept once by design
         return len(ids), len(set(ids) - found)
     finally:
@@ -75,10 +79,20 @@ def _targets(db: str, rng: random.Random) -> list[tuple[str, str]]:
         stories = [r[0] for r in conn.execute("SELECT id FROM story_list ORDER BY rank DESC LIMIT 300")]
         stories += [r[0] for r in conn.execute("SELECT id FROM stories ORDER BY random() LIMIT 1500")]
         articles = [r[0] for r in conn.execute("SELECT id FROM articles ORDER BY random() LIMIT 2500")]
-        titles = [r[0] for r in conn.execute("SELECT title FROM articles WHERE title != '' ORDER BY random() LIMIT 1000")]
-        sources = [r[0] for r in conn.execute("SELECT DISTINCT source FROM articles WHERE source IS NOT NULL LIMIT 20")]
-        ents = [r[0] for r in conn.execute(
-            "SELECT value FROM story_facets WHERE kind = 'entity' ORDER BY random() LIMIT 50")]
+        titles = [
+            r[0]
+            for r in conn.execute("SELECT title FROM articles WHERE title != '' ORDER BY random() LIMIT 1000")
+        ]
+        sources = [
+            r[0]
+            for r in conn.execute("SELECT DISTINCT source FROM articles WHERE source IS NOT NULL LIMIT 20")
+        ]
+        ents = [
+            r[0]
+            for r in conn.execute(
+                "SELECT value FROM story_facets WHERE kind = 'entity' ORDER BY random() LIMIT 50"
+            )
+        ]
         days = [r[0] for r in conn.execute("SELECT DISTINCT last_day FROM story_list WHERE last_day != ''")]
     finally:
         conn.close()
@@ -86,7 +100,11 @@ def _targets(db: str, rng: random.Random) -> list[tuple[str, str]]:
     q = urllib.parse.quote
     out: list[tuple[str, str]] = []
     for n in range(1, 6):
-        out += [("list", f"/?page={n}"), ("list", f"/?order=latest&page={n}"), ("api-list", f"/api/stories?page={n}")]
+        out += [
+            ("list", f"/?page={n}"),
+            ("list", f"/?order=latest&page={n}"),
+            ("api-list", f"/api/stories?page={n}"),
+        ]
     for s in sources:
         out.append(("list", f"/?source={q(s)}"))
     for e in ents:
@@ -99,8 +117,11 @@ def _targets(db: str, rng: random.Random) -> list[tuple[str, str]]:
         out += [("article", f"/articles/{q(a, safe='')}"), ("api-article", f"/api/articles/{q(a, safe='')}")]
     for _ in range(1000):
         w = rng.sample(words, 2) if len(words) > 2 else ["خبر", "اليوم"]
-        out += [("search", f"/search?q={q(w[0])}"), ("search", f"/search?q={q(w[0] + ' ' + w[1])}"),
-                ("api-search", f"/api/search?q={q(w[0])}")]
+        out += [
+            ("search", f"/search?q={q(w[0])}"),
+            ("search", f"/search?q={q(w[0] + ' ' + w[1])}"),
+            ("api-search", f"/api/search?q={q(w[0])}"),
+        ]
     return out
 
 
@@ -131,8 +152,15 @@ async def _get(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, path:
     return status
 
 
-async def _reader(port: int, targets: list[tuple[str, str]], until: float, tally: Tally, limit: int,
-                  rng: random.Random, timeout: float) -> None:
+async def _reader(
+    port: int,
+    targets: list[tuple[str, str]],
+    until: float,
+    tally: Tally,
+    limit: int,
+    rng: random.Random,
+    timeout: float,
+) -> None:
     conn = None
     while time.monotonic() < until and tally.count < limit:
         kind, path = rng.choice(targets)
@@ -161,13 +189,18 @@ def _pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))] * 1000
 
 
-async def _run_readers(port: int, targets, readers: int, seconds: float, limit: int, seed: int,
-                       timeout: float) -> tuple[Tally, float]:
+async def _run_readers(
+    port: int, targets, readers: int, seconds: float, limit: int, seed: int, timeout: float
+) -> tuple[Tally, float]:
     tally = Tally()
     start = time.monotonic()
     until = start + seconds
-    await asyncio.gather(*(_reader(port, targets, until, tally, limit, random.Random(seed + i), timeout)
-                           for i in range(readers)))
+    await asyncio.gather(
+        *(
+            _reader(port, targets, until, tally, limit, random.Random(seed + i), timeout)
+            for i in range(readers)
+        )
+    )
     return tally, time.monotonic() - start
 
 
@@ -197,9 +230,15 @@ def main() -> None:
     ap.add_argument("--processes", type=int, default=1, help="server processes (rasid serve --processes)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--json", action="store_true", help="print the result as one JSON line too")
-    ap.add_argument("--no-cache", action="store_true", help="serve without the response cache (RASID_WEB_CACHE=0)")
-    ap.add_argument("--cache-entries", type=int, default=None,
-                    help="the response cache's size in entries (RASID_WEB_CACHE; default: the server's default)")
+    ap.add_argument(
+        "--no-cache", action="store_true", help="serve without the response cache (RASID_WEB_CACHE=0)"
+    )
+    ap.add_argument(
+        "--cache-entries",
+        type=int,
+        default=None,
+        help="the response cache's size in entries (RASID_WEB_CACHE; default: the server's default)",
+    )
     args = ap.parse_args()
     if not 1 <= args.readers <= 200 or not 0 < args.seconds <= 600:
         sys.exit("load: readers in 1..200 and seconds in (0, 600]")
@@ -209,9 +248,25 @@ def main() -> None:
         env["RASID_WEB_CACHE"] = "0" if args.no_cache else str(args.cache_entries)
     py = sys.executable
     before = _count_articles(args.db)
-    server = subprocess.Popen([py, "-m", "rasid.cli", "serve", "--db", args.db, "--host", HOST,
-                               "--port", str(args.port), "--processes", str(args.processes)], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE)
+    server = subprocess.Popen(
+        [
+            py,
+            "-m",
+            "rasid.cli",
+            "serve",
+            "--db",
+            args.db,
+            "--host",
+            HOST,
+            "--port",
+            str(args.port),
+            "--processes",
+            str(args.processes),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     writer = None
     try:
         _wait_up(args.port, server, time.monotonic() + 300)
@@ -226,10 +281,17 @@ def main() -> None:
 
         cpu0 = server_cpu_now()
         if args.writer:
-            writer = subprocess.Popen([py, "-m", "rasid.cli", "run", "--db", args.db, "--no-progress", "-q",
-                                       args.writer], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        tally, took = asyncio.run(_run_readers(args.port, targets, args.readers, args.seconds,
-                                               args.max_requests, args.seed, args.timeout))
+            writer = subprocess.Popen(
+                [py, "-m", "rasid.cli", "run", "--db", args.db, "--no-progress", "-q", args.writer],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+        tally, took = asyncio.run(
+            _run_readers(
+                args.port, targets, args.readers, args.seconds, args.max_requests, args.seed, args.timeout
+            )
+        )
         server_cpu = server_cpu_now() - cpu0
         writer_rc = None
         writer_secs = None
@@ -250,26 +312,49 @@ def main() -> None:
     all_times = [t for ts in tally.times.values() for t in ts]
     errors = sum(tally.errors.values())
     result = {
-        "readers": args.readers, "seconds": round(took, 1), "requests": tally.count,
-        "rps": round(tally.count / took, 1), "p50_ms": round(_pct(all_times, 50), 1),
-        "p95_ms": round(_pct(all_times, 95), 1), "p99_ms": round(_pct(all_times, 99), 1), "errors": errors,
+        "readers": args.readers,
+        "seconds": round(took, 1),
+        "requests": tally.count,
+        "rps": round(tally.count / took, 1),
+        "p50_ms": round(_pct(all_times, 50), 1),
+        "p95_ms": round(_pct(all_times, 95), 1),
+        "p99_ms": round(_pct(all_times, 99), 1),
+        "errors": errors,
         "server_cpu_ms_per_request": round(server_cpu / max(tally.count, 1) * 1000, 2),
-        "articles_before": before, "articles_after": after,
-        "writer": args.writer, "writer_exit": writer_rc, "writer_records": fed, "writer_ids_missing": missing,
+        "articles_before": before,
+        "articles_after": after,
+        "writer": args.writer,
+        "writer_exit": writer_rc,
+        "writer_records": fed,
+        "writer_ids_missing": missing,
         "writer_wait_after_readers_s": round(writer_secs, 1) if writer_secs is not None else None,
-        "by_kind": {k: {"n": len(v), "p50_ms": round(_pct(v, 50), 1), "p95_ms": round(_pct(v, 95), 1),
-                        "errors": tally.errors.get(k, 0)} for k, v in sorted(tally.times.items())},
+        "by_kind": {
+            k: {
+                "n": len(v),
+                "p50_ms": round(_pct(v, 50), 1),
+                "p95_ms": round(_pct(v, 95), 1),
+                "errors": tally.errors.get(k, 0),
+            }
+            for k, v in sorted(tally.times.items())
+        },
     }
-    print(f"{args.readers} readers, {took:.0f} s{' + writer ' + args.writer if args.writer else ''}"
-          f"{' (no cache)' if args.no_cache else ''}, {args.processes} server process(es), "
-          f"{len(set(targets))} distinct URLs: "
-          f"{tally.count} requests, {result['rps']} req/s, p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms, "
-          f"p99 {result['p99_ms']} ms, {errors} errors; server CPU {result['server_cpu_ms_per_request']} ms/request; "
-          f"articles {before} -> {after}"
-          + (f" (writer exit {writer_rc}; {fed} records with text, {missing} of their ids not in the store)"
-             if args.writer else ""))
+    print(
+        f"{args.readers} readers, {took:.0f} s{' + writer ' + args.writer if args.writer else ''}"
+        f"{' (no cache)' if args.no_cache else ''}, {args.processes} server process(es), "
+        f"{len(set(targets))} distinct URLs: "
+        f"{tally.count} requests, {result['rps']} req/s, p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms, "
+        f"p99 {result['p99_ms']} ms, {errors} errors; server CPU {result['server_cpu_ms_per_request']} ms/request; "
+        f"articles {before} -> {after}"
+        + (
+            f" (writer exit {writer_rc}; {fed} records with text, {missing} of their ids not in the store)"
+            if args.writer
+            else ""
+        )
+    )
     for kind, row in result["by_kind"].items():
-        print(f"  {kind:12s} n={row['n']:6d}  p50 {row['p50_ms']:7.1f} ms  p95 {row['p95_ms']:7.1f} ms  errors {row['errors']}")
+        print(
+            f"  {kind:12s} n={row['n']:6d}  p50 {row['p50_ms']:7.1f} ms  p95 {row['p95_ms']:7.1f} ms  errors {row['errors']}"
+        )
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
 

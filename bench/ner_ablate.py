@@ -54,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         t = time.perf_counter()
         res = build_resources(
-            sorted((DATA / "saudinewsnet").glob("*.zip")), DATA / "anercorp" / "ANERGazet",
+            sorted((DATA / "saudinewsnet").glob("*.zip")),
+            DATA / "anercorp" / "ANERGazet",
             read_conll(DATA / "anercorp" / TRAIN_FILE),
         )
         res.save(args.cache)

@@ -151,13 +151,19 @@ def cmd_teacher(work: Path, split: str, epochs: int) -> None:
                 x[r, : len(tr_rows[i])] = tr_rows[i]
                 y[r, : len(tr_rows[i])] = [tag_id[g] for g in tr[i][1]]
             loss = torch.nn.functional.cross_entropy(
-                net(torch.from_numpy(x)).reshape(-1, len(TAGS)), torch.from_numpy(y).reshape(-1), ignore_index=-100
+                net(torch.from_numpy(x)).reshape(-1, len(TAGS)),
+                torch.from_numpy(y).reshape(-1),
+                ignore_index=-100,
             )
             opt.zero_grad()
             loss.backward()
             opt.step()
         lps = _log_probs(net, ev_rows)
-        report(f"epoch {ep} ({time.perf_counter() - t:.0f}s) teacher alone", [g for _, g in ev], [viterbi(lp, trans, start) for lp in lps])
+        report(
+            f"epoch {ep} ({time.perf_counter() - t:.0f}s) teacher alone",
+            [g for _, g in ev],
+            [viterbi(lp, trans, start) for lp in lps],
+        )
     torch.save(net.state_dict(), work / f"teacher_{split}.pt")
     fz = Featurizer(Resources.load(RES))
     crf = work / f"crf_{split}.crfsuite"
@@ -167,7 +173,11 @@ def cmd_teacher(work: Path, split: str, epochs: int) -> None:
     margs = [crf_marginals(tagger, fz.sentence(t)) for t, _ in ev]
     report("sentence CRF", [g for _, g in ev], [m[0] for m in margs])
     for w in (0.3, 0.5, 0.7):
-        report(f"teacher {w} + CRF {1 - w:.1f} (log-linear)", [g for _, g in ev], mix_decode(lps, [m[1] for m in margs], w))
+        report(
+            f"teacher {w} + CRF {1 - w:.1f} (log-linear)",
+            [g for _, g in ev],
+            mix_decode(lps, [m[1] for m in margs], w),
+        )
 
 
 def _labels(sents: list[Sent]) -> dict[str, str]:
@@ -178,7 +188,9 @@ def _labels(sents: list[Sent]) -> dict[str, str]:
     return {w: c.most_common(1)[0][0] for w, c in counts.items()}
 
 
-def _crf_eval(name: str, res: Resources, tr: list[Sent], ev: list[Sent], extra: tuple[list, list] = ([], [])) -> None:
+def _crf_eval(
+    name: str, res: Resources, tr: list[Sent], ev: list[Sent], extra: tuple[list, list] = ([], [])
+) -> None:
     import pycrfsuite
 
     fz = Featurizer(res)
@@ -240,7 +252,9 @@ def cmd_distill(work: Path, split: str, quick: bool) -> None:
     snn = snn[: int(np.searchsorted(np.cumsum([len(s) for s in snn]), len(states), side="right"))]
     margs = [crf_marginals(tagger, fz.sentence(s))[1] for s in snn]
     silver = mix_decode(_log_probs(net, _rows(states, snn)), margs, 0.5)
-    print(f"silver: {len(snn)} sentences, {sum(map(len, snn))} tokens, {sum(len(spans_of(t)) for t in silver)} mentions")
+    print(
+        f"silver: {len(snn)} sentences, {sum(map(len, snn))} tokens, {sum(len(spans_of(t)) for t in silver)} mentions"
+    )
     if split == "test":
         n_art = int((work / "snn_articles.txt").read_text()) if (work / "snn_articles.txt").exists() else 251
         save_silver(work / "ner.silver.json.gz", n_art, snn, silver)
@@ -250,7 +264,9 @@ def cmd_distill(work: Path, split: str, quick: bool) -> None:
     res = Resources.load(RES)
     res.e5types = teacher_dictionary(snn, silver)
     if split == "test":
-        (work / "teacher_types.json").write_text(json.dumps(res.e5types, ensure_ascii=False), encoding="utf-8")
+        (work / "teacher_types.json").write_text(
+            json.dumps(res.e5types, ensure_ascii=False), encoding="utf-8"
+        )
     _crf_eval("CRF gold, teacher dictionary feature", res, tr, ev)
     if not quick:
         _crf_eval("CRF gold + silver sentences + teacher dictionary", res, tr, ev, (snn, silver))

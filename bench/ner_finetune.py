@@ -256,7 +256,11 @@ def cmd_distill(work: Path, caps: list[int]) -> None:
             tagger = pycrfsuite.Tagger()
             tagger.open(str(path))
             pred = [list(tagger.tag(fz.sentence(s))) for s, _ in ev]
-        report(f"dev CRF train-80% + {n} silver sentences ({time.perf_counter() - t:.0f}s)", [g for _, g in ev], pred)
+        report(
+            f"dev CRF train-80% + {n} silver sentences ({time.perf_counter() - t:.0f}s)",
+            [g for _, g in ev],
+            pred,
+        )
 
 
 def cmd_devdoc(work: Path, caps: list[int]) -> None:
@@ -274,8 +278,12 @@ def cmd_devdoc(work: Path, caps: list[int]) -> None:
                     fh.write("".join(f"{a} {b}\n" for a, b in zip(toks, tags, strict=True)) + "\n")
         t = time.perf_counter()
         train_ner(
-            out / "ner.crfsuite", out / "train.txt", resources=Resources.load(RES),
-            silver=work / "silver_dev.json.gz", fold_silver=cap, data_dir=DATA,
+            out / "ner.crfsuite",
+            out / "train.txt",
+            resources=Resources.load(RES),
+            silver=work / "silver_dev.json.gz",
+            fold_silver=cap,
+            data_dir=DATA,
         )
         model = NerModel.load(out / "ner.crfsuite")
         for window in (None, 10):

@@ -40,7 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--articles", type=int, default=1000)
     ap.add_argument("--model", default=None, help="a .crfsuite path (default: the packaged model)")
     ap.add_argument("--dump", type=Path, help="write the mentions of every article to this JSON file")
-    ap.add_argument("--check", type=Path, help="compare the mentions with a --dump file; exit 1 if any differ")
+    ap.add_argument(
+        "--check", type=Path, help="compare the mentions with a --dump file; exit 1 if any differ"
+    )
     ap.add_argument("--reference", action="store_true", help="also tag through pycrfsuite and compare")
     args = ap.parse_args(argv)
     t = time.perf_counter()
@@ -71,7 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     return status
 
 
-def _compare(name: str, ref: list[list[tuple[int, int, str]]], found: list[list[tuple[int, int, str]]]) -> int:
+def _compare(
+    name: str, ref: list[list[tuple[int, int, str]]], found: list[list[tuple[int, int, str]]]
+) -> int:
     if len(ref) != len(found):
         print(f"{name}: FAILED, {len(ref)} articles in the reference, {len(found)} tagged")
         return 1

@@ -23,21 +23,31 @@ DATA = Path(__file__).resolve().parents[2] / "shared" / "data"  # the data folde
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
-    where = ap.add_mutually_exclusive_group(required=True)  # as `rasid train ner`: never the shipped model by default
+    where = ap.add_mutually_exclusive_group(
+        required=True
+    )  # as `rasid train ner`: never the shipped model by default
     where.add_argument("--out", type=Path)
     where.add_argument("--overwrite-shipped", action="store_true", help="write the packaged model files")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--neural", action="store_true", help="second stage: stacked BiLSTM, not the document CRF")
     ap.add_argument(
-        "--teacher-types", type=Path, default=None,
+        "--neural", action="store_true", help="second stage: stacked BiLSTM, not the document CRF"
+    )
+    ap.add_argument(
+        "--teacher-types",
+        type=Path,
+        default=None,
         help="JSON word -> type+bucket from `bench/ner_e5.py distill --split test` (default: keep the packaged one)",
     )
     ap.add_argument(
-        "--silver", type=Path, default=None,
+        "--silver",
+        type=Path,
+        default=None,
         help="teacher labels (`ner.silver.json.gz` from bench/ner_e5.py; default: the packaged one)",
     )
     ap.add_argument(
-        "--fold-silver", type=int, default=0,
+        "--fold-silver",
+        type=int,
+        default=0,
         help="also add the first N silver sentences to each jackknife fold of the document CRF",
     )
     args = ap.parse_args(argv)
@@ -45,8 +55,13 @@ def main(argv: list[str] | None = None) -> int:
     t, c = time.perf_counter(), time.process_time()
     teacher = json.loads(args.teacher_types.read_text(encoding="utf-8")) if args.teacher_types else None
     stats = train_ner(
-        args.out, seed=args.seed, neural=args.neural, teacher_types=teacher, silver=args.silver or True,
-        fold_silver=args.fold_silver, data_dir=DATA,
+        args.out,
+        seed=args.seed,
+        neural=args.neural,
+        teacher_types=teacher,
+        silver=args.silver or True,
+        fold_silver=args.fold_silver,
+        data_dir=DATA,
     )
     stats["wall_seconds"] = round(time.perf_counter() - t, 1)
     stats["cpu_seconds"] = round(time.process_time() - c, 1)

@@ -52,12 +52,20 @@ def main() -> None:
         print(f"  disagree ×{n}: source {source} url -> {by_url} name -> {by_name}")
     # Bylines alone (source and URL withheld): how often one is found, and how often it is right.
     found = Counter(
-        "right" if (got := reg.from_byline(rec["content"])) == rec["source"] else ("none" if got is None else "wrong")
-        for rec in records)
-    wrong = Counter((rec["source"], reg.from_byline(rec["content"])) for rec in records
-                    if reg.from_byline(rec["content"]) not in (None, rec["source"]))
-    print(f"byline alone: {found['right']} right, {found['wrong']} wrong, {found['none']} none "
-          f"(of {len(records)})")
+        "right"
+        if (got := reg.from_byline(rec["content"])) == rec["source"]
+        else ("none" if got is None else "wrong")
+        for rec in records
+    )
+    wrong = Counter(
+        (rec["source"], reg.from_byline(rec["content"]))
+        for rec in records
+        if reg.from_byline(rec["content"]) not in (None, rec["source"])
+    )
+    print(
+        f"byline alone: {found['right']} right, {found['wrong']} wrong, {found['none']} none "
+        f"(of {len(records)})"
+    )
     for (source, got), n in wrong.most_common(5):
         print(f"  wrong ×{n}: {source} read as {got}")
     sample = records[:5000]
@@ -69,8 +77,10 @@ def main() -> None:
     for rec in sample:
         reg.source_for(rec["source"], rec["content"], rec["url"])
     fast = (time.perf_counter() - t0) / len(sample) * 1e6
-    print(f"source_for per document: {fast:.1f} µs with a source, {slow:.1f} µs from byline/domain "
-          f"({len(sample)} documents)")
+    print(
+        f"source_for per document: {fast:.1f} µs with a source, {slow:.1f} µs from byline/domain "
+        f"({len(sample)} documents)"
+    )
 
 
 if __name__ == "__main__":

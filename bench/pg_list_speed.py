@@ -62,9 +62,13 @@ def filters(lite: object) -> dict[str, StoryFilter]:
                 entities[word] = entities.get(word, 0) + 1
     source = max(sources, key=lambda k: sources[k])
     entity = max(entities, key=lambda k: entities[k])[:4]
-    return {"none": StoryFilter(), "date": StoryFilter(date_from=days[len(days) // 2], date_to=days[-1]),
-            "source": StoryFilter(source=source), "lang": StoryFilter(lang="ar"),
-            "entity": StoryFilter(entity=entity)}
+    return {
+        "none": StoryFilter(),
+        "date": StoryFilter(date_from=days[len(days) // 2], date_to=days[-1]),
+        "source": StoryFilter(source=source),
+        "lang": StoryFilter(lang="ar"),
+        "entity": StoryFilter(entity=entity),
+    }
 
 
 def timed(fn: object, repeat: int) -> list[float]:
@@ -95,8 +99,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--db", required=True, help="a SQLite store with stories")
     ap.add_argument("--repeat", type=int, default=30)
-    ap.add_argument("--only", nargs="+", choices=["none", "date", "source", "lang", "entity"],
-                    help="these filters only (an older, slower rasid)")
+    ap.add_argument(
+        "--only",
+        nargs="+",
+        choices=["none", "date", "source", "lang", "entity"],
+        help="these filters only (an older, slower rasid)",
+    )
     args = ap.parse_args()
     lite = open_store(args.db, create=False)
     fs = {k: v for k, v in filters(lite).items() if not args.only or k in args.only}
@@ -104,19 +112,26 @@ def main() -> None:
         pg = open_store(cluster.create_database())
         t0 = time.perf_counter()
         n_art, n_sto = copy_store(lite, pg)
-        print(f"{n_art} articles, {n_sto} stories copied to PostgreSQL in {time.perf_counter() - t0:.0f} s; "
-              f"load {os.getloadavg()[0]:.1f}")
+        print(
+            f"{n_art} articles, {n_sto} stories copied to PostgreSQL in {time.perf_counter() - t0:.0f} s; "
+            f"load {os.getloadavg()[0]:.1f}"
+        )
         print(f"{'query':<22} {'SQLite med / p95 ms':>20} {'PostgreSQL med / p95 ms':>24} {'rows':>6} same")
         for name, f in fs.items():
             for order in ("rank", "latest"):
-                for kind, call in (("page 1", lambda s, f=f, o=order: s.list_stories(f, order=o, limit=20)),
-                                   ("page 5", lambda s, f=f, o=order: fifth_page(s, f, o))):
+                for kind, call in (
+                    ("page 1", lambda s, f=f, o=order: s.list_stories(f, order=o, limit=20)),
+                    ("page 5", lambda s, f=f, o=order: fifth_page(s, f, o)),
+                ):
                     want, got = call(lite), call(pg)
                     same = want == got
                     a = timed(lambda c=call: c(lite), args.repeat)
                     b = timed(lambda c=call: c(pg), args.repeat)
-                    print(f"{name + ' ' + order + ' ' + kind:<22} {statistics.median(a):>9.1f} / {p95(a):<8.1f} "
-                          f"{statistics.median(b):>12.1f} / {p95(b):<9.1f} {want.total:>6} {same}", flush=True)
+                    print(
+                        f"{name + ' ' + order + ' ' + kind:<22} {statistics.median(a):>9.1f} / {p95(a):<8.1f} "
+                        f"{statistics.median(b):>12.1f} / {p95(b):<9.1f} {want.total:>6} {same}",
+                        flush=True,
+                    )
         # four threads at once on PostgreSQL: each reads on its own connection
         per = max(1, args.repeat)
         times: list[float] = []
@@ -135,9 +150,11 @@ def main() -> None:
             t.join()
         wall = time.perf_counter() - t0
         readers = getattr(pg, "readers", "n/a")
-        print(f"4 threads x {per} first pages ({next(iter(fs))} filter) on PostgreSQL: {len(times) / wall:.0f} pages/s, "
-              f"median {statistics.median(times):.1f} ms, p95 {p95(times):.1f} ms; read connections {readers}; "
-              f"load {os.getloadavg()[0]:.1f}")
+        print(
+            f"4 threads x {per} first pages ({next(iter(fs))} filter) on PostgreSQL: {len(times) / wall:.0f} pages/s, "
+            f"median {statistics.median(times):.1f} ms, p95 {p95(times):.1f} ms; read connections {readers}; "
+            f"load {os.getloadavg()[0]:.1f}"
+        )
         pg.close()
     lite.close()
 

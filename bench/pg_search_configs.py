@@ -33,8 +33,24 @@ from rasid.store import open_store  # noqa: E402
 from rasid.store.search import other_keys  # noqa: E402
 from rasid.text.normalize import match_form, tokens  # noqa: E402
 
-QUERIES = ["الأسبوع", "وزارة", "مكة", "مستشفى", "إيران", "الأمير", "محمد", "السعودية", "الرياض", "لبنان",
-           "اجتماع", "المملكة", "الإرهاب", "روسيا", "النفط", "الطائرات"]
+QUERIES = [
+    "الأسبوع",
+    "وزارة",
+    "مكة",
+    "مستشفى",
+    "إيران",
+    "الأمير",
+    "محمد",
+    "السعودية",
+    "الرياض",
+    "لبنان",
+    "اجتماع",
+    "المملكة",
+    "الإرهاب",
+    "روسيا",
+    "النفط",
+    "الطائرات",
+]
 
 
 def variants(word: str) -> list[str]:
@@ -57,8 +73,12 @@ def main() -> None:
     ap.add_argument("--days", nargs="+", default=["2015-07-21"])
     args = ap.parse_args()
     shared = REPO.parent / "shared" / "data" / "saudinewsnet"
-    arts = [article_from_record(r) for d in args.days for r in saudinewsnet_records(shared / f"{d}.zip")
-            if (r.get("content") or "").strip()]
+    arts = [
+        article_from_record(r)
+        for d in args.days
+        for r in saudinewsnet_records(shared / f"{d}.zip")
+        if (r.get("content") or "").strip()
+    ]
     with cluster_for_script() as cluster:
         url = cluster.create_database()
         with open_store(url) as store:
@@ -71,24 +91,34 @@ def main() -> None:
             conn.execute("CREATE INDEX articles_arabic ON articles USING gin (arabic)")
             t2 = time.perf_counter()
             n = store.count_articles()
-            print(f"{n} articles of {' '.join(args.days)}; stored (rasid tsvector) in {t1 - t0:.1f} s, "
-                  f"arabic tsvector + index {t2 - t1:.1f} s (shared machine: noisy)")
+            print(
+                f"{n} articles of {' '.join(args.days)}; stored (rasid tsvector) in {t1 - t0:.1f} s, "
+                f"arabic tsvector + index {t2 - t1:.1f} s (shared machine: noisy)"
+            )
             size = conn.execute("SELECT pg_column_size(tsv), pg_column_size(arabic) FROM articles").fetchall()
-            print(f"mean tsvector bytes: rasid {sum(r[0] for r in size) / n:.0f}, "
-                  f"arabic {sum(r[1] for r in size) / n:.0f}")
+            print(
+                f"mean tsvector bytes: rasid {sum(r[0] for r in size) / n:.0f}, "
+                f"arabic {sum(r[1] for r in size) / n:.0f}"
+            )
             forms = {a.id: set(tokens(a.title + "\n" + a.text)) for a in store.iter_articles()}
 
             def arabic_hits(q: str) -> set[str]:
-                rows = conn.execute("SELECT id FROM articles WHERE arabic @@ plainto_tsquery('arabic', %s)",
-                                    (q,)).fetchall()
+                rows = conn.execute(
+                    "SELECT id FROM articles WHERE arabic @@ plainto_tsquery('arabic', %s)", (q,)
+                ).fetchall()
                 return {r[0] for r in rows}
 
             def rasid_hits(q: str) -> set[str]:
                 return {str(h["id"]) for h in store.search(q, limit=100_000)}
 
-            totals = {"rasid": [0, 0, 0, 0], "arabic": [0, 0, 0, 0]}  # exact found, exact all, same variants, variants
-            print(f"\n{'query':<12} {'hits rasid':>10} {'hits arabic':>11} {'exact':>6} {'recall rasid':>12} "
-                  f"{'recall arabic':>13} {'variants rasid':>14} {'variants arabic':>15}")
+            totals = {
+                "rasid": [0, 0, 0, 0],
+                "arabic": [0, 0, 0, 0],
+            }  # exact found, exact all, same variants, variants
+            print(
+                f"\n{'query':<12} {'hits rasid':>10} {'hits arabic':>11} {'exact':>6} {'recall rasid':>12} "
+                f"{'recall arabic':>13} {'variants rasid':>14} {'variants arabic':>15}"
+            )
             for q in QUERIES:
                 form = match_form(q)
                 exact = {aid for aid, toks in forms.items() if form in toks}
@@ -102,8 +132,10 @@ def main() -> None:
                     t[2] += same
                     t[3] += len(variants(q))
                     row[name] = (hits, len(exact & hits) / max(1, len(exact)), f"{same}/{len(variants(q))}")
-                print(f"{q:<12} {len(row['rasid'][0]):>10} {len(row['arabic'][0]):>11} {len(exact):>6} "
-                      f"{row['rasid'][1]:>12.3f} {row['arabic'][1]:>13.3f} {row['rasid'][2]:>14} {row['arabic'][2]:>15}")
+                print(
+                    f"{q:<12} {len(row['rasid'][0]):>10} {len(row['arabic'][0]):>11} {len(exact):>6} "
+                    f"{row['rasid'][1]:>12.3f} {row['arabic'][1]:>13.3f} {row['rasid'][2]:>14} {row['arabic'][2]:>15}"
+                )
                 keys = {k for term in store._keys.query_terms(q) for k in term.keys}
                 only = sorted(row["rasid"][0] - row["arabic"][0])
                 if only:  # the tokens that matched: they share a key with the query
@@ -116,12 +148,16 @@ def main() -> None:
                         text = conn.execute(
                             "SELECT ts_headline('arabic', title || ' ' || clean_text, plainto_tsquery('arabic', %s),"
                             " 'StartSel=<<, StopSel=>>, MaxFragments=3, MaxWords=5, MinWords=1')"
-                            " FROM articles WHERE id = %s", (q, aid)).fetchone()[0]
+                            " FROM articles WHERE id = %s",
+                            (q, aid),
+                        ).fetchone()[0]
                         seen.update(w.split(">>")[0] for w in text.split("<<")[1:])
                     print(f"    only arabic ({len(only)}): matched {' '.join(sorted(seen)[:8])}")
             for name, t in totals.items():
-                print(f"{name}: exact-form recall {t[0] / max(1, t[1]):.3f} ({t[0]}/{t[1]}), "
-                      f"spelling variants with the same hits {t[2]}/{t[3]}")
+                print(
+                    f"{name}: exact-form recall {t[0] / max(1, t[1]):.3f} ({t[0]}/{t[1]}), "
+                    f"spelling variants with the same hits {t[2]}/{t[3]}"
+                )
 
 
 if __name__ == "__main__":

@@ -54,7 +54,10 @@ def articles(data: Path):
         with zipfile.ZipFile(z) as zf:
             for name in zf.namelist():
                 for art in json.loads(zf.read(name).decode("utf-8")):
-                    yield art.get("source") or "", (art.get("title") or "") + "\n" + (art.get("content") or "")
+                    yield (
+                        art.get("source") or "",
+                        (art.get("title") or "") + "\n" + (art.get("content") or ""),
+                    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,10 +70,15 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     lex = Lexicon.load()
     # given names: the NER resources' person gazetteer, indefinite words that are not common words
-    with gzip.open(Path(__file__).resolve().parent.parent / "src" / "rasid" / "data" / "ner.resources.json.gz",
-                   "rt", encoding="utf-8") as fh:
+    with gzip.open(
+        Path(__file__).resolve().parent.parent / "src" / "rasid" / "data" / "ner.resources.json.gz",
+        "rt",
+        encoding="utf-8",
+    ) as fh:
         per = json.load(fh)["gazetteer"]["PER"]
-    given = frozenset(w for w in per if len(w) >= 3 and not w.startswith("ال") and w not in lex.common and w.isalpha())
+    given = frozenset(
+        w for w in per if len(w) >= 3 and not w.startswith("ال") and w not in lex.common and w.isalpha()
+    )
     t0 = time.perf_counter()
     count: Counter[str] = Counter()
     sources: dict[str, set[str]] = defaultdict(set)
@@ -104,7 +112,9 @@ def main(argv: list[str] | None = None) -> int:
                     count[phrase] += 1
                     sources[phrase].add(src)
                     ext[prev][w] += 1
-    print(f"{n_art} articles, {len(count)} candidate phrases, {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    print(
+        f"{n_art} articles, {len(count)} candidate phrases, {time.perf_counter() - t0:.0f} s", file=sys.stderr
+    )
     kept: dict[str, list] = {}
     for phrase, c in count.items():
         if c < args.min_count or len(sources[phrase]) < args.min_sources:
@@ -124,11 +134,20 @@ def main(argv: list[str] | None = None) -> int:
         print(v, p)
     if args.write:
         with gzip.open(PHRASES_PATH, "wt", encoding="utf-8") as fh:
-            json.dump({"about": "multi-word names led by a head noun, mined from SaudiNewsNet by bench/phrases_mine.py",
-                       "fields": ["type", "confidence", "count", "newspapers"], "phrases": kept,
-                       "given_names": sorted(given),
-                       "first_names": sorted(w for w in per if len(w) >= 3 and not w.startswith("ال") and w.isalpha())},
-                      fh, ensure_ascii=False, separators=(",", ":"))
+            json.dump(
+                {
+                    "about": "multi-word names led by a head noun, mined from SaudiNewsNet by bench/phrases_mine.py",
+                    "fields": ["type", "confidence", "count", "newspapers"],
+                    "phrases": kept,
+                    "given_names": sorted(given),
+                    "first_names": sorted(
+                        w for w in per if len(w) >= 3 and not w.startswith("ال") and w.isalpha()
+                    ),
+                },
+                fh,
+                ensure_ascii=False,
+                separators=(",", ":"),
+            )
         print(f"wrote {PHRASES_PATH}", file=sys.stderr)
     return 0
 

@@ -115,38 +115,60 @@ def run_days(args: argparse.Namespace, days: list[str], tmp: Path, label: str) -
         stored = store.count_articles()
     added = len(summary.added)
     if clock.stages_began is None:  # nothing new: no stage began
-        clock.stages_began, clock.children_at_begin, clock.main_cpu_at_begin = t0 + total, children_end, cpu_end
+        clock.stages_began, clock.children_at_begin, clock.main_cpu_at_begin = (
+            t0 + total,
+            children_end,
+            cpu_end,
+        )
     text_s = clock.stages_began - t0
     text_cpu = (clock.main_cpu_at_begin - cpu0) + (clock.children_at_begin - children0)
     stage_children = children_end - clock.children_at_begin
     per = 1000.0 / max(added, 1)
-    print(f"{label}: days {' '.join(days)}: {n} records, {added} articles added ({stored} stored), {stories} stories, "
-          f"{len(summary.stories)} touched; workers {args.workers}; load {load_before:.2f} before, "
-          f"{os.getloadavg()[0]:.2f} after")
+    print(
+        f"{label}: days {' '.join(days)}: {n} records, {added} articles added ({stored} stored), {stories} stories, "
+        f"{len(summary.stories)} touched; workers {args.workers}; load {load_before:.2f} before, "
+        f"{os.getloadavg()[0]:.2f} after"
+    )
     print(f"{'stage':18s} {'wall s':>7s} {'art/s':>6s} {'CPU ms/article':>15s}")
     print(f"{'ingest+text+store':18s} {text_s:7.1f} {added / text_s:6.0f} {text_cpu * per:15.1f}")
     for s in timed:
         name = type(s.stage).__name__
         cpu = s.cpu + (stage_children if name == "UnderstandStage" else 0.0)
-        split = f"  (main process {s.cpu * per:.1f}, workers {stage_children * per:.1f})" if name == "UnderstandStage" else ""
+        split = (
+            f"  (main process {s.cpu * per:.1f}, workers {stage_children * per:.1f})"
+            if name == "UnderstandStage"
+            else ""
+        )
         print(f"{name:18s} {s.seconds:7.1f} {added / max(s.seconds, 1e-9):6.0f} {cpu * per:15.1f}{split}")
     all_cpu = (cpu_end - cpu0) + (children_end - children0)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"end to end: {total:.1f}s = {added / total:.1f} articles/s; CPU {all_cpu * per:.1f} ms/article "
-          f"({all_cpu / total:.2f} cores busy); peak RSS {peak:.0f} MiB (main process)")
+    print(
+        f"end to end: {total:.1f}s = {added / total:.1f} articles/s; CPU {all_cpu * per:.1f} ms/article "
+        f"({all_cpu / total:.2f} cores busy); peak RSS {peak:.0f} MiB (main process)"
+    )
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--shared", default=str(Path(__file__).resolve().parents[2] / "shared"))
     ap.add_argument("--days", nargs="+", default=["2015-08-01", "2015-08-02"])
-    ap.add_argument("--then", nargs="*", default=[],
-                    help="days added by a second run on the same database (an incremental update)")
+    ap.add_argument(
+        "--then",
+        nargs="*",
+        default=[],
+        help="days added by a second run on the same database (an incremental update)",
+    )
     ap.add_argument("--no-understand", action="store_true")
-    ap.add_argument("--no-facts-cache", action="store_true",
-                    help="recompute every article's NER and dates when its story is analysed again")
-    ap.add_argument("--no-vectors-cache", action="store_true",
-                    help="recompute the sentence vectors of the brief, timeline and disputes when a story is analysed again")
+    ap.add_argument(
+        "--no-facts-cache",
+        action="store_true",
+        help="recompute every article's NER and dates when its story is analysed again",
+    )
+    ap.add_argument(
+        "--no-vectors-cache",
+        action="store_true",
+        help="recompute the sentence vectors of the brief, timeline and disputes when a story is analysed again",
+    )
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:

@@ -42,9 +42,12 @@ def _get(port: int, path: str) -> dict:
 
 
 def _post(port: int, record: dict) -> tuple[int, dict]:
-    req = urllib.request.Request(f"http://{HOST}:{port}/api/articles?wait=60", method="POST",
-                                 data=json.dumps(record, ensure_ascii=False).encode("utf-8"),
-                                 headers={"Content-Type": "application/json", "X-API-Key": KEY})
+    req = urllib.request.Request(
+        f"http://{HOST}:{port}/api/articles?wait=60",
+        method="POST",
+        data=json.dumps(record, ensure_ascii=False).encode("utf-8"),
+        headers={"Content-Type": "application/json", "X-API-Key": KEY},
+    )
     try:
         with urllib.request.urlopen(req, timeout=90) as r:
             return r.status, json.loads(r.read())
@@ -80,8 +83,14 @@ def _one(port: int, record: dict) -> tuple[float | None, float, str]:
     answered = time.perf_counter() - start
     t.join(timeout=5)
     done.set()
-    return (seen[0] if seen else None), answered, (f"{status} {body.get('status')}, added {len(body.get('added', []))}"
-                                                   f", already stored {body.get('already_stored')}")
+    return (
+        (seen[0] if seen else None),
+        answered,
+        (
+            f"{status} {body.get('status')}, added {len(body.get('added', []))}"
+            f", already stored {body.get('already_stored')}"
+        ),
+    )
 
 
 def _follow(writer: subprocess.Popen, phase: list) -> None:
@@ -118,13 +127,17 @@ def _check(db: str) -> str:
     conn = sqlite3.connect(f"file:{Path(db).resolve()}?mode=ro", uri=True)
     try:
         n, placed = conn.execute("SELECT count(*), count(story) FROM articles").fetchone()
-        twice = conn.execute("SELECT count(*) FROM (SELECT article FROM story_articles GROUP BY article"
-                             " HAVING count(*) > 1)").fetchone()[0]
-        wrong = conn.execute("SELECT count(*) FROM articles a WHERE a.story IS NOT NULL AND NOT EXISTS"
-                             " (SELECT 1 FROM story_articles m WHERE m.story = a.story AND m.article = a.id)"
-                             ).fetchone()[0]
-        return (f"{n} articles, {n - placed} in no story, {twice} listed in two stories, "
-                f"{wrong} missing from their story's member list")
+        twice = conn.execute(
+            "SELECT count(*) FROM (SELECT article FROM story_articles GROUP BY article HAVING count(*) > 1)"
+        ).fetchone()[0]
+        wrong = conn.execute(
+            "SELECT count(*) FROM articles a WHERE a.story IS NOT NULL AND NOT EXISTS"
+            " (SELECT 1 FROM story_articles m WHERE m.story = a.story AND m.article = a.id)"
+        ).fetchone()[0]
+        return (
+            f"{n} articles, {n - placed} in no story, {twice} listed in two stories, "
+            f"{wrong} missing from their story's member list"
+        )
     finally:
         conn.close()
 
@@ -136,43 +149,76 @@ def main() -> None:
     ap.add_argument("--posts", type=int, default=8)
     ap.add_argument("--port", type=int, default=8767)
     ap.add_argument("--writer", help="JSONL input a concurrent `rasid run` ingests meanwhile")
-    ap.add_argument("--every", type=float, default=0.0,
-                    help="seconds from one post's start to the next (spreads the posts over the writer's stages)")
+    ap.add_argument(
+        "--every",
+        type=float,
+        default=0.0,
+        help="seconds from one post's start to the next (spreads the posts over the writer's stages)",
+    )
     args = ap.parse_args()
-    records = [json.loads(line) for line in Path(args.feed).read_text(encoding="utf-8").splitlines() if line.strip()]
+    records = [
+        json.loads(line) for line in Path(args.feed).read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
     records = [r for r in records if len(r.get("text") or "") > 200][: args.posts + 1]
     with tempfile.TemporaryDirectory(prefix="rasid-post-") as tmp:
         db = str(Path(tmp) / "store.db")
         shutil.copyfile(args.db, db)
         env = {**os.environ, "RASID_API_KEY": KEY, "RASID_READ_KEY": ""}
         log = open(Path(tmp) / "server.log", "wb")  # noqa: SIM115 - closed with the server
-        server = subprocess.Popen([sys.executable, "-m", "rasid.cli", "serve", "--db", db, "--host", HOST,
-                                   "--port", str(args.port)], env=env, stdout=subprocess.DEVNULL, stderr=log)
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "rasid.cli",
+                "serve",
+                "--db",
+                db,
+                "--host",
+                HOST,
+                "--port",
+                str(args.port),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
         writer = None
-        phase = ["not started"]  # the writer's stage now, then each stage with its start (s after the writer's)
+        phase = [
+            "not started"
+        ]  # the writer's stage now, then each stage with its start (s after the writer's)
         try:
             _wait_port(args.port, server)
             story_s, done_s, status = _one(args.port, records[0])
-            print(f"warm-up post (loads the models and the state): story {story_s or float('nan'):.2f} s, "
-                  f"done {done_s:.2f} s ({status}); load {os.getloadavg()[0]:.1f}")
+            print(
+                f"warm-up post (loads the models and the state): story {story_s or float('nan'):.2f} s, "
+                f"done {done_s:.2f} s ({status}); load {os.getloadavg()[0]:.1f}"
+            )
             if args.writer:
-                writer = subprocess.Popen([sys.executable, "-m", "rasid.cli", "run", "--db", db, "--log-json",
-                                           args.writer], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                writer = subprocess.Popen(
+                    [sys.executable, "-m", "rasid.cli", "run", "--db", db, "--log-json", args.writer],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                )
                 threading.Thread(target=_follow, args=(writer, phase), daemon=True).start()
             to_story, to_done = [], []
             for i, rec in enumerate(records[1:], 1):
                 began, at = time.monotonic(), phase[0]
                 story_s, done_s, status = _one(args.port, rec)
-                print(f"post {i}: story {story_s if story_s is not None else float('nan'):.2f} s, "
-                      f"done {done_s:.2f} s ({status})" + (f"; writer: {at}" if writer is not None else ""))
+                print(
+                    f"post {i}: story {story_s if story_s is not None else float('nan'):.2f} s, "
+                    f"done {done_s:.2f} s ({status})" + (f"; writer: {at}" if writer is not None else "")
+                )
                 time.sleep(max(0.0, args.every - (time.monotonic() - began)))
                 if story_s is not None:
                     to_story.append(story_s)
                 to_done.append(done_s)
             if to_story:
-                print(f"in its story: median {statistics.median(to_story):.2f} s, max {max(to_story):.2f} s "
-                      f"({len(to_story)} of {len(records) - 1}); done: median {statistics.median(to_done):.2f} s, "
-                      f"max {max(to_done):.2f} s; load {os.getloadavg()[0]:.1f}")
+                print(
+                    f"in its story: median {statistics.median(to_story):.2f} s, max {max(to_story):.2f} s "
+                    f"({len(to_story)} of {len(records) - 1}); done: median {statistics.median(to_done):.2f} s, "
+                    f"max {max(to_done):.2f} s; load {os.getloadavg()[0]:.1f}"
+                )
             if writer is not None:
                 writer.wait(timeout=1800)
                 print(f"writer exit {writer.returncode}; its stages: {phase[1:]}")
@@ -182,8 +228,11 @@ def main() -> None:
             server.terminate()
             server.wait(timeout=60)
             log.close()
-            errors = [line for line in (Path(tmp) / "server.log").read_text(errors="replace").splitlines()
-                      if "Error" in line or "error" in line]
+            errors = [
+                line
+                for line in (Path(tmp) / "server.log").read_text(errors="replace").splitlines()
+                if "Error" in line or "error" in line
+            ]
             print(f"server log: {len(errors)} error lines" + "".join(f"\n  {e[:300]}" for e in errors[-8:]))
         print("store afterwards:", _check(db))
 

@@ -38,14 +38,18 @@ def main() -> None:
     settings = load_settings(workers=1)
     with tempfile.TemporaryDirectory(prefix="rasid-scale-") as tmp:
         db = str(Path(tmp) / "s.db")
-        print(f"{'day':<11} {'articles':>8} {'stories':>7} {'dedup MB':>8} {'cluster MB':>10} "
-              f"{'load s':>6} {'save s':>6} {'run s':>6}")
+        print(
+            f"{'day':<11} {'articles':>8} {'stories':>7} {'dedup MB':>8} {'cluster MB':>10} "
+            f"{'load s':>6} {'save s':>6} {'run s':>6}"
+        )
         for day in args.days:
             feed = Path(tmp) / f"{day}.jsonl"
             write_saudinewsnet_jsonl([shared / f"{day}.zip"], feed)
             t0 = time.perf_counter()
             with open_store(db) as store, Ingestor(settings) as reader:
-                build_runner(store, settings, reader, stages=default_stages(settings, understand=False)).run([str(feed)])
+                build_runner(store, settings, reader, stages=default_stages(settings, understand=False)).run(
+                    [str(feed)]
+                )
             run_s = time.perf_counter() - t0
             with open_store(db) as store:
                 dblob, cblob = store.get_blob("state:dedup") or b"", store.get_blob("state:clusterer") or b""
@@ -55,8 +59,11 @@ def main() -> None:
                 dedup.to_bytes()
                 clusterer.to_bytes()
                 t3 = time.perf_counter()
-                print(f"{day:<11} {store.count_articles():>8} {store.count_stories():>7} {len(dblob) / 1e6:>8.2f} "
-                      f"{len(cblob) / 1e6:>10.2f} {t2 - t1:>6.2f} {t3 - t2:>6.2f} {run_s:>6.1f}", flush=True)
+                print(
+                    f"{day:<11} {store.count_articles():>8} {store.count_stories():>7} {len(dblob) / 1e6:>8.2f} "
+                    f"{len(cblob) / 1e6:>10.2f} {t2 - t1:>6.2f} {t3 - t2:>6.2f} {run_s:>6.1f}",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

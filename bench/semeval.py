@@ -66,8 +66,10 @@ def main() -> None:
         print(f"{name} | {int(m.sum())} | {r1:+.3f} | {r2:+.3f}")
     for p in sorted(set(pairs)):
         m = pairs == p
-        print(f"  {p}: n={int(m.sum())} r(lead)={np.corrcoef(sim_lead[m], overall[m])[0, 1]:+.3f} "
-              f"r(chunks)={np.corrcoef(sim_mean[m], overall[m])[0, 1]:+.3f}")
+        print(
+            f"  {p}: n={int(m.sum())} r(lead)={np.corrcoef(sim_lead[m], overall[m])[0, 1]:+.3f} "
+            f"r(chunks)={np.corrcoef(sim_mean[m], overall[m])[0, 1]:+.3f}"
+        )
     join_rates(rows, lead)
 
 
@@ -85,17 +87,32 @@ def join_rates(rows: list[dict], lead: np.ndarray) -> None:
     for i, r in enumerate(rows):
         cl = StoryClusterer()
         sids = []
-        for k, (text, lang, when) in enumerate(((r["text1"] or "", r["lang1"], "2020-01-01T10:00:00"),
-                                                (r["text2"] or "", r["lang2"], "2020-01-01T11:00:00"))):
-            a = Article(id=f"{i}-{k}", origin="semeval", raw_text=text, content_hash=f"{i}-{k}",
-                        published=when, source=f"outlet{k}", paragraphs=[Paragraph(text, lang=lang)])
+        for k, (text, lang, when) in enumerate(
+            (
+                (r["text1"] or "", r["lang1"], "2020-01-01T10:00:00"),
+                (r["text2"] or "", r["lang2"], "2020-01-01T11:00:00"),
+            )
+        ):
+            a = Article(
+                id=f"{i}-{k}",
+                origin="semeval",
+                raw_text=text,
+                content_hash=f"{i}-{k}",
+                published=when,
+                source=f"outlet{k}",
+                paragraphs=[Paragraph(text, lang=lang)],
+            )
             sids.append(cl.assign(a, lead[i + k * n]))
         joined[i] = sids[0] == sids[1]
     overall = np.array([float(r["Overall"]) for r in rows])
     cross = np.array([r["lang1"] != r["lang2"] for r in rows])
     print("join rate of the clusterer (pair streamed alone) by Overall band:")
     for name, m in (("cross-language", cross), ("same-language", ~cross)):
-        bands = [(overall <= 1.5, "<= 1.5"), ((overall > 1.5) & (overall <= 2.5), "1.5-2.5"), (overall > 2.5, "> 2.5")]
+        bands = [
+            (overall <= 1.5, "<= 1.5"),
+            ((overall > 1.5) & (overall <= 2.5), "1.5-2.5"),
+            (overall > 2.5, "> 2.5"),
+        ]
         cells = [f"Overall {lab}: {joined[m & b].mean():.2f} of {int((m & b).sum())}" for b, lab in bands]
         print(f"  {name}: " + "; ".join(cells))
 

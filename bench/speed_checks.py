@@ -31,7 +31,9 @@ def _paragraphs(days: int) -> list[str]:
         with zipfile.ZipFile(z) as zf:
             for name in zf.namelist():
                 for art in json.loads(zf.read(name)):
-                    out.extend(p for p in ((art.get("content") or "") + "\n" + (art.get("title") or "")).split("\n"))
+                    out.extend(
+                        p for p in ((art.get("content") or "") + "\n" + (art.get("title") or "")).split("\n")
+                    )
     return out
 
 
@@ -67,7 +69,9 @@ def match_form_check() -> None:
     for x in stream:
         N.match_form(x)
     b = time.perf_counter() - t
-    print(f"{len(stream)} real tokens: full path {a * 1e6 / len(stream):.2f} us, with fast paths {b * 1e6 / len(stream):.2f} us")
+    print(
+        f"{len(stream)} real tokens: full path {a * 1e6 / len(stream):.2f} us, with fast paths {b * 1e6 / len(stream):.2f} us"
+    )
 
 
 def tokenizer_check() -> None:
@@ -79,7 +83,8 @@ def tokenizer_check() -> None:
     pure, fast = UseTokenizer(model), sentencepiece.SentencePieceProcessor(model_file=model)
     texts = [p[:600] for p in _paragraphs(2) if p.strip()][:40000]
     bad = sum(
-        pure.encode(t, out_type=int, add_bos=True, add_eos=True) != fast.encode(t, out_type=int, add_bos=True, add_eos=True)
+        pure.encode(t, out_type=int, add_bos=True, add_eos=True)
+        != fast.encode(t, out_type=int, add_bos=True, add_eos=True)
         for t in texts
     )
     print(f"token ids differ on {bad} of {len(texts)} SaudiNewsNet paragraphs")
@@ -105,7 +110,9 @@ def _day_store(tmp: Path):
     settings = load_settings(env={}, db=str(tmp / "day.db"), workers=2)
     store = open_store(settings.db)
     with Ingestor(settings) as reader:
-        build_runner(store, settings, reader, stages=default_stages(settings, understand=False)).run([str(jsonl)])
+        build_runner(store, settings, reader, stages=default_stages(settings, understand=False)).run(
+            [str(jsonl)]
+        )
     return store
 
 
@@ -132,8 +139,11 @@ def brief_window() -> None:
         base = base or briefs
         multi = sum(1 for b in briefs for s in b if len(s.articles) > 1)
         same = sum(1 for x, y in zip(briefs, base, strict=True) if [s.text for s in x] == [s.text for s in y])
-        print(f"window {window}: embedded {seen['n']} sentences, {seen['chars']} characters; statements carried by "
-              f">= 2 outlets {multi}; briefs identical to window 8: {same}/{len(groups)}", flush=True)
+        print(
+            f"window {window}: embedded {seen['n']} sentences, {seen['chars']} characters; statements carried by "
+            f">= 2 outlets {multi}; briefs identical to window 8: {same}/{len(groups)}",
+            flush=True,
+        )
 
 
 def _busy(stop: threading.Event) -> None:

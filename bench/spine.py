@@ -34,12 +34,20 @@ def main() -> None:
         t0 = time.perf_counter()
         zips = sorted((Path(args.shared) / "data" / "saudinewsnet").glob("*.zip"))
         n = write_saudinewsnet_jsonl(zips, jsonl, args.limit)
-        print(f"converted {n} articles to JSONL in {time.perf_counter() - t0:.1f}s ({jsonl.stat().st_size / 1e6:.0f} MB)")
+        print(
+            f"converted {n} articles to JSONL in {time.perf_counter() - t0:.1f}s ({jsonl.stat().st_size / 1e6:.0f} MB)"
+        )
         settings = load_settings(db=str(Path(tmp) / "bench.db"))
         errors: list[str] = []
         with open_store(settings.db) as store:
-            runner = build_runner(store, settings, Ingestor(settings), stages=(), workers=args.workers,
-                                  on_error=lambda e: errors.append(str(e)))
+            runner = build_runner(
+                store,
+                settings,
+                Ingestor(settings),
+                stages=(),
+                workers=args.workers,
+                on_error=lambda e: errors.append(str(e)),
+            )
             t0 = time.perf_counter()
             summary = runner.run([str(jsonl)])
             dt = time.perf_counter() - t0
@@ -49,8 +57,10 @@ def main() -> None:
         print(f"read {summary.read}, stored {stored}, errors {len(errors)}")
         for e in errors[:5]:
             print("  error:", e)
-        print(f"text half: {summary.read / dt:.0f} articles/s ({dt:.1f}s), peak RSS {peak_mb:.0f} MiB main process"
-              f" + at most {child_mb:.0f} MiB per worker x {args.workers} workers")
+        print(
+            f"text half: {summary.read / dt:.0f} articles/s ({dt:.1f}s), peak RSS {peak_mb:.0f} MiB main process"
+            f" + at most {child_mb:.0f} MiB per worker x {args.workers} workers"
+        )
         sys.stdout.flush()
 
 

@@ -30,9 +30,13 @@ def _run(db: str, source: str, chunk: int) -> tuple[list, list, list]:
         runner.run([source])
     conn = sqlite3.connect(db)
     try:
-        return (conn.execute("SELECT id, story, duplicate_of FROM articles ORDER BY id").fetchall(),
-                conn.execute("SELECT story, idx, article FROM story_articles ORDER BY story, idx").fetchall(),
-                conn.execute("SELECT id, title, first_seen, last_seen, sources FROM stories ORDER BY id").fetchall())
+        return (
+            conn.execute("SELECT id, story, duplicate_of FROM articles ORDER BY id").fetchall(),
+            conn.execute("SELECT story, idx, article FROM story_articles ORDER BY story, idx").fetchall(),
+            conn.execute(
+                "SELECT id, title, first_seen, last_seen, sources FROM stories ORDER BY id"
+            ).fetchall(),
+        )
     finally:
         conn.close()
 
@@ -45,8 +49,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="rasid-chunks-") as tmp:
         whole = _run(str(Path(tmp) / "whole.db"), args.input, 10**9)
         parts = _run(str(Path(tmp) / "parts.db"), args.input, args.chunk)
-    print(f"{len(whole[0])} articles, {len(whole[2])} stories; same assignments: {whole[0] == parts[0]}, "
-          f"same member lists: {whole[1] == parts[1]}, same headers: {whole[2] == parts[2]}")
+    print(
+        f"{len(whole[0])} articles, {len(whole[2])} stories; same assignments: {whole[0] == parts[0]}, "
+        f"same member lists: {whole[1] == parts[1]}, same headers: {whole[2] == parts[2]}"
+    )
 
 
 if __name__ == "__main__":

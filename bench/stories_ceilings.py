@@ -61,14 +61,21 @@ def signals(arts, vecs) -> np.ndarray:
         return " ".join(light_stem(x) for x in tokens(t) if len(x) > 1)
 
     out = [vecs @ vecs.T]
-    for docs in ([stems((a.title or "") + " " + a.text[:400]) for a in arts], [stems(a.title or "") for a in arts],
-                 [stems(a.text) for a in arts]):
+    for docs in (
+        [stems((a.title or "") + " " + a.text[:400]) for a in arts],
+        [stems(a.title or "") for a in arts],
+        [stems(a.text) for a in arts],
+    ):
         X = TfidfVectorizer(sublinear_tf=True, token_pattern=r"\S+").fit_transform(docs)
         out.append((X @ X.T).toarray())
-    X = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, max_features=200_000).fit_transform(
-        [match_form((a.title or "") + " " + a.text[:1000]) for a in arts])
+    X = TfidfVectorizer(
+        analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, max_features=200_000
+    ).fit_transform([match_form((a.title or "") + " " + a.text[:1000]) for a in arts])
     out.append((X @ X.T).toarray())
-    nums = [{t for t in tokens((a.title or "") + " " + a.text[:400]) if t[:1].isdigit() and len(t) >= 2} for a in arts]
+    nums = [
+        {t for t in tokens((a.title or "") + " " + a.text[:400]) if t[:1].isdigit() and len(t) >= 2}
+        for a in arts
+    ]
     shared = np.zeros((len(arts), len(arts)))
     for i, j in combinations(range(len(arts)), 2):
         shared[i, j] = shared[j, i] = len(nums[i] & nums[j])
@@ -100,7 +107,15 @@ def batch(extra: str | None = None) -> None:
     y1, iu1 = same_event(a1, g1)
     y2, iu2 = same_event(a2, g2)
     X1, X2 = signals(a1, v1)[iu1], signals(a2, v2)[iu2]
-    names = ["USE", "title+lead stems", "title stems", "body stems", "char 3-5-grams", "shared numbers", "same source"]
+    names = [
+        "USE",
+        "title+lead stems",
+        "title stems",
+        "body stems",
+        "char 3-5-grams",
+        "shared numbers",
+        "same source",
+    ]
     runs = [("all seven", X1, X2)]
     if extra is not None:
         t = time.perf_counter()
@@ -124,11 +139,15 @@ def batch(extra: str | None = None) -> None:
         cut = max(cuts, key=lambda c: mean_f(cluster(p1, a1, c), g1))
         pred = cluster(p2, a2, cut)
         b, p = bcubed(pred, g2), pairwise(pred, g2)
-        print(f"  average linkage, cut {cut:.2f} chosen on {DAYS[0]}: {DAYS[1]} B3 {b[2]:.4f} pairwise {p[2]:.4f} "
-              f"(P {p[0]:.3f} R {p[1]:.3f})")
+        print(
+            f"  average linkage, cut {cut:.2f} chosen on {DAYS[0]}: {DAYS[1]} B3 {b[2]:.4f} pairwise {p[2]:.4f} "
+            f"(P {p[0]:.3f} R {p[1]:.3f})"
+        )
         if extra is None:
             best = max(cuts, key=lambda c: pairwise(cluster(p2, a2, c), g2)[2])
-            print(f"  cut chosen on {DAYS[1]} itself ({best:.2f}): pairwise {pairwise(cluster(p2, a2, best), g2)[2]:.4f}")
+            print(
+                f"  cut chosen on {DAYS[1]} itself ({best:.2f}): pairwise {pairwise(cluster(p2, a2, best), g2)[2]:.4f}"
+            )
 
 
 def entity_overlap(arts) -> np.ndarray:
@@ -173,7 +192,7 @@ def sentence_alignment(arts) -> np.ndarray:
     for k, j in enumerate(js):
         pad[k, : lens[k]] = np.arange(starts[j], starts[j + 1])
     for i in js:
-        M = V[starts[i]:starts[i + 1]] @ V.T  # sentences of i x all sentences
+        M = V[starts[i] : starts[i + 1]] @ V.T  # sentences of i x all sentences
         best_i = np.maximum.reduceat(M, seg, axis=1)  # each sentence of i: its best match in each article
         col = np.append(M.max(0), -np.inf)[pad]  # each sentence of each article: its best match in i
         top_j = np.sort(col, axis=1)[:, -3:]
@@ -226,8 +245,10 @@ def consolidate() -> None:
             cl._merge(min(best[1:]), max(best[1:]))
             done += 1
 
-    golds = {d: {r["url"]: r["event"] for r in read_gold(SHARED / "saudinewsnet-events" / f"dev-{d}.jsonl")}
-             for d in DAYS}
+    golds = {
+        d: {r["url"]: r["event"] for r in read_gold(SHARED / "saudinewsnet-events" / f"dev-{d}.jsonl")}
+        for d in DAYS
+    }
     blobs = {DAYS[0]: streamed(DAYS[:1]), DAYS[1]: streamed(DAYS)}
     for th in (None, 0.9, 0.8, 0.7, 0.6, 0.5):
         line = [f"consolidation threshold {th}:"]
@@ -247,7 +268,9 @@ def use_variants() -> None:
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import average_precision_score
 
-    allv = vectors(load_saudinewsnet(sorted((SHARED / "saudinewsnet").glob("*.zip"))), CACHE).astype(np.float64)
+    allv = vectors(load_saudinewsnet(sorted((SHARED / "saudinewsnet").glob("*.zip"))), CACHE).astype(
+        np.float64
+    )
     mu = allv.mean(0)
     ev, E = np.linalg.eigh(np.cov((allv - mu).T))
     ev, E = ev[::-1], E[:, ::-1]
@@ -275,8 +298,10 @@ def use_variants() -> None:
     X = v1[iu1[0][idx]] * v1[iu1[1][idx]]
     for C in (0.01, 0.1, 1.0):
         w = LogisticRegression(C=C, max_iter=3000).fit(X, y1[idx]).coef_[0]
-        print(f"diagonal metric fitted on {DAYS[0]} (C={C}): pair AP {DAYS[1]} "
-              f"{average_precision_score(y2, ((v2 * w) @ v2.T)[iu2]):.3f}")
+        print(
+            f"diagonal metric fitted on {DAYS[0]} (C={C}): pair AP {DAYS[1]} "
+            f"{average_precision_score(y2, ((v2 * w) @ v2.T)[iu2]):.3f}"
+        )
 
 
 def dups() -> None:
@@ -291,7 +316,9 @@ def dups() -> None:
     pg, gg = duplicate_groups({**dict.fromkeys(gold), **pred}), duplicate_groups(gold)
     byid = {a.id: a for a in arts}
     ids = [i for i in gold if i in byid]
-    X = TfidfVectorizer(ngram_range=(1, 3), sublinear_tf=True).fit_transform([match_form(byid[i].text) for i in ids])
+    X = TfidfVectorizer(ngram_range=(1, 3), sublinear_tf=True).fit_transform(
+        [match_form(byid[i].text) for i in ids]
+    )
     row = {i: k for k, i in enumerate(ids)}
     wrong = {"false": 0, "missed": 0}
     for a, b in combinations(ids, 2):
@@ -299,8 +326,10 @@ def dups() -> None:
         if p != g:
             wrong["false" if p else "missed"] += 1
             cos = float((X[row[a]] @ X[row[b]].T).toarray()[0, 0])
-            print(f"{'false' if p else 'missed'} cosine {cos:.3f}: {byid[a].source} {byid[a].title[:50]} | "
-                  f"{byid[b].source} {byid[b].title[:50]}")
+            print(
+                f"{'false' if p else 'missed'} cosine {cos:.3f}: {byid[a].source} {byid[a].title[:50]} | "
+                f"{byid[b].source} {byid[b].title[:50]}"
+            )
     print(f"{wrong['false']} false pairs, {wrong['missed']} missed pairs on {DAYS[1]}")
 
 
@@ -323,8 +352,10 @@ def e5(cache: Path) -> None:
             cache.mkdir(parents=True, exist_ok=True)
             np.save(f, V)
         y, iu = same_event(arts, gold)
-        print(f"pair AP {d}: e5 {average_precision_score(y, (V @ V.T)[iu]):.3f}, "
-              f"USE {average_precision_score(y, (use @ use.T)[iu]):.3f}")
+        print(
+            f"pair AP {d}: e5 {average_precision_score(y, (V @ V.T)[iu]):.3f}, "
+            f"USE {average_precision_score(y, (use @ use.T)[iu]):.3f}"
+        )
         by_id.update(zip((a.id for a in arts), V, strict=True))
 
     def e5_vectors(arts, _cache):  # 384 dims, zero-padded to the clusterer's 512 (inner products unchanged)
@@ -341,8 +372,15 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--e5-cache", type=Path, default=Path("/tmp/rasid-e5"))
     args = ap.parse_args(argv)
     print("date 2026-11-22; data SaudiNewsNet + saudinewsnet-events dev labels")
-    {"batch": batch, "entities": lambda: batch("entities"),
-     "sentences": lambda: batch("sentences"), "consolidate": consolidate, "use": use_variants, "dups": dups, "e5": lambda: e5(args.e5_cache)}[args.what]()
+    {
+        "batch": batch,
+        "entities": lambda: batch("entities"),
+        "sentences": lambda: batch("sentences"),
+        "consolidate": consolidate,
+        "use": use_variants,
+        "dups": dups,
+        "e5": lambda: e5(args.e5_cache),
+    }[args.what]()
 
 
 if __name__ == "__main__":

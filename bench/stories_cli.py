@@ -29,10 +29,13 @@ from rasid.store import open_store
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--shared", default=str(Path(__file__).resolve().parents[2] / "shared"))
-    ap.add_argument("--models", default="",
-                    help="story scorers to use (the `story_models` setting): for the held-out figure, the "
-                         "models fitted on 08-01 only (`bench/stories_dev.py --out DIR`); default the shipped "
-                         "ones, fitted on both days, so 08-02 is then scored in-sample")
+    ap.add_argument(
+        "--models",
+        default="",
+        help="story scorers to use (the `story_models` setting): for the held-out figure, the "
+        "models fitted on 08-01 only (`bench/stories_dev.py --out DIR`); default the shipped "
+        "ones, fitted on both days, so 08-02 is then scored in-sample",
+    )
     args = ap.parse_args()
     shared = Path(args.shared)
     with tempfile.TemporaryDirectory() as tmp:
@@ -42,8 +45,14 @@ def main() -> None:
             path = Path(tmp) / f"{day}.jsonl"
             write_saudinewsnet_jsonl([shared / "data" / "saudinewsnet" / f"{day}.zip"], path)
             with open_store(db) as store, Ingestor(settings) as reader:
-                build_runner(store, settings, reader, stages=default_stages(settings, understand=False),
-                             on_error=lambda e: None, workers=1).run([str(path)])
+                build_runner(
+                    store,
+                    settings,
+                    reader,
+                    stages=default_stages(settings, understand=False),
+                    on_error=lambda e: None,
+                    workers=1,
+                ).run([str(path)])
         gold = str(shared / "data" / "saudinewsnet-events" / "dev-2015-08-02.jsonl")
         for what in ("stories", "duplicates"):
             out = io.StringIO()

@@ -60,8 +60,13 @@ def dedup(arts) -> dict[str, str | None]:
     return {a.id: d.duplicate_of(a.id) for a in arts}
 
 
-def stream(arts, vecs, dup, model: StoryModel, merge: StoryModel | None = None,
-           ) -> tuple[dict[str, str], float, list[float]]:
+def stream(
+    arts,
+    vecs,
+    dup,
+    model: StoryModel,
+    merge: StoryModel | None = None,
+) -> tuple[dict[str, str], float, list[float]]:
     cl = StoryClusterer(model=model, merge_model=merge, merges=merge is not None)
     lat = []
     t0 = time.perf_counter()
@@ -81,9 +86,9 @@ def baseline(arts, gold) -> None:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     t = time.perf_counter()
-    X = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, max_features=200000).fit_transform(
-        [a.title + "\n" + a.text for a in arts]
-    )
+    X = TfidfVectorizer(
+        analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, max_features=200000
+    ).fit_transform([a.title + "\n" + a.text for a in arts])
     S = (X @ X.T).toarray()
     D = np.clip(1.0 - S, 0.0, 2.0)
     np.fill_diagonal(D, 0.0)
@@ -98,51 +103,80 @@ def baseline(arts, gold) -> None:
             best = (cut, b, p)
     assert best is not None
     cut, b, p = best
-    print(f"baseline tfidf-char avg-link (cut {cut:.3f} tuned on this day): B3 P {b[0]:.4f} R {b[1]:.4f} "
-          f"F1 {b[2]:.4f} | pairwise P {p[0]:.4f} R {p[1]:.4f} F1 {p[2]:.4f} | {el:.1f}s for {len(arts)} articles")
+    print(
+        f"baseline tfidf-char avg-link (cut {cut:.3f} tuned on this day): B3 P {b[0]:.4f} R {b[1]:.4f} "
+        f"F1 {b[2]:.4f} | pairwise P {p[0]:.4f} R {p[1]:.4f} F1 {p[2]:.4f} | {el:.1f}s for {len(arts)} articles"
+    )
 
 
 def report(name: str, pred, gold, dup_pred, dup_gold) -> None:
     b, p = bcubed(pred, gold), pairwise(pred, gold)
     dp, dr = duplicate_pairs(dup_pred, dup_gold)
     singles = bcubed({u: u for u in gold}, gold)[2]
-    print(f"{name}: B3 P {b[0]:.4f} R {b[1]:.4f} F1 {b[2]:.4f} | pairwise P {p[0]:.4f} R {p[1]:.4f} F1 {p[2]:.4f} "
-          f"| dup pairs P {dp:.4f} R {dr:.4f} | all-singletons B3 F1 {singles:.4f} | "
-          f"stories {len(set(pred[u] for u in gold))} / events {len(set(gold.values()))}")
+    print(
+        f"{name}: B3 P {b[0]:.4f} R {b[1]:.4f} F1 {b[2]:.4f} | pairwise P {p[0]:.4f} R {p[1]:.4f} F1 {p[2]:.4f} "
+        f"| dup pairs P {dp:.4f} R {dr:.4f} | all-singletons B3 F1 {singles:.4f} | "
+        f"stories {len(set(pred[u] for u in gold))} / events {len(set(gold.values()))}"
+    )
 
 
 def run(train_day: str, test_day: str, stream_days: tuple[str, ...], cache, out: Path | None, C: float):
-    day_arts = {d: load_saudinewsnet([SHARED / "saudinewsnet" / f"{d}.zip"]) for d in set(stream_days) | {train_day}}
-    golds = {d: {r["url"]: r["event"] for r in read_gold(SHARED / "saudinewsnet-events" / f"dev-{d}.jsonl")}
-             for d in day_arts}
-    gdups = {d: {r["url"]: r["dup_of"] for r in read_gold(SHARED / "saudinewsnet-events" / f"dev-{d}.jsonl")}
-             for d in day_arts}
+    day_arts = {
+        d: load_saudinewsnet([SHARED / "saudinewsnet" / f"{d}.zip"]) for d in set(stream_days) | {train_day}
+    }
+    golds = {
+        d: {r["url"]: r["event"] for r in read_gold(SHARED / "saudinewsnet-events" / f"dev-{d}.jsonl")}
+        for d in day_arts
+    }
+    gdups = {
+        d: {r["url"]: r["dup_of"] for r in read_gold(SHARED / "saudinewsnet-events" / f"dev-{d}.jsonl")}
+        for d in day_arts
+    }
     tr = day_arts[train_day]
     tr_vec = vectors(tr, cache)
     tr_dup = dedup(tr)
     t = time.perf_counter()
-    fitted = fit_story_models(tr, tr_vec, tr_dup, golds[train_day], C=C,
-                              trained_on=f"SaudiNewsNet events dev-{train_day} ({len(tr)} articles)")
+    fitted = fit_story_models(
+        tr,
+        tr_vec,
+        tr_dup,
+        golds[train_day],
+        C=C,
+        trained_on=f"SaudiNewsNet events dev-{train_day} ({len(tr)} articles)",
+    )
     model, merge = fitted.model, fitted.merge_model
-    print(f"fitted on {train_day}: {fitted.rows} candidate rows, {fitted.positives} positive, "
-          f"{time.perf_counter() - t:.1f}s with the threshold searches", file=sys.stderr)
+    print(
+        f"fitted on {train_day}: {fitted.rows} candidate rows, {fitted.positives} positive, "
+        f"{time.perf_counter() - t:.1f}s with the threshold searches",
+        file=sys.stderr,
+    )
     for f, c in zip(model.features, model.coef, strict=True):
         print(f"  coef {f:14s} {c:+.3f}", file=sys.stderr)
     for f, c in zip(merge.features, merge.coef, strict=True):
         print(f"  merge coef {f:14s} {c:+.3f}", file=sys.stderr)
-    print(f"thresholds (tuned on {train_day}): join {model.threshold:.2f}, cross-language "
-          f"{fitted.cross_model.threshold:.2f}, merge {merge.threshold:.2f}, cross-language merge "
-          f"{fitted.cross_merge_model.threshold:.2f}")
+    print(
+        f"thresholds (tuned on {train_day}): join {model.threshold:.2f}, cross-language "
+        f"{fitted.cross_model.threshold:.2f}, merge {merge.threshold:.2f}, cross-language merge "
+        f"{fitted.cross_merge_model.threshold:.2f}"
+    )
     if out is not None:
         fitted.write(out)
         print(f"wrote the story models to {out}", file=sys.stderr)
     arts, vecs = time_ordered(day_arts, stream_days, cache)
     dup = dedup(arts)
     pred, el, lat = stream(arts, vecs, dup, model)
-    report(f"without merges, fitted on {train_day}, scored on {test_day}", pred, golds[test_day], dup, gdups[test_day])
+    report(
+        f"without merges, fitted on {train_day}, scored on {test_day}",
+        pred,
+        golds[test_day],
+        dup,
+        gdups[test_day],
+    )
     pred, el, lat = stream(arts, vecs, dup, model, merge)
-    print(f"streamed {len(arts)} articles ({'+'.join(stream_days)}): clustering {el:.1f}s, "
-          f"assign p50 {1000 * np.percentile(lat, 50):.1f} ms p95 {1000 * np.percentile(lat, 95):.1f} ms")
+    print(
+        f"streamed {len(arts)} articles ({'+'.join(stream_days)}): clustering {el:.1f}s, "
+        f"assign p50 {1000 * np.percentile(lat, 50):.1f} ms p95 {1000 * np.percentile(lat, 95):.1f} ms"
+    )
     report(f"model fitted on {train_day}, scored on {test_day}", pred, golds[test_day], dup, gdups[test_day])
     baseline(day_arts[test_day], golds[test_day])
     return model
@@ -150,9 +184,13 @@ def run(train_day: str, test_day: str, stream_days: tuple[str, ...], cache, out:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--out", type=Path, default=None,
-                    help="write the four models fitted on 08-01 to this folder (for the `story_models` "
-                         "setting; the shipped ones are fitted on both days by stories_fit_days.py)")
+    ap.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="write the four models fitted on 08-01 to this folder (for the `story_models` "
+        "setting; the shipped ones are fitted on both days by stories_fit_days.py)",
+    )
     ap.add_argument("--reverse", action="store_true", help="also fit on 08-02 and score 08-01")
     ap.add_argument("--cache", type=Path, default=None, help="directory caching article vectors")
     ap.add_argument("--C", type=float, default=1.0)

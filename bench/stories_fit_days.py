@@ -37,13 +37,15 @@ def load(days: tuple[str, ...]) -> tuple[dict, dict[str, str], dict[str, str | N
 def scores(pred: dict[str, str], gold: dict[str, str], dup, gdup) -> str:
     b, p = bcubed(pred, gold), pairwise(pred, gold)
     dp, dr = duplicate_pairs({u: dup.get(u) for u in gold}, {u: gdup[u] for u in gold})
-    return (f"B3 P {b[0]:.4f} R {b[1]:.4f} F1 {b[2]:.4f} | pairwise P {p[0]:.4f} R {p[1]:.4f} F1 {p[2]:.4f} "
-            f"| dup P {dp:.4f} R {dr:.4f}")
+    return (
+        f"B3 P {b[0]:.4f} R {b[1]:.4f} F1 {b[2]:.4f} | pairwise P {p[0]:.4f} R {p[1]:.4f} F1 {p[2]:.4f} "
+        f"| dup P {dp:.4f} R {dr:.4f}"
+    )
 
 
 def curve(fractions: list[float], seeds: int, reverse: bool, cache: Path | None) -> None:
     train_day, test_day = (DAYS[1], DAYS[0]) if reverse else DAYS
-    stream_days = (DAYS[0],) if reverse else DAYS      # as stories_dev: 08-01 is streamed alone
+    stream_days = (DAYS[0],) if reverse else DAYS  # as stories_dev: 08-01 is streamed alone
     day_arts, gold, _ = load(DAYS)
     tr = day_arts[train_day]
     tr_vec, tr_dup = vectors(tr, cache), dedup(tr)
@@ -57,28 +59,43 @@ def curve(fractions: list[float], seeds: int, reverse: bool, cache: Path | None)
         res = []
         for i, rng in enumerate(rngs):
             keep = None if rng is None else (lambda rng=rng, frac=frac: bool(rng.random() < frac))
-            m = fit_story_models(tr, tr_vec, tr_dup, tr_gold, trained_on=f"{train_day} x{frac}", keep=keep,
-                                 cross=False)
+            m = fit_story_models(
+                tr, tr_vec, tr_dup, tr_gold, trained_on=f"{train_day} x{frac}", keep=keep, cross=False
+            )
             pred = stream(arts, vecs, dup, m.model, m.merge_model)
             b, p = bcubed(pred, gold_test)[2], pairwise(pred, gold_test)[2]
             res.append((b, p))
-            print(f"  fraction {frac:.2f} seed {'-' if rng is None else i}: {m.rows} rows ({m.positives} positive), "
-                  f"join {m.model.threshold:.2f} merge {m.merge_model.threshold:.2f} -> {test_day} "
-                  f"B3 {b:.4f} pairwise {p:.4f}", flush=True)
+            print(
+                f"  fraction {frac:.2f} seed {'-' if rng is None else i}: {m.rows} rows ({m.positives} positive), "
+                f"join {m.model.threshold:.2f} merge {m.merge_model.threshold:.2f} -> {test_day} "
+                f"B3 {b:.4f} pairwise {p:.4f}",
+                flush=True,
+            )
         r = np.asarray(res)
-        print(f"fraction {frac:.2f}: B3 {r[:, 0].mean():.4f} (min {r[:, 0].min():.4f}) "
-              f"pairwise {r[:, 1].mean():.4f} (min {r[:, 1].min():.4f}) over {len(res)} run(s)", flush=True)
+        print(
+            f"fraction {frac:.2f}: B3 {r[:, 0].mean():.4f} (min {r[:, 0].min():.4f}) "
+            f"pairwise {r[:, 1].mean():.4f} (min {r[:, 1].min():.4f}) over {len(res)} run(s)",
+            flush=True,
+        )
 
 
 def both(out: Path | None, cache: Path | None) -> None:
     day_arts, gold, gdup = load(DAYS)
     arts, vecs = time_ordered(day_arts, DAYS, cache)
     dup = dedup(arts)
-    m = fit_story_models(arts, vecs, dup, gold, trained_on=f"SaudiNewsNet events dev-{DAYS[0]} + dev-{DAYS[1]} "
-                                                          f"({len(arts)} articles, streamed together)")
-    print(f"fitted on both days: {m.rows} candidate rows ({m.positives} positive); thresholds join "
-          f"{m.model.threshold:.2f}, cross-language {m.cross_model.threshold:.2f}, merge "
-          f"{m.merge_model.threshold:.2f}, cross-language merge {m.cross_merge_model.threshold:.2f}")
+    m = fit_story_models(
+        arts,
+        vecs,
+        dup,
+        gold,
+        trained_on=f"SaudiNewsNet events dev-{DAYS[0]} + dev-{DAYS[1]} "
+        f"({len(arts)} articles, streamed together)",
+    )
+    print(
+        f"fitted on both days: {m.rows} candidate rows ({m.positives} positive); thresholds join "
+        f"{m.model.threshold:.2f}, cross-language {m.cross_model.threshold:.2f}, merge "
+        f"{m.merge_model.threshold:.2f}, cross-language merge {m.cross_merge_model.threshold:.2f}"
+    )
     for f, c in zip(m.model.features, m.model.coef, strict=True):
         print(f"  coef {f:14s} {c:+.3f}")
     pred = stream(arts, vecs, dup, m.model, m.merge_model)

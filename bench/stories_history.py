@@ -43,12 +43,14 @@ def load(vec_path: Path | None, cache: Path | None):
 
 def score(pred: dict[str, str], gold: dict[str, str]) -> str:
     b, p = bcubed(pred, gold), pairwise(pred, gold)
-    return (f"B3 P {b[0]:.3f} R {b[1]:.3f} F1 {b[2]:.4f} | pairwise P {p[0]:.3f} R {p[1]:.3f} F1 {p[2]:.4f}")
+    return f"B3 P {b[0]:.3f} R {b[1]:.3f} F1 {b[2]:.4f} | pairwise P {p[0]:.3f} R {p[1]:.3f} F1 {p[2]:.4f}"
 
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--vectors", type=Path, default=None, help="article vectors of the 31k stream, load order")
+    ap.add_argument(
+        "--vectors", type=Path, default=None, help="article vectors of the 31k stream, load order"
+    )
     ap.add_argument("--cache", type=Path, default=Path("/tmp/rasid-vec"))
     ap.add_argument("--until", default="2015-08-03", help="score at the first article of this day, or 'end'")
     ap.add_argument("--late-after-days", type=float, default=None)
@@ -60,9 +62,16 @@ def main(argv: list[str] | None = None) -> None:
     if args.until != "end":
         n = sum(1 for a in arts if (a.published or "") < args.until)
         arts, vecs = arts[:n], vecs[:n]
-    kw = {k: v for k, v in (("late_after_days", args.late_after_days), ("late_threshold", args.late_threshold),
-                            ("late_min_size", args.late_min_size),
-                            ("late_merges", args.late_merges or None)) if v is not None}
+    kw = {
+        k: v
+        for k, v in (
+            ("late_after_days", args.late_after_days),
+            ("late_threshold", args.late_threshold),
+            ("late_min_size", args.late_min_size),
+            ("late_merges", args.late_merges or None),
+        )
+        if v is not None
+    }
     t = time.perf_counter()
     dd = Deduper()
     for a in arts:
@@ -72,11 +81,15 @@ def main(argv: list[str] | None = None) -> None:
     for a, v in zip(arts, vecs, strict=True):
         cl.assign(a, v, dup.get(a.id))
     pred = {a.id: cl.story_of(a.id) or a.id for a in arts}
-    print(f"date 2026-11-22; {len(arts)} articles streamed (until {args.until}) in {time.perf_counter() - t:.0f}s; "
-          f"clusterer {kw or 'defaults'}: late_after_days {cl.late_after_days}, late_threshold {cl.late_threshold}, "
-          f"late_min_size {cl.late_min_size}, late_merges {cl.late_merges}")
-    golds = {d: {r["url"]: r["event"] for r in read_gold(SHARED / "saudinewsnet-events" / f"dev-{d}.jsonl")}
-             for d in DAYS}
+    print(
+        f"date 2026-11-22; {len(arts)} articles streamed (until {args.until}) in {time.perf_counter() - t:.0f}s; "
+        f"clusterer {kw or 'defaults'}: late_after_days {cl.late_after_days}, late_threshold {cl.late_threshold}, "
+        f"late_min_size {cl.late_min_size}, late_merges {cl.late_merges}"
+    )
+    golds = {
+        d: {r["url"]: r["event"] for r in read_gold(SHARED / "saudinewsnet-events" / f"dev-{d}.jsonl")}
+        for d in DAYS
+    }
     for d, g in golds.items():
         print(f"{d}: {score(pred, g)}")
     print(f"both days: {score(pred, {**golds[DAYS[0]], **golds[DAYS[1]]})}")

@@ -78,12 +78,22 @@ def fit(data: Path, train: list[str], cache: Path | None, grids, out: Path, cros
         day_of = {a.id: d for d in train for a in day_arts[d]}
         parts = [[i for i, a in enumerate(arts) if day_of[a.id] == d] for d in train]
     t = time.perf_counter()
-    m = fit_story_models(arts, vecs, dedup(arts), gold, trained_on=f"SaudiNewsNet events {'+'.join(train)}",
-                         cross=False, grids=grids, parts=parts)
+    m = fit_story_models(
+        arts,
+        vecs,
+        dedup(arts),
+        gold,
+        trained_on=f"SaudiNewsNet events {'+'.join(train)}",
+        cross=False,
+        grids=grids,
+        parts=parts,
+    )
     m.write(out)
     pair = m.pair_model
-    return (f"fitted on {'+'.join(train)} in {time.perf_counter() - t:.0f}s: join {m.model.threshold:.2f}, "
-            f"merge {m.merge_model.threshold:.2f}, core {pair.threshold if pair else 'none'}")
+    return (
+        f"fitted on {'+'.join(train)} in {time.perf_counter() - t:.0f}s: join {m.model.threshold:.2f}, "
+        f"merge {m.merge_model.threshold:.2f}, core {pair.threshold if pair else 'none'}"
+    )
 
 
 def pipeline(data: Path, days: list[str], models: Path, tmp: Path) -> str:
@@ -93,8 +103,13 @@ def pipeline(data: Path, days: list[str], models: Path, tmp: Path) -> str:
         path = tmp / f"{day}.jsonl"
         write_saudinewsnet_jsonl([data / "saudinewsnet" / f"{day}.zip"], path)
         with open_store(db) as store, Ingestor(settings) as reader:
-            build_runner(store, settings, reader, on_error=lambda e: None,
-                         stages=default_stages(settings, understand=False)).run([str(path)])
+            build_runner(
+                store,
+                settings,
+                reader,
+                on_error=lambda e: None,
+                stages=default_stages(settings, understand=False),
+            ).run([str(path)])
     return db
 
 
@@ -150,13 +165,16 @@ def worst_stories(db: str, data: Path, test: str, k: int = 10) -> tuple[list[str
         per_story_events[len(ev)] += 1
         wrong = 0
         for i, u in enumerate(urls):
-            for v in urls[i + 1:]:
+            for v in urls[i + 1 :]:
                 if (u in focus or v in focus) and gold[u] != gold[v]:
                     wrong += 1
         if wrong:
             rows.append((wrong, sid, len(urls), len(ev), titles.get(sid, "")))
     rows.sort(reverse=True)
-    lines = [f"  {w:5d} wrong pairs  {sid}  {n:3d} articles, {e:2d} events  {t[:90]}" for w, sid, n, e, t in rows[:k]]
+    lines = [
+        f"  {w:5d} wrong pairs  {sid}  {n:3d} articles, {e:2d} events  {t[:90]}"
+        for w, sid, n, e, t in rows[:k]
+    ]
     return lines, per_story_events
 
 
@@ -166,17 +184,32 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--cache", type=Path, default=None, help="directory caching article vectors for fitting")
     ap.add_argument("--folds", nargs="*", default=list(DEV))
     ap.add_argument("--full-grids", action="store_true", help="search the package's threshold grids (slower)")
-    ap.add_argument("--crossfit-core", action="store_true",
-                    help="tune the core check's threshold across the training days (each day streamed with a pair "
-                         "scorer fitted on the other) instead of on the rows the scorer was fitted on")
-    ap.add_argument("--models", type=Path, default=None,
-                    help="stream and score every fold with these scorers instead of fitting per fold (the shipped "
-                         "ones: src/rasid/data); not a held-out figure for days the scorers were fitted on")
-    ap.add_argument("--keep-models", type=Path, default=None,
-                    help="write each fold's fitted scorers to DIR/<held-out day> (to stream them again with --models)")
-    ap.add_argument("--ship", type=Path, default=None,
-                    help="instead: fit on all three dev days and write the scorers to this folder (the shipped "
-                         "ones in src/rasid/data come from this, with the coarse grids unless --full-grids)")
+    ap.add_argument(
+        "--crossfit-core",
+        action="store_true",
+        help="tune the core check's threshold across the training days (each day streamed with a pair "
+        "scorer fitted on the other) instead of on the rows the scorer was fitted on",
+    )
+    ap.add_argument(
+        "--models",
+        type=Path,
+        default=None,
+        help="stream and score every fold with these scorers instead of fitting per fold (the shipped "
+        "ones: src/rasid/data); not a held-out figure for days the scorers were fitted on",
+    )
+    ap.add_argument(
+        "--keep-models",
+        type=Path,
+        default=None,
+        help="write each fold's fitted scorers to DIR/<held-out day> (to stream them again with --models)",
+    )
+    ap.add_argument(
+        "--ship",
+        type=Path,
+        default=None,
+        help="instead: fit on all three dev days and write the scorers to this folder (the shipped "
+        "ones in src/rasid/data come from this, with the coarse grids unless --full-grids)",
+    )
     args = ap.parse_args(argv)
     data = args.shared / "data"
     grids = None if args.full_grids else COARSE
@@ -193,35 +226,56 @@ def main(argv: list[str] | None = None) -> None:
                 print(f"== {test} (streamed after {BEFORE[test]}) with the scorers in {models}", flush=True)
             else:
                 models = args.keep_models / test if args.keep_models is not None else tmp / "models"
-                print(f"== held out {test} (streamed after {BEFORE[test]}); " + fit(data, train, args.cache, grids,
-                      models, args.crossfit_core), flush=True)
+                print(
+                    f"== held out {test} (streamed after {BEFORE[test]}); "
+                    + fit(data, train, args.cache, grids, models, args.crossfit_core),
+                    flush=True,
+                )
             t0 = time.perf_counter()
             db = pipeline(data, [BEFORE[test], test], models, tmp)
             el = time.perf_counter() - t0
             golds = [str(p) for p in (labels(data, BEFORE[test]), labels(data, test)) if p is not None]
-            ours = cli_json(["eval", "stories", "--db", db, *sum((["--gold", g] for g in golds), []),
-                             "--focus", golds[-1]])
+            ours = cli_json(
+                [
+                    "eval",
+                    "stories",
+                    "--db",
+                    db,
+                    *sum((["--gold", g] for g in golds), []),
+                    "--focus",
+                    golds[-1],
+                ]
+            )
             # duplicates: the day's own pairs (08-02's labels mark no copy of an 08-01 article), and with
             # the copies of the day before's articles where the labels mark them (08-03's do)
             own = cli_json(["eval", "duplicates", "--db", db, "--gold", golds[-1]])["duplicates"]
             cut, base = baseline_scores(data, test, train)
             results[test] = (ours, base)
             b, p, d = ours["bcubed"], ours["pairwise"], ours["duplicates"]
-            print(f"rasid    B3 P {b['p']:.4f} R {b['r']:.4f} F1 {b['f1']:.4f} | pairwise P {p['p']:.4f} "
-                  f"R {p['r']:.4f} F1 {p['f1']:.4f} | dup within the day P {own['p']:.4f} R {own['r']:.4f}, "
-                  f"with the day before P {d['p']:.4f} R {d['r']:.4f} | two runs {el:.0f}s")
+            print(
+                f"rasid    B3 P {b['p']:.4f} R {b['r']:.4f} F1 {b['f1']:.4f} | pairwise P {p['p']:.4f} "
+                f"R {p['r']:.4f} F1 {p['f1']:.4f} | dup within the day P {own['p']:.4f} R {own['r']:.4f}, "
+                f"with the day before P {d['p']:.4f} R {d['r']:.4f} | two runs {el:.0f}s"
+            )
             b, p = base["bcubed"], base["pairwise"]
-            print(f"baseline B3 P {b['p']:.4f} R {b['r']:.4f} F1 {b['f1']:.4f} | pairwise P {p['p']:.4f} "
-                  f"R {p['r']:.4f} F1 {p['f1']:.4f} | cut {cut} tuned on {'+'.join(train)}")
+            print(
+                f"baseline B3 P {b['p']:.4f} R {b['r']:.4f} F1 {b['f1']:.4f} | pairwise P {p['p']:.4f} "
+                f"R {p['r']:.4f} F1 {p['f1']:.4f} | cut {cut} tuned on {'+'.join(train)}"
+            )
             lines, per = worst_stories(db, data, test)
-            print("stories by gold events held: " + ", ".join(f"{e} events: {n}" for e, n in sorted(per.items())))
+            print(
+                "stories by gold events held: "
+                + ", ".join(f"{e} events: {n}" for e, n in sorted(per.items()))
+            )
             print("the ten stories with the most wrong pairs:\n" + "\n".join(lines), flush=True)
     if results:
         worst_b = min(results, key=lambda d: results[d][0]["bcubed"]["f1"])
         worst_p = min(results, key=lambda d: results[d][0]["pairwise"]["f1"])
-        print(f"worst fold by B3: {worst_b} {results[worst_b][0]['bcubed']['f1']:.4f} "
-              f"(baseline {results[worst_b][1]['bcubed']['f1']:.4f}); by pairwise: {worst_p} "
-              f"{results[worst_p][0]['pairwise']['f1']:.4f} (baseline {results[worst_p][1]['pairwise']['f1']:.4f})")
+        print(
+            f"worst fold by B3: {worst_b} {results[worst_b][0]['bcubed']['f1']:.4f} "
+            f"(baseline {results[worst_b][1]['bcubed']['f1']:.4f}); by pairwise: {worst_p} "
+            f"{results[worst_p][0]['pairwise']['f1']:.4f} (baseline {results[worst_p][1]['pairwise']['f1']:.4f})"
+        )
 
 
 if __name__ == "__main__":

@@ -87,11 +87,22 @@ def cmd_cands() -> None:
         cand[np.repeat(np.arange(n), K), top.ravel()] = True
         cand = (cand | cand.T)[iu]
         ev = np.array([gold[a.id] for a in arts])
-        print(f"{d}: AP of the 7-signal logistic over all pairs {average_precision_score(y, p):.3f}; "
-              f"{int(cand.sum())} candidate pairs (top {K} per article), covering {int((cand & y).sum())} of "
-              f"{int(y.sum())} gold same-event pairs ({(cand & y).sum() / y.sum():.3f})")
-        np.savez(_day_file(d), ids=np.array([a.id for a in arts]), event=ev, X=X, y=y, p7=p, cand=cand,
-                 i=iu[0].astype(np.int32), j=iu[1].astype(np.int32))
+        print(
+            f"{d}: AP of the 7-signal logistic over all pairs {average_precision_score(y, p):.3f}; "
+            f"{int(cand.sum())} candidate pairs (top {K} per article), covering {int((cand & y).sum())} of "
+            f"{int(y.sum())} gold same-event pairs ({(cand & y).sum() / y.sum():.3f})"
+        )
+        np.savez(
+            _day_file(d),
+            ids=np.array([a.id for a in arts]),
+            event=ev,
+            X=X,
+            y=y,
+            p7=p,
+            cand=cand,
+            i=iu[0].astype(np.int32),
+            j=iu[1].astype(np.int32),
+        )
 
 
 def _load_day(d: str) -> dict[str, np.ndarray]:
@@ -145,7 +156,10 @@ class _PairHead:  # a torch module, built lazily (torch is not imported at modul
 
             def forward(self, ua: torch.Tensor, ub: torch.Tensor) -> torch.Tensor:
                 cos = torch.nn.functional.cosine_similarity(ua, ub, dim=-1)
-                return self.scale * (cos - self.offset) + self.lin(torch.cat([ua * ub, (ua - ub).abs()], -1))[:, 0]
+                return (
+                    self.scale * (cos - self.offset)
+                    + self.lin(torch.cat([ua * ub, (ua - ub).abs()], -1))[:, 0]
+                )
 
         return PairHead()
 
@@ -179,8 +193,11 @@ def cmd_lower() -> None:
                     x = layer(x, bias)
                 S[a : a + len(chunk), :T] = x.numpy().astype(np.float16)
         dt = time.perf_counter() - t
-        print(f"{d}: {len(arts)} articles, mean {lens.mean():.0f} pieces, lower {FROZEN} layers in {dt:.0f}s "
-              f"({1000 * dt / len(arts):.0f} ms/article)", flush=True)
+        print(
+            f"{d}: {len(arts)} articles, mean {lens.mean():.0f} pieces, lower {FROZEN} layers in {dt:.0f}s "
+            f"({1000 * dt / len(arts):.0f} ms/article)",
+            flush=True,
+        )
         np.savez(CACHE / f"lower-{d}.npz", S=S, lens=lens)
 
 
@@ -251,12 +268,20 @@ def cmd_train(fold: int, head: str, budget_s: float = BUDGET_S) -> None:
     train_p = [p for lyr in model.layers[FROZEN:] for p in lyr.parameters()]
     for p in [*train_p, *head_mod.parameters()]:
         p.requires_grad_(True)
-    opt = torch.optim.AdamW([{"params": train_p, "weight_decay": 0.01},
-                             {"params": list(head_mod.parameters()), "weight_decay": 0.0, "lr": HEAD_LR}], lr=LR)
+    opt = torch.optim.AdamW(
+        [
+            {"params": train_p, "weight_decay": 0.01},
+            {"params": list(head_mod.parameters()), "weight_decay": 0.0, "lr": HEAD_LR},
+        ],
+        lr=LR,
+    )
     # one "epoch": every positive and as many negatives drawn afresh (class-balanced sampling)
     per_epoch = 2 * len(pos)
-    print(f"fold {fold}: {inside.sum()} pairs inside the fold, training on {len(pos)} same-event + "
-          f"{len(neg)} different-event candidate pairs; {per_epoch} pairs per balanced epoch", flush=True)
+    print(
+        f"fold {fold}: {inside.sum()} pairs inside the fold, training on {len(pos)} same-event + "
+        f"{len(neg)} different-event candidate pairs; {per_epoch} pairs per balanced epoch",
+        flush=True,
+    )
     t0 = time.perf_counter()
     steps, seen, run = 0, 0, 0.0
     est_steps = None
@@ -270,11 +295,16 @@ def cmd_train(fold: int, head: str, budget_s: float = BUDGET_S) -> None:
             k = idx[a : a + BATCH]
             model.train()
             logit = _logits(model, S1, L1, d1["i"][k], d1["j"][k], True)
-            loss = torch.nn.functional.binary_cross_entropy_with_logits(logit, torch.from_numpy(d1["y"][k].astype(np.float32)))
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(
+                logit, torch.from_numpy(d1["y"][k].astype(np.float32))
+            )
             el = time.perf_counter() - t0
             if est_steps is None and steps == 20:
                 est_steps = int(budget_s / (el / 20))
-                print(f"  ~{el / 20:.2f}s/step: ~{est_steps} steps ({est_steps * BATCH} pairs) in the budget", flush=True)
+                print(
+                    f"  ~{el / 20:.2f}s/step: ~{est_steps} steps ({est_steps * BATCH} pairs) in the budget",
+                    flush=True,
+                )
             frac = el / budget_s if head == "compare" else steps / est_steps if est_steps else 0.0
             warm = min(1.0, (steps + 1) / 30)
             for g, base in zip(opt.param_groups, (LR, HEAD_LR), strict=True):
@@ -292,10 +322,15 @@ def cmd_train(fold: int, head: str, budget_s: float = BUDGET_S) -> None:
                 done = True
                 break
     train_s = time.perf_counter() - t0
-    print(f"fold {fold}: trained {steps} steps, {seen} pairs ({seen / (2 * len(pos)):.1f} balanced epochs) "
-          f"in {train_s:.0f}s", flush=True)
-    torch.save({k: v for k, v in model.state_dict().items() if not k.startswith(("pos", "tok_type", "eln"))},
-               CACHE / f"cross-{head}-fold{fold}.pt")
+    print(
+        f"fold {fold}: trained {steps} steps, {seen} pairs ({seen / (2 * len(pos)):.1f} balanced epochs) "
+        f"in {train_s:.0f}s",
+        flush=True,
+    )
+    torch.save(
+        {k: v for k, v in model.state_dict().items() if not k.startswith(("pos", "tok_type", "eln"))},
+        CACHE / f"cross-{head}-fold{fold}.pt",
+    )
     # score out of fold: the 08-01 candidates inside the other fold, half of those across the folds
     # (by parity; they are different-event by construction), then all 08-02 candidates
     other = (f[d1["i"]] != fold) & (f[d1["j"]] != fold)
@@ -309,10 +344,20 @@ def cmd_train(fold: int, head: str, budget_s: float = BUDGET_S) -> None:
     s2 = np.full(len(d2["y"]), np.nan, np.float32)
     s2[c2] = _score(model, S2, L2, d2["i"][c2], d2["j"][c2])
     dt = time.perf_counter() - t
-    print(f"fold {fold}: scored {n1} + {int(c2.sum())} pairs in {dt:.0f}s "
-          f"({(n1 + c2.sum()) / dt:.1f} pairs/s, one thread)", flush=True)
-    np.savez(CACHE / f"scores-{head}-fold{fold}.npz", s1=s1, s2=s2, train_s=train_s, steps=steps, seen=seen,
-             score_rate=(n1 + c2.sum()) / dt)
+    print(
+        f"fold {fold}: scored {n1} + {int(c2.sum())} pairs in {dt:.0f}s "
+        f"({(n1 + c2.sum()) / dt:.1f} pairs/s, one thread)",
+        flush=True,
+    )
+    np.savez(
+        CACHE / f"scores-{head}-fold{fold}.npz",
+        s1=s1,
+        s2=s2,
+        train_s=train_s,
+        steps=steps,
+        seen=seen,
+        score_rate=(n1 + c2.sum()) / dt,
+    )
 
 
 def cmd_eval(head: str) -> None:
@@ -329,12 +374,18 @@ def cmd_eval(head: str) -> None:
     c1, c2 = d1["cand"], d2["cand"]
     y1, y2 = d1["y"], d2["y"]
     for k in (0, 1):
-        print(f"model of fold {k}: {int(z[k]['steps'])} steps, {int(z[k]['seen'])} pairs, "
-              f"{float(z[k]['train_s']):.0f}s training; scoring {float(z[k]['score_rate']):.1f} pairs/s")
-    print(f"08-02 candidates: {int(c2.sum())} pairs, {int(y2[c2].sum())} same-event "
-          f"(of {int(y2.sum())} gold pairs: coverage {y2[c2].sum() / y2.sum():.3f})")
-    print(f"08-01 candidates: {int(c1.sum())} pairs, {int(y1[c1].sum())} same-event "
-          f"(of {int(y1.sum())}: coverage {y1[c1].sum() / y1.sum():.3f})")
+        print(
+            f"model of fold {k}: {int(z[k]['steps'])} steps, {int(z[k]['seen'])} pairs, "
+            f"{float(z[k]['train_s']):.0f}s training; scoring {float(z[k]['score_rate']):.1f} pairs/s"
+        )
+    print(
+        f"08-02 candidates: {int(c2.sum())} pairs, {int(y2[c2].sum())} same-event "
+        f"(of {int(y2.sum())} gold pairs: coverage {y2[c2].sum() / y2.sum():.3f})"
+    )
+    print(
+        f"08-01 candidates: {int(c1.sum())} pairs, {int(y1[c1].sum())} same-event "
+        f"(of {int(y1.sum())}: coverage {y1[c1].sum() / y1.sum():.3f})"
+    )
     n2 = len(d2["ids"])
     P = np.full((n2, n2), -1.0)
     P[d2["i"], d2["j"]] = d2["p7"]
@@ -343,26 +394,37 @@ def cmd_eval(head: str) -> None:
     rank = np.argsort(np.argsort(-P, axis=1), axis=1)  # rank of j among i's others by p7
     for k in (5, 8, 10, 15, 20, 30):
         ck = (rank[d2["i"], d2["j"]] < k) | (rank[d2["j"], d2["i"]] < k)
-        print(f"  08-02 top-{k} candidates: {int(ck.sum())} pairs, coverage of gold pairs {y2[ck].sum() / y2.sum():.3f}")
+        print(
+            f"  08-02 top-{k} candidates: {int(ck.sum())} pairs, coverage of gold pairs {y2[ck].sum() / y2.sum():.3f}"
+        )
     comb = LogisticRegression(C=1.0, max_iter=3000).fit(np.c_[d1["X"][c1], s1[c1]], y1[c1])
     pc1 = comb.predict_proba(np.c_[d1["X"][c1], s1[c1]])[:, 1]
     pc2 = comb.predict_proba(np.c_[d2["X"][c2], s2[c2]])[:, 1]
     refit = LogisticRegression(C=1.0, max_iter=3000).fit(d1["X"][c1], y1[c1])
-    rows = [("cross-encoder score (mean of the 2 fold models)", s2[c2], s1[c1]),
-            ("7-signal logistic (all 08-01 pairs)", d2["p7"][c2], d1["p7"][c1]),
-            ("7-signal logistic refitted on 08-01 candidates", refit.predict_proba(d2["X"][c2])[:, 1],
-             refit.predict_proba(d1["X"][c1])[:, 1]),
-            ("combination: logistic(7 signals + cross score), fitted on 08-01 OOF", pc2, pc1)]
+    rows = [
+        ("cross-encoder score (mean of the 2 fold models)", s2[c2], s1[c1]),
+        ("7-signal logistic (all 08-01 pairs)", d2["p7"][c2], d1["p7"][c1]),
+        (
+            "7-signal logistic refitted on 08-01 candidates",
+            refit.predict_proba(d2["X"][c2])[:, 1],
+            refit.predict_proba(d1["X"][c1])[:, 1],
+        ),
+        ("combination: logistic(7 signals + cross score), fitted on 08-01 OOF", pc2, pc1),
+    ]
     print("| score | AP on 08-02 candidate pairs | AP on 08-01 candidates (out of fold) |\n|---|---|---|")
     for name, a2, a1 in rows:
-        print(f"| {name} | {average_precision_score(y2[c2], a2):.3f} | {average_precision_score(y1[c1], a1):.3f} |")
+        print(
+            f"| {name} | {average_precision_score(y2[c2], a2):.3f} | {average_precision_score(y1[c1], a1):.3f} |"
+        )
     print(f"combination weights (7 signals, cross): {np.round(comb.coef_[0], 3).tolist()}")
     # recall-aware AP: over ALL 08-02 gold pairs (non-candidates ranked by p7 below candidates' scale)
     for name, q in (("7-signal", d2["p7"][c2]), ("combination", pc2)):
         full = np.where(c2, 0.0, d2["p7"] * 1e-3)
         full[c2] = q
-        print(f"AP over all 08-02 pairs ({name} on candidates, p7/1000 elsewhere): "
-              f"{average_precision_score(y2, full):.3f}")
+        print(
+            f"AP over all 08-02 pairs ({name} on candidates, p7/1000 elsewhere): "
+            f"{average_precision_score(y2, full):.3f}"
+        )
     cuts = np.arange(0.10, 0.95, 0.05)
     extra = []
     e5 = [Path("/tmp/rasid-e5") / f"e5-{d}.npy" for d in DAYS]
@@ -372,8 +434,10 @@ def cmd_eval(head: str) -> None:
         E2 = np.c_[d2["X"], (V2[d2["i"]] * V2[d2["j"]]).sum(1)]
         lr8 = LogisticRegression(C=1.0, max_iter=3000).fit(E1, y1)
         q1, q2 = lr8.predict_proba(E1)[:, 1], lr8.predict_proba(E2)[:, 1]
-        print(f"7 signals + e5 bi-encoder cosine, fitted on all 08-01 pairs: AP all 08-02 pairs "
-              f"{average_precision_score(y2, q2):.3f}, on 08-02 candidates {average_precision_score(y2[c2], q2[c2]):.3f}")
+        print(
+            f"7 signals + e5 bi-encoder cosine, fitted on all 08-01 pairs: AP all 08-02 pairs "
+            f"{average_precision_score(y2, q2):.3f}, on 08-02 candidates {average_precision_score(y2[c2], q2[c2]):.3f}"
+        )
         extra.append(("7 signals + e5 bi-encoder cosine, all pairs", q1, q2))
 
     def mean_f(pred, gold):
@@ -381,20 +445,30 @@ def cmd_eval(head: str) -> None:
 
     arts = {}
     for d, dd in ((DAYS[0], d1), (DAYS[1], d2)):
-        arts[d] = ([_Id(x) for x in dd["ids"]], dict(zip(dd["ids"].tolist(), dd["event"].tolist(), strict=True)))
-    for label, p1, p2 in (("7-signal", d1["p7"], d2["p7"]),
-                          ("control: 7 signals refitted on 08-01 candidates (no cross score) on candidates",
-                           _put(d1["p7"], c1, rows[2][2]), _put(d2["p7"], c2, rows[2][1])),
-                          ("combined on candidates, 7-signal elsewhere",
-                           _put(d1["p7"], c1, pc1), _put(d2["p7"], c2, pc2)), *extra):
+        arts[d] = (
+            [_Id(x) for x in dd["ids"]],
+            dict(zip(dd["ids"].tolist(), dd["event"].tolist(), strict=True)),
+        )
+    for label, p1, p2 in (
+        ("7-signal", d1["p7"], d2["p7"]),
+        (
+            "control: 7 signals refitted on 08-01 candidates (no cross score) on candidates",
+            _put(d1["p7"], c1, rows[2][2]),
+            _put(d2["p7"], c2, rows[2][1]),
+        ),
+        ("combined on candidates, 7-signal elsewhere", _put(d1["p7"], c1, pc1), _put(d2["p7"], c2, pc2)),
+        *extra,
+    ):
         (a1, g1), (a2, g2) = arts[DAYS[0]], arts[DAYS[1]]
         cut = max(cuts, key=lambda c, p1=p1, a1=a1, g1=g1: mean_f(cluster(p1, a1, c), g1))
         pred = cluster(p2, a2, cut)
         b, pw = bcubed(pred, g2), pairwise(pred, g2)
         best = max(cuts, key=lambda c, p2=p2, a2=a2, g2=g2: pairwise(cluster(p2, a2, c), g2)[2])
-        print(f"batch average linkage, {label}: cut {cut:.2f} chosen on 08-01 -> 08-02 B3 {b[2]:.4f} "
-              f"pairwise {pw[2]:.4f} (P {pw[0]:.3f} R {pw[1]:.3f}); cut chosen on 08-02 itself ({best:.2f}): "
-              f"pairwise {pairwise(cluster(p2, a2, best), g2)[2]:.4f}")
+        print(
+            f"batch average linkage, {label}: cut {cut:.2f} chosen on 08-01 -> 08-02 B3 {b[2]:.4f} "
+            f"pairwise {pw[2]:.4f} (P {pw[0]:.3f} R {pw[1]:.3f}); cut chosen on 08-02 itself ({best:.2f}): "
+            f"pairwise {pairwise(cluster(p2, a2, best), g2)[2]:.4f}"
+        )
 
 
 def cmd_untrained() -> None:
@@ -410,12 +484,16 @@ def cmd_untrained() -> None:
     y = d2["y"][c]
     t = time.perf_counter()
     s = _score(model, low["S"], low["lens"], d2["i"][c], d2["j"][c])
-    print(f"untrained compare head (frozen e5, cross attention in layers 9-12): AP {average_precision_score(y, s):.3f} "
-          f"on {int(c.sum())} 08-02 candidates ({c.sum() / (time.perf_counter() - t):.1f} pairs/s)")
+    print(
+        f"untrained compare head (frozen e5, cross attention in layers 9-12): AP {average_precision_score(y, s):.3f} "
+        f"on {int(c.sum())} 08-02 candidates ({c.sum() / (time.perf_counter() - t):.1f} pairs/s)"
+    )
     f = Path("/tmp/rasid-e5") / f"e5-{DAYS[1]}.npy"
     if f.exists():
         V = np.load(f)
-        print(f"e5 bi-encoder cosine (title + 300 characters): AP {average_precision_score(y, (V[d2['i'][c]] * V[d2['j'][c]]).sum(1)):.3f}")
+        print(
+            f"e5 bi-encoder cosine (title + 300 characters): AP {average_precision_score(y, (V[d2['i'][c]] * V[d2['j'][c]]).sum(1)):.3f}"
+        )
     print(f"7-signal logistic: AP {average_precision_score(y, d2['p7'][c]):.3f}")
 
 
@@ -438,13 +516,22 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("what", choices=("cands", "lower", "train", "eval", "untrained"))
     ap.add_argument("--fold", type=int, default=0)
-    ap.add_argument("--head", choices=("mean", "compare"), default="compare",
-                    help="mean: one logit on the mean of the whole pair (first run); compare: see _PairHead")
+    ap.add_argument(
+        "--head",
+        choices=("mean", "compare"),
+        default="compare",
+        help="mean: one logit on the mean of the whole pair (first run); compare: see _PairHead",
+    )
     ap.add_argument("--budget-min", type=float, default=BUDGET_S / 60, help="training wall-clock per fold")
     args = ap.parse_args(argv)
     print("date 2026-11-22; data SaudiNewsNet + saudinewsnet-events dev labels (08-01 fit, 08-02 scored)")
-    {"cands": cmd_cands, "lower": cmd_lower, "train": lambda: cmd_train(args.fold, args.head, args.budget_min * 60),
-     "eval": lambda: cmd_eval(args.head), "untrained": cmd_untrained}[args.what]()
+    {
+        "cands": cmd_cands,
+        "lower": cmd_lower,
+        "train": lambda: cmd_train(args.fold, args.head, args.budget_min * 60),
+        "eval": lambda: cmd_eval(args.head),
+        "untrained": cmd_untrained,
+    }[args.what]()
 
 
 if __name__ == "__main__":

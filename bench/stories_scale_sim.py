@@ -102,7 +102,11 @@ class Stream:
             direction /= np.linalg.norm(direction)
             self.recent.append((day, topic, direction))
         else:  # a recent story, the newer ones more often
-            j = len(self.recent) - 1 - min(int(self.rng.exponential(len(self.recent) / 4)), len(self.recent) - 1)
+            j = (
+                len(self.recent)
+                - 1
+                - min(int(self.rng.exponential(len(self.recent) / 4)), len(self.recent) - 1)
+            )
             _, topic, direction = self.recent[j]
         pick = self.rng.choice(len(topic), 8, replace=False).tolist()
         title = [topic[i] for i in pick[:4]] + self._background(2)
@@ -113,9 +117,16 @@ class Stream:
         a_id = f"sim{self.n:08d}"
         published = (self.start + timedelta(days=day)).isoformat(timespec="seconds")
         text = " ".join(lead)
-        art = Article(id=a_id, origin="sim", raw_text=text, content_hash=a_id, title=" ".join(title),
-                      source=f"outlet{int(self.rng.integers(0, 40))}", published=published,
-                      paragraphs=[Paragraph(text=text, lang="ar", sentences=[text])])
+        art = Article(
+            id=a_id,
+            origin="sim",
+            raw_text=text,
+            content_hash=a_id,
+            title=" ".join(title),
+            source=f"outlet{int(self.rng.integers(0, 40))}",
+            published=published,
+            paragraphs=[Paragraph(text=text, lang="ar", sentences=[text])],
+        )
         self.n += 1
         return art, vec / np.linalg.norm(vec)
 
@@ -142,8 +153,9 @@ def _yule_simon(rng: np.random.Generator, rho: float, total: int, cap: int) -> n
     return sizes[sizes > 0]
 
 
-def build_history(cl: StoryClusterer, stream: Stream, n_hist: int, first_day: float, last_day: float,
-                  rho: float, spare: int) -> None:
+def build_history(
+    cl: StoryClusterer, stream: Stream, n_hist: int, first_day: float, last_day: float, rho: float, spare: int
+) -> None:
     """Put `n_hist` articles' worth of dormant stories (days first_day..last_day) into an empty
     clusterer: the records `from_bytes` makes for a dormant story (id, first and last day, count,
     member ids, title, sources, languages; no term bags, no member rows), the story vector sums, the
@@ -161,12 +173,21 @@ def build_history(cl: StoryClusterer, stream: Stream, n_hist: int, first_day: fl
     ends = np.cumsum(sizes).tolist()
     stories = cl._stories
     start = 0
-    for p, (k, f, t, o, tw, end) in enumerate(zip(sizes.tolist(), first.tolist(), last.tolist(), outlets,
-                                                  title_words, ends, strict=True)):
-        s = _Story(f"{cl.id_prefix}{p + 1:06d}", f, t, k, member_ids[start:end], " ".join([words[i] for i in tw]),
-                   False)
-        s.sources = collections.Counter({f"outlet{o[0]}": k} if k == 1 else
-                                        {f"outlet{o[0]}": k - k // 2, f"outlet{o[1]}": k // 2})
+    for p, (k, f, t, o, tw, end) in enumerate(
+        zip(sizes.tolist(), first.tolist(), last.tolist(), outlets, title_words, ends, strict=True)
+    ):
+        s = _Story(
+            f"{cl.id_prefix}{p + 1:06d}",
+            f,
+            t,
+            k,
+            member_ids[start:end],
+            " ".join([words[i] for i in tw]),
+            False,
+        )
+        s.sources = collections.Counter(
+            {f"outlet{o[0]}": k} if k == 1 else {f"outlet{o[0]}": k - k // 2, f"outlet{o[1]}": k // 2}
+        )
         s.langs = collections.Counter({"ar": k})
         stories.append(s)
         start = end
@@ -226,12 +247,26 @@ def built_one(args: argparse.Namespace, n: int) -> dict:
     cl._ndocs = n_hist
     del probe, sample
     if n_hist:
-        build_history(cl, stream, n_hist, day0 - n_hist / args.rate, day0, args.yule,
-                      spare=int(warm + args.timed) + 1024)
+        build_history(
+            cl,
+            stream,
+            n_hist,
+            day0 - n_hist / args.rate,
+            day0,
+            args.yule,
+            spare=int(warm + args.timed) + 1024,
+        )
         cl._now = cl._last_sweep = day0
-    row: dict = {"stored": n, "history": n_hist, "warm": warm, "timed": args.timed, "rate": args.rate,
-                 "build_s": round(time.perf_counter() - t0, 1), "build_cpu_s": round(time.process_time() - c0, 1),
-                 "rss_built_mib": round(rss_mib(), 1)}
+    row: dict = {
+        "stored": n,
+        "history": n_hist,
+        "warm": warm,
+        "timed": args.timed,
+        "rate": args.rate,
+        "build_s": round(time.perf_counter() - t0, 1),
+        "build_cpu_s": round(time.process_time() - c0, 1),
+        "rss_built_mib": round(rss_mib(), 1),
+    }
     row["warm_s"], row["warm_cpu_s"] = _timed(lambda: [cl.assign(*stream.next()) for _ in range(warm)])
     row["rss_warm_mib"] = round(rss_mib(), 1)
     batch = [stream.next() for _ in range(args.timed)]
@@ -246,15 +281,23 @@ def built_one(args: argparse.Namespace, n: int) -> dict:
         wall_ms.append(1000 * (time.perf_counter() - w))
     clock.on = False
     cpu = np.array(cpu_ms)
-    row.update({
-        "stories": len(cl), "active_stories": len(cl._crow), "member_rows": cl._members.n,
-        "ms_cpu_mean": round(float(cpu.mean()), 3), "ms_cpu_p50": round(float(np.median(cpu)), 3),
-        "ms_cpu_p95": round(float(np.percentile(cpu, 95)), 3), "ms_cpu_max": round(float(cpu.max()), 1),
-        "ms_wall_mean": round(float(np.mean(wall_ms)), 3),
-        "gc_passes": clock.count, "gc_cpu_ms": [round(1000 * x, 1) for x in clock.seconds],
-        "rss_timed_mib": round(rss_mib(), 1), "objects": len(gc.get_objects()),
-        "load": round(os.getloadavg()[0], 1),
-    })
+    row.update(
+        {
+            "stories": len(cl),
+            "active_stories": len(cl._crow),
+            "member_rows": cl._members.n,
+            "ms_cpu_mean": round(float(cpu.mean()), 3),
+            "ms_cpu_p50": round(float(np.median(cpu)), 3),
+            "ms_cpu_p95": round(float(np.percentile(cpu, 95)), 3),
+            "ms_cpu_max": round(float(cpu.max()), 1),
+            "ms_wall_mean": round(float(np.mean(wall_ms)), 3),
+            "gc_passes": clock.count,
+            "gc_cpu_ms": [round(1000 * x, 1) for x in clock.seconds],
+            "rss_timed_mib": round(rss_mib(), 1),
+            "objects": len(gc.get_objects()),
+            "load": round(os.getloadavg()[0], 1),
+        }
+    )
     row["full_gc_s"], row["full_gc_cpu_s"] = _timed(gc.collect)
     if n <= args.blob_max:
         blobs: list[bytes] = []
@@ -283,20 +326,47 @@ def search_rows(rows: list[int], dim: int = 512, reps: int = 20) -> None:
         for _ in range(reps):
             _top_stable(-_matvec(m, vec), 32)
         ms = 1000 * (time.process_time() - c) / reps
-        print(json.dumps({"rows": r, "matrix_mb": round(m.nbytes / 1e6, 1), "ms_cpu_per_search": round(ms, 3),
-                          "load": round(os.getloadavg()[0], 1)}), flush=True)
+        print(
+            json.dumps(
+                {
+                    "rows": r,
+                    "matrix_mb": round(m.nbytes / 1e6, 1),
+                    "ms_cpu_per_search": round(ms, 3),
+                    "load": round(os.getloadavg()[0], 1),
+                }
+            ),
+            flush=True,
+        )
         del m
 
 
 def built(args: argparse.Namespace) -> None:
     """Each N of `--at` in a fresh process; a line per N."""
     out = open(args.out, "a") if args.out else None  # noqa: SIM115
-    print(f"built state: rate {args.rate:.0f}/day, {args.timed} timed articles after a warm-up; "
-          f"load {os.getloadavg()[0]:.1f}", flush=True)
+    print(
+        f"built state: rate {args.rate:.0f}/day, {args.timed} timed articles after a warm-up; "
+        f"load {os.getloadavg()[0]:.1f}",
+        flush=True,
+    )
     for n in args.at:
-        cmd = [sys.executable, __file__, "--one-at", str(n), "--rate", str(args.rate), "--new", str(args.new),
-               "--timed", str(args.timed), "--yule", str(args.yule), "--seed", str(args.seed),
-               "--blob-max", str(args.blob_max)] + ([] if args.warm is None else ["--warm", str(args.warm)])
+        cmd = [
+            sys.executable,
+            __file__,
+            "--one-at",
+            str(n),
+            "--rate",
+            str(args.rate),
+            "--new",
+            str(args.new),
+            "--timed",
+            str(args.timed),
+            "--yule",
+            str(args.yule),
+            "--seed",
+            str(args.seed),
+            "--blob-max",
+            str(args.blob_max),
+        ] + ([] if args.warm is None else ["--warm", str(args.warm)])
         done = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if done.returncode:
             sys.exit(f"N={n} failed: {done.stderr[-1500:]}")
@@ -323,10 +393,18 @@ def main() -> None:
     ap.add_argument("--at", type=int, nargs="+", help="built-state mode: these numbers of stored articles")
     ap.add_argument("--timed", type=int, default=2000, help="built-state mode: articles timed at each N")
     ap.add_argument("--warm", type=int, help="built-state mode: articles streamed before them (3.25 days)")
-    ap.add_argument("--yule", type=float, default=2.3, help="built-state mode: story-size Yule-Simon parameter")
-    ap.add_argument("--blob-max", type=int, default=400_000, help="built-state mode: save the state up to this N")
-    ap.add_argument("--search-rows", type=int, nargs="+",
-                    help="time the candidate search alone over this many active rows (a busier stream's window)")
+    ap.add_argument(
+        "--yule", type=float, default=2.3, help="built-state mode: story-size Yule-Simon parameter"
+    )
+    ap.add_argument(
+        "--blob-max", type=int, default=400_000, help="built-state mode: save the state up to this N"
+    )
+    ap.add_argument(
+        "--search-rows",
+        type=int,
+        nargs="+",
+        help="time the candidate search alone over this many active rows (a busier stream's window)",
+    )
     ap.add_argument("--one-at", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.search_rows:
@@ -341,8 +419,11 @@ def main() -> None:
     stream = Stream(args.seed, args.rate, args.new)
     clusterer = StoryClusterer()
     t_end = time.monotonic() + 60 * args.minutes
-    print(f"rate {args.rate:.0f} articles/day (active window ~{3 * args.rate:.0f}); up to {args.max} articles, "
-          f"{args.minutes:.0f} min, {args.max_rss_gb} GB RSS; load {os.getloadavg()[0]:.1f}", flush=True)
+    print(
+        f"rate {args.rate:.0f} articles/day (active window ~{3 * args.rate:.0f}); up to {args.max} articles, "
+        f"{args.minutes:.0f} min, {args.max_rss_gb} GB RSS; load {os.getloadavg()[0]:.1f}",
+        flush=True,
+    )
     out = open(args.out, "a") if args.out else None  # noqa: SIM115
     reason = f"reached {args.max} articles"
     line = 0
@@ -354,9 +435,15 @@ def main() -> None:
             continue
         wall, cpu = time.perf_counter() - w0, time.process_time() - c0
         line += 1
-        row = {"stored": stream.n, "stories": len(clusterer), "ms_wall": 1000 * wall / args.every,
-               "ms_cpu": 1000 * cpu / args.every, "rss_mib": round(rss_mib(), 1), "load": os.getloadavg()[0],
-               "rate": args.rate}
+        row = {
+            "stored": stream.n,
+            "stories": len(clusterer),
+            "ms_wall": 1000 * wall / args.every,
+            "ms_cpu": 1000 * cpu / args.every,
+            "rss_mib": round(rss_mib(), 1),
+            "load": os.getloadavg()[0],
+            "rate": args.rate,
+        }
         if args.state_every and line % args.state_every == 0:
             t = time.perf_counter()
             blob = clusterer.to_bytes()

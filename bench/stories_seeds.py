@@ -26,7 +26,9 @@ from rasid.settings import load_settings
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("models", nargs="?", default=None, help="a folder of story scorers (default: the shipped ones)")
+    ap.add_argument(
+        "models", nargs="?", default=None, help="a folder of story scorers (default: the shipped ones)"
+    )
     ap.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared")
     args = ap.parse_args()
     seeds = args.shared / "seeds"

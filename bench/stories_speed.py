@@ -134,7 +134,12 @@ def run_stage(arts, vecs, dup, share: bool = True):
         sids.append(sid)
         merged.append(cl.take_merged())
     dd = {"add": added, "matches": matches, "final": {a.id: d.duplicate_of(a.id) for a in arts}}
-    return t_dd, t_cl, dd, {"assign": sids, "merged": merged, "final": {a.id: cl.story_of(a.id) for a in arts}}
+    return (
+        t_dd,
+        t_cl,
+        dd,
+        {"assign": sids, "merged": merged, "final": {a.id: cl.story_of(a.id) for a in arts}},
+    )
 
 
 def load_dedup_module(path: Path | None):
@@ -191,8 +196,13 @@ def _lookup_stats(mod, d, a) -> dict[str, float]:
     # what the deduper's own lookup returns (after its stop rule, when it has one)
     found = idx.lookup(q, d.max_bucket)[0] if hasattr(idx, "lookup") else idx.query_hashes(q)
     total, live = _bucket_sizes(idx, q.ravel())
-    return {"paras": len(paras), "cands": sum(len(f) for f in found), "bucket_max": int(total.max()),
-            "bucket_sum": int(total.sum()), "bucket_live_sum": int(live.sum())}
+    return {
+        "paras": len(paras),
+        "cands": sum(len(f) for f in found),
+        "bucket_max": int(total.max()),
+        "bucket_sum": int(total.sum()),
+        "bucket_live_sum": int(live.sum()),
+    }
 
 
 def run_scale(arts, mod, stats: bool = True, max_bucket: int | None = None):
@@ -216,18 +226,26 @@ def run_scale(arts, mod, stats: bool = True, max_bucket: int | None = None):
         if i + 1 in SCALE_AT:
             idx = d._paragraphs
             stored = sum(len(f) for f, _ in idx._runs) // idx.bands + len(idx._buf_keys)  # expired included
-            per[f"state{i + 1}"] = {"articles": len(d), "para_live": len(idx), "para_stored": stored,
-                                    "dead_set": len(getattr(idx, "_dead", ()))}
+            per[f"state{i + 1}"] = {
+                "articles": len(d),
+                "para_live": len(idx),
+                "para_stored": stored,
+                "dead_set": len(getattr(idx, "_dead", ())),
+            }
     final = {a.id: d.duplicate_of(a.id) for a in arts}
     return cost, {"add": added, "matches": matches, "final": final}, per
 
 
 def scale_report(cost: np.ndarray, per: dict, name: str) -> None:
     n = len(cost)
-    print(f"date 2026-11-22; Deduper.add alone ({name}), SaudiNewsNet {n} articles in time order; "
-          f"process_time per call; total {cost.sum():.1f} s")
-    print("| articles | dedup ms/article (mean) | median | paragraphs | para candidates/article | "
-          "bucket entries/article (live) | largest bucket | matches/article | index live / stored / dead-set |")
+    print(
+        f"date 2026-11-22; Deduper.add alone ({name}), SaudiNewsNet {n} articles in time order; "
+        f"process_time per call; total {cost.sum():.1f} s"
+    )
+    print(
+        "| articles | dedup ms/article (mean) | median | paragraphs | para candidates/article | "
+        "bucket entries/article (live) | largest bucket | matches/article | index live / stored / dead-set |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for at in SCALE_AT:
         if at > n:
@@ -235,16 +253,21 @@ def scale_report(cost: np.ndarray, per: dict, name: str) -> None:
         w = cost[at - 1000 : at]
         rows = [per[i] for i in range(at - 1000, at) if i in per]
         st = per.get(f"state{at}", {})
+
         def mean(k: str, rows: list = rows) -> float:
             return float(np.mean([r[k] for r in rows])) if rows else float("nan")
 
-        print(f"| {at - 1000}-{at} | {1000 * w.mean():.2f} | {1000 * np.median(w):.2f} | {mean('paras'):.1f} | "
-              f"{mean('cands'):.1f} | {mean('bucket_sum'):.0f} ({mean('bucket_live_sum'):.0f}) | "
-              f"{max((r['bucket_max'] for r in rows), default=0)} | {mean('matches'):.2f} | "
-              f"{st.get('para_live', '?')} / {st.get('para_stored', '?')} / {st.get('dead_set', '?')} |")
+        print(
+            f"| {at - 1000}-{at} | {1000 * w.mean():.2f} | {1000 * np.median(w):.2f} | {mean('paras'):.1f} | "
+            f"{mean('cands'):.1f} | {mean('bucket_sum'):.0f} ({mean('bucket_live_sum'):.0f}) | "
+            f"{max((r['bucket_max'] for r in rows), default=0)} | {mean('matches'):.2f} | "
+            f"{st.get('para_live', '?')} / {st.get('para_stored', '?')} / {st.get('dead_set', '?')} |"
+        )
     if n >= 30000:
         a3, a30 = cost[2000:3000].mean(), cost[29000:30000].mean()
-        print(f"dedup per article at 3k {1000 * a3:.2f} ms, at 30k {1000 * a30:.2f} ms (ratio {a30 / a3:.2f})")
+        print(
+            f"dedup per article at 3k {1000 * a3:.2f} ms, at 30k {1000 * a30:.2f} ms (ratio {a30 / a3:.2f})"
+        )
 
 
 def scale_compare(ref: dict, got: dict, arts, show: int = 0) -> tuple[int, int]:
@@ -270,8 +293,10 @@ def scale_compare(ref: dict, got: dict, arts, show: int = 0) -> tuple[int, int]:
                 texts[t] = texts.get(t, 0) + 1
                 outlets.setdefault(t, set()).update({ids[i].split("/")[2], m[2].split("/")[2]})
     n_ref = sum(len(m) for m in ref["matches"])
-    print(f"article links: {bad} differences; paragraph matches: {len(pdiff)} articles differ, "
-          f"{lost} of {n_ref} matches dropped, {gained} added")
+    print(
+        f"article links: {bad} differences; paragraph matches: {len(pdiff)} articles differ, "
+        f"{lost} of {n_ref} matches dropped, {gained} added"
+    )
     for t, c in sorted(texts.items(), key=lambda x: -x[1])[:show]:
         print(f"  lost {c:5d} ({len(outlets[t])} outlets): {t}")
     if show:
@@ -312,8 +337,10 @@ def compare(ref: dict, got: dict, arts) -> int:
                 # as shared); counted apart from the decisions that must not change
                 lost = sum(len(set(r[i]) - set(g[i])) for i in range(len(r)))
                 added = sum(len(set(g[i]) - set(r[i])) for i in range(len(r)))
-                print(f"PARAGRAPH MATCHES differ in {len(diff)} articles: {lost} dropped, {added} added "
-                      f"(of {sum(map(len, r))}), e.g. {diff[:3]}")
+                print(
+                    f"PARAGRAPH MATCHES differ in {len(diff)} articles: {lost} dropped, {added} added "
+                    f"(of {sum(map(len, r))}), e.g. {diff[:3]}"
+                )
                 continue
             bad += len(diff)
             print(f"DIFF {part}.{key}: {len(diff)} articles, e.g. {diff[:3]}")
@@ -337,7 +364,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-stats", action="store_true", help="--scale without the lookup stats")
     ap.add_argument("--scale-dump", type=Path, help="--scale: write every decision here")
     ap.add_argument("--scale-check", type=Path, help="--scale: compare every decision with this dump")
-    ap.add_argument("--show", type=int, default=0, help="--scale-check: list the N paragraphs most often dropped")
+    ap.add_argument(
+        "--show", type=int, default=0, help="--scale-check: list the N paragraphs most often dropped"
+    )
     ap.add_argument("--max-bucket", type=int, default=None, help="--scale: Deduper(max_bucket=N)")
     args = ap.parse_args(argv)
     if args.scale:
@@ -348,8 +377,14 @@ def main(argv: list[str] | None = None) -> None:
         cost, dd, per = run_scale(arts, mod, stats=not args.no_stats, max_bucket=args.max_bucket)
         scale_report(cost, per, str(args.dedup_module or "rasid.dedup"))
         got = {"ids": [a.id for a in arts], **dd}
-        dump_or_check(got, args.scale_dump, args.scale_check, lambda ref: scale_compare(ref, got, arts, args.show)[0],
-                      "every article link identical", "link differences")
+        dump_or_check(
+            got,
+            args.scale_dump,
+            args.scale_check,
+            lambda ref: scale_compare(ref, got, arts, args.show)[0],
+            "every article link identical",
+            "link differences",
+        )
         return
     if args.stream == "dev":
         arts, vecs = load_dev(args.cache)
@@ -375,19 +410,31 @@ def main(argv: list[str] | None = None) -> None:
         t_sdd.append(a)
         t_scl.append(b)
     ms = lambda t: 1000 * min(t) / n  # noqa: E731
-    print(f"date 2026-11-22; stream {args.stream}: {n} articles (SaudiNewsNet, time order); "
-          f"process_time, best of {len(t_dd)}")
-    print(f"separately:  Deduper.add {ms(t_dd):.3f} ms/article, StoryClusterer.assign {ms(t_cl):.3f} ms/article, "
-          f"together {ms(t_dd) + ms(t_cl):.3f}")
-    print(f"as in stage: Deduper.add {ms(t_sdd):.3f} ms/article, StoryClusterer.assign {ms(t_scl):.3f} ms/article, "
-          f"together {ms(t_sdd) + ms(t_scl):.3f} (clusterer reads the deduper's text_memo)")
+    print(
+        f"date 2026-11-22; stream {args.stream}: {n} articles (SaudiNewsNet, time order); "
+        f"process_time, best of {len(t_dd)}"
+    )
+    print(
+        f"separately:  Deduper.add {ms(t_dd):.3f} ms/article, StoryClusterer.assign {ms(t_cl):.3f} ms/article, "
+        f"together {ms(t_dd) + ms(t_cl):.3f}"
+    )
+    print(
+        f"as in stage: Deduper.add {ms(t_sdd):.3f} ms/article, StoryClusterer.assign {ms(t_scl):.3f} ms/article, "
+        f"together {ms(t_sdd) + ms(t_scl):.3f} (clusterer reads the deduper's text_memo)"
+    )
     print(f"{sum(1 for v in dd['final'].values() if v)} duplicates, {len(set(cl['final'].values()))} stories")
     if (sdd, scl) != (dd, cl):
         print("STAGE RUN DIFFERS from the separate runs")
         sys.exit(1)
     got = {"ids": [a.id for a in arts], "dedup": dd, "cluster": cl}
-    dump_or_check(got, args.dump, args.check, lambda ref: compare(ref, got, arts),
-                  "every decision identical (paragraph matches reported above if any differ)", "differences")
+    dump_or_check(
+        got,
+        args.dump,
+        args.check,
+        lambda ref: compare(ref, got, arts),
+        "every decision identical (paragraph matches reported above if any differ)",
+        "differences",
+    )
 
 
 if __name__ == "__main__":

@@ -31,7 +31,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--batch", type=int, default=32, help="articles embedded together as they arrive")
     ap.add_argument("--dedup-module", type=Path, help="another copy of dedup.py (e.g. before a change)")
-    ap.add_argument("--largest", type=int, default=20, help="print the N largest stories at the end, with titles")
+    ap.add_argument(
+        "--largest", type=int, default=20, help="print the N largest stories at the end, with titles"
+    )
     args = ap.parse_args(argv)
     t = time.perf_counter()
     arts = load_saudinewsnet(sorted(DATA.glob("*.zip")))
@@ -71,29 +73,39 @@ def main(argv: list[str] | None = None) -> None:
             print(f"  {start + len(batch)} articles, {(start + len(batch)) / el:.1f}/s", file=sys.stderr)
     total = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"date {time.strftime('%Y-%m-%d %H:%M')}; data SaudiNewsNet, all days, time order; "
-          f"load average at the end {os.getloadavg()[0]:.2f}")
+    print(
+        f"date {time.strftime('%Y-%m-%d %H:%M')}; data SaudiNewsNet, all days, time order; "
+        f"load average at the end {os.getloadavg()[0]:.2f}"
+    )
     print(f"articles {n}, stories {len(cl)}, end to end {n / total:.1f} articles/s ({total:.0f}s)")
-    print(f"assignment latency p50 {1000 * np.percentile(assign_lat, 50):.2f} ms, "
-          f"p95 {1000 * np.percentile(assign_lat, 95):.2f} ms (p95 over the last 1000: "
-          f"{1000 * np.percentile(assign_lat[-1000:], 95):.2f} ms)")
+    print(
+        f"assignment latency p50 {1000 * np.percentile(assign_lat, 50):.2f} ms, "
+        f"p95 {1000 * np.percentile(assign_lat, 95):.2f} ms (p95 over the last 1000: "
+        f"{1000 * np.percentile(assign_lat[-1000:], 95):.2f} ms)"
+    )
     if n >= 30000:
         a3, a30 = cost[2000:3000].mean(), cost[29000:30000].mean()
         l3, l30 = assign_lat[2000:3000].mean(), assign_lat[29000:30000].mean()
-        print(f"per-article cost at 3k {1000 * a3:.2f} ms, at 30k {1000 * a30:.2f} ms (ratio {a30 / a3:.2f}); "
-              f"assignment only: {1000 * l3:.2f} -> {1000 * l30:.2f} ms")
+        print(
+            f"per-article cost at 3k {1000 * a3:.2f} ms, at 30k {1000 * a30:.2f} ms (ratio {a30 / a3:.2f}); "
+            f"assignment only: {1000 * l3:.2f} -> {1000 * l30:.2f} ms"
+        )
         d3, d30 = cpu_dd[2000:3000].mean(), cpu_dd[29000:30000].mean()
         k3, k30 = cpu_cl[2000:3000].mean(), cpu_cl[29000:30000].mean()
-        print(f"process CPU per article, 3k -> 30k: Deduper.add {1000 * d3:.2f} -> {1000 * d30:.2f} ms "
-              f"({d30 / d3:.2f}x), StoryClusterer.assign {1000 * k3:.2f} -> {1000 * k30:.2f} ms ({k30 / k3:.2f}x)")
+        print(
+            f"process CPU per article, 3k -> 30k: Deduper.add {1000 * d3:.2f} -> {1000 * d30:.2f} ms "
+            f"({d30 / d3:.2f}x), StoryClusterer.assign {1000 * k3:.2f} -> {1000 * k30:.2f} ms ({k30 / k3:.2f}x)"
+        )
     print(f"peak memory (ru_maxrss) {peak:.0f} MiB")
     by_id = {a.id: a for a in arts}
     sizes = sorted(((len(cl.members(sid)), sid) for sid in cl.story_ids() if cl.members(sid)), reverse=True)
     for size, sid in sizes[: args.largest]:
         mem = [by_id[m] for m in cl.members(sid)]
         days = sorted({(a.published or "")[:10] for a in mem})
-        print(f"  {sid} {size:4d} articles, {len({a.source for a in mem}):2d} outlets, {len(days):2d} days "
-              f"({days[0]}..{days[-1]})  {cl.story_title(sid)[:90]}")
+        print(
+            f"  {sid} {size:4d} articles, {len({a.source for a in mem}):2d} outlets, {len(days):2d} days "
+            f"({days[0]}..{days[-1]})  {cl.story_title(sid)[:90]}"
+        )
 
 
 if __name__ == "__main__":

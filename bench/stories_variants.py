@@ -93,11 +93,18 @@ class _OrJoin(StoryClusterer):
             dup_pos = self._story_of.get(duplicate_of) if duplicate_of else None
             ok = np.nonzero(p >= need)[0]
             for j in ok[np.argsort(-p[ok], kind="stable")].tolist():
-                if positions[j] == dup_pos or self._core_mean(positions[j], view, vec) >= self.pair_model.threshold:
+                if (
+                    positions[j] == dup_pos
+                    or self._core_mean(positions[j], view, vec) >= self.pair_model.threshold
+                ):
                     target = positions[j]
                     break
             if target is None:
-                means = [(self._core_mean(positions[j], view, vec), positions[j]) for j in range(len(p)) if p[j] < need[j]]
+                means = [
+                    (self._core_mean(positions[j], view, vec), positions[j])
+                    for j in range(len(p))
+                    if p[j] < need[j]
+                ]
                 best = max(means, default=(0.0, None))
                 target = best[1] if best[0] >= self.high else None
         sid = self._add(view, vec, target)
@@ -111,7 +118,9 @@ def stream_mode(data: Path, cache: Path | None) -> None:
         "shipped": StoryClusterer,
         "no-merge-core": lambda: StoryClusterer(merge_core=False),
         "core-median": lambda: type("M", (_Agg,), {"stat": staticmethod(lambda p: float(np.median(p)))})(),
-        "core-q25": lambda: type("Q", (_Agg,), {"stat": staticmethod(lambda p: float(np.quantile(p, 0.25)))})(),
+        "core-q25": lambda: type(
+            "Q", (_Agg,), {"stat": staticmethod(lambda p: float(np.quantile(p, 0.25)))}
+        )(),
         "or-join": _OrJoin,
     }
     for test, prev in FOLDS:
@@ -125,8 +134,10 @@ def stream_mode(data: Path, cache: Path | None) -> None:
             for a, v in zip(arts, vecs, strict=True):
                 cl.assign(a, v, dup.get(a.id))
             b, p = focus_scores({a.id: cl.story_of(a.id) or a.id for a in arts}, gold, held)
-            print(f"{test} {name:14s} B3 {b[0]:.3f}/{b[1]:.3f}/{b[2]:.4f}  pairwise {p[0]:.3f}/{p[1]:.3f}/{p[2]:.4f}",
-                  flush=True)
+            print(
+                f"{test} {name:14s} B3 {b[0]:.3f}/{b[1]:.3f}/{b[2]:.4f}  pairwise {p[0]:.3f}/{p[1]:.3f}/{p[2]:.4f}",
+                flush=True,
+            )
 
 
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)?")
@@ -145,9 +156,11 @@ def pair_signals(arts: list, vecs: np.ndarray) -> dict[str, np.ndarray]:
     vn = vecs / np.linalg.norm(vecs, axis=1, keepdims=True)
     F: dict[str, np.ndarray] = {"use": vn @ vn.T}
     lead = [(a.title + " ") * 2 + (a.raw_text or "")[:400] for a in arts]
-    for name, texts, kw in (("char", lead, {"analyzer": "char_wb", "ngram_range": (3, 5)}),
-                            ("title", [a.title for a in arts], {"analyzer": "char_wb", "ngram_range": (3, 5)}),
-                            ("body", [(a.raw_text or "")[:3000] for a in arts], {})):
+    for name, texts, kw in (
+        ("char", lead, {"analyzer": "char_wb", "ngram_range": (3, 5)}),
+        ("title", [a.title for a in arts], {"analyzer": "char_wb", "ngram_range": (3, 5)}),
+        ("body", [(a.raw_text or "")[:3000] for a in arts], {}),
+    ):
         X = TfidfVectorizer(sublinear_tf=True, **kw).fit_transform(texts)
         F[name] = (X @ X.T).toarray()
     days = np.array([day_number(a.published) or 0.0 for a in arts])
@@ -205,17 +218,31 @@ def batch_mode(data: Path, cache: Path | None) -> None:
         gold = gold_of(data, days)
         lab = np.array([gold[a.id] for a in arts])
         iu = np.triu_indices(len(arts), 1)
-        built[test] = (arts, pair_signals(arts, vecs), (lab[:, None] == lab[None, :])[iu], iu, gold,
-                       {a.id for a in day_arts[test]})
+        built[test] = (
+            arts,
+            pair_signals(arts, vecs),
+            (lab[:, None] == lab[None, :])[iu],
+            iu,
+            gold,
+            {a.id for a in day_arts[test]},
+        )
         print("signals of", test, flush=True)
     base = ["use", "char", "title", "body", "gap", "sameday", "samesrc"]
-    sets = {"base": base, "+unc": base + ["unc_max", "unc_min"], "+num": base + ["numconf"],
-            "+ss": base + ["ss_other", "title_ss_other"],
-            "+all": base + ["unc_max", "unc_min", "numconf", "ss_other", "title_ss_other"]}
+    sets = {
+        "base": base,
+        "+unc": base + ["unc_max", "unc_min"],
+        "+num": base + ["numconf"],
+        "+ss": base + ["ss_other", "title_ss_other"],
+        "+all": base + ["unc_max", "unc_min", "numconf", "ss_other", "title_ss_other"],
+    }
     for tag, names in sets.items():
         X = {}
         for t, (_, F, _, iu, _, _) in built.items():
-            cols = [F[k] for k in names] + [F["char"] * F["sameday"], F["use"] * F["sameday"], F["body"] * F["sameday"]]
+            cols = [F[k] for k in names] + [
+                F["char"] * F["sameday"],
+                F["use"] * F["sameday"],
+                F["body"] * F["sameday"],
+            ]
             X[t] = np.stack(cols, axis=-1)[iu]
         worst = [1.0, 1.0]
         for test in folds:
@@ -223,8 +250,9 @@ def batch_mode(data: Path, cache: Path | None) -> None:
             Xs = np.vstack([X[t] for t in train])
             ys = np.concatenate([built[t][2] for t in train])
             keep = ys | (np.random.default_rng(0).random(len(ys)) < 0.05)
-            clf = LogisticRegression(C=1.0, max_iter=3000).fit(Xs[keep], ys[keep],
-                                                                 sample_weight=np.where(ys[keep], 1.0, 20.0))
+            clf = LogisticRegression(C=1.0, max_iter=3000).fit(
+                Xs[keep], ys[keep], sample_weight=np.where(ys[keep], 1.0, 20.0)
+            )
             trees = {t: linkage(1 - clf.predict_proba(X[t])[:, 1], method="average") for t in folds}
 
             def score(t: str, cut: float, trees: dict = trees) -> tuple[tuple, tuple]:
@@ -237,8 +265,10 @@ def batch_mode(data: Path, cache: Path | None) -> None:
             ap = average_precision_score(built[test][2], clf.predict_proba(X[test])[:, 1])
             b, p = score(test, best)
             worst = [min(worst[0], b[2]), min(worst[1], p[2])]
-            print(f"{tag:6s} {test} pair AP {ap:.3f} cut {best:.3f}  B3 {b[2]:.4f}  pairwise {p[0]:.3f}/{p[1]:.3f}/{p[2]:.4f}",
-                  flush=True)
+            print(
+                f"{tag:6s} {test} pair AP {ap:.3f} cut {best:.3f}  B3 {b[2]:.4f}  pairwise {p[0]:.3f}/{p[1]:.3f}/{p[2]:.4f}",
+                flush=True,
+            )
         print(f"{tag:6s} worst B3 {worst[0]:.4f} pairwise {worst[1]:.4f}", flush=True)
 
 

@@ -49,8 +49,10 @@ def main() -> None:
             arts = list(store.iter_articles())
             url_of = {a.id: a.url for a in arts}
             title_only = [a for a in arts if not a.paragraphs]
-            print(f"{len(title_only)} title-only articles stored of {len(arts)}; "
-                  f"{sum(a.duplicate_of is not None for a in title_only)} marked duplicates")
+            print(
+                f"{len(title_only)} title-only articles stored of {len(arts)}; "
+                f"{sum(a.duplicate_of is not None for a in title_only)} marked duplicates"
+            )
             print("story size | gold event size | event articles in its story | title")
             for a in title_only:
                 story = store.get_story(a.story) if a.story else None
@@ -58,7 +60,9 @@ def main() -> None:
                 event = gold.get(a.url or "")
                 mates = [u for u, e in gold.items() if e == event] if event else []
                 together = sum(u in members for u in mates)
-                print(f"{len(members):>10} | {len(mates) or '-':>15} | {together if mates else '-':>27} | {a.title[:70]}")
+                print(
+                    f"{len(members):>10} | {len(mates) or '-':>15} | {together if mates else '-':>27} | {a.title[:70]}"
+                )
 
 
 if __name__ == "__main__":

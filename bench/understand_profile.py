@@ -42,9 +42,14 @@ def build_store(shared: Path, days: list[str], db: Path) -> None:
     write_saudinewsnet_jsonl([shared / "data" / "saudinewsnet" / f"{d}.zip" for d in days], jsonl)
     settings = load_settings(env={}, db=str(db), workers=1)
     with open_store(settings.db) as store, Ingestor(settings) as reader:
-        runner = LocalRunner(store=store, reader=reader, text=default_text_pipeline(),
-                             stages=default_stages(settings, understand=False), workers=1,
-                             on_error=lambda e: None)
+        runner = LocalRunner(
+            store=store,
+            reader=reader,
+            text=default_text_pipeline(),
+            stages=default_stages(settings, understand=False),
+            workers=1,
+            on_error=lambda e: None,
+        )
         runner.run([str(jsonl)])
 
 
@@ -59,6 +64,7 @@ class Timers:
                 return fn(*a, **k)
             finally:
                 self.cpu[name] += time.process_time() - c0
+
         return timed
 
 
@@ -106,8 +112,11 @@ def main() -> None:
     ap.add_argument("--dump", default="", help="write the cProfile stats here")
     ap.add_argument("--digest", action="store_true", help="print a digest of every story's analysis")
     ap.add_argument("--no-timers", action="store_true")
-    ap.add_argument("--keep-vectors", action="store_true",
-                    help="analyse as the stage does when it keeps sentence vectors (an empty store of them)")
+    ap.add_argument(
+        "--keep-vectors",
+        action="store_true",
+        help="analyse as the stage does when it keeps sentence vectors (an empty store of them)",
+    )
     args = ap.parse_args()
     db = Path(args.db)
     if not db.exists():
@@ -143,8 +152,10 @@ def main() -> None:
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     per = 1000.0 / n_articles
     print(f"{len(stories)} stories, {n_articles} articles; load {os.getloadavg()[0]:.2f}")
-    print(f"facts pass {c_facts * per:.1f} ms/article CPU; analysis {(cpu - c_facts) * per:.1f}; "
-          f"total {cpu * per:.1f} ms/article CPU ({wall:.1f} s wall)")
+    print(
+        f"facts pass {c_facts * per:.1f} ms/article CPU; analysis {(cpu - c_facts) * per:.1f}; "
+        f"total {cpu * per:.1f} ms/article CPU ({wall:.1f} s wall)"
+    )
     for name, secs in sorted(timers.cpu.items(), key=lambda kv: -kv[1]):
         print(f"  {name:16s} {secs * per:6.2f} ms/article")
     if args.digest:

@@ -56,7 +56,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--gold", action="append")
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
     args = ap.parse_args(argv)
-    golds = gold_files(args.gold or [str(ROOT / "tests/data/understanding_gold"), str(ROOT.parent / "shared/seeds/gold.json")])
+    golds = gold_files(
+        args.gold
+        or [str(ROOT / "tests/data/understanding_gold"), str(ROOT.parent / "shared/seeds/gold.json")]
+    )
     base = StoryAnalyzer()
     totals: dict[str, list[int]] = {name: [0, 0, 0, 0, 0, 0, 0] for name in CONFIGS}
     for path in golds:
@@ -68,15 +71,27 @@ def main(argv: list[str] | None = None) -> int:
         for cfg, kw in CONFIGS.items():
             res = score_story(gold, records, analysis_record(arts, analyzer(**kw, base=base)))
             e, q, t = res["entities"], res["quotes"], res["timeline"]
-            row = [e["several_spellings_grouped"], e["several_spellings"], len(e["wrong_merges"]),
-                   q["right_speaker"], q["gold"], t["entries"], t["gold_happenings"]]
+            row = [
+                e["several_spellings_grouped"],
+                e["several_spellings"],
+                len(e["wrong_merges"]),
+                q["right_speaker"],
+                q["gold"],
+                t["entries"],
+                t["gold_happenings"],
+            ]
             totals[cfg] = [a + b for a, b in zip(totals[cfg], row, strict=True)]
-            print(f"{name:48s} {cfg:16s} grouped {row[0]}/{row[1]}  merges {row[2]}  quotes {row[3]}/{row[4]}"
-                  f"  entries {row[5]}/{row[6]}", flush=True)
+            print(
+                f"{name:48s} {cfg:16s} grouped {row[0]}/{row[1]}  merges {row[2]}  quotes {row[3]}/{row[4]}"
+                f"  entries {row[5]}/{row[6]}",
+                flush=True,
+            )
     print()
     for cfg, r in totals.items():
-        print(f"{'ALL STORIES':48s} {cfg:16s} grouped {r[0]}/{r[1]} ({r[0] / max(r[1], 1):.0%})  merges {r[2]}"
-              f"  quotes {r[3]}/{r[4]} ({r[3] / max(r[4], 1):.0%})  entries {r[5]}/{r[6]}")
+        print(
+            f"{'ALL STORIES':48s} {cfg:16s} grouped {r[0]}/{r[1]} ({r[0] / max(r[1], 1):.0%})  merges {r[2]}"
+            f"  quotes {r[3]}/{r[4]} ({r[3] / max(r[4], 1):.0%})  entries {r[5]}/{r[6]}"
+        )
     return 0
 
 

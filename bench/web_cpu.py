@@ -51,9 +51,23 @@ def main() -> None:
     env.pop("RASID_WEB_CACHE", None)
     if args.no_cache:
         env["RASID_WEB_CACHE"] = "0"
-    server = subprocess.Popen([sys.executable, "-m", "rasid.cli", "serve", "--db", args.db, "--host", HOST,
-                               "--port", str(args.port)], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "rasid.cli",
+            "serve",
+            "--db",
+            args.db,
+            "--host",
+            HOST,
+            "--port",
+            str(args.port),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         _wait_up(args.port, server, time.monotonic() + 300)
         rng = random.Random(args.seed)
@@ -70,7 +84,9 @@ def main() -> None:
                 del paths[-20:]
 
         async def warm_up() -> None:
-            await asyncio.gather(*(_ask(args.port, [p for ps in warm.values() for p in ps[i::8]]) for i in range(8)))
+            await asyncio.gather(
+                *(_ask(args.port, [p for ps in warm.values() for p in ps[i::8]]) for i in range(8))
+            )
 
         asyncio.run(warm_up())
         print(f"server CPU per request by kind ({args.db}, cache {'off' if args.no_cache else 'on'}):")
@@ -83,8 +99,10 @@ def main() -> None:
                 statuses = asyncio.run(_ask(args.port, paths))
                 cpu, wall = sum(proc.cpu_times()[:2]) - cpu0, time.perf_counter() - t0
                 bad = sum(s != 200 for s in statuses)
-                cells.append(f"{label} {cpu / len(paths) * 1000:6.2f} ms CPU ({wall / len(paths) * 1000:6.2f} ms wall)"
-                             + (f" {bad} not 200" if bad else ""))
+                cells.append(
+                    f"{label} {cpu / len(paths) * 1000:6.2f} ms CPU ({wall / len(paths) * 1000:6.2f} ms wall)"
+                    + (f" {bad} not 200" if bad else "")
+                )
             print(f"  {kind:12s} n={len(paths):4d}  " + "; ".join(cells))
     finally:
         server.terminate()

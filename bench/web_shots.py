@@ -20,7 +20,13 @@ import urllib.parse
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+]
 
 
 def main() -> None:
@@ -36,21 +42,29 @@ def main() -> None:
     args = ap.parse_args()
     conn = sqlite3.connect(f"file:{Path(args.db).resolve()}?mode=ro", uri=True)
     story = conn.execute("SELECT id FROM story_list ORDER BY rank DESC LIMIT 1").fetchone()[0]
-    article = conn.execute("SELECT article FROM story_articles WHERE story = ? ORDER BY idx LIMIT 1",
-                           (story,)).fetchone()[0]
+    article = conn.execute(
+        "SELECT article FROM story_articles WHERE story = ? ORDER BY idx LIMIT 1", (story,)
+    ).fetchone()[0]
     conn.close()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(create_app(args.db, write_key="", read_key=""), host="127.0.0.1",
-                                        port=port, log_level="warning"))
+    srv = uvicorn.Server(
+        uvicorn.Config(
+            create_app(args.db, write_key="", read_key=""), host="127.0.0.1", port=port, log_level="warning"
+        )
+    )
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     while not srv.started:
         time.sleep(0.05)
     q = urllib.parse.quote
-    pages = {"list": "/", "story": f"/stories/{q(story, safe='')}", "article": f"/articles/{q(article, safe='')}",
-             "search": f"/search?q={q(args.query)}"}
+    pages = {
+        "list": "/",
+        "story": f"/stories/{q(story, safe='')}",
+        "article": f"/articles/{q(article, safe='')}",
+        "search": f"/search?q={q(args.query)}",
+    }
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     try:
@@ -63,10 +77,20 @@ def main() -> None:
                     doc_width = page.evaluate("document.documentElement.scrollWidth")
                     height = page.evaluate("document.documentElement.scrollHeight")
                     shot = out / f"w{width}-{name}.png"
-                    page.screenshot(path=str(shot), full_page=True,
-                                    clip={"x": 0, "y": 0, "width": width, "height": min(height, 1800 if width == 390 else 1300)})
-                    print(f"{width} px {name}: document {doc_width} x {height} px"
-                          f"{'  WIDER THAN THE SCREEN' if doc_width > width else ''} -> {shot.name}")
+                    page.screenshot(
+                        path=str(shot),
+                        full_page=True,
+                        clip={
+                            "x": 0,
+                            "y": 0,
+                            "width": width,
+                            "height": min(height, 1800 if width == 390 else 1300),
+                        },
+                    )
+                    print(
+                        f"{width} px {name}: document {doc_width} x {height} px"
+                        f"{'  WIDER THAN THE SCREEN' if doc_width > width else ''} -> {shot.name}"
+                    )
                 page.close()
             browser.close()
     finally:

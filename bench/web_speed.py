@@ -74,8 +74,11 @@ def gazetteer_entities(articles: list[Article], k: int) -> list[Entity]:
         for w in set(_WORD.findall(art.text)):
             words.setdefault(w, set()).add(art.id)
     names: list[tuple[int, str, str]] = []
-    for kind, file in (("PER", "AlignedPersGazetteer.txt"), ("LOC", "AlignedLocGazetteer.txt"),
-                       ("ORG", "AlignedOrgGazetteer.txt")):
+    for kind, file in (
+        ("PER", "AlignedPersGazetteer.txt"),
+        ("LOC", "AlignedLocGazetteer.txt"),
+        ("ORG", "AlignedOrgGazetteer.txt"),
+    ):
         for line in (SHARED / "anercorp" / "ANERGazet" / file).read_text(encoding="utf-8").splitlines():
             name = line.strip()
             if len(name) > 2 and name in words:
@@ -87,8 +90,14 @@ def gazetteer_entities(articles: list[Article], k: int) -> list[Entity]:
         if name in seen:
             continue
         seen.add(name)
-        out.append(Entity(name, kind, [name, "ال" + name if not name.startswith("ال") else name[2:]],
-                          sorted(words[name])))
+        out.append(
+            Entity(
+                name,
+                kind,
+                [name, "ال" + name if not name.startswith("ال") else name[2:]],
+                sorted(words[name]),
+            )
+        )
         if len(out) == k:
             break
     return out
@@ -106,10 +115,15 @@ def build_story(articles: list[Article]) -> Story:
     for i in range(15):
         art = articles[(i * 6 + 3) % len(articles)]
         sent = art.paragraphs[-1].sentences[0]
-        timeline.append(TimelineEvent(dates[i % len(dates)] if i < 10 else f"2015-07-{10 + i}", sent,
-                                      ids[i : i + 1 + i % 4]))
-    quotes = [Quote(f"متحدث {i + 1}", articles[i * 9].paragraphs[0].sentences[-1][:160], ids[i * 9])
-              for i in range(10)]
+        timeline.append(
+            TimelineEvent(
+                dates[i % len(dates)] if i < 10 else f"2015-07-{10 + i}", sent, ids[i : i + 1 + i % 4]
+            )
+        )
+    quotes = [
+        Quote(f"متحدث {i + 1}", articles[i * 9].paragraphs[0].sentences[-1][:160], ids[i * 9])
+        for i in range(10)
+    ]
     claim, denial = articles[50].paragraphs[0].sentences[0], articles[51].paragraphs[0].sentences[0]
     return Story(
         id="bench-story",
@@ -169,9 +183,11 @@ def main() -> None:
                             raise SystemExit("server did not start") from None
                         time.sleep(0.1)
                 results = {}
-                for label, path in (("story page", "/stories/bench-story"),
-                                    ("story JSON", "/api/stories/bench-story"),
-                                    ("story list", "/")):
+                for label, path in (
+                    ("story page", "/stories/bench-story"),
+                    ("story JSON", "/api/stories/bench-story"),
+                    ("story list", "/"),
+                ):
                     for _ in range(10):  # warm-up: template compile, SQLite page cache
                         client.get(path)
                     times = []
@@ -188,17 +204,23 @@ def main() -> None:
             proc.terminate()
             proc.wait(timeout=10)
 
-    print(f"story: {len(story.articles)} articles, {len(story.brief)} statements, {len(story.timeline)} "
-          f"timeline events, {len(story.entities)} entities, {len(story.quotes)} quotes, "
-          f"{len(story.sources)} outlets ({args.day}, word {args.word!r})")
+    print(
+        f"story: {len(story.articles)} articles, {len(story.brief)} statements, {len(story.timeline)} "
+        f"timeline events, {len(story.entities)} entities, {len(story.quotes)} quotes, "
+        f"{len(story.sources)} outlets ({args.day}, word {args.word!r})"
+    )
     print(f"{n_req} sequential requests each, after 10 warm-up requests; times in ms")
     print("| route | bytes | p50 | p95 | p99 | max |")
     print("|---|---|---|---|---|---|")
     for label, (times, size) in results.items():
+
         def pct(p: float, t: list[float] = times) -> float:
             return t[min(len(t) - 1, int(round(p * (len(t) - 1))))]
-        print(f"| {label} | {size} | {statistics.median(times):.1f} | {pct(0.95):.1f} | {pct(0.99):.1f} | "
-              f"{times[-1]:.1f} |")
+
+        print(
+            f"| {label} | {size} | {statistics.median(times):.1f} | {pct(0.95):.1f} | {pct(0.99):.1f} | "
+            f"{times[-1]:.1f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -116,7 +116,9 @@ def capped_shot(page: Any, path: Path, max_height: int = MAX_HEIGHT, max_bytes: 
     width = int(page.viewport_size["width"])
     height = min(full, max_height)
     while True:
-        page.screenshot(path=str(path), full_page=True, clip={"x": 0, "y": 0, "width": width, "height": height})
+        page.screenshot(
+            path=str(path), full_page=True, clip={"x": 0, "y": 0, "width": width, "height": height}
+        )
         if path.stat().st_size <= max_bytes or height <= 600:
             return path
         height = int(height * 0.85)
@@ -160,8 +162,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         story_id = largest_story(db)
         with served(db, _free_port()) as base, sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-            context = browser.new_context(viewport={"width": WIDTH, "height": 900}, locale="ar",
-                                          device_scale_factor=1)
+            context = browser.new_context(
+                viewport={"width": WIDTH, "height": 900}, locale="ar", device_scale_factor=1
+            )
             shots = take_screenshots(context.new_page(), base, story_id, args.out)
             context.close()
             browser.close()

@@ -69,8 +69,12 @@ class PgCluster:
         return self.url(name)
 
     def stop(self) -> None:
-        subprocess.run([*self.prefix, self.pg_ctl, "-D", str(self.folder / "data"), "-m", "immediate", "-w",
-                        "stop"], capture_output=True, timeout=60, check=False)
+        subprocess.run(
+            [*self.prefix, self.pg_ctl, "-D", str(self.folder / "data"), "-m", "immediate", "-w", "stop"],
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
@@ -78,8 +82,10 @@ def start_cluster() -> PgCluster:
     """initdb and start a server in a new temporary folder (raises RuntimeError when it cannot)."""
     initdb, pg_ctl = pg_bin("initdb"), pg_bin("pg_ctl")
     if not initdb or not pg_ctl:
-        raise FileNotFoundError("PostgreSQL server binaries (initdb, pg_ctl) not found; "
-                                "install Debian's postgresql package (scripts/setup.sh does)")
+        raise FileNotFoundError(
+            "PostgreSQL server binaries (initdb, pg_ctl) not found; "
+            "install Debian's postgresql package (scripts/setup.sh does)"
+        )
     folder = Path(tempfile.mkdtemp(prefix="rasid-pg-"))
     prefix: list[str] = []
     if os.geteuid() == 0:  # postgres refuses root: the cluster belongs to the postgres user
@@ -87,18 +93,41 @@ def start_cluster() -> PgCluster:
         prefix = ["runuser", "-u", "postgres", "--"]
     data, log = folder / "data", folder / "server.log"
     user = "rasid"
-    done = subprocess.run([*prefix, initdb, "-D", str(data), "-U", user, "-A", "trust", "-E", "UTF8",
-                           "--locale=C.UTF-8", "--no-sync"], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            *prefix,
+            initdb,
+            "-D",
+            str(data),
+            "-U",
+            user,
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+            "--no-sync",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     if done.returncode:
         shutil.rmtree(folder, ignore_errors=True)
         raise RuntimeError(f"initdb failed: {done.stderr.strip()[-500:]}")
     port = _free_port()
     # 127.0.0.1 only, no Unix socket; durability off (a throwaway cluster), room for many writers.
-    options = (f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories='' "
-               "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 "
-               "-c shared_buffers=64MB")
-    done = subprocess.run([*prefix, pg_ctl, "-D", str(data), "-l", str(log), "-o", options, "-w", "-t", "60",
-                           "start"], capture_output=True, text=True, timeout=120)
+    options = (
+        f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories='' "
+        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 "
+        "-c shared_buffers=64MB"
+    )
+    done = subprocess.run(
+        [*prefix, pg_ctl, "-D", str(data), "-l", str(log), "-o", options, "-w", "-t", "60", "start"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     cluster = PgCluster(folder, port, user, prefix, pg_ctl)
     if done.returncode:
         tail = log.read_text(errors="replace")[-800:] if log.exists() else done.stderr

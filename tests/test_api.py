@@ -21,7 +21,12 @@ def test_open_add_run_read(tmp_path: Path, seeds_jsonl: Path, seed_texts: dict[s
     headline = seed_texts["000"].strip().splitlines()[0]
     with rasid.open(tmp_path / "api.db", workers=1) as news:
         summary = news.add(seeds_jsonl).run(
-            {"url": "https://example.org/kim", "source": "مثال", "title": headline, "published": "2023-09-17"},
+            {
+                "url": "https://example.org/kim",
+                "source": "مثال",
+                "title": headline,
+                "published": "2023-09-17",
+            },
             [{"id": "empty"}, "not a record"],
         )
         assert summary.read == 6 and len(summary.added) == 6
@@ -62,8 +67,15 @@ def test_python_dash_m_is_the_command(tmp_path: Path, seeds_jsonl: Path) -> None
     db = tmp_path / "m.db"
 
     def module(*argv: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "rasid", *argv], capture_output=True, text=True, env=env,
-                              cwd=tmp_path, timeout=600, check=False)
+        return subprocess.run(
+            [sys.executable, "-m", "rasid", *argv],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=600,
+            check=False,
+        )
 
     assert module("--version").stdout.strip() == f"rasid {rasid.__version__}"
     ran = module("run", "--db", str(db), "--no-progress", "--log-json", str(seeds_jsonl))

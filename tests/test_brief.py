@@ -252,8 +252,15 @@ def test_brief_embeds_only_the_sentences_it_needs(embed, seeds):
     # The Arabic paragraphs only: a story that mixes languages embeds every sentence (words cannot
     # link a translation).
     arabic = [
-        Article(a.id, a.origin, a.raw_text, a.content_hash, source=a.source, published=a.published,
-                paragraphs=[p for p in a.paragraphs if p.lang == "ar"])
+        Article(
+            a.id,
+            a.origin,
+            a.raw_text,
+            a.content_hash,
+            source=a.source,
+            published=a.published,
+            paragraphs=[p for p in a.paragraphs if p.lang == "ar"],
+        )
         for a in seeds
     ]
     every = _Counting(embed)

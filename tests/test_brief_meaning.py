@@ -48,10 +48,18 @@ def test_every_weight_has_a_feature():
 
 
 def _units():
-    a = _article("a", "one", "أعلنت الوزارة ضبط شبكة من خمسة أشخاص في المدينة يوم الخميس الماضي.",
-                 "وقال المتحدث إن التحقيق مستمر مع المتهمين في القضية رقم 47.")
-    b = _article("b", "two", "ضبطت الأجهزة الأمنية شبكة تضم خمسة متهمين في المدينة يوم الخميس.",
-                 "وأحيل المتهمون إلى النيابة في القضية رقم 47.")
+    a = _article(
+        "a",
+        "one",
+        "أعلنت الوزارة ضبط شبكة من خمسة أشخاص في المدينة يوم الخميس الماضي.",
+        "وقال المتحدث إن التحقيق مستمر مع المتهمين في القضية رقم 47.",
+    )
+    b = _article(
+        "b",
+        "two",
+        "ضبطت الأجهزة الأمنية شبكة تضم خمسة متهمين في المدينة يوم الخميس.",
+        "وأحيل المتهمون إلى النيابة في القضية رقم 47.",
+    )
     return [a, b], sentence_units([a, b], min_tokens=3)
 
 
@@ -63,8 +71,14 @@ def test_pair_features_read_entities_numbers_and_days():
     days = unit_days(units, {("a", 0): [(40, 50, "2015-07-30")], ("b", 0): [(40, 50, "2015-07-30")]})
     assert days[0] == days[2] == "2015-07-30" and days[1] is None
     n = len(units)
-    f = pair_features(units, np.zeros((n, 0), dtype=np.float32), np.zeros(n, dtype=bool),
-                      np.zeros((n, n), dtype=np.float32), ents, days)
+    f = pair_features(
+        units,
+        np.zeros((n, 0), dtype=np.float32),
+        np.zeros(n, dtype=bool),
+        np.zeros((n, n), dtype=np.float32),
+        ents,
+        days,
+    )
     k = {name: i for i, name in enumerate(PAIR_FEATURES)}
     a0, a1, b0, b1 = 0, 1, 2, 3
     assert f[a0, b0, k["entity_jaccard"]] == 1.0 and f[a0, b0, k["entity_rare"]] > 0
@@ -125,7 +139,11 @@ def test_coverage_matrix_by_outlet_not_by_article():
     a2 = _article("a2", "wire", "نص ثان طويل بما يكفي ليكون عبارة.")
     b = _article("b", "paper", "نص ثالث طويل بما يكفي ليكون عبارة.")
     c = _article("c", "daily", "نص رابع طويل بما يكفي ليكون عبارة.")
-    brief = [Statement("x", ["a1", "a2", "b"], "ar"), Statement("y", ["a2"], "ar"), Statement("z", ["b", "c"], "ar")]
+    brief = [
+        Statement("x", ["a1", "a2", "b"], "ar"),
+        Statement("y", ["a2"], "ar"),
+        Statement("z", ["b", "c"], "ar"),
+    ]
     cov = coverage_matrix(brief, [a1, a2, b, c])
     assert cov["sources"] == ["wire", "paper", "daily"]
     assert cov["rows"][0] == [True, True, False]
@@ -137,21 +155,33 @@ def test_coverage_matrix_by_outlet_not_by_article():
 def test_locate_folds_white_space_and_invisible_marks():
     raw = "مقدمة \u200fالمتوفون في\xa0الحادث  هم: ثلاثة."
     span = locate(raw, "المتوفون في الحادث هم: ثلاثة.", "x")
-    assert span is not None and raw[span.start:span.end].startswith("المتوفون")
-    assert raw[span.start:span.end].endswith("ثلاثة.")
+    assert span is not None and raw[span.start : span.end].startswith("المتوفون")
+    assert raw[span.start : span.end].endswith("ثلاثة.")
     assert locate(raw, "جملة ليست في النص أصلا وهي طويلة", "x") is None
 
 
 def _gold() -> dict:
-    raw = {"u1": "حدث الأمر الأول. ثم جاء الثاني.", "u2": "وقع الأمر الأول هنا. والثالث هناك.", "u3": "الأمر الأول مرة أخرى."}
+    raw = {
+        "u1": "حدث الأمر الأول. ثم جاء الثاني.",
+        "u2": "وقع الأمر الأول هنا. والثالث هناك.",
+        "u3": "الأمر الأول مرة أخرى.",
+    }
+
     def ref(url, text):
         s = raw[url].index(text)
         return {"article": url, "sentence": 0, "start": s, "end": s + len(text)}
+
     return raw, {
         "statements": [
-            {"id": "first", "text": "the first", "reports": [ref("u1", "حدث الأمر الأول."),
-                                                             ref("u2", "وقع الأمر الأول هنا."),
-                                                             ref("u3", "الأمر الأول مرة أخرى.")]},
+            {
+                "id": "first",
+                "text": "the first",
+                "reports": [
+                    ref("u1", "حدث الأمر الأول."),
+                    ref("u2", "وقع الأمر الأول هنا."),
+                    ref("u3", "الأمر الأول مرة أخرى."),
+                ],
+            },
             {"id": "second", "text": "the second", "reports": [ref("u1", "ثم جاء الثاني.")]},
         ],
         "disputes": [{"claim": ref("u1", "ثم جاء الثاني."), "denial": ref("u2", "والثالث هناك.")}],
@@ -161,11 +191,15 @@ def _gold() -> dict:
 def test_score_brief_attribution_coverage_and_disputes():
     raw, gold = _gold()
     sources = {"u1": "s1", "u2": "s2", "u3": "s3"}
-    brief = [{"text": "حدث الأمر الأول.", "articles": ["u1", "u2"]},
-             {"text": "ثم جاء الثاني.", "articles": ["u1", "u3"]},
-             {"text": "والثالث هناك.", "articles": ["u2"]}]
-    disputes = [{"claim": "ثم جاء الثاني.", "articles": ["u1"], "text": "والثالث هناك.", "disputed_by": ["u2"]},
-                {"claim": "حدث الأمر الأول.", "articles": ["u1"], "text": "والثالث هناك.", "disputed_by": ["u2"]}]
+    brief = [
+        {"text": "حدث الأمر الأول.", "articles": ["u1", "u2"]},
+        {"text": "ثم جاء الثاني.", "articles": ["u1", "u3"]},
+        {"text": "والثالث هناك.", "articles": ["u2"]},
+    ]
+    disputes = [
+        {"claim": "ثم جاء الثاني.", "articles": ["u1"], "text": "والثالث هناك.", "disputed_by": ["u2"]},
+        {"claim": "حدث الأمر الأول.", "articles": ["u1"], "text": "والثالث هناك.", "disputed_by": ["u2"]},
+    ]
     res = score_brief(gold, raw, sources, brief, disputes)
     rows = res["per_statement"]
     assert rows[0]["precision"] == 1.0 and rows[0]["recall"] == pytest.approx(2 / 3, abs=1e-3)
@@ -202,7 +236,9 @@ def test_eval_brief_reports_a_missing_gold_file(tmp_path):
     from rasid.cli import main
 
     err = io.StringIO()
-    code = main(["eval", "brief", "--gold", str(tmp_path / "none"), "--data", str(tmp_path)], io.StringIO(), err)
+    code = main(
+        ["eval", "brief", "--gold", str(tmp_path / "none"), "--data", str(tmp_path)], io.StringIO(), err
+    )
     assert code != 0
     assert "eval brief:" in err.getvalue() and "none" in err.getvalue() and "Traceback" not in err.getvalue()
 
@@ -224,9 +260,17 @@ def test_markdown_coverage_lists_what_an_outlet_leaves_out():
     from rasid.model import Story
     from rasid.render import story_markdown
 
-    arts = {x.id: x for x in (_article("a", "wire", "س"), _article("b", "paper", "س"), _article("c", "daily", "س"))}
-    story = Story("s1", "t", ["a", "b", "c"], ["wire", "paper", "daily"],
-                  brief=[Statement("x", ["a", "b"], "ar"), Statement("y", ["c"], "ar")])
+    arts = {
+        x.id: x
+        for x in (_article("a", "wire", "س"), _article("b", "paper", "س"), _article("c", "daily", "س"))
+    }
+    story = Story(
+        "s1",
+        "t",
+        ["a", "b", "c"],
+        ["wire", "paper", "daily"],
+        brief=[Statement("x", ["a", "b"], "ar"), Statement("y", ["c"], "ar")],
+    )
     md = story_markdown(story, arts)
     assert "لا يذكر daily: 1" in md
     assert "ينفرد daily بـ: 2" in md

@@ -37,7 +37,9 @@ CHROMIUM_ARGS = [
 def _unavailable(reason: str) -> None:
     if os.environ.get("RASID_SKIP_BROWSER") == "1":
         pytest.skip(f"browser tests skipped (RASID_SKIP_BROWSER=1): {reason}")
-    pytest.fail(f"{reason}; run `bash scripts/setup-browser.sh`, or set RASID_SKIP_BROWSER=1 to skip", pytrace=False)
+    pytest.fail(
+        f"{reason}; run `bash scripts/setup-browser.sh`, or set RASID_SKIP_BROWSER=1 to skip", pytrace=False
+    )
 
 
 def _free_port() -> int:
@@ -56,8 +58,13 @@ def server(tmp_path_factory, gold, seed_texts) -> Iterator[str]:
     db = build_seed_store(tmp_path_factory.mktemp("browser") / "ui.db", gold, seed_texts, clean=True)
     port = _free_port()
     srv = uvicorn.Server(
-        uvicorn.Config(create_app(str(db), write_key="", read_key=""), host="127.0.0.1", port=port,
-                       log_level="warning", lifespan="on")
+        uvicorn.Config(
+            create_app(str(db), write_key="", read_key=""),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="on",
+        )
     )
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()

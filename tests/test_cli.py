@@ -40,8 +40,10 @@ def test_seeds_clean_and_languages(seeded_db: Path, gold: dict) -> None:
         hits = sum(noise["text"] in p for p in paragraphs)
         limit = 1 if noise["kind"] == "duplicate_caption" else 0
         assert hits <= limit, (noise["kind"], noise["text"])
-        assert any(noise["text"].strip() in r["text"] or r["text"].strip() in noise["text"]
-                   for r in arts[noise["doc"]]["removed"]), noise["text"]
+        assert any(
+            noise["text"].strip() in r["text"] or r["text"].strip() in noise["text"]
+            for r in arts[noise["doc"]]["removed"]
+        ), noise["text"]
     for foreign in gold["foreign_paragraphs"]:
         paras = [p for p in arts[foreign["doc"]]["paragraphs"] if p["text"].startswith(foreign["starts"])]
         assert len(paras) == 1, foreign
@@ -97,7 +99,9 @@ def test_nothing_usable_exits_1(tmp_path: Path) -> None:
 def test_json_log(tmp_path: Path, seed_texts: dict[str, str]) -> None:
     (tmp_path / "a.txt").write_text(seed_texts["000"], encoding="utf-8")
     (tmp_path / "b.txt").write_bytes(b"")
-    code, out, err = run_cli("run", "--db", str(tmp_path / "j.db"), "--log-json", "--no-progress", str(tmp_path))
+    code, out, err = run_cli(
+        "run", "--db", str(tmp_path / "j.db"), "--log-json", "--no-progress", str(tmp_path)
+    )
     assert code == 0
     records = [json.loads(line) for line in err.splitlines()]
     assert any(r["level"] == "error" and r["input"].endswith("b.txt") for r in records)

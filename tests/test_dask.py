@@ -62,8 +62,17 @@ def test_jsonl_ranges_read_every_record_once(day_jsonl, tmp_path, block):
 def test_jsonl_ranges_resolve_outlets_as_the_whole_read(tmp_path):
     """A range is read through the same reader as the whole file: records naming no source get their
     outlet from the URL (ranges once skipped this), and errors name the range they are in."""
-    lines = [json.dumps({"id": f"x{i}", "url": f"https://www.okaz.com.sa/news/{i}",
-                         "text": "نص قصير عن خبر ما في المدينة " * 8}, ensure_ascii=False) for i in range(60)]
+    lines = [
+        json.dumps(
+            {
+                "id": f"x{i}",
+                "url": f"https://www.okaz.com.sa/news/{i}",
+                "text": "نص قصير عن خبر ما في المدينة " * 8,
+            },
+            ensure_ascii=False,
+        )
+        for i in range(60)
+    ]
     lines[45] = "{not json"
     path = tmp_path / "u.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -106,19 +115,36 @@ def test_dask_gives_the_local_engines_stories(day_jsonl, tmp_path):
     local_db, dask_db = str(tmp_path / "local.db"), str(tmp_path / "dask.db")
     t0 = time.perf_counter()
     with open_store(local_db) as store, Ingestor(settings) as reader:
-        local = build_runner(store, settings, reader, stages=default_stages(settings, understand=False), workers=1,
-                             engine="local").run([str(day_jsonl)])
+        local = build_runner(
+            store,
+            settings,
+            reader,
+            stages=default_stages(settings, understand=False),
+            workers=1,
+            engine="local",
+        ).run([str(day_jsonl)])
     t1 = time.perf_counter()
     with open_store(dask_db) as store:
-        dask = DaskRunner(store=store, settings=settings, stages=default_stages(settings, understand=False),
-                          workers=2, facts=False, block_bytes=256 << 10, part_bytes=256 << 10).run([str(day_jsonl)])
+        dask = DaskRunner(
+            store=store,
+            settings=settings,
+            stages=default_stages(settings, understand=False),
+            workers=2,
+            facts=False,
+            block_bytes=256 << 10,
+            part_bytes=256 << 10,
+        ).run([str(day_jsonl)])
     t2 = time.perf_counter()
-    assert dask.read == local.read > 250 and dask.added == local.added and len(dask.errors) == len(local.errors)
+    assert (
+        dask.read == local.read > 250 and dask.added == local.added and len(dask.errors) == len(local.errors)
+    )
     a, b = _assignments(local_db), _assignments(dask_db)
     assert a.keys() == b.keys() and all(a.values())
     p, r, f = bcubed(b, a)
-    print(f"\nB³ dask vs local: P {p:.4f} R {r:.4f} F1 {f:.4f}; {len(set(a.values()))} stories local, "
-          f"{len(set(b.values()))} dask; dask/local time {(t2 - t1) / (t1 - t0):.2f} (noisy, shared machine)")
+    print(
+        f"\nB³ dask vs local: P {p:.4f} R {r:.4f} F1 {f:.4f}; {len(set(a.values()))} stories local, "
+        f"{len(set(b.values()))} dask; dask/local time {(t2 - t1) / (t1 - t0):.2f} (noisy, shared machine)"
+    )
     assert f >= 0.99
     with open_store(dask_db) as store:  # the vectors came from the workers, cached for the stages
         kinds = store._select("SELECT DISTINCT kind FROM vectors")
@@ -136,15 +162,40 @@ def test_runs_on_a_running_scheduler(seeds_jsonl, tmp_path):
     from rasid.cli import main
 
     settings = load_settings()
-    with (LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
-                       dashboard_address=None, silence_logs=logging.ERROR) as cluster,
-          open_store(str(tmp_path / "s.db")) as store):
-        summary = DaskRunner(store=store, settings=settings, scheduler=cluster.scheduler_address,
-                             vectors=False, facts=False).run([str(seeds_jsonl), str(tmp_path / "none.txt")])
+    with (
+        LocalCluster(
+            n_workers=1,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        ) as cluster,
+        open_store(str(tmp_path / "s.db")) as store,
+    ):
+        summary = DaskRunner(
+            store=store, settings=settings, scheduler=cluster.scheduler_address, vectors=False, facts=False
+        ).run([str(seeds_jsonl), str(tmp_path / "none.txt")])
         assert summary.read == 5 and sorted(summary.added) == ["000", "001", "002", "003", "004"]
         assert len(summary.errors) == 1 and "none.txt" in summary.errors[0].origin
         assert store.get_article("002").paragraphs
     # the command line refuses --scheduler without --engine dask, and --workers with --scheduler
-    assert main(["run", "--db", str(tmp_path / "x.db"), "--scheduler", "tcp://127.0.0.1:1", str(seeds_jsonl)]) == 2
-    assert main(["run", "--engine", "dask", "--workers", "2", "--scheduler", "tcp://127.0.0.1:1",
-                 str(seeds_jsonl)]) == 2
+    assert (
+        main(["run", "--db", str(tmp_path / "x.db"), "--scheduler", "tcp://127.0.0.1:1", str(seeds_jsonl)])
+        == 2
+    )
+    assert (
+        main(
+            [
+                "run",
+                "--engine",
+                "dask",
+                "--workers",
+                "2",
+                "--scheduler",
+                "tcp://127.0.0.1:1",
+                str(seeds_jsonl),
+            ]
+        )
+        == 2
+    )

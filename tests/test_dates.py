@@ -257,7 +257,9 @@ def test_bare_weekday_in_a_future_clause_is_the_coming_one(ex):
         return [m.date for m in ex.extract(text, sunday) if "weekday" in m.kind]
 
     assert days("وقال المسؤول إنه سيتم نقل المصابين للعلاج خلال يومي الاثنين أو الثلاثاء.") == [
-        "2015-08-03", "2015-08-04"]
+        "2015-08-03",
+        "2015-08-04",
+    ]
     assert days("ومن المقرر أن تنطلق البطولة مساء الجمعة في جدة.") == ["2015-08-07"]
     assert days("ومن المقرر أن يلتقي الوزير نظيره الأحد.") == ["2015-08-02"]  # that day or the next
     assert days("التقى الوزير نظيره يوم الاثنين.") == ["2015-07-27"]
@@ -269,7 +271,7 @@ def test_bare_weekday_in_a_future_clause_is_the_coming_one(ex):
 
 
 def test_tomorrow_without_alif_before_a_weekday_or_after_a_time_of_day(ex):
-    """"مساء غد الاثنين", "صباح غد": tomorrow (with its weekday), not last Monday; "غد" as the noun
+    """ "مساء غد الاثنين", "صباح غد": tomorrow (with its weekday), not last Monday; "غد" as the noun
     ("غد أفضل") is no date."""
     sunday = date(2015, 8, 2)
     got = ex.extract("ومن المتوقع أن تغادر السفينة مساء غد الاثنين.", sunday)

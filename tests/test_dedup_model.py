@@ -40,7 +40,9 @@ def test_duplicate_of_names_the_earliest_article_of_the_group(arts, logged):
         if head is not None:
             assert dup[head] is None, f"{u} points at {head}, which is itself a copy"
             groups[head].append(u)
-    assert sum(len(m) for m in groups.values()) >= 12 and max(len(m) for m in groups.values()) >= 2  # groups of three
+    assert (
+        sum(len(m) for m in groups.values()) >= 12 and max(len(m) for m in groups.values()) >= 2
+    )  # groups of three
     for head, members in groups.items():
         assert all(order[head] < order[m] for m in members)
 

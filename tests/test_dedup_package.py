@@ -10,8 +10,20 @@ from rasid.dedup.parse import _ngram_counts
 
 
 def test_public_names_import_from_the_package() -> None:
-    for name in ("BandIndex", "Deduper", "ParagraphMatch", "TextMemo", "_parse", "_unzip_state", "_zip_state",
-                 "char_shingles", "clauses", "day_number", "memo_map", "reworded_pairs"):
+    for name in (
+        "BandIndex",
+        "Deduper",
+        "ParagraphMatch",
+        "TextMemo",
+        "_parse",
+        "_unzip_state",
+        "_zip_state",
+        "char_shingles",
+        "clauses",
+        "day_number",
+        "memo_map",
+        "reworded_pairs",
+    ):
         assert hasattr(dedup, name), name
 
 

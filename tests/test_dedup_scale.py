@@ -107,7 +107,9 @@ def test_band_index_single_removals_stay_bounded(day):
     """`remove` (any key) and `remove_older` (a watermark) together: lookups equal brute force,
     and the set of one-by-one removals forgets keys once no run holds them."""
     dd = Deduper()
-    digests = [dd._digest(char_shingles(p.text)) for a in day[:300] for p in a.paragraphs if len(p.text) >= 40][:600]
+    digests = [
+        dd._digest(char_shingles(p.text)) for a in day[:300] for p in a.paragraphs if len(p.text) >= 40
+    ][:600]
     assert len(digests) == 600
     idx = BandIndex(40, 3, buffer=32)
     rng = random.Random(7)

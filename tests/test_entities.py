@@ -50,7 +50,9 @@ _CLITIC = "وفبلك"
 
 def seed_article(doc_id: str, text: str) -> Article:
     paragraphs = [Paragraph(text=line.strip(), lang="ar") for line in text.splitlines() if line.strip()]
-    return Article(id=doc_id, origin=f"seeds/{doc_id}", raw_text=text, content_hash=doc_id, paragraphs=paragraphs)
+    return Article(
+        id=doc_id, origin=f"seeds/{doc_id}", raw_text=text, content_hash=doc_id, paragraphs=paragraphs
+    )
 
 
 def surface_list(gold: dict) -> list[tuple[str, str, str]]:
@@ -177,14 +179,20 @@ def test_no_over_merging(canonical) -> None:
     assert by_variant["كوريا الشمالية"] != by_variant["كوريا الجنوبية"]
     assert by_variant["روسيا"] != by_variant["روسية"]
     assert by_variant["ألكسندر كوزلوف"] != by_variant["ألكسندر ماتسيغورا"]
-    assert by_variant["وكالة الأنباء الروسية الرسمية"] != by_variant["وكالة الأنباء المركزية الكورية الشمالية"]
+    assert (
+        by_variant["وكالة الأنباء الروسية الرسمية"] != by_variant["وكالة الأنباء المركزية الكورية الشمالية"]
+    )
     assert by_variant["وزارة الدفاع الروسية"] != by_variant["وكالة الأنباء الروسية الرسمية"]
 
 
 def test_clitics_and_titles_are_stripped_not_kept(fixture_mentions, canonical) -> None:
     mentions, _ = fixture_mentions
     entities, entity_of = canonical
-    glued = [i for i, m in enumerate(mentions) if m.text in ("وبوتين", "لبوتين", "ببوتين", "لروسيا", "الرئيس بوتين")]
+    glued = [
+        i
+        for i, m in enumerate(mentions)
+        if m.text in ("وبوتين", "لبوتين", "ببوتين", "لروسيا", "الرئيس بوتين")
+    ]
     assert len(glued) >= 4
     for i in glued:
         name = entities[entity_of[i]].name
@@ -259,8 +267,12 @@ def _snn_story(shared, event: str) -> list[Article]:
     import json
     import zipfile
 
-    labels = [json.loads(x) for x in (shared / "data" / "saudinewsnet-events" / "dev-2015-08-02.jsonl")
-              .read_text(encoding="utf-8").splitlines()]
+    labels = [
+        json.loads(x)
+        for x in (shared / "data" / "saudinewsnet-events" / "dev-2015-08-02.jsonl")
+        .read_text(encoding="utf-8")
+        .splitlines()
+    ]
     urls = {r["url"] for r in labels if r["event"] == event}
     with zipfile.ZipFile(shared / "data" / "saudinewsnet" / "2015-08-02.zip") as zf:
         arts = [a for n in zf.namelist() for a in json.loads(zf.read(n).decode("utf-8")) if a["url"] in urls]
@@ -270,7 +282,9 @@ def _snn_story(shared, event: str) -> list[Article]:
 def test_short_place_names_and_space_drift_join_the_full_name(shared) -> None:
     """A real story writes الإمارات and الإمارات العربية المتحدة, أبوظبي and أبو ظبي: one place each."""
     story = _snn_story(shared, "uae-refers-41-terror-suspects-to-court")
-    surfaces = [(s, "LOC", s) for s in ("الإمارات العربية المتحدة", "الإمارات", "الامارات", "أبوظبي", "أبو ظبي")]
+    surfaces = [
+        (s, "LOC", s) for s in ("الإمارات العربية المتحدة", "الإمارات", "الامارات", "أبوظبي", "أبو ظبي")
+    ]
     mentions, _ = locate_mentions(story, surfaces)
     entities, entity_of = EntityCanonicaliser().canonicalise(mentions)
     of = {}
@@ -285,15 +299,26 @@ def test_short_place_names_and_space_drift_join_the_full_name(shared) -> None:
 def test_short_form_with_two_possible_full_names_stays_apart(seed_articles) -> None:
     """كوريا in a story about both Koreas is neither; المملكة (a word only ever part of names, per
     the corpus lexicon) is not المملكة المغربية even when that is the only kingdom named."""
-    mentions, _ = locate_mentions(seed_articles, [("كوريا الشمالية", "LOC", "n"), ("كوريا الجنوبية", "LOC", "s")])
+    mentions, _ = locate_mentions(
+        seed_articles, [("كوريا الشمالية", "LOC", "n"), ("كوريا الجنوبية", "LOC", "s")]
+    )
     # the tagger cutting كوريا off one of the names, in an article of its own
     bare = [Mention("كوريا", "LOC", "elsewhere", n.paragraph, n.start, n.start + 5) for n in mentions[:2]]
     entities, entity_of = EntityCanonicaliser().canonicalise([*mentions, *bare])
     korea = {entity_of[len(mentions) + k] for k in range(len(bare))}
     assert len(korea) == 1 and not korea & set(entity_of[: len(mentions)])
     text = "وعضوية المملكة الأردنية الهاشمية، والمملكة المغربية، ودولة فلسطين"
-    ms = [Mention("المملكة المغربية", "LOC", "a", 0, text.index("المملكة المغربية"), text.index("المملكة المغربية") + 16),
-          Mention("المملكة", "LOC", "b", 0, 0, 7)]
+    ms = [
+        Mention(
+            "المملكة المغربية",
+            "LOC",
+            "a",
+            0,
+            text.index("المملكة المغربية"),
+            text.index("المملكة المغربية") + 16,
+        ),
+        Mention("المملكة", "LOC", "b", 0, 0, 7),
+    ]
     _, entity_of = EntityCanonicaliser().canonicalise(ms)
     assert entity_of[0] != entity_of[1]
 
@@ -301,8 +326,15 @@ def test_short_form_with_two_possible_full_names_stays_apart(seed_articles) -> N
 def test_compound_names_with_and_without_a_space_are_one_name() -> None:
     from rasid.understand.translit import name_tokens
 
-    assert name_tokens("عبد الله بن عبد العزيز") == name_tokens("عبدالله بن عبدالعزيز") == ["عبدالله", "بن", "عبدالعزيز"]
-    ms = [Mention("سلمان بن عبدالعزيز آل سعود", "PER", "a", 0, 0, 26), Mention("سلمان بن عبد العزيز", "PER", "b", 0, 0, 19)]
+    assert (
+        name_tokens("عبد الله بن عبد العزيز")
+        == name_tokens("عبدالله بن عبدالعزيز")
+        == ["عبدالله", "بن", "عبدالعزيز"]
+    )
+    ms = [
+        Mention("سلمان بن عبدالعزيز آل سعود", "PER", "a", 0, 0, 26),
+        Mention("سلمان بن عبد العزيز", "PER", "b", 0, 0, 19),
+    ]
     _, entity_of = EntityCanonicaliser().canonicalise(ms)
     assert entity_of[0] == entity_of[1]
 
@@ -317,6 +349,8 @@ def test_appositive_short_name_is_one_entity_with_the_descriptive_name(seed_arti
     aliased = [m for m in mentions if m.alias]
     assert any(m.text == "تاس" and m.alias == "وكالة الأنباء الروسية الرسمية" for m in aliased)
     entities, entity_of = EntityCanonicaliser().canonicalise(mentions)
-    tass = {entity_of[i] for i, m in enumerate(mentions) if m.text in ("تاس", "وكالة الأنباء الروسية الرسمية")}
+    tass = {
+        entity_of[i] for i, m in enumerate(mentions) if m.text in ("تاس", "وكالة الأنباء الروسية الرسمية")
+    }
     assert len(tass) == 1
     assert "فرانس برس" not in entities[tass.pop()].variants

@@ -33,10 +33,24 @@ def db(tmp_path_factory: pytest.TempPathFactory, shared: Path) -> Path:
         recs = json.loads(zf.read(zf.namelist()[0]))
     picked = [r for r in recs if r["author"].strip() and r["content"].strip()][:6]
     snn = folder / "snn.jsonl"
-    snn.write_text("".join(json.dumps({"url": r["url"], "source": r["source"], "title": r["title"],
-                                       "text": r["content"], "author": r["author"],
-                                       "published": r["date_extracted"]}, ensure_ascii=False) + "\n"
-                           for r in picked), encoding="utf-8")
+    snn.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "url": r["url"],
+                    "source": r["source"],
+                    "title": r["title"],
+                    "text": r["content"],
+                    "author": r["author"],
+                    "published": r["date_extracted"],
+                },
+                ensure_ascii=False,
+            )
+            + "\n"
+            for r in picked
+        ),
+        encoding="utf-8",
+    )
     path = folder / "x.db"
     code, _, err = run_cli("run", "--db", str(path), "--no-progress", "-q", str(seeds), str(snn))
     assert code == 0, err

@@ -124,8 +124,12 @@ def test_invalid_utf8(tmp_path, seed_texts):
     with pytest.raises(UnicodeDecodeError) as bad:
         data.decode("utf-8")
     assert docs == []
-    assert errors == [IngestError(str(path), f"invalid UTF-8 at byte offset {bad.value.start}, "
-                                             "and not Arabic in ISO-8859-6 or Windows-1256")]
+    assert errors == [
+        IngestError(
+            str(path),
+            f"invalid UTF-8 at byte offset {bad.value.start}, and not Arabic in ISO-8859-6 or Windows-1256",
+        )
+    ]
     data = seed_texts["001"].encode("cp1256", errors="replace")
     path.write_bytes(data)
     (doc,), errors = run(path)
@@ -268,8 +272,14 @@ def test_jsonl_record_without_text_and_bad_date(tmp_path, seed_texts):
 
 def test_json_array_of_snn_articles(tmp_path, snn):
     recs = [
-        {"url": a["url"], "source": a["source"], "title": a["title"], "content": a["content"],
-         "published": a["date_extracted"], "author": a["author"]}
+        {
+            "url": a["url"],
+            "source": a["source"],
+            "title": a["title"],
+            "content": a["content"],
+            "published": a["date_extracted"],
+            "author": a["author"],
+        }
         for a in snn[:10]
     ]
     recs.insert(3, "a string, not a record")
@@ -288,7 +298,9 @@ def test_json_array_of_snn_articles(tmp_path, snn):
 def test_json_single_record_html_only(tmp_path, seed_texts):
     page = article_page(seed_texts["000"], canonical=None)
     path = tmp_path / "one-page.json"
-    path.write_text(json.dumps({"html": page, "source": "الرأي الثالث"}, ensure_ascii=False), encoding="utf-8")
+    path.write_text(
+        json.dumps({"html": page, "source": "الرأي الثالث"}, ensure_ascii=False), encoding="utf-8"
+    )
     docs, errors = run(path)
     assert errors == []
     (doc,) = docs
@@ -320,8 +332,11 @@ def test_normalize_date(raw, iso):
 # -- HTML ------------------------------------------------------------------------------------------
 
 
-def article_page(text: str, canonical: str | None = "https://example.org/news/kim-train",
-                 published: str = "2023-09-17T10:30:00+03:00") -> str:
+def article_page(
+    text: str,
+    canonical: str | None = "https://example.org/news/kim-train",
+    published: str = "2023-09-17T10:30:00+03:00",
+) -> str:
     """A news page as a CMS writes it: navigation, headline, paragraphs, footer."""
     lines = paragraphs(text)
     head_title = html.escape(lines[0])
@@ -352,7 +367,9 @@ def test_html_page(tmp_path, seed_texts):
 
 
 def test_html_windows1256_page_by_meta_charset(tmp_path, seed_texts):
-    page = article_page(seed_texts["003"], canonical=None).replace('charset="utf-8"', 'charset="windows-1256"')
+    page = article_page(seed_texts["003"], canonical=None).replace(
+        'charset="utf-8"', 'charset="windows-1256"'
+    )
     path = tmp_path / "old-site.htm"
     path.write_bytes(page.encode("cp1256", errors="replace"))
     docs, errors = run(path)
@@ -365,8 +382,11 @@ def test_malformed_html_gives_what_it_can(tmp_path, snn):
     art = snn[0]
     paras = paragraphs(art["content"])
     # No </head>, unclosed <p>s, stray and crossed end tags, a bare "<", no </body></html>.
-    broken = (f"<html><head><title>{art['title']}</title><body><div class=x\"y><p>{paras[0]} < <b><i>"
-              + "</b></i></span><p>".join(paras[1:]) + "</table><div><b>")
+    broken = (
+        f'<html><head><title>{art["title"]}</title><body><div class=x"y><p>{paras[0]} < <b><i>'
+        + "</b></i></span><p>".join(paras[1:])
+        + "</table><div><b>"
+    )
     path = tmp_path / "broken.html"
     path.write_text(broken, encoding="utf-8")
     docs, errors = run(path)
@@ -377,7 +397,9 @@ def test_malformed_html_gives_what_it_can(tmp_path, snn):
 
 def test_html_without_text_is_an_error(tmp_path):
     path = tmp_path / "shell.html"
-    path.write_text("<html><head><script>window.app = {};</script></head><body><div id='app'></div></body></html>")
+    path.write_text(
+        "<html><head><script>window.app = {};</script></head><body><div id='app'></div></body></html>"
+    )
     assert run(path) == ([], [IngestError(str(path), "no text found in the HTML")])
 
 
@@ -388,8 +410,8 @@ def rss_feed(snn: list[dict], seed_text: str) -> str:
     items = []
     when = datetime(2015, 8, 1, 8, 0, 57, tzinfo=RIYADH)
     for n, art in enumerate(snn[:3]):
-        items.append(f"""<item><title>{html.escape(art['title'])}</title><link>{html.escape(art['url'])}</link>
-<description>{html.escape(art['content'])}</description>
+        items.append(f"""<item><title>{html.escape(art["title"])}</title><link>{html.escape(art["url"])}</link>
+<description>{html.escape(art["content"])}</description>
 <pubDate>{format_datetime(when + timedelta(hours=n))}</pubDate></item>""")
     body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs(seed_text)[1:])
     items.append(f"""<item><title>{html.escape(paragraphs(seed_text)[0])}</title>
@@ -399,7 +421,7 @@ def rss_feed(snn: list[dict], seed_text: str) -> str:
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>
 <title>صحيفة الاختبار</title><link>https://example.org/</link><language>ar</language>
-{''.join(items)}</channel></rss>"""
+{"".join(items)}</channel></rss>"""
 
 
 def test_rss_feed(tmp_path, snn, seed_texts):
@@ -429,26 +451,32 @@ def test_atom_feed(tmp_path, seed_texts):
 <link rel="alternate" href="https://example.org/{sid}"/><updated>2023-09-1{7 + n % 2}T0{n}:15:00Z</updated>
 <author><name>مراسل {n}</name></author><content type="html">{content}</content></entry>""")
     path = tmp_path / "feed.atom"
-    path.write_text(f"""<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">
+    path.write_text(
+        f"""<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">
 <title>أخبار كوريا</title><id>urn:rasid:feed</id><updated>2023-09-18T00:00:00Z</updated>
-{''.join(entries)}</feed>""", encoding="utf-8")
+{"".join(entries)}</feed>""",
+        encoding="utf-8",
+    )
     docs, errors = run(path)
     assert errors == []
     assert [d.id for d in docs] == ["urn:rasid:000", "urn:rasid:003", "urn:rasid:004"]
-    assert [d.published for d in docs] == ["2023-09-17T00:15:00+00:00", "2023-09-18T01:15:00+00:00",
-                                           "2023-09-17T02:15:00+00:00"]
+    assert [d.published for d in docs] == [
+        "2023-09-17T00:15:00+00:00",
+        "2023-09-18T01:15:00+00:00",
+        "2023-09-17T02:15:00+00:00",
+    ]
     assert docs[1].author == "مراسل 1" and docs[1].source == "أخبار كوريا"
     for doc, sid in zip(docs, ["000", "003", "004"], strict=True):
         assert paragraphs(doc.text) == paragraphs(seed_texts[sid])[1:]
 
 
 def billion_laughs(levels: int = 10) -> bytes:
-    decl = ['<!ENTITY lol0 "lol">'] + [
-        f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, levels)
-    ]
-    return (f'<?xml version="1.0"?><!DOCTYPE rss [{"".join(decl)}]>'
-            f"<rss version=\"2.0\"><channel><title>&lol{levels - 1};</title><item><title>x</title>"
-            f"<description>&lol{levels - 1};</description></item></channel></rss>").encode()
+    decl = ['<!ENTITY lol0 "lol">'] + [f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, levels)]
+    return (
+        f'<?xml version="1.0"?><!DOCTYPE rss [{"".join(decl)}]>'
+        f'<rss version="2.0"><channel><title>&lol{levels - 1};</title><item><title>x</title>'
+        f"<description>&lol{levels - 1};</description></item></channel></rss>"
+    ).encode()
 
 
 def test_rss_billion_laughs_refused_fast(tmp_path):
@@ -476,10 +504,14 @@ def test_rss_external_entity_refused(tmp_path, snn):
     secret = tmp_path / "secret.txt"
     marker = "سر-لا-يجوز-أن-يظهر-7f3a9"
     secret.write_text(marker, encoding="utf-8")
-    feed = rss_feed(snn, snn[5]["content"]).replace(
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        f'<?xml version="1.0" encoding="UTF-8"?><!DOCTYPE rss [<!ENTITY xxe SYSTEM "{secret.as_uri()}">]>',
-    ).replace("<title>صحيفة الاختبار</title>", "<title>&xxe;</title>")
+    feed = (
+        rss_feed(snn, snn[5]["content"])
+        .replace(
+            '<?xml version="1.0" encoding="UTF-8"?>',
+            f'<?xml version="1.0" encoding="UTF-8"?><!DOCTYPE rss [<!ENTITY xxe SYSTEM "{secret.as_uri()}">]>',
+        )
+        .replace("<title>صحيفة الاختبار</title>", "<title>&xxe;</title>")
+    )
     path = tmp_path / "xxe.rss"
     path.write_text(feed, encoding="utf-8")
     items = list(read_inputs([str(path)], Settings()))
@@ -513,7 +545,9 @@ def site() -> Iterator[tuple[_Site, str]]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - the http.server API
             state.hits.append(self.path)
-            status, headers, body = state.routes.get(self.path, (404, {"Content-Type": "text/plain"}, b"not found"))
+            status, headers, body = state.routes.get(
+                self.path, (404, {"Content-Type": "text/plain"}, b"not found")
+            )
             self.send_response(status)
             for key, value in headers.items():
                 self.send_header(key, value)
@@ -536,9 +570,16 @@ def site() -> Iterator[tuple[_Site, str]]:
 
 def test_url_page_and_feed(site, seed_texts, snn):
     state, base = site
-    state.routes["/news/kim"] = (200, {"Content-Type": "text/html; charset=utf-8"},
-                                 article_page(seed_texts["000"], canonical=None).encode())
-    state.routes["/feed"] = (200, {"Content-Type": "application/rss+xml"}, rss_feed(snn, seed_texts["001"]).encode())
+    state.routes["/news/kim"] = (
+        200,
+        {"Content-Type": "text/html; charset=utf-8"},
+        article_page(seed_texts["000"], canonical=None).encode(),
+    )
+    state.routes["/feed"] = (
+        200,
+        {"Content-Type": "application/rss+xml"},
+        rss_feed(snn, seed_texts["001"]).encode(),
+    )
     state.routes["/plain"] = (200, {"Content-Type": "text/plain; charset=utf-8"}, seed_texts["003"].encode())
     state.routes["/old"] = (301, {"Location": "/news/kim"}, b"")
     urls = [f"{base}/old", f"{base}/feed", f"{base}/plain"]
@@ -556,8 +597,11 @@ def test_url_page_and_feed(site, seed_texts, snn):
 
 def test_url_feed_sniffed_without_content_type(site, snn, seed_texts):
     state, base = site
-    state.routes["/rss"] = (200, {"Content-Type": "application/octet-stream"},
-                            rss_feed(snn, seed_texts["004"]).encode())
+    state.routes["/rss"] = (
+        200,
+        {"Content-Type": "application/octet-stream"},
+        rss_feed(snn, seed_texts["004"]).encode(),
+    )
     docs, errors = run(f"{base}/rss", allow_private=True)
     assert errors == [] and len(docs) == 4
 
@@ -569,8 +613,15 @@ def test_url_private_address_refused(site, seed_texts):
     assert docs == []
     assert errors[0].origin == f"{base}/news/kim" and "loopback" in errors[0].reason
     assert state.hits == []  # refused before connecting
-    for url in ["http://10.1.2.3/", "http://169.254.169.254/latest/meta-data/", "http://[::1]:8080/",
-                "http://0.0.0.0/", "http://224.0.0.1/", "http://[fe80::1]/", "http://[::ffff:192.168.0.1]/"]:
+    for url in [
+        "http://10.1.2.3/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]:8080/",
+        "http://0.0.0.0/",
+        "http://224.0.0.1/",
+        "http://[fe80::1]/",
+        "http://[::ffff:192.168.0.1]/",
+    ]:
         docs, errors = run(url, http_timeout=1.0)
         assert docs == [] and "refused" in errors[0].reason, (url, errors)
 
@@ -611,8 +662,12 @@ def test_redirect_from_public_to_private_refused(seed_texts):
 def test_url_errors_are_data(site, seed_texts):
     state, base = site
     state.routes["/big"] = (200, {"Content-Type": "text/plain"}, seed_texts["001"].encode())
-    items = list(read_inputs([f"{base}/missing", f"{base}/big", "http://host.invalid/"],
-                             Settings(allow_private=True, max_bytes=2000, http_timeout=2.0)))
+    items = list(
+        read_inputs(
+            [f"{base}/missing", f"{base}/big", "http://host.invalid/"],
+            Settings(allow_private=True, max_bytes=2000, http_timeout=2.0),
+        )
+    )
     assert all(isinstance(i, IngestError) for i in items) and len(items) == 3
     assert "HTTP 404" in items[0].reason
     assert "2000-byte cap" in items[1].reason

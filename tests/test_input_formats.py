@@ -43,11 +43,13 @@ def snn_article(shared: Path) -> dict:
 
 def _page(title: str, body: list[str]) -> str:
     paras = "".join(f"<p>{html.escape(p)}</p>" for p in body)
-    return (f'<html lang="ar"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
-            '<link rel="canonical" href="https://www.example.com/news/kim-russia">'
-            '<meta property="og:site_name" content="الرأي الثالث">'
-            '<meta property="article:published_time" content="2023-09-17T09:15:00+03:00">'
-            f"</head><body><article><h1>{html.escape(title)}</h1>{paras}</article></body></html>")
+    return (
+        f'<html lang="ar"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        '<link rel="canonical" href="https://www.example.com/news/kim-russia">'
+        '<meta property="og:site_name" content="الرأي الثالث">'
+        '<meta property="article:published_time" content="2023-09-17T09:15:00+03:00">'
+        f"</head><body><article><h1>{html.escape(title)}</h1>{paras}</article></body></html>"
+    )
 
 
 def test_trafilatura_json_keeps_url_date_and_site(tmp_path: Path, seed_texts: dict[str, str]) -> None:
@@ -71,24 +73,42 @@ def test_trafilatura_json_keeps_url_date_and_site(tmp_path: Path, seed_texts: di
 
 def test_trafilatura_raw_text_and_hostname(tmp_path: Path, seed_texts: dict[str, str]) -> None:
     lines = _paragraphs(seed_texts["003"])
-    rec = {"title": lines[0], "raw_text": " ".join(lines[1:]), "hostname": "example.net",
-           "date": "2023-09-16", "source": "https://example.net/x", "language": "ar"}
+    rec = {
+        "title": lines[0],
+        "raw_text": " ".join(lines[1:]),
+        "hostname": "example.net",
+        "date": "2023-09-16",
+        "source": "https://example.net/x",
+        "language": "ar",
+    }
     path = tmp_path / "traf.jsonl"
     path.write_text(json.dumps(rec, ensure_ascii=False) + "\n", encoding="utf-8")
     (doc,), errors = _read(path)
     assert errors == []
-    assert doc.text == " ".join(lines[1:]) and doc.source == "example.net" and doc.url == "https://example.net/x"
+    assert (
+        doc.text == " ".join(lines[1:]) and doc.source == "example.net" and doc.url == "https://example.net/x"
+    )
     assert doc.lang == "ar" and doc.published == "2023-09-16"
 
 
 def test_news_please_record(tmp_path: Path, snn_article: dict) -> None:
     a = snn_article
     rec = {
-        "authors": ["محمد العلي", "واس"], "date_download": "2015-08-01 09:00:00", "date_modify": None,
-        "date_publish": a["date_extracted"], "description": _paragraphs(a["content"])[0],
-        "filename": "x.json", "image_url": None, "language": "ar", "localpath": None,
-        "maintext": a["content"], "source_domain": "www.alriyadh.com", "title": a["title"],
-        "title_page": None, "title_rss": None, "url": a["url"],
+        "authors": ["محمد العلي", "واس"],
+        "date_download": "2015-08-01 09:00:00",
+        "date_modify": None,
+        "date_publish": a["date_extracted"],
+        "description": _paragraphs(a["content"])[0],
+        "filename": "x.json",
+        "image_url": None,
+        "language": "ar",
+        "localpath": None,
+        "maintext": a["content"],
+        "source_domain": "www.alriyadh.com",
+        "title": a["title"],
+        "title_page": None,
+        "title_rss": None,
+        "url": a["url"],
     }
     path = tmp_path / "np.json"
     path.write_text(json.dumps(rec, ensure_ascii=False), encoding="utf-8")
@@ -106,9 +126,16 @@ def test_news_please_record(tmp_path: Path, snn_article: dict) -> None:
 
 
 def test_our_names_win_over_aliases(tmp_path: Path, snn_article: dict) -> None:
-    rec = {"url": snn_article["url"], "source": "alriyadh", "source_domain": "www.alriyadh.com",
-           "title": "ت", "text": snn_article["content"], "maintext": "other", "published": "2015-08-01",
-           "date_publish": "2014-01-01 00:00:00"}
+    rec = {
+        "url": snn_article["url"],
+        "source": "alriyadh",
+        "source_domain": "www.alriyadh.com",
+        "title": "ت",
+        "text": snn_article["content"],
+        "maintext": "other",
+        "published": "2015-08-01",
+        "date_publish": "2014-01-01 00:00:00",
+    }
     path = tmp_path / "ours.json"
     path.write_text(json.dumps(rec, ensure_ascii=False), encoding="utf-8")
     (doc,), _ = _read(path)
@@ -119,8 +146,9 @@ def test_our_names_win_over_aliases(tmp_path: Path, snn_article: dict) -> None:
 
 
 @pytest.mark.parametrize(("codec", "name"), [("cp1256", "Windows-1256"), ("iso8859-6", "ISO-8859-6")])
-def test_legacy_arabic_txt(tmp_path: Path, seed_texts: dict[str, str], caplog: pytest.LogCaptureFixture,
-                           codec: str, name: str) -> None:
+def test_legacy_arabic_txt(
+    tmp_path: Path, seed_texts: dict[str, str], caplog: pytest.LogCaptureFixture, codec: str, name: str
+) -> None:
     original = seed_texts["003"]  # every character of it exists in both code pages
     path = tmp_path / "legacy.txt"
     path.write_bytes(original.encode(codec))
@@ -129,12 +157,15 @@ def test_legacy_arabic_txt(tmp_path: Path, seed_texts: dict[str, str], caplog: p
     assert errors == []
     assert doc.title == _paragraphs(original)[0] and original.endswith(doc.text)
     assert _paragraphs(doc.text) == _paragraphs(original)[1:]
-    assert [r.getMessage() for r in caplog.records] == [f"{path}: not UTF-8; read as {name} (guessed from its bytes)"]
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{path}: not UTF-8; read as {name} (guessed from its bytes)"
+    ]
 
 
 @pytest.mark.parametrize(("codec", "name"), [("cp1256", "Windows-1256"), ("iso8859-6", "ISO-8859-6")])
-def test_legacy_arabic_html_without_charset(tmp_path: Path, seed_texts: dict[str, str],
-                                            caplog: pytest.LogCaptureFixture, codec: str, name: str) -> None:
+def test_legacy_arabic_html_without_charset(
+    tmp_path: Path, seed_texts: dict[str, str], caplog: pytest.LogCaptureFixture, codec: str, name: str
+) -> None:
     lines = _paragraphs(seed_texts["000"])
     page = _page(lines[0], lines[1:]).replace('<meta charset="utf-8">', "")
     path = tmp_path / "legacy.html"
@@ -157,7 +188,9 @@ def test_legacy_guess_reaches_the_cli_log_and_the_store(tmp_path: Path, seed_tex
     path.write_bytes(seed_texts["003"].encode("cp1256"))
     out, err = io.StringIO(), io.StringIO()
     assert main(["run", "--db", str(tmp_path / "l.db"), "--no-progress", str(path)], out=out, err=err) == 0
-    assert err.getvalue() == f"rasid: note: {path}: not UTF-8; read as Windows-1256 (guessed from its bytes)\n"
+    assert (
+        err.getvalue() == f"rasid: note: {path}: not UTF-8; read as Windows-1256 (guessed from its bytes)\n"
+    )
     with open_store(str(tmp_path / "l.db")) as store:
         (art,) = list(store.iter_articles())
     assert art.title == _paragraphs(seed_texts["003"])[0]
@@ -166,16 +199,23 @@ def test_legacy_guess_reaches_the_cli_log_and_the_store(tmp_path: Path, seed_tex
 
 
 @pytest.mark.parametrize(("codec", "name"), [("cp1256", "Windows-1256"), ("iso8859-6", "ISO-8859-6")])
-def test_legacy_arabic_jsonl(tmp_path: Path, seed_texts: dict[str, str], caplog: pytest.LogCaptureFixture,
-                             codec: str, name: str) -> None:
+def test_legacy_arabic_jsonl(
+    tmp_path: Path, seed_texts: dict[str, str], caplog: pytest.LogCaptureFixture, codec: str, name: str
+) -> None:
     """A JSONL feed dump in a legacy code page is read whole, one guess for the file, not refused
     line by line; an ASCII line before the first Arabic one reads the same in any of them."""
     original = seed_texts["003"]
     lines = _paragraphs(original)
-    records = [{"id": "ascii", "title": "Kim meets Putin", "text": "Kim Jong Un met Vladimir Putin in Russia.",
-                "published": "2023-09-13"},
-               {"id": "003", "title": lines[0], "text": "\n".join(lines[1:]), "published": "2023-09-18"},
-               {"id": "003b", "title": lines[1], "text": "\n".join(lines[2:]), "published": "2023-09-18"}]
+    records = [
+        {
+            "id": "ascii",
+            "title": "Kim meets Putin",
+            "text": "Kim Jong Un met Vladimir Putin in Russia.",
+            "published": "2023-09-13",
+        },
+        {"id": "003", "title": lines[0], "text": "\n".join(lines[1:]), "published": "2023-09-18"},
+        {"id": "003b", "title": lines[1], "text": "\n".join(lines[2:]), "published": "2023-09-18"},
+    ]
     path = tmp_path / "legacy.jsonl"
     path.write_bytes("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode(codec))
     with caplog.at_level(logging.INFO, logger="rasid.ingest"):
@@ -185,13 +225,19 @@ def test_legacy_arabic_jsonl(tmp_path: Path, seed_texts: dict[str, str], caplog:
     assert docs[1].title == lines[0] and _paragraphs(docs[1].text) == lines[1:]
     assert docs[2].title == lines[1]
     assert [r.getMessage() for r in caplog.records] == [
-        f"{path}: not UTF-8 from line 2; read as {name} (guessed from its bytes)"]
+        f"{path}: not UTF-8 from line 2; read as {name} (guessed from its bytes)"
+    ]
 
 
 def test_jsonl_latin_line_still_refused(tmp_path: Path) -> None:
     path = tmp_path / "latin.jsonl"
-    path.write_bytes(json.dumps({"id": "x", "title": "Le président", "text": "Le président a visité la région."},
-                                ensure_ascii=False).encode("latin-1") + b"\n")
+    path.write_bytes(
+        json.dumps(
+            {"id": "x", "title": "Le président", "text": "Le président a visité la région."},
+            ensure_ascii=False,
+        ).encode("latin-1")
+        + b"\n"
+    )
     ((), (error,)) = _read(path)
     assert error.origin == f"{path}:line 1" and error.reason.startswith("invalid UTF-8 at byte offset")
     assert "not Arabic" in error.reason
@@ -209,8 +255,9 @@ def test_latin_and_broken_bytes_still_refused(tmp_path: Path, seed_texts: dict[s
     assert error.reason.startswith(f"invalid UTF-8 at byte offset {len(head)}, and not Arabic")
 
 
-def test_arabic_page_mislabelled_western(tmp_path: Path, seed_texts: dict[str, str],
-                                         caplog: pytest.LogCaptureFixture) -> None:
+def test_arabic_page_mislabelled_western(
+    tmp_path: Path, seed_texts: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
     lines = _paragraphs(seed_texts["000"])
     page = _page(lines[0], lines[1:]).replace('<meta charset="utf-8">', '<meta charset="iso-8859-1">')
     path = tmp_path / "mislabelled.html"
@@ -221,8 +268,11 @@ def test_arabic_page_mislabelled_western(tmp_path: Path, seed_texts: dict[str, s
     assert "read as Windows-1256" in caplog.text and "(declared iso-8859-1)" in caplog.text
     # a real Latin-1 page declared so stays Latin-1
     latin = tmp_path / "latin.html"
-    latin.write_bytes(_page("Le président", ["Le président a visité la région touchée."] * 20)
-                      .replace('<meta charset="utf-8">', '<meta charset="iso-8859-1">')
-                      .replace("الرأي الثالث", "Le Monde").encode("latin-1"))
+    latin.write_bytes(
+        _page("Le président", ["Le président a visité la région touchée."] * 20)
+        .replace('<meta charset="utf-8">', '<meta charset="iso-8859-1">')
+        .replace("الرأي الثالث", "Le Monde")
+        .encode("latin-1")
+    )
     (doc,), errors = _read(latin)
     assert errors == [] and doc.title == "Le président"

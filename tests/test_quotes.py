@@ -110,7 +110,7 @@ def test_speaker_must_be_a_mention() -> None:
     art = Article(id="x", origin="x", raw_text=line, content_hash="x", paragraphs=[Paragraph(line, "ar")])
     assert QuoteExtractor().extract(art, [], [], []) == []
     # with a mention before the verb in the same sentence, the subject speaks
-    line2 = "شويغو قال لكيم عن إحدى الطائرات: \"يمكنها الطيران من موسكو إلى اليابان\"."
+    line2 = 'شويغو قال لكيم عن إحدى الطائرات: "يمكنها الطيران من موسكو إلى اليابان".'
     art2 = Article(id="y", origin="y", raw_text=line2, content_hash="y", paragraphs=[Paragraph(line2, "ar")])
     k = line2.index("كيم")
     mentions = [Mention("شويغو", "PER", "y", 0, 0, 5), Mention("كيم", "PER", "y", 0, k, k + 3)]
@@ -145,7 +145,7 @@ def test_real_ner_quotes(seed_texts, gold) -> None:
 
 
 def test_a_wire_credited_for_a_narrated_sentence_is_not_a_speaker(story) -> None:
-    """"..., وفقاً لما ذكرته وكالة الأنباء الفرنسية" sources narration to a news outlet: no quote;
+    """ "..., وفقاً لما ذكرته وكالة الأنباء الفرنسية" sources narration to a news outlet: no quote;
     the outlet's own reported statements (ذكرت الوكالة أن ...) still are."""
     _, _, entities, _, quotes = story
     afp = {e.name for e in entities if "فرانس برس" in e.variants or "وكالة الأنباء الفرنسية" in e.variants}

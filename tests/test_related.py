@@ -73,7 +73,10 @@ def test_pipeline_stores_links_and_shows_them(tmp_path, shared):
     feed = tmp_path / "day.jsonl"
     write_saudinewsnet_jsonl([shared / "data" / "saudinewsnet" / "2015-08-02.zip"], feed, limit=500)
     db = str(tmp_path / "r.db")
-    assert cli(["run", "--db", db, "--quiet", "--no-progress", str(feed)], out=io.StringIO(), err=io.StringIO()) == 0
+    assert (
+        cli(["run", "--db", db, "--quiet", "--no-progress", str(feed)], out=io.StringIO(), err=io.StringIO())
+        == 0
+    )
     with open_store(db) as store:
         stories = {s.id: s for s in store.iter_stories()}
     linked = {sid: s.related for sid, s in stories.items() if s.related}

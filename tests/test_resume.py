@@ -55,7 +55,10 @@ def run_killed(db: Path, inputs: list[Path], stage: str, delay: float = 0.0) -> 
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
     proc = subprocess.Popen(
         [sys.executable, "-m", "rasid.cli", "run", "--db", str(db), "--log-json", *map(str, inputs)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     assert proc.stderr is not None
     try:
@@ -115,16 +118,18 @@ def test_kill_minus_nine_at_any_stage_then_rerun_ends_as_one_clean_run(tmp_path:
 
     got, want = export(db, "articles"), export(clean, "articles")
     assert len(got) == len({a["id"] for a in got}) == 200  # each stored once
-    assert [(x["id"], x["story"], x["duplicate_of"]) for x in got] == \
-        [(x["id"], x["story"], x["duplicate_of"]) for x in want]
+    assert [(x["id"], x["story"], x["duplicate_of"]) for x in got] == [
+        (x["id"], x["story"], x["duplicate_of"]) for x in want
+    ]
     got_s, want_s = export(db, "stories"), export(clean, "stories")
     assert [(s["id"], s["articles"]) for s in got_s] == [(s["id"], s["articles"]) for s in want_s]
     assert [analysis(s) for s in got_s] == [analysis(s) for s in want_s]
     assert any(s["entities"] for s in got_s)  # analysed, not merely equal and empty
 
 
-def test_a_failed_stories_stage_leaves_its_articles_to_the_next_run(tmp_path: Path, seeds_jsonl: Path,
-                                                                   monkeypatch) -> None:
+def test_a_failed_stories_stage_leaves_its_articles_to_the_next_run(
+    tmp_path: Path, seeds_jsonl: Path, monkeypatch
+) -> None:
     """An error in the stories stage rolls back everything it wrote (assignments, state, stories):
     the articles stay stored in no story, and the next run (with nothing new) groups them."""
     from rasid.stages import StoriesStage
@@ -138,7 +143,9 @@ def test_a_failed_stories_stage_leaves_its_articles_to_the_next_run(tmp_path: Pa
 
     monkeypatch.setattr(StoriesStage, "update", broken)
     with pytest.raises(RuntimeError):
-        main(["run", "--db", str(db), "--no-progress", str(seeds_jsonl)], out=io.StringIO(), err=io.StringIO())
+        main(
+            ["run", "--db", str(db), "--no-progress", str(seeds_jsonl)], out=io.StringIO(), err=io.StringIO()
+        )
     assert db_counts(db) == (5, 5, 0)
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM blobs").fetchone()[0] == 0
@@ -151,7 +158,9 @@ def test_a_failed_stories_stage_leaves_its_articles_to_the_next_run(tmp_path: Pa
     assert len(stories) == 1 and len(stories[0]["articles"]) == 5 and stories[0]["entities"]
 
 
-def test_a_failed_understanding_is_redone_by_the_next_run(tmp_path: Path, seeds_jsonl: Path, monkeypatch) -> None:
+def test_a_failed_understanding_is_redone_by_the_next_run(
+    tmp_path: Path, seeds_jsonl: Path, monkeypatch
+) -> None:
     from rasid.stages import UnderstandStage
 
     db = tmp_path / "u.db"
@@ -162,7 +171,9 @@ def test_a_failed_understanding_is_redone_by_the_next_run(tmp_path: Path, seeds_
     real = UnderstandStage.update
     monkeypatch.setattr(UnderstandStage, "update", broken)
     with pytest.raises(RuntimeError):
-        main(["run", "--db", str(db), "--no-progress", str(seeds_jsonl)], out=io.StringIO(), err=io.StringIO())
+        main(
+            ["run", "--db", str(db), "--no-progress", str(seeds_jsonl)], out=io.StringIO(), err=io.StringIO()
+        )
     (story,) = export(db, "stories")
     assert len(story["articles"]) == 5 and not story["entities"]  # grouped, not analysed
     monkeypatch.setattr(UnderstandStage, "update", real)
@@ -256,6 +267,12 @@ def test_a_stage_can_report_its_own_progress(tmp_path: Path, seeds_jsonl: Path) 
     log = Log()
     settings = load_settings(env={}, db=str(tmp_path / "p.db"))
     with open_store(settings.db) as store, Ingestor(settings) as reader:
-        build_runner(store, settings, reader, stages=[Counting()], progress=log, read_total=5).run([str(seeds_jsonl)])
-    assert log.events == [("stage", "read", 5), *[("advance", 1)] * 5, ("stage", "counting", 5),
-                          *[("advance", 1)] * 5]
+        build_runner(store, settings, reader, stages=[Counting()], progress=log, read_total=5).run(
+            [str(seeds_jsonl)]
+        )
+    assert log.events == [
+        ("stage", "read", 5),
+        *[("advance", 1)] * 5,
+        ("stage", "counting", 5),
+        *[("advance", 1)] * 5,
+    ]

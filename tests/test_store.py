@@ -416,7 +416,10 @@ def test_sentence_vectors_by_article_and_digest(tmp_path, seed_texts):
     rng = np.random.default_rng(1)
     (a, text_a), (b, text_b) = sorted(seed_texts.items())[:2]
     sents = {a: text_a.split("\n")[:3], b: text_b.split("\n")[:2]}
-    vecs = {aid: {text_digest(t): rng.standard_normal(8).astype(np.float32) for t in ts} for aid, ts in sents.items()}
+    vecs = {
+        aid: {text_digest(t): rng.standard_normal(8).astype(np.float32) for t in ts}
+        for aid, ts in sents.items()
+    }
     path = tmp_path / "sv.db"
     with open_store(str(path)) as store:
         assert store.get_sentence_vectors("use:1", [a, b]) == {}
@@ -424,7 +427,9 @@ def test_sentence_vectors_by_article_and_digest(tmp_path, seed_texts):
         got = store.get_sentence_vectors("use:1", [a])
         assert set(got) == set(vecs[a])  # only the asked articles' sentences
         d = text_digest(sents[a][0])
-        np.testing.assert_array_equal(got[d], vecs[a][d].astype(np.float16).astype(np.float32))  # kept as float16
+        np.testing.assert_array_equal(
+            got[d], vecs[a][d].astype(np.float16).astype(np.float32)
+        )  # kept as float16
         assert got[d].dtype == np.float32 and got[d].flags.writeable
         assert len(store.get_sentence_vectors("use:1", [a, b])) == len({*vecs[a], *vecs[b]})
         assert store.get_sentence_vectors("use:2", [a, b]) == {}  # another embedder's identity
@@ -433,7 +438,9 @@ def test_sentence_vectors_by_article_and_digest(tmp_path, seed_texts):
         assert store.get_sentence_vectors("use:1", [a]) == {}
         assert set(store.get_sentence_vectors("use:1", [b])) == set(vecs[b])
     with open_store(str(path)) as store:  # kept across opens
-        np.testing.assert_array_equal(store.get_sentence_vectors("use:2", [a])[d], np.ones(8, dtype=np.float32))
+        np.testing.assert_array_equal(
+            store.get_sentence_vectors("use:2", [a])[d], np.ones(8, dtype=np.float32)
+        )
     # a changed sentence has another digest: a kept vector is never found for text it was not made from
     assert text_digest(sents[a][0]) != text_digest(sents[a][0].replace("كوريا", "روسيا", 1))
 

@@ -20,15 +20,34 @@ from rasid.pipeline import BaseStage
 from rasid.store import SQLiteStore, protocols
 from rasid.store.postgres import PostgresStore
 
-PROTOCOLS = [protocols.ArticleReads, protocols.Articles, protocols.StoryReads, protocols.StoryWrites,
-             protocols.AnalysisWrites, protocols.Search, protocols.DerivedCache, protocols.StateBlobs,
-             protocols.Locks, protocols.ReadStore, protocols.StoriesStore, protocols.AnalysisStore, protocols.Store]
+PROTOCOLS = [
+    protocols.ArticleReads,
+    protocols.Articles,
+    protocols.StoryReads,
+    protocols.StoryWrites,
+    protocols.AnalysisWrites,
+    protocols.Search,
+    protocols.DerivedCache,
+    protocols.StateBlobs,
+    protocols.Locks,
+    protocols.ReadStore,
+    protocols.StoriesStore,
+    protocols.AnalysisStore,
+    protocols.Store,
+]
 
 
 def _article(n: int) -> Article:
     text = f"خبر رقم {n} عن اجتماع في الرياض"
-    return Article(id=f"a{n}", origin=f"test:{n}", raw_text=text, content_hash=f"h{n}", title=f"عنوان {n}",
-                   published=f"2015-08-0{1 + n % 3}", paragraphs=[Paragraph(text=text, lang="ar", sentences=[text])])
+    return Article(
+        id=f"a{n}",
+        origin=f"test:{n}",
+        raw_text=text,
+        content_hash=f"h{n}",
+        title=f"عنوان {n}",
+        published=f"2015-08-0{1 + n % 3}",
+        paragraphs=[Paragraph(text=text, lang="ar", sentences=[text])],
+    )
 
 
 @pytest.mark.parametrize("proto", PROTOCOLS, ids=lambda p: p.__name__)
@@ -70,15 +89,35 @@ def test_headers_and_analysis_are_written_apart(any_store) -> None:  # noqa: ANN
     store = any_store
     store.add_articles([_article(i) for i in range(3)])
     store.set_assignments([("a0", "s1", None), ("a1", "s1", None)])
-    store.put_story_headers([Story(id="s1", title="header", articles=["a0", "a1"], sources=["x"],
-                                   first_seen="2015-08-01", last_seen="2015-08-02")])
+    store.put_story_headers(
+        [
+            Story(
+                id="s1",
+                title="header",
+                articles=["a0", "a1"],
+                sources=["x"],
+                first_seen="2015-08-01",
+                last_seen="2015-08-02",
+            )
+        ]
+    )
     analysed = store.get_story("s1")
     assert analysed is not None
     analysed.entities = [Entity(name="الرياض", type="LOC")]
     # the stories stage moves a member meanwhile: the analysis written after keeps it
     store.set_assignments([("a2", "s1", None)])
-    store.put_story_headers([Story(id="s1", title="grown", articles=["a0", "a1", "a2"], sources=["x", "y"],
-                                   first_seen="2015-08-01", last_seen="2015-08-03")])
+    store.put_story_headers(
+        [
+            Story(
+                id="s1",
+                title="grown",
+                articles=["a0", "a1", "a2"],
+                sources=["x", "y"],
+                first_seen="2015-08-01",
+                last_seen="2015-08-03",
+            )
+        ]
+    )
     analysed.title, analysed.articles = "stale", ["a0"]
     store.put_story_analysis([analysed])
     story = store.get_story("s1")
@@ -144,7 +183,9 @@ class _Analyse(BaseStage):
 
     def update(self, store, new_ids: Sequence[str], touched_stories: Sequence[str] = ()) -> list[str]:  # noqa: ANN001
         self.seen.extend(touched_stories)
-        store.put_story_analysis([Story(id=s, entities=[Entity(name="x", type="LOC")]) for s in touched_stories])
+        store.put_story_analysis(
+            [Story(id=s, entities=[Entity(name="x", type="LOC")]) for s in touched_stories]
+        )
         return list(touched_stories)
 
 
@@ -155,7 +196,9 @@ def test_articles_are_placed_while_another_writer_analyses(tmp_path: Path) -> No
     with SQLiteStore(tmp_path / "w.db") as store:
         store.add_articles([_article(i) for i in range(4)])
         analyse = _Analyse()
-        worker = LocalRunner(store=store, reader=None, text=None, stages=[_Place(), analyse], wait_for_analysis=False)
+        worker = LocalRunner(
+            store=store, reader=None, text=None, stages=[_Place(), analyse], wait_for_analysis=False
+        )
         done = threading.Event()
         result: list = []
 
@@ -201,11 +244,15 @@ def test_the_stories_stage_places_the_feed_a_chunk_at_a_time(tmp_path: Path) -> 
         store.add_articles([_article(i) for i in range(5)])
         broken, analyse = Chunks(fail_on=2), _Analyse()
         with pytest.raises(RuntimeError):
-            LocalRunner(store=store, reader=None, text=None, stages=[broken, analyse], stories_chunk=2).run([])
+            LocalRunner(store=store, reader=None, text=None, stages=[broken, analyse], stories_chunk=2).run(
+                []
+            )
         assert [len(c) for c in broken.calls] == [2, 2]
         assert len(store.unassigned_article_ids()) == 3 and len(pending_stories(store)[1]) == 2
         whole = Chunks()
-        summary = LocalRunner(store=store, reader=None, text=None, stages=[whole, analyse], stories_chunk=2).run([])
+        summary = LocalRunner(
+            store=store, reader=None, text=None, stages=[whole, analyse], stories_chunk=2
+        ).run([])
         assert [len(c) for c in whole.calls] == [2, 1] and store.unassigned_article_ids() == []
         assert sorted(analyse.seen) == [f"s-a{i}" for i in range(5)] and summary.resumed_stories == 2
         assert pending_stories(store) == ([], [])

@@ -43,9 +43,15 @@ def seed_articles(gold, seed_texts) -> list[Article]:
         title = lines[0] if len(lines[0]) <= 120 else ""
         paras = lines[1:] if title else lines
         out.append(
-            Article(id=doc["id"], origin=doc["file"], raw_text=text,
-                    content_hash=hashlib.sha256(text.encode()).hexdigest(), title=title,
-                    published=doc["published"], paragraphs=[Paragraph(p) for p in paras])
+            Article(
+                id=doc["id"],
+                origin=doc["file"],
+                raw_text=text,
+                content_hash=hashlib.sha256(text.encode()).hexdigest(),
+                title=title,
+                published=doc["published"],
+                paragraphs=[Paragraph(p) for p in paras],
+            )
         )
     return stream_order(out)
 
@@ -88,7 +94,9 @@ def test_verbatim_shared_paragraphs_found(gold, seed_articles):
         pair = frozenset({(ida, _para_index(by_id[ida], ta)), (idb, _para_index(by_id[idb], tb))})
         assert pair in found, nd["note"]
     # reworded passages are not MinHash's business: nothing between 002 and 004 at this level
-    assert not any({a, b} == {"002", "004"} for pair in found for (a, _), (b, _) in [tuple(pair)] if len(pair) == 2)
+    assert not any(
+        {a, b} == {"002", "004"} for pair in found for (a, _), (b, _) in [tuple(pair)] if len(pair) == 2
+    )
 
 
 def test_reworded_pair_found_by_embeddings(gold, seed_articles, embedder):
@@ -126,8 +134,13 @@ def test_seeds_form_one_story(seeds_jsonl, embedder, dev_day):
     from rasid.settings import load_settings
 
     text = default_text_pipeline()
-    arts = stream_order([a for a in (text.process(d) for d in read_inputs([str(seeds_jsonl)], load_settings()))
-                         if isinstance(a, Article)])
+    arts = stream_order(
+        [
+            a
+            for a in (text.process(d) for d in read_inputs([str(seeds_jsonl)], load_settings()))
+            if isinstance(a, Article)
+        ]
+    )
     assert len(arts) == 5 and all(a.title for a in arts)
     vecs = article_vectors(arts, embedder)
     for primed in (False, True):
@@ -146,7 +159,9 @@ def gate_data(shared, embedder):
     keep = set(random.Random(20261121).sample(events, 220))
     gold = {r["url"]: r["event"] for r in rows if r["event"] in keep}
     gdup = {r["url"]: r["dup_of"] for r in rows if r["event"] in keep}
-    arts = [a for a in load_saudinewsnet([shared / "data" / "saudinewsnet" / "2015-08-02.zip"]) if a.id in gold]
+    arts = [
+        a for a in load_saudinewsnet([shared / "data" / "saudinewsnet" / "2015-08-02.zip"]) if a.id in gold
+    ]
     return arts, article_vectors(arts, embedder), gold, gdup
 
 
@@ -193,8 +208,15 @@ def test_dormant_stories_leave_the_index(gate_data):
     arts, vecs, _, _ = gate_data
     cl = StoryClusterer(dormant_days=0.01)
     _stream(arts[:50], vecs[:50], clusterer=cl)
-    late = Article(id="late", origin="t", raw_text=arts[0].raw_text, content_hash="x", title=arts[0].title,
-                   published="2015-08-20", paragraphs=arts[0].paragraphs)
+    late = Article(
+        id="late",
+        origin="t",
+        raw_text=arts[0].raw_text,
+        content_hash="x",
+        title=arts[0].title,
+        published="2015-08-20",
+        paragraphs=arts[0].paragraphs,
+    )
     sid = cl.assign(late, vecs[0])
     assert sid not in {cl.story_of(a.id) for a in arts[:50]}
     assert not cl.is_active(cl.story_of(arts[0].id))
@@ -243,7 +265,9 @@ def test_merge_bookkeeping_in_the_store(tmp_path):
     from rasid.store import open_store
 
     with open_store(tmp_path / "m.db") as store:
-        store.put_stories([Story(id="s000001", title="a"), Story(id="s000002", title="b"), Story(id="s000003")])
+        store.put_stories(
+            [Story(id="s000001", title="a"), Story(id="s000002", title="b"), Story(id="s000003")]
+        )
         record_merges(store, {"s000003": "s000002"})
         record_merges(store, {"s000002": "s000001"})
         assert store.get_story("s000002") is None and store.get_story("s000003") is None
@@ -267,9 +291,19 @@ def test_long_story_keeps_a_bounded_window_in_the_index(gate_data):
 
     arts, vecs, _, _ = gate_data
     base = arts[0]
-    copies = [Article(id=f"copy-{i}", origin="t", raw_text=base.raw_text, content_hash=f"h{i}", title=base.title,
-                      published=base.published, paragraphs=base.paragraphs, source=f"paper{i % 7}")
-              for i in range(3 * MEMBER_WINDOW)]
+    copies = [
+        Article(
+            id=f"copy-{i}",
+            origin="t",
+            raw_text=base.raw_text,
+            content_hash=f"h{i}",
+            title=base.title,
+            published=base.published,
+            paragraphs=base.paragraphs,
+            source=f"paper{i % 7}",
+        )
+        for i in range(3 * MEMBER_WINDOW)
+    ]
     cl = StoryClusterer()
     sids = {cl.assign(a, vecs[0]) for a in copies}
     assert len(sids) == 1
@@ -316,8 +350,9 @@ def test_deduper_paragraph_parse_equals_whole_body(dev_day):
 def test_band_index_batch_query_equals_brute_force(dev_day):
     """A batched query finds exactly the live entries sharing a band, through runs and buffer."""
     dd = Deduper()
-    digests = [dd._digest(char_shingles(p.text)) for a in dev_day[:200] for p in a.paragraphs
-               if len(p.text) >= 40][:400]
+    digests = [
+        dd._digest(char_shingles(p.text)) for a in dev_day[:200] for p in a.paragraphs if len(p.text) >= 40
+    ][:400]
     assert len(digests) == 400
     idx = BandIndex(40, 3, buffer=64)  # small buffer: several runs and merges
     for i in range(0, 300, 5):  # batches, as the deduper inserts an article's paragraphs
@@ -353,8 +388,9 @@ def test_article_vectors_from_a_worker_process_equal_the_thread_ones(seed_articl
 
 
 @pytest.mark.slow
-def test_the_embedding_worker_started_while_articles_are_stored_serves_the_stage(seed_articles, tmp_path,
-                                                                                   monkeypatch):
+def test_the_embedding_worker_started_while_articles_are_stored_serves_the_stage(
+    seed_articles, tmp_path, monkeypatch
+):
     """`prepare` starts the embedding worker while the text half still runs; `update` then embeds
     through it (no second worker, whatever the batch size), and `end` stops it."""
     import rasid.engine.pool as pool_mod
@@ -385,13 +421,27 @@ def test_the_embedding_worker_started_while_articles_are_stored_serves_the_stage
         kept = store.get_vectors(kind, [a.id for a in seed_articles])
     assert started == ["vectors"] and stage._pool is None
     assert touched and set(kept) == {a.id for a in seed_articles}
-    assert np.allclose(np.vstack([kept[a.id] for a in seed_articles]),
-                       article_vectors(seed_articles, USEEmbedder(threads=1)), atol=1e-6)
+    assert np.allclose(
+        np.vstack([kept[a.id] for a in seed_articles]),
+        article_vectors(seed_articles, USEEmbedder(threads=1)),
+        atol=1e-6,
+    )
 
 
 def _copies(base: Article, n: int, day: str, tag: str) -> list[Article]:
-    return [Article(id=f"{tag}-{i}", origin="t", raw_text=base.raw_text, content_hash=f"{tag}{i}", title=base.title,
-                    published=day, paragraphs=base.paragraphs, source=f"paper{i % 5}") for i in range(n)]
+    return [
+        Article(
+            id=f"{tag}-{i}",
+            origin="t",
+            raw_text=base.raw_text,
+            content_hash=f"{tag}{i}",
+            title=base.title,
+            published=day,
+            paragraphs=base.paragraphs,
+            source=f"paper{i % 5}",
+        )
+        for i in range(n)
+    ]
 
 
 def test_old_large_story_needs_strong_evidence(gate_data):
@@ -405,7 +455,9 @@ def test_old_large_story_needs_strong_evidence(gate_data):
         sids = {cl.assign(a, vecs[0]) for a in _copies(base, size, "2015-08-02T00:00:00", f"early{size}")}
         assert len(sids) == 1
         sid = sids.pop()
-        assert cl._join_threshold(cl._index[sid]) == cl.model.threshold  # not late yet: nothing seen after day 0
+        assert (
+            cl._join_threshold(cl._index[sid]) == cl.model.threshold
+        )  # not late yet: nothing seen after day 0
         got = cl.assign(later, vecs[0])
         assert (got == sid) is joins, (size, got, sid)
     # the same 10-article story, reported again within the window, is joined
@@ -424,7 +476,9 @@ def test_old_large_story_takes_no_merge(gate_data):
     base, other = arts[0], arts[1]
     later = _copies(base, 1, "2015-08-04T12:00:00", "later")[0]
     for late_merges in (False, True):
-        cl = StoryClusterer(late_after_days=2.0, late_threshold=1.01, late_min_size=8, late_merges=late_merges)
+        cl = StoryClusterer(
+            late_after_days=2.0, late_threshold=1.01, late_min_size=8, late_merges=late_merges
+        )
         cl.merge_model.threshold = 0.0  # every pair the merge step scores would merge
         cl.pair_model.threshold = 0.0  # and pass the core check (tested in test_merge_needs_core_linkage)
         old = {cl.assign(a, vecs[0]) for a in _copies(base, 10, "2015-08-02T00:00:00", "early")}
@@ -447,7 +501,9 @@ def test_merge_needs_core_linkage(gate_data):
     when it lets none through."""
     arts, vecs, gold, _ = gate_data
     base = arts[0]
-    j = max((i for i, a in enumerate(arts) if gold[a.id] != gold[base.id]), key=lambda i: float(vecs[i] @ vecs[0]))
+    j = max(
+        (i for i, a in enumerate(arts) if gold[a.id] != gold[base.id]), key=lambda i: float(vecs[i] @ vecs[0])
+    )
     for threshold, merged in ((0.0, True), (1.01, False)):
         cl = StoryClusterer(late_min_size=100)
         cl.merge_model.threshold = 0.0  # every pair the merge step scores would merge
@@ -465,20 +521,38 @@ def test_merge_needs_core_linkage(gate_data):
 
 
 def _foreign(aid: str, title: str, text: str, lang: str, when: str) -> Article:
-    return Article(id=aid, origin="test", raw_text=text, content_hash=aid, title=title, published=when,
-                   source=f"wire-{lang}", paragraphs=[Paragraph(text, lang=lang)])
+    return Article(
+        id=aid,
+        origin="test",
+        raw_text=text,
+        content_hash=aid,
+        title=title,
+        published=when,
+        source=f"wire-{lang}",
+        paragraphs=[Paragraph(text, lang=lang)],
+    )
 
 
 def _seed_story_reports() -> tuple[Article, Article]:
     """An English and a French report of the seed story's happening, written for these tests."""
-    en = _foreign("en", "Kim Jong Un leaves Russia after his visit to Vladivostok",
-                  "North Korean leader Kim Jong Un ended his visit to Russia on Sunday and left Vladivostok on "
-                  "his armoured train, after talks with President Vladimir Putin at the Vostochny space centre "
-                  "and tours of military and aircraft plants.", "en", "2023-09-17T12:00:00")
-    fr = _foreign("fr", "Kim Jong Un quitte la Russie après sa visite à Vladivostok",
-                  "Le dirigeant nord-coréen Kim Jong Un a quitté la Russie dimanche à bord de son train blindé, "
-                  "après des entretiens avec Vladimir Poutine au cosmodrome de Vostotchny et la visite d'usines "
-                  "militaires et aéronautiques.", "fr", "2023-09-17T13:00:00")
+    en = _foreign(
+        "en",
+        "Kim Jong Un leaves Russia after his visit to Vladivostok",
+        "North Korean leader Kim Jong Un ended his visit to Russia on Sunday and left Vladivostok on "
+        "his armoured train, after talks with President Vladimir Putin at the Vostochny space centre "
+        "and tours of military and aircraft plants.",
+        "en",
+        "2023-09-17T12:00:00",
+    )
+    fr = _foreign(
+        "fr",
+        "Kim Jong Un quitte la Russie après sa visite à Vladivostok",
+        "Le dirigeant nord-coréen Kim Jong Un a quitté la Russie dimanche à bord de son train blindé, "
+        "après des entretiens avec Vladimir Poutine au cosmodrome de Vostotchny et la visite d'usines "
+        "militaires et aéronautiques.",
+        "fr",
+        "2023-09-17T13:00:00",
+    )
     return en, fr
 
 
@@ -486,10 +560,15 @@ def test_english_and_french_reports_join_the_arabic_story(seed_articles, seed_ve
     """An English and a French report of the seed story's happening join its Arabic story through
     the cross-language scorer; an unrelated English report does not."""
     en, fr = _seed_story_reports()
-    oil = _foreign("oil", "Oil prices rise on supply worries",
-                   "Oil prices rose on Sunday as traders weighed tighter supplies after production cuts by "
-                   "large exporters; Brent crude gained more than one percent to settle above 90 dollars a "
-                   "barrel.", "en", "2023-09-17T14:00:00")
+    oil = _foreign(
+        "oil",
+        "Oil prices rise on supply worries",
+        "Oil prices rose on Sunday as traders weighed tighter supplies after production cuts by "
+        "large exporters; Brent crude gained more than one percent to settle above 90 dollars a "
+        "barrel.",
+        "en",
+        "2023-09-17T14:00:00",
+    )
     extra = [en, fr, oil]
     vecs = np.vstack([seed_vectors, article_vectors(extra, embedder)])
     for cross in (True, False):

@@ -100,9 +100,13 @@ def test_saved_state_continues_identically(stream) -> None:
     assert {**merged_a, **merged_b} == merged
     assert {a.id: restored.story_of(a.id) for a in arts} == {a.id: whole.story_of(a.id) for a in arts}
     assert restored.story_ids() == whole.story_ids()
-    assert [restored.story_title(s) for s in restored.story_ids()] == [whole.story_title(s) for s in whole.story_ids()]
+    assert [restored.story_title(s) for s in restored.story_ids()] == [
+        whole.story_title(s) for s in whole.story_ids()
+    ]
     # (links changed but not yet taken are not saved: the stories stage takes them before saving)
-    assert [restored.related(s) for s in restored.story_ids()] == [whole.related(s) for s in whole.story_ids()]
+    assert [restored.related(s) for s in restored.story_ids()] == [
+        whole.related(s) for s in whole.story_ids()
+    ]
     assert restored.to_bytes() == whole.to_bytes()
 
 

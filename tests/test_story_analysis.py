@@ -16,8 +16,13 @@ from rasid.understand.propagate import propagate_mentions
 @pytest.fixture(scope="module")
 def seeds(seed_texts: dict[str, str]) -> list[Article]:
     return [
-        Article(id=i, origin=i, raw_text=t, content_hash=i,
-                paragraphs=[Paragraph(line.strip()) for line in t.splitlines() if line.strip()])
+        Article(
+            id=i,
+            origin=i,
+            raw_text=t,
+            content_hash=i,
+            paragraphs=[Paragraph(line.strip()) for line in t.splitlines() if line.strip()],
+        )
         for i, t in sorted(seed_texts.items())
     ]
 
@@ -45,7 +50,7 @@ def test_found_names_spread_to_every_occurrence(seeds) -> None:
     assert len({m.article for m in hits}) == 5
     for m in hits:
         para = next(a for a in seeds if a.id == m.article).paragraphs[m.paragraph].text
-        assert para[m.start:m.end] == m.text
+        assert para[m.start : m.end] == m.text
 
 
 def test_surname_of_a_full_name_marks_bare_uses(seeds) -> None:
@@ -120,10 +125,16 @@ def test_joined_place_name_is_extended_but_a_person_is_not(seeds, rules) -> None
 
 
 def test_junk_is_dropped_and_names_are_kept(seeds, rules) -> None:
-    junk = [mention_of(seeds, "002", "للطيران", "LOC"), mention_of(seeds, "003", "وعاين", "PER"),
-            mention_of(seeds, "001", "الأقصى", "LOC")]
-    names = [mention_of(seeds, "002", "روسيا", "LOC"), mention_of(seeds, "001", "سكاي نيوز", "ORG"),
-             mention_of(seeds, "002", "البيت الأبيض", "MISC")]
+    junk = [
+        mention_of(seeds, "002", "للطيران", "LOC"),
+        mention_of(seeds, "003", "وعاين", "PER"),
+        mention_of(seeds, "001", "الأقصى", "LOC"),
+    ]
+    names = [
+        mention_of(seeds, "002", "روسيا", "LOC"),
+        mention_of(seeds, "001", "سكاي نيوز", "ORG"),
+        mention_of(seeds, "002", "البيت الأبيض", "MISC"),
+    ]
     got = texts_of(rules.apply(seeds, junk + names, set()))
     for m in junk:
         assert m.text not in got
@@ -149,12 +160,23 @@ def test_rules_on_a_saudinewsnet_story(shared, rules) -> None:
 
     with zipfile.ZipFile(shared / "data" / "saudinewsnet" / "2015-08-02.zip") as zf:
         arts = [a for n in zf.namelist() for a in json.loads(zf.read(n).decode("utf-8"))]
-    labels = [json.loads(x) for x in (shared / "data" / "saudinewsnet-events" / "dev-2015-08-02.jsonl")
-              .read_text(encoding="utf-8").splitlines()]
+    labels = [
+        json.loads(x)
+        for x in (shared / "data" / "saudinewsnet-events" / "dev-2015-08-02.jsonl")
+        .read_text(encoding="utf-8")
+        .splitlines()
+    ]
     urls = {r["url"] for r in labels if r["event"] == "uae-refers-41-terror-suspects-to-court"}
-    story = [Article(id=str(i), origin=a["url"], raw_text=a["content"], content_hash=str(i),
-                     paragraphs=[Paragraph(p.strip(), "ar") for p in a["content"].split("\n") if p.strip()])
-             for i, a in enumerate(x for x in arts if x["url"] in urls)]
+    story = [
+        Article(
+            id=str(i),
+            origin=a["url"],
+            raw_text=a["content"],
+            content_hash=str(i),
+            paragraphs=[Paragraph(p.strip(), "ar") for p in a["content"].split("\n") if p.strip()],
+        )
+        for i, a in enumerate(x for x in arts if x["url"] in urls)
+    ]
     assert len(story) >= 3
     got = rules.apply(story, [], set())
     agency = {match_form(m.text) for m in got if m.text.startswith("وكالة")}
@@ -176,8 +198,10 @@ def test_a_name_the_tagger_cut_in_two_is_joined(seeds) -> None:
     """كوريا + الشمالية, one space apart, where the story tags كوريا الشمالية as one name elsewhere."""
     whole = mention_of(seeds, "002", "كوريا الشمالية", "LOC")
     cut = mention_of(seeds, "004", "كوريا الشمالية", "LOC")
-    halves = [Mention("كوريا", "LOC", "004", cut.paragraph, cut.start, cut.start + 5),
-              Mention("الشمالية", "LOC", "004", cut.paragraph, cut.start + 6, cut.end)]
+    halves = [
+        Mention("كوريا", "LOC", "004", cut.paragraph, cut.start, cut.start + 5),
+        Mention("الشمالية", "LOC", "004", cut.paragraph, cut.start + 6, cut.end),
+    ]
     out = propagate_mentions(seeds, [whole, *halves], set())
     in_004 = [m for m in out if m.article == "004" and m.paragraph == cut.paragraph and m.start == cut.start]
     assert [m.text for m in in_004] == ["كوريا الشمالية"]
@@ -290,8 +314,12 @@ def test_a_failed_run_stops_the_facts_thread(tmp_path, gold) -> None:
     jsonl = write_seed_feed(SEEDS, gold, tmp_path / "seeds.jsonl")
     settings = load_settings(env={}, db=str(tmp_path / "broken.db"))
     with open_store(settings.db) as store, Ingestor(settings) as reader:
-        runner = build_runner(store, settings, reader,
-                              stages=[Broken(), UnderstandStage(analyzer=_StuckFacts(), workers=2, min_pool=1)])
+        runner = build_runner(
+            store,
+            settings,
+            reader,
+            stages=[Broken(), UnderstandStage(analyzer=_StuckFacts(), workers=2, min_pool=1)],
+        )
         with pytest.raises(RuntimeError, match="stage failed"):
             runner.run([str(jsonl)])
     assert not [t for t in threading.enumerate() if t.name == "rasid-facts"]
@@ -341,8 +369,16 @@ def test_kept_sentence_vectors_are_reused_and_a_changed_sentence_is_embedded_ane
     # new text is embedded, and the picture is the one computed without any kept vector
     old = next(t for t in first.texts if t in seeds[0].text)
     new = old.replace(old.split()[-1], "اليوم " + old.split()[-1])
-    changed = [Article(id=a.id, origin=a.origin, raw_text=a.raw_text, content_hash=a.content_hash,
-                       paragraphs=[Paragraph(p.text.replace(old, new)) for p in a.paragraphs]) for a in seeds]
+    changed = [
+        Article(
+            id=a.id,
+            origin=a.origin,
+            raw_text=a.raw_text,
+            content_hash=a.content_hash,
+            paragraphs=[Paragraph(p.text.replace(old, new)) for p in a.paragraphs],
+        )
+        for a in seeds
+    ]
     assert changed[0].text != seeds[0].text and changed[1:] == seeds[1:]
     facts = {aid: f for aid, f in r1.new_facts.items() if aid != seeds[0].id}
     third = _CountingUSE()

@@ -14,30 +14,52 @@ from rasid.store.story_rows import StoryFilter, story_rank
 
 def _article(i: int, source: str, day: str, lang: str = "ar") -> Article:
     text = f"نص المقال رقم {i} من {source}"
-    return Article(id=f"a{i}", origin="t", raw_text=text, content_hash=f"h{i}", title=f"مقال {i}",
-                   source=source, published=f"{day}T10:00:00", paragraphs=[Paragraph(text, lang)])
+    return Article(
+        id=f"a{i}",
+        origin="t",
+        raw_text=text,
+        content_hash=f"h{i}",
+        title=f"مقال {i}",
+        source=source,
+        published=f"{day}T10:00:00",
+        paragraphs=[Paragraph(text, lang)],
+    )
 
 
 def _story(sid: str, arts: list[Article], entity: str = "") -> Story:
     days = sorted(a.published[:10] for a in arts)
-    return Story(id=sid, title=f"قصة {sid}", articles=[a.id for a in arts],
-                 sources=sorted({a.source for a in arts}), first_seen=days[0], last_seen=days[-1],
-                 entities=[Entity(entity, "PER", [entity], [a.id for a in arts])] if entity else [],
-                 brief=[Statement("جملة", [arts[0].id], "ar")])
+    return Story(
+        id=sid,
+        title=f"قصة {sid}",
+        articles=[a.id for a in arts],
+        sources=sorted({a.source for a in arts}),
+        first_seen=days[0],
+        last_seen=days[-1],
+        entities=[Entity(entity, "PER", [entity], [a.id for a in arts])] if entity else [],
+        brief=[Statement("جملة", [arts[0].id], "ar")],
+    )
 
 
 @pytest.fixture()
 def store(tmp_path):
     s = SQLiteStore(tmp_path / "list.db")
-    arts = [_article(0, "okaz", "2015-08-02"), _article(1, "sabq", "2015-08-02"), _article(2, "alriyadh", "2015-08-02"),
-            _article(6, "alwatan", "2015-08-01"),
-            _article(3, "okaz", "2015-08-01"), _article(4, "sabq", "2015-08-01", "en"), _article(5, "okaz", "2015-08-03")]
+    arts = [
+        _article(0, "okaz", "2015-08-02"),
+        _article(1, "sabq", "2015-08-02"),
+        _article(2, "alriyadh", "2015-08-02"),
+        _article(6, "alwatan", "2015-08-01"),
+        _article(3, "okaz", "2015-08-01"),
+        _article(4, "sabq", "2015-08-01", "en"),
+        _article(5, "okaz", "2015-08-03"),
+    ]
     s.add_articles(arts)
-    s.put_stories([
-        _story("wide", arts[0:4], "عبد الله"),  # four outlets, 08-01 to 08-02
-        _story("pair", arts[4:6], "أوباما"),  # two outlets on 08-01
-        _story("single-new", arts[6:7]),  # one article on 08-03
-    ])
+    s.put_stories(
+        [
+            _story("wide", arts[0:4], "عبد الله"),  # four outlets, 08-01 to 08-02
+            _story("pair", arts[4:6], "أوباما"),  # two outlets on 08-01
+            _story("single-new", arts[6:7]),  # one article on 08-03
+        ]
+    )
     yield s
     s.close()
 
@@ -157,7 +179,11 @@ def test_a_read_only_store_is_served(tmp_path, store, monkeypatch):
     monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if mode & os.W_OK else real_access(p, mode))
     with TestClient(create_app(path, write_key="k", read_key="")) as client:
         assert client.app.state.store.readonly
-        assert [s["id"] for s in client.get("/api/stories").json()["stories"]] == ["wide", "single-new", "pair"]
+        assert [s["id"] for s in client.get("/api/stories").json()["stories"]] == [
+            "wide",
+            "single-new",
+            "pair",
+        ]
         assert client.get("/", params={"source": "sabq.org"}).status_code == 200
         body = client.get("/api/stories", params={"source": "صحيفة سبق"}).json()
         assert [s["id"] for s in body["stories"]] == ["wide", "pair"]

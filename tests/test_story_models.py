@@ -66,21 +66,31 @@ def test_train_stories_on_labelled_news(tmp_path, shared):
     write_saudinewsnet_jsonl([day], feed, limit=300)
     urls = {json.loads(line)["url"] for line in feed.read_text(encoding="utf-8").splitlines()}
     labels = tmp_path / "labels.jsonl"
-    rows = [r for r in read_gold(shared / "data" / "saudinewsnet-events" / "dev-2015-08-01.jsonl") if r["url"] in urls]
+    rows = [
+        r
+        for r in read_gold(shared / "data" / "saudinewsnet-events" / "dev-2015-08-01.jsonl")
+        if r["url"] in urls
+    ]
     labels.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     db = str(tmp_path / "lab.db")
-    assert cli(["run", "--db", db, "--quiet", "--no-progress", str(feed)], out=io.StringIO(), err=io.StringIO()) == 0
+    assert (
+        cli(["run", "--db", db, "--quiet", "--no-progress", str(feed)], out=io.StringIO(), err=io.StringIO())
+        == 0
+    )
     with open_store(db) as store:
         stored = sum(a.url in urls for a in store.iter_articles())
 
     out = io.StringIO()
-    assert cli(["train", "stories", "--db", db, "--gold", str(labels), "--out", str(tmp_path / "mine")], out=out) == 0
+    assert (
+        cli(["train", "stories", "--db", db, "--gold", str(labels), "--out", str(tmp_path / "mine")], out=out)
+        == 0
+    )
     got = json.loads(out.getvalue())
     assert got["articles"] == stored and got["labels_not_in_store"] == len(rows) - stored
     assert got["candidate_rows"] > got["same_event_rows"] > 0
     assert 0.2 <= got["thresholds"]["join"] <= 0.8 and 0.5 <= got["thresholds"]["merge"] <= 0.97
     singles = bcubed({r["url"]: r["url"] for r in rows}, {r["url"]: r["event"] for r in rows})[2]
-    assert got["in_sample"]["bcubed"]["f"] > singles + 0.02   # it groups, and groups mostly right
+    assert got["in_sample"]["bcubed"]["f"] > singles + 0.02  # it groups, and groups mostly right
     own = StoryModel.load_folder(tmp_path / "mine")
     assert own["model"] is not None and own["model"].threshold == got["thresholds"]["join"]
     assert "labels.jsonl" in own["model"].trained_on
@@ -89,6 +99,12 @@ def test_train_stories_on_labelled_news(tmp_path, shared):
     other = tmp_path / "other.jsonl"
     other.write_text(json.dumps({"url": "https://example.invalid/x", "event": "e"}) + "\n", encoding="utf-8")
     err = io.StringIO()
-    assert cli(["train", "stories", "--db", db, "--gold", str(other), "--out", str(tmp_path / "none")],
-               out=io.StringIO(), err=err) == 1
+    assert (
+        cli(
+            ["train", "stories", "--db", db, "--gold", str(other), "--out", str(tmp_path / "none")],
+            out=io.StringIO(),
+            err=err,
+        )
+        == 1
+    )
     assert "other.jsonl" in err.getvalue() and not (tmp_path / "none").exists()

@@ -30,8 +30,11 @@ DAY = "2015-08-01"
 
 @pytest.fixture(scope="module")
 def day_articles(shared) -> list:
-    recs = [r for r in saudinewsnet_records(shared / "data" / "saudinewsnet" / f"{DAY}.zip")
-            if (r.get("content") or "").strip()]
+    recs = [
+        r
+        for r in saudinewsnet_records(shared / "data" / "saudinewsnet" / f"{DAY}.zip")
+        if (r.get("content") or "").strip()
+    ]
     return [article_from_record(r) for r in recs[:160]]
 
 
@@ -104,7 +107,9 @@ def test_a_kept_state_is_loaded_once_and_places_as_a_fresh_one(tmp_path, day_art
 
 
 @pytest.mark.parametrize("checkpoint_every", [70, 10**6])
-def test_two_writers_taking_turns_lose_and_double_nothing(tmp_path, day_articles, monkeypatch, checkpoint_every):
+def test_two_writers_taking_turns_lose_and_double_nothing(
+    tmp_path, day_articles, monkeypatch, checkpoint_every
+):
     """Two long-lived stages on one store (two processes' workers): each notices the other's saves
     and replays what the other journalled (over its own state while no checkpoint came between, else
     over the stored checkpoint), and the outcome equals one writer's."""
@@ -192,7 +197,9 @@ def test_two_writers_at_once_take_turns_on_a_sqlite_file(tmp_path, day_articles)
         except BaseException as exc:  # handed to the test
             errors.append(exc)
 
-    threads = [threading.Thread(target=writer, args=(b,)) for b in (day_articles[20:60], day_articles[60:100])]
+    threads = [
+        threading.Thread(target=writer, args=(b,)) for b in (day_articles[20:60], day_articles[60:100])
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -218,11 +225,22 @@ def test_runs_at_once_on_one_sqlite_file_lose_and_double_nothing(tmp_path, share
     db = str(tmp_path / "many.db")
     with open_store(db):
         pass  # created once, before the writers start
-    env = {**os.environ, "PYTHONPATH": str(Path(rasid.__file__).resolve().parents[1]), "RASID_WORKERS": "1",
-           "RASID_EMBEDDER": "hashing"}
-    procs = [subprocess.Popen([sys.executable, "-m", "rasid.cli", "run", "--db", db, "--no-progress", "-q", str(p)],
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for p in inputs]
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(Path(rasid.__file__).resolve().parents[1]),
+        "RASID_WORKERS": "1",
+        "RASID_EMBEDDER": "hashing",
+    }
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "rasid.cli", "run", "--db", db, "--no-progress", "-q", str(p)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for p in inputs
+    ]
     results = [p.communicate(timeout=900) for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0], [err[-500:] for _, err in results]
     with open_store(db) as store:
@@ -233,7 +251,9 @@ def test_runs_at_once_on_one_sqlite_file_lose_and_double_nothing(tmp_path, share
 
 def _empty(lines: list[str]) -> int:
     """Records the reader refuses (no text and no title)."""
-    return sum(1 for line in lines if not (json.loads(line)["text"].strip() or json.loads(line)["title"].strip()))
+    return sum(
+        1 for line in lines if not (json.loads(line)["text"].strip() or json.loads(line)["title"].strip())
+    )
 
 
 @pytest.mark.slow
@@ -255,14 +275,33 @@ def test_posts_while_a_run_ingests_lose_and_double_nothing(tmp_path, shared):
     settings = _settings(db)
     with open_store(db):
         pass
-    env = {**os.environ, "PYTHONPATH": str(Path(rasid.__file__).resolve().parents[1]), "RASID_WORKERS": "1",
-           "RASID_EMBEDDER": "hashing"}
-    app = create_app(db, write_key="k", read_key="", settings=settings,
-                     stages=default_stages(settings, understand=False))
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(Path(rasid.__file__).resolve().parents[1]),
+        "RASID_WORKERS": "1",
+        "RASID_EMBEDDER": "hashing",
+    }
+    app = create_app(
+        db, write_key="k", read_key="", settings=settings, stages=default_stages(settings, understand=False)
+    )
     with TestClient(app) as client:
-        run = subprocess.Popen([sys.executable, "-m", "rasid.cli", "run", "--db", db, "--no-progress", "-q",
-                                str(tmp_path / "run.jsonl")], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+        run = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "rasid.cli",
+                "run",
+                "--db",
+                db,
+                "--no-progress",
+                "-q",
+                str(tmp_path / "run.jsonl"),
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         stories = {}
         for rec in posted:
             r = client.post("/api/articles", params={"wait": 60}, json=rec, headers={"X-API-Key": "k"})

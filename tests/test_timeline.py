@@ -147,15 +147,21 @@ def test_timeline_embeds_only_sentences_that_share_a_day():
         "وعقد الرئيس اجتماعا مع رئيس الوزراء يوم 3 أغسطس 2015 لبحث العلاقات الثنائية.",
         "ووقع الجانبان اتفاقية تعاون اقتصادي يوم 9 أغسطس 2015 في ختام المحادثات الطويلة.",
     ]
-    art = Article("a1", "a1", "\n".join(texts), "h1", published="2015-08-10",
-                  paragraphs=[Paragraph(t, "ar", [t]) for t in texts])
+    art = Article(
+        "a1",
+        "a1",
+        "\n".join(texts),
+        "h1",
+        published="2015-08-10",
+        paragraphs=[Paragraph(t, "ar", [t]) for t in texts],
+    )
     events, _ = story_timeline([art], embed=embed)
     assert {e.date for e in events} == {"2015-08-03", "2015-08-09"}
     assert sorted(asked) == sorted(texts[:2])
 
 
 def test_alternative_days_place_the_sentence_once():
-    """"يومي الاثنين أو الثلاثاء" is one happening on one of two days: the sentence is shown once,
+    """ "يومي الاثنين أو الثلاثاء" is one happening on one of two days: the sentence is shown once,
     on the first (and, in a future clause, the coming one); two days joined by "و" are both kept."""
     from rasid.model import Article, Paragraph
     from rasid.understand.timeline import story_timeline
@@ -164,8 +170,14 @@ def test_alternative_days_place_the_sentence_once():
         "وقال المسؤول إنه سيتم نقل المصابين إلى المستشفيات الكبرى خلال يومي الاثنين أو الثلاثاء.",
         "وأوضح أن اللجنة اجتمعت يومي الأحد والاثنين لبحث خطة الإجلاء وتوزيع المساعدات.",
     ]
-    art = Article("a1", "a1", "\n".join(texts), "h1", published="2015-08-02",
-                  paragraphs=[Paragraph(t, "ar", [t]) for t in texts])
+    art = Article(
+        "a1",
+        "a1",
+        "\n".join(texts),
+        "h1",
+        published="2015-08-02",
+        paragraphs=[Paragraph(t, "ar", [t]) for t in texts],
+    )
     events, _ = story_timeline([art])
     by_text: dict[str, list[str]] = {}
     for e in events:

@@ -44,7 +44,9 @@ def test_snn_records_with_empty_content_are_kept(shared: Path, tmp_path: Path) -
     # the title-only records and a few with bodies, through the real reader and text pipeline
     keep = {r["url"] for r in empty} | {r["url"] for r in recs[:20]}
     n = write_saudinewsnet_jsonl([shared / "data" / "saudinewsnet" / f"{DAY}.zip"], feed)
-    lines = [line for line in feed.read_text(encoding="utf-8").splitlines() if json.loads(line)["url"] in keep]
+    lines = [
+        line for line in feed.read_text(encoding="utf-8").splitlines() if json.loads(line)["url"] in keep
+    ]
     assert n == len(recs)
     feed.write_text("\n".join(lines) + "\n", encoding="utf-8")
     docs, errors = _read(feed)
@@ -64,11 +66,15 @@ def test_feed_items_with_only_a_title_and_a_link(tmp_path: Path, seed_texts: dic
     items = "".join(
         f"<item><title>{html.escape(_headline(seed_texts[sid]))}</title><link>https://example.org/{sid}</link>"
         f"<pubDate>Sun, 17 Sep 2023 10:3{n}:00 +0300</pubDate></item>"
-        for n, sid in enumerate(["000", "001", "003"]))
+        for n, sid in enumerate(["000", "001", "003"])
+    )
     items += "<item><link>https://example.org/nothing</link></item>"
     path = tmp_path / "titles.rss"
-    path.write_text(f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>صحيفة</title>'
-                    f"{items}</channel></rss>", encoding="utf-8")
+    path.write_text(
+        f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>صحيفة</title>'
+        f"{items}</channel></rss>",
+        encoding="utf-8",
+    )
     docs, errors = _read(path)
     assert [str(e) for e in errors] == [f"{path}#4: feed entry has no title, content or summary"]
     assert [d.title for d in docs] == [_headline(seed_texts[s]) for s in ("000", "001", "003")]
@@ -81,22 +87,40 @@ def test_feed_items_with_only_a_title_and_a_link(tmp_path: Path, seed_texts: dic
 def test_deduper_never_pairs_empty_bodies() -> None:
     dedup = Deduper()
     for n, source in enumerate(["alyaum", "aleqtisadiya", "alyaum"]):
-        art = Article(id=f"c{n}", origin="t", raw_text="", content_hash=f"h{n}", title="كاريكاتير",
-                      source=source, published=f"2015-08-0{n + 1}")
+        art = Article(
+            id=f"c{n}",
+            origin="t",
+            raw_text="",
+            content_hash=f"h{n}",
+            title="كاريكاتير",
+            source=source,
+            published=f"2015-08-0{n + 1}",
+        )
         assert dedup.add(art) is None
 
 
-def test_title_only_items_join_their_story_and_downstream_holds(tmp_path: Path, seeds_jsonl: Path,
-                                                                seed_texts: dict[str, str]) -> None:
+def test_title_only_items_join_their_story_and_downstream_holds(
+    tmp_path: Path, seeds_jsonl: Path, seed_texts: dict[str, str]
+) -> None:
     extra = tmp_path / "titles.jsonl"
     recs = [
         # the headline of seed 001 from another outlet, no body: it belongs to the seed story
-        {"url": "https://example.org/kim-title", "source": "other", "title": _headline(seed_texts["001"]),
-         "content": "", "published": "2023-09-17T12:00:00"},
+        {
+            "url": "https://example.org/kim-title",
+            "source": "other",
+            "title": _headline(seed_texts["001"]),
+            "content": "",
+            "published": "2023-09-17T12:00:00",
+        },
         # two generic title-only items with one title: not duplicates of each other
         {"url": "https://a.example/cartoon", "source": "a", "title": "كاريكاتير", "published": "2023-09-17"},
-        {"url": "https://b.example/cartoon", "source": "b", "title": "كاريكاتير", "text": " \n ",
-         "published": "2023-09-17"},
+        {
+            "url": "https://b.example/cartoon",
+            "source": "b",
+            "title": "كاريكاتير",
+            "text": " \n ",
+            "published": "2023-09-17",
+        },
     ]
     extra.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in recs), encoding="utf-8")
     db = tmp_path / "t.db"
@@ -108,7 +132,11 @@ def test_title_only_items_join_their_story_and_downstream_holds(tmp_path: Path, 
         assert len(arts) == 8
         seed_stories = {arts[s].story for s in ("000", "001", "002", "003", "004")}
         assert seed_stories == {arts["https://example.org/kim-title"].story}
-        for aid in ("https://example.org/kim-title", "https://a.example/cartoon", "https://b.example/cartoon"):
+        for aid in (
+            "https://example.org/kim-title",
+            "https://a.example/cartoon",
+            "https://b.example/cartoon",
+        ):
             assert arts[aid].paragraphs == [] and arts[aid].duplicate_of is None
         story = store.get_story(arts["000"].story)
         assert story is not None and "https://example.org/kim-title" in story.articles

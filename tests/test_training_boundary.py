@@ -18,7 +18,9 @@ def _training_imports(tree: ast.AST) -> list[tuple[int, list[str]]]:
 
     def walk(node: ast.AST, funcs: list[str]) -> None:
         for child in ast.iter_child_nodes(node):
-            inner = [*funcs, child.name] if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef) else funcs
+            inner = (
+                [*funcs, child.name] if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef) else funcs
+            )
             names: list[str] = []
             if isinstance(child, ast.Import):
                 names = [a.name for a in child.names]
@@ -44,8 +46,10 @@ def test_rasid_imports_training_only_inside_train_commands() -> None:
 
 
 def test_importing_the_product_loads_no_training_code() -> None:
-    code = ("import sys, rasid, rasid.cli, rasid.api, rasid.stages, rasid.evaluate, rasid.cluster, rasid.stories; "
-            "print(sorted(m for m in sys.modules if m.startswith('rasid_training') or m.endswith('story_training')))")
+    code = (
+        "import sys, rasid, rasid.cli, rasid.api, rasid.stages, rasid.evaluate, rasid.cluster, rasid.stories; "
+        "print(sorted(m for m in sys.modules if m.startswith('rasid_training') or m.endswith('story_training')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
@@ -54,8 +58,10 @@ def test_the_product_holds_no_ner_research_code() -> None:
     """The e5 teacher and its torch fine-tuning live in rasid_training: the product's packages hold
     no module of them, and importing the product's understanding loads neither them nor torch."""
     assert not list(SRC.rglob("ner_e5*.py"))
-    code = ("import sys, rasid.understand.story, rasid.understand.ner, rasid.stages; "
-            "print(sorted(m for m in sys.modules if m == 'torch' or 'ner_e5' in m))")
+    code = (
+        "import sys, rasid.understand.story, rasid.understand.ner, rasid.stages; "
+        "print(sorted(m for m in sys.modules if m == 'torch' or 'ner_e5' in m))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
@@ -69,10 +75,24 @@ def test_the_ner_package_holds_inference_only() -> None:
 
     import rasid.understand.ner as ner
 
-    training = ("train_ner", "train_crf", "build_resources", "read_gazetteers", "silver_source_sentences",
-                "save_silver", "load_silver", "packaged_silver", "build_clusters", "train_neural",
-                "NeuralTagger", "crf_marginals", "neural_decode")
-    modules = [ner] + [importlib.import_module(f"{ner.__name__}.{m.name}") for m in pkgutil.iter_modules(ner.__path__)]
+    training = (
+        "train_ner",
+        "train_crf",
+        "build_resources",
+        "read_gazetteers",
+        "silver_source_sentences",
+        "save_silver",
+        "load_silver",
+        "packaged_silver",
+        "build_clusters",
+        "train_neural",
+        "NeuralTagger",
+        "crf_marginals",
+        "neural_decode",
+    )
+    modules = [ner] + [
+        importlib.import_module(f"{ner.__name__}.{m.name}") for m in pkgutil.iter_modules(ner.__path__)
+    ]
     assert len(modules) >= 5
     found = [f"{mod.__name__}.{name}" for mod in modules for name in training if hasattr(mod, name)]
     assert not found, f"training code in the product's NER package: {found}"
@@ -80,10 +100,14 @@ def test_the_ner_package_holds_inference_only() -> None:
         assert mod.__file__ is not None
         lines = Path(mod.__file__).read_text(encoding="utf-8").count("\n")
         assert lines <= 500, (mod.__name__, lines)
-    assert not [p for p in SRC.rglob("ner_*.py") if p.name not in ("ner_tokenize.py",)], "NER modules outside ner/"
-    code = ("import sys, rasid.understand.ner, rasid.understand.ner.model, rasid.understand.ner.crf, rasid.eval.ner, "
-            "rasid.evaluate; rasid.understand.ner.NerModel.load().mentions('قال الرئيس فلاديمير بوتين في موسكو'); "
-            "print(sorted(m for m in sys.modules if m.startswith('rasid_training') or m in ('torch', 'sklearn')))")
+    assert not [p for p in SRC.rglob("ner_*.py") if p.name not in ("ner_tokenize.py",)], (
+        "NER modules outside ner/"
+    )
+    code = (
+        "import sys, rasid.understand.ner, rasid.understand.ner.model, rasid.understand.ner.crf, rasid.eval.ner, "
+        "rasid.evaluate; rasid.understand.ner.NerModel.load().mentions('قال الرئيس فلاديمير بوتين في موسكو'); "
+        "print(sorted(m for m in sys.modules if m.startswith('rasid_training') or m in ('torch', 'sklearn')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 

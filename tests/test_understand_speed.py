@@ -20,8 +20,13 @@ from rasid.understand.propagate import _CLITICS, _CONJ, SurfaceFinder
 @pytest.fixture(scope="module")
 def seeds(seed_texts: dict[str, str]) -> list[Article]:
     return [
-        Article(id=i, origin=i, raw_text=t, content_hash=i,
-                paragraphs=[Paragraph(line.strip(), lang="ar") for line in t.splitlines() if line.strip()])
+        Article(
+            id=i,
+            origin=i,
+            raw_text=t,
+            content_hash=i,
+            paragraphs=[Paragraph(line.strip(), lang="ar") for line in t.splitlines() if line.strip()],
+        )
         for i, t in sorted(seed_texts.items())
     ]
 
@@ -54,7 +59,9 @@ def test_surface_finder_finds_what_the_per_story_regex_finds(seeds) -> None:
 def test_tokenize_gives_the_token_regex_spans(seeds) -> None:
     texts = [p.text for a in seeds for p in a.paragraphs] + ["", "  ", "MiG-31I 2,5% «كينجال»\n\nج، د "]
     for text in texts:
-        assert [tuple(t) for t in tokenize(text)] == [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+        assert [tuple(t) for t in tokenize(text)] == [
+            (m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text)
+        ]
 
 
 def test_forms_remember_match_form_and_light_stem_within_a_bound() -> None:
@@ -82,7 +89,9 @@ def test_a_story_analysed_again_compiles_no_regex(seeds, monkeypatch) -> None:
     the stage: analysing a story must compile nothing once the analyzer is warm."""
     from rasid.understand.story import StoryAnalyzer
 
-    analyzer = StoryAnalyzer(threads=1, embed=lambda texts: __import__("numpy").ones((len(texts), 4), "float32"))
+    analyzer = StoryAnalyzer(
+        threads=1, embed=lambda texts: __import__("numpy").ones((len(texts), 4), "float32")
+    )
     first = analyzer.analyze(seeds)
     compiled: list[str] = []
     real = re._compiler.compile  # type: ignore[attr-defined]

@@ -22,8 +22,14 @@ GOLD_DIR = Path(__file__).resolve().parent / "data" / "understanding_gold"
 
 
 def _article(aid: str, *paras: str, published: str | None = None) -> Article:
-    return Article(aid, aid, "\n".join(paras), aid, published=published,
-                   paragraphs=[Paragraph(p, "ar", [p]) for p in paras])
+    return Article(
+        aid,
+        aid,
+        "\n".join(paras),
+        aid,
+        published=published,
+        paragraphs=[Paragraph(p, "ar", [p]) for p in paras],
+    )
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +53,12 @@ def test_head_nouns_and_name_words() -> None:
 
 
 def test_gazetteer_phrase_is_found_and_is_longest() -> None:
-    finder = PhraseFinder(phrases={_k("مركز الملك سلمان للإغاثة والأعمال الإنسانية"): ("ORG", 0.8),
-                                   _k("مركز الملك"): ("ORG", 0.9)})
+    finder = PhraseFinder(
+        phrases={
+            _k("مركز الملك سلمان للإغاثة والأعمال الإنسانية"): ("ORG", 0.8),
+            _k("مركز الملك"): ("ORG", 0.9),
+        }
+    )
     forms = _forms("يرافقها فريق من مركز الملك سلمان للإغاثة والأعمال الإنسانية وفريق من المنظمة")
     spans = finder.spans(forms, set())
     assert [(s.start, s.end, s.type, s.source) for s in spans] == [(3, 9, "ORG", "gazetteer")]
@@ -63,18 +73,25 @@ def _k(text: str) -> str:
 
 def test_story_recurrence_needs_two_articles_and_two_contexts() -> None:
     finder = PhraseFinder()
-    paras = [("a", _forms("بالتنسيق مع اللجنة العليا للإغاثة التابعة للحكومة")),
-             ("b", _forms("وأكدت اللجنة العليا للإغاثة في بيان"))]
+    paras = [
+        ("a", _forms("بالتنسيق مع اللجنة العليا للإغاثة التابعة للحكومة")),
+        ("b", _forms("وأكدت اللجنة العليا للإغاثة في بيان")),
+    ]
     assert _k("اللجنة العليا للإغاثة") in finder.recurring(paras)
     # wire copies: one article's clause repeated word for word is not evidence of a name
-    copies = [("a", _forms("من ميليشيا التمرد الحوثية والمخلوع")), ("b", _forms("من ميليشيا التمرد الحوثية والمخلوع"))]
+    copies = [
+        ("a", _forms("من ميليشيا التمرد الحوثية والمخلوع")),
+        ("b", _forms("من ميليشيا التمرد الحوثية والمخلوع")),
+    ]
     assert _k("ميليشيا التمرد الحوثية") not in finder.recurring(copies)
     assert not finder.recurring([("a", paras[0][1]), ("a", paras[1][1])])  # one article
 
 
 def test_phrases_become_mentions_the_tagger_missed(rules) -> None:
-    arts = [_article("a", "وصل الوفد إلى مطار عدن الدولي بالتنسيق مع وزارة الدفاع اليوم."),
-            _article("b", "وأعلنت وزارة الدفاع في بيان أن الطائرة هبطت في مطار عدن الدولي صباحا.")]
+    arts = [
+        _article("a", "وصل الوفد إلى مطار عدن الدولي بالتنسيق مع وزارة الدفاع اليوم."),
+        _article("b", "وأعلنت وزارة الدفاع في بيان أن الطائرة هبطت في مطار عدن الدولي صباحا."),
+    ]
     got = {(m.text, m.type) for m in rules.apply(arts, [], set())}
     assert ("وزارة الدفاع", "ORG") in got and ("مطار عدن الدولي", "ORG") in got
 
@@ -83,8 +100,10 @@ def test_phrases_become_mentions_the_tagger_missed(rules) -> None:
 def test_known_aliases_join_their_place_only_when_the_story_names_it(rules) -> None:
     text = "ووصل الوزير إلى المملكة قادما من العاصمة البريطانية لندن بعد زيارة السعودية."
     arts = [_article("a", text)]
-    found = [Mention("لندن", "LOC", "a", 0, text.index("لندن"), text.index("لندن") + 4),
-             Mention("السعودية", "LOC", "a", 0, text.index("السعودية"), text.index("السعودية") + 8)]
+    found = [
+        Mention("لندن", "LOC", "a", 0, text.index("لندن"), text.index("لندن") + 4),
+        Mention("السعودية", "LOC", "a", 0, text.index("السعودية"), text.index("السعودية") + 8),
+    ]
     ms = propagate_mentions(arts, found, set(), rules=rules)
     entities, _ = EntityCanonicaliser().canonicalise(ms)
     groups = [set(e.variants) for e in entities]
@@ -104,8 +123,10 @@ def test_alias_table_settles_a_shared_alias_by_weight() -> None:
 
 
 def test_a_countrys_own_body_is_not_the_short_name_of_another(rules) -> None:
-    text = ("أبلغ مكتب تحقيقات حوادث الطيران البريطاني مكتب تحقيقات الطيران بالحادث، "
-            "وقال مكتب تحقيقات الطيران إنه سيعين ممثلا.")
+    text = (
+        "أبلغ مكتب تحقيقات حوادث الطيران البريطاني مكتب تحقيقات الطيران بالحادث، "
+        "وقال مكتب تحقيقات الطيران إنه سيعين ممثلا."
+    )
     spans = [("مكتب تحقيقات حوادث الطيران البريطاني", "ORG"), ("مكتب تحقيقات الطيران", "ORG")]
     ms = []
     start = 0
@@ -121,9 +142,17 @@ def test_a_countrys_own_body_is_not_the_short_name_of_another(rules) -> None:
 def test_codes_currencies_and_models_are_not_entities(rules) -> None:
     text = "وأشاد بطائرة ميغ-31 وصواريخ «كينجال» في زمن كوفيد-19، رحمه الله، بمبلغ 100 ريالا من BM-21."
     arts = [_article("a", text)]
-    found = [Mention(w, t, "a", 0, text.index(w), text.index(w) + len(w))
-             for w, t in (("ميغ", "PER"), ("كينجال", "LOC"), ("كوفيد", "LOC"), ("الله", "MISC"),
-                          ("ريالا", "MISC"), ("BM-21", "MISC"))]
+    found = [
+        Mention(w, t, "a", 0, text.index(w), text.index(w) + len(w))
+        for w, t in (
+            ("ميغ", "PER"),
+            ("كينجال", "LOC"),
+            ("كوفيد", "LOC"),
+            ("الله", "MISC"),
+            ("ريالا", "MISC"),
+            ("BM-21", "MISC"),
+        )
+    ]
     got = {(m.text, m.type) for m in rules.apply(arts, found, set())}
     assert got == {("كينجال", "MISC")}
 
@@ -142,19 +171,25 @@ def _quotes(text: str, names: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 
 def test_a_pronoun_subject_continues_the_last_speaker() -> None:
-    got = _quotes("واكد بحاح في تصريح صحفي ان زيارته تأتي لتطبيع الحياة. وأشار إلى انه سيبدأ بتفقد الجرحى.",
-                  [("بحاح", "PER")])
+    got = _quotes(
+        "واكد بحاح في تصريح صحفي ان زيارته تأتي لتطبيع الحياة. وأشار إلى انه سيبدأ بتفقد الجرحى.",
+        [("بحاح", "PER")],
+    )
     assert ("بحاح", "سيبدأ بتفقد الجرحى") in got
 
 
 def test_a_new_unnamed_subject_does_not_continue() -> None:
-    got = _quotes("قال بحاح إن الزيارة ناجحة. وقالت قنوات تلفزيونية إن عددا من الوزراء وصلوا.", [("بحاح", "PER")])
+    got = _quotes(
+        "قال بحاح إن الزيارة ناجحة. وقالت قنوات تلفزيونية إن عددا من الوزراء وصلوا.", [("بحاح", "PER")]
+    )
     assert [s for s, t in got if "الوزراء" in t] == []
 
 
 def test_a_body_named_by_its_head_noun_speaks() -> None:
-    text = ("أعلنت الهيئة العامة للطيران المدني تحطم طائرة خاصة. "
-            "وأكدت الهيئة أن التقرير الأولي يفيد بوجود أربعة أشخاص على متنها.")
+    text = (
+        "أعلنت الهيئة العامة للطيران المدني تحطم طائرة خاصة. "
+        "وأكدت الهيئة أن التقرير الأولي يفيد بوجود أربعة أشخاص على متنها."
+    )
     got = _quotes(text, [("الهيئة العامة للطيران المدني", "ORG")])
     assert ("الهيئة العامة للطيران المدني", "التقرير الأولي يفيد بوجود أربعة أشخاص على متنها") in got
 
@@ -162,9 +197,13 @@ def test_a_body_named_by_its_head_noun_speaks() -> None:
 # ----------------------------------------------------------------------------- timeline
 def test_a_sentence_is_dated_by_its_main_clause() -> None:
     """The seed's departure sentence: غادر ... اليوم الأحد ... منذ وصوله الثلاثاء الماضي."""
-    dep = "وغادر الزعيم الكوري الشمالي روسيا اليوم الأحد منذ وصوله الثلاثاء الماضي في زيارة طويلة للشرق الأقصى."
+    dep = (
+        "وغادر الزعيم الكوري الشمالي روسيا اليوم الأحد منذ وصوله الثلاثاء الماضي في زيارة طويلة للشرق الأقصى."
+    )
     arr = "ووصل الزعيم الكوري الشمالي إلى محطة القطار في الشرق الأقصى يوم الثلاثاء الماضي في زيارة رسمية."
-    events, _ = story_timeline([_article("a", dep, published="2023-09-17"), _article("b", arr, published="2023-09-17")])
+    events, _ = story_timeline(
+        [_article("a", dep, published="2023-09-17"), _article("b", arr, published="2023-09-17")]
+    )
     by_text = {e.text: e.date for e in events}
     assert by_text[dep] == "2023-09-17"
     assert [e.date for e in events if e.text == dep] == ["2023-09-17"]
@@ -189,17 +228,27 @@ def test_dev_annotations_are_well_formed() -> None:
 def test_score_story_counts_grouping_merges_quotes_and_dates() -> None:
     from rasid.eval.understanding import score_story
 
-    gold = {"entities": [{"canonical": "A", "type": "PER", "variants": ["خالد بحاح", "بحاح"]},
-                         {"canonical": "B", "type": "LOC", "variants": ["عدن"]},
-                         {"canonical": "C", "type": "ORG", "variants": ["وزارة الدفاع", "الوزارة الدفاعية"]}],
-            "quotes": [{"doc": "1", "speaker": "A", "text": "الزيارة ناجحة"}],
-            "timeline": [{"date": "2015-08-01", "docs": ["1"], "evidence": ["اليوم"]},
-                         {"date": "2015-07-30", "also_dated": ["2015-07-31"], "docs": ["1"], "evidence": ["أمس"]}]}
+    gold = {
+        "entities": [
+            {"canonical": "A", "type": "PER", "variants": ["خالد بحاح", "بحاح"]},
+            {"canonical": "B", "type": "LOC", "variants": ["عدن"]},
+            {"canonical": "C", "type": "ORG", "variants": ["وزارة الدفاع", "الوزارة الدفاعية"]},
+        ],
+        "quotes": [{"doc": "1", "speaker": "A", "text": "الزيارة ناجحة"}],
+        "timeline": [
+            {"date": "2015-08-01", "docs": ["1"], "evidence": ["اليوم"]},
+            {"date": "2015-07-30", "also_dated": ["2015-07-31"], "docs": ["1"], "evidence": ["أمس"]},
+        ],
+    }
     articles = [{"paragraphs": [{"text": "قال خالد بحاح إن الزيارة ناجحة. ووصل بحاح إلى عدن. وزارة الدفاع"}]}]
-    story = {"entities": [{"name": "خالد بحاح", "variants": ["خالد بحاح", "بحاح"]},
-                          {"name": "عدن", "variants": ["عدن", "وزارة الدفاع"]}],
-             "quotes": [{"speaker": "خالد بحاح", "text": "الزيارة ناجحة", "article": "1"}],
-             "timeline": [{"date": "2015-08-01", "articles": ["1"]}, {"date": "2015-07-31", "articles": ["1"]}]}
+    story = {
+        "entities": [
+            {"name": "خالد بحاح", "variants": ["خالد بحاح", "بحاح"]},
+            {"name": "عدن", "variants": ["عدن", "وزارة الدفاع"]},
+        ],
+        "quotes": [{"speaker": "خالد بحاح", "text": "الزيارة ناجحة", "article": "1"}],
+        "timeline": [{"date": "2015-08-01", "articles": ["1"]}, {"date": "2015-07-31", "articles": ["1"]}],
+    }
     res = score_story(gold, articles, story)
     assert res["entities"]["several_spellings_grouped"] == 1 and res["entities"]["several_spellings"] == 1
     assert res["entities"]["wrong_merges"] == [["B", "C"]]
@@ -238,7 +287,9 @@ def test_a_given_name_before_a_persons_name_belongs_to_it(rules) -> None:
     assert "علي عبدالله صالح" in got and "عبدربه منصور هادي" in got
     # the preposition على and the verb كان are not given names
     later = text.index("على عبدالله")
-    found2 = [Mention("عبدالله صالح", "PER", "a", 0, later + 4, later + 16),
-              Mention("هادي", "PER", "a", 0, text.index("كان هادي") + 4, text.index("كان هادي") + 8)]
+    found2 = [
+        Mention("عبدالله صالح", "PER", "a", 0, later + 4, later + 16),
+        Mention("هادي", "PER", "a", 0, text.index("كان هادي") + 4, text.index("كان هادي") + 8),
+    ]
     got2 = [m.text for m in rules.apply([_article("a", text)], found2, set()) if m.type == "PER"]
     assert got2 == ["هادي", "عبدالله صالح"] or sorted(got2) == sorted(["هادي", "عبدالله صالح"])

@@ -17,8 +17,14 @@ from rasid.understand.timeline import story_timeline
 
 
 def _article(aid: str, *paras: str, published: str | None = "2015-08-01") -> Article:
-    return Article(aid, aid, "\n".join(paras), aid, published=published,
-                   paragraphs=[Paragraph(p, "ar", [p]) for p in paras])
+    return Article(
+        aid,
+        aid,
+        "\n".join(paras),
+        aid,
+        published=published,
+        paragraphs=[Paragraph(p, "ar", [p]) for p in paras],
+    )
 
 
 def _mention(art: Article, pi: int, text: str, typ: str) -> Mention:
@@ -32,13 +38,16 @@ def rules() -> StoryRules:
 
 
 # ----------------------------------------------------------------------------- dates
-@pytest.mark.parametrize(("text", "want"), [
-    ("بدأت العملية منتصف ليلة السادس والعشرين من شهر مارس عام 2015 بضربات جوية", ("2015-03-26", "day")),
-    ("وقعت الحادثة في الحادي عشر من سبتمبر 2001 في نيويورك", ("2001-09-11", "day")),
-    ("يبدأ التسجيل في الأول من يناير المقبل", ("2016-01-01", "day")),
-    # a week of the month is not a day of it: the month only
-    ("تبدأ الدراسة في الأسبوع الثاني من شهر مارس عام 2015", ("2015-03-01", "month")),
-])
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("بدأت العملية منتصف ليلة السادس والعشرين من شهر مارس عام 2015 بضربات جوية", ("2015-03-26", "day")),
+        ("وقعت الحادثة في الحادي عشر من سبتمبر 2001 في نيويورك", ("2001-09-11", "day")),
+        ("يبدأ التسجيل في الأول من يناير المقبل", ("2016-01-01", "day")),
+        # a week of the month is not a day of it: the month only
+        ("تبدأ الدراسة في الأسبوع الثاني من شهر مارس عام 2015", ("2015-03-01", "month")),
+    ],
+)
 def test_ordinal_word_days(text: str, want: tuple[str, str]) -> None:
     got = [(m.date, m.granularity) for m in DateExtractor().extract(text, date(2015, 8, 1), "ar")]
     assert got == [want]
@@ -49,8 +58,12 @@ def test_an_ordinal_century_is_not_a_date() -> None:
 
 
 def test_a_short_bullet_with_a_full_date_is_an_entry_but_a_dateline_is_not() -> None:
-    art = _article("a", "ولد سالم بن لادن في 4 يناير 1946م.", "الرياض - 4 يناير 2015م",
-                   "وصل الوزير إلى المدينة أمس في زيارة رسمية تستمر يومين.")
+    art = _article(
+        "a",
+        "ولد سالم بن لادن في 4 يناير 1946م.",
+        "الرياض - 4 يناير 2015م",
+        "وصل الوزير إلى المدينة أمس في زيارة رسمية تستمر يومين.",
+    )
     events, _ = story_timeline([art])
     assert {e.date for e in events} == {"1946-01-04", "2015-07-31"}
 
@@ -61,8 +74,11 @@ def test_a_past_happening_dated_a_day_apart_is_one_entry() -> None:
         _article("b", "وتوفي رجل الأعمال في تحطم طائرته الخفيفة خلال عرض جوي بتكساس في 30 مايو 1988."),
         _article("c", "وتحطمت طائرة رجل الأعمال في تكساس خلال عرض جوي يوم 30 مايو 1988."),
         # recent consecutive days are a story's steps: two entries
-        _article("d", "وصل الوفد إلى العاصمة يوم 30 يوليو 2015 لبدء المحادثات الرسمية.",
-                 "وغادر الوفد العاصمة يوم 31 يوليو 2015 بعد المحادثات الرسمية."),
+        _article(
+            "d",
+            "وصل الوفد إلى العاصمة يوم 30 يوليو 2015 لبدء المحادثات الرسمية.",
+            "وغادر الوفد العاصمة يوم 31 يوليو 2015 بعد المحادثات الرسمية.",
+        ),
     ]
     events, _ = story_timeline(arts)
     old = [e for e in events if e.date.startswith("1988")]
@@ -96,8 +112,11 @@ def test_an_adjective_group_name_does_not_claim_a_plural_nisba(rules: StoryRules
 
 
 def test_a_surname_found_again_takes_the_given_name_the_story_writes_with_it(rules: StoryRules) -> None:
-    art = _article("a", "قاد الطائرة الكابتن مازن عقيل الدعجة وهو طيار متمرس.",
-                   "وأكدت الوزيرة أن طيارا يدعى مازن الدعجة توفي في الحادث.")
+    art = _article(
+        "a",
+        "قاد الطائرة الكابتن مازن عقيل الدعجة وهو طيار متمرس.",
+        "وأكدت الوزيرة أن طيارا يدعى مازن الدعجة توفي في الحادث.",
+    )
     out = propagate_mentions([art], [_mention(art, 0, "مازن عقيل الدعجة", "PER")], set(), rules=rules)
     assert "مازن الدعجة" in {m.text for m in out if m.paragraph == 1}
 
@@ -111,9 +130,13 @@ def test_codes_particles_and_glued_scripts(rules: StoryRules) -> None:
         "وعبر السكان عن تفاؤلهم بعودة الخدمات، وزار علي عبدالله صالح المدينة.",
         "وجاء الرد بلسان عادل الجبير في المؤتمر.",
     )
-    found = [_mention(art, 0, "HZIBN", "PER"), _mention(art, 1, "باسمBCA Europe", "PER"),
-             _mention(art, 2, "عن تفاؤلهم بعودة", "LOC"), _mention(art, 2, "علي عبدالله صالح", "PER"),
-             _mention(art, 3, "بلسان عادل الجبير", "PER")]
+    found = [
+        _mention(art, 0, "HZIBN", "PER"),
+        _mention(art, 1, "باسمBCA Europe", "PER"),
+        _mention(art, 2, "عن تفاؤلهم بعودة", "LOC"),
+        _mention(art, 2, "علي عبدالله صالح", "PER"),
+        _mention(art, 3, "بلسان عادل الجبير", "PER"),
+    ]
     out = {m.text for m in rules.apply([art], found, set())}
     assert "HZIBN" not in out
     assert "BCA Europe" in out and "باسمBCA Europe" not in out

@@ -52,17 +52,23 @@ class NewsSite:
             a = self.articles[i]
             folder = "private" if a.get("private") else "news"
             summary = f"<description>{html.escape(a['summary'])}</description>" if a.get("summary") else ""
-            items.append(f"<item><title>{html.escape(a['title'])}</title>{summary}"
-                         f"<link>{self.base}/{folder}/{i}.html</link><guid>{self.base}/{folder}/{i}.html</guid></item>")
-        return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
-                f"<title>{html.escape(self.channel)}</title><link>{self.base}/</link><description>x</description>"
-                f"{''.join(items)}</channel></rss>").encode()
+            items.append(
+                f"<item><title>{html.escape(a['title'])}</title>{summary}"
+                f"<link>{self.base}/{folder}/{i}.html</link><guid>{self.base}/{folder}/{i}.html</guid></item>"
+            )
+        return (
+            f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+            f"<title>{html.escape(self.channel)}</title><link>{self.base}/</link><description>x</description>"
+            f"{''.join(items)}</channel></rss>"
+        ).encode()
 
     def page(self, i: int) -> bytes:
         a = self.articles[i]
         body = "".join(f"<p>{html.escape(p)}</p>" for p in a["content"].split("\n") if p.strip())
-        return (f'<!doctype html><html lang="ar"><head><meta charset="utf-8"><title>{html.escape(a["title"])}</title>'
-                f'</head><body><article><h1>{html.escape(a["title"])}</h1>{body}</article></body></html>').encode()
+        return (
+            f'<!doctype html><html lang="ar"><head><meta charset="utf-8"><title>{html.escape(a["title"])}</title>'
+            f"</head><body><article><h1>{html.escape(a['title'])}</h1>{body}</article></body></html>"
+        ).encode()
 
     def handler(self) -> type[BaseHTTPRequestHandler]:
         site = self
@@ -104,7 +110,7 @@ class NewsSite:
             return 200, body, "application/rss+xml; charset=utf-8", {"ETag": etag}
         for folder in ("/news/", "/private/"):
             if path.startswith(folder) and path.endswith(".html"):
-                i = int(path[len(folder):-5])
+                i = int(path[len(folder) : -5])
                 return 200, self.page(i), "text/html; charset=utf-8", {}
         if path == "/busy.xml":
             return 503, b"busy", "text/plain", {"Retry-After": "120"}
@@ -210,8 +216,12 @@ def test_errors_back_off_and_do_not_stop_the_others(tmp_path: Path, site: NewsSi
     watcher.sleep = sleep
     results: list[tuple[str, str, float]] = []
     try:
-        watcher.run([site.base + "/missing.xml", site.base + "/busy.xml", site.base + "/feed.xml"], 10.0,
-                    lambda r: results.append((r.url.rsplit("/", 1)[1], r.status, clock[0])), max_rounds=8)
+        watcher.run(
+            [site.base + "/missing.xml", site.base + "/busy.xml", site.base + "/feed.xml"],
+            10.0,
+            lambda r: results.append((r.url.rsplit("/", 1)[1], r.status, clock[0])),
+            max_rounds=8,
+        )
     finally:
         watcher.close()
         store.close()
@@ -248,9 +258,25 @@ def _spawn(db: Path, url: str, *extra: str) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "RASID_WORKERS": "1"}
     env.pop("http_proxy", None)
     env.pop("HTTP_PROXY", None)
-    return subprocess.Popen([sys.executable, "-m", "rasid.cli", "watch", "--db", str(db), "--allow-private",
-                             "--every", "1s", url, *extra], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "rasid.cli",
+            "watch",
+            "--db",
+            str(db),
+            "--allow-private",
+            "--every",
+            "1s",
+            url,
+            *extra,
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _wait(cond, timeout: float = 120.0) -> None:  # type: ignore[no-untyped-def]
@@ -302,8 +328,10 @@ def test_watch_picks_up_new_items_and_survives_kill(tmp_path: Path, site: NewsSi
 
 
 def test_watch_usage_errors(tmp_path: Path) -> None:
-    for argv, needle in ((["watch", "feed.xml"], "http(s) URLs"),
-                         (["watch", "http://127.0.0.1:9/feed.xml", "--every", "soon"], "invalid duration 'soon'")):
+    for argv, needle in (
+        (["watch", "feed.xml"], "http(s) URLs"),
+        (["watch", "http://127.0.0.1:9/feed.xml", "--every", "soon"], "invalid duration 'soon'"),
+    ):
         err = io.StringIO()
         assert main([*argv, "--db", str(tmp_path / "u.db")], out=io.StringIO(), err=err) == 2
         assert needle in err.getvalue() and err.getvalue().count("\n") == 1

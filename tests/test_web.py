@@ -89,9 +89,7 @@ def seed_story(gold: dict, texts: dict[str, str], articles: dict[str, Article]) 
         brief.append(Statement(_sentence(texts[a_doc], a_text), [a_doc, b_doc], "ar"))
     timeline = []
     for ev in gold["timeline"]:
-        doc, needle = next(
-            (d, e) for e in ev["evidence"] for d in ev["docs"] if e in texts[d]
-        )
+        doc, needle = next((d, e) for e in ev["evidence"] for d in ev["docs"] if e in texts[d])
         sent = _sentence(texts[doc], needle)
         timeline.append(TimelineEvent(ev["date"], sent, list(ev["docs"])))
         if len(ev["docs"]) == 1 and len(brief) < 6:
@@ -105,7 +103,9 @@ def seed_story(gold: dict, texts: dict[str, str], articles: dict[str, Article]) 
     for ent in gold["entities"]:
         arabic = [v for v in ent["variants"] if re.search("[\u0600-\u06ff]", v)]
         found = [d for d in ids if any(v in texts[d] for v in ent["variants"])]
-        entities.append(Entity(arabic[0] if arabic else ent["canonical"], ent["type"], ent["variants"], found))
+        entities.append(
+            Entity(arabic[0] if arabic else ent["canonical"], ent["type"], ent["variants"], found)
+        )
     speakers = {e["canonical"]: e["variants"][0] for e in gold["entities"]}
     quotes = [Quote(speakers.get(q["speaker"], q["speaker"]), q["text"], q["doc"]) for q in gold["quotes"]]
     dates = sorted(a.published for a in articles.values() if a.published)
@@ -167,16 +167,25 @@ def cleaned(arts: dict[str, Article]) -> dict[str, Article]:
     out = {}
     for a_id, art in arts.items():
         body = art.raw_text.split("\n", 1)[1] if art.raw_text.startswith(art.title) else art.raw_text
-        done = text.process(RawDoc(origin=art.origin, id=a_id, title=art.title, text=body,
-                                   source=art.source, published=art.published))
+        done = text.process(
+            RawDoc(
+                origin=art.origin,
+                id=a_id,
+                title=art.title,
+                text=body,
+                source=art.source,
+                published=art.published,
+            )
+        )
         assert isinstance(done, Article), done
         done.story = art.story
         out[a_id] = done
     return out
 
 
-def build_seed_store(db: Path, gold: dict, texts: dict[str, str], hostile: bool = True,
-                     clean: bool = False) -> Path:
+def build_seed_store(
+    db: Path, gold: dict, texts: dict[str, str], hostile: bool = True, clean: bool = False
+) -> Path:
     """A SQLite store holding the seed story (and, if `hostile`, the XSS story).
 
     With `clean`, the articles' paragraphs come from the real cleaner (for screenshots and the
@@ -226,8 +235,9 @@ def test_story_list_paging_and_filters(client):
     # keyset paging: the cursor of page 1 gives page 2, the last page has no cursor
     first = client.get("/api/stories", params={"per_page": 1, "order": "latest"}).json()
     assert [s["id"] for s in first["stories"]] == [XSS_STORY] and first["next_cursor"]
-    after = client.get("/api/stories", params={"per_page": 1, "order": "latest",
-                                               "cursor": first["next_cursor"]}).json()
+    after = client.get(
+        "/api/stories", params={"per_page": 1, "order": "latest", "cursor": first["next_cursor"]}
+    ).json()
     assert [s["id"] for s in after["stories"]] == [SEED_STORY] and after["next_cursor"] is None
     # a cursor of the other order, or garbage, is refused
     assert client.get("/api/stories", params={"cursor": first["next_cursor"]}).status_code == 422
@@ -253,9 +263,19 @@ def test_story_list_paging_and_filters(client):
 
 @pytest.mark.parametrize(
     "params",
-    [{"page": 0}, {"per_page": 0}, {"per_page": 101}, {"page": "x"}, {"date_from": "17/09/2023"},
-     {"date_from": "2015-13-45"}, {"date_to": "2015-02-30"}, {"order": "oldest"},
-     {"entity": "x" * 7_000}, {"source": "y" * 201}, {"lang": "z" * 11}],
+    [
+        {"page": 0},
+        {"per_page": 0},
+        {"per_page": 101},
+        {"page": "x"},
+        {"date_from": "17/09/2023"},
+        {"date_from": "2015-13-45"},
+        {"date_to": "2015-02-30"},
+        {"order": "oldest"},
+        {"entity": "x" * 7_000},
+        {"source": "y" * 201},
+        {"lang": "z" * 11},
+    ],
 )
 def test_paging_bounds_are_validated(client, params):
     r = client.get("/api/stories", params=params)
@@ -267,7 +287,17 @@ def test_paging_bounds_are_validated(client, params):
 
 def test_story_and_article_records(client, gold):
     story = client.get(f"/api/stories/{SEED_STORY}").json()
-    assert set(story) >= {"id", "title", "articles", "sources", "entities", "timeline", "quotes", "brief", "disputed"}
+    assert set(story) >= {
+        "id",
+        "title",
+        "articles",
+        "sources",
+        "entities",
+        "timeline",
+        "quotes",
+        "brief",
+        "disputed",
+    }
     assert story["articles"] == ["000", "001", "002", "003", "004"]
     assert len(story["timeline"]) == len(gold["timeline"])
     assert all(set(s) >= {"text", "articles", "lang"} for s in story["brief"])
@@ -292,11 +322,16 @@ def test_search(client, seed_texts):
     r = client.get("/api/search", params={"q": "كومسومولسك"}).json()
     hit_ids = {h["id"] for h in r["results"]}
     assert hit_ids and hit_ids <= {"000", "001", "002", "004", "xss-1"}
-    assert all(set(h) >= {"id", "title", "snippet", "score", "highlights", "story", "copies"} for h in r["results"])
+    assert all(
+        set(h) >= {"id", "title", "snippet", "score", "highlights", "story", "copies"} for h in r["results"]
+    )
     assert r["total"] == len(r["results"]) and r["pages"] == 1
     assert client.get("/api/search", params={"q": ""}).status_code == 422
     assert client.get("/api/search").status_code == 422
-    assert client.get("/api/search", params={"q": "كومسومولسك", "limit": 1}).json()["results"][:1] == r["results"][:1]
+    assert (
+        client.get("/api/search", params={"q": "كومسومولسك", "limit": 1}).json()["results"][:1]
+        == r["results"][:1]
+    )
 
 
 def test_ingest_needs_a_key(db, seed_texts):
@@ -315,7 +350,9 @@ def test_ingest_needs_a_key(db, seed_texts):
         assert any("بوتين" in p["text"] for p in art["paragraphs"])
         # a list, by bearer token; the same record again adds nothing
         again = c.post("/api/articles", json=[record], headers={"Authorization": "Bearer s3cret"})
-        assert again.status_code == 200 and again.json()["added"] == [] and again.json()["already_stored"] == 1
+        assert (
+            again.status_code == 200 and again.json()["added"] == [] and again.json()["already_stored"] == 1
+        )
         bad = c.post("/api/articles", json={"id": "empty"}, headers={"X-API-Key": "s3cret"})
         assert bad.status_code == 422 and bad.json()["errors"]
         assert c.post("/api/articles", json=["x"], headers={"X-API-Key": "s3cret"}).status_code == 422
@@ -329,8 +366,11 @@ def test_ingest_calls_the_injected_callable(db):
         return {"added": [r["id"] for r in records]}
 
     with TestClient(create_app(str(db), write_key="k", read_key="", ingest=fake)) as c:
-        r = c.post("/api/articles", json=[{"id": "a", "text": "x"}, {"id": "b", "text": "y"}],
-                   headers={"X-API-Key": "k"})
+        r = c.post(
+            "/api/articles",
+            json=[{"id": "a", "text": "x"}, {"id": "b", "text": "y"}],
+            headers={"X-API-Key": "k"},
+        )
     assert r.status_code == 200 and r.json() == {"added": ["a", "b"]} and len(seen) == 2
 
 
@@ -384,14 +424,14 @@ def test_story_page_shows_brief_timeline_matrix_and_more(client, gold, seed_text
     for st in story["brief"]:
         assert str(escape(st["text"])) in page
     # timeline as an SVG with one mark per event and the dates on the axis
-    svg = page[page.index("<svg"): page.index("</svg>")]
+    svg = page[page.index("<svg") : page.index("</svg>")]
     assert svg.count("<circle") == len(gold["timeline"])
     assert "13 سبتمبر 2023" in svg
     # single-source and disputed statements are marked
     assert page.count('class="badge single"') == sum(len(s["articles"]) == 1 for s in story["brief"])
     assert 'class="badge disputed"' in page
     # coverage matrix: one row per statement, a tick per (statement, outlet)
-    table = page[page.index('<table class="matrix">'): page.index("</table>")]
+    table = page[page.index('<table class="matrix">') : page.index("</table>")]
     assert table.count("<tr") == len(story["brief"]) + 2  # the header and the per-outlet totals
     assert table.count("✓") == sum(len(set(s["articles"])) for s in story["brief"])
     # entities with variants, quotes with speakers, dispute, articles linked
@@ -412,7 +452,7 @@ def test_article_page_shows_paragraphs_and_removed(client):
 
 def test_search_page(client):
     page = client.get("/search", params={"q": "بوتين"}).text
-    results = page[page.index('<section class="card result-group">'):]
+    results = page[page.index('<section class="card result-group">') :]
     assert results.count("<li>") >= 2 and 'href="/articles/' in results and "<mark>" in results
     assert client.get("/search").status_code == 200
 
@@ -468,9 +508,17 @@ def test_hostile_article_is_shown_as_text_everywhere(client, db):
 
 @pytest.mark.parametrize(
     ("url", "ok"),
-    [("https://example.org/a?b=1", True), ("http://x.y/", True), ("javascript:alert(1)", False),
-     ("JavaScript:alert(1)", False), ("data:text/html,<b>", False), ("//evil.example/x", False),
-     (" java\tscript:x", False), ("https://", False), (None, False)],
+    [
+        ("https://example.org/a?b=1", True),
+        ("http://x.y/", True),
+        ("javascript:alert(1)", False),
+        ("JavaScript:alert(1)", False),
+        ("data:text/html,<b>", False),
+        ("//evil.example/x", False),
+        (" java\tscript:x", False),
+        ("https://", False),
+        (None, False),
+    ],
 )
 def test_safe_href(url, ok):
     assert (safe_href(url) is not None) is ok
@@ -503,13 +551,27 @@ def test_offline_html_is_self_contained(db):
 
 def test_arabic_counts_agree_with_the_number():
     assert [ar_count(n, "article") for n in (1, 2, 3, 10, 11, 100, 103)] == [
-        "مقال واحد", "مقالان", "3 مقالات", "10 مقالات", "11 مقالًا", "100 مقالًا", "103 مقالات"]
+        "مقال واحد",
+        "مقالان",
+        "3 مقالات",
+        "10 مقالات",
+        "11 مقالًا",
+        "100 مقالًا",
+        "103 مقالات",
+    ]
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("- x", "\\- x"), ("# x", "\\# x"), ("12. x", "12\\. x"), ("seed-000 2023-08-31", "seed-000 2023-08-31"),
-     ("[a](javascript:x)", "\\[a\\](javascript:x)"), ("<b>", "&lt;b&gt;"), ("a*b_c`d|e", "a\\*b\\_c\\`d\\|e")],
+    [
+        ("- x", "\\- x"),
+        ("# x", "\\# x"),
+        ("12. x", "12\\. x"),
+        ("seed-000 2023-08-31", "seed-000 2023-08-31"),
+        ("[a](javascript:x)", "\\[a\\](javascript:x)"),
+        ("<b>", "&lt;b&gt;"),
+        ("a*b_c`d|e", "a\\*b\\_c\\`d\\|e"),
+    ],
 )
 def test_markdown_text_is_inert(text, expected):
     assert md_text(text) == expected

@@ -30,8 +30,16 @@ def test_cached_until_any_write(tmp_path, gold, seed_texts):
         # another process-like writer: a store object of its own commits a story
         other = open_store(str(db))
         story = other.get_story(SEED_STORY)
-        other.put_story(Story(id="late", title="قصة لاحقة", articles=story.articles[:1],
-                              sources=story.sources[:1], first_seen="2023-09-20", last_seen="2023-09-20"))
+        other.put_story(
+            Story(
+                id="late",
+                title="قصة لاحقة",
+                articles=story.articles[:1],
+                sources=story.sources[:1],
+                first_seen="2023-09-20",
+                last_seen="2023-09-20",
+            )
+        )
         other.close()
         after = c.get("/api/stories", params={"order": "latest"}).json()
         assert after["total"] == first["total"] + 1 and after["stories"][0]["id"] == "late"
@@ -65,7 +73,9 @@ def test_a_slow_read_is_answered_503_at_the_time_out(tmp_path, gold, seed_texts,
         return real(self, *a, **k)
 
     monkeypatch.setattr(SQLiteStore, "list_stories", slow)
-    with TestClient(create_app(str(db), write_key="", read_key="", request_timeout=0.3, cache_entries=0)) as c:
+    with TestClient(
+        create_app(str(db), write_key="", read_key="", request_timeout=0.3, cache_entries=0)
+    ) as c:
         start = time.monotonic()
         r = c.get("/api/stories")
         assert r.status_code == 503 and time.monotonic() - start < 1.4
@@ -87,8 +97,16 @@ def test_article_pages_stay_cached_through_writes_elsewhere(tmp_path, gold, seed
         cache = _cache(app)
         hits = cache.hits
         other = open_store(str(db))
-        other.put_story(Story(id="late", title="قصة لاحقة", articles=story.articles[1:2],
-                              sources=story.sources[:1], first_seen="2023-09-20", last_seen="2023-09-20"))
+        other.put_story(
+            Story(
+                id="late",
+                title="قصة لاحقة",
+                articles=story.articles[1:2],
+                sources=story.sources[:1],
+                first_seen="2023-09-20",
+                last_seen="2023-09-20",
+            )
+        )
         assert c.get(f"/articles/{first}").text == page
         assert c.get(f"/api/articles/{first}").json() == record
         assert cache.hits == hits + 2  # kept through the write: the article's story is unchanged
@@ -110,8 +128,16 @@ def test_story_pages_stay_cached_until_their_story_changes(tmp_path, gold, seed_
         hits = cache.hits
         other = open_store(str(db))
         story = other.get_story(SEED_STORY)
-        other.put_story(Story(id="late", title="قصة لاحقة", articles=story.articles[:1],
-                              sources=story.sources[:1], first_seen="2023-09-20", last_seen="2023-09-20"))
+        other.put_story(
+            Story(
+                id="late",
+                title="قصة لاحقة",
+                articles=story.articles[:1],
+                sources=story.sources[:1],
+                first_seen="2023-09-20",
+                last_seen="2023-09-20",
+            )
+        )
         assert c.get(f"/stories/{SEED_STORY}").text == page
         assert c.get(f"/api/stories/{SEED_STORY}").json() == record
         assert cache.hits == hits + 2  # another story was written: this one is served from the cache
@@ -141,11 +167,22 @@ def test_etag_and_304_follow_the_page(tmp_path, gold, seed_texts):
         assert c.get("/api/stories", headers={"If-None-Match": '"other"'}).status_code == 200
         assert c.get("/api/stories", headers={"If-None-Match": f'"x", W/{tag}'}).status_code == 304
         page = c.get("/stories/" + SEED_STORY)
-        assert c.get("/stories/" + SEED_STORY, headers={"If-None-Match": page.headers["etag"]}).status_code == 304
+        assert (
+            c.get("/stories/" + SEED_STORY, headers={"If-None-Match": page.headers["etag"]}).status_code
+            == 304
+        )
         other = open_store(str(db))
         story = other.get_story(SEED_STORY)
-        other.put_story(Story(id="late", title="قصة لاحقة", articles=story.articles[:1],
-                              sources=story.sources[:1], first_seen="2023-09-20", last_seen="2023-09-20"))
+        other.put_story(
+            Story(
+                id="late",
+                title="قصة لاحقة",
+                articles=story.articles[:1],
+                sources=story.sources[:1],
+                first_seen="2023-09-20",
+                last_seen="2023-09-20",
+            )
+        )
         other.close()
         changed = c.get("/api/stories", headers={"If-None-Match": tag})
         assert changed.status_code == 200 and changed.headers["etag"] != tag
@@ -173,8 +210,16 @@ def test_search_pages_share_one_search_until_a_write(tmp_path, gold, seed_texts,
         assert calls == ["روسيا"] and api["total"] >= 1
         other = open_store(str(db))
         story = other.get_story(SEED_STORY)
-        other.put_story(Story(id="late", title="قصة لاحقة", articles=story.articles[:1],
-                              sources=story.sources[:1], first_seen="2023-09-20", last_seen="2023-09-20"))
+        other.put_story(
+            Story(
+                id="late",
+                title="قصة لاحقة",
+                articles=story.articles[:1],
+                sources=story.sources[:1],
+                first_seen="2023-09-20",
+                last_seen="2023-09-20",
+            )
+        )
         other.close()
         assert c.get("/search", params={"q": "روسيا"}).status_code == 200
         assert calls == ["روسيا", "روسيا"]

@@ -59,8 +59,10 @@ def test_or_exclusion_and_phrases(client):
 def test_totals_paging_groups(client):
     _, full = ids(client, "كومسومولسك")
     assert full["total"] == len(full["results"]) >= 3
-    firsts = [client.get("/api/search", params={"q": "كومسومولسك", "limit": 1, "page": n}).json()
-              for n in range(1, full["total"] + 1)]
+    firsts = [
+        client.get("/api/search", params={"q": "كومسومولسك", "limit": 1, "page": n}).json()
+        for n in range(1, full["total"] + 1)
+    ]
     assert [p["results"][0]["id"] for p in firsts] == [h["id"] for h in full["results"]]
     assert all(p["total"] == full["total"] and p["pages"] == full["total"] for p in firsts)
     grouped = [a for g in full["groups"] for a in g["articles"]]
@@ -92,8 +94,13 @@ def test_highlights_mark_the_query_words(client):
 
 @pytest.mark.parametrize(
     ("value", "shown"),
-    [("2015-08-03T14:05:09", "3 أغسطس 2015، 14:05"), ("2015-08-03 09:30", "3 أغسطس 2015، 09:30"),
-     ("2015-08-03", "3 أغسطس 2015"), ("2015-08-03T00:00:00", "3 أغسطس 2015"), (None, "")],
+    [
+        ("2015-08-03T14:05:09", "3 أغسطس 2015، 14:05"),
+        ("2015-08-03 09:30", "3 أغسطس 2015، 09:30"),
+        ("2015-08-03", "3 أغسطس 2015"),
+        ("2015-08-03T00:00:00", "3 أغسطس 2015"),
+        (None, ""),
+    ],
 )
 def test_times_of_day_are_shown_where_known(value, shown):
     from rasid.render import format_when

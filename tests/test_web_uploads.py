@@ -53,8 +53,9 @@ def server(tmp_path_factory, gold, seed_texts) -> Iterator[tuple[int, Counter]]:
         await app(scope, counted, send)
 
     port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(counting, host="127.0.0.1", port=port, log_level="warning",
-                                       lifespan="on"))
+    srv = uvicorn.Server(
+        uvicorn.Config(counting, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -71,8 +72,10 @@ def _chunked_post(port: int, headers: dict[str, str], total: int) -> tuple[int, 
 
     Returns (status, response bytes, bytes of body sent)."""
     sock = socket.create_connection(("127.0.0.1", port), timeout=20)
-    head = "POST /api/articles HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n" \
-           "Transfer-Encoding: chunked\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+    head = (
+        "POST /api/articles HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        "Transfer-Encoding: chunked\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+    )
     sock.sendall(head.encode())
     sent = 0
     response = b""
@@ -100,8 +103,14 @@ def _chunked_post(port: int, headers: dict[str, str], total: int) -> tuple[int, 
             response += data
             if b"\r\n\r\n" in response:
                 head_part, _, body = response.partition(b"\r\n\r\n")
-                length = next((int(line.split(b":")[1]) for line in head_part.split(b"\r\n")
-                               if line.lower().startswith(b"content-length:")), None)
+                length = next(
+                    (
+                        int(line.split(b":")[1])
+                        for line in head_part.split(b"\r\n")
+                        if line.lower().startswith(b"content-length:")
+                    ),
+                    None,
+                )
                 if length is not None and len(body) >= length:
                     break
     finally:
@@ -154,8 +163,12 @@ def test_declared_oversize_is_413_before_reading(server):
 
 @pytest.mark.parametrize(
     ("body", "ctype"),
-    [(MARK + b"x" * 500_000, "text/plain"), (b'{"text": "' + MARK + b'", "id": ' + b"[1]" * 1000 + b"}", "application/json"),
-     (b'["' + MARK + b'"]', "application/json"), (b'{"title": ["' + MARK + b'"]}', "application/json")],
+    [
+        (MARK + b"x" * 500_000, "text/plain"),
+        (b'{"text": "' + MARK + b'", "id": ' + b"[1]" * 1000 + b"}", "application/json"),
+        (b'["' + MARK + b'"]', "application/json"),
+        (b'{"title": ["' + MARK + b'"]}', "application/json"),
+    ],
 )
 def test_refused_records_are_not_echoed(tmp_path, gold, seed_texts, body, ctype):
     from fastapi.testclient import TestClient

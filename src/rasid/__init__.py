@@ -20,5 +20,16 @@ __version__ = "0.1.0"
 from .api import Rasid, open  # noqa: A004, E402 - after __version__, which the CLI imports first
 from .model import Article, Entity, IngestError, Paragraph, Quote, Statement, Story, TimelineEvent  # noqa: E402
 
-__all__ = ["Article", "Entity", "IngestError", "Paragraph", "Quote", "Rasid", "Statement", "Story",
-           "TimelineEvent", "__version__", "open"]
+__all__ = [
+    "Article",
+    "Entity",
+    "IngestError",
+    "Paragraph",
+    "Quote",
+    "Rasid",
+    "Statement",
+    "Story",
+    "TimelineEvent",
+    "__version__",
+    "open",
+]

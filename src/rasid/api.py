@@ -36,8 +36,12 @@ if TYPE_CHECKING:
 Input = str | PathLike[str] | Mapping[str, Any] | Iterable[Mapping[str, Any]]
 
 
-def open(db: str | PathLike[str] = "rasid.db", *, config: str | PathLike[str] | None = None,  # noqa: A001
-         **settings: Any) -> Rasid:
+def open(
+    db: str | PathLike[str] = "rasid.db",
+    *,
+    config: str | PathLike[str] | None = None,  # noqa: A001
+    **settings: Any,
+) -> Rasid:
     """Open (creating if needed) the store `db`, a SQLite path, with settings as `rasid run` reads
     them (defaults, `config` or ./rasid.toml, RASID_* environment) and `settings` given here
     (names of `rasid.settings.Settings`, e.g. `workers=1`, `allow_private=True`).
@@ -68,8 +72,9 @@ class Rasid:
     def __enter__(self) -> Rasid:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
     def close(self) -> None:
@@ -85,14 +90,17 @@ class Rasid:
         dict), or an iterable of records. Returns self, so `news.add(...).run()` reads well."""
         for item in inputs:
             if isinstance(item, str | PathLike):
-                self._pending.append(str(Path(item)) if not str(item).startswith(("http://", "https://"))
-                                     else str(item))
+                self._pending.append(
+                    str(Path(item)) if not str(item).startswith(("http://", "https://")) else str(item)
+                )
             elif isinstance(item, Mapping):
                 self._pending.append([item])
             elif isinstance(item, Iterable):
                 self._pending.append(list(item))
             else:
-                raise TypeError(f"cannot add a {type(item).__name__}: give a path, a URL, a record or records")
+                raise TypeError(
+                    f"cannot add a {type(item).__name__}: give a path, a URL, a record or records"
+                )
         return self
 
     def run(self, *inputs: Input) -> RunSummary:
@@ -112,8 +120,9 @@ class Rasid:
         if self._text is None or self._stages is None:  # built once: models stay loaded for the next run
             self._text, self._stages = default_text_pipeline(), default_stages(self.settings)
         # local: records added in memory cannot travel to Dask workers
-        runner = build_runner(self._store, self.settings, reader, text=self._text, stages=self._stages,
-                              engine="local")
+        runner = build_runner(
+            self._store, self.settings, reader, text=self._text, stages=self._stages, engine="local"
+        )
         return runner.run(reader.names)
 
     # -- reading ----------------------------------------------------------------------------------

@@ -78,8 +78,12 @@ def story_url(base: str, story_id: str) -> str:
     return f"{base.rstrip('/')}/stories/{quote(story_id, safe='')}"
 
 
-def recent_stories(stories: Iterable[Story], days: float = 3.0, limit: int = 50,
-                   outlet_counts: Mapping[str, int] | None = None) -> list[Story]:
+def recent_stories(
+    stories: Iterable[Story],
+    days: float = 3.0,
+    limit: int = 50,
+    outlet_counts: Mapping[str, int] | None = None,
+) -> list[Story]:
     """The stories most covered recently (see the module docstring); `outlet_counts` (story id ->
     its outlet count as the story list has it) when known, else its named sources are counted."""
     counts = outlet_counts or {}
@@ -99,8 +103,13 @@ def _sort_stamp(story: Story) -> float:
     return -when.timestamp() if when else 0.0
 
 
-def stories_feed(stories: Sequence[Story], base: str, self_url: str, outlets: OutletRegistry | None = None,
-                 outlet_counts: Mapping[str, int] | None = None) -> bytes:
+def stories_feed(
+    stories: Sequence[Story],
+    base: str,
+    self_url: str,
+    outlets: OutletRegistry | None = None,
+    outlet_counts: Mapping[str, int] | None = None,
+) -> bytes:
     """The Atom feed of `stories` (already chosen and ordered, e.g. by `recent_stories`);
     `outlet_counts` as for `recent_stories`."""
     registry = outlets or shipped_registry()
@@ -127,14 +136,23 @@ def stories_feed(stories: Sequence[Story], base: str, self_url: str, outlets: Ou
     return _bytes(root)
 
 
-def story_feed(story: Story, articles: Mapping[str, Article], base: str, self_url: str,
-               outlets: OutletRegistry | None = None, limit: int = 100) -> bytes:
+def story_feed(
+    story: Story,
+    articles: Mapping[str, Article],
+    base: str,
+    self_url: str,
+    outlets: OutletRegistry | None = None,
+    limit: int = 100,
+) -> bytes:
     """What is new in one story: its articles, newest first."""
     registry = outlets or shipped_registry()
     members = [articles[a] for a in story.articles if a in articles]
     members.sort(key=lambda a: (_parse(a.published) or datetime.min.replace(tzinfo=UTC), a.id), reverse=True)
-    updated = rfc3339(story.last_seen or story.first_seen) or next(
-        (rfc3339(a.published) for a in members if rfc3339(a.published)), None) or _EPOCH
+    updated = (
+        rfc3339(story.last_seen or story.first_seen)
+        or next((rfc3339(a.published) for a in members if rfc3339(a.published)), None)
+        or _EPOCH
+    )
     root = _feed(self_url, f"rasid: {story.title or story.id}", self_url, story_url(base, story.id), updated)
     for art in members[:limit]:
         entry = _el(root, "entry")
@@ -151,5 +169,7 @@ def story_feed(story: Story, articles: Mapping[str, Article], base: str, self_ur
         if art.url and art.url.startswith(("http://", "https://")):
             _el(entry, "link", rel="via", href=art.url)
         text = art.text
-        _el(entry, "summary", text[:_SUMMARY_CHARS] + ("…" if len(text) > _SUMMARY_CHARS else ""), type="text")
+        _el(
+            entry, "summary", text[:_SUMMARY_CHARS] + ("…" if len(text) > _SUMMARY_CHARS else ""), type="text"
+        )
     return _bytes(root)

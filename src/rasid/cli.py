@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
-from . import __version__
+from .cli_args import build_parser
 from .model import Article, IngestError
 from .outlets import OutletRegistry, display_name, outlet_key, story_outlet_count
 from .settings import Settings, load_settings
@@ -80,115 +80,11 @@ class Console:
         if self.settings.quiet:
             return
         if self.settings.json_log:
-            self.err.write(json.dumps({"level": "info", "message": text, **fields}, ensure_ascii=False) + "\n")
+            self.err.write(
+                json.dumps({"level": "info", "message": text, **fields}, ensure_ascii=False) + "\n"
+            )
         else:
             self.out.write(text + "\n")
-
-
-def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", help="database: a SQLite path (default ./rasid.db) or postgresql://user@host:port/name")
-    common.add_argument("--config", help="settings file (TOML); default ./rasid.toml if present")
-    common.add_argument("-q", "--quiet", action="store_true", default=None, help="print only errors")
-    common.add_argument("--log-json", dest="json_log", action="store_true", default=None,
-                        help="errors and progress as JSON lines on stderr")
-    common.add_argument("--no-progress", dest="progress", action="store_false", default=None,
-                        help="no progress bar")
-
-    p = argparse.ArgumentParser(prog="rasid", description="rasid: an open news story engine for Arabic")
-    p.add_argument("--version", action="version", version=f"rasid {__version__}")
-    sub = p.add_subparsers(dest="command", required=True)
-
-    run = sub.add_parser("run", parents=[common], help="ingest and process inputs")
-    run.add_argument("inputs", nargs="+", metavar="INPUT", help="directory, file, or http(s) URL of a page or feed")
-    run.add_argument("--strict", action="store_true", default=None, help="fail if any input fails")
-    run.add_argument("--allow-private", action="store_true", default=None,
-                     help="allow URLs on loopback/private/link-local addresses")
-    run.add_argument("--max-bytes", type=int, help="size cap per file or download (default 20 MB)")
-    run.add_argument("--engine", choices=["local", "dask"], help="where the per-document work runs (default local)")
-    place = run.add_mutually_exclusive_group()
-    place.add_argument("--workers", type=int, help="worker processes (default one per core)")
-    place.add_argument("--scheduler", metavar="ADDRESS",
-                       help="with --engine dask: a running Dask scheduler (default: a local cluster on 127.0.0.1)")
-
-    w = sub.add_parser("watch", parents=[common], help="poll feeds and pages, process new items as they arrive")
-    w.add_argument("inputs", nargs="+", metavar="FEED_OR_PAGE", help="http(s) URL of a feed or a page")
-    w.add_argument("--every", default=None, help="time between polls of each input: 5s, 10m, 2h (default 10m)")
-    w.add_argument("--allow-private", action="store_true", default=None,
-                   help="allow URLs on loopback/private/link-local addresses")
-    w.add_argument("--max-bytes", type=int, help="size cap per download (default 20 MB)")
-    w.add_argument("--polls", type=int, default=None, help=argparse.SUPPRESS)  # stop after N rounds (tests)
-
-    rp = sub.add_parser("reprocess", parents=[common],
-                        help="complete stories and understanding for stored articles that lack them, or rebuild them")
-    rp.add_argument("--stories", action="store_true",
-                    help="rebuild every story from scratch, in time order (story ids change), then analyse them")
-    rp.add_argument("--understanding", action="store_true", help="analyse every story again")
-
-    exp = sub.add_parser("export", parents=[common], help="write articles or stories (JSON lines, JSON or CSV)")
-    exp.add_argument("--what", choices=["articles", "stories"], required=True)
-    exp.add_argument("--format", choices=["jsonl", "json", "csv"], default="jsonl",
-                     help="jsonl: one record per line (default); json: one array; csv: a header and a row each")
-    exp.add_argument("--source", help="only this outlet (its name, id or domain)")
-
-    st = sub.add_parser("story", parents=[common], help="write one story")
-    st.add_argument("story_id", metavar="ID")
-    st.add_argument("--format", choices=["json", "md", "html"], default="json")
-
-    srv = sub.add_parser("serve", parents=[common], help="serve the web UI and the HTTP API")
-    srv.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, this machine only)")
-    srv.add_argument("--port", type=int, default=8000)
-    srv.add_argument("--processes", type=int, default=1,
-                     help="server processes sharing the port (reads scale with cores; posts are serialised)")
-    srv.add_argument("--access-log", action="store_true",
-                     help="log every request on stdout (off by default: it costs CPU under load)")
-
-    data = argparse.ArgumentParser(add_help=False)
-    data.add_argument("--data", default="../shared", metavar="DIR",
-                      help="the data folder, holding data/ (anercorp, saudinewsnet) and seeds/ (default ../shared)")
-
-    ev = sub.add_parser("eval", help="measure quality against labels")
-    evsub = ev.add_subparsers(dest="what", required=True)
-    for name, helptext in (("stories", "B-cubed and pairwise P/R/F1 of stories"),
-                           ("duplicates", "duplicate-pair precision and recall")):
-        e = evsub.add_parser(name, parents=[common, data], help=helptext)
-        e.add_argument("--gold", required=True, action="append",
-                       help="labels file (JSONL: url, event, dup_of); repeat for linked days")
-        if name == "stories":
-            e.add_argument("--focus", help="score only the articles of this labels file (a held-out day), "
-                                           "with their pairs to the other --gold files' articles")
-    e = evsub.add_parser("ner", parents=[common, data], help="entity-level P/R/F1 on the ANERcorp test split")
-    e.add_argument("--test", help="CoNLL test file (default: the anercorp test split under --data)")
-    e.add_argument("--model", help="model file (default: the packaged one)")
-    e = evsub.add_parser("seeds", parents=[common, data], help="the seed-story checks against gold.json")
-    e.add_argument("--seeds", help="the seeds folder with gold.json (default: seeds/ under --data)")
-    e = evsub.add_parser("brief", parents=[common, data], help="the brief against hand-made statements of stories")
-    e.add_argument("--gold", required=True, nargs="+", help="gold file(s) or folder(s) (bench/gold/brief)")
-    e = evsub.add_parser("understanding", parents=[common, data],
-                         help="entities, quotes and timeline of annotated stories (gold.json format)")
-    e.add_argument("--gold", action="append", required=True,
-                   help="a story annotation, or a folder of them (repeatable; the seeds' gold.json works); "
-                        "their `archive` paths are read under data/ of --data")
-
-    tr = sub.add_parser("train", help="rebuild a model from data")
-    trsub = tr.add_subparsers(dest="what", required=True)
-    t = trsub.add_parser("ner", parents=[common, data], help="train the Arabic NER model on ANERcorp")
-    where = t.add_mutually_exclusive_group(required=True)
-    where.add_argument("--out", help="where to write the model (ner.crfsuite and the files beside it)")
-    where.add_argument("--overwrite-shipped", action="store_true",
-                       help="replace the model shipped in the installed package")
-    t.add_argument("--train", help="CoNLL training file (default: the anercorp train split under --data)")
-    t = trsub.add_parser("stories", parents=[common, data],
-                         help="fit the story scorers on labelled articles already in the store")
-    t.add_argument("--gold", required=True, help="labels file (JSONL: url, event), as for `eval stories`")
-    t.add_argument("--out", required=True,
-                   help="folder for the four model files; use it with the story_models setting")
-
-    srch = sub.add_parser("search", parents=[common], help="find articles")
-    srch.add_argument("query")
-    srch.add_argument("--format", choices=["text", "jsonl"], default="text")
-    srch.add_argument("--limit", type=int, default=20)
-    return p
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -202,8 +98,13 @@ def _article_line(a: Article, outlets: Any = None) -> str:
     removed = ", ".join(f"{k}×{n}" for k, n in sorted(kinds.items())) or "nothing"
     lang_txt = " ".join(f"{k} {n}" for k, n in sorted(langs.items()))
     meta = " · ".join(
-        [a.published or "undated", display_name(a.source, outlets) if a.source else "unknown source", f"{len(a.paragraphs)} paragraphs ({lang_txt})",
-         f"{sum(len(p.sentences) for p in a.paragraphs)} sentences", f"removed: {removed}"]
+        [
+            a.published or "undated",
+            display_name(a.source, outlets) if a.source else "unknown source",
+            f"{len(a.paragraphs)} paragraphs ({lang_txt})",
+            f"{sum(len(p.sentences) for p in a.paragraphs)} sentences",
+            f"removed: {removed}",
+        ]
     )
     return f"  {a.id}  {a.title}\n      {meta}"
 
@@ -234,7 +135,9 @@ def cmd_run(args: argparse.Namespace, settings: Settings, con: Console) -> int:
             f"read {summary.read} documents: {len(summary.added)} new articles, "
             f"{summary.already_stored} already stored, {len(summary.errors)} inputs with errors; "
             f"{store.count_articles()} articles in {store.path}",  # a PostgreSQL password masked
-            read=summary.read, added=len(summary.added), already=summary.already_stored,
+            read=summary.read,
+            added=len(summary.added),
+            already=summary.already_stored,
             errors=len(summary.errors),
         )
         _resumed_line(summary, con)
@@ -256,17 +159,24 @@ def _open(settings: Settings, create: bool = False, write: bool = False) -> Any:
     return store
 
 
-def _runner(store: Store, settings: Settings, con: Console, reader: Any = None, read_total: int | None = None) -> Any:
+def _runner(
+    store: Store, settings: Settings, con: Console, reader: Any = None, read_total: int | None = None
+) -> Any:
     from .runner import build_runner
 
-    return build_runner(store, settings, reader, on_error=con.error, progress=con.progress, read_total=read_total)
+    return build_runner(
+        store, settings, reader, on_error=con.error, progress=con.progress, read_total=read_total
+    )
 
 
 def _resumed_line(summary: Any, con: Console) -> None:
     if summary.resumed or summary.resumed_stories:
-        con.info(f"completed what an earlier run left: {summary.resumed} articles placed in stories, "
-                 f"{summary.resumed_stories} stories analysed",
-                 resumed=summary.resumed, resumed_stories=summary.resumed_stories)
+        con.info(
+            f"completed what an earlier run left: {summary.resumed} articles placed in stories, "
+            f"{summary.resumed_stories} stories analysed",
+            resumed=summary.resumed,
+            resumed_stories=summary.resumed_stories,
+        )
 
 
 def cmd_reprocess(args: argparse.Namespace, settings: Settings, con: Console) -> int:
@@ -285,9 +195,12 @@ def cmd_reprocess(args: argparse.Namespace, settings: Settings, con: Console) ->
             summary = _runner(store, settings, con).run([])
         finally:
             con.stop_progress()
-        con.info(f"{summary.resumed} articles placed in stories, {len(summary.stories)} stories updated; "
-                 f"{store.count_stories()} stories in {store.path}",
-                 placed=summary.resumed, updated=len(summary.stories))
+        con.info(
+            f"{summary.resumed} articles placed in stories, {len(summary.stories)} stories updated; "
+            f"{store.count_stories()} stories in {store.path}",
+            placed=summary.resumed,
+            updated=len(summary.stories),
+        )
         _story_summary(store, summary.stories, con, OutletRegistry.load(settings.outlets_file or None))
     return EXIT_OK
 
@@ -326,12 +239,20 @@ def cmd_watch(args: argparse.Namespace, settings: Settings, con: Console) -> int
         if r.status == "unchanged":
             con.info(f"{r.url}: not modified", url=r.url, status=r.status)
         elif r.status == "new":
-            con.info(f"{r.url}: {len(r.added)} new articles ({r.pages} pages fetched), "
-                     f"{r.already_stored} already stored, {len(r.stories)} stories touched",
-                     url=r.url, status=r.status, added=len(r.added), pages=r.pages, stories=len(r.stories))
+            con.info(
+                f"{r.url}: {len(r.added)} new articles ({r.pages} pages fetched), "
+                f"{r.already_stored} already stored, {len(r.stories)} stories touched",
+                url=r.url,
+                status=r.status,
+                added=len(r.added),
+                pages=r.pages,
+                stories=len(r.stories),
+            )
 
     with _open(settings, create=True, write=True) as store:
-        watcher = Watcher(settings, store, default_text_pipeline(), default_stages(settings), on_error=con.error)
+        watcher = Watcher(
+            settings, store, default_text_pipeline(), default_stages(settings), on_error=con.error
+        )
         try:
             watcher.run(args.inputs, every, report, max_rounds=args.polls)
         except KeyboardInterrupt:
@@ -351,9 +272,14 @@ def cmd_export(args: argparse.Namespace, settings: Settings, con: Console) -> in
             arts = (a for a in store.iter_articles() if not wanted or outlets.matches(wanted, a.source))
             write_records((article_record(a, outlets) for a in arts), args.format, con.out, ARTICLE_FIELDS)
         else:
-            stories = (st for st in store.iter_stories()
-                       if not wanted or any(outlets.matches(wanted, x) for x in st.sources))
-            write_records(story_records(stories, store.get_articles, outlets), args.format, con.out, STORY_FIELDS)
+            stories = (
+                st
+                for st in store.iter_stories()
+                if not wanted or any(outlets.matches(wanted, x) for x in st.sources)
+            )
+            write_records(
+                story_records(stories, store.get_articles, outlets), args.format, con.out, STORY_FIELDS
+            )
     return EXIT_OK
 
 
@@ -371,6 +297,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings, con: Console) -> in
 
 def cmd_story(args: argparse.Namespace, settings: Settings, con: Console) -> int:
     from .export import story_record
+
     with _open(settings) as store:
         from .stages import find_story
 
@@ -384,13 +311,18 @@ def cmd_story(args: argparse.Namespace, settings: Settings, con: Console) -> int
         articles = {a.id: a for a in store.get_articles(story.articles)}
         outlets = OutletRegistry.load(settings.outlets_file or None)
         if args.format == "json":
-            con.out.write(json.dumps(story_record(story, articles, outlets), ensure_ascii=False, indent=1) + "\n")
+            con.out.write(
+                json.dumps(story_record(story, articles, outlets), ensure_ascii=False, indent=1) + "\n"
+            )
             return EXIT_OK
         from . import render
 
         titles = store.story_titles(story.related)
-        text = (render.story_markdown(story, articles, titles, outlets) if args.format == "md"
-                else render.story_html(story, articles, titles, outlets))
+        text = (
+            render.story_markdown(story, articles, titles, outlets)
+            if args.format == "md"
+            else render.story_html(story, articles, titles, outlets)
+        )
         con.out.write(text if text.endswith("\n") else text + "\n")
     return EXIT_OK
 
@@ -403,8 +335,15 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, con: Console) -> int
     if not 1 <= args.processes <= 32:
         con.error(f"--processes {args.processes}: use 1 to 32")
         return EXIT_USAGE
-    serve(settings.db, host=args.host, port=args.port, settings=settings, processes=args.processes,
-          config=getattr(args, "config", None), access_log=bool(getattr(args, "access_log", False)))
+    serve(
+        settings.db,
+        host=args.host,
+        port=args.port,
+        settings=settings,
+        processes=args.processes,
+        config=getattr(args, "config", None),
+        access_log=bool(getattr(args, "access_log", False)),
+    )
     return EXIT_OK
 
 
@@ -438,13 +377,21 @@ def cmd_train(args: argparse.Namespace, settings: Settings, con: Console) -> int
     return EXIT_OK
 
 
-COMMANDS = {"run": cmd_run, "watch": cmd_watch, "reprocess": cmd_reprocess, "export": cmd_export,
-            "search": cmd_search, "story": cmd_story,
-            "serve": cmd_serve, "eval": cmd_eval, "train": cmd_train}
+COMMANDS = {
+    "run": cmd_run,
+    "watch": cmd_watch,
+    "reprocess": cmd_reprocess,
+    "export": cmd_export,
+    "search": cmd_search,
+    "story": cmd_story,
+    "serve": cmd_serve,
+    "eval": cmd_eval,
+    "train": cmd_train,
+}
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
-    parser = _parser()
+    parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits on --help and on usage errors

@@ -217,7 +217,9 @@ class CachedEmbed:
     """An embedding callable that remembers vectors by text: the brief, the disputes and the
     timeline of one story embed many of the same sentences. The cache lives on the object."""
 
-    def __init__(self, embed: Callable[[list[str]], np.ndarray], max_items: int = 50_000, dim: int = 512) -> None:
+    def __init__(
+        self, embed: Callable[[list[str]], np.ndarray], max_items: int = 50_000, dim: int = 512
+    ) -> None:
         self._dim = dim
         self._embed = embed
         self._cache: dict[str, np.ndarray] = {}
@@ -249,8 +251,12 @@ class KeptEmbed:
     the caller to keep. A story that grows by a day re-reads its older articles' sentence vectors
     instead of running the encoder over them again."""
 
-    def __init__(self, embed: Callable[[list[str]], np.ndarray], kept: dict[str, np.ndarray] | None = None,
-                 dim: int = 512) -> None:
+    def __init__(
+        self,
+        embed: Callable[[list[str]], np.ndarray],
+        kept: dict[str, np.ndarray] | None = None,
+        dim: int = 512,
+    ) -> None:
         self._embed = embed
         self._kept = kept or {}
         self._dim = dim

@@ -26,7 +26,9 @@ def _pred_from_store(db: str) -> tuple[dict[str, str], dict[str, str | None]]:
         arts = list(store.iter_articles())
     url_of = {a.id: (a.url or a.id) for a in arts}
     story = {url_of[a.id]: a.story or a.id for a in arts}
-    dup = {url_of[a.id]: (url_of.get(a.duplicate_of, a.duplicate_of) if a.duplicate_of else None) for a in arts}
+    dup = {
+        url_of[a.id]: (url_of.get(a.duplicate_of, a.duplicate_of) if a.duplicate_of else None) for a in arts
+    }
     return story, dup
 
 
@@ -58,8 +60,9 @@ def eval_ner(test: str, model: str | None) -> dict[str, Any]:
 # -- the seed story -----------------------------------------------------------------------------
 
 
-def write_seed_feed(seeds: Path, gold: dict, out: Path, with_dates: bool = True,
-                    source: Callable[[str], str] | None = None) -> Path:
+def write_seed_feed(
+    seeds: Path, gold: dict, out: Path, with_dates: bool = True, source: Callable[[str], str] | None = None
+) -> Path:
     """The seed files as a feed would give them (seeds/README.md): one JSON line each with the id,
     the text, the gold publication date (unless `with_dates` is off) and `source(id)` if given."""
     with out.open("w", encoding="utf-8") as fh:
@@ -118,11 +121,16 @@ def seed_checks(gold: dict, articles: list[dict], stories: list[dict]) -> dict[s
         # A short variant that the prose only ever writes inside a longer variant of the same
         # entity ("بيسكوف" in "دميتري بيسكوف") is held by whichever entity holds the longer one.
         longer = {v: [w for w in arabic if w != v and match_form(v) in match_form(w)] for v in arabic}
-        standalone = {v: prose.count(match_form(v)) - sum(prose.count(match_form(w)) for w in longer[v])
-                      for v in arabic}
+        standalone = {
+            v: prose.count(match_form(v)) - sum(prose.count(match_form(w)) for w in longer[v]) for v in arabic
+        }
 
-        def held(v: str, ex: set[str], standalone: dict[str, int] = standalone,
-                 longer: dict[str, list[str]] = longer) -> bool:
+        def held(
+            v: str,
+            ex: set[str],
+            standalone: dict[str, int] = standalone,
+            longer: dict[str, list[str]] = longer,
+        ) -> bool:
             return match_form(v) in ex or (standalone[v] <= 0 and any(match_form(w) in ex for w in longer[v]))
 
         homes = {i for v in arabic for i, ex in enumerate(exported) if held(v, ex)}
@@ -135,16 +143,24 @@ def seed_checks(gold: dict, articles: list[dict], stories: list[dict]) -> dict[s
         else:
             missing.append(g["canonical"] + " (split)")
     mixed = [names for names in owner.values() if len(names) > 1]
-    out["entities"] = {"gold": len(gold["entities"]), "in_one_entity": len(grouped), "not_grouped": missing,
-                       "mixed": mixed, "variants_only_in_removed_debris": only_in_debris}
+    out["entities"] = {
+        "gold": len(gold["entities"]),
+        "in_one_entity": len(grouped),
+        "not_grouped": missing,
+        "mixed": mixed,
+        "variants_only_in_removed_debris": only_in_debris,
+    }
 
     # Timeline: every gold date present with at least one gold article.
     by_date: dict[str, set[str]] = {}
     for ev in story["timeline"]:
         by_date.setdefault(ev["date"], set()).update(ev["articles"])
     tl_ok = [t["date"] for t in gold["timeline"] if by_date.get(t["date"], set()) & set(t["docs"])]
-    out["timeline"] = {"gold_dates": len(gold["timeline"]), "found": len(tl_ok),
-                       "missed": [t["date"] for t in gold["timeline"] if t["date"] not in tl_ok]}
+    out["timeline"] = {
+        "gold_dates": len(gold["timeline"]),
+        "found": len(tl_ok),
+        "missed": [t["date"] for t in gold["timeline"] if t["date"] not in tl_ok],
+    }
 
     # Quotes: right speaker (through the gold variants) and article, text overlapping.
     speaker_forms = {g["canonical"]: {match_form(v) for v in g["variants"]} for g in gold["entities"]}
@@ -172,11 +188,18 @@ def seed_checks(gold: dict, articles: list[dict], stories: list[dict]) -> dict[s
 
     # Disputed: the gold claim's evidence in a dispute's claim, the denial's in its text.
     ev_claim, ev_denial = (match_form(e) for e in gold["disputed"][0]["evidence"])
-    out["disputed_found"] = any(ev_claim in match_form(d["claim"]) and ev_denial in match_form(d["text"])
-                                for d in story["disputed"])
+    out["disputed_found"] = any(
+        ev_claim in match_form(d["claim"]) and ev_denial in match_form(d["text"]) for d in story["disputed"]
+    )
     out["ok"] = bool(
-        out["one_story"] and not missing and not mixed and len(tl_ok) == len(gold["timeline"])
-        and found_q >= 5 and len(multi) >= 3 and verbatim and out["disputed_found"]
+        out["one_story"]
+        and not missing
+        and not mixed
+        and len(tl_ok) == len(gold["timeline"])
+        and found_q >= 5
+        and len(multi) >= 3
+        and verbatim
+        and out["disputed_found"]
     )
     return out
 
@@ -260,8 +283,10 @@ def train_stories(gold: str, out: str, settings: Settings) -> dict[str, Any]:
     with open_store(settings.db, create=False) as store:
         arts = stream_order(a for a in store.iter_articles() if (a.url or a.id) in labels)
     if not arts:
-        raise ValueError(f"{gold}: none of its articles is in the store {settings.db} "
-                         "(run `rasid run` on them first; labels name articles by url)")
+        raise ValueError(
+            f"{gold}: none of its articles is in the store {settings.db} "
+            "(run `rasid run` on them first; labels name articles by url)"
+        )
     events = {a.id: labels[a.url or a.id] for a in arts}
     vecs = article_vectors(arts, make_embedder(settings.embedder))
     dedup = Deduper()
@@ -274,15 +299,25 @@ def train_stories(gold: str, out: str, settings: Settings) -> dict[str, Any]:
     pred = stream(arts, vecs, dup, fitted.model, fitted.merge_model)
     b, p = bcubed(pred, events), pairwise(pred, events)
     return {
-        "models": str(Path(out)), "files": [f.name for f in files],
-        "articles": len(arts), "events": len(set(events.values())), "labels_not_in_store": len(labels) - len(arts),
-        "candidate_rows": fitted.rows, "same_event_rows": fitted.positives,
-        "thresholds": {"join": fitted.model.threshold, "merge": fitted.merge_model.threshold,
-                       "cross_language_join": fitted.cross_model.threshold,
-                       "cross_language_merge": fitted.cross_merge_model.threshold},
-        "in_sample": {"bcubed": dict(zip("prf", b, strict=True)), "pairwise": dict(zip("prf", p, strict=True)),
-                      "note": "scored on the articles the models were fitted and tuned on: "
-                              "hold a labelled day out to measure"},
+        "models": str(Path(out)),
+        "files": [f.name for f in files],
+        "articles": len(arts),
+        "events": len(set(events.values())),
+        "labels_not_in_store": len(labels) - len(arts),
+        "candidate_rows": fitted.rows,
+        "same_event_rows": fitted.positives,
+        "thresholds": {
+            "join": fitted.model.threshold,
+            "merge": fitted.merge_model.threshold,
+            "cross_language_join": fitted.cross_model.threshold,
+            "cross_language_merge": fitted.cross_merge_model.threshold,
+        },
+        "in_sample": {
+            "bcubed": dict(zip("prf", b, strict=True)),
+            "pairwise": dict(zip("prf", p, strict=True)),
+            "note": "scored on the articles the models were fitted and tuned on: "
+            "hold a labelled day out to measure",
+        },
         "use": f"story_models = {str(Path(out))!r} in rasid.toml (or RASID_STORY_MODELS) for a new store",
     }
 

@@ -16,10 +16,37 @@ from .model import Article, Story
 from .outlets import UNKNOWN_AR, OutletRegistry, display_name, story_outlet_count
 
 FORMATS = ("jsonl", "json", "csv")
-ARTICLE_FIELDS = ("id", "url", "source", "source_name", "title", "author", "published", "lang", "text",
-                  "story", "duplicate_of", "paragraphs", "removed")
-STORY_FIELDS = ("id", "title", "articles", "sources", "first_seen", "last_seen", "entities", "timeline",
-                "quotes", "brief", "disputed", "related", "outlet_count", "coverage")
+ARTICLE_FIELDS = (
+    "id",
+    "url",
+    "source",
+    "source_name",
+    "title",
+    "author",
+    "published",
+    "lang",
+    "text",
+    "story",
+    "duplicate_of",
+    "paragraphs",
+    "removed",
+)
+STORY_FIELDS = (
+    "id",
+    "title",
+    "articles",
+    "sources",
+    "first_seen",
+    "last_seen",
+    "entities",
+    "timeline",
+    "quotes",
+    "brief",
+    "disputed",
+    "related",
+    "outlet_count",
+    "coverage",
+)
 
 
 def article_record(article: Article, outlets: OutletRegistry | None = None) -> dict[str, Any]:
@@ -40,8 +67,9 @@ def article_record(article: Article, outlets: OutletRegistry | None = None) -> d
     }
 
 
-def story_record(story: Story, articles: Mapping[str, Article] | None = None,
-                 outlets: OutletRegistry | None = None) -> dict[str, Any]:
+def story_record(
+    story: Story, articles: Mapping[str, Article] | None = None, outlets: OutletRegistry | None = None
+) -> dict[str, Any]:
     """The CONTRACT story record; given the story's `articles` (id -> Article), also `outlet_count`
     (`outlets.story_outlet_count`: the count every view shows) and `coverage`:
     who covers what, by outlet (`rasid.brief.coverage_matrix`, with each outlet's display name
@@ -67,15 +95,25 @@ def story_record(story: Story, articles: Mapping[str, Article] | None = None,
         record["outlet_count"] = story_outlet_count(story.sources, (a.source for a in known), outlets)
         cov = coverage_matrix(story.brief, known)
         unnamed = [src for src in cov["sources"] if src in articles and not articles[src].source]
-        cov["names"] = {src: (display_name(src, outlets) if src not in unnamed else
-                              UNKNOWN_AR if len(unnamed) == 1 else f"{UNKNOWN_AR} {unnamed.index(src) + 1}")
-                        for src in cov["sources"]}
+        cov["names"] = {
+            src: (
+                display_name(src, outlets)
+                if src not in unnamed
+                else UNKNOWN_AR
+                if len(unnamed) == 1
+                else f"{UNKNOWN_AR} {unnamed.index(src) + 1}"
+            )
+            for src in cov["sources"]
+        }
         record["coverage"] = cov
     return record
 
 
-def story_records(stories: Iterable[Story], get_articles: Callable[[Sequence[str]], Iterable[Article]],
-                  outlets: OutletRegistry | None = None) -> Iterator[dict[str, Any]]:
+def story_records(
+    stories: Iterable[Story],
+    get_articles: Callable[[Sequence[str]], Iterable[Article]],
+    outlets: OutletRegistry | None = None,
+) -> Iterator[dict[str, Any]]:
     """`story_record` of each story with its `outlet_count` and `coverage` (`get_articles`: the
     store's, to read each story's members), streaming."""
     for story in stories:

@@ -35,5 +35,7 @@ def missing_module_message(exc: ImportError) -> str:
         return str(exc).splitlines()[0] if str(exc) else "a module failed to import"
     extra = EXTRA_OF.get(name)
     if extra is not None:
-        return f"{WHAT[extra]} needs the '{extra}' extra: pip install 'rasid[{extra}]' (missing module {name})"
+        return (
+            f"{WHAT[extra]} needs the '{extra}' extra: pip install 'rasid[{extra}]' (missing module {name})"
+        )
     return f"module {name!r} is missing: rasid's installation is incomplete; reinstall rasid"

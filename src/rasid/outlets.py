@@ -38,7 +38,9 @@ _SECTION_SPLIT = re.compile(r"\s+[|:›»·•/\\\-–—]+\s+|\s*[|›»•]\s*
 _WRAPPERS = ("صحيفة", "جريدة", "موقع", "قناة", "بوابة", "وكالة", "أخبار", "اخبار", "شبكة")
 _DASH = re.compile(r"\s*[-–—]\s*|\s+ـ\s+")
 # City names that are also outlet names: the first part of a dateline («الرياض - واس»), not an outlet.
-_BYLINE_CITIES = frozenset(match_form(c) for c in ("الرياض", "المدينة", "المدينة المنورة", "مكة", "مكة المكرمة"))
+_BYLINE_CITIES = frozenset(
+    match_form(c) for c in ("الرياض", "المدينة", "المدينة المنورة", "مكة", "مكة المكرمة")
+)
 _BYLINE_LINES = 3
 _BYLINE_MAX_WORDS = 8
 _URLISH = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
@@ -87,7 +89,8 @@ class OutletRegistry:
         self._by_id: Mapping[str, Outlet] = MappingProxyType(by_id)
         self._names: Mapping[str, str] = MappingProxyType(names)
         self._hosts: Mapping[str, tuple[tuple[str, str], ...]] = MappingProxyType(
-            {h: tuple(e) for h, e in hosts.items()})
+            {h: tuple(e) for h, e in hosts.items()}
+        )
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -110,7 +113,7 @@ class OutletRegistry:
             for wrapper in _WRAPPERS:
                 w = _name_key(wrapper) + " "
                 if key.startswith(w):
-                    found = self._names.get(key[len(w):])
+                    found = self._names.get(key[len(w) :])
                     break
         return found
 
@@ -148,8 +151,11 @@ class OutletRegistry:
         """The outlet a titled name («سكاي نيوز عربية | الخليج») names. A section can be an
         outlet's name too («الخليج», «اليوم»), so: the longest part of several words that names an
         outlet, else the first part; a later one-word part is taken for a section."""
-        multi = [(len(p), -i, found) for i, p in enumerate(parts)
-                 if len(p.split()) > 1 and (found := self.by_name(p)) is not None]
+        multi = [
+            (len(p), -i, found)
+            for i, p in enumerate(parts)
+            if len(p.split()) > 1 and (found := self.by_name(p)) is not None
+        ]
         if multi:
             return max(multi)[2]
         return self.by_name(parts[0]) if parts else None
@@ -266,7 +272,7 @@ def read_outlets_file(path: Path) -> list[Outlet]:
         raise ValueError(f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
     items = data.get("outlets") if isinstance(data, dict) else data
     if not isinstance(items, list):
-        raise ValueError(f"{path}: expected a list of outlets (or {{\"outlets\": [...]}})")
+        raise ValueError(f'{path}: expected a list of outlets (or {{"outlets": [...]}})')
     return [_outlet(item, f"{path}: outlet {n}") for n, item in enumerate(items, 1)]
 
 
@@ -275,19 +281,25 @@ def _outlet(item: Any, where: str) -> Outlet:
         raise ValueError(f"{where}: expected an object")
     oid = item.get("id")
     if not isinstance(oid, str) or not oid.strip():
-        raise ValueError(f"{where}: needs an \"id\" string")
+        raise ValueError(f'{where}: needs an "id" string')
     name_ar = item.get("name_ar") or item.get("name_en") or oid
     name_en = item.get("name_en") or name_ar
     strings: dict[str, tuple[str, ...]] = {}
     for key in ("domains", "aliases"):
         value = item.get(key) or []
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ValueError(f"{where} ({oid}): \"{key}\" must be a list of strings")
+            raise ValueError(f'{where} ({oid}): "{key}" must be a list of strings')
         strings[key] = tuple(v.strip() for v in value if v.strip())
     country = item.get("country")
-    if not isinstance(name_ar, str) or not isinstance(name_en, str) or not (country is None or isinstance(country, str)):
+    if (
+        not isinstance(name_ar, str)
+        or not isinstance(name_en, str)
+        or not (country is None or isinstance(country, str))
+    ):
         raise ValueError(f"{where} ({oid}): names and country must be strings")
-    return Outlet(oid.strip(), name_ar.strip(), name_en.strip(), strings["domains"], country, strings["aliases"])
+    return Outlet(
+        oid.strip(), name_ar.strip(), name_en.strip(), strings["domains"], country, strings["aliases"]
+    )
 
 
 @cache
@@ -319,7 +331,9 @@ def outlet_key(source: str | None, registry: OutletRegistry | None = None) -> st
     return (registry or shipped_registry()).resolve(source) or source.strip().casefold()
 
 
-def count_outlets(sources: Iterable[str | None], unnamed: int = 0, registry: OutletRegistry | None = None) -> int:
+def count_outlets(
+    sources: Iterable[str | None], unnamed: int = 0, registry: OutletRegistry | None = None
+) -> int:
     """The number of outlets of a story, the one rule every view (list, page, API, export, CLI)
     shows: distinct outlets of the named `sources` (by `outlet_key`), plus one per article that
     names no outlet (`unnamed` such articles, and each None in `sources`), as the brief counts it."""
@@ -333,13 +347,17 @@ def count_outlets(sources: Iterable[str | None], unnamed: int = 0, registry: Out
     return len(keys) + unnamed
 
 
-def story_outlet_count(sources: Iterable[str | None], article_sources: Iterable[str | None],
-                       registry: OutletRegistry | None = None) -> int:
+def story_outlet_count(
+    sources: Iterable[str | None],
+    article_sources: Iterable[str | None],
+    registry: OutletRegistry | None = None,
+) -> int:
     """`count_outlets` of a story from its stored `sources` and its members' sources."""
     members = list(article_sources)
     unnamed = sum(1 for s in members if outlet_key(s, registry) is None)
-    return count_outlets([*sources, *(s for s in members if outlet_key(s, registry) is not None)], unnamed,
-                         registry)
+    return count_outlets(
+        [*sources, *(s for s in members if outlet_key(s, registry) is not None)], unnamed, registry
+    )
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -374,7 +392,7 @@ def _bare_host(host: str) -> str:
     host = host.strip().lower().rstrip(".")
     for prefix in _HOST_PREFIXES:
         if host.startswith(prefix) and host.count(".") > 1:
-            return host[len(prefix):]
+            return host[len(prefix) :]
     return host
 
 

@@ -29,8 +29,15 @@ class BarProgress:
         from tqdm import tqdm
 
         self.close()
-        self._bar = tqdm(total=total, desc=f"rasid {name}", unit=" " + UNITS.get(name, "items"),
-                         file=self.err, leave=True, disable=None, **_width(self.err))
+        self._bar = tqdm(
+            total=total,
+            desc=f"rasid {name}",
+            unit=" " + UNITS.get(name, "items"),
+            file=self.err,
+            leave=True,
+            disable=None,
+            **_width(self.err),
+        )
 
     def advance(self, n: int = 1) -> None:
         if self._bar is not None:

@@ -23,11 +23,21 @@ class Runner(Protocol):
     def run(self, inputs: Sequence[str]) -> RunSummary: ...
 
 
-def build_runner(store: Store, settings: Settings, reader: Reader | None, *, on_error: ErrorSink | None = None,
-                 progress: Progress | None = None, text: TextPipeline | None = None,
-                 stages: Sequence[Stage] | None = None, read_total: int | None = None,
-                 workers: int | None = None, engine: str | None = None, wait_for_analysis: bool = True,
-                 only: Sequence[str] | None = None) -> Runner:
+def build_runner(
+    store: Store,
+    settings: Settings,
+    reader: Reader | None,
+    *,
+    on_error: ErrorSink | None = None,
+    progress: Progress | None = None,
+    text: TextPipeline | None = None,
+    stages: Sequence[Stage] | None = None,
+    read_total: int | None = None,
+    workers: int | None = None,
+    engine: str | None = None,
+    wait_for_analysis: bool = True,
+    only: Sequence[str] | None = None,
+) -> Runner:
     """The local runner over `store` with the shipped text pipeline and stages (the Dask runner
     when `settings.engine` is "dask" and there is something to read).
 
@@ -50,9 +60,15 @@ def build_runner(store: Store, settings: Settings, reader: Reader | None, *, on_
         from .engine.dask import DaskRunner
 
         # the per-document work on a Dask cluster (each worker builds its own reader and pipeline)
-        return DaskRunner(store=store, settings=settings,
-                          stages=stages if stages is not None else default_stages(settings),
-                          workers=n, scheduler=settings.scheduler or None, on_error=on_error, progress=progress)
+        return DaskRunner(
+            store=store,
+            settings=settings,
+            stages=stages if stages is not None else default_stages(settings),
+            workers=n,
+            scheduler=settings.scheduler or None,
+            on_error=on_error,
+            progress=progress,
+        )
     return LocalRunner(
         store=store,
         reader=reader,

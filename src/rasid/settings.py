@@ -108,7 +108,9 @@ def _check_type(name: str, value: Any, to: Any, where: str) -> Any:
     return float(value) if kind == "float" else value
 
 
-def load_settings(config: str | Path | None = None, env: dict[str, str] | None = None, **flags: Any) -> Settings:
+def load_settings(
+    config: str | Path | None = None, env: dict[str, str] | None = None, **flags: Any
+) -> Settings:
     """Build the one Settings object from defaults, file, environment and flags (None flags ignored)."""
     values: dict[str, Any] = {}
     names = {f.name: f.type for f in fields(Settings)}

@@ -92,7 +92,9 @@ class PieceCachedUSE:
     meant to run on one thread anyway.
     """
 
-    def __init__(self, backend: Any, tokenizer: Any, max_pieces: int = 16384, token_budget: int = 384) -> None:
+    def __init__(
+        self, backend: Any, tokenizer: Any, max_pieces: int = 16384, token_budget: int = 384
+    ) -> None:
         self._b = backend
         self._tokenize = tokenizer.encode
         self.max_pieces = max_pieces
@@ -101,7 +103,10 @@ class PieceCachedUSE:
         self._threads = getattr(backend, "threads", 1)
         self._width = PROJ_DIM + sum(n for n, _ in ORDERS) * CNN_DIM
         # The first convolution's weights, one (256, 256) block per window offset.
-        self._w1 = [np.ascontiguousarray(w.reshape(n, CNN_DIM, CNN_DIM)) for w, (n, _) in zip(backend.w1, ORDERS, strict=True)]
+        self._w1 = [
+            np.ascontiguousarray(w.reshape(n, CNN_DIM, CNN_DIM))
+            for w, (n, _) in zip(backend.w1, ORDERS, strict=True)
+        ]
         self._offsets = list(np.cumsum([PROJ_DIM] + [n * CNN_DIM for n, _ in ORDERS[:-1]]))
         self._row = np.full(backend.table.shape[0], -1, np.int64)  # piece id -> row of the table
         self._table = np.zeros((min(1024, max_pieces) + 1, self._width), np.float32)  # row 0: zeros
@@ -112,7 +117,11 @@ class PieceCachedUSE:
     def wrap(cls, backend: Any, tokenizer: Any, **kw: Any) -> PieceCachedUSE | None:
         """A fast pass over `backend`, or None when its weights are not laid out as expected."""
         try:
-            if backend.table.ndim != 2 or backend.table.shape[1] != EMB_DIM or backend.table.dtype != np.uint8:
+            if (
+                backend.table.ndim != 2
+                or backend.table.shape[1] != EMB_DIM
+                or backend.table.dtype != np.uint8
+            ):
                 return None
             if backend.scale.shape[0] != NUM_CHUNKS or backend.lo.shape[0] != NUM_CHUNKS:
                 return None
@@ -120,7 +129,10 @@ class PieceCachedUSE:
                 if getattr(backend, name).shape != shape:
                     return None
             for i, (n, _) in enumerate(ORDERS):
-                if backend.w1[i].shape != (n * CNN_DIM, CNN_DIM) or backend.w2[i].shape != (n * CNN_DIM, CNN_DIM):
+                if backend.w1[i].shape != (n * CNN_DIM, CNN_DIM) or backend.w2[i].shape != (
+                    n * CNN_DIM,
+                    CNN_DIM,
+                ):
                     return None
             if backend.ln_g_all.shape != (PROJ_DIM,) or backend.ln_g.shape != (EMB_DIM + PROJ_DIM,):
                 return None

@@ -171,9 +171,17 @@ class _Docs:
 class Watcher:
     """Polls inputs into one store (see the module docstring). One per `rasid watch`."""
 
-    def __init__(self, settings: Settings, store: Store, text: TextPipeline, stages: Sequence[Any] = (),
-                 ingestor: Ingestor | None = None, on_error: Callable[[IngestError], None] | None = None,
-                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        text: TextPipeline,
+        stages: Sequence[Any] = (),
+        ingestor: Ingestor | None = None,
+        on_error: Callable[[IngestError], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         from .ingest.web import make_client
 
         self.settings = settings
@@ -194,8 +202,13 @@ class Watcher:
 
     # -- the loop -------------------------------------------------------------------------------
 
-    def run(self, inputs: Sequence[str], every: float, report: Callable[[PollResult], None] | None = None,
-            max_rounds: int | None = None) -> None:
+    def run(
+        self,
+        inputs: Sequence[str],
+        every: float,
+        report: Callable[[PollResult], None] | None = None,
+        max_rounds: int | None = None,
+    ) -> None:
         """Poll every input each `every` seconds until stopped (or `max_rounds` rounds, for tests).
         An input whose poll failed waits twice as long each time, up to `watch_max_backoff`."""
         due = dict.fromkeys(inputs, self.clock())
@@ -249,12 +262,22 @@ class Watcher:
         kind = _url_kind(fetched.content_type, fetched.body, fetched.url)
         result = PollResult(url, "new")
         try:
-            docs = list(self._feed_docs(url, fetched, result) if kind == "feed" else self._page_docs(url, fetched))
+            docs = list(
+                self._feed_docs(url, fetched, result) if kind == "feed" else self._page_docs(url, fetched)
+            )
         except Refused as exc:
             return self._failed(url, exc.reason)
         if docs:
-            runner = build_runner(self.store, self.settings, _Docs(docs), text=self.text, stages=self.stages,
-                                  workers=self.settings.workers or 1, on_error=self.on_error, engine="local")
+            runner = build_runner(
+                self.store,
+                self.settings,
+                _Docs(docs),
+                text=self.text,
+                stages=self.stages,
+                workers=self.settings.workers or 1,
+                on_error=self.on_error,
+                engine="local",
+            )
             summary = runner.run([url])
             result.added, result.already_stored = list(summary.added), summary.already_stored
             result.stories = list(summary.stories)
@@ -272,8 +295,14 @@ class Watcher:
     def _page_docs(self, url: str, fetched: Fetched) -> Iterator[RawDoc | IngestError]:
         if self.store.has_article(url) or self.store.has_article(fetched.url):
             return
-        docs = self.ingestor._parse(_url_kind(fetched.content_type, fetched.body, fetched.url), fetched.body,
-                                    url, url=fetched.url, charset=fetched.charset, content_type=fetched.content_type)
+        docs = self.ingestor._parse(
+            _url_kind(fetched.content_type, fetched.body, fetched.url),
+            fetched.body,
+            url,
+            url=fetched.url,
+            charset=fetched.charset,
+            content_type=fetched.content_type,
+        )
         yield from with_outlets(docs, self.ingestor.outlets)
 
     def _feed_docs(self, url: str, fetched: Fetched, result: PollResult) -> Iterator[RawDoc | IngestError]:
@@ -281,7 +310,9 @@ class Watcher:
 
         vet_xml(fetched.body)
         headers = {"content-type": fetched.content_type} if fetched.content_type else {}
-        parsed = feedparser.parse(io.BytesIO(fetched.body), response_headers=headers, resolve_relative_uris=False)
+        parsed = feedparser.parse(
+            io.BytesIO(fetched.body), response_headers=headers, resolve_relative_uris=False
+        )
         if not parsed.get("version") and not parsed.entries:
             raise Refused("not an RSS or Atom feed")
         feed_title = _plain(parsed.feed.get("title"))
@@ -295,7 +326,9 @@ class Watcher:
             if self.store.has_article(item.key):
                 continue
             if item.raw_date and item.published is None:
-                yield IngestError(origin, f"unparseable published date {item.raw_date!r}; article kept without a date")
+                yield IngestError(
+                    origin, f"unparseable published date {item.raw_date!r}; article kept without a date"
+                )
             doc = self._item_doc(item, origin, result)
             if isinstance(doc, IngestError):
                 yield doc
@@ -320,13 +353,31 @@ class Watcher:
         source = _plain(entry.get("source", {}).get("title")) if entry.get("source") else None
         text = content or summary
         full = bool(content) or len(summary) >= self.settings.watch_summary_chars
-        return _FeedItem(key=key, link=link, title=title, text=text, full=full, published=published,
-                         raw_date=raw, author=entry.get("author") or None,
-                         lang=(title_detail.get("language") or feed_lang) or None, source=source or feed_title)
+        return _FeedItem(
+            key=key,
+            link=link,
+            title=title,
+            text=text,
+            full=full,
+            published=published,
+            raw_date=raw,
+            author=entry.get("author") or None,
+            lang=(title_detail.get("language") or feed_lang) or None,
+            source=source or feed_title,
+        )
 
     def _item_doc(self, item: _FeedItem, origin: str, result: PollResult) -> RawDoc | IngestError:
-        doc = RawDoc(origin=origin, id=item.key, url=item.link, source=item.source, title=item.title,
-                     text=item.text or None, published=item.published, lang=item.lang, author=item.author)
+        doc = RawDoc(
+            origin=origin,
+            id=item.key,
+            url=item.link,
+            source=item.source,
+            title=item.title,
+            text=item.text or None,
+            published=item.published,
+            lang=item.lang,
+            author=item.author,
+        )
         if item.full or not item.link or not item.link.startswith(("http://", "https://")):
             return self._with_text(doc, item)
         try:

@@ -33,8 +33,16 @@ from rasid_training.ner_neural import TAGS as NN_TAGS
 from rasid_training.ner_neural import NeuralTagger, crf_marginals
 
 __all__ = [
-    "CRF_PARAMS", "MIN_FREQ", "build_resources", "load_silver", "packaged_silver", "read_gazetteers", "save_silver",
-    "silver_source_sentences", "train_crf", "train_ner",
+    "CRF_PARAMS",
+    "MIN_FREQ",
+    "build_resources",
+    "load_silver",
+    "packaged_silver",
+    "read_gazetteers",
+    "save_silver",
+    "silver_source_sentences",
+    "train_crf",
+    "train_ner",
 ]
 
 SILVER_NAME = "ner.silver.json.gz"
@@ -52,7 +60,11 @@ NN_EPOCHS = 8
 
 def read_gazetteers(folder: Path) -> dict[str, set[str]]:
     """ANERgazet lists in matching form (section markers dropped)."""
-    names = {"PER": "AlignedPersGazetteer.txt", "LOC": "AlignedLocGazetteer.txt", "ORG": "AlignedOrgGazetteer.txt"}
+    names = {
+        "PER": "AlignedPersGazetteer.txt",
+        "LOC": "AlignedLocGazetteer.txt",
+        "ORG": "AlignedOrgGazetteer.txt",
+    }
     out: dict[str, set[str]] = {}
     for typ, name in names.items():
         entries: set[str] = set()
@@ -78,7 +90,9 @@ def silver_source_sentences(n_articles: int, data_dir: Path) -> list[list[str]]:
     return out
 
 
-def save_silver(path: Path, n_articles: int, sents: Sequence[Sequence[str]], tags: Sequence[Sequence[str]]) -> None:
+def save_silver(
+    path: Path, n_articles: int, sents: Sequence[Sequence[str]], tags: Sequence[Sequence[str]]
+) -> None:
     """Teacher labels of `silver_source_sentences(n_articles)`, one digit per token (NN_TAGS index)."""
     code = {t: str(k) for k, t in enumerate(NN_TAGS)}
     rows = ["".join(code[t] for t in tt) for tt in tags]
@@ -106,8 +120,12 @@ def packaged_silver() -> Path | None:
 
 
 def build_resources(
-    unlabelled: Sequence[Path], gazetteer_dir: Path, train_sents: Sequence[tuple[list[str], list[str]]] = (),
-    seed: int = 0, article_limit: int | None = None, teacher_types: dict[str, str] | None = None,
+    unlabelled: Sequence[Path],
+    gazetteer_dir: Path,
+    train_sents: Sequence[tuple[list[str], list[str]]] = (),
+    seed: int = 0,
+    article_limit: int | None = None,
+    teacher_types: dict[str, str] | None = None,
 ) -> Resources:
     """Gazetteers (plus the training names, used only to decide clitic cuts), clusters and counts."""
     gaz = read_gazetteers(gazetteer_dir)
@@ -129,7 +147,11 @@ def packaged_teacher_types() -> dict[str, str]:
     """The teacher dictionary of the packaged resources. Building it takes a multilingual-e5-small
     pass over SaudiNewsNet (~25 min, bench/ner_e5.py), more than a rebuild may take, so a rebuild
     keeps the packaged one unless it is given another."""
-    data = importlib_resources.files("rasid").joinpath("data").joinpath(resources_path(Path("ner.crfsuite")).name)
+    data = (
+        importlib_resources.files("rasid")
+        .joinpath("data")
+        .joinpath(resources_path(Path("ner.crfsuite")).name)
+    )
     if not data.is_file():
         return {}
     with importlib_resources.as_file(data) as p:
@@ -195,14 +217,21 @@ def train_ner(
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     silver_file = packaged_silver() if silver is True else (Path(silver) if silver else None)
-    silver_sents = load_silver(silver_file, _data(data_dir, "the silver text")) if silver_file is not None else []
+    silver_sents = (
+        load_silver(silver_file, _data(data_dir, "the silver text")) if silver_file is not None else []
+    )
     train_crf(
-        xs + [feats.sentence(t) for t, _ in silver_sents], ys + [g for _, g in silver_sents], out_path, crf_params
+        xs + [feats.sentence(t) for t, _ in silver_sents],
+        ys + [g for _, g in silver_sents],
+        out_path,
+        crf_params,
     )
     t2 = time.perf_counter()
     stats: dict = {"silver_sentences": len(silver_sents)}
     # Without torch (the `train` extra) the second stage falls back to the document CRF.
-    use_nn = stacked and neural and resources.vectors is not None and importlib.util.find_spec("torch") is not None
+    use_nn = (
+        stacked and neural and resources.vectors is not None and importlib.util.find_spec("torch") is not None
+    )
     for stale in (doc_path(out_path), neural_path(out_path)):
         if stale.exists():
             stale.unlink()

@@ -83,7 +83,9 @@ def build_clusters(
         else:
             a, b = ids[:-off], ids[off:]
         ok = (a >= 0) & (b >= 0) & (b < c)
-        m = sparse.coo_matrix((np.ones(int(ok.sum()), dtype=np.float32), (a[ok], b[ok])), shape=(v, c)).tocsr()
+        m = sparse.coo_matrix(
+            (np.ones(int(ok.sum()), dtype=np.float32), (a[ok], b[ok])), shape=(v, c)
+        ).tocsr()
         blocks.append(m)
     mat = sparse.hstack(blocks).tocsr()
     mat.sum_duplicates()
@@ -96,7 +98,9 @@ def build_clusters(
     pmi = np.log(coo.data / total / (row[coo.row] / total) / (col[coo.col] + 1e-12))
     keep = pmi > 0
     ppmi = sparse.csr_matrix((pmi[keep], (coo.row[keep], coo.col[keep])), shape=mat.shape)
-    vecs = TruncatedSVD(n_components=dim, random_state=seed, algorithm="randomized", n_iter=5).fit_transform(ppmi)
+    vecs = TruncatedSVD(n_components=dim, random_state=seed, algorithm="randomized", n_iter=5).fit_transform(
+        ppmi
+    )
     vecs /= np.linalg.norm(vecs, axis=1, keepdims=True) + 1e-9
     fine_k = ks[-1]
     fine = MiniBatchKMeans(n_clusters=fine_k, random_state=seed, batch_size=4096, n_init=1, max_iter=100)

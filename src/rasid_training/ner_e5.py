@@ -47,8 +47,28 @@ def _dequant_q4(raw: np.ndarray, rows: int, cols: int) -> np.ndarray:
 class E5:
     """The e5-small encoder: word-level tokenisation (cached) and a numpy forward pass."""
 
-    __slots__ = ("H", "NL", "NH", "FF", "eps", "pieces", "scores", "max_chars", "norm", "bos", "eos", "unk",
-                 "unk_score", "_word_raw", "_emb_cache", "pos", "type", "eln", "layers", "_tok_cache")
+    __slots__ = (
+        "H",
+        "NL",
+        "NH",
+        "FF",
+        "eps",
+        "pieces",
+        "scores",
+        "max_chars",
+        "norm",
+        "bos",
+        "eos",
+        "unk",
+        "unk_score",
+        "_word_raw",
+        "_emb_cache",
+        "pos",
+        "type",
+        "eln",
+        "layers",
+        "_tok_cache",
+    )
 
     def __init__(self, path: Path | None = None) -> None:
         path = path or model_file()
@@ -123,14 +143,22 @@ class E5:
         for lyr in range(self.NL):
             qkv_w = np.concatenate([q4(f"l{lyr}.{k}.w", H, H) for k in "qkv"]).T.copy()
             qkv_b = np.concatenate([f32(f"l{lyr}.{k}.b") for k in "qkv"])
-            self.layers.append((
-                qkv_w, qkv_b,
-                q4(f"l{lyr}.ao.w", H, H).T.copy(), f32(f"l{lyr}.ao.b"),
-                f32(f"l{lyr}.aln.w"), f32(f"l{lyr}.aln.b"),
-                q4(f"l{lyr}.fi.w", FF, H).T.copy(), f32(f"l{lyr}.fi.b"),
-                q4(f"l{lyr}.fo.w", H, FF).T.copy(), f32(f"l{lyr}.fo.b"),
-                f32(f"l{lyr}.oln.w"), f32(f"l{lyr}.oln.b"),
-            ))
+            self.layers.append(
+                (
+                    qkv_w,
+                    qkv_b,
+                    q4(f"l{lyr}.ao.w", H, H).T.copy(),
+                    f32(f"l{lyr}.ao.b"),
+                    f32(f"l{lyr}.aln.w"),
+                    f32(f"l{lyr}.aln.b"),
+                    q4(f"l{lyr}.fi.w", FF, H).T.copy(),
+                    f32(f"l{lyr}.fi.b"),
+                    q4(f"l{lyr}.fo.w", H, FF).T.copy(),
+                    f32(f"l{lyr}.fo.b"),
+                    f32(f"l{lyr}.oln.w"),
+                    f32(f"l{lyr}.oln.b"),
+                )
+            )
         self._tok_cache: dict[str, list[int]] = {}
 
     def word_pieces(self, word: str) -> list[int]:
@@ -176,12 +204,18 @@ class E5:
             rows.append(r)
         return np.stack(rows)
 
-    def states(self, words: Sequence[str], layers: Sequence[int] = (-1,), max_pieces: int = 510) -> np.ndarray:
+    def states(
+        self, words: Sequence[str], layers: Sequence[int] = (-1,), max_pieces: int = 510
+    ) -> np.ndarray:
         """Per-word states (mean over the word's pieces) of a sentence, concatenated over `layers`
         (0 = embeddings, NL = last; negative from the end): words x (H * len(layers)) float32.
         Sentences longer than `max_pieces` pieces run in consecutive windows."""
         pieces = [self.word_pieces(w) or [self.unk] for w in words]
-        owner = np.concatenate([[k] * len(p) for k, p in enumerate(pieces)]).astype(np.int64) if words else np.zeros(0, np.int64)
+        owner = (
+            np.concatenate([[k] * len(p) for k, p in enumerate(pieces)]).astype(np.int64)
+            if words
+            else np.zeros(0, np.int64)
+        )
         flat = [i for p in pieces for i in p]
         want = [lyr % (self.NL + 1) for lyr in layers]
         out = np.zeros((len(words), self.H * len(want)), np.float32)
@@ -193,7 +227,9 @@ class E5:
                 np.add.at(out[:, k * self.H : (k + 1) * self.H], own, h[1:-1])
         return out / np.maximum(counts, 1.0)
 
-    def word_vectors(self, words: Sequence[str], layers: Sequence[int] = (-1,), batch: int = 256) -> np.ndarray:
+    def word_vectors(
+        self, words: Sequence[str], layers: Sequence[int] = (-1,), batch: int = 256
+    ) -> np.ndarray:
         """Context-free vectors: each word alone through the encoder, mean over its pieces after each
         of `layers`, each unit length, concatenated. Words are batched by piece count (padding masked)."""
         want = [lyr % (self.NL + 1) for lyr in layers]
@@ -214,7 +250,9 @@ class E5:
             inner[np.arange(len(idx)), mask.sum(1) - 1] = False
             for k, h in enumerate(self._forward_batch(ids, mask, want)):
                 v = (h * inner[:, :, None]).sum(1) / inner.sum(1, keepdims=True)
-                out[idx, k * self.H : (k + 1) * self.H] = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-9)
+                out[idx, k * self.H : (k + 1) * self.H] = v / np.maximum(
+                    np.linalg.norm(v, axis=1, keepdims=True), 1e-9
+                )
         return out
 
     def _forward_batch(self, ids: np.ndarray, mask: np.ndarray, want: Sequence[int]) -> list[np.ndarray]:
@@ -289,7 +327,9 @@ def _erf(x: np.ndarray) -> np.ndarray:
     s = np.sign(x)
     a = np.abs(x)
     t = 1.0 / (1.0 + 0.3275911 * a)
-    y = 1.0 - (((((1.061405429 * t - 1.453152073) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * np.exp(-a * a)
+    y = 1.0 - (
+        ((((1.061405429 * t - 1.453152073) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592
+    ) * t * np.exp(-a * a)
     return (s * y).astype(np.float32)
 
 
@@ -300,7 +340,10 @@ def nested_clusters(vecs: np.ndarray, ks: Sequence[int] = (64, 256, 1024), seed:
 
     fine = MiniBatchKMeans(n_clusters=ks[-1], random_state=seed, batch_size=4096, n_init=1, max_iter=100)
     fine_ids = fine.fit_predict(vecs)
-    levels = [KMeans(n_clusters=k, random_state=seed, n_init=3).fit_predict(fine.cluster_centers_)[fine_ids] for k in ks[:-1]]
+    levels = [
+        KMeans(n_clusters=k, random_state=seed, n_init=3).fit_predict(fine.cluster_centers_)[fine_ids]
+        for k in ks[:-1]
+    ]
     return np.stack([*levels, fine_ids], axis=1)
 
 
@@ -308,7 +351,12 @@ TYPE_CLASSES = ("O", "PER", "LOC", "ORG", "MISC")
 
 
 def type_priors(
-    words: Sequence[str], vecs: np.ndarray, labels: dict[str, str], folds: int = 5, seed: int = 0, floor: float = 0.3
+    words: Sequence[str],
+    vecs: np.ndarray,
+    labels: dict[str, str],
+    folds: int = 5,
+    seed: int = 0,
+    floor: float = 0.3,
 ) -> dict[str, str]:
     """Entity type predicted from each word's e5 vector by a logistic regression fitted on the words
     whose training-set type is known (`labels`: word -> one of TYPE_CLASSES). Labelled words get

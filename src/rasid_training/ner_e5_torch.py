@@ -65,7 +65,10 @@ class E5Tagger(nn.Module):
             for mod, w in zip(self.layers, enc.layers[: self.n_layers], strict=True):
                 qkv_w, qkv_b, ao_w, ao_b, aln_w, aln_b, fi_w, fi_b, fo_w, fo_b, oln_w, oln_b = w
                 for lin, (wt, b) in (
-                    (mod.qkv, (qkv_w, qkv_b)), (mod.ao, (ao_w, ao_b)), (mod.fi, (fi_w, fi_b)), (mod.fo, (fo_w, fo_b))
+                    (mod.qkv, (qkv_w, qkv_b)),
+                    (mod.ao, (ao_w, ao_b)),
+                    (mod.fi, (fi_w, fi_b)),
+                    (mod.fo, (fo_w, fo_b)),
                 ):
                     lin.weight.copy_(torch.from_numpy(np.ascontiguousarray(wt.T)))
                     lin.bias.copy_(torch.from_numpy(b))
@@ -143,4 +146,6 @@ def make_batch(enc: E5, items: Sequence[list[list[int]]], max_pieces: int) -> Pi
         pool[r, own[pos], pos] = 1.0
     pool /= np.maximum(pool.sum(-1, keepdims=True), 1.0)
     emb = enc._embed(ids.ravel().tolist()).reshape(B, T, enc.H)
-    return PieceBatch(torch.from_numpy(emb), torch.from_numpy(mask), torch.from_numpy(pool), [n for _, _, n in seqs])
+    return PieceBatch(
+        torch.from_numpy(emb), torch.from_numpy(mask), torch.from_numpy(pool), [n for _, _, n in seqs]
+    )

@@ -30,9 +30,31 @@ TAGS = ("O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-ORG", "I-ORG", "B-MISC", "I-
 DOC_TYPES = ("PER", "LOC", "ORG", "MISC")
 # Binary CRF cues copied into the network input (feature names of `ner_features.Featurizer`).
 CUES = (
-    "g=PER", "g=LOC", "g=ORG", "gc=PER", "gc=LOC", "gc=ORG", "gp=PER", "gp=LOC", "gp=ORG",
-    "t=PER", "t=LOC", "t=ORG", "mg=B-PER", "mg=I-PER", "mg=B-LOC", "mg=I-LOC", "mg=B-ORG", "mg=I-ORG",
-    "al", "conj", "k=none", "sh=D", "sh=Lu", "sh=Ll", "sh=P",
+    "g=PER",
+    "g=LOC",
+    "g=ORG",
+    "gc=PER",
+    "gc=LOC",
+    "gc=ORG",
+    "gp=PER",
+    "gp=LOC",
+    "gp=ORG",
+    "t=PER",
+    "t=LOC",
+    "t=ORG",
+    "mg=B-PER",
+    "mg=I-PER",
+    "mg=B-LOC",
+    "mg=I-LOC",
+    "mg=B-ORG",
+    "mg=I-ORG",
+    "al",
+    "conj",
+    "k=none",
+    "sh=D",
+    "sh=Lu",
+    "sh=Ll",
+    "sh=P",
 )
 _CUE_INDEX = {c: i for i, c in enumerate(CUES)}
 MAX_CHARS = 16
@@ -104,7 +126,11 @@ class NeuralTagger:
         return words.get(form) or words.get(strip_proclitic(form)) or words.get(strip_clitics(form)) or 1
 
     def encode(
-        self, forms: Sequence[str], crf_feats: Sequence[Sequence[str]], marg: np.ndarray, doc: Sequence[Sequence[str]]
+        self,
+        forms: Sequence[str],
+        crf_feats: Sequence[Sequence[str]],
+        marg: np.ndarray,
+        doc: Sequence[Sequence[str]],
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Word ids, char ids (tokens x MAX_CHARS) and the extra input (tokens x N_EXTRA) of one sentence."""
         n = len(forms)
@@ -139,7 +165,9 @@ class NeuralTagger:
         extra = np.concatenate([b[2] for b in batch])
         ce = w["cemb"][cid]  # (N, L, C)
         pad = np.zeros((ce.shape[0], 1, ce.shape[2]), np.float32)
-        win = np.concatenate([np.concatenate([pad, ce[:, :-1]], 1), ce, np.concatenate([ce[:, 1:], pad], 1)], 2)
+        win = np.concatenate(
+            [np.concatenate([pad, ce[:, :-1]], 1), ce, np.concatenate([ce[:, 1:], pad], 1)], 2
+        )
         conv_w = w["conv_w"]  # (out, in, 3) -> (3*in, out) matching the window layout [left, mid, right]
         kern = np.concatenate([conv_w[:, :, 0].T, conv_w[:, :, 1].T, conv_w[:, :, 2].T], 0)
         ch = np.maximum(win @ kern + w["conv_b"], 0.0).max(1)
@@ -361,7 +389,8 @@ class NeuralNerModel(NerModel):
         # Only sentences the CRF is unsure of, or where the document disagrees with it, go to the
         # BiLSTM: the rest keep the CRF's tags (speed; see docs/benchmarks/ner.md).
         todo = [
-            i for i, (ok, d, t) in enumerate(zip(sure, extra, first, strict=True))
+            i
+            for i, (ok, d, t) in enumerate(zip(sure, extra, first, strict=True))
             if not ok or any(disagrees(f, g) for f, g in zip(d, t, strict=True))
         ]
         margs = [crf_marginals(tagger, stage1[i])[1] for i in todo]

@@ -77,9 +77,13 @@ def _untrained() -> StoryModel:
     return StoryModel(list(FEATURES), [0.0] * n, [1.0] * n, [0.0] * n, 0.0)
 
 
-def candidate_blocks(arts: Sequence[Article], vecs: np.ndarray, dup: dict[str, str | None],
-                     gold: dict[str, str], pair_rows: list[tuple[np.ndarray, np.ndarray]] | None = None,
-                     ) -> list[tuple[np.ndarray, np.ndarray]]:
+def candidate_blocks(
+    arts: Sequence[Article],
+    vecs: np.ndarray,
+    dup: dict[str, str | None],
+    gold: dict[str, str],
+    pair_rows: list[tuple[np.ndarray, np.ndarray]] | None = None,
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """Teacher-forced candidate rows, one (features, same-event) block per article that had candidates.
     `pair_rows`, when given, receives the (PAIR_FEATURES, same-event) blocks of every article with
     the recent members of each of its candidate stories."""
@@ -98,12 +102,19 @@ def candidate_blocks(arts: Sequence[Article], vecs: np.ndarray, dup: dict[str, s
     return out
 
 
-def stream(arts: Sequence[Article], vecs: np.ndarray, dup: dict[str, str | None], model: StoryModel,
-           merge: StoryModel | None = None, pair: StoryModel | None = None) -> dict[str, str]:
+def stream(
+    arts: Sequence[Article],
+    vecs: np.ndarray,
+    dup: dict[str, str | None],
+    model: StoryModel,
+    merge: StoryModel | None = None,
+    pair: StoryModel | None = None,
+) -> dict[str, str]:
     """Article id -> story id after streaming `arts` (merges on when `merge` is given, the core
     check when `pair` is)."""
-    cl = StoryClusterer(model=model, merge_model=merge, merges=merge is not None, pair_model=pair,
-                        core=pair is not None)
+    cl = StoryClusterer(
+        model=model, merge_model=merge, merges=merge is not None, pair_model=pair, core=pair is not None
+    )
     for a, v in zip(arts, vecs, strict=True):
         cl.assign(a, v, dup.get(a.id))
     return {a.id: cl.story_of(a.id) or a.id for a in arts}
@@ -118,12 +129,19 @@ def _best(grid: Sequence[float], score: Callable[[float], float]) -> float:
     return best[1]
 
 
-def fit_story_models(arts: Sequence[Article], vecs: np.ndarray, dup: dict[str, str | None],
-                     gold: dict[str, str], trained_on: str = "", C: float = 1.0,
-                     keep: Callable[[], bool] | None = None, cross: bool = True, core: bool = True,
-                     grids: tuple[Sequence[float], Sequence[float], Sequence[float]] | None = None,
-                     parts: Sequence[Sequence[int]] | None = None,
-                     ) -> StoryModels:
+def fit_story_models(
+    arts: Sequence[Article],
+    vecs: np.ndarray,
+    dup: dict[str, str | None],
+    gold: dict[str, str],
+    trained_on: str = "",
+    C: float = 1.0,
+    keep: Callable[[], bool] | None = None,
+    cross: bool = True,
+    core: bool = True,
+    grids: tuple[Sequence[float], Sequence[float], Sequence[float]] | None = None,
+    parts: Sequence[Sequence[int]] | None = None,
+) -> StoryModels:
     """Fit and tune the four scorers on `arts` (in stream order, each with a label in `gold`).
 
     `keep`, when given, is asked once per candidate block and once per merge pair whether to use it
@@ -147,7 +165,9 @@ def fit_story_models(arts: Sequence[Article], vecs: np.ndarray, dup: dict[str, s
     X = np.vstack([b[0] for b in blocks])
     y = np.concatenate([b[1] for b in blocks])
     if y.all() or not y.any():
-        raise ValueError("the labels give only one kind of candidate (all same-event or none): nothing to fit")
+        raise ValueError(
+            "the labels give only one kind of candidate (all same-event or none): nothing to fit"
+        )
     model = _fit(X, y, C=C, trained_on=trained_on)
     cross_model = _fit_cross(X, y, C=C, trained_on=trained_on + "; language-free signals only")
 
@@ -155,6 +175,7 @@ def fit_story_models(arts: Sequence[Article], vecs: np.ndarray, dup: dict[str, s
         def f(th: float) -> float:
             m.threshold = th
             return bcubed(stream(arts, vecs, dup, m), gold)[2]
+
         return f
 
     model.threshold = _best(join_grid, join_score(model))
@@ -176,30 +197,49 @@ def fit_story_models(arts: Sequence[Article], vecs: np.ndarray, dup: dict[str, s
         raise ValueError("the labels give no story pairs of both kinds to fit the merge model on")
     merge = _fit(MX, My, C=C, trained_on=trained_on)
     merge.features = list(MERGE_FEATURES)
-    cross_merge = _fit_cross(MX, My, C=C, features=MERGE_FEATURES, keep=MERGE_LANG_FREE,
-                             trained_on=trained_on + "; language-free merge signals only")
+    cross_merge = _fit_cross(
+        MX,
+        My,
+        C=C,
+        features=MERGE_FEATURES,
+        keep=MERGE_LANG_FREE,
+        trained_on=trained_on + "; language-free merge signals only",
+    )
     for m in (merge, cross_merge) if cross else (merge,):
+
         def f(th: float, m: StoryModel = m) -> float:
             m.threshold = th
             pred = stream(arts, vecs, dup, model, m)
             return (bcubed(pred, gold)[2] + pairwise(pred, gold)[2]) / 2
+
         m.threshold = _best(merge_grid, f)
     pair = fit_pair_model(pair_rows, C=C, trained_on=trained_on) if core and pair_rows else None
     if pair is not None and parts is not None and len(parts) > 1:
         pair.threshold = _crossfit_core(arts, vecs, dup, gold, model, merge, parts, core_grid, C)
     elif pair is not None:
+
         def core_score(th: float) -> float:
             pair.threshold = th
             pred = stream(arts, vecs, dup, model, merge, pair)
             return (bcubed(pred, gold)[2] + pairwise(pred, gold)[2]) / 2
+
         pair.threshold = _best(core_grid, core_score)
-    return StoryModels(model, merge, cross_model, cross_merge, rows=len(y), positives=int(y.sum()),
-                       pair_model=pair)
+    return StoryModels(
+        model, merge, cross_model, cross_merge, rows=len(y), positives=int(y.sum()), pair_model=pair
+    )
 
 
-def _crossfit_core(arts: Sequence[Article], vecs: np.ndarray, dup: dict[str, str | None], gold: dict[str, str],
-                   model: StoryModel, merge: StoryModel, parts: Sequence[Sequence[int]], grid: Sequence[float],
-                   C: float) -> float:
+def _crossfit_core(
+    arts: Sequence[Article],
+    vecs: np.ndarray,
+    dup: dict[str, str | None],
+    gold: dict[str, str],
+    model: StoryModel,
+    merge: StoryModel,
+    parts: Sequence[Sequence[int]],
+    grid: Sequence[float],
+    C: float,
+) -> float:
     """The core threshold whose mean score over `parts` is best, each part streamed with a pair
     scorer fitted on the other parts' article-member rows."""
     subs = []
@@ -230,8 +270,9 @@ def _crossfit_core(arts: Sequence[Article], vecs: np.ndarray, dup: dict[str, str
     return _best(grid, score)
 
 
-def fit_pair_model(blocks: Sequence[tuple[np.ndarray, np.ndarray]], C: float = 1.0,
-                   trained_on: str = "") -> StoryModel | None:
+def fit_pair_model(
+    blocks: Sequence[tuple[np.ndarray, np.ndarray]], C: float = 1.0, trained_on: str = ""
+) -> StoryModel | None:
     """The pair scorer on (article, member) rows; None when the rows hold only one kind of pair."""
     X = np.vstack([b[0] for b in blocks])
     y = np.concatenate([b[1] for b in blocks])
@@ -240,4 +281,13 @@ def fit_pair_model(blocks: Sequence[tuple[np.ndarray, np.ndarray]], C: float = 1
     return _fit(X, y, C=C, trained_on=trained_on + "; article-member pairs", features=PAIR_FEATURES)
 
 
-__all__ = ["CORE_GRID", "JOIN_GRID", "MERGE_GRID", "fit_pair_model", "StoryModels", "candidate_blocks", "fit_story_models", "stream"]
+__all__ = [
+    "CORE_GRID",
+    "JOIN_GRID",
+    "MERGE_GRID",
+    "fit_pair_model",
+    "StoryModels",
+    "candidate_blocks",
+    "fit_story_models",
+    "stream",
+]

@@ -110,8 +110,9 @@ class BriefBuilder:
         vectors, has = self._vectors(units, lex, embed or self.embed)
         numbers = [numbers_in(u.text) for u in units]
         if self.model is not None:
-            score = self.meaning_scores(units, vectors, has, lex, unit_entities(units, mentions), unit_days(units, days),
-                                        numbers)
+            score = self.meaning_scores(
+                units, vectors, has, lex, unit_entities(units, mentions), unit_days(units, days), numbers
+            )
         else:
             score = self.pair_scores(units, vectors, lex)
         members = self._cluster(score, self.model.group_mean if self.model is not None else None)
@@ -119,8 +120,10 @@ class BriefBuilder:
         if self.model is not None and self.second_groups:
             extras = _second_groups(members, units, score, self.model.join_mean)
         centroid = _story_centroid(units, vectors, has)
-        groups = [self._make_group(m, units, vectors, score, centroid, x, numbers)
-                  for m, x in zip(members, extras, strict=True)]
+        groups = [
+            self._make_group(m, units, vectors, score, centroid, x, numbers)
+            for m, x in zip(members, extras, strict=True)
+        ]
         # A group none of whose sentences was embedded has no measured centrality: it ranks with
         # the least central measured group rather than stretching the scale the others share.
         measured = [g.centrality for g, m in zip(groups, members, strict=True) if has[m].any()]
@@ -199,7 +202,9 @@ class BriefBuilder:
         np.fill_diagonal(score, 0.0)
         return score.astype(np.float32)
 
-    def pair_scores(self, units: Sequence[Unit], vectors: np.ndarray, lex: np.ndarray | None = None) -> np.ndarray:
+    def pair_scores(
+        self, units: Sequence[Unit], vectors: np.ndarray, lex: np.ndarray | None = None
+    ) -> np.ndarray:
         """The pairwise link-score matrix (>= 1: same statement) for already-embedded units
         (a zero row: not embedded, linked by words only)."""
         if lex is None:
@@ -325,8 +330,10 @@ class BriefBuilder:
 
     def budget(self, n_sources: int) -> tuple[int, float]:
         """(statements, characters) a brief of a story with `n_sources` outlets may hold."""
-        limit = min(max(self.max_statements, self.max_statements + self.statements_per_outlet * (n_sources - 4)),
-                    max(self.max_statements_cap, self.max_statements))
+        limit = min(
+            max(self.max_statements, self.max_statements + self.statements_per_outlet * (n_sources - 4)),
+            max(self.max_statements_cap, self.max_statements),
+        )
         return limit, self.max_chars * limit / max(self.max_statements, 1)
 
     def _by_coverage(self, grouping: _Grouping, n_sources: int) -> list[StatementGroup]:
@@ -341,8 +348,10 @@ class BriefBuilder:
         cent = np.array([g.centrality for g in groups], dtype=np.float32)
         span = float(cent.max() - cent.min())
         cent_n = (cent - cent.min()) / span if span > 1e-6 else np.ones_like(cent)
-        order = sorted(range(len(groups)), key=lambda g: (-len(groups[g].sources), -float(cent_n[g]),
-                                                          groups[g].first_position))
+        order = sorted(
+            range(len(groups)),
+            key=lambda g: (-len(groups[g].sources), -float(cent_n[g]), groups[g].first_position),
+        )
         # Facts one outlet alone reports come last, taken in turns (each outlet's most central
         # first), so what each outlet alone adds is spread over the outlets.
         multi = [g for g in order if len(groups[g].sources) > 1]

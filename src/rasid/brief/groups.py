@@ -41,7 +41,6 @@ class _Grouping:
     groups: list[StatementGroup]
 
 
-
 def _second_groups(
     members: list[list[int]], units: Sequence[Unit], score: np.ndarray, group_mean: float
 ) -> list[list[int]]:
@@ -65,8 +64,9 @@ def _second_groups(
     return extras
 
 
-def _most_complete(ordered: Sequence[int], units: Sequence[Unit], max_chars: int,
-                   numbers: Sequence[frozenset[str]]) -> int:
+def _most_complete(
+    ordered: Sequence[int], units: Sequence[Unit], max_chars: int, numbers: Sequence[frozenset[str]]
+) -> int:
     """The member that states the group's fact most completely: the most content stems (and
     numbers) that another article's member also states, among members of at most `max_chars`
     characters; the earliest on a tie. A single article's group quotes its first sentence."""
@@ -116,8 +116,9 @@ def _story_centroid(units: Sequence[Unit], vectors: np.ndarray, has: np.ndarray 
     for u, h in zip(units, has, strict=True):
         if h:
             counts[u.article] = counts.get(u.article, 0) + 1
-    weights = np.array([1.0 / counts[u.article] if h else 0.0 for u, h in zip(units, has, strict=True)],
-                       dtype=np.float32)
+    weights = np.array(
+        [1.0 / counts[u.article] if h else 0.0 for u, h in zip(units, has, strict=True)], dtype=np.float32
+    )
     centroid = (vectors * weights[:, None]).sum(axis=0)
     return centroid / max(float(np.linalg.norm(centroid)), 1e-12)
 

@@ -235,4 +235,3 @@ def sentence_units(
                     )
                 )
     return units
-

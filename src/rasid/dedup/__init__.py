@@ -27,6 +27,16 @@ from .paragraphs import ParagraphMatch, clauses, reworded_pairs
 from .parse import TextMemo, _parse, char_shingles, day_number, memo_map
 
 __all__ = [
-    "BandIndex", "Deduper", "ParagraphMatch", "TextMemo", "_parse", "_unzip_state", "_zip_state", "char_shingles",
-    "clauses", "day_number", "memo_map", "reworded_pairs",
+    "BandIndex",
+    "Deduper",
+    "ParagraphMatch",
+    "TextMemo",
+    "_parse",
+    "_unzip_state",
+    "_zip_state",
+    "char_shingles",
+    "clauses",
+    "day_number",
+    "memo_map",
+    "reworded_pairs",
 ]

@@ -15,6 +15,7 @@ def _zip_state(meta: dict, arrays: dict[str, np.ndarray]) -> bytes:
     every run, on its serial path, and level 6 spent ~0.9 s compressing a day's states for 5 %
     smaller blobs (docs/benchmarks/pipeline.md)."""
     buf = io.BytesIO()
+
     def entry(name: str) -> zipfile.ZipInfo:  # fixed timestamps: same state, same bytes
         info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
         info.compress_type = zipfile.ZIP_DEFLATED
@@ -33,6 +34,8 @@ def _unzip_state(data: bytes) -> tuple[dict, dict[str, np.ndarray]]:
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         meta = json.loads(zf.read("state.json").decode("utf-8"))
         arrays = {
-            n[:-4]: np.load(io.BytesIO(zf.read(n)), allow_pickle=False) for n in zf.namelist() if n.endswith(".npy")
+            n[:-4]: np.load(io.BytesIO(zf.read(n)), allow_pickle=False)
+            for n in zf.namelist()
+            if n.endswith(".npy")
         }
     return meta, arrays

@@ -25,13 +25,21 @@ class _Entry:
     paragraph_keys: list[int] = field(default_factory=list)
 
 
-def _pair_signals(new_id: str, old: _Entry, cos: float, jac: float, shared: int, paras: int, n_grams: float,
-                  day: float) -> dict:
+def _pair_signals(
+    new_id: str, old: _Entry, cos: float, jac: float, shared: int, paras: int, n_grams: float, day: float
+) -> dict:
     """The signals of one candidate pair that the deduper has at streaming time (`Deduper.pair_log`)."""
     return {
-        "new": new_id, "old": old.id, "cos": cos, "jac": jac, "shared": shared, "paras_new": paras,
-        "paras_old": len(old.paragraph_keys), "len_new": n_grams,
-        "len_old": float(old.tf_vals.sum()) if old.tf_vals is not None else 0.0, "gap": day - old.day,
+        "new": new_id,
+        "old": old.id,
+        "cos": cos,
+        "jac": jac,
+        "shared": shared,
+        "paras_new": paras,
+        "paras_old": len(old.paragraph_keys),
+        "len_new": n_grams,
+        "len_old": float(old.tf_vals.sum()) if old.tf_vals is not None else 0.0,
+        "gap": day - old.day,
     }
 
 
@@ -208,8 +216,18 @@ class Deduper:
                         wa = self._tfidf_weights(tf_keys, tf_vals)
                     cos = self._tfidf_cos(tf_keys, wa, e.tf_keys, e.tf_vals)  # type: ignore[arg-type]
                     if log is not None:
-                        log.append(_pair_signals(article.id, e, cos, float(jac[j]), len(shared.get(e.id, ())),
-                                                 len(paragraphs), float(tf_vals.sum()), day))
+                        log.append(
+                            _pair_signals(
+                                article.id,
+                                e,
+                                cos,
+                                float(jac[j]),
+                                len(shared.get(e.id, ())),
+                                len(paragraphs),
+                                float(tf_vals.sum()),
+                                day,
+                            )
+                        )
                     if jac[j] >= 0.3 and cos >= self.threshold:
                         # the group's root, not the member: a member is not in `_parent`, so
                         # `_find(member)` would name it as a head of its own
@@ -228,8 +246,12 @@ class Deduper:
             self._articles.insert(key, digest)
         return head, matches
 
-    def _paragraph_digests(self, article: Article, parsed: _Parsed, shingles: list[str],
-                           ) -> list[tuple[int, int, np.ndarray]]:
+    def _paragraph_digests(
+        self,
+        article: Article,
+        parsed: _Parsed,
+        shingles: list[str],
+    ) -> list[tuple[int, int, np.ndarray]]:
         """(paragraph index, distinct shingles, digest) of the paragraphs long enough to index."""
         out = []
         for pi, para in enumerate(article.paragraphs):
@@ -239,12 +261,20 @@ class Deduper:
             if start < 0:
                 continue
             # the paragraph's k-grams are a stretch of the body's (its text is part of the body's)
-            sh = set(shingles[start : start + length - 4]) if length > 5 else {parsed.norm[start : start + length]}
+            sh = (
+                set(shingles[start : start + length - 4])
+                if length > 5
+                else {parsed.norm[start : start + length]}
+            )
             out.append((pi, len(sh), self._digest(sh)))
         return out
 
-    def _article_digest(self, parsed: _Parsed, shingles: list[str], paragraphs: list[tuple[int, int, np.ndarray]],
-                        ) -> np.ndarray:
+    def _article_digest(
+        self,
+        parsed: _Parsed,
+        shingles: list[str],
+        paragraphs: list[tuple[int, int, np.ndarray]],
+    ) -> np.ndarray:
         """The body's digest. A MinHash value is a minimum over the set, so the digest of a union is
         the element-wise minimum of the parts' digests: the paragraphs' digests (computed anyway)
         cover their stretches of the body's k-grams, and only the rest (short paragraphs, k-grams
@@ -264,8 +294,12 @@ class Deduper:
             parts.append(self._digest(rest))
         return np.minimum.reduce(parts) if len(parts) > 1 else parts[0].copy()
 
-    def _index_paragraphs(self, key: int, article: Article, paragraphs: list[tuple[int, int, np.ndarray]],
-                          ) -> list[ParagraphMatch]:
+    def _index_paragraphs(
+        self,
+        key: int,
+        article: Article,
+        paragraphs: list[tuple[int, int, np.ndarray]],
+    ) -> list[ParagraphMatch]:
         entry = self._entries[key]
         if not paragraphs:
             return []
@@ -297,7 +331,9 @@ class Deduper:
                 prev = best.get((q, owner))
                 if prev is None or score > prev.score:
                     pi = paragraphs[q][0]
-                    best[q, owner] = ParagraphMatch(article.id, pi, self._entries[owner].id, opi, round(score, 3))
+                    best[q, owner] = ParagraphMatch(
+                        article.id, pi, self._entries[owner].id, opi, round(score, 3)
+                    )
             matches.extend(best[qo] for qo in sorted(best))
         first = self._next_pkey
         self._next_pkey += len(paragraphs)
@@ -345,18 +381,34 @@ class Deduper:
         meta = {
             "version": 2,  # 2 adds params.max_bucket; nothing else changed
             "params": {
-                "threshold": self.threshold, "paragraph_threshold": self.paragraph_threshold,
-                "min_chars": self.min_chars, "min_paragraph_chars": self.min_paragraph_chars,
-                "window_days": self.window_days, "num_perm": self.num_perm, "bands": self.bands,
-                "seed": self.seed, "df_buckets": self.df_buckets, "max_bucket": self.max_bucket,
+                "threshold": self.threshold,
+                "paragraph_threshold": self.paragraph_threshold,
+                "min_chars": self.min_chars,
+                "min_paragraph_chars": self.min_paragraph_chars,
+                "window_days": self.window_days,
+                "num_perm": self.num_perm,
+                "bands": self.bands,
+                "seed": self.seed,
+                "df_buckets": self.df_buckets,
+                "max_bucket": self.max_bucket,
             },
-            "next_key": self._next_key, "next_pkey": self._next_pkey, "ndocs": self._ndocs,
+            "next_key": self._next_key,
+            "next_pkey": self._next_pkey,
+            "ndocs": self._ndocs,
             "now": self._now if math.isfinite(self._now) else None,
-            "parent": self._parent, "members": self._members, "head_of": self._head_of,
-            "head_order": {k: list(v) for k, v in self._head_order.items()}, "relinked": self._relinked,
+            "parent": self._parent,
+            "members": self._members,
+            "head_of": self._head_of,
+            "head_order": {k: list(v) for k, v in self._head_order.items()},
+            "relinked": self._relinked,
             "entries": [
-                {"key": k, "id": self._entries[k].id, "day": self._entries[k].day, "head": self._entries[k].head,
-                 "pkeys": self._entries[k].paragraph_keys}
+                {
+                    "key": k,
+                    "id": self._entries[k].id,
+                    "day": self._entries[k].day,
+                    "head": self._entries[k].head,
+                    "pkeys": self._entries[k].paragraph_keys,
+                }
                 for k in keys
             ],
         }
@@ -369,10 +421,16 @@ class Deduper:
         arrays = {
             "df": self._df,
             "akeys": np.array(akeys, np.int64),
-            "adigests": np.stack([self._digests[k] for k in akeys]) if akeys else np.zeros((0, self.num_perm), np.uint32),
+            "adigests": np.stack([self._digests[k] for k in akeys])
+            if akeys
+            else np.zeros((0, self.num_perm), np.uint32),
             "tf_len": np.array(tf_len, np.int64),
-            "tf_keys": np.concatenate([self._entries[k].tf_keys for k in akeys]) if akeys else np.zeros(0, np.uint32),  # type: ignore[misc]
-            "tf_vals": np.concatenate([self._entries[k].tf_vals for k in akeys]) if akeys else np.zeros(0, np.float32),  # type: ignore[misc]
+            "tf_keys": np.concatenate([self._entries[k].tf_keys for k in akeys])
+            if akeys
+            else np.zeros(0, np.uint32),  # type: ignore[misc]
+            "tf_vals": np.concatenate([self._entries[k].tf_vals for k in akeys])
+            if akeys
+            else np.zeros(0, np.float32),  # type: ignore[misc]
             "pkeys": np.array(pkeys, np.int64),
             "pdigests": tab.digest[prow],
             "psize": tab.size[prow],
@@ -413,7 +471,11 @@ class Deduper:
             sizes = np.zeros(int(pk[-1] - pk[0]) + 1, np.int64)
             dig = np.zeros((len(sizes), self.num_perm), np.uint32)
             own = np.zeros((len(sizes), 2), np.int64)
-            sizes[pk - pk[0]], dig[pk - pk[0]], own[pk - pk[0]] = arrays["psize"], pdig, arrays["powner"].reshape(-1, 2)
+            sizes[pk - pk[0]], dig[pk - pk[0]], own[pk - pk[0]] = (
+                arrays["psize"],
+                pdig,
+                arrays["powner"].reshape(-1, 2),
+            )
             self._ptable.append(int(pk[0]), dig, sizes.tolist(), own.tolist())
         if len(pdig):
             self._paragraphs.insert_hashes(arrays["pkeys"].tolist(), self._paragraphs.band_hashes(pdig))

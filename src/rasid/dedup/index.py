@@ -254,7 +254,9 @@ class _ParagraphTable:
     def keys(self) -> range:
         return range(self.base + self.start, self.base + self.n)
 
-    def append(self, key: int, digests: np.ndarray, sizes: list[int], owners: Sequence[Sequence[int]]) -> None:
+    def append(
+        self, key: int, digests: np.ndarray, sizes: list[int], owners: Sequence[Sequence[int]]
+    ) -> None:
         """Rows for keys key, key+1, ... (above every key so far; a gap gets unused rows)."""
         if self.start == self.n:  # empty: restart at this key
             self.base, self.start, self.n = key, 0, 0
@@ -275,7 +277,11 @@ class _ParagraphTable:
         cap = len(self.size)
         if need - self.start > cap // 2:  # mostly live: grow
             cap = max(2 * cap, 2 * (need - self.start))
-        digest, size, owner = np.zeros((cap, self.digest.shape[1]), np.uint32), np.zeros(cap, np.int64), np.zeros((cap, 2), np.int64)
+        digest, size, owner = (
+            np.zeros((cap, self.digest.shape[1]), np.uint32),
+            np.zeros(cap, np.int64),
+            np.zeros((cap, 2), np.int64),
+        )
         k = self.n - self.start
         digest[:k], size[:k], owner[:k] = self.digest[live], self.size[live], self.owner[live]
         self.digest, self.size, self.owner = digest, size, owner
@@ -287,4 +293,3 @@ class _ParagraphTable:
 
     def rows(self, keys: np.ndarray) -> np.ndarray:
         return keys - self.base
-

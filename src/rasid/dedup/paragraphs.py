@@ -26,7 +26,6 @@ class ParagraphMatch:
     kind: str = "verbatim"
 
 
-
 _CLAUSE = re.compile(r"(?<=[.!?؟])\s+|[،,؛;]\s*")
 
 

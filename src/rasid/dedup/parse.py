@@ -21,7 +21,9 @@ def _require_rensa():  # imported lazily: the stories extra is optional
     try:
         import rensa
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("near-duplicate detection needs rensa, a dependency of rasid: reinstall rasid") from exc
+        raise ImportError(
+            "near-duplicate detection needs rensa, a dependency of rasid: reinstall rasid"
+        ) from exc
     return rensa
 
 
@@ -127,7 +129,9 @@ def _all_shingles(norm: str, k: int = 5) -> list[str]:
     return [norm[i : i + k] for i in range(len(norm) - k + 1)]
 
 
-def memo_map(keys: list[str], cache: dict[str, Any], fn: Callable[[str], Any], limit: int = 500_000) -> list[Any]:
+def memo_map(
+    keys: list[str], cache: dict[str, Any], fn: Callable[[str], Any], limit: int = 500_000
+) -> list[Any]:
     """`[fn(k) for k in keys]`, each distinct key computed once while it stays in `cache` (the
     caller's, so it lives on the caller's object). The cache is emptied past `limit` keys: a long
     stream meets ever more rare words."""
@@ -142,7 +146,9 @@ def memo_map(keys: list[str], cache: dict[str, Any], fn: Callable[[str], Any], l
     return got
 
 
-def _ngram_counts(toks: list[str], buckets: int, crc: dict[str, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _ngram_counts(
+    toks: list[str], buckets: int, crc: dict[str, int] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Hashed word 1-3-gram counts: (sorted bucket ids uint32, counts float32).
 
     Tokens are hashed once (crc32, stable across runs; `crc` remembers them across articles);

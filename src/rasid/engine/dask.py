@@ -237,16 +237,28 @@ class DaskRunner:
 
         if self.scheduler:
             return None, Client(self.scheduler, timeout="30s")
-        cluster = LocalCluster(n_workers=max(1, self.workers), threads_per_worker=1, processes=True,
-                               host="127.0.0.1", dashboard_address=None, silence_logs=logging.ERROR)
+        cluster = LocalCluster(
+            n_workers=max(1, self.workers),
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
         return cluster, Client(cluster)
 
     def run(self, inputs: Sequence[str]) -> RunSummary:
         """Read, clean and store `inputs` on the cluster, then run the stages here as the local
         runner does (under the store's lock, over every stored article still in no story)."""
         summary = RunSummary()
-        local = LocalRunner(store=self.store, reader=None, text=None, stages=self.stages,  # type: ignore[arg-type]
-                            on_error=self.on_error, progress=self.progress)
+        local = LocalRunner(
+            store=self.store,
+            reader=None,
+            text=None,
+            stages=self.stages,  # type: ignore[arg-type]
+            on_error=self.on_error,
+            progress=self.progress,
+        )
         failed = True
         try:
             if inputs:
@@ -274,7 +286,9 @@ class DaskRunner:
         cluster, client = self._client()
         try:
             client.register_plugin(_plugin_class()(self.settings, self.vectors, self.facts))
-            parts = db.from_sequence(groups, npartitions=len(groups)).map_partitions(run_partition).to_delayed()
+            parts = (
+                db.from_sequence(groups, npartitions=len(groups)).map_partitions(run_partition).to_delayed()
+            )
             window = self.window or 2 * max(1, self.workers)
             it = iter(parts)
             pending = [client.compute(d) for d in itertools.islice(it, window)]
@@ -305,7 +319,10 @@ class DaskRunner:
         fresh = set(added)
         rows = [i for i, a in enumerate(result.articles) if a.id in fresh]
         if rows and result.vectors_kind is not None and result.vectors is not None:
-            self.store.put_vectors(result.vectors_kind, [result.articles[i].id for i in rows], result.vectors[rows])
+            self.store.put_vectors(
+                result.vectors_kind, [result.articles[i].id for i in rows], result.vectors[rows]
+            )
         if fresh and result.facts_kind is not None:
-            self.store.put_annotations(result.facts_kind, {k: v for k, v in result.facts.items() if k in fresh})
-
+            self.store.put_annotations(
+                result.facts_kind, {k: v for k, v in result.facts.items() if k in fresh}
+            )

@@ -73,7 +73,9 @@ class RunSummary:
     errors: list[IngestError] = field(default_factory=list)
     stories: list[str] = field(default_factory=list)
     resumed: int = 0  # stored articles a stopped run left in no story, placed by this run
-    resumed_stories: int = 0  # stories a stopped run (or another writer) left unanalysed, analysed by this run
+    resumed_stories: int = (
+        0  # stories a stopped run (or another writer) left unanalysed, analysed by this run
+    )
     deferred: bool = False  # the analysis was left to the writer holding its lock (`wait_for_analysis` False)
     feed: list[str] = field(default_factory=list)  # the articles the first stage was fed
 
@@ -113,7 +115,9 @@ class LocalRunner:
     # writer (a posted article) takes its turn instead of waiting for a whole day's placing.
     stories_chunk: int = 100
     _first_counts: bool = field(default=False, init=False)  # the first stage counts its own progress
-    _records: list[str] = field(default_factory=list, init=False)  # the pending records this run wrote  # after letting the analysis lock go: rounds over stories left pending meanwhile
+    _records: list[str] = field(
+        default_factory=list, init=False
+    )  # the pending records this run wrote  # after letting the analysis lock go: rounds over stories left pending meanwhile
 
     def _raw(self, inputs: Iterable[str], summary: RunSummary) -> Iterator[RawDoc]:
         if self.reader is None:
@@ -133,7 +137,9 @@ class LocalRunner:
             raise ValueError("this runner has no text pipeline: it only runs the stages (run([]))")
         raw = self._raw(inputs, summary)
         # Small runs stay in this process: starting workers costs more than it saves.
-        yield from self._keep((self.text.process(doc) for doc in itertools.islice(raw, self.serial_first)), summary)
+        yield from self._keep(
+            (self.text.process(doc) for doc in itertools.islice(raw, self.serial_first)), summary
+        )
         if self.workers > 1:
             # Workers only when documents are left: a run that fit in the serial part would
             # otherwise start two processes and wait for them to come up and exit (~1 s of CPU).
@@ -212,7 +218,9 @@ class LocalRunner:
                         feed = self._start_first(summary)
                     last = self._place_chunk(summary, feed, placed, pending=bool(later))
                     if last:
-                        held = bool(later) and analysis.enter_context(store_lock(self.store, ANALYSIS_LOCK, wait=False))
+                        held = bool(later) and analysis.enter_context(
+                            store_lock(self.store, ANALYSIS_LOCK, wait=False)
+                        )
                         break
             if not later:
                 return sorted(set(placed))
@@ -284,8 +292,11 @@ class LocalRunner:
         that also records the stories touched as pending. True when the feed is done."""
         store = self.store
         want = set(feed)
-        left = [a for a in store.unassigned_article_ids() if a in want] if placed or len(feed) > self.stories_chunk \
+        left = (
+            [a for a in store.unassigned_article_ids() if a in want]
+            if placed or len(feed) > self.stories_chunk
             else feed
+        )
         chunk = left[: self.stories_chunk]
         with store.atomic():
             touched = list(dict.fromkeys(self.stages[0].update(store, chunk, [])))
@@ -297,8 +308,9 @@ class LocalRunner:
             self._advance(len(chunk))
         return len(left) <= self.stories_chunk
 
-    def _run_later(self, summary: RunSummary, stages: Sequence[Stage], placed: list[str],
-                   records: list[str] | None) -> list[str]:
+    def _run_later(
+        self, summary: RunSummary, stages: Sequence[Stage], placed: list[str], records: list[str] | None
+    ) -> list[str]:
         """The later stages over the stories of the pending `records` (None: every pending record)
         and of those writers deferred to the lock's holder (call under ANALYSIS_LOCK); the records
         read are removed once all of them ran."""

@@ -90,8 +90,12 @@ class WorkerPool:
         self._chunksize = chunksize
         self._window = window
 
-    def map(self, items: Iterable[Any], method: str | None = None, stop: threading.Event | None = None,
-            ) -> Iterator[Any]:
+    def map(
+        self,
+        items: Iterable[Any],
+        method: str | None = None,
+        stop: threading.Event | None = None,
+    ) -> Iterator[Any]:
         """Results in input order. Items are sent a window at a time: `imap` alone would read the
         whole input into its task queue ahead of the workers and hold it in memory. `method` calls
         another method of the worker than the pool's own (one pool, several kinds of work).
@@ -122,8 +126,9 @@ class WorkerPool:
     def __enter__(self) -> WorkerPool:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if exc_type:
             self._terminate()
             return
@@ -158,6 +163,7 @@ class TextPool:
     def __enter__(self) -> TextPool:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self._pool.__exit__(exc_type, exc, tb)

@@ -43,8 +43,16 @@ class VectorsAhead:
     used for any number of articles, and left running on exit.
     """
 
-    def __init__(self, store: DerivedCache, kind: str, embedder: Embedder, articles: Sequence[Article], chunk: int,
-                 process_min: int = 256, pool: WorkerPool | None = None) -> None:
+    def __init__(
+        self,
+        store: DerivedCache,
+        kind: str,
+        embedder: Embedder,
+        articles: Sequence[Article],
+        chunk: int,
+        process_min: int = 256,
+        pool: WorkerPool | None = None,
+    ) -> None:
         from ..embed import embedding_texts, group_vectors
 
         self._store, self._kind = store, kind
@@ -63,7 +71,9 @@ class VectorsAhead:
             self._results = self._pool.map(groups)
         else:
             self._threads = ThreadPoolExecutor(max_workers=1)
-            futures: list[Future[np.ndarray]] = [self._threads.submit(group_vectors, g, embedder) for g in groups]
+            futures: list[Future[np.ndarray]] = [
+                self._threads.submit(group_vectors, g, embedder) for g in groups
+            ]
             self._results = (f.result() for f in futures)
 
     def get(self, article_id: str) -> np.ndarray:
@@ -79,8 +89,9 @@ class VectorsAhead:
     def __enter__(self) -> VectorsAhead:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         try:
             if exc_type is None:
                 while len(self._mats) < len(self._chunks):
@@ -102,7 +113,9 @@ class FactsAhead:
     """The facts of this run's new articles, computed on the pool from a thread of this process
     while the stories stage runs. Articles whose facts the store already holds are skipped."""
 
-    def __init__(self, store: _FactsSource, kind: str | None, pool: WorkerPool, ids: list[str], chunk: int) -> None:
+    def __init__(
+        self, store: _FactsSource, kind: str | None, pool: WorkerPool, ids: list[str], chunk: int
+    ) -> None:
         self._store, self._pool = store, pool
         have = set(store.get_annotations(kind, ids)) if kind is not None else set()
         self._ids = [i for i in ids if i not in have]

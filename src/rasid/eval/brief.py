@@ -28,14 +28,19 @@ from ..model import Article, RawDoc
 def event_articles(labels: Path, day_zip: Path, event: str) -> tuple[list[Article], list[str]]:
     """The articles an event label names, cleaned by the shipped text pipeline, with their raw
     content (same order as the labels file)."""
-    urls = [r["url"] for r in (json.loads(line) for line in labels.read_text(encoding="utf-8").splitlines())
-            if r.get("event") == event]
+    urls = [
+        r["url"]
+        for r in (json.loads(line) for line in labels.read_text(encoding="utf-8").splitlines())
+        if r.get("event") == event
+    ]
     if not urls:
         raise ValueError(f"{labels}: no article carries the event {event!r}")
     return articles_by_url(day_zip, urls)
 
 
-def articles_by_url(day_zip: Path, urls: Sequence[str], strict: bool = True) -> tuple[list[Article], list[str]]:
+def articles_by_url(
+    day_zip: Path, urls: Sequence[str], strict: bool = True
+) -> tuple[list[Article], list[str]]:
     """The SaudiNewsNet articles of `urls`, cleaned by the shipped text pipeline, and their raw
     content. `strict`: an article the pipeline rejects (no text) is an error, else left out."""
     from ..process import default_text_pipeline
@@ -51,8 +56,15 @@ def articles_by_url(day_zip: Path, urls: Sequence[str], strict: bool = True) -> 
     for u in urls:
         r = recs[u]
         date = (r.get("date_extracted") or "").strip().replace(" ", "T") or None
-        doc = RawDoc(origin=u, id=u, url=u, source=r.get("source"), title=r.get("title"),
-                     text=r.get("content") or "", published=date)
+        doc = RawDoc(
+            origin=u,
+            id=u,
+            url=u,
+            source=r.get("source"),
+            title=r.get("title"),
+            text=r.get("content") or "",
+            published=date,
+        )
         art = pipeline.process(doc)
         if not isinstance(art, Article):
             if strict:
@@ -73,7 +85,9 @@ class Span:
         return self.article == other.article and self.start < other.end and other.start < self.end
 
 
-_INVISIBLE = frozenset("\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff")
+_INVISIBLE = frozenset(
+    "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"
+)
 
 
 def _folded(text: str) -> tuple[str, list[int]]:
@@ -109,8 +123,13 @@ def locate(raw: str, text: str, article: str) -> Span | None:
     return Span(article, where[at], where[end] + 1)
 
 
-def score_brief(gold: dict, raws: dict[str, str], sources: dict[str, str], brief: Sequence[dict],
-                disputes: Sequence[dict] = ()) -> dict[str, Any]:
+def score_brief(
+    gold: dict,
+    raws: dict[str, str],
+    sources: dict[str, str],
+    brief: Sequence[dict],
+    disputes: Sequence[dict] = (),
+) -> dict[str, Any]:
     """The measures of the module docstring for one story. `brief` holds {"text", "articles"};
     `disputes` {"claim", "text", "articles", "disputed_by"}; `sources` maps url -> outlet."""
     facts = gold["statements"]
@@ -124,7 +143,11 @@ def score_brief(gold: dict, raws: dict[str, str], sources: dict[str, str], brief
         where = locate(raws.get(first, ""), st["text"], first)
         stated = [k for k, ss in enumerate(spans) if where and any(where.overlaps(s) for s in ss)]
         stated_facts.update(stated)
-        row: dict[str, Any] = {"text": st["text"][:80], "cited": len(cited), "facts": [facts[k]["id"] for k in stated]}
+        row: dict[str, Any] = {
+            "text": st["text"][:80],
+            "cited": len(cited),
+            "facts": [facts[k]["id"] for k in stated],
+        }
         if stated:
             ok = {a for k in stated for a in reporters[k]}
             row["precision"] = round(sum(a in ok for a in cited) / len(cited), 3)
@@ -159,21 +182,27 @@ def score_disputes(gold: Sequence[dict], raws: dict[str, str], found: Sequence[d
     def hit(g: dict, d: dict) -> bool:
         claim = Span(g["claim"]["article"], g["claim"]["start"], g["claim"]["end"])
         denial = Span(g["denial"]["article"], g["denial"]["start"], g["denial"]["end"])
-        return (any(claim.overlaps(s) for s in spans_of(d, "claim", "articles"))
-                and any(denial.overlaps(s) for s in spans_of(d, "text", "disputed_by")))
+        return any(claim.overlaps(s) for s in spans_of(d, "claim", "articles")) and any(
+            denial.overlaps(s) for s in spans_of(d, "text", "disputed_by")
+        )
 
     found_gold = sum(any(hit(g, d) for d in found) for g in gold)
     right = sum(any(hit(g, d) for g in gold) for d in found)
-    return {"disputes_gold": len(gold), "disputes_found": len(found),
-            "dispute_recall": round(found_gold / len(gold), 3) if gold else None,
-            "dispute_precision": round(right / len(found), 3) if found else None}
+    return {
+        "disputes_gold": len(gold),
+        "disputes_found": len(found),
+        "dispute_recall": round(found_gold / len(gold), 3) if gold else None,
+        "dispute_precision": round(right / len(found), 3) if found else None,
+    }
 
 
 def _mean(xs: Sequence[float]) -> float | None:
     return round(sum(xs) / len(xs), 3) if xs else None
 
 
-def evaluate_brief_files(paths: Sequence[str | Path], shared: str | Path, analyzer: Any = None) -> dict[str, Any]:
+def evaluate_brief_files(
+    paths: Sequence[str | Path], shared: str | Path, analyzer: Any = None
+) -> dict[str, Any]:
     """Run story understanding on each gold file's articles and score the brief; pooled means
     (over statements, over 3+-outlet facts) next to each story's figures."""
     from ..understand.story import StoryAnalyzer
@@ -195,10 +224,18 @@ def evaluate_brief_files(paths: Sequence[str | Path], shared: str | Path, analyz
         arts, raws = articles_by_url(Path(shared) / gold["data"], urls)
         analysis = analyzer.analyze(arts)
         brief = [{"text": s.text, "articles": list(s.articles)} for s in analysis.brief]
-        disputes = [{"claim": d.claim, "text": d.text, "articles": list(d.articles),
-                     "disputed_by": list(d.disputed_by)} for d in analysis.disputed]
-        res = score_brief(gold, dict(zip(urls, raws, strict=True)), {a.id: a.source or a.id for a in arts},
-                          brief, disputes)
+        disputes = [
+            {
+                "claim": d.claim,
+                "text": d.text,
+                "articles": list(d.articles),
+                "disputed_by": list(d.disputed_by),
+            }
+            for d in analysis.disputed
+        ]
+        res = score_brief(
+            gold, dict(zip(urls, raws, strict=True)), {a.id: a.source or a.id for a in arts}, brief, disputes
+        )
         res["file"] = str(f)
         stories.append(res)
     rows = [r for s in stories for r in s["per_statement"] if "precision" in r]
@@ -214,7 +251,11 @@ def evaluate_brief_files(paths: Sequence[str | Path], shared: str | Path, analyz
     }
     if gold_d:
         pooled["dispute_recall"] = round(
-            sum((s["dispute_recall"] or 0) * s["disputes_gold"] for s in stories) / gold_d, 3)
-    ok = (pooled["attribution_precision"] or 0) >= 0.90 and (pooled["attribution_recall"] or 0) >= 0.75 \
+            sum((s["dispute_recall"] or 0) * s["disputes_gold"] for s in stories) / gold_d, 3
+        )
+    ok = (
+        (pooled["attribution_precision"] or 0) >= 0.90
+        and (pooled["attribution_recall"] or 0) >= 0.75
         and (pooled["coverage_3plus"] or 0) >= 0.70
+    )
     return {"pooled": pooled, "stories": stories, "ok": ok}

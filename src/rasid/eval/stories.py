@@ -35,9 +35,20 @@ def write_saudinewsnet_jsonl(zips: Iterable[str | Path], out: Path, limit: int |
     with out.open("w", encoding="utf-8") as fh:
         for path in zips:
             for rec in saudinewsnet_records(path):
-                fh.write(json.dumps({"id": rec["url"], "url": rec["url"], "source": rec["source"],
-                                     "title": rec.get("title") or "", "text": rec.get("content") or "",
-                                     "published": rec.get("date_extracted")}, ensure_ascii=False) + "\n")
+                fh.write(
+                    json.dumps(
+                        {
+                            "id": rec["url"],
+                            "url": rec["url"],
+                            "source": rec["source"],
+                            "title": rec.get("title") or "",
+                            "text": rec.get("content") or "",
+                            "published": rec.get("date_extracted"),
+                        },
+                        ensure_ascii=False,
+                    )
+                    + "\n"
+                )
                 n += 1
                 if limit and n >= limit:
                     return n
@@ -109,8 +120,11 @@ def _f1(p: float, r: float) -> float:
     return 2 * p * r / (p + r) if p + r else 0.0
 
 
-def bcubed(pred: dict[str, str], gold: dict[str, str], focus: set[str] | None = None,
-           ) -> tuple[float, float, float]:
+def bcubed(
+    pred: dict[str, str],
+    gold: dict[str, str],
+    focus: set[str] | None = None,
+) -> tuple[float, float, float]:
     """B-cubed precision, recall, F1 over the items of `gold` (items missing from `pred` are singletons).
 
     Per item: precision = |pred cluster ∩ gold cluster| / |pred cluster|, recall the same over the
@@ -147,8 +161,11 @@ def _focus_pairs(groups: Iterable[set[str]], focus: set[str]) -> int:
     return n
 
 
-def pairwise(pred: dict[str, str], gold: dict[str, str], focus: set[str] | None = None,
-             ) -> tuple[float, float, float]:
+def pairwise(
+    pred: dict[str, str],
+    gold: dict[str, str],
+    focus: set[str] | None = None,
+) -> tuple[float, float, float]:
     """Pairwise precision, recall, F1: over unordered article pairs put in one cluster.
 
     A pair is predicted when both items share a predicted story, gold when they share an event.
@@ -191,7 +208,9 @@ def duplicate_groups(dup_of: dict[str, str | None]) -> dict[str, str]:
 
 
 def duplicate_pairs(
-    pred_dup_of: dict[str, str | None], gold_dup_of: dict[str, str | None], focus: set[str] | None = None,
+    pred_dup_of: dict[str, str | None],
+    gold_dup_of: dict[str, str | None],
+    focus: set[str] | None = None,
 ) -> tuple[float, float]:
     """Precision and recall of duplicate-group membership pairs.
 
@@ -210,9 +229,12 @@ def duplicate_pairs(
     return p, r
 
 
-def evaluate_stories_file(gold_path: str | Path | list[str | Path], pred: dict[str, str],
-                          pred_dup_of: dict[str, str | None] | None = None,
-                          focus: str | Path | None = None) -> dict:
+def evaluate_stories_file(
+    gold_path: str | Path | list[str | Path],
+    pred: dict[str, str],
+    pred_dup_of: dict[str, str | None] | None = None,
+    focus: str | Path | None = None,
+) -> dict:
     """Scores of predicted stories (url -> story id) against one or more gold event files.
 
     Returns `{"articles", "events", "bcubed": {p, r, f1}, "pairwise": {p, r, f1}}`, plus
@@ -240,8 +262,9 @@ def evaluate_stories_file(gold_path: str | Path | list[str | Path], pred: dict[s
     return out
 
 
-def evaluate_duplicates_file(gold_path: str | Path | list[str | Path],
-                             pred_dup_of: dict[str, str | None]) -> dict:
+def evaluate_duplicates_file(
+    gold_path: str | Path | list[str | Path], pred_dup_of: dict[str, str | None]
+) -> dict:
     """Duplicate-pair precision/recall of predicted `duplicate_of` (url -> url or None) on gold files."""
     rows = read_gold(gold_path)
     gold = {r["url"]: r.get("dup_of") for r in rows}

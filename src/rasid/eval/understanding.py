@@ -39,7 +39,9 @@ def _archive_texts(data: Path, archive: str, cache: dict[str, dict[str, dict]]) 
     if archive not in cache:
         path = data / archive
         if not path.is_file():
-            raise ValueError(f"{path}: archive named by the gold file not found (give the data folder with --data DIR)")
+            raise ValueError(
+                f"{path}: archive named by the gold file not found (give the data folder with --data DIR)"
+            )
         by_url: dict[str, dict] = {}
         with zipfile.ZipFile(path) as zf:
             for name in zf.namelist():
@@ -59,12 +61,18 @@ def feed_records(gold: dict, gold_path: Path, data: Path | None) -> list[dict[st
             rec["text"] = (gold_path.parent / doc["file"]).read_text(encoding="utf-8")
         else:
             if data is None:
-                raise ValueError(f"{gold_path}: documents live in data archives; give the data folder with --data DIR")
+                raise ValueError(
+                    f"{gold_path}: documents live in data archives; give the data folder with --data DIR"
+                )
             art = _archive_texts(data, doc["archive"], cache).get(doc["url"])
             if art is None:
                 raise ValueError(f"{gold_path}: {doc['url']} not in {doc['archive']}")
-            rec.update(url=doc["url"], source=doc.get("source") or art.get("source"),
-                       title=art.get("title") or None, text=art.get("content") or "")
+            rec.update(
+                url=doc["url"],
+                source=doc.get("source") or art.get("source"),
+                title=art.get("title") or None,
+                text=art.get("content") or "",
+            )
         out.append(rec)
     return out
 
@@ -95,10 +103,12 @@ def analysis_record(arts: Sequence[Any], analyzer: Any = None) -> dict[str, Any]
     from rasid.understand.story import StoryAnalyzer
 
     analysis = (analyzer or StoryAnalyzer()).analyze(list(arts))
-    return {"articles": [a.id for a in arts],
-            "entities": [asdict(e) for e in analysis.entities],
-            "timeline": [asdict(t) for t in analysis.timeline],
-            "quotes": [asdict(q) for q in analysis.quotes]}
+    return {
+        "articles": [a.id for a in arts],
+        "entities": [asdict(e) for e in analysis.entities],
+        "timeline": [asdict(t) for t in analysis.timeline],
+        "quotes": [asdict(q) for q in analysis.quotes],
+    }
 
 
 def run_story(records: Sequence[dict[str, Any]], workdir: Path) -> tuple[list[dict], dict, int]:
@@ -135,10 +145,17 @@ def score_story(gold: dict, articles: Sequence[dict], story: dict) -> dict[str, 
             continue
         forms = {v: match_form(v) for v in present}
         longer = {v: [w for w in present if w != v and forms[v] in forms[w]] for v in present}
-        standalone = {v: prose.count(forms[v]) - sum(prose.count(forms[w]) for w in longer[v]) for v in present}
+        standalone = {
+            v: prose.count(forms[v]) - sum(prose.count(forms[w]) for w in longer[v]) for v in present
+        }
 
-        def held(v: str, ex: set[str], forms: dict[str, str] = forms, longer: dict[str, list[str]] = longer,
-                 standalone: dict[str, int] = standalone) -> bool:
+        def held(
+            v: str,
+            ex: set[str],
+            forms: dict[str, str] = forms,
+            longer: dict[str, list[str]] = longer,
+            standalone: dict[str, int] = standalone,
+        ) -> bool:
             return forms[v] in ex or (standalone[v] <= 0 and any(forms[w] in ex for w in longer[v]))
 
         homes = {i for v in present for i, ex in enumerate(exported) if held(v, ex)}
@@ -164,9 +181,15 @@ def score_story(gold: dict, articles: Sequence[dict], story: dict) -> dict[str, 
     for q in gold["quotes"]:
         said_by = speaker_forms.get(q["speaker"], set())
         gq = match_form(q["text"])
-        overlapping = [got for got in story["quotes"] if got["article"] == q["doc"]
-                       and (gq in match_form(got["text"]) or match_form(got["text"]) in gq)]
-        if any(ent_forms.get(match_form(got["speaker"]), {match_form(got["speaker"])}) & said_by for got in overlapping):
+        overlapping = [
+            got
+            for got in story["quotes"]
+            if got["article"] == q["doc"] and (gq in match_form(got["text"]) or match_form(got["text"]) in gq)
+        ]
+        if any(
+            ent_forms.get(match_form(got["speaker"]), {match_form(got["speaker"])}) & said_by
+            for got in overlapping
+        ):
             found_q += 1
         elif overlapping:
             wrong_speaker.append({"doc": q["doc"], "gold": q["speaker"], "got": overlapping[0]["speaker"]})
@@ -192,18 +215,40 @@ def score_story(gold: dict, articles: Sequence[dict], story: dict) -> dict[str, 
     return {
         "articles": len(articles),
         "entities": {
-            "gold": len(gold["entities"]), "in_prose": scored, "in_one_entity": len(grouped),
-            "several_spellings": multi_total, "several_spellings_grouped": multi_grouped,
+            "gold": len(gold["entities"]),
+            "in_prose": scored,
+            "in_one_entity": len(grouped),
+            "several_spellings": multi_total,
+            "several_spellings_grouped": multi_grouped,
             "several_spellings_grouped_share": round(grouped_share, 3),
-            "wrong_merges": merges, "split": split, "missing": missing, "not_in_prose": absent,
+            "wrong_merges": merges,
+            "split": split,
+            "missing": missing,
+            "not_in_prose": absent,
             "exported": len(story["entities"]),
         },
-        "quotes": {"gold": len(gold["quotes"]), "right_speaker": found_q, "share": round(quote_share, 3),
-                   "exported": len(story["quotes"]), "wrong_speaker": wrong_speaker, "not_found": not_found},
-        "timeline": {"gold_happenings": happenings, "entries": entries, "entries_per_happening": round(ratio, 2),
-                     "gold_dates_found": tl_found, "missed": tl_missed},
-        "ok": bool(grouped_share >= GROUPED_TARGET and not merges and quote_share >= QUOTES_TARGET
-                   and ratio <= ENTRY_RATIO_TARGET and not tl_missed),
+        "quotes": {
+            "gold": len(gold["quotes"]),
+            "right_speaker": found_q,
+            "share": round(quote_share, 3),
+            "exported": len(story["quotes"]),
+            "wrong_speaker": wrong_speaker,
+            "not_found": not_found,
+        },
+        "timeline": {
+            "gold_happenings": happenings,
+            "entries": entries,
+            "entries_per_happening": round(ratio, 2),
+            "gold_dates_found": tl_found,
+            "missed": tl_missed,
+        },
+        "ok": bool(
+            grouped_share >= GROUPED_TARGET
+            and not merges
+            and quote_share >= QUOTES_TARGET
+            and ratio <= ENTRY_RATIO_TARGET
+            and not tl_missed
+        ),
     }
 
 
@@ -237,8 +282,10 @@ def evaluate_understanding(paths: Sequence[str], data: str | None) -> dict[str, 
         res["clusterer_stories"] = n_stories
         name = gold.get("story")
         stories[name if isinstance(name, str) else f"{path.parent.name}/{path.stem}"] = res
-    tot = {k: sum(s["entities"][k] for s in stories.values())
-           for k in ("several_spellings", "several_spellings_grouped")}
+    tot = {
+        k: sum(s["entities"][k] for s in stories.values())
+        for k in ("several_spellings", "several_spellings_grouped")
+    }
     merges = sum(len(s["entities"]["wrong_merges"]) for s in stories.values())
     q_gold = sum(s["quotes"]["gold"] for s in stories.values())
     q_ok = sum(s["quotes"]["right_speaker"] for s in stories.values())

@@ -32,7 +32,15 @@ from .walk import check_path, read_capped, walk
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["Ingestor", "read_inputs", "input_items", "with_outlets", "split_title", "normalize_date", "KIND_BY_EXT"]
+__all__ = [
+    "Ingestor",
+    "read_inputs",
+    "input_items",
+    "with_outlets",
+    "split_title",
+    "normalize_date",
+    "KIND_BY_EXT",
+]
 
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 _FEED_TYPES = frozenset(
@@ -41,8 +49,15 @@ _FEED_TYPES = frozenset(
 _XML_TYPES = frozenset({"application/xml", "text/xml"})
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _JSON_TYPES = frozenset({"application/json", "text/json"})
-_JSONL_TYPES = frozenset({"application/x-ndjson", "application/ndjson", "application/jsonl",
-                          "application/x-jsonlines", "application/jsonlines"})
+_JSONL_TYPES = frozenset(
+    {
+        "application/x-ndjson",
+        "application/ndjson",
+        "application/jsonl",
+        "application/x-jsonlines",
+        "application/jsonlines",
+    }
+)
 
 
 class Ingestor:
@@ -52,8 +67,9 @@ class Ingestor:
     `close()`) and the page extractor; use one Ingestor per run, as a context manager.
     """
 
-    def __init__(self, settings: Settings, client: httpx.Client | None = None,
-                 outlets: OutletRegistry | None = None) -> None:
+    def __init__(
+        self, settings: Settings, client: httpx.Client | None = None, outlets: OutletRegistry | None = None
+    ) -> None:
         self.settings = settings
         self.pages = PageExtractor()
         # Raises ValueError for a bad outlets_file (the CLI checks it before any input is read).
@@ -64,8 +80,9 @@ class Ingestor:
     def __enter__(self) -> Ingestor:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
     def close(self) -> None:
@@ -87,8 +104,9 @@ class Ingestor:
         holds no line start (it lies inside one long line) gives nothing."""
         origin = source if start == 0 else f"{source}(from byte {start})"
         path = Path(source)
-        return with_outlets(self._guarded(origin, lambda: self._read_jsonl_file(path, origin, start, stop)),
-                            self.outlets)
+        return with_outlets(
+            self._guarded(origin, lambda: self._read_jsonl_file(path, origin, start, stop)), self.outlets
+        )
 
     def _read(self, source: str) -> Iterator[RawDoc | IngestError]:
         for item in input_items(source):
@@ -104,7 +122,9 @@ class Ingestor:
                 else:
                     yield IngestError(item, f"unsupported URL scheme {scheme!r} (only http and https)")
 
-    def read_records(self, records: Sequence[Mapping[str, Any]], origin: str) -> Iterator[RawDoc | IngestError]:
+    def read_records(
+        self, records: Sequence[Mapping[str, Any]], origin: str
+    ) -> Iterator[RawDoc | IngestError]:
         """Records already in memory (CONTRACT.md input records), read like a `.json` array:
         `origin#N` names record N in errors."""
         for n, rec in enumerate(records, 1):
@@ -127,11 +147,13 @@ class Ingestor:
             yield from self._guarded(origin, lambda: self._read_jsonl_file(path))
         else:
             yield from self._guarded(
-                origin, lambda: self._parse(kind, read_capped(path, self.settings.max_bytes), origin, stem=path.stem)
+                origin,
+                lambda: self._parse(kind, read_capped(path, self.settings.max_bytes), origin, stem=path.stem),
             )
 
-    def _read_jsonl_file(self, path: Path, origin: str | None = None, start: int = 0,
-                         stop: int | None = None) -> Iterator[RawDoc | IngestError]:
+    def _read_jsonl_file(
+        self, path: Path, origin: str | None = None, start: int = 0, stop: int | None = None
+    ) -> Iterator[RawDoc | IngestError]:
         """The whole file, or the line-aligned range [start, stop) of it (`read_range`)."""
         if not stat.S_ISREG(check_path(path).st_mode):
             raise Refused("not a regular file")
@@ -146,7 +168,9 @@ class Ingestor:
                 if start == 0 or exc.reason != "empty file":  # a range inside one long line is empty
                     raise
 
-    def _guarded(self, origin: str, produce: Callable[[], Iterator[RawDoc | IngestError]]) -> Iterator[RawDoc | IngestError]:
+    def _guarded(
+        self, origin: str, produce: Callable[[], Iterator[RawDoc | IngestError]]
+    ) -> Iterator[RawDoc | IngestError]:
         """Run one input's reader; any refusal or failure becomes an IngestError for that input."""
         try:
             yield from produce()
@@ -163,8 +187,17 @@ class Ingestor:
 
     # -- parsing by kind -------------------------------------------------------------------------
 
-    def _parse(self, kind: str, data: bytes, origin: str, *, stem: str | None = None, url: str | None = None,
-               charset: str | None = None, content_type: str | None = None) -> Iterator[RawDoc | IngestError]:
+    def _parse(
+        self,
+        kind: str,
+        data: bytes,
+        origin: str,
+        *,
+        stem: str | None = None,
+        url: str | None = None,
+        charset: str | None = None,
+        content_type: str | None = None,
+    ) -> Iterator[RawDoc | IngestError]:
         """Bytes of one document to records. `stem` (files) or `url` (fetched) is the fallback id."""
         if kind == "txt":
             yield from read_txt(data, origin, url or stem, url=url, charset=charset)
@@ -173,15 +206,17 @@ class Ingestor:
         elif kind == "json":
             yield from read_json(data, origin, url or stem, self.pages)
         elif kind == "jsonl":
-            yield from read_jsonl(io.BufferedReader(io.BytesIO(data)), origin, self.settings.max_line_bytes,
-                                  self.pages)
+            yield from read_jsonl(
+                io.BufferedReader(io.BytesIO(data)), origin, self.settings.max_line_bytes, self.pages
+            )
         elif kind == "feed":
             yield from read_feed(data, origin, content_type)
         else:  # pragma: no cover - kinds come from KIND_BY_EXT and _url_kind
             raise Refused(f"no reader for {kind!r}")
 
-    def _read_html(self, data: bytes, origin: str, *, stem: str | None, url: str | None,
-                   charset: str | None) -> Iterator[RawDoc | IngestError]:
+    def _read_html(
+        self, data: bytes, origin: str, *, stem: str | None, url: str | None, charset: str | None
+    ) -> Iterator[RawDoc | IngestError]:
         markup = decode_text(data, charset or html_charset(data), origin)
         page = self.pages.extract(markup, url)
         page_url = page.url if page.url and page.url.startswith(("http://", "https://")) else url
@@ -189,9 +224,20 @@ class Ingestor:
         if page.published:
             published = normalize_date(page.published)
             if published is None:
-                yield IngestError(origin, f"unparseable published date {page.published!r}; article kept without a date")
-        yield RawDoc(origin=origin, id=page_url or stem, url=page_url, source=page.source, title=page.title,
-                     text=page.text, published=published, lang=page.lang, author=page.author)
+                yield IngestError(
+                    origin, f"unparseable published date {page.published!r}; article kept without a date"
+                )
+        yield RawDoc(
+            origin=origin,
+            id=page_url or stem,
+            url=page_url,
+            source=page.source,
+            title=page.title,
+            text=page.text,
+            published=published,
+            lang=page.lang,
+            author=page.author,
+        )
 
     # -- URLs ----------------------------------------------------------------------------------
 
@@ -205,11 +251,19 @@ class Ingestor:
         if not fetched.body.strip():
             raise Refused("empty response")
         kind = _url_kind(fetched.content_type, fetched.body, fetched.url)
-        yield from self._parse(kind, fetched.body, url, url=fetched.url, charset=fetched.charset,
-                               content_type=fetched.content_type)
+        yield from self._parse(
+            kind,
+            fetched.body,
+            url,
+            url=fetched.url,
+            charset=fetched.charset,
+            content_type=fetched.content_type,
+        )
 
 
-def with_outlets(items: Iterator[RawDoc | IngestError], outlets: OutletRegistry) -> Iterator[RawDoc | IngestError]:
+def with_outlets(
+    items: Iterator[RawDoc | IngestError], outlets: OutletRegistry
+) -> Iterator[RawDoc | IngestError]:
     """The documents with their source resolved to an outlet id: the reader's source (record
     field, feed channel, page site name), else a byline, else the URL's domain."""
     for item in items:
@@ -264,8 +318,8 @@ def _url_kind(content_type: str | None, body: bytes, url: str) -> str:
 def _head(body: bytes) -> bytes:
     found = bom_codec(body)
     if found and found[0] != "utf-8":
-        return body[found[1]:found[1] + 2048].decode(found[0], errors="ignore").encode().lstrip()
-    return body[found[1] if found else 0:2048].lstrip()
+        return body[found[1] : found[1] + 2048].decode(found[0], errors="ignore").encode().lstrip()
+    return body[found[1] if found else 0 : 2048].lstrip()
 
 
 def _looks_like_html(body: bytes) -> bool:

@@ -44,8 +44,10 @@ LEGACY_ARABIC = ("cp1256", "iso8859-6")
 # Of the non-ASCII characters a right guess gives, at least this share is Arabic script or
 # the punctuation Arabic text uses («» – — … quotes, no-break space).
 _MIN_ARABIC_SHARE = 0.8
-_ARABIC_PUNCT = frozenset("\u00a0\u00ab\u00bb\u2013\u2014\u2018\u2019\u201c\u201d\u2026\u200c\u200d\u200e\u200f"
-                          "\u202a\u202b\u202c\u202d\u202e")
+_ARABIC_PUNCT = frozenset(
+    "\u00a0\u00ab\u00bb\u2013\u2014\u2018\u2019\u201c\u201d\u2026\u200c\u200d\u200e\u200f"
+    "\u202a\u202b\u202c\u202d\u202e"
+)
 # ... and Arabic letters are at least this share of all its letters (Latin text with accents is not)
 _MIN_ARABIC_LETTERS = 0.2
 
@@ -115,11 +117,14 @@ def decode_text(data: bytes, declared: str | None = None, origin: str = "") -> s
                 if guessed is not None:
                     codec, fallback = guessed
                     said = f" (declared {declared})" if western else (f" nor {declared}" if declared else "")
-                    _log.info("%s: not UTF-8%s; read as %s (guessed from its bytes)", origin or "input", said,
-                              codec)
+                    _log.info(
+                        "%s: not UTF-8%s; read as %s (guessed from its bytes)", origin or "input", said, codec
+                    )
                 elif fallback is None:
-                    raise Refused(f"invalid UTF-8 at byte offset {exc.start}, and not Arabic in "
-                                  "ISO-8859-6 or Windows-1256") from None
+                    raise Refused(
+                        f"invalid UTF-8 at byte offset {exc.start}, and not Arabic in "
+                        "ISO-8859-6 or Windows-1256"
+                    ) from None
             text = fallback
     if not text.strip():
         raise Refused("empty file")
@@ -168,8 +173,15 @@ def guess_legacy_arabic(data: bytes) -> tuple[str, str] | None:
         share = arabic_share(text)
         if share >= _MIN_ARABIC_SHARE:
             harakat = sum(1 for c in text if "\u064b" <= c <= "\u0652")
-            found.append((-share, harakat, -text.count("\u0627\u0644"),
-                          "Windows-1256" if codec == "cp1256" else "ISO-8859-6", text))
+            found.append(
+                (
+                    -share,
+                    harakat,
+                    -text.count("\u0627\u0644"),
+                    "Windows-1256" if codec == "cp1256" else "ISO-8859-6",
+                    text,
+                )
+            )
     if not found:
         return None
     *_, name, text = min(found, key=lambda f: f[:3])  # min is stable: cp1256 wins a full tie

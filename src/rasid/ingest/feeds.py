@@ -39,7 +39,9 @@ def vet_xml(data: bytes) -> None:
         SafeET.fromstring(data, forbid_dtd=False, forbid_entities=True, forbid_external=True)
     except EntitiesForbidden as exc:
         kind = "external entity" if exc.sysid or exc.pubid else "entity"
-        raise Refused(f"XML declares an {kind} ({exc.name!r}); refused (entity expansion is not allowed)") from None
+        raise Refused(
+            f"XML declares an {kind} ({exc.name!r}); refused (entity expansion is not allowed)"
+        ) from None
     except ExternalReferenceForbidden as exc:
         raise Refused(f"XML references an external resource ({exc.sysid!r}); refused") from None
     except DTDForbidden:  # only raised if forbid_dtd is turned on; kept for clarity
@@ -55,7 +57,7 @@ def _as_utf8(data: bytes) -> bytes:
     """The bytes to search for markup: UTF-16/32 documents re-encoded, others as they are."""
     found = bom_codec(data)
     if found and found[0] != "utf-8":
-        return data[found[1]:].decode(found[0], errors="replace").encode("utf-8")
+        return data[found[1] :].decode(found[0], errors="replace").encode("utf-8")
     return data
 
 
@@ -83,7 +85,9 @@ def read_feed(data: bytes, origin: str, content_type: str | None = None) -> Iter
         yield from _entry_doc(entry, f"{origin}#{n}", feed_title, feed_lang)
 
 
-def _entry_doc(entry: Any, origin: str, feed_title: str | None, feed_lang: str | None) -> Iterator[RawDoc | IngestError]:
+def _entry_doc(
+    entry: Any, origin: str, feed_title: str | None, feed_lang: str | None
+) -> Iterator[RawDoc | IngestError]:
     text = _entry_text(entry)
     title = entry.get("title_detail") or {}
     headline = _as_text(entry.get("title"), title.get("type")) or None

@@ -21,9 +21,48 @@ from .dates import normalize_date
 
 # Elements that end a paragraph (or a line) when text is laid out.
 _BLOCK_TAGS = frozenset(
-    ["address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol", "p", "pre", "section", "table", "tbody", "thead", "tfoot", "tr", "td", "th", "ul"]
+    [
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "br",
+        "dd",
+        "div",
+        "dl",
+        "dt",
+        "figcaption",
+        "figure",
+        "footer",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "li",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "table",
+        "tbody",
+        "thead",
+        "tfoot",
+        "tr",
+        "td",
+        "th",
+        "ul",
+    ]
 )
-_SKIP_TAGS = frozenset(["script", "style", "noscript", "template", "head", "title", "iframe", "object", "svg"])
+_SKIP_TAGS = frozenset(
+    ["script", "style", "noscript", "template", "head", "title", "iframe", "object", "svg"]
+)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
 _ASCII_SPACE = re.compile(r"[ \t\n\r\f\v]+")
 _HTML_LANG = re.compile(r"""<html[^>]*?\blang\s*=\s*["']?([A-Za-z]{2,3}(?:-[A-Za-z0-9]+)*)""", re.IGNORECASE)

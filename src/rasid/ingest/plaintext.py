@@ -68,8 +68,9 @@ def _line_end(text: str, pos: int) -> int:
     return min(ends) if ends else len(text)
 
 
-def read_txt(data: bytes, origin: str, doc_id: str | None, url: str | None = None,
-             charset: str | None = None) -> Iterator[RawDoc | IngestError]:
+def read_txt(
+    data: bytes, origin: str, doc_id: str | None, url: str | None = None, charset: str | None = None
+) -> Iterator[RawDoc | IngestError]:
     """One RawDoc for a plain-text article (Refused propagates to the caller's boundary)."""
     text = decode_text(data, charset, origin)
     title, body = split_title(text)

@@ -24,8 +24,6 @@ _CODECS = {"Windows-1256": "cp1256", "ISO-8859-6": "iso8859-6"}
 _log = logging.getLogger("rasid.ingest")
 
 
-
-
 def guessed_name(codec: str) -> str:
     return next((name for name, c in _CODECS.items() if c == codec), codec)
 
@@ -79,8 +77,9 @@ def _names(value: object) -> str | None:
     return value.strip() or None if isinstance(value, str) else None
 
 
-def record_to_doc(rec: dict[str, Any], origin: str, default_id: str | None,
-                  pages: PageExtractor) -> Iterator[RawDoc | IngestError]:
+def record_to_doc(
+    rec: dict[str, Any], origin: str, default_id: str | None, pages: PageExtractor
+) -> Iterator[RawDoc | IngestError]:
     """One input record to a RawDoc, plus IngestErrors for what was wrong with it.
 
     `text` (or `content`, news-please's `maintext`, trafilatura's `raw_text`, then news-please's
@@ -112,7 +111,9 @@ def record_to_doc(rec: dict[str, Any], origin: str, default_id: str | None,
     if values["published"] is not None:
         published = normalize_date(values["published"])
         if published is None:
-            yield IngestError(origin, f"unparseable published date {values['published']!r}; article kept without a date")
+            yield IngestError(
+                origin, f"unparseable published date {values['published']!r}; article kept without a date"
+            )
     yield RawDoc(
         origin=origin,
         id=doc_id or values["url"] or default_id,
@@ -134,7 +135,9 @@ def _field(rec: dict[str, Any], key: str, strip: bool = True) -> str | None:
     return None
 
 
-def read_json(data: bytes, origin: str, stem: str | None, pages: PageExtractor) -> Iterator[RawDoc | IngestError]:
+def read_json(
+    data: bytes, origin: str, stem: str | None, pages: PageExtractor
+) -> Iterator[RawDoc | IngestError]:
     """A `.json` document: one record (a single-article file, id falls back to `stem`) or an array."""
     text = decode_text(data, origin=origin)
     try:
@@ -160,11 +163,13 @@ def read_json(data: bytes, origin: str, stem: str | None, pages: PageExtractor) 
 
 def _kind(value: Any) -> str:
     return {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}.get(
-        type(value), "null" if value is None else "a number")
+        type(value), "null" if value is None else "a number"
+    )
 
 
-def read_jsonl(stream: IO[bytes], origin: str, max_line_bytes: int,
-               pages: PageExtractor) -> Iterator[RawDoc | IngestError]:
+def read_jsonl(
+    stream: IO[bytes], origin: str, max_line_bytes: int, pages: PageExtractor
+) -> Iterator[RawDoc | IngestError]:
     """Stream a `.jsonl` file: each line one record, errors reported by line number.
 
     A line longer than `max_line_bytes` is skipped in chunks, never held whole in memory.
@@ -243,12 +248,22 @@ def _byte_lines(stream: IO[bytes], cap: int, origin: str = "") -> Iterator[_Line
                 # The first line that is not UTF-8 settles the file's legacy Arabic code page, if any.
                 guessed = guess_legacy_arabic(body)
                 if guessed is None:
-                    yield lineno, "", (f"invalid UTF-8 at byte offset {exc.start} of the line, and not Arabic"
-                                       " in ISO-8859-6 or Windows-1256")
+                    yield (
+                        lineno,
+                        "",
+                        (
+                            f"invalid UTF-8 at byte offset {exc.start} of the line, and not Arabic"
+                            " in ISO-8859-6 or Windows-1256"
+                        ),
+                    )
                     continue
                 codec = _CODECS[guessed[0]]
-                _log.info("%s: not UTF-8 from line %d; read as %s (guessed from its bytes)", origin or "input",
-                          lineno, guessed[0])
+                _log.info(
+                    "%s: not UTF-8 from line %d; read as %s (guessed from its bytes)",
+                    origin or "input",
+                    lineno,
+                    guessed[0],
+                )
         try:
             yield lineno, body.decode(codec), None
         except UnicodeDecodeError as exc:

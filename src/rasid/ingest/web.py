@@ -124,7 +124,9 @@ class Fetcher:
             for address in addresses:
                 problem = address_problem(address)
                 if problem:
-                    raise Refused(f"host {host!r} resolves to {problem} address {address}; refused (allow_private is off)")
+                    raise Refused(
+                        f"host {host!r} resolves to {problem} address {address}; refused (allow_private is off)"
+                    )
         if proxied:  # sent to the proxy by name (it connects; pinning an address is its business)
             return httpx.URL(url), parts.netloc.rpartition("@")[2], host
         try:
@@ -145,9 +147,13 @@ class Fetcher:
             extensions["sni_hostname"] = host
             headers["Connection"] = "close"
         cap = self.settings.max_bytes
-        with self.client.stream("GET", target, headers=headers, extensions=extensions,
-                                follow_redirects=False) as response:
-            validators = {"etag": response.headers.get("etag"), "last_modified": response.headers.get("last-modified")}
+        with self.client.stream(
+            "GET", target, headers=headers, extensions=extensions, follow_redirects=False
+        ) as response:
+            validators = {
+                "etag": response.headers.get("etag"),
+                "last_modified": response.headers.get("last-modified"),
+            }
             if response.status_code == 304:
                 return Fetched(url=url, content_type=None, charset=None, body=b"", status=304, **validators)
             if response.is_redirect:
@@ -156,8 +162,11 @@ class Fetcher:
                     raise Refused(f"HTTP {response.status_code} redirect without a Location")
                 return location
             if response.status_code >= 400:
-                raise HTTPRefused(f"HTTP {response.status_code} {response.reason_phrase}".rstrip(), response.status_code,
-                                  _retry_after(response.headers.get("retry-after")))
+                raise HTTPRefused(
+                    f"HTTP {response.status_code} {response.reason_phrase}".rstrip(),
+                    response.status_code,
+                    _retry_after(response.headers.get("retry-after")),
+                )
             if not 200 <= response.status_code < 300:
                 raise Refused(f"unexpected HTTP {response.status_code}")
             length = response.headers.get("content-length")
@@ -172,13 +181,20 @@ class Fetcher:
                 chunks.append(chunk)
             media = response.headers.get("content-type", "")
             mime, _, params = media.partition(";")
-            return Fetched(url=url, content_type=mime.strip().lower() or None,
-                           charset=_charset(params), body=b"".join(chunks), status=response.status_code,
-                           **validators)
+            return Fetched(
+                url=url,
+                content_type=mime.strip().lower() or None,
+                charset=_charset(params),
+                body=b"".join(chunks),
+                status=response.status_code,
+                **validators,
+            )
 
 
-_ACCEPT = ("text/html, application/xhtml+xml, application/rss+xml, application/atom+xml, "
-           "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.9, text/plain;q=0.8, */*;q=0.5")
+_ACCEPT = (
+    "text/html, application/xhtml+xml, application/rss+xml, application/atom+xml, "
+    "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.9, text/plain;q=0.8, */*;q=0.5"
+)
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -216,5 +232,8 @@ def _proxied(scheme: str, host: str) -> bool:
 def make_client(settings: Settings) -> httpx.Client:
     """Our own client: no redirects, timeouts from settings; proxies from the environment when
     `proxy_from_env` (see the module docstring)."""
-    return httpx.Client(timeout=httpx.Timeout(settings.http_timeout), follow_redirects=False,
-                        trust_env=settings.proxy_from_env)
+    return httpx.Client(
+        timeout=httpx.Timeout(settings.http_timeout),
+        follow_redirects=False,
+        trust_env=settings.proxy_from_env,
+    )

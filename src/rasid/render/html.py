@@ -34,8 +34,12 @@ class Renderer:
     around rather than module state. Jinja2 is part of the `web` extra, imported here lazily.
     """
 
-    def __init__(self, templates: Path = TEMPLATES_DIR, static: Path = STATIC_DIR,
-                 outlets: OutletRegistry | None = None) -> None:
+    def __init__(
+        self,
+        templates: Path = TEMPLATES_DIR,
+        static: Path = STATIC_DIR,
+        outlets: OutletRegistry | None = None,
+    ) -> None:
         try:
             import jinja2
         except ImportError as exc:  # pragma: no cover - depends on the installed extras
@@ -73,9 +77,13 @@ class Renderer:
         context.setdefault("inline_css", "")
         return self.env.get_template(name).render(**context)
 
-    def story_html(self, story: Story, articles: Mapping[str, Article],
-                   related_titles: Mapping[str, str] | None = None,
-                   outlets: OutletRegistry | None = None) -> str:
+    def story_html(
+        self,
+        story: Story,
+        articles: Mapping[str, Article],
+        related_titles: Mapping[str, str] | None = None,
+        outlets: OutletRegistry | None = None,
+    ) -> str:
         """A self-contained HTML file: CSS inlined, no scripts, no external resources."""
         return self.page(
             "story.html",
@@ -86,8 +94,11 @@ class Renderer:
         )
 
 
-def story_html(story: Story, articles: Mapping[str, Article],
-               related_titles: Mapping[str, str] | None = None,
-               outlets: OutletRegistry | None = None) -> str:
+def story_html(
+    story: Story,
+    articles: Mapping[str, Article],
+    related_titles: Mapping[str, str] | None = None,
+    outlets: OutletRegistry | None = None,
+) -> str:
     """The story page as one self-contained HTML file (same look as the web UI)."""
     return Renderer().story_html(story, articles, related_titles, outlets)

@@ -42,9 +42,12 @@ def _md_link(label: str, url: str | None) -> str:
     return f"[{md_text(label)}](<{dest}>)"
 
 
-def story_markdown(story: Story, articles: Mapping[str, Article],
-                   related_titles: Mapping[str, str] | None = None,
-                   outlets: OutletRegistry | None = None) -> str:
+def story_markdown(
+    story: Story,
+    articles: Mapping[str, Article],
+    related_titles: Mapping[str, str] | None = None,
+    outlets: OutletRegistry | None = None,
+) -> str:
     """The story as markdown: brief with outlets, timeline, entities, quotes, disputes, coverage,
     articles, related stories."""
     view = story_view(story, articles, related_titles, outlets)
@@ -114,4 +117,3 @@ def story_markdown(story: Story, articles: Mapping[str, Article],
         out += [f"- {md_text(title)} — {md_text(sid)}" for sid, title in view.related]
         out.append("")
     return "\n".join(out).rstrip() + "\n"
-

@@ -136,14 +136,23 @@ def _is_disputed(text: str, claims: Sequence[tuple[str, str]]) -> bool:
     return False
 
 
-def story_view(story: Story, articles: Mapping[str, Article],
-               related_titles: Mapping[str, str] | None = None,
-               outlets: OutletRegistry | None = None) -> StoryView:
+def story_view(
+    story: Story,
+    articles: Mapping[str, Article],
+    related_titles: Mapping[str, str] | None = None,
+    outlets: OutletRegistry | None = None,
+) -> StoryView:
     """Everything the story page shows, derived from the story, its articles and the titles of its
     related stories (`related_titles`, id -> title; a related story without one shows its id).
     Outlets are shown by display name (`outlets`: the registry, the shipped one by default)."""
-    member_order = sorted(story.articles, key=lambda a: (
-        (articles[a].published is None, articles[a].published or "", a) if a in articles else (True, "", a)))
+    member_order = sorted(
+        story.articles,
+        key=lambda a: (
+            (articles[a].published is None, articles[a].published or "", a)
+            if a in articles
+            else (True, "", a)
+        ),
+    )
     names = outlet_names(member_order, articles, outlets)
     claims = [(match_form(d.claim), match_form(d.text)) for d in story.disputed]
     statements = []
@@ -201,8 +210,9 @@ def story_view(story: Story, articles: Mapping[str, Article],
 def _article_row(a_id: str, art: Article | None, names: Mapping[str, str]) -> ArticleRow:
     if art is None:
         return ArticleRow(a_id, a_id, names.get(a_id, UNKNOWN_AR), None, None, None)
-    return ArticleRow(art.id, art.title or art.id, names.get(a_id, UNKNOWN_AR), art.published, art.url,
-                      art.duplicate_of)
+    return ArticleRow(
+        art.id, art.title or art.id, names.get(a_id, UNKNOWN_AR), art.published, art.url, art.duplicate_of
+    )
 
 
 def coverage(statements: Sequence[StatementView], outlets: Sequence[str]) -> Coverage:
@@ -279,4 +289,3 @@ def timeline_chart(events: Sequence[TimelineEvent]) -> TimelineChart:
         axis_bottom=y - 8,
         days=days,
     )
-

@@ -13,8 +13,18 @@ from ..model import Article
 from ..outlets import UNKNOWN_AR, OutletRegistry, shipped_registry
 
 _MONTHS_AR = (
-    "يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو",
-    "يوليو", "أغسطس", "سبتمبر", "أكتوبر", "نوفمبر", "ديسمبر",
+    "يناير",
+    "فبراير",
+    "مارس",
+    "أبريل",
+    "مايو",
+    "يونيو",
+    "يوليو",
+    "أغسطس",
+    "سبتمبر",
+    "أكتوبر",
+    "نوفمبر",
+    "ديسمبر",
 )
 ENTITY_TYPES_AR = {"PER": "شخص", "LOC": "مكان", "ORG": "مؤسسة", "MISC": "أخرى"}
 REMOVED_KINDS_AR = {
@@ -29,6 +39,7 @@ REMOVED_KINDS_AR = {
 }
 _CHIP_COLOURS = 8
 _LANG_CODE = re.compile(r"^[a-z]{2,3}$")
+
 
 def safe_href(url: str | None) -> str | None:
     """`url` if it may be a link (http or https with a host), else None: no javascript:, data:, ..."""
@@ -59,8 +70,9 @@ def source_of(article: Article | None, article_id: str = "", outlets: OutletRegi
     return (outlets or shipped_registry()).display_name(article.source)
 
 
-def outlet_names(ordered: Sequence[str], articles: Mapping[str, Article],
-                 outlets: OutletRegistry | None = None) -> dict[str, str]:
+def outlet_names(
+    ordered: Sequence[str], articles: Mapping[str, Article], outlets: OutletRegistry | None = None
+) -> dict[str, str]:
     """Article id -> the display name of its outlet, for every article of `articles`. Articles of
     unknown outlet count as one outlet each: numbered in `ordered` order when there are several."""
     registry = outlets or shipped_registry()
@@ -157,4 +169,3 @@ def parse_day(value: str | None) -> date | None:
         return date(int(m.group(1)), int(m.group(2) or 1), int(m.group(3) or 1))
     except ValueError:
         return None
-

@@ -87,10 +87,13 @@ class StoriesStage(BaseStage):
         return f"article:{self._embedder().name}:title+lead{LEAD_CHARS}"
 
     def _vectors(self, store: StoriesStore, articles: Sequence[Article]) -> VectorsAhead:
-        return VectorsAhead(store, self._kind(), self._embedder(), articles, self.chunk, self.embed_process_min,
-                            self._pool)
+        return VectorsAhead(
+            store, self._kind(), self._embedder(), articles, self.chunk, self.embed_process_min, self._pool
+        )
 
-    def update(self, store: StoriesStore, new_ids: Sequence[str], touched_stories: Sequence[str] = ()) -> list[str]:
+    def update(
+        self, store: StoriesStore, new_ids: Sequence[str], touched_stories: Sequence[str] = ()
+    ) -> list[str]:
         if not new_ids:
             return []
         keeper = self.keeper()
@@ -102,7 +105,9 @@ class StoriesStage(BaseStage):
             keeper.forget()  # the state in memory may be half-way through this batch
             raise
 
-    def _place(self, store: StoriesStore, state: StoryState, articles: list[Article], repaired: list[Row]) -> list[str]:
+    def _place(
+        self, store: StoriesStore, state: StoryState, articles: list[Article], repaired: list[Row]
+    ) -> list[str]:
         dedup, clusterer = state.dedup, state.clusterer
         rows: list[Row] = []
         with self._vectors(store, articles) as vecs:
@@ -130,9 +135,13 @@ class StoriesStage(BaseStage):
             return merged.get(sid, sid) if sid else sid
 
         # This run's articles take their group's head as it stands after the whole batch.
-        rows = [(aid, live(sid), dedup.duplicate_of(aid) if aid in assigned else dup) for aid, sid, dup in rows]
+        rows = [
+            (aid, live(sid), dedup.duplicate_of(aid) if aid in assigned else dup) for aid, sid, dup in rows
+        ]
         if repaired:  # the stories those articles were wrongly stored in get their headers again
-            touched.update(dict.fromkeys(a.story for a in store.get_articles([r[0] for r in repaired]) if a.story))
+            touched.update(
+                dict.fromkeys(a.story for a in store.get_articles([r[0] for r in repaired]) if a.story)
+            )
         store.set_assignments([*repaired, *rows])
         self.keeper().save(store, state, [a.id for a in articles])
         store.put_story_links(clusterer.take_linked())
@@ -186,5 +195,8 @@ class StoriesStage(BaseStage):
             return (clusterer.merged_into(sid) or sid) if sid else None
 
         want = {aid: (live(clusterer.story_of(aid)), dedup.duplicate_of(aid)) for aid in ids}
-        return [(a.id, *want[a.id]) for a in store.get_articles(ids)
-                if want[a.id][0] is not None and (a.story, a.duplicate_of) != want[a.id]]
+        return [
+            (a.id, *want[a.id])
+            for a in store.get_articles(ids)
+            if want[a.id][0] is not None and (a.story, a.duplicate_of) != want[a.id]
+        ]

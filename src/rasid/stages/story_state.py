@@ -75,7 +75,7 @@ class StateKeeper:
             if store.get_blob(CHECKPOINT_BLOB) == kept.checkpoint:
                 journal = self._journal(store)
                 if journal[: len(kept.journal)] == kept.journal:
-                    rest = journal[len(kept.journal):]
+                    rest = journal[len(kept.journal) :]
                     kept.journal, kept.token = journal, token
                     return kept, rest
         state = self.load(store)
@@ -100,9 +100,13 @@ class StateKeeper:
             clusterer = StoryClusterer.from_bytes(blob)
         else:
             own = StoryModel.load_folder(st.story_models) if st.story_models else {}
-            clusterer = StoryClusterer(model=own.get("model"), merge_model=own.get("merge_model"),
-                                       cross_model=own.get("cross_model"), cross_merge_model=own.get("cross_merge_model"),
-                                       pair_model=own.get("pair_model"))
+            clusterer = StoryClusterer(
+                model=own.get("model"),
+                merge_model=own.get("merge_model"),
+                cross_model=own.get("cross_model"),
+                cross_merge_model=own.get("cross_merge_model"),
+                pair_model=own.get("pair_model"),
+            )
         # the settings of this run, not those the state was saved with
         clusterer.dormant_days = st.story_dormant_days
         clusterer.late_after_days = st.story_late_after_days
@@ -112,8 +116,13 @@ class StateKeeper:
         clusterer.related_min = st.story_related_min
         # The clusterer reads each article just after the deduper: it reuses the deduper's tokens.
         clusterer.text_memo = dedup.text_memo
-        return StoryState(dedup, clusterer, self._journal(store), store.get_blob(GENERATION_BLOB),
-                          store.get_blob(CHECKPOINT_BLOB))
+        return StoryState(
+            dedup,
+            clusterer,
+            self._journal(store),
+            store.get_blob(GENERATION_BLOB),
+            store.get_blob(CHECKPOINT_BLOB),
+        )
 
     def save(self, store: StateBlobs, state: StoryState, batch: list[str]) -> None:
         """Record `batch` (the ids just placed, in order): its journal entry, or the whole

@@ -117,8 +117,9 @@ class UnderstandStage(BaseStage):
     def _start_pool(self) -> WorkerPool:
         # Niced: while the stories stage runs, its serial deduper and clusterer keep their core and
         # the workers (loading models, then the new articles' facts) take what is left.
-        self._pool = WorkerPool(self._pool_analyzer(), self.workers, "analyze_with", chunksize=1, warm="warm",
-                                nice=10)
+        self._pool = WorkerPool(
+            self._pool_analyzer(), self.workers, "analyze_with", chunksize=1, warm="warm", nice=10
+        )
         return self._pool
 
     def end(self, failed: bool = False) -> None:
@@ -130,7 +131,9 @@ class UnderstandStage(BaseStage):
             pool, self._pool = self._pool, None
             pool.__exit__(RuntimeError if failed else None, None, None)
 
-    def update(self, store: AnalysisStore, new_ids: Sequence[str], touched_stories: Sequence[str] = ()) -> list[str]:
+    def update(
+        self, store: AnalysisStore, new_ids: Sequence[str], touched_stories: Sequence[str] = ()
+    ) -> list[str]:
         """Analyse the stories touched by this run: `touched_stories` when the stories stage said
         which (the runner passes them on), else the stories of the new articles."""
         ids = list(dict.fromkeys(touched_stories))
@@ -149,8 +152,12 @@ class UnderstandStage(BaseStage):
             self._run(store, ids, lambda tasks: (analyze(t) for t in tasks))
         return ids
 
-    def _run(self, store: AnalysisStore, ids: list[str],
-             analyze_all: Callable[[Iterable[AnalysisTask]], Iterator[StoryAnalysis]]) -> None:
+    def _run(
+        self,
+        store: AnalysisStore,
+        ids: list[str],
+        analyze_all: Callable[[Iterable[AnalysisTask]], Iterator[StoryAnalysis]],
+    ) -> None:
         from ..understand.story import ArticleFacts
 
         kind = self._facts_kind()
@@ -196,8 +203,13 @@ class UnderstandStage(BaseStage):
             self.on_progress(n)
 
     @staticmethod
-    def _write(store: AnalysisStore, stories: list[Story], results: list[StoryAnalysis], kind: str | None,
-               vkind: str | None) -> None:
+    def _write(
+        store: AnalysisStore,
+        stories: list[Story],
+        results: list[StoryAnalysis],
+        kind: str | None,
+        vkind: str | None,
+    ) -> None:
         updated = []
         facts: dict[str, str] = {}
         vectors: dict[str, dict[str, np.ndarray]] = {}
@@ -219,5 +231,3 @@ class UnderstandStage(BaseStage):
             store.put_annotations(kind, facts)
         if vkind is not None and vectors:
             store.put_sentence_vectors(vkind, vectors)
-
-

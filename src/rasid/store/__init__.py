@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         (`protocols.Store` is all of them)."""
         return sqlite, postgres
 
+
 __all__ = [
     "MIGRATIONS",
     "SCHEMA_VERSION",
@@ -71,5 +72,7 @@ def open_store(target: str, create: bool = True) -> SQLiteStore | PostgresStore:
         return PostgresStore(url)
     if "://" in target and not lowered.startswith("sqlite://"):
         scheme = target.split("://", 1)[0]
-        raise StoreError(f"{target}: unknown database scheme {scheme!r}; use a SQLite path or a postgresql:// URL")
+        raise StoreError(
+            f"{target}: unknown database scheme {scheme!r}; use a SQLite path or a postgresql:// URL"
+        )
     return SQLiteStore(sqlite_path(target), create=create)

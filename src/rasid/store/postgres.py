@@ -38,8 +38,17 @@ from .records import ARTICLE_INSERT_COLS, ChildRows, article_values, fresh_artic
 from .search import SearchKeys
 from .sqlbase import AtomicBlock, Writer, now
 
-__all__ = ["PG_MIGRATIONS", "PG_SCHEMA_VERSION", "PgMigration", "PostgresStore", "lock_key", "migrate",
-           "safe_url", "tsquery_text", "tsvector_text"]
+__all__ = [
+    "PG_MIGRATIONS",
+    "PG_SCHEMA_VERSION",
+    "PgMigration",
+    "PostgresStore",
+    "lock_key",
+    "migrate",
+    "safe_url",
+    "tsquery_text",
+    "tsvector_text",
+]
 
 T = TypeVar("T")
 
@@ -296,8 +305,10 @@ class PostgresStore(PgSearch):
         # time by insertion). Two batches sharing articles in different orders can deadlock:
         # PostgreSQL aborts one, and `_write` runs it again.
         order = range(len(fresh))
-        vectors = {i: tsvector_text(self._keys.index(fresh[i].title, [p.text for p in fresh[i].paragraphs]))
-                   for i in order}
+        vectors = {
+            i: tsvector_text(self._keys.index(fresh[i].title, [p.text for p in fresh[i].paragraphs]))
+            for i in order
+        }
         added_at = now()
 
         def work(w: Writer) -> list[int]:

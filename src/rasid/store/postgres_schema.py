@@ -169,6 +169,7 @@ def migrate(conn: Any, migrations: Sequence[PgMigration] = PG_MIGRATIONS, name: 
     Each step runs in its own transaction with its version bump, under an advisory lock: a second
     process opening the same new database waits, then finds the step done.
     """
+
     def version() -> int:
         conn.execute("CREATE TABLE IF NOT EXISTS rasid_schema (version integer NOT NULL)")
         row = conn.execute("SELECT version FROM rasid_schema").fetchone()

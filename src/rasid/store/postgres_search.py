@@ -37,8 +37,9 @@ def _position_lists() -> dict[str, tuple[str, ...]]:
     """weight -> the position list of 0..64 occurrences, each field in a range of its own."""
     lists = {}
     for base, weight in ((0, "A"), (1000, "B"), (2000, "C"), (3000, "D")):
-        lists[weight] = tuple(",".join(f"{base + i}{weight}" for i in range(1, n + 1))
-                              for n in range(_MAX_POSITIONS + 1))
+        lists[weight] = tuple(
+            ",".join(f"{base + i}{weight}" for i in range(1, n + 1)) for n in range(_MAX_POSITIONS + 1)
+        )
     return lists
 
 
@@ -56,8 +57,12 @@ def tsvector_text(idx: IndexedText) -> tuple[str, int]:
     """
     parts: dict[str, list[str]] = {}
     total = 0
-    for text, weight in ((idx.title_exact, "A"), (idx.body_exact, "B"), (idx.title_stem, "C"),
-                         (idx.body_stem, "D")):
+    for text, weight in (
+        (idx.title_exact, "A"),
+        (idx.body_exact, "B"),
+        (idx.title_stem, "C"),
+        (idx.body_stem, "D"),
+    ):
         lists = _POSITIONS[weight]
         toks = text.split()
         total += len(toks)
@@ -97,7 +102,12 @@ class PgSearch(SqlStories):
             return []
         paras = self._paragraph_texts([seq for seq, *_ in hits])
         return [
-            {"id": a_id, "title": title, "snippet": self._keys.snippet(paras[seq], terms), "score": round(r, 4)}
+            {
+                "id": a_id,
+                "title": title,
+                "snippet": self._keys.snippet(paras[seq], terms),
+                "score": round(r, 4),
+            }
             for seq, a_id, title, r in hits
         ]
 
@@ -110,8 +120,14 @@ class PgSearch(SqlStories):
         distinct = list(dict.fromkeys(keys))
         n_docs, mean_len = self._select("SELECT count(*), coalesce(avg(ntokens), 0) FROM articles")[0]
         n_docs, mean_len = int(n_docs), float(mean_len) or 1.0
-        with_key = {k: int(self._select("SELECT count(*) FROM articles WHERE tsv @@ CAST(? AS tsquery)",
-                                        (_quote_lexeme(k),))[0][0]) for k in distinct}
+        with_key = {
+            k: int(
+                self._select(
+                    "SELECT count(*) FROM articles WHERE tsv @@ CAST(? AS tsquery)", (_quote_lexeme(k),)
+                )[0][0]
+            )
+            for k in distinct
+        }
         idf = {k: max(math.log((n_docs - n + 0.5) / (n + 0.5)), 1e-6) for k, n in with_key.items()}
         rows = self._select(
             "SELECT a.seq, a.id, a.title, a.ntokens, u.lexeme, u.weights::text[]"
@@ -143,7 +159,8 @@ class PgSearch(SqlStories):
         terms = parsed.terms
         scored = self._bm25(terms, tsq, self.count_articles())
         phrases = any(item.phrase for group in parsed.groups for item in group) or any(
-            item.phrase for item in parsed.excluded)
+            item.phrase for item in parsed.excluded
+        )
         titles = {seq: title or "" for seq, _, title, _ in scored}
         texts: dict[int, tuple[str, list[str]]] = {}
 
@@ -154,24 +171,44 @@ class PgSearch(SqlStories):
                 texts[seq][1].extend(paras)
 
         if phrases:
-            load([seq for seq, *_ in scored])  # the tsquery asked for a phrase's words anywhere; keep those where they are adjacent
+            load(
+                [seq for seq, *_ in scored]
+            )  # the tsquery asked for a phrase's words anywhere; keep those where they are adjacent
             scored = [h for h in scored if _matches(self._keys, parsed, *texts[h[0]])]
-        meta = {row[0]: row[1:] for row in self._select_in(
-            "SELECT seq, story, source, published, url, coalesce(duplicate_of, id) FROM articles"
-            " WHERE seq IN ({in_})", [seq for seq, *_ in scored])}
+        meta = {
+            row[0]: row[1:]
+            for row in self._select_in(
+                "SELECT seq, story, source, published, url, coalesce(duplicate_of, id) FROM articles"
+                " WHERE seq IN ({in_})",
+                [seq for seq, *_ in scored],
+            )
+        }
         groups: dict[str, list[tuple[int, str, str, float]]] = {}
         for hit in scored:  # best first, so each group's first hit is its best
             groups.setdefault(meta[hit[0]][4], []).append(hit)
         ranked = sorted(groups.items(), key=lambda g: (-g[1][0][3], g[0]))
         stories = {meta[h[0]][0] for _, hits in ranked for h in hits if meta[h[0]][0] is not None}
-        page = ranked[int(offset): int(offset) + int(limit)]
+        page = ranked[int(offset) : int(offset) + int(limit)]
         load([hits[0][0] for _, hits in page])
         out = []
         for _, hits in page:
             seq, a_id, title, score = hits[0]
             story, source, published, url, _head = meta[seq]
-            out.append(page_hit(self._keys, terms, texts[seq][1], id=a_id, title=title, score=score,
-                                copies=len(hits) - 1, story=story, source=source, published=published, url=url))
+            out.append(
+                page_hit(
+                    self._keys,
+                    terms,
+                    texts[seq][1],
+                    id=a_id,
+                    title=title,
+                    score=score,
+                    copies=len(hits) - 1,
+                    story=story,
+                    source=source,
+                    published=published,
+                    url=url,
+                )
+            )
         return {"total": len(ranked), "stories": len(stories), "hits": out}
 
     def reindex(self) -> int:
@@ -179,10 +216,15 @@ class PgSearch(SqlStories):
         seqs = [r[0] for r in self._select("SELECT seq FROM articles ORDER BY seq")]
         for i in range(0, len(seqs), 500):
             chunk = seqs[i : i + 500]
-            rows = [(*tsvector_text(self._keys.index(a.title, [p.text for p in a.paragraphs])), seq)
-                    for seq, a in zip(chunk, self._load_articles(chunk), strict=True)]
-            self._write(lambda w, rows=rows: w.executemany(  # type: ignore[misc]
-                "UPDATE articles SET tsv = ?::tsvector, ntokens = ? WHERE seq = ?", rows))
+            rows = [
+                (*tsvector_text(self._keys.index(a.title, [p.text for p in a.paragraphs])), seq)
+                for seq, a in zip(chunk, self._load_articles(chunk), strict=True)
+            ]
+            self._write(
+                lambda w, rows=rows: w.executemany(  # type: ignore[misc]
+                    "UPDATE articles SET tsv = ?::tsvector, ntokens = ? WHERE seq = ?", rows
+                )
+            )
         return len(seqs)
 
 
@@ -190,7 +232,11 @@ def _item_tsquery(item: QueryItem) -> str:
     """A word: any of its keys, anywhere. A phrase: all its words in the title or body (the
     positions here are not word positions, so adjacency is checked on the text afterwards)."""
     if item.phrase:
-        return "(" + " & ".join(_quote_lexeme(t.exact) + ":AB" for t in item.terms if len(t.exact) <= _MAX_LEXEME) + ")"
+        return (
+            "("
+            + " & ".join(_quote_lexeme(t.exact) + ":AB" for t in item.terms if len(t.exact) <= _MAX_LEXEME)
+            + ")"
+        )
     return "(" + " | ".join(_quote_lexeme(k) for k in item.terms[0].keys if len(k) <= _MAX_LEXEME) + ")"
 
 
@@ -216,6 +262,8 @@ def _matches(keys: SearchKeys, parsed: ParsedQuery, title: str, paragraphs: Sequ
             return any(k in all_keys for k in item.terms[0].keys)
         words = [t.exact for t in item.terms]
         n = len(words)
-        return any(toks[i:i + n] == words for toks in fields for i in range(len(toks) - n + 1))
+        return any(toks[i : i + n] == words for toks in fields for i in range(len(toks) - n + 1))
 
-    return all(any(hit(i) for i in group) for group in parsed.groups) and not any(hit(i) for i in parsed.excluded)
+    return all(any(hit(i) for i in group) for group in parsed.groups) and not any(
+        hit(i) for i in parsed.excluded
+    )

@@ -81,8 +81,15 @@ class StoryReads(Protocol):
 
     def story_titles(self, ids: Sequence[str]) -> dict[str, str]: ...
 
-    def list_stories(self, f: StoryFilter | None = None, *, order: str = "rank", limit: int = 20,
-                     offset: int = 0, cursor: str | None = None) -> StoryPage: ...
+    def list_stories(
+        self,
+        f: StoryFilter | None = None,
+        *,
+        order: str = "rank",
+        limit: int = 20,
+        offset: int = 0,
+        cursor: str | None = None,
+    ) -> StoryPage: ...
 
 
 @runtime_checkable
@@ -192,7 +199,9 @@ class AnalysisStore(ArticleReads, StoryReads, AnalysisWrites, DerivedCache, Prot
 
 
 @runtime_checkable
-class Store(Articles, StoryReads, StoryWrites, AnalysisWrites, Search, DerivedCache, StateBlobs, Locks, Protocol):
+class Store(
+    Articles, StoryReads, StoryWrites, AnalysisWrites, Search, DerivedCache, StateBlobs, Locks, Protocol
+):
     """Every concern together: what the runner holds (it hands the store to each stage)."""
 
     def put_stories(self, stories: Sequence[Story]) -> None:

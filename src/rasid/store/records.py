@@ -67,7 +67,9 @@ def story_from_parts(base: dict[str, Any], parts: dict[str, str | None], article
 # -- articles as rows: one decoding and one encoding for every SQL backend -----------------------
 
 # The columns an Article is read from, in the order `article_from_row` takes them.
-ARTICLE_COLS = "seq, id, origin, raw_text, title, url, source, published, author, content_hash, story, duplicate_of"
+ARTICLE_COLS = (
+    "seq, id, origin, raw_text, title, url, source, published, author, content_hash, story, duplicate_of"
+)
 # The columns `article_values` fills, in its order (the backend adds its own index columns).
 ARTICLE_INSERT_COLS = (
     "id, origin, raw_text, clean_text, title, url, source, published, author, content_hash, story, duplicate_of,"
@@ -78,14 +80,38 @@ ARTICLE_INSERT_COLS = (
 def article_from_row(row: Sequence[Any]) -> tuple[int, Article]:
     """(seq, Article without its paragraphs) from a row of ARTICLE_COLS."""
     seq, a_id, origin, raw, title, url, source, published, author, c_hash, story, dup = row
-    return seq, Article(id=a_id, origin=origin, raw_text=raw, content_hash=c_hash, title=title, url=url,
-                        source=source, published=published, author=author, story=story, duplicate_of=dup)
+    return seq, Article(
+        id=a_id,
+        origin=origin,
+        raw_text=raw,
+        content_hash=c_hash,
+        title=title,
+        url=url,
+        source=source,
+        published=published,
+        author=author,
+        story=story,
+        duplicate_of=dup,
+    )
 
 
 def article_values(art: Article, added_at: str) -> tuple[Any, ...]:
     """The values of ARTICLE_INSERT_COLS for `art`."""
-    return (art.id, art.origin, art.raw_text, art.text, art.title or "", art.url, art.source, art.published,
-            art.author, art.content_hash, art.story, art.duplicate_of, added_at)
+    return (
+        art.id,
+        art.origin,
+        art.raw_text,
+        art.text,
+        art.title or "",
+        art.url,
+        art.source,
+        art.published,
+        art.author,
+        art.content_hash,
+        art.story,
+        art.duplicate_of,
+        added_at,
+    )
 
 
 @dataclass(slots=True)
@@ -104,9 +130,11 @@ class ChildRows:
 
     def tables(self) -> tuple[tuple[str, list[tuple[Any, ...]]], ...]:
         """(target "table (columns)", rows) of each child table."""
-        return (("paragraphs (article, idx, text, lang)", self.paragraphs),
-                ("sentences (article, paragraph, idx, text)", self.sentences),
-                ("removed (article, idx, kind, text)", self.removed))
+        return (
+            ("paragraphs (article, idx, text, lang)", self.paragraphs),
+            ("sentences (article, paragraph, idx, text)", self.sentences),
+            ("removed (article, idx, kind, text)", self.removed),
+        )
 
 
 def fresh_articles(articles: Sequence[Article], known_ids: set[str], known_hashes: set[str]) -> list[Article]:
@@ -124,8 +152,12 @@ def fresh_articles(articles: Sequence[Article], known_ids: set[str], known_hashe
     return fresh
 
 
-def attach_children(arts: dict[int, Article], paragraphs: Iterable[Sequence[Any]],
-                    sentences: Iterable[Sequence[Any]], removed: Iterable[Sequence[Any]]) -> None:
+def attach_children(
+    arts: dict[int, Article],
+    paragraphs: Iterable[Sequence[Any]],
+    sentences: Iterable[Sequence[Any]],
+    removed: Iterable[Sequence[Any]],
+) -> None:
     """Fill the articles (by seq) from their child rows, each in (article, idx...) order."""
     for seq, _idx, text, lang in paragraphs:
         arts[seq].paragraphs.append(Paragraph(text=text, lang=lang))
@@ -143,12 +175,19 @@ STORY_BASE = ("id", "title", "first_seen", "last_seen", "sources")
 def story_values(story: Story) -> tuple[Any, ...]:
     """The values of STORY_BASE then of each STORY_PARTS name, for an insert."""
     parts = story_parts(story)
-    return (story.id, story.title or "", story.first_seen, story.last_seen, dumps(list(story.sources)),
-            *(parts[name] for name, _ in STORY_PARTS))
+    return (
+        story.id,
+        story.title or "",
+        story.first_seen,
+        story.last_seen,
+        dumps(list(story.sources)),
+        *(parts[name] for name, _ in STORY_PARTS),
+    )
 
 
-def stories_from_rows(rows: Sequence[Sequence[Any]], members: Iterable[Sequence[Any]],
-                      links: Iterable[Sequence[Any]]) -> list[Story]:
+def stories_from_rows(
+    rows: Sequence[Sequence[Any]], members: Iterable[Sequence[Any]], links: Iterable[Sequence[Any]]
+) -> list[Story]:
     """Stories from rows of STORY_BASE + STORY_PARTS columns, their (story, article) member rows
     in member order, and their (story, other, p) link rows (related stories, most likely first)."""
     names = [name for name, _ in STORY_PARTS]

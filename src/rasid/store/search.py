@@ -295,9 +295,7 @@ def parse_query(keys: SearchKeys, query: str) -> ParsedQuery:
 
 
 def _items(keys: SearchKeys, text: str, phrase: bool) -> list[QueryItem]:
-    terms = keys.query_terms(text) if not phrase else [
-        QueryTerm(t, (t,)) for t in tokens(text)
-    ]
+    terms = keys.query_terms(text) if not phrase else [QueryTerm(t, (t,)) for t in tokens(text)]
     if phrase:
         return [QueryItem(tuple(terms))] if terms else []
     return [QueryItem((t,)) for t in terms]
@@ -342,16 +340,33 @@ def highlights(keys: SearchKeys, text: str, terms: Sequence[QueryTerm]) -> list[
     return spans
 
 
-def page_hit(keys: SearchKeys, terms: Sequence[QueryTerm], paragraphs: Sequence[str], *, id: str, title: str,
-             score: float, copies: int, story: str | None, source: str | None, published: str | None,
-             url: str | None) -> dict[str, object]:
+def page_hit(
+    keys: SearchKeys,
+    terms: Sequence[QueryTerm],
+    paragraphs: Sequence[str],
+    *,
+    id: str,
+    title: str,
+    score: float,
+    copies: int,
+    story: str | None,
+    source: str | None,
+    published: str | None,
+    url: str | None,
+) -> dict[str, object]:
     """One hit of a search page, as every store gives it: a snippet of the lead (where a reader
     looks) with its highlights, the title's highlights, the score and the copies collapsed into it."""
     snippet = keys.snippet(paragraphs[:12], terms)
     return {
-        "id": id, "title": title, "snippet": snippet,
+        "id": id,
+        "title": title,
+        "snippet": snippet,
         "highlights": [list(span) for span in highlights(keys, snippet, terms)],
         "title_highlights": [list(span) for span in highlights(keys, title or "", terms)],
-        "score": round(score, 4), "copies": copies, "story": story, "source": source,
-        "published": published, "url": url,
+        "score": round(score, 4),
+        "copies": copies,
+        "story": story,
+        "source": source,
+        "published": published,
+        "url": url,
     }

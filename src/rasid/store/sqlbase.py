@@ -165,9 +165,17 @@ class SqlStore:
 
     def _known(self, articles: Sequence[Article]) -> tuple[set[str], set[str]]:
         """The ids and content hashes of `articles` already stored."""
-        ids = {r[0] for r in self._select_in("SELECT id FROM articles WHERE id IN ({in_})", [a.id for a in articles])}
-        hashes = {r[0] for r in self._select_in("SELECT content_hash FROM articles WHERE content_hash IN ({in_})",
-                                                [a.content_hash for a in articles])}
+        ids = {
+            r[0]
+            for r in self._select_in("SELECT id FROM articles WHERE id IN ({in_})", [a.id for a in articles])
+        }
+        hashes = {
+            r[0]
+            for r in self._select_in(
+                "SELECT content_hash FROM articles WHERE content_hash IN ({in_})",
+                [a.content_hash for a in articles],
+            )
+        }
         return ids, hashes
 
     def has_article(self, article_id: str) -> bool:
@@ -208,23 +216,38 @@ class SqlStore:
 
     def story_article_ids(self, story_id: str) -> list[str]:
         """Ids of the articles assigned to `story_id` (by `set_assignments`), by publication time."""
-        return [r[0] for r in self._select(f"SELECT id FROM articles WHERE story = ? {ARTICLE_ORDER}", (story_id,))]
+        return [
+            r[0]
+            for r in self._select(f"SELECT id FROM articles WHERE story = ? {ARTICLE_ORDER}", (story_id,))
+        ]
 
     def _load_articles(self, seqs: Sequence[int]) -> list[Article]:
         """Full Article records for `seqs` (existing ones), in the order given."""
         if not seqs:
             return []
-        arts = dict(article_from_row(row) for row in self._select_in(
-            f"SELECT {ARTICLE_COLS} FROM articles WHERE seq IN ({{in_}})", list(seqs)))
+        arts = dict(
+            article_from_row(row)
+            for row in self._select_in(
+                f"SELECT {ARTICLE_COLS} FROM articles WHERE seq IN ({{in_}})", list(seqs)
+            )
+        )
         keys = list(arts)
         attach_children(
             arts,
-            self._select_in("SELECT article, idx, text, lang FROM paragraphs WHERE article IN ({in_})"
-                            " ORDER BY article, idx", keys),
-            self._select_in("SELECT article, paragraph, idx, text FROM sentences WHERE article IN ({in_})"
-                            " ORDER BY article, paragraph, idx", keys),
-            self._select_in("SELECT article, idx, kind, text FROM removed WHERE article IN ({in_})"
-                            " ORDER BY article, idx", keys),
+            self._select_in(
+                "SELECT article, idx, text, lang FROM paragraphs WHERE article IN ({in_})"
+                " ORDER BY article, idx",
+                keys,
+            ),
+            self._select_in(
+                "SELECT article, paragraph, idx, text FROM sentences WHERE article IN ({in_})"
+                " ORDER BY article, paragraph, idx",
+                keys,
+            ),
+            self._select_in(
+                "SELECT article, idx, kind, text FROM removed WHERE article IN ({in_}) ORDER BY article, idx",
+                keys,
+            ),
         )
         return [arts[s] for s in seqs if s in arts]
 
@@ -242,8 +265,12 @@ class SqlStore:
         if not rows:
             return
         ordered = self._ordered(rows, key=lambda r: r[0])
-        self._write(lambda w: w.executemany("UPDATE articles SET story = ?, duplicate_of = ? WHERE id = ?",
-                                            [(story, dup, a_id) for a_id, story, dup in ordered]))
+        self._write(
+            lambda w: w.executemany(
+                "UPDATE articles SET story = ?, duplicate_of = ? WHERE id = ?",
+                [(story, dup, a_id) for a_id, story, dup in ordered],
+            )
+        )
 
     def unassigned_article_ids(self) -> list[str]:
         """Ids of the stored articles in no story yet (a run stopped before its stories stage
@@ -257,8 +284,10 @@ class SqlStore:
         def work(w: Writer) -> None:
             for table in ("story_links", "story_facets", "story_list", "story_articles", "stories"):
                 w.execute(f"DELETE FROM {table}")
-            w.execute("UPDATE articles SET story = NULL, duplicate_of = NULL"
-                      " WHERE story IS NOT NULL OR duplicate_of IS NOT NULL")
+            w.execute(
+                "UPDATE articles SET story = NULL, duplicate_of = NULL"
+                " WHERE story IS NOT NULL OR duplicate_of IS NOT NULL"
+            )
             w.execute("DELETE FROM blobs WHERE substr(name, 1, length(?)) = ?", (state_prefix, state_prefix))
 
         self._write(work)
@@ -270,18 +299,27 @@ class SqlStore:
         mat = np.asarray(matrix)
         if mat.ndim != 2 or mat.shape[0] != len(ids):
             raise ValueError(
-                f"put_vectors: need a matrix with one row per id, got shape {mat.shape} for {len(ids)} ids")
+                f"put_vectors: need a matrix with one row per id, got shape {mat.shape} for {len(ids)} ids"
+            )
         mat = np.ascontiguousarray(mat, dtype="<f4")
         dim = int(mat.shape[1])
-        rows = {v_id: (kind, v_id, dim, mat[i].tobytes()) for i, v_id in enumerate(ids)}  # a repeat keeps its last
+        rows = {
+            v_id: (kind, v_id, dim, mat[i].tobytes()) for i, v_id in enumerate(ids)
+        }  # a repeat keeps its last
         ordered = self._ordered(list(rows.values()), key=lambda r: r[1])
-        self._write(lambda w: w.executemany(
-            "INSERT INTO vectors (kind, id, dim, data) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (kind, id) DO UPDATE SET dim = excluded.dim, data = excluded.data", ordered))
+        self._write(
+            lambda w: w.executemany(
+                "INSERT INTO vectors (kind, id, dim, data) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (kind, id) DO UPDATE SET dim = excluded.dim, data = excluded.data",
+                ordered,
+            )
+        )
 
     def get_vectors(self, kind: str, ids: Sequence[str]) -> dict[str, np.ndarray]:
         """id -> float32 vector for the ids cached under `kind` (missing ids are absent)."""
-        rows = self._select_in("SELECT id, data FROM vectors WHERE kind = ? AND id IN ({in_})", list(ids), (kind,))
+        rows = self._select_in(
+            "SELECT id, data FROM vectors WHERE kind = ? AND id IN ({in_})", list(ids), (kind,)
+        )
         return {v_id: np.frombuffer(data, dtype="<f4").astype(np.float32) for v_id, data in rows}
 
     def put_annotations(self, kind: str, items: Mapping[str, str]) -> None:
@@ -294,16 +332,21 @@ class SqlStore:
 
         def work(w: Writer) -> None:
             w.execute_in("DELETE FROM annotations WHERE kind <> ? AND id IN ({in_})", ids, (kind,))
-            w.executemany("INSERT INTO annotations (kind, id, data) VALUES (?, ?, ?)"
-                          " ON CONFLICT (kind, id) DO UPDATE SET data = excluded.data",
-                          [(kind, a_id, items[a_id]) for a_id in ids])
+            w.executemany(
+                "INSERT INTO annotations (kind, id, data) VALUES (?, ?, ?)"
+                " ON CONFLICT (kind, id) DO UPDATE SET data = excluded.data",
+                [(kind, a_id, items[a_id]) for a_id in ids],
+            )
 
         self._write(work)
 
     def get_annotations(self, kind: str, ids: Sequence[str]) -> dict[str, str]:
         """id -> text for the ids annotated under `kind` (missing ids are absent)."""
-        return dict(self._select_in("SELECT id, data FROM annotations WHERE kind = ? AND id IN ({in_})",
-                                    list(ids), (kind,)))
+        return dict(
+            self._select_in(
+                "SELECT id, data FROM annotations WHERE kind = ? AND id IN ({in_})", list(ids), (kind,)
+            )
+        )
 
     def put_sentence_vectors(self, kind: str, items: Mapping[str, Mapping[str, np.ndarray]]) -> None:
         """Keep sentence vectors (`article id -> {text digest: vector}`) under `kind` (the
@@ -314,29 +357,41 @@ class SqlStore:
         if not items:
             return
         ids = self._ordered(list(items), key=str)
-        rows = [(kind, a_id, digest, np.ascontiguousarray(vec, dtype="<f2").tobytes())
-                for a_id in ids for digest, vec in self._ordered(list(items[a_id].items()), key=lambda t: t[0])]
+        rows = [
+            (kind, a_id, digest, np.ascontiguousarray(vec, dtype="<f2").tobytes())
+            for a_id in ids
+            for digest, vec in self._ordered(list(items[a_id].items()), key=lambda t: t[0])
+        ]
 
         def work(w: Writer) -> None:
             w.execute_in("DELETE FROM sentence_vectors WHERE kind <> ? AND article IN ({in_})", ids, (kind,))
-            w.executemany("INSERT INTO sentence_vectors (kind, article, digest, data) VALUES (?, ?, ?, ?)"
-                          " ON CONFLICT (kind, article, digest) DO UPDATE SET data = excluded.data", rows)
+            w.executemany(
+                "INSERT INTO sentence_vectors (kind, article, digest, data) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (kind, article, digest) DO UPDATE SET data = excluded.data",
+                rows,
+            )
 
         self._write(work)
 
     def get_sentence_vectors(self, kind: str, article_ids: Sequence[str]) -> dict[str, np.ndarray]:
         """text digest -> vector (float32, read from float16) of every sentence kept under `kind`
         for these articles."""
-        rows = self._select_in("SELECT digest, data FROM sentence_vectors WHERE kind = ? AND article IN ({in_})",
-                               list(article_ids), (kind,))
+        rows = self._select_in(
+            "SELECT digest, data FROM sentence_vectors WHERE kind = ? AND article IN ({in_})",
+            list(article_ids),
+            (kind,),
+        )
         return {digest: np.frombuffer(data, dtype="<f2").astype(np.float32) for digest, data in rows}
 
     def put_blob(self, name: str, data: bytes) -> None:
         """Store opaque bytes under `name` (e.g. the clusterer's state), replacing any old value."""
-        self._write(lambda w: w.execute(
-            "INSERT INTO blobs (name, data, updated_at) VALUES (?, ?, ?)"
-            " ON CONFLICT (name) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
-            (name, bytes(data), now())))
+        self._write(
+            lambda w: w.execute(
+                "INSERT INTO blobs (name, data, updated_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
+                (name, bytes(data), now()),
+            )
+        )
 
     def get_blob(self, name: str) -> bytes | None:
         rows = self._select("SELECT data FROM blobs WHERE name = ?", (name,))
@@ -344,8 +399,12 @@ class SqlStore:
 
     def blob_names(self, prefix: str) -> list[str]:
         """The names of the stored blobs starting with `prefix`, sorted."""
-        return sorted(r[0] for r in self._select("SELECT name FROM blobs WHERE substr(name, 1, ?) = ?",
-                                                 (len(prefix), prefix)))
+        return sorted(
+            r[0]
+            for r in self._select(
+                "SELECT name FROM blobs WHERE substr(name, 1, ?) = ?", (len(prefix), prefix)
+            )
+        )
 
     def delete_blob(self, name: str) -> None:
         self._write(lambda w: w.execute("DELETE FROM blobs WHERE name = ?", (name,)))

@@ -44,7 +44,9 @@ _CHUNK = 500  # rows per IN (...) list: well under SQLite's bound-parameter limi
 _BM25_WEIGHTS = (10.0, 4.0, 2.5, 1.0)
 
 
-def _in_chunks(conn: sqlite3.Connection, sql: str, values: Sequence[Any], extra: Sequence[Any]) -> list[tuple]:
+def _in_chunks(
+    conn: sqlite3.Connection, sql: str, values: Sequence[Any], extra: Sequence[Any]
+) -> list[tuple]:
     """Run `sql` (with one `{in_}` placeholder list, last) over `values` in chunks; rows concatenated."""
     rows: list[tuple] = []
     for i in range(0, len(values), _CHUNK):
@@ -85,8 +87,16 @@ class SQLiteStore(SqlStories):
     _CHUNK = _CHUNK
     _STORY_SEQ = "rowid"
 
-    def __init__(self, path: str | Path, *, timeout: float = 30.0, cache_mib: int = 64, create: bool = True,
-                 read_only: bool = False, keys: SearchKeys | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        timeout: float = 30.0,
+        cache_mib: int = 64,
+        create: bool = True,
+        read_only: bool = False,
+        keys: SearchKeys | None = None,
+    ) -> None:
         """Open the store at `path`, creating (or upgrading) it if missing unless `create` is False
         (then a missing file is a StoreMissingError). With `read_only` (the web server opens one
         such connection per thread), or when this process cannot write the file or its folder, it is
@@ -103,7 +113,9 @@ class SQLiteStore(SqlStories):
                 raise StoreMissingError(f"{self.path}: no such database")
             if not parent.is_dir():
                 raise StoreError(f"{self.path}: directory {parent} does not exist")
-            if read_only or (file.is_file() and not (os.access(file, os.W_OK) and os.access(parent, os.W_OK))):
+            if read_only or (
+                file.is_file() and not (os.access(file, os.W_OK) and os.access(parent, os.W_OK))
+            ):
                 self.readonly = True
         self._lock = threading.RLock()
         self._atomic: AtomicBlock | None = None
@@ -140,8 +152,13 @@ class SQLiteStore(SqlStories):
         if not os.access(file.parent, os.W_OK) and not Path(f"{file}-shm").exists():
             query += "&immutable=1"
         try:
-            conn = sqlite3.connect(f"{file.as_uri()}?{query}", uri=True, timeout=timeout,
-                                   isolation_level=None, check_same_thread=False)
+            conn = sqlite3.connect(
+                f"{file.as_uri()}?{query}",
+                uri=True,
+                timeout=timeout,
+                isolation_level=None,
+                check_same_thread=False,
+            )
             conn.execute(f"PRAGMA cache_size = -{int(cache_mib) * 1024}")
             version = conn.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.Error as exc:
@@ -151,7 +168,11 @@ class SQLiteStore(SqlStories):
             newer = version > SCHEMA_VERSION
             raise (SchemaVersionError if newer else StoreError)(
                 f"{self.path}: read-only database at schema version {version}, this rasid "
-                + ("is older; upgrade rasid" if newer else f"needs {SCHEMA_VERSION}; open it once with write access to upgrade it")
+                + (
+                    "is older; upgrade rasid"
+                    if newer
+                    else f"needs {SCHEMA_VERSION}; open it once with write access to upgrade it"
+                )
             )
         return conn
 
@@ -346,7 +367,9 @@ class SQLiteStore(SqlStories):
             total, stories = self._select(
                 "WITH f AS MATERIALIZED (SELECT rowid AS rs FROM articles_fts WHERE articles_fts MATCH ?)"
                 " SELECT count(DISTINCT coalesce(a.duplicate_of, a.id)), count(DISTINCT a.story)"
-                " FROM f JOIN articles a ON a.seq = f.rs", (match,))[0]
+                " FROM f JOIN articles a ON a.seq = f.rs",
+                (match,),
+            )[0]
             # SQLite takes the bare columns of an aggregate query from the row holding min(r)
             hits = self._select(
                 f"{ranked} SELECT seq, id, title, story, source, published, url, min(r), count(*) FROM m"
@@ -357,9 +380,22 @@ class SQLiteStore(SqlStories):
             raise ValueError(f"search query not understood: {exc}") from None
         paras = self._paragraph_texts([row[0] for row in hits])
         terms = parsed.terms
-        out = [page_hit(self._keys, terms, paras[seq], id=a_id, title=title, score=-r, copies=n - 1, story=story,
-                        source=source, published=published, url=url)
-               for seq, a_id, title, story, source, published, url, r, n in hits]
+        out = [
+            page_hit(
+                self._keys,
+                terms,
+                paras[seq],
+                id=a_id,
+                title=title,
+                score=-r,
+                copies=n - 1,
+                story=story,
+                source=source,
+                published=published,
+                url=url,
+            )
+            for seq, a_id, title, story, source, published, url, r, n in hits
+        ]
         return {"total": int(total), "stories": int(stories), "hits": out}
 
     def reindex(self) -> int:

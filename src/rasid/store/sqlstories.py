@@ -30,8 +30,21 @@ from .story_rows import (
 
 ALIAS_BLOB = "state:story-aliases"  # {retired id: live id}, written by `retire_stories`
 
-_LIST_COLS = ("id", "title", "first_seen", "last_seen", "sources", "size", "outlets", "first_day", "last_day",
-              "statements", "top_entities", "langs", "rank")
+_LIST_COLS = (
+    "id",
+    "title",
+    "first_seen",
+    "last_seen",
+    "sources",
+    "size",
+    "outlets",
+    "first_day",
+    "last_day",
+    "statements",
+    "top_entities",
+    "langs",
+    "rank",
+)
 
 
 class SqlStories(SqlStore):
@@ -53,8 +66,10 @@ class SqlStories(SqlStore):
         cols = [*STORY_BASE, *(name for name, _ in STORY_PARTS)]
         marks = ", ".join(["?"] * 4 + [self._JSON_IN] * (len(cols) - 4) + ["?"])
         updates = ", ".join(f"{c} = excluded.{c}" for c in [*cols[1:], "updated_at"])
-        sql = (f"INSERT INTO stories ({', '.join(cols)}, updated_at) VALUES ({marks})"
-               f" ON CONFLICT (id) DO UPDATE SET {updates}")
+        sql = (
+            f"INSERT INTO stories ({', '.join(cols)}, updated_at) VALUES ({marks})"
+            f" ON CONFLICT (id) DO UPDATE SET {updates}"
+        )
         stamp = now()
         ordered = self._ordered(stories, key=lambda s: s.id)
 
@@ -62,8 +77,10 @@ class SqlStories(SqlStore):
             for story in ordered:
                 w.execute(sql, (*story_values(story), stamp))
                 w.execute("DELETE FROM story_articles WHERE story = ?", (story.id,))
-                w.insert_rows("story_articles (story, idx, article)",
-                              [(story.id, i, a) for i, a in enumerate(story.articles)])
+                w.insert_rows(
+                    "story_articles (story, idx, article)",
+                    [(story.id, i, a) for i, a in enumerate(story.articles)],
+                )
                 self._write_summary(w, story)
 
         self._write(work)
@@ -77,8 +94,10 @@ class SqlStories(SqlStore):
         cols = STORY_BASE
         marks = ", ".join(["?"] * 4 + [self._JSON_IN] + ["?"])
         updates = ", ".join(f"{c} = excluded.{c}" for c in [*cols[1:], "updated_at"])
-        sql = (f"INSERT INTO stories ({', '.join(cols)}, updated_at) VALUES ({marks})"
-               f" ON CONFLICT (id) DO UPDATE SET {updates}")
+        sql = (
+            f"INSERT INTO stories ({', '.join(cols)}, updated_at) VALUES ({marks})"
+            f" ON CONFLICT (id) DO UPDATE SET {updates}"
+        )
         stamp = now()
         ordered = self._ordered(stories, key=lambda s: s.id)
 
@@ -86,8 +105,10 @@ class SqlStories(SqlStore):
             for story in ordered:
                 w.execute(sql, (*story_values(story)[: len(cols)], stamp))
                 w.execute("DELETE FROM story_articles WHERE story = ?", (story.id,))
-                w.insert_rows("story_articles (story, idx, article)",
-                              [(story.id, i, a) for i, a in enumerate(story.articles)])
+                w.insert_rows(
+                    "story_articles (story, idx, article)",
+                    [(story.id, i, a) for i, a in enumerate(story.articles)],
+                )
             for current in self._current(w, [s.id for s in ordered]):
                 self._write_summary(w, current)
 
@@ -101,14 +122,16 @@ class SqlStories(SqlStore):
             return
         names = [name for name, _ in STORY_PARTS]
         sets = ", ".join(f"{n} = {self._JSON_IN}" for n in names)
-        sql = (f"UPDATE stories SET {sets}, first_seen = CASE WHEN first_seen IS NULL THEN ? ELSE first_seen END,"
-               " last_seen = CASE WHEN first_seen IS NULL THEN ? ELSE last_seen END, updated_at = ? WHERE id = ?")
+        sql = (
+            f"UPDATE stories SET {sets}, first_seen = CASE WHEN first_seen IS NULL THEN ? ELSE first_seen END,"
+            " last_seen = CASE WHEN first_seen IS NULL THEN ? ELSE last_seen END, updated_at = ? WHERE id = ?"
+        )
         stamp = now()
         ordered = self._ordered(stories, key=lambda s: s.id)
 
         def work(w: Writer) -> None:
             for story in ordered:
-                parts = story_values(story)[len(STORY_BASE):]
+                parts = story_values(story)[len(STORY_BASE) :]
                 w.execute(sql, (*parts, story.first_seen, story.last_seen, stamp, story.id))
             for current in self._current(w, [s.id for s in ordered]):
                 self._write_summary(w, current)
@@ -117,11 +140,19 @@ class SqlStories(SqlStore):
 
     def _current(self, w: Writer, ids: Sequence[str]) -> list[Story]:
         """The stories among `ids` as the open transaction `w` sees them (without links)."""
-        cols = [*STORY_BASE[:4], *(self._JSON_OUT.format(c) for c in ["sources", *(n for n, _ in STORY_PARTS)])]
+        cols = [
+            *STORY_BASE[:4],
+            *(self._JSON_OUT.format(c) for c in ["sources", *(n for n, _ in STORY_PARTS)]),
+        ]
         rows = w.fetch_in(f"SELECT {', '.join(cols)} FROM stories WHERE id IN ({{in_}})", list(ids))
         found = [r[0] for r in rows]
-        members = w.fetch_in(
-            "SELECT story, article FROM story_articles WHERE story IN ({in_}) ORDER BY story, idx", found) if found else []
+        members = (
+            w.fetch_in(
+                "SELECT story, article FROM story_articles WHERE story IN ({in_}) ORDER BY story, idx", found
+            )
+            if found
+            else []
+        )
         by_id = {s.id: s for s in stories_from_rows(rows, members, [])}
         return [by_id[s] for s in ids if s in by_id]
 
@@ -159,27 +190,46 @@ class SqlStories(SqlStore):
         weight: dict[str, dict[str, int]] = {}
         for a_id, lang, chars in w.fetch_in(
             "SELECT a.id, p.lang, sum(length(p.text)) FROM articles a JOIN paragraphs p ON p.article = a.seq"
-            " WHERE a.id IN ({in_}) GROUP BY a.id, p.lang", list(story.articles)
+            " WHERE a.id IN ({in_}) GROUP BY a.id, p.lang",
+            list(story.articles),
         ):
             weight.setdefault(a_id, {})[lang] = int(chars)
         main_lang = {a: max(wt, key=lambda k: (wt[k], k)) for a, wt in weight.items() if wt}
-        unnamed = sum(int(n) for (n,) in w.fetch_in(  # members naming no outlet: one outlet each (outlets.count_outlets)
-            "SELECT count(*) FROM articles WHERE id IN ({in_}) AND (source IS NULL OR trim(source) = '')",
-            list(story.articles)))
+        unnamed = sum(
+            int(n)
+            for (n,) in w.fetch_in(  # members naming no outlet: one outlet each (outlets.count_outlets)
+                "SELECT count(*) FROM articles WHERE id IN ({in_}) AND (source IS NULL OR trim(source) = '')",
+                list(story.articles),
+            )
+        )
         values = summary_values(story, main_lang, unnamed)
-        row = {"id": story.id, "title": story.title or "", "first_seen": story.first_seen,
-               "last_seen": story.last_seen, "sources": dumps(list(story.sources)), **values}
-        w.execute(f"INSERT INTO story_list ({', '.join(_LIST_COLS)}) VALUES ({', '.join('?' * len(_LIST_COLS))})"
-                  f" ON CONFLICT (id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in _LIST_COLS[1:])}",
-                  [row[c] for c in _LIST_COLS])
+        row = {
+            "id": story.id,
+            "title": story.title or "",
+            "first_seen": story.first_seen,
+            "last_seen": story.last_seen,
+            "sources": dumps(list(story.sources)),
+            **values,
+        }
+        w.execute(
+            f"INSERT INTO story_list ({', '.join(_LIST_COLS)}) VALUES ({', '.join('?' * len(_LIST_COLS))})"
+            f" ON CONFLICT (id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in _LIST_COLS[1:])}",
+            [row[c] for c in _LIST_COLS],
+        )
         w.execute("DELETE FROM story_facets WHERE story = ?", (story.id,))
-        w.executemany("INSERT INTO story_facets (kind, value, story) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                      facet_rows(story, values["langs"]))
+        w.executemany(
+            "INSERT INTO story_facets (kind, value, story) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            facet_rows(story, values["langs"]),
+        )
 
     def _summarize_old_stories(self) -> None:
         """Write the list rows of stories stored without one (by a rasid before the list tables)."""
-        ids = [r[0] for r in self._select(
-            "SELECT s.id FROM stories s LEFT JOIN story_list l ON l.id = s.id WHERE l.id IS NULL")]
+        ids = [
+            r[0]
+            for r in self._select(
+                "SELECT s.id FROM stories s LEFT JOIN story_list l ON l.id = s.id WHERE l.id IS NULL"
+            )
+        ]
         for i in range(0, len(ids), 500):
             stories = self._load_stories(ids[i : i + 500])
 
@@ -193,8 +243,15 @@ class SqlStories(SqlStore):
         """The WHERE clause a page is read with (a backend may hint its planner here)."""
         return where
 
-    def list_stories(self, f: StoryFilter | None = None, *, order: str = "rank", limit: int = 20,
-                     offset: int = 0, cursor: str | None = None) -> StoryPage:
+    def list_stories(
+        self,
+        f: StoryFilter | None = None,
+        *,
+        order: str = "rank",
+        limit: int = 20,
+        offset: int = 0,
+        cursor: str | None = None,
+    ) -> StoryPage:
         """One page of the story list from the summary rows: those passing `f`, in `order` ("rank":
         widely and recently covered first; "latest": by last day), after `cursor` (keyset paging,
         from a previous page's `next_cursor`) or else after `offset` rows; with the total count."""
@@ -218,9 +275,20 @@ class SqlStories(SqlStore):
             [*page_params, int(limit) + 1, int(offset)],
         )
         out = [
-            StoryRow(id=r[0], title=r[1] or "", first_seen=r[2], last_seen=r[3], articles=r[4] or 0,
-                     outlets=r[5], statements=r[6], rank=r[7], last_day=r[8], sources=json.loads(r[9] or "[]"),
-                     entities=json.loads(r[10] or "[]"), langs=(r[11] or "").split())
+            StoryRow(
+                id=r[0],
+                title=r[1] or "",
+                first_seen=r[2],
+                last_seen=r[3],
+                articles=r[4] or 0,
+                outlets=r[5],
+                statements=r[6],
+                rank=r[7],
+                last_day=r[8],
+                sources=json.loads(r[9] or "[]"),
+                entities=json.loads(r[10] or "[]"),
+                langs=(r[11] or "").split(),
+            )
             for r in rows[:limit]
         ]
         more = len(rows) > limit and bool(out)
@@ -242,7 +310,11 @@ class SqlStories(SqlStore):
 
     def story_titles(self, ids: Sequence[str]) -> dict[str, str]:
         """id -> title of the given stories that exist (a light read, for links to them)."""
-        return dict(self._select_in("SELECT id, title FROM stories WHERE id IN ({in_})", list(ids))) if ids else {}
+        return (
+            dict(self._select_in("SELECT id, title FROM stories WHERE id IN ({in_})", list(ids)))
+            if ids
+            else {}
+        )
 
     def get_story(self, story_id: str) -> Story | None:
         stories = self._load_stories([story_id])
@@ -277,14 +349,17 @@ class SqlStories(SqlStore):
 
     def _load_stories(self, ids: Sequence[str]) -> list[Story]:
         """The stored stories among `ids`, in the order given."""
-        cols = [*STORY_BASE[:4], *(self._JSON_OUT.format(c) for c in ["sources", *(n for n, _ in STORY_PARTS)])]
+        cols = [
+            *STORY_BASE[:4],
+            *(self._JSON_OUT.format(c) for c in ["sources", *(n for n, _ in STORY_PARTS)]),
+        ]
         rows = self._select_in(f"SELECT {', '.join(cols)} FROM stories WHERE id IN ({{in_}})", list(ids))
         if not rows:
             return []
         found = [r[0] for r in rows]
         members = self._select_in(
-            "SELECT story, article FROM story_articles WHERE story IN ({in_}) ORDER BY story, idx", found)
+            "SELECT story, article FROM story_articles WHERE story IN ({in_}) ORDER BY story, idx", found
+        )
         links = self._select_in("SELECT story, other, p FROM story_links WHERE story IN ({in_})", found)
         by_id = {s.id: s for s in stories_from_rows(rows, members, links)}
         return [by_id[s] for s in ids if s in by_id]
-

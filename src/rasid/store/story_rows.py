@@ -57,8 +57,17 @@ class StoryFilter:
         return any((self.date_from, self.date_to, self.entity, self.source, self.lang))
 
     def query(self) -> dict[str, str]:
-        return {k: v for k, v in (("date_from", self.date_from), ("date_to", self.date_to),
-                                  ("entity", self.entity), ("source", self.source), ("lang", self.lang)) if v}
+        return {
+            k: v
+            for k, v in (
+                ("date_from", self.date_from),
+                ("date_to", self.date_to),
+                ("entity", self.entity),
+                ("source", self.source),
+                ("lang", self.lang),
+            )
+            if v
+        }
 
 
 @dataclass(slots=True)
@@ -127,8 +136,10 @@ def summary_values(story: Story, article_langs: dict[str, str], unnamed: int = 0
     first = _day(story.first_seen or story.last_seen) or ""
     last = _day(story.last_seen or story.first_seen) or ""
     outlets = count_outlets(story.sources, unnamed)
-    langs = sorted({lang.casefold() for lang in article_langs.values() if lang}
-                   | {s.lang.casefold() for s in story.brief if s.lang})
+    langs = sorted(
+        {lang.casefold() for lang in article_langs.values() if lang}
+        | {s.lang.casefold() for s in story.brief if s.lang}
+    )
     top = sorted(story.entities, key=lambda e: -len(set(e.articles)))[:6]
     return {
         "size": len(story.articles),
@@ -148,7 +159,9 @@ def facet_rows(story: Story, langs: str) -> list[tuple[str, str, str]]:
     for s in story.sources:
         if s:
             rows.add(("source", s.casefold(), story.id))
-            known = outlets.resolve(s)  # a source stored by name (older stores) also files under its outlet id
+            known = outlets.resolve(
+                s
+            )  # a source stored by name (older stores) also files under its outlet id
             if known is not None:
                 rows.add(("source", known.casefold(), story.id))
     for lang in langs.split():
@@ -177,8 +190,13 @@ def decode_cursor(cursor: str, order: str) -> list[Any] | None:
     key = data[1:]
     if order == "rank" and len(key) == 2 and isinstance(key[0], int | float) and isinstance(key[1], str):
         return key
-    if (order == "latest" and len(key) == 3 and isinstance(key[0], str) and isinstance(key[1], int | float)
-            and isinstance(key[2], str)):
+    if (
+        order == "latest"
+        and len(key) == 3
+        and isinstance(key[0], str)
+        and isinstance(key[1], int | float)
+        and isinstance(key[2], str)
+    ):
         return key
     return None
 
@@ -202,7 +220,9 @@ def list_sql(f: StoryFilter, order: str) -> tuple[str, list[Any]]:
     if f.entity:
         key = " ".join(match_form(f.entity).split())
         # a prefix of the name from any of its words on: one range of the facet index
-        where.append("s.id IN (SELECT story FROM story_facets WHERE kind = 'entity' AND value >= ? AND value < ?)")
+        where.append(
+            "s.id IN (SELECT story FROM story_facets WHERE kind = 'entity' AND value >= ? AND value < ?)"
+        )
         params += [key, key + "\U0010ffff"]
     if order not in ORDERS:
         raise ValueError(f"unknown story order {order!r} (use {' or '.join(ORDERS)})")

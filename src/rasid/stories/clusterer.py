@@ -68,17 +68,24 @@ class StoryClusterer(_Policy):
         merge_core: bool = True,
     ) -> None:
         self.model = model if model is not None else StoryModel.load()
-        self.merge_model = (merge_model if merge_model is not None else StoryModel.load_merge()) if merges else None
+        self.merge_model = (
+            (merge_model if merge_model is not None else StoryModel.load_merge()) if merges else None
+        )
         self.cross_model = cross_model if cross_model is not None else StoryModel.load_cross()
-        self.cross_merge_model = (cross_merge_model if cross_merge_model is not None
-                                  else StoryModel.load_cross_merge()) if merges else None
+        self.cross_merge_model = (
+            (cross_merge_model if cross_merge_model is not None else StoryModel.load_cross_merge())
+            if merges
+            else None
+        )
         self.merge_log = None  # training hook
         self._merged = []  # ids retired by a merge since the last take_merged()
         self.related_min = related_min
         # The core-linkage check (see `_core_ok`): None leaves joining to the candidate model alone.
         self.pair_model = (pair_model if pair_model is not None else StoryModel.load_pair()) if core else None
         self.pair_log = None  # training hook
-        self.merge_core = merge_core  # the same check between two stories before they merge (`_merge_core_ok`)
+        self.merge_core = (
+            merge_core  # the same check between two stories before they merge (`_merge_core_ok`)
+        )
         self._linked = set()  # stories whose related stories changed since take_linked()
         self.dormant_days = dormant_days
         self.late_after_days = late_after_days
@@ -136,8 +143,11 @@ class StoryClusterer(_Policy):
             if self.cross_model is not None and view.lang:
                 # a story with no article in this article's language: its words cannot match, so the
                 # candidate is scored by the model fitted without the lexical signals
-                cross = [i for i, q in enumerate(positions)
-                         if _no_common_language({view.lang}, self._stories[q].langs)]
+                cross = [
+                    i
+                    for i, q in enumerate(positions)
+                    if _no_common_language({view.lang}, self._stories[q].langs)
+                ]
                 if cross:
                     p[cross] = self.cross_model.proba(X[cross])
                     need[cross] = np.maximum(need[cross], self.cross_model.threshold)
@@ -189,8 +199,13 @@ class StoryClusterer(_Policy):
         self._idf_cache = {}
         return n
 
-    def observe(self, article: Article, vector: np.ndarray, label: str, duplicate_of: str | None = None,
-                ) -> tuple[np.ndarray, np.ndarray]:
+    def observe(
+        self,
+        article: Article,
+        vector: np.ndarray,
+        label: str,
+        duplicate_of: str | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Training step (teacher forcing): features of the candidates, which of them carry `label`,
         then add the article to the story of `label` (a new one the first time it is seen)."""
         if not hasattr(self, "_label_pos"):

@@ -72,11 +72,16 @@ class _ArticleView:
 def _word_grams(token: str) -> list[int]:
     """The hashed character 3-5-grams of one word padded by a space at each end."""
     w = f" {token} "
-    return [zlib.crc32(w[i:i + n].encode("utf-8")) & (_BUCKETS - 1)
-            for n in _GRAMS for i in range(max(1, len(w) - n + 1))]
+    return [
+        zlib.crc32(w[i : i + n].encode("utf-8")) & (_BUCKETS - 1)
+        for n in _GRAMS
+        for i in range(max(1, len(w) - n + 1))
+    ]
 
 
-def _lead_grams(title_tokens: list[str], lead_tokens: list[str], cache: dict[str, list[int]] | None) -> _BagArrays:
+def _lead_grams(
+    title_tokens: list[str], lead_tokens: list[str], cache: dict[str, list[int]] | None
+) -> _BagArrays:
     """Character n-grams of the title twice and the lead, as the batch TF-IDF baseline reads an
     article, with sublinear counts (1 + log count), keys ascending. A rewording that keeps the
     names and numbers but changes the verbs and their order still shares most of them."""
@@ -161,9 +166,14 @@ def _no_common_language(a: Iterable[str], b: Counter) -> bool:
     return bool(a) and bool(b) and a.isdisjoint(b)
 
 
-def article_view(article: Article, now: float, stem_cache: dict[str, str] | None = None,
-                 term_cache: dict[str, int] | None = None, memo: TextMemo | None = None,
-                 gram_cache: dict[str, list[int]] | None = None) -> _ArticleView:
+def article_view(
+    article: Article,
+    now: float,
+    stem_cache: dict[str, str] | None = None,
+    term_cache: dict[str, int] | None = None,
+    memo: TextMemo | None = None,
+    gram_cache: dict[str, list[int]] | None = None,
+) -> _ArticleView:
     """What the clusterer reads from `article`. `term_cache` (token -> bag key, kept by the caller
     across articles) spares re-stemming and re-hashing the words every article repeats; `memo`
     holds the body's tokens when the deduper has just read it."""
@@ -182,8 +192,12 @@ def article_view(article: Article, now: float, stem_cache: dict[str, str] | None
             title=article.title or "",
             bag=_bag_of_keys(tk + lk),
             title_bag=_bag_of_keys(tk),
-            numbers=frozenset(t for t, k in zip(title_tokens + lead_tokens, tk + lk, strict=True) if k == _NUM),
-            body_bag=_bag_of_keys(_term_keys(memo.tokens(body) if memo is not None else tokens(body), term_cache)),
+            numbers=frozenset(
+                t for t, k in zip(title_tokens + lead_tokens, tk + lk, strict=True) if k == _NUM
+            ),
+            body_bag=_bag_of_keys(
+                _term_keys(memo.tokens(body) if memo is not None else tokens(body), term_cache)
+            ),
             lang=lang,
             grams=_lead_grams(title_tokens, lead_tokens, gram_cache),
         )

@@ -44,7 +44,9 @@ def _top_stable(x: np.ndarray, k: int) -> np.ndarray:
 class _Index(_Lexical):
     """StoryClusterer's candidate search and member rows (built on its lexical signals)."""
 
-    def _candidates(self, view: _ArticleView, vec: np.ndarray, duplicate_of: str | None) -> tuple[list[int], np.ndarray]:
+    def _candidates(
+        self, view: _ArticleView, vec: np.ndarray, duplicate_of: str | None
+    ) -> tuple[list[int], np.ndarray]:
         cand: dict[int, list[float]] = {}
         nc = self._centroids.n
         cent_sims = np.zeros(0, np.float32)
@@ -61,7 +63,9 @@ class _Index(_Lexical):
             kk = min(nm, 4 * self.k)
             top = np.argpartition(-msims, kk - 1)[:kk] if nm > kk else np.arange(nm)
             top = top[np.argsort(-msims[top], kind="stable")]
-            for r, pos, sim in zip(top.tolist(), self._members.label[top].tolist(), msims[top].tolist(), strict=True):
+            for r, pos, sim in zip(
+                top.tolist(), self._members.label[top].tolist(), msims[top].tolist(), strict=True
+            ):
                 if pos < 0:  # a member row that left its story's window
                     continue
                 near.setdefault(pos, []).append(r)
@@ -82,7 +86,9 @@ class _Index(_Lexical):
         crow = self._crow
         c_cent = np.array([float(cent_sims[crow[p]]) for p in positions])
         # a story whose best member is outside the top members: compute it exactly
-        c_best = np.array([best_member[p] if p in best_member else self._best_member(p, vec) for p in positions])
+        c_best = np.array(
+            [best_member[p] if p in best_member else self._best_member(p, vec) for p in positions]
+        )
         idf = self._idf_cache  # holds every term of the article (see _prepare)
         art_idf_total = sum([idf[k] for k in view.bag]) or 1.0
         a_norm = math.sqrt(sum([(v * idf[k]) ** 2 for k, v in view.bag.items()]))
@@ -123,21 +129,23 @@ class _Index(_Lexical):
                 _, _, nb, nt = self._member_bags[r]
                 best_body = max(best_body, self._cos_of(next(dots), b_norm, nb))
                 best_title = max(best_title, self._cos_of(next(dots), t_norm, nt))
-            rows.append([
-                c_cent[i],
-                c_best[i],
-                c_cent[i] - c_cent.max(),
-                c_best[i] - c_best.max(),
-                lex,
-                lex_t,
-                rare,
-                math.log1p(nums),
-                math.log1p(s.count),
-                1.0 if p == dup_pos else 0.0,
-                s.sources.get(view.source, 0) / s.count if view.source else 0.0,
-                best_body,
-                best_title,
-            ])
+            rows.append(
+                [
+                    c_cent[i],
+                    c_best[i],
+                    c_cent[i] - c_cent.max(),
+                    c_best[i] - c_best.max(),
+                    lex,
+                    lex_t,
+                    rare,
+                    math.log1p(nums),
+                    math.log1p(s.count),
+                    1.0 if p == dup_pos else 0.0,
+                    s.sources.get(view.source, 0) / s.count if view.source else 0.0,
+                    best_body,
+                    best_title,
+                ]
+            )
         return positions, np.asarray(rows, dtype=np.float64)
 
     def _lex_rows(self, pos: int, rows: list[int] | None, msims: np.ndarray) -> list[int]:

@@ -62,8 +62,9 @@ class _Lexical(_ClustererState):
             s.norms[which] = got
         return got[1]
 
-    def _cos(self, a: dict[int, float], a_norm: float, b: dict[int, float], b_norm: float,
-             idf: dict[int, float]) -> float:
+    def _cos(
+        self, a: dict[int, float], a_norm: float, b: dict[int, float], b_norm: float, idf: dict[int, float]
+    ) -> float:
         """IDF-weighted cosine of two term bags; walks the shared terms of the smaller bag in its
         order (the order the dot product has always been summed in), so a large story costs no more
         than a small one, and looks up IDF only for shared terms."""
@@ -115,8 +116,11 @@ class _Lexical(_ClustererState):
         lens = np.fromiter((len(b.keys) for _, b in pairs), np.int64, n)
         if not n or not lens.sum():
             return [0.0] * n
-        bags = view.arrays if view.arrays is not None else (
-            _bag_arrays(view.bag), _bag_arrays(view.title_bag), _bag_arrays(view.body_bag))
+        bags = (
+            view.arrays
+            if view.arrays is not None
+            else (_bag_arrays(view.bag), _bag_arrays(view.title_bag), _bag_arrays(view.body_bag))
+        )
         slot = self._slot
         if slot is None:
             slot = self._slot = np.full(_BUCKETS, -1, np.int32)
@@ -165,8 +169,10 @@ class _Lexical(_ClustererState):
         candidate signals and the core check both need them; the IDF holds until the next article)."""
         if view.norms is None:
             idf = self._idf_cache  # holds every term of the article (see _prepare)
-            view.norms = (math.sqrt(sum([(v * idf[k]) ** 2 for k, v in view.title_bag.items()])),
-                          math.sqrt(sum([(v * idf[k]) ** 2 for k, v in view.body_bag.items()])))
+            view.norms = (
+                math.sqrt(sum([(v * idf[k]) ** 2 for k, v in view.title_bag.items()])),
+                math.sqrt(sum([(v * idf[k]) ** 2 for k, v in view.body_bag.items()])),
+            )
         return view.norms
 
     @staticmethod

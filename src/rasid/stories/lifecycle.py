@@ -23,8 +23,13 @@ class _Lifecycle(_Index):
             raise ValueError(f"{article.id}: vector has {vec.shape[0]} dims, expected {self.dim}")
         norm = float(np.linalg.norm(vec))
         vec = vec / norm if norm > 0 else vec
-        view = article_view(article, self._now if math.isfinite(self._now) else 0.0, term_cache=self._term_cache,
-                            memo=self.text_memo, gram_cache=self._gram_cache)
+        view = article_view(
+            article,
+            self._now if math.isfinite(self._now) else 0.0,
+            term_cache=self._term_cache,
+            memo=self.text_memo,
+            gram_cache=self._gram_cache,
+        )
         view.arrays = (_bag_arrays(view.bag), _bag_arrays(view.title_bag), _bag_arrays(view.body_bag))
         self._now = max(self._now, view.day)
         self._sweep()
@@ -142,11 +147,21 @@ class _Lifecycle(_Index):
         self._member_ids.append(view.id)
         self._member_titles.append(view.title)
         self._member_meta.append((view.day, view.source))
-        grams = view.grams if view.grams is not None else _BagArrays(np.zeros(0, np.int32), np.zeros(0, np.float32))
+        grams = (
+            view.grams
+            if view.grams is not None
+            else _BagArrays(np.zeros(0, np.int32), np.zeros(0, np.float32))
+        )
         self._member_grams.append((grams, self._gram_norm(grams)))
         va = view.arrays
-        self._member_bags.append((view.body_bag, view.title_bag, self._norm(view.body_bag, va and va[2]),
-                                  self._norm(view.title_bag, va and va[1])))
+        self._member_bags.append(
+            (
+                view.body_bag,
+                view.title_bag,
+                self._norm(view.body_bag, va and va[2]),
+                self._norm(view.title_bag, va and va[1]),
+            )
+        )
         self._member_arrays.append((view.arrays[2], view.arrays[1]) if view.arrays is not None else None)
         self._story_of[view.id] = pos
         return s.id

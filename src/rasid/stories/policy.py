@@ -16,11 +16,22 @@ _MERGE_CORE_A = 12  # recent members of each story the merge core check compares
 _MERGE_CORE_B = 24
 
 
-def _pair_row(use: float, body: float, title: float, lead: float, day_a: float, day_b: float,
-              same_source: bool) -> tuple[float, ...]:
+def _pair_row(
+    use: float, body: float, title: float, lead: float, day_a: float, day_b: float, same_source: bool
+) -> tuple[float, ...]:
     """The PAIR_FEATURES of two articles from their similarities, days and outlets (in that order)."""
     same = 1.0 if math.floor(day_a) == math.floor(day_b) else 0.0
-    return (use, body, title, lead, abs(day_a - day_b), same, 1.0 if same_source else 0.0, use * same, body * same)
+    return (
+        use,
+        body,
+        title,
+        lead,
+        abs(day_a - day_b),
+        same,
+        1.0 if same_source else 0.0,
+        use * same,
+        body * same,
+    )
 
 
 class _Policy(_Lifecycle):
@@ -46,9 +57,15 @@ class _Policy(_Lifecycle):
             mday, msrc = self._member_meta[r]
             mg, mg_norm = self._member_grams[r]
             lead = float(weights[mg.keys] @ mg.vals) / (g_norm * mg_norm) if g_norm and mg_norm else 0.0
-            out[i] = _pair_row(float(use[i]), self._cos_of(dots[2 * i], b_norm, nb),
-                               self._cos_of(dots[2 * i + 1], t_norm, nt), lead, view.day, mday,
-                               bool(view.source) and msrc == view.source)
+            out[i] = _pair_row(
+                float(use[i]),
+                self._cos_of(dots[2 * i], b_norm, nb),
+                self._cos_of(dots[2 * i + 1], t_norm, nt),
+                lead,
+                view.day,
+                mday,
+                bool(view.source) and msrc == view.source,
+            )
         return rows, out
 
     def _core_ok(self, pos: int, view: _ArticleView, vec: np.ndarray) -> bool:
@@ -84,9 +101,15 @@ class _Policy(_Lifecycle):
             if len(keys):
                 idf = self._gram_idf(keys)
                 lead = float((gi.vals[xi].astype(np.float64) * gj.vals[xj] * idf * idf).sum()) / (ni * nj)
-        return _pair_row(float(self._members.data[i] @ self._members.data[j]),
-                         self._cos(bi, nbi, bj, nbj, self._idf_cache), self._cos(ti, nti, tj, ntj, self._idf_cache),
-                         lead, di, dj, bool(si) and si == sj)
+        return _pair_row(
+            float(self._members.data[i] @ self._members.data[j]),
+            self._cos(bi, nbi, bj, nbj, self._idf_cache),
+            self._cos(ti, nti, tj, ntj, self._idf_cache),
+            lead,
+            di,
+            dj,
+            bool(si) and si == sj,
+        )
 
     def _merge_core_ok(self, rows_a: np.ndarray, rows_b: np.ndarray) -> bool:
         """Whether two stories are close enough core to core to merge: the mean, over pairs of
@@ -126,8 +149,14 @@ class _Policy(_Lifecycle):
         lexical dot products with the other candidates' bags are those `_candidates` computed."""
         if not self.late_merges and self._is_late(pos):
             return self._stories[pos].id
-        others = [q for q in positions if q != pos and self._stories[q].active and q in self._crow
-                  and (self.late_merges or not self._is_late(q))]
+        others = [
+            q
+            for q in positions
+            if q != pos
+            and self._stories[q].active
+            and q in self._crow
+            and (self.late_merges or not self._is_late(q))
+        ]
         if not others:
             return self._stories[pos].id
         rows = self._rows_by_story([pos, *others])
@@ -154,8 +183,11 @@ class _Policy(_Lifecycle):
             self._link(pos, q, p)
         # the core check reads lexical signals too: two stories with no language in common are left
         # to the cross-language merge model
-        ok = [int(i) for i in np.nonzero(pm >= need)[0]
-              if int(i) in cross or self._merge_core_ok(rows[pos], rows[others[int(i)]])]
+        ok = [
+            int(i)
+            for i in np.nonzero(pm >= need)[0]
+            if int(i) in cross or self._merge_core_ok(rows[pos], rows[others[int(i)]])
+        ]
         if not ok:
             return self._stories[pos].id
         b = int(ok[np.argmax(pm[ok])])
@@ -184,12 +216,24 @@ class _Policy(_Lifecycle):
         if rows is None:
             rows = np.nonzero(self._members.label[: self._members.n] == a)[0]
         ra = rows[-_PAIR_MEMBERS:]
-        return (self._centroids.data[self._crow[a]], ra, self._members.data[ra],
-                self._story_norm(sa, "bag"), self._story_norm(sa, "title"), set(sa.numbers), set(sa.sources))
+        return (
+            self._centroids.data[self._crow[a]],
+            ra,
+            self._members.data[ra],
+            self._story_norm(sa, "bag"),
+            self._story_norm(sa, "title"),
+            set(sa.numbers),
+            set(sa.sources),
+        )
 
-    def _merge_features(self, a: int, b: int, side: tuple | None = None,
-                        dots: dict[tuple[str, int], float] | None = None, rows: np.ndarray | None = None,
-                        ) -> list[float]:
+    def _merge_features(
+        self,
+        a: int,
+        b: int,
+        side: tuple | None = None,
+        dots: dict[tuple[str, int], float] | None = None,
+        rows: np.ndarray | None = None,
+    ) -> list[float]:
         """The MERGE_FEATURES of stories `a` and `b`. `dots`: lexical dot products of story `a`'s
         bags (and its one member's body) already known, by ("bag" | "title", story b) and
         ("body", member row of b); each equals what `_cos` would sum. `rows`: story `b`'s member rows."""
@@ -211,16 +255,31 @@ class _Policy(_Lifecycle):
             body = self._cos(ba, na, bb, nb, idf) if known is None else self._cos_of(known, na, nb)
         known = dots.get(("bag", b)) if dots is not None else None
         norm_b = self._story_norm(sb, "bag")
-        lex = self._cos(sa.bag, norm_a, sb.bag, norm_b, idf) if known is None else self._cos_of(known, norm_a, norm_b)
+        lex = (
+            self._cos(sa.bag, norm_a, sb.bag, norm_b, idf)
+            if known is None
+            else self._cos_of(known, norm_a, norm_b)
+        )
         known = dots.get(("title", b)) if dots is not None else None
         tnorm_b = self._story_norm(sb, "title")
-        lex_t = (self._cos(sa.title_bag, tnorm_a, sb.title_bag, tnorm_b, idf) if known is None
-                 else self._cos_of(known, tnorm_a, tnorm_b))
+        lex_t = (
+            self._cos(sa.title_bag, tnorm_a, sb.title_bag, tnorm_b, idf)
+            if known is None
+            else self._cos_of(known, tnorm_a, tnorm_b)
+        )
         nums = len(nums_a & sb.numbers.keys())
         gap = max(0.0, max(sa.first, sb.first) - min(sa.last, sb.last))
         src_b = set(sb.sources)
         overlap = len(src_a & src_b) / min(len(src_a), len(src_b)) if src_a and src_b else 0.0
         return [
-            float(ca @ cb), best_pair, lex, lex_t, math.log1p(nums),
-            math.log1p(min(sa.count, sb.count)), math.log1p(max(sa.count, sb.count)), gap, overlap, body,
+            float(ca @ cb),
+            best_pair,
+            lex,
+            lex_t,
+            math.log1p(nums),
+            math.log1p(min(sa.count, sb.count)),
+            math.log1p(max(sa.count, sb.count)),
+            gap,
+            overlap,
+            body,
         ]

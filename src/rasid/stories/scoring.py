@@ -29,10 +29,26 @@ FEATURES = (
 )
 # The signals that do not compare words: they hold between an article and a story in different
 # languages, where the lexical ones are zero whatever the two report.
-LANG_FREE = ("cos_centroid", "cos_best", "gap_centroid", "gap_best", "num_shared", "log_size", "dup", "same_source")
+LANG_FREE = (
+    "cos_centroid",
+    "cos_best",
+    "gap_centroid",
+    "gap_best",
+    "num_shared",
+    "log_size",
+    "dup",
+    "same_source",
+)
 # The merge signals that do not compare words (two stories in different languages).
-MERGE_LANG_FREE = ("cos_centroid", "cos_best_pair", "num_shared", "log_size_min", "log_size_max", "gap_days",
-                   "source_overlap")
+MERGE_LANG_FREE = (
+    "cos_centroid",
+    "cos_best_pair",
+    "num_shared",
+    "log_size_min",
+    "log_size_max",
+    "gap_days",
+    "source_overlap",
+)
 # Signals for merging two active stories (a fragment and the story it belongs with).
 MERGE_FEATURES = (
     "cos_centroid",
@@ -62,9 +78,13 @@ PAIR_FEATURES = (
 
 # the files of the four scorers a StoryClusterer uses, by its keyword argument (in `rasid/data/`,
 # and in a folder named by the `story_models` setting)
-MODEL_FILES = {"model": "story_model.json", "merge_model": "story_merge.json",
-               "cross_model": "story_model_xling.json", "cross_merge_model": "story_merge_xling.json",
-               "pair_model": "story_pair.json"}
+MODEL_FILES = {
+    "model": "story_model.json",
+    "merge_model": "story_merge.json",
+    "cross_model": "story_model_xling.json",
+    "cross_merge_model": "story_merge_xling.json",
+    "pair_model": "story_pair.json",
+}
 
 
 @dataclass(slots=True)
@@ -92,9 +112,17 @@ class StoryModel:
 
     def to_json(self) -> str:
         return json.dumps(
-            {"features": self.features, "mean": self.mean, "scale": self.scale, "coef": self.coef,
-             "intercept": self.intercept, "threshold": self.threshold, "trained_on": self.trained_on,
-             "lo": self.lo, "hi": self.hi},
+            {
+                "features": self.features,
+                "mean": self.mean,
+                "scale": self.scale,
+                "coef": self.coef,
+                "intercept": self.intercept,
+                "threshold": self.threshold,
+                "trained_on": self.trained_on,
+                "lo": self.lo,
+                "hi": self.hi,
+            },
             indent=1,
         )
 
@@ -158,15 +186,18 @@ class StoryModel:
             f = d / MODEL_FILES[role]
             return f if f.is_file() else None
 
-        return {"model": cls.load(main), "merge_model": cls.load_merge(own("merge_model")),
-                "cross_model": cls.load_cross(own("cross_model")),
-                "cross_merge_model": cls.load_cross_merge(own("cross_merge_model")),
-                "pair_model": cls.load_pair(own("pair_model"))}
+        return {
+            "model": cls.load(main),
+            "merge_model": cls.load_merge(own("merge_model")),
+            "cross_model": cls.load_cross(own("cross_model")),
+            "cross_merge_model": cls.load_cross_merge(own("cross_merge_model")),
+            "pair_model": cls.load_pair(own("pair_model")),
+        }
 
 
-
-def fit_story_model(X: np.ndarray, y: np.ndarray, C: float = 1.0, trained_on: str = "",
-                    features: tuple[str, ...] = FEATURES) -> StoryModel:
+def fit_story_model(
+    X: np.ndarray, y: np.ndarray, C: float = 1.0, trained_on: str = "", features: tuple[str, ...] = FEATURES
+) -> StoryModel:
     """Fit the candidate scorer (scikit-learn, at training time only) and export it as a StoryModel."""
     from sklearn.linear_model import LogisticRegression
 
@@ -176,14 +207,26 @@ def fit_story_model(X: np.ndarray, y: np.ndarray, C: float = 1.0, trained_on: st
     lr = LogisticRegression(C=C, max_iter=2000)
     lr.fit((X - mean) / scale, y.astype(int))
     return StoryModel(
-        features=list(features), mean=mean.tolist(), scale=scale.tolist(), coef=lr.coef_[0].tolist(),
-        intercept=float(lr.intercept_[0]), threshold=0.5, trained_on=trained_on,
-        lo=X.min(axis=0).tolist(), hi=X.max(axis=0).tolist(),
+        features=list(features),
+        mean=mean.tolist(),
+        scale=scale.tolist(),
+        coef=lr.coef_[0].tolist(),
+        intercept=float(lr.intercept_[0]),
+        threshold=0.5,
+        trained_on=trained_on,
+        lo=X.min(axis=0).tolist(),
+        hi=X.max(axis=0).tolist(),
     )
 
 
-def fit_cross_model(X: np.ndarray, y: np.ndarray, C: float = 1.0, trained_on: str = "",
-                    features: tuple[str, ...] = FEATURES, keep: tuple[str, ...] = LANG_FREE) -> StoryModel:
+def fit_cross_model(
+    X: np.ndarray,
+    y: np.ndarray,
+    C: float = 1.0,
+    trained_on: str = "",
+    features: tuple[str, ...] = FEATURES,
+    keep: tuple[str, ...] = LANG_FREE,
+) -> StoryModel:
     """The scorer for an article and a story (or two stories, with MERGE_FEATURES and
     MERGE_LANG_FREE) in different languages: fitted on the same rows as the main model, with the
     signals that do not compare words only, and returned over all `features` with zero weight on
@@ -195,5 +238,14 @@ def fit_cross_model(X: np.ndarray, y: np.ndarray, C: float = 1.0, trained_on: st
     lo, hi = X.min(axis=0), X.max(axis=0)
     for j, c in enumerate(cols):
         mean[c], scale[c], coef[c] = sub.mean[j], sub.scale[j], sub.coef[j]
-    return StoryModel(features=list(features), mean=mean.tolist(), scale=scale.tolist(), coef=coef.tolist(),
-                      intercept=sub.intercept, threshold=0.5, trained_on=trained_on, lo=lo.tolist(), hi=hi.tolist())
+    return StoryModel(
+        features=list(features),
+        mean=mean.tolist(),
+        scale=scale.tolist(),
+        coef=coef.tolist(),
+        intercept=sub.intercept,
+        threshold=0.5,
+        trained_on=trained_on,
+        lo=lo.tolist(),
+        hi=hi.tolist(),
+    )

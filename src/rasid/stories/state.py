@@ -23,8 +23,17 @@ def to_bytes(cl: StoryClusterer) -> bytes:
     act = set(cl._crow)
     stories = []
     for p, s in enumerate(cl._stories):
-        d = {"id": s.id, "first": s.first, "last": s.last, "count": s.count, "members": s.members,
-             "title": s.title, "active": s.active, "sources": dict(s.sources), "langs": dict(s.langs)}
+        d = {
+            "id": s.id,
+            "first": s.first,
+            "last": s.last,
+            "count": s.count,
+            "members": s.members,
+            "title": s.title,
+            "active": s.active,
+            "sources": dict(s.sources),
+            "langs": dict(s.langs),
+        }
         if s.merged_into is not None:
             d["merged_into"] = s.merged_into
         if s.near:
@@ -37,16 +46,24 @@ def to_bytes(cl: StoryClusterer) -> bytes:
         stories.append(d)
     meta = {
         "version": 1,
-        "params": {"dormant_days": cl.dormant_days, "candidates": cl.k, "dim": cl.dim,
-                   "late_after_days": cl.late_after_days, "late_threshold": cl.late_threshold,
-                   "late_min_size": cl.late_min_size, "late_merges": cl.late_merges,
-                   "id_prefix": cl.id_prefix, "related_min": cl.related_min,
-                   "merge_core": cl.merge_core},
+        "params": {
+            "dormant_days": cl.dormant_days,
+            "candidates": cl.k,
+            "dim": cl.dim,
+            "late_after_days": cl.late_after_days,
+            "late_threshold": cl.late_threshold,
+            "late_min_size": cl.late_min_size,
+            "late_merges": cl.late_merges,
+            "id_prefix": cl.id_prefix,
+            "related_min": cl.related_min,
+            "merge_core": cl.merge_core,
+        },
         "model": json.loads(cl.model.to_json()),
         "merge_model": json.loads(cl.merge_model.to_json()) if cl.merge_model is not None else None,
         "cross_model": json.loads(cl.cross_model.to_json()) if cl.cross_model is not None else None,
-        "cross_merge_model": (json.loads(cl.cross_merge_model.to_json())
-                              if cl.cross_merge_model is not None else None),
+        "cross_merge_model": (
+            json.loads(cl.cross_merge_model.to_json()) if cl.cross_merge_model is not None else None
+        ),
         "pair_model": json.loads(cl.pair_model.to_json()) if cl.pair_model is not None else None,
         "member_meta": [[d, src] for d, src in cl._member_meta],
         "ndocs": cl._ndocs,
@@ -55,8 +72,10 @@ def to_bytes(cl: StoryClusterer) -> bytes:
         "stories": stories,
         "member_ids": cl._member_ids,
         "member_titles": cl._member_titles,
-        "member_bags": [[[[k, v] for k, v in b.items()], [[k, v] for k, v in t.items()], nb, nt]
-                        for b, t, nb, nt in cl._member_bags],
+        "member_bags": [
+            [[[k, v] for k, v in b.items()], [[k, v] for k, v in t.items()], nb, nt]
+            for b, t, nb, nt in cl._member_bags
+        ],
         "centroid_order": cl._centroids.label[: cl._centroids.n].tolist(),
     }
     arrays = {
@@ -120,8 +139,11 @@ def from_bytes(cls: type[StoryClusterer], data: bytes, model: StoryModel | None 
     cl._member_titles = list(meta["member_titles"])
     # a state from before member days were kept: each member at its story's last day
     stories_of = arrays["member_story"].tolist()
-    cl._member_meta = ([(float(d), str(src)) for d, src in meta["member_meta"]] if "member_meta" in meta
-                       else [(cl._stories[p].last if p >= 0 else 0.0, "") for p in stories_of])
+    cl._member_meta = (
+        [(float(d), str(src)) for d, src in meta["member_meta"]]
+        if "member_meta" in meta
+        else [(cl._stories[p].last if p >= 0 else 0.0, "") for p in stories_of]
+    )
     cl._member_bags = [
         ({int(k): float(v) for k, v in b}, {int(k): float(v) for k, v in t}, float(nb), float(nt))
         for b, t, nb, nt in meta["member_bags"]
@@ -131,8 +153,10 @@ def from_bytes(cls: type[StoryClusterer], data: bytes, model: StoryModel | None 
         ends = np.cumsum(arrays["gram_lens"])
         keys = np.split(arrays["gram_keys"].astype(np.int32), ends[:-1]) if len(ends) else []
         vals = np.split(arrays["gram_vals"].astype(np.float32), ends[:-1]) if len(ends) else []
-        cl._member_grams = [(_BagArrays(k, v), float(n))
-                            for k, v, n in zip(keys, vals, arrays["gram_norms"].tolist(), strict=True)]
+        cl._member_grams = [
+            (_BagArrays(k, v), float(n))
+            for k, v, n in zip(keys, vals, arrays["gram_norms"].tolist(), strict=True)
+        ]
     else:  # a state from before the lead n-grams: members compare as sharing none
         empty = _BagArrays(np.zeros(0, np.int32), np.zeros(0, np.float32))
         cl._member_grams = [(empty, 0.0)] * len(cl._member_bags)

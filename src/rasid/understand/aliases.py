@@ -30,8 +30,12 @@ def bare(form: str) -> str:
     if form.startswith("لل") and len(form) >= 5:
         return "ال" + form[2:]
     for c in _CLITICS:
-        if form.startswith(c) and len(form) - len(c) >= 3 and (form[len(c):].startswith("ال") or c in ("و", "ف")):
-            return form[len(c):]
+        if (
+            form.startswith(c)
+            and len(form) - len(c) >= 3
+            and (form[len(c) :].startswith("ال") or c in ("و", "ف"))
+        ):
+            return form[len(c) :]
     return form
 
 

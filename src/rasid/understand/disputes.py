@@ -115,7 +115,9 @@ def denial_cue(text: str, forms: Forms | None = None) -> int | None:
             if _CUE_ROOTS.search(_NOT_WORD.sub("", form)) is None:
                 continue
             bare = "".join(tokens(form)) or form
-            if _CUE_WORD.match(bare) and not (i > 0 and "".join(tokens(match_form(words[i - 1]))) in _NEGATORS):
+            if _CUE_WORD.match(bare) and not (
+                i > 0 and "".join(tokens(match_form(words[i - 1]))) in _NEGATORS
+            ):
                 return i + 1
     found = _CUE_PHRASE.search(whole)
     # Map the phrase back to a word index: count the words before it in the matching form.

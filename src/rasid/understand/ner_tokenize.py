@@ -47,7 +47,9 @@ def tokenize(text: str) -> list[Token]:
     return out
 
 
-def sentence_spans(text: str, max_tokens: int = MAX_SENT_TOKENS, base: int = 0) -> list[list[tuple[str, int, int]]]:
+def sentence_spans(
+    text: str, max_tokens: int = MAX_SENT_TOKENS, base: int = 0
+) -> list[list[tuple[str, int, int]]]:
     """What `sentences` returns, as plain (text, start, end) tuples shifted by `base`: the NER
     tagger's hot path makes hundreds of tokens an article and needs no more than that. Every
     visible character belongs to some token, so what lies between tokens is whitespace, and

@@ -27,6 +27,7 @@ from typing import Any
 from ..text.normalize import match_form
 
 # Head nouns (written plainly; matching forms below) and the type of the names they lead.
+# fmt: off
 _HEAD_WORDS = {
     "ORG": (
         "مجلس", "وزارة", "هيئة", "جمعية", "مديرية", "تنظيم", "ميليشيا", "ميليشيات", "مليشيا", "مليشيات",
@@ -85,6 +86,7 @@ _BAD_END = frozenset(match_form(w) for w in (
 _STOP_WRITTEN = frozenset(w for w in _STOP_WORDS)
 # Joining words a name may hold inside but never end with: أطباء بلا حدود، محمد بن لادن.
 _INNER = frozenset(match_form(w) for w in ("بلا", "بن", "آل", "أبو", "عبد", "عبر"))
+# fmt: on
 PHRASES_PATH = Path(__file__).resolve().parent.parent / "data" / "name_phrases.json.gz"
 
 
@@ -100,8 +102,8 @@ def head_of(form: str) -> str | None:
     if form.startswith("لل") and "ال" + form[2:] in HEADS:
         return "ال" + form[2:]
     for c in _CLITICS:
-        if form.startswith(c) and form[len(c):] in HEADS:
-            return form[len(c):]
+        if form.startswith(c) and form[len(c) :] in HEADS:
+            return form[len(c) :]
     return None
 
 
@@ -151,8 +153,10 @@ def end_ok(form: str, common: frozenset[str], prev: str = "") -> bool:
 
 def _lam_alef(phrase: str) -> str:
     """The other common spelling of ل on a hamza-initial word: للأطباء ↔ لأطباء."""
-    return " ".join("ل" + w[2:] if w.startswith("للا") else ("ل" + w if w.startswith("لا") else w)
-                    for w in phrase.split(" "))
+    return " ".join(
+        "ل" + w[2:] if w.startswith("للا") else ("ل" + w if w.startswith("لا") else w)
+        for w in phrase.split(" ")
+    )
 
 
 def _clitic_len(form: str, head: str) -> int:
@@ -201,8 +205,13 @@ class PhraseFinder:
             first = frozenset(data.get("first_names", ()))
         from .rules import Lexicon
 
-        return cls(phrases=phrases, common=Lexicon.load().common, given=given,  # type: ignore[arg-type]
-                   first_names=first | given, **kw)
+        return cls(
+            phrases=phrases,
+            common=Lexicon.load().common,
+            given=given,  # type: ignore[arg-type]
+            first_names=first | given,
+            **kw,
+        )
 
     def _candidates(self, forms: Sequence[str], i: int) -> list[str]:
         """Phrases of 2..7 words led by the head at token i (matching forms, head clitic-free)."""
@@ -237,8 +246,11 @@ class PhraseFinder:
                 out[i] = c
         return out
 
-    def recurring(self, paragraphs: Sequence[tuple[str, Sequence[str]]],
-                  cands: Sequence[dict[int, list[str]]] | None = None) -> set[str]:
+    def recurring(
+        self,
+        paragraphs: Sequence[tuple[str, Sequence[str]]],
+        cands: Sequence[dict[int, list[str]]] | None = None,
+    ) -> set[str]:
         """Head-led phrases of 2+ words that at least two articles of the story write: (article id,
         token forms of one paragraph) pairs in. A phrase whose every use goes on into one same
         longer recurring phrase is only the beginning of that one and is left out."""
@@ -259,11 +271,15 @@ class PhraseFinder:
         # closed: most uses end here (a phrase every use of which goes on is only a beginning);
         # written between two different pairs of words at least (wire copies repeat a whole
         # clause; a name recurs in different sentences)
-        return {p for p, arts in seen.items()
-                if len(arts) >= 2 and len(contexts[p]) >= 2 and max(nxt[p].values(), default=0) * 2 <= uses[p]}
+        return {
+            p
+            for p, arts in seen.items()
+            if len(arts) >= 2 and len(contexts[p]) >= 2 and max(nxt[p].values(), default=0) * 2 <= uses[p]
+        }
 
-    def spans(self, forms: Sequence[str], story_phrases: set[str],
-              cands: dict[int, list[str]] | None = None) -> list[PhraseSpan]:
+    def spans(
+        self, forms: Sequence[str], story_phrases: set[str], cands: dict[int, list[str]] | None = None
+    ) -> list[PhraseSpan]:
         """Non-overlapping phrase spans of one paragraph's tokens, the longest match at each head."""
         out: list[PhraseSpan] = []
         i = 0
@@ -271,7 +287,11 @@ class PhraseFinder:
             here = cands.get(i, []) if cands is not None else self._candidates(forms, i)
             best: PhraseSpan | None = None
             for cand in reversed(here):
-                hit = (self.phrases.get(cand) or self.phrases.get(_lam_alef(cand))) if self.use_gazetteer else None
+                hit = (
+                    (self.phrases.get(cand) or self.phrases.get(_lam_alef(cand)))
+                    if self.use_gazetteer
+                    else None
+                )
                 src = "gazetteer"
                 if hit is not None and hit[1] < self.min_confidence:
                     hit = None

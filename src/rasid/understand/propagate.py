@@ -27,8 +27,22 @@ _PREPOSITIONS = frozenset(("على", "في", "من", "إلى", "عن", "مع", "
 _PLACE_BEFORE = ("في", "وفي", "عاصمة", "العاصمة", "مدينة", "بمدينة", "ومدينة", "عاصمتها", "عاصمته")
 # Words after which a name is a person: الرئيس X, السيد X.
 _PERSON_BEFORE = (
-    "الرئيس", "الزعيم", "السيد", "السيدة", "الوزير", "الأمير", "الملك", "الشيخ", "الدكتور", "رئيس",
-    "زعيم", "وزير", "المتحدث", "الناطق", "الجنرال", "اللواء",
+    "الرئيس",
+    "الزعيم",
+    "السيد",
+    "السيدة",
+    "الوزير",
+    "الأمير",
+    "الملك",
+    "الشيخ",
+    "الدكتور",
+    "رئيس",
+    "زعيم",
+    "وزير",
+    "المتحدث",
+    "الناطق",
+    "الجنرال",
+    "اللواء",
 )
 
 
@@ -110,7 +124,9 @@ def propagate_mentions(
     for m in mentions:
         taken[(m.article, m.paragraph)].append((m.start, m.end))
     out = [
-        Mention(m.text, type_of.get(match_form(m.text), m.type), m.article, m.paragraph, m.start, m.end, m.alias)
+        Mention(
+            m.text, type_of.get(match_form(m.text), m.type), m.article, m.paragraph, m.start, m.end, m.alias
+        )
         for m in mentions
     ]
     for art in articles:
@@ -125,18 +141,27 @@ def propagate_mentions(
                     # a surname found again with a given name before it (مازن + الدعجة): a given
                     # name of the gazetteer, or the one the story writes with this surname
                     before = _LAST_WORD.search(para.text, 0, start)
-                    if (before and before.group(1) != "على"
-                            and ((is_first_name is not None and is_first_name(match_form(before.group(1)), before.group(1)))
-                                 or match_form(before.group(1)) in given_of.get(key, ()))
-                            and not any(s < start and before.start(1) < e for s, e in spans)):
+                    if (
+                        before
+                        and before.group(1) != "على"
+                        and (
+                            (
+                                is_first_name is not None
+                                and is_first_name(match_form(before.group(1)), before.group(1))
+                            )
+                            or match_form(before.group(1)) in given_of.get(key, ())
+                        )
+                        and not any(s < start and before.start(1) < e for s, e in spans)
+                    ):
                         start = before.start(1)
                 out.append(Mention(para.text[start:end], typ, art.id, pi, start, end))
                 spans.append((start, end))
     return out
 
 
-def _trim_run_on(mentions: list[Mention], name_words: set[str],
-                 match_form: Callable[[str], str] = _match_form) -> list[Mention]:
+def _trim_run_on(
+    mentions: list[Mention], name_words: set[str], match_form: Callable[[str], str] = _match_form
+) -> list[Mention]:
     """Cut a mention down to the name inside it when the tagger ran on into a neighbouring word.
 
     "ستساعد بيونغ يانغ" ('will help Pyongyang') seen once, beside "بيونغ يانغ" seen ten times: the
@@ -175,8 +200,9 @@ def _trim_run_on(mentions: list[Mention], name_words: set[str],
     return out
 
 
-def _join_adjacent(articles: Sequence[Article], mentions: list[Mention],
-                   match_form: Callable[[str], str] = _match_form) -> list[Mention]:
+def _join_adjacent(
+    articles: Sequence[Article], mentions: list[Mention], match_form: Callable[[str], str] = _match_form
+) -> list[Mention]:
     """Two mentions one space apart whose joined text the story tags elsewhere as one name are
     that name: "المدينة" + "المنورة" where "المدينة المنورة" is a mention of the story. A tagger
     cuts a name once in a while; the story's other mentions say where its boundaries are."""
@@ -203,7 +229,9 @@ def _join_adjacent(articles: Sequence[Article], mentions: list[Mention],
                     joined = text[a.start : b.end]
                     typ = forms.get(match_form(joined))
                     if typ is not None:
-                        out.append(Mention(joined, typ, a.article, a.paragraph, a.start, b.end, a.alias or b.alias))
+                        out.append(
+                            Mention(joined, typ, a.article, a.paragraph, a.start, b.end, a.alias or b.alias)
+                        )
                         k += 2
                         continue
             out.append(a)
@@ -211,8 +239,12 @@ def _join_adjacent(articles: Sequence[Article], mentions: list[Mention],
     return out
 
 
-def _places_by_context(articles: Sequence[Article], shown: dict[str, str], type_of: dict[str, str],
-                       match_form: Callable[[str], str] = _match_form) -> list[str]:
+def _places_by_context(
+    articles: Sequence[Article],
+    shown: dict[str, str],
+    type_of: dict[str, str],
+    match_form: Callable[[str], str] = _match_form,
+) -> list[str]:
     """Names voted PER that the story writes the way it writes places: after في, عاصمة or مدينة,
     or coordinated with a place ("بين موسكو وبيونغ يانغ"), at least twice, and more often than
     after a person's title (الرئيس X) or beside a person.

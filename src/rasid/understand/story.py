@@ -27,6 +27,7 @@ def _time_fields() -> tuple[str, ...]:
 
     return tuple(f.name for f in fields(TimeMention))
 
+
 Embed = Callable[[list[str]], np.ndarray]
 
 
@@ -236,8 +237,10 @@ class StoryAnalyzer:
         from .timeline import extract_article_mentions
 
         found = self.mentions_of(articles)
-        return {a.id: ArticleFacts(m, extract_article_mentions(a, self.date_extractor, None))
-                for a, m in zip(articles, found, strict=True)}
+        return {
+            a.id: ArticleFacts(m, extract_article_mentions(a, self.date_extractor, None))
+            for a, m in zip(articles, found, strict=True)
+        }
 
     def mentions(self, article: Article) -> list[Mention]:
         """NER mentions of one article. Its Arabic paragraphs go to the tagger as one text, one
@@ -312,12 +315,16 @@ class StoryAnalyzer:
         for art in ordered:
             idx = by_article.get(art.id, [])
             quotes.extend(
-                self.quote_extractor.extract(art, [mentions[k] for k in idx], [entity_of[k] for k in idx], entities)
+                self.quote_extractor.extract(
+                    art, [mentions[k] for k in idx], [entity_of[k] for k in idx], entities
+                )
             )
 
         raw = {a.id: known[a.id].dates for a in ordered}
         published = anchor_articles([(a.id, a.published, [m for _, m in raw[a.id]]) for a in ordered])
-        resolved = {aid: [(pi, resolve_mention(m, published[aid])) for pi, m in pairs] for aid, pairs in raw.items()}
+        resolved = {
+            aid: [(pi, resolve_mention(m, published[aid])) for pi, m in pairs] for aid, pairs in raw.items()
+        }
         multi = len(ordered) > 1
         embed: Any = self.embed
         if vectors is not None:
@@ -337,15 +344,17 @@ class StoryAnalyzer:
         # One pass over the story's sentences serves the brief (or lead) and the disputes.
         from ..brief import sentence_units
 
-        units = sentence_units(ordered, min_tokens=min(self.dispute_finder.min_tokens, _LEAD_MIN_TOKENS),
-                               forms=self.forms)
+        units = sentence_units(
+            ordered, min_tokens=min(self.dispute_finder.min_tokens, _LEAD_MIN_TOKENS), forms=self.forms
+        )
         if multi:
             spans: dict[tuple[str, int], list[tuple[int, int, int]]] = {}
             for k, m in enumerate(mentions):
                 if entity_of[k] >= 0:
                     spans.setdefault((m.article, m.paragraph), []).append((m.start, m.end, entity_of[k]))
-            brief = self.brief_builder.build(ordered, para_dates, units=units, embed=embed, mentions=spans,
-                                             days=day_spans)
+            brief = self.brief_builder.build(
+                ordered, para_dates, units=units, embed=embed, mentions=spans, days=day_spans
+            )
             disputed = self.dispute_finder.find(ordered, embed, units=units)
         else:
             # One article: nothing to group across outlets, so no brief or timeline embeddings;

@@ -68,8 +68,9 @@ def _sentence_spans(text: str, sentences: Sequence[str]) -> list[tuple[int, int]
     return spans
 
 
-def _content_stems(sentence: str, time_spans: Iterable[tuple[int, int]],
-                   stem: Callable[[str], str] = light_stem) -> frozenset[str]:
+def _content_stems(
+    sentence: str, time_spans: Iterable[tuple[int, int]], stem: Callable[[str], str] = light_stem
+) -> frozenset[str]:
     """Light stems of the sentence's words, without its temporal expressions and function words
     (`stem`: `light_stem`, or a caller's memo of it)."""
     chars = list(sentence)
@@ -142,7 +143,9 @@ class TimelineBuilder:
             texts_of_day: dict[str, set[str]] = {}
             for c in candidates:
                 texts_of_day.setdefault(c.day, set()).add(c.text)
-            texts = sorted({t for day_texts in texts_of_day.values() if len(day_texts) > 1 for t in day_texts})
+            texts = sorted(
+                {t for day_texts in texts_of_day.values() if len(day_texts) > 1 for t in day_texts}
+            )
             index = {t: i for i, t in enumerate(texts)}
             if texts:
                 vectors = np.asarray(embed(texts), dtype=np.float32)
@@ -201,8 +204,12 @@ class TimelineBuilder:
                 # background mentions of a day that has entries cite their article on the closest
                 for cl in day_clusters:
                     if cl not in main:
-                        best = max(main, key=lambda w: max(self._similarity(a, b, vectors)
-                                                           for a in cl.members for b in w.members))
+                        best = max(
+                            main,
+                            key=lambda w: max(
+                                self._similarity(a, b, vectors) for a in cl.members for b in w.members
+                            ),
+                        )
                         best.members.extend(cl.members)
                 day_clusters = main
             wide = [cl for cl in day_clusters if len({m.article for m in cl.members}) >= 2]
@@ -211,8 +218,12 @@ class TimelineBuilder:
                 arts = {m.article for m in cl.members}
                 homes = [w for w in wide if w is not cl and arts <= {m.article for m in w.members}]
                 if len(arts) == 1 and homes:
-                    best = max(homes, key=lambda w: max(self._similarity(a, b, vectors)
-                                                        for a in cl.members for b in w.members))
+                    best = max(
+                        homes,
+                        key=lambda w: max(
+                            self._similarity(a, b, vectors) for a in cl.members for b in w.members
+                        ),
+                    )
                     best.members.extend(cl.members)
                 else:
                     kept.append(cl)
@@ -241,8 +252,13 @@ class TimelineBuilder:
         for cl in clusters:
             prev = out[-1] if out else None
             day = _as_date(cl.day)
-            if (prev is not None and day is not None and (latest - day).days > self.past_days
-                    and (day - (_as_date(prev.day) or day)).days == 1 and self._link(cl, prev, None) >= self.day_overlap):
+            if (
+                prev is not None
+                and day is not None
+                and (latest - day).days > self.past_days
+                and (day - (_as_date(prev.day) or day)).days == 1
+                and self._link(cl, prev, None) >= self.day_overlap
+            ):
                 if len({m.article for m in cl.members}) > len({m.article for m in prev.members}):
                     prev.day = cl.day
                 prev.members.extend(cl.members)
@@ -298,7 +314,8 @@ class TimelineBuilder:
                     s0, text = 0, para.text
                 stems = _content_stems(text, [(m.start - s0, m.end - s0) for m in ms], stem)
                 if len(stems) < self.min_content and not (
-                        len(stems) >= self.min_content_full and any(_full_date(m) for m in ms)):
+                    len(stems) >= self.min_content_full and any(_full_date(m) for m in ms)
+                ):
                     continue  # a dateline or a bare date: no event
                 days: list[tuple[str, bool, bool]] = []  # (day, background, joined by و to the one before)
                 prev: TimeMention | None = None
@@ -306,7 +323,10 @@ class TimelineBuilder:
                     r = m if m.date is not None or anchor is None else resolve_mention(m, anchor)
                     joined = prev is not None and (
                         _AND.fullmatch(para.text, prev.end, m.start) is not None
-                        or (not para.text[prev.end : m.start].strip() and para.text[m.start : m.start + 1] == "و")
+                        or (
+                            not para.text[prev.end : m.start].strip()
+                            and para.text[m.start : m.start + 1] == "و"
+                        )
                     )
                     prev = m
                     if r.date is not None and r.granularity == "day" and r.date not in [d[0] for d in days]:
@@ -336,7 +356,9 @@ class TimelineBuilder:
 
 # Words that put the date after them in the background of the sentence's happening: غادر ... منذ
 # وصوله الثلاثاء الماضي (matching forms, a conjunction allowed).
-_BACKGROUND = frozenset(("منذ", "قبل", "بعد", "عقب", "اثر", "اعقاب", "اثناء", "اعتبارا", "since", "after", "before", "depuis"))
+_BACKGROUND = frozenset(
+    ("منذ", "قبل", "بعد", "عقب", "اثر", "اعقاب", "اثناء", "اعتبارا", "since", "after", "before", "depuis")
+)
 _WORD = re.compile(r"\w+")
 _AND = re.compile(r"\s*(?:و|and|et)\s*", re.IGNORECASE)
 

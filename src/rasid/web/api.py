@@ -50,7 +50,9 @@ def add_read_routes(app: FastAPI, ctx: WebContext, keys: Keys) -> None:
         page: Page = 1,
         per_page: PerPage = 20,
         order: Order = "rank",
-        cursor: Annotated[str | None, Query(max_length=400, description="next_cursor of the previous page")] = None,
+        cursor: Annotated[
+            str | None, Query(max_length=400, description="next_cursor of the previous page")
+        ] = None,
         date_from: ApiDay = None,
         date_to: ApiDay = None,
         entity: Filter = None,
@@ -59,37 +61,52 @@ def add_read_routes(app: FastAPI, ctx: WebContext, keys: Keys) -> None:
     ) -> Response:
         """Stories, ranked (or latest first), paged by `page` or by `cursor`; filters combine."""
         keys.check_read(request)
-        f = ctx.story_filter(date_from.isoformat() if date_from else None, date_to.isoformat() if date_to else None,
-                             entity, source, lang)
+        f = ctx.story_filter(
+            date_from.isoformat() if date_from else None,
+            date_to.isoformat() if date_to else None,
+            entity,
+            source,
+            lang,
+        )
 
         def work() -> Response:
             result = ctx.list_page(f, order, page, per_page, cursor)
-            return JSONResponse({
-                "page": page if cursor is None else None,
-                "per_page": per_page,
-                "order": order,
-                "total": result.total,
-                "pages": max(1, -(-result.total // per_page)),
-                "next_cursor": result.next_cursor,
-                "stories": [r.record() for r in result.rows],
-            })
+            return JSONResponse(
+                {
+                    "page": page if cursor is None else None,
+                    "per_page": per_page,
+                    "order": order,
+                    "total": result.total,
+                    "pages": max(1, -(-result.total // per_page)),
+                    "next_cursor": result.next_cursor,
+                    "stories": [r.record() for r in result.rows],
+                }
+            )
 
         return await ctx.offload(request, work)
 
-    @app.get("/api/stories/{story_id:path}", tags=["stories"],
-             responses={200: {"model": schemas.StoryRecord}, 404: {"model": schemas.Error}, **READING})
+    @app.get(
+        "/api/stories/{story_id:path}",
+        tags=["stories"],
+        responses={200: {"model": schemas.StoryRecord}, 404: {"model": schemas.Error}, **READING},
+    )
     async def api_story(request: Request, story_id: str) -> Response:
         """One story as the export record of CONTRACT.md."""
+
         def work() -> Response:
             story = ctx.get_story_or_404(story_id)
-            return JSONResponse(story_record(story, {a.id: a for a in reads.get().get_articles(story.articles)},
-                                             outlets))
+            return JSONResponse(
+                story_record(story, {a.id: a for a in reads.get().get_articles(story.articles)}, outlets)
+            )
 
         keys.check_read(request)
         return await ctx.offload(request, work)
 
-    @app.get("/api/articles/{article_id:path}", tags=["articles"],
-             responses={200: {"model": schemas.ArticleRecord}, 404: {"model": schemas.Error}, **READING})
+    @app.get(
+        "/api/articles/{article_id:path}",
+        tags=["articles"],
+        responses={200: {"model": schemas.ArticleRecord}, 404: {"model": schemas.Error}, **READING},
+    )
     async def api_article(request: Request, article_id: str) -> Response:
         """One article as the export record of CONTRACT.md; `story` is null until the article is in one."""
 
@@ -121,18 +138,26 @@ def add_ingest_routes(app: FastAPI, keys: Keys, into: Ingesting) -> None:
     @app.post(
         "/api/articles",
         tags=["articles"],
-        openapi_extra={"requestBody": {"required": True,
-                                       "content": {"application/json": {"schema": dict(record_schema())}}},
-                       "security": [{"ApiKey": []}, {"Bearer": []}]},
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": dict(record_schema())}},
+            },
+            "security": [{"ApiKey": []}, {"Bearer": []}],
+        },
         responses={
             200: {"model": schemas.IngestResult, "description": "stored and in their stories"},
             202: {"model": schemas.IngestResult, "description": "accepted; not done within `wait` seconds"},
             401: {"model": schemas.Error, "description": "no valid write key (the body is not read)"},
             413: {"model": schemas.Error, "description": "body over the size limit, or over 1000 records"},
-            422: {"description": "not JSON, not input records, or nothing usable in them; never echoes the body"},
+            422: {
+                "description": "not JSON, not input records, or nothing usable in them; never echoes the body"
+            },
             500: {"model": schemas.IngestResult, "description": "the stages failed; `errors` says why"},
-            503: {"model": schemas.Error, "description": "ingestion is off: no write key is configured, or the"
-                                                        " database is read-only"},
+            503: {
+                "model": schemas.Error,
+                "description": "ingestion is off: no write key is configured, or the database is read-only",
+            },
         },
     )
     async def api_ingest(
@@ -149,7 +174,9 @@ def add_ingest_routes(app: FastAPI, keys: Keys, into: Ingesting) -> None:
         if into.store.readonly:
             raise StarletteHTTPException(503, "ingestion is disabled: the database is read-only")
         try:
-            body = await read_limited(request.stream(), request.headers.get("content-length"), into.max_body_bytes)
+            body = await read_limited(
+                request.stream(), request.headers.get("content-length"), into.max_body_bytes
+            )
             batch = parse_records(body)
         except UploadError as exc:
             content: dict[str, Any] = {"detail": exc.message}
@@ -169,9 +196,16 @@ def add_ingest_routes(app: FastAPI, keys: Keys, into: Ingesting) -> None:
         code = 200 if job.state == "done" and job.usable else (500 if job.state == "failed" else 422)
         return JSONResponse(job.record(), status_code=code)
 
-    @app.get("/api/ingest/{job_id}", tags=["articles"], openapi_extra={"security": [{"ApiKey": []}, {"Bearer": []}]},
-             responses={200: {"model": schemas.IngestResult}, 401: {"model": schemas.Error},
-                        404: {"model": schemas.Error}})
+    @app.get(
+        "/api/ingest/{job_id}",
+        tags=["articles"],
+        openapi_extra={"security": [{"ApiKey": []}, {"Bearer": []}]},
+        responses={
+            200: {"model": schemas.IngestResult},
+            401: {"model": schemas.Error},
+            404: {"model": schemas.Error},
+        },
+    )
     async def api_job(request: Request, job_id: str) -> dict[str, Any]:
         """The state of one POST (needs the write key): queued, stored, done or failed."""
         keys.check_write(request)

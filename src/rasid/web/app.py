@@ -130,14 +130,22 @@ def create_app(
         cache_entries = int(env_cache) if env_cache.isdigit() else 20_000
     # (a read-only store may be one SQLite opens immutable, in a folder it cannot add files to;
     # the cache follows SQLite's data_version, so a PostgreSQL store is served uncached)
-    version = (StoreVersion(store.path) if cache_entries > 0 and read_key is None and not reads.shared
-               and isinstance(store, SQLiteStore) and not store.readonly else None)
+    version = (
+        StoreVersion(store.path)
+        if cache_entries > 0
+        and read_key is None
+        and not reads.shared
+        and isinstance(store, SQLiteStore)
+        and not store.readonly
+        else None
+    )
     if version is not None:
         app.add_middleware(ResponseCache, version=version, entries=cache_entries)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
-    ctx = WebContext(app, reads, renderer, outlets, request_timeout,
-                     SearchCache(version) if version is not None else None)
+    ctx = WebContext(
+        app, reads, renderer, outlets, request_timeout, SearchCache(version) if version is not None else None
+    )
     keys = Keys(write_key, read_key)
 
     @app.exception_handler(ClientGone)
@@ -150,8 +158,12 @@ def create_app(
         if wants_json(request):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
         return HTMLResponse(
-            renderer.page("error.html", title=str(exc.status_code), status=exc.status_code,
-                          message=error_text(exc.status_code, exc.detail)),
+            renderer.page(
+                "error.html",
+                title=str(exc.status_code),
+                status=exc.status_code,
+                message=error_text(exc.status_code, exc.detail),
+            ),
             status_code=exc.status_code,
             headers=headers,
         )
@@ -161,8 +173,9 @@ def create_app(
         if wants_json(request):
             return JSONResponse({"detail": clean_errors(exc.errors())}, status_code=422)
         fields = sorted({str(e.get("loc", ("", ""))[-1]) for e in exc.errors()})
-        return ctx.html("error.html", 422, title="422", status=422,
-                        message="قيمة غير صالحة في: " + "، ".join(fields))
+        return ctx.html(
+            "error.html", 422, title="422", status=422, message="قيمة غير صالحة في: " + "، ".join(fields)
+        )
 
     add_read_routes(app, ctx, keys)
     add_ingest_routes(app, keys, Ingesting(jobs, ingest, store, max_body_bytes))
@@ -171,15 +184,30 @@ def create_app(
         if app.openapi_schema is None:
             from fastapi.openapi.utils import get_openapi
 
-            spec = get_openapi(title=app.title, version=app.version, summary=app.summary,
-                               description=API_DESCRIPTION, routes=app.routes)
-            body = spec["paths"]["/api/articles"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+            spec = get_openapi(
+                title=app.title,
+                version=app.version,
+                summary=app.summary,
+                description=API_DESCRIPTION,
+                routes=app.routes,
+            )
+            body = spec["paths"]["/api/articles"]["post"]["requestBody"]["content"]["application/json"][
+                "schema"
+            ]
             spec.setdefault("components", {}).setdefault("schemas", {}).update(body.pop("$defs", {}))
             spec["components"]["securitySchemes"] = {
-                "ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key",
-                           "description": "the write key (RASID_API_KEY) to POST; the read key (RASID_READ_KEY), "
-                                          "when one is configured, to read"},
-                "Bearer": {"type": "http", "scheme": "bearer", "description": "the same keys as a bearer token"},
+                "ApiKey": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-API-Key",
+                    "description": "the write key (RASID_API_KEY) to POST; the read key (RASID_READ_KEY), "
+                    "when one is configured, to read",
+                },
+                "Bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "the same keys as a bearer token",
+                },
             }
             if read_key is not None:
                 spec["security"] = [{"ApiKey": []}, {"Bearer": []}]
@@ -193,10 +221,21 @@ def create_app(
     return app
 
 
-def serve(store_path: str, host: str = "127.0.0.1", port: int = 8000, *,
-          write_key: str | None = None, read_key: str | None = None, ingest: IngestFn | None = None,
-          stages: Sequence[Any] | None = None, settings: Any = None, log_level: str = "info",
-          processes: int = 1, config: str | None = None, access_log: bool = False) -> None:
+def serve(
+    store_path: str,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    write_key: str | None = None,
+    read_key: str | None = None,
+    ingest: IngestFn | None = None,
+    stages: Sequence[Any] | None = None,
+    settings: Any = None,
+    log_level: str = "info",
+    processes: int = 1,
+    config: str | None = None,
+    access_log: bool = False,
+) -> None:
     """Run the app with uvicorn (bound to loopback unless told otherwise).
 
     No access log unless `access_log`: a line written per request costs the event loop a system
@@ -212,11 +251,20 @@ def serve(store_path: str, host: str = "127.0.0.1", port: int = 8000, *,
         os.environ["RASID_SERVE_DB"] = store_path
         if config:
             os.environ["RASID_SERVE_CONFIG"] = str(config)
-        uvicorn.run("rasid.web.app:app_from_env", factory=True, host=host, port=port, log_level=log_level,
-                    timeout_keep_alive=5, workers=processes, access_log=access_log)
+        uvicorn.run(
+            "rasid.web.app:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            log_level=log_level,
+            timeout_keep_alive=5,
+            workers=processes,
+            access_log=access_log,
+        )
         return
-    app = create_app(store_path, write_key=write_key, read_key=read_key, ingest=ingest, stages=stages,
-                     settings=settings)
+    app = create_app(
+        store_path, write_key=write_key, read_key=read_key, ingest=ingest, stages=stages, settings=settings
+    )
     uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_keep_alive=5, access_log=access_log)
 
 

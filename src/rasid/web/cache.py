@@ -29,8 +29,10 @@ _CACHED_PREFIXES = ("/stories/", "/articles/", "/api/stories", "/api/articles/",
 _CACHED_PATHS = ("/", "/search")
 _ARTICLE_PREFIXES = ("/articles/", "/api/articles/")
 _STORY_PREFIXES = ("/stories/", "/api/stories/")
-_ARTICLE_STAMP = ("SELECT a.story, a.duplicate_of, (SELECT 1 FROM stories s WHERE s.id = a.story)"
-                  " FROM articles a WHERE a.id = ?")
+_ARTICLE_STAMP = (
+    "SELECT a.story, a.duplicate_of, (SELECT 1 FROM stories s WHERE s.id = a.story)"
+    " FROM articles a WHERE a.id = ?"
+)
 # What a story's page and record are made of: its row, its members (with what each is a copy of) and
 # its related stories (with their weights and titles); articles themselves are never rewritten.
 _STORY_STAMP = (
@@ -49,7 +51,7 @@ def target_of(path: str) -> Target | None:
     for kind, prefixes in (("article", _ARTICLE_PREFIXES), ("story", _STORY_PREFIXES)):
         for prefix in prefixes:
             if path.startswith(prefix) and len(path) > len(prefix):
-                return kind, path[len(prefix):]
+                return kind, path[len(prefix) :]
     return None
 
 
@@ -98,14 +100,17 @@ class StoreVersion:
 class ResponseCache:
     """ASGI middleware: GET responses of the read pages, kept until the store changes."""
 
-    def __init__(self, app: ASGIApp, version: StoreVersion, entries: int = 20_000,
-                 max_bytes: int = 128 * 1024 * 1024) -> None:
+    def __init__(
+        self, app: ASGIApp, version: StoreVersion, entries: int = 20_000, max_bytes: int = 128 * 1024 * 1024
+    ) -> None:
         self.app = app
         self.version = version
         self.entries = entries
         self.max_bytes = max_bytes
         # key -> (headers, body, the data_version it was checked at, its article stamp or None)
-        self._items: OrderedDict[bytes, tuple[list[tuple[bytes, bytes]], bytes, int, Stamp | None]] = OrderedDict()
+        self._items: OrderedDict[bytes, tuple[list[tuple[bytes, bytes]], bytes, int, Stamp | None]] = (
+            OrderedDict()
+        )
         self._bytes = 0
         self._seen = -1
         self._lock = threading.Lock()
@@ -114,8 +119,11 @@ class ResponseCache:
 
     def _cacheable(self, scope: Scope) -> bool:
         path = scope.get("path", "")
-        return scope["type"] == "http" and scope.get("method") == "GET" and (
-            path in _CACHED_PATHS or path.startswith(_CACHED_PREFIXES))
+        return (
+            scope["type"] == "http"
+            and scope.get("method") == "GET"
+            and (path in _CACHED_PATHS or path.startswith(_CACHED_PREFIXES))
+        )
 
     def _lookup(self, key: bytes, target: Target | None) -> tuple[list[tuple[bytes, bytes]], bytes] | None:
         version = self.version.current()
@@ -144,8 +152,14 @@ class ResponseCache:
             self.misses += 1
             return None
 
-    def _keep(self, key: bytes, version_before: int, stamp: Stamp | None, headers: list[tuple[bytes, bytes]],
-              body: bytes) -> None:
+    def _keep(
+        self,
+        key: bytes,
+        version_before: int,
+        stamp: Stamp | None,
+        headers: list[tuple[bytes, bytes]],
+        body: bytes,
+    ) -> None:
         if len(body) > self.max_bytes // 16:
             return
         with self._lock:
@@ -256,7 +270,9 @@ class SearchCache:
         self._seen = -1
         self._lock = threading.Lock()
 
-    def get_or_make(self, q: str, page: int, per_page: int, make: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    def get_or_make(
+        self, q: str, page: int, per_page: int, make: Callable[[], dict[str, Any]]
+    ) -> dict[str, Any]:
         """The cached page, or `make()`'s (kept when the store did not change meanwhile). The
         answer is shared: callers must not change it."""
         key = (q, page, per_page)

@@ -47,8 +47,9 @@ class ReadStores:
         self._lock = threading.Lock()
         # one set of search-key caches (token keys, folded paragraphs) for every read thread
         self._keys = SearchKeys()
-        self.shared = (not isinstance(main, SQLiteStore) or path == ":memory:"
-                       or path.startswith("file::memory:"))
+        self.shared = (
+            not isinstance(main, SQLiteStore) or path == ":memory:" or path.startswith("file::memory:")
+        )
 
     def get(self) -> Any:
         """This thread's store (a `SQLiteStore`, or the shared `PostgresStore`: the same read methods)."""
@@ -85,8 +86,17 @@ class StoryCard:
 
 
 def card(row: StoryRow) -> StoryCard:
-    return StoryCard(row.id, row.title, (row.first_seen or "")[:10] or None, (row.last_seen or "")[:10] or None,
-                     row.outlets, row.articles, row.statements, row.sources, row.entities)
+    return StoryCard(
+        row.id,
+        row.title,
+        (row.first_seen or "")[:10] or None,
+        (row.last_seen or "")[:10] or None,
+        row.outlets,
+        row.articles,
+        row.statements,
+        row.sources,
+        row.entities,
+    )
 
 
 def blank(value: str | None) -> str | None:
@@ -118,7 +128,9 @@ def story_articles(store: SQLiteStore, story: Story) -> dict[str, Article]:
     return {a.id: a for a in store.get_articles(list(dict.fromkeys(ids)))}
 
 
-def feed_candidates(store: SQLiteStore, days: float, outlet_counts: dict[str, int] | None = None) -> list[Story]:
+def feed_candidates(
+    store: SQLiteStore, days: float, outlet_counts: dict[str, int] | None = None
+) -> list[Story]:
     """The stories that can be in the recent-stories feed: those whose last day is within `days`
     (and a day's margin) of the newest story's, found by the story list's index rather than by
     loading every story; every story when none has a date (the feed then takes them all).
@@ -174,19 +186,26 @@ class WebContext:
         try:
             with anyio.fail_after(self.request_timeout):
                 if gate is None:  # no lifespan (a bare test client): anyio's default pool
-                    return await anyio.to_thread.run_sync(functools.partial(fn, *args), abandon_on_cancel=True)
+                    return await anyio.to_thread.run_sync(
+                        functools.partial(fn, *args), abandon_on_cancel=True
+                    )
                 async with gate:  # a turn among the read threads, then only if the client is still there
                     if await request.is_disconnected():
                         raise ClientGone
-                    return await anyio.to_thread.run_sync(functools.partial(fn, *args), abandon_on_cancel=True,
-                                                          limiter=self.app.state.threads)
+                    return await anyio.to_thread.run_sync(
+                        functools.partial(fn, *args), abandon_on_cancel=True, limiter=self.app.state.threads
+                    )
         except TimeoutError:
-            raise StarletteHTTPException(503, f"request took longer than {self.request_timeout:g} s") from None
+            raise StarletteHTTPException(
+                503, f"request took longer than {self.request_timeout:g} s"
+            ) from None
 
     def get_story_or_404(self, story_id: str) -> Story:
         from ..stages import find_story
 
-        story = find_story(self.reads.get(), story_id)  # a story merged into an older one lives on under that id
+        story = find_story(
+            self.reads.get(), story_id
+        )  # a story merged into an older one lives on under that id
         if story is None:
             raise StarletteHTTPException(404, f"no story {story_id!r}")
         return story
@@ -199,19 +218,31 @@ class WebContext:
         article.story = live_story(rs, article.story)
         return article
 
-    def story_filter(self, date_from: str | None, date_to: str | None, entity: str | None, source: str | None,
-                     lang: str | None) -> StoryFilter:
+    def story_filter(
+        self,
+        date_from: str | None,
+        date_to: str | None,
+        entity: str | None,
+        source: str | None,
+        lang: str | None,
+    ) -> StoryFilter:
         # the source filter takes an outlet's name, id or domain: the outlet's id when the registry
         # knows it (stories' facets hold their sources' outlet ids), else the value as given
         wanted = blank(source)
         wanted = (self.outlets.resolve(wanted) or wanted) if wanted else None
-        return StoryFilter(real_date(blank(date_from), "date_from"), real_date(blank(date_to), "date_to"),
-                           blank(entity), wanted, blank(lang))
+        return StoryFilter(
+            real_date(blank(date_from), "date_from"),
+            real_date(blank(date_to), "date_to"),
+            blank(entity),
+            wanted,
+            blank(lang),
+        )
 
     def list_page(self, f: StoryFilter, order: str, page: int, per_page: int, cursor: str | None) -> Any:
         try:
-            return self.reads.get().list_stories(f, order=order, limit=per_page, offset=(page - 1) * per_page,
-                                                 cursor=cursor)
+            return self.reads.get().list_stories(
+                f, order=order, limit=per_page, offset=(page - 1) * per_page, cursor=cursor
+            )
         except ValueError as exc:
             raise StarletteHTTPException(422, f"cursor: {exc}") from None
 
@@ -237,6 +268,13 @@ class WebContext:
             h["story_title"] = titles.get(sid) if sid else None
             group = groups.setdefault(sid, {"story": sid, "title": h["story_title"], "articles": []})
             group["articles"].append(h["id"])
-        return {"query": q, "page": page, "per_page": per_page, "total": found["total"],
-                "pages": max(1, -(-found["total"] // per_page)), "stories": found["stories"],
-                "results": hits, "groups": list(groups.values())}
+        return {
+            "query": q,
+            "page": page,
+            "per_page": per_page,
+            "total": found["total"],
+            "pages": max(1, -(-found["total"] // per_page)),
+            "stories": found["stories"],
+            "results": hits,
+            "groups": list(groups.values()),
+        }

@@ -73,8 +73,14 @@ def wants_json(request: Request) -> bool:
 
 def clean_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
     """Validation errors without the values sent (no echo of what a client posted or asked)."""
-    return [{"loc": [str(x) for x in e.get("loc", ())], "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
-            for e in errors]
+    return [
+        {
+            "loc": [str(x) for x in e.get("loc", ())],
+            "msg": str(e.get("msg", "")),
+            "type": str(e.get("type", "")),
+        }
+        for e in errors
+    ]
 
 
 def error_text(status: int, detail: Any) -> str:
@@ -101,9 +107,12 @@ class Keys:
 
     def check_write(self, request: Request) -> None:
         if self.write is None:
-            raise StarletteHTTPException(503, "ingestion is disabled: no API key is configured (RASID_API_KEY)")
+            raise StarletteHTTPException(
+                503, "ingestion is disabled: no API key is configured (RASID_API_KEY)"
+            )
         if not same_key(presented_key(request), self.write):
             raise StarletteHTTPException(
-                401, "a valid API key is required (X-API-Key or Authorization: Bearer)",
+                401,
+                "a valid API key is required (X-API-Key or Authorization: Bearer)",
                 headers={"WWW-Authenticate": "Bearer"},
             )

@@ -31,8 +31,12 @@ def add_feeds(app: FastAPI, ctx: WebContext, keys: Keys) -> None:
     """Atom 1.0 feeds of recent stories and of one story's articles."""
     reads, outlets = ctx.reads, ctx.outlets
 
-    @app.get("/feeds/stories.atom", tags=["feeds"], response_class=Response,
-             responses={200: {"content": {"application/atom+xml": {}}}, **READING})
+    @app.get(
+        "/feeds/stories.atom",
+        tags=["feeds"],
+        response_class=Response,
+        responses={200: {"content": {"application/atom+xml": {}}}, **READING},
+    )
     async def feed_stories(
         request: Request,
         days: Annotated[float, Query(gt=0, le=365)] = 3.0,
@@ -51,8 +55,12 @@ def add_feeds(app: FastAPI, ctx: WebContext, keys: Keys) -> None:
         body = await ctx.offload(request, work)
         return Response(body, media_type=ATOM)
 
-    @app.get("/feeds/stories/{story_id}.atom", tags=["feeds"], response_class=Response,
-             responses={200: {"content": {"application/atom+xml": {}}}, 404: {"model": schemas.Error}, **READING})
+    @app.get(
+        "/feeds/stories/{story_id}.atom",
+        tags=["feeds"],
+        response_class=Response,
+        responses={200: {"content": {"application/atom+xml": {}}}, 404: {"model": schemas.Error}, **READING},
+    )
     async def feed_story(request: Request, story_id: str) -> Response:
         """What is new in one story (Atom 1.0): its articles, newest first."""
         from ..atom import story_feed
@@ -99,12 +107,27 @@ def add_pages(app: FastAPI, ctx: WebContext, keys: Keys) -> None:
                 return "/?" + urlencode({**base, "page": str(n)})
 
             def order_url(o: str) -> str:
-                return "/?" + urlencode({**{k: v for k, v in base.items() if k != "order"},
-                                         **({"order": o} if o != "rank" else {})})
+                return "/?" + urlencode(
+                    {
+                        **{k: v for k, v in base.items() if k != "order"},
+                        **({"order": o} if o != "rank" else {}),
+                    }
+                )
 
-            return ctx.html("list.html", title="القصص", stories=[card(r) for r in result.rows], total=result.total,
-                            filtered=f.active, f=shown, page=page, pages=pages, page_url=page_url, order=order,
-                            orders=ORDERS, order_url=order_url)
+            return ctx.html(
+                "list.html",
+                title="القصص",
+                stories=[card(r) for r in result.rows],
+                total=result.total,
+                filtered=f.active,
+                f=shown,
+                page=page,
+                pages=pages,
+                page_url=page_url,
+                order=order,
+                orders=ORDERS,
+                order_url=order_url,
+            )
 
         return await ctx.offload(request, work)
 
@@ -146,9 +169,20 @@ def add_pages(app: FastAPI, ctx: WebContext, keys: Keys) -> None:
                 return "/search?" + urlencode({"q": q, "page": str(n)})
 
             # each group with its results, made once here rather than by a scan per group in the template
-            grouped = [(g, [r for r in found["results"] if r["id"] in g["articles"]]) for g in found["groups"]] \
-                if found else []
-            return ctx.html("search.html", title=f"بحث: {q}" if q else "بحث", query=q, found=found,
-                            grouped=grouped, page=page, pages=found["pages"] if found else 1, page_url=page_url)
+            grouped = (
+                [(g, [r for r in found["results"] if r["id"] in g["articles"]]) for g in found["groups"]]
+                if found
+                else []
+            )
+            return ctx.html(
+                "search.html",
+                title=f"بحث: {q}" if q else "بحث",
+                query=q,
+                found=found,
+                grouped=grouped,
+                page=page,
+                pages=found["pages"] if found else 1,
+                page_url=page_url,
+            )
 
         return await ctx.offload(request, work)

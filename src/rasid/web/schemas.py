@@ -19,7 +19,9 @@ class StoryLine(BaseModel):
     last_seen: str | None
     sources: list[str]
     article_count: int
-    outlet_count: int = Field(description="distinct outlets (by outlet id); each article naming none counts as one")
+    outlet_count: int = Field(
+        description="distinct outlets (by outlet id); each article naming none counts as one"
+    )
     statement_count: int
     entities: list[str] = Field(description="names of the entities in most of its articles (up to six)")
     langs: list[str]
@@ -71,16 +73,21 @@ class Dispute(BaseModel):
 class Coverage(BaseModel):
     """Who covers what, by outlet (not by article): one row per brief statement."""
 
-    sources: list[str] = Field(description="the story's outlets (stored source, or the article id of an article"
-                                           " naming none), in publication order")
+    sources: list[str] = Field(
+        description="the story's outlets (stored source, or the article id of an article"
+        " naming none), in publication order"
+    )
     names: dict[str, str] = Field(description="each of `sources` -> its display name")
     statements: list[str] = Field(description="the brief statements, in brief order")
     articles: list[list[str]] = Field(description="per statement, every article that reports it")
     rows: list[list[bool]] = Field(description="per statement, whether each of `sources` reports it")
     carried: dict[str, int] = Field(description="outlet -> how many statements it reports")
-    single_source: dict[str, list[int]] = Field(description="outlet -> the statements (0-based) only it reports")
-    omitted: dict[str, list[int]] = Field(description="outlet -> the statements at least two other outlets"
-                                                      " report and it leaves out")
+    single_source: dict[str, list[int]] = Field(
+        description="outlet -> the statements (0-based) only it reports"
+    )
+    omitted: dict[str, list[int]] = Field(
+        description="outlet -> the statements at least two other outlets report and it leaves out"
+    )
 
 
 class StoryRecord(BaseModel):
@@ -96,7 +103,9 @@ class StoryRecord(BaseModel):
     brief: list[Statement]
     disputed: list[Dispute]
     related: list[str]
-    outlet_count: int = Field(description="as in the story list: distinct outlets, one per article naming none")
+    outlet_count: int = Field(
+        description="as in the story list: distinct outlets, one per article naming none"
+    )
     coverage: Coverage
 
 
@@ -116,7 +125,9 @@ class ArticleRecord(BaseModel):
     source: str | None
     title: str
     published: str | None
-    story: str | None = Field(description="its story, or null while it is in none yet (never a missing story)")
+    story: str | None = Field(
+        description="its story, or null while it is in none yet (never a missing story)"
+    )
     duplicate_of: str | None
     paragraphs: list[Paragraph]
     removed: list[Removed]

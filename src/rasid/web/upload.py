@@ -73,7 +73,9 @@ def parse_records(body: bytes, max_records: int = MAX_RECORDS) -> list[dict[str,
     except UnicodeDecodeError:
         raise UploadError(422, "request body is not UTF-8 JSON") from None
     except json.JSONDecodeError as exc:
-        raise UploadError(422, f"request body is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
+        raise UploadError(
+            422, f"request body is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
+        ) from None
     if isinstance(data, list) and len(data) > max_records:
         raise UploadError(413, f"more than {max_records} records in one request")
     try:
@@ -82,7 +84,9 @@ def parse_records(body: bytes, max_records: int = MAX_RECORDS) -> list[dict[str,
         errors = tuple(
             {"loc": list(e["loc"])[-3:], "msg": e["msg"], "type": e["type"]} for e in exc.errors()[:20]
         )
-        raise UploadError(422, "not an input record or a list of input records (CONTRACT.md)", errors) from None
+        raise UploadError(
+            422, "not an input record or a list of input records (CONTRACT.md)", errors
+        ) from None
     batch = [data] if isinstance(data, dict) else list(data)
     if not batch:
         raise UploadError(422, "no records")

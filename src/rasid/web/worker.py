@@ -40,7 +40,11 @@ class _RecordsReader:
         from ..ingest.records import record_to_doc
         from ..outlets import shipped_registry
 
-        docs = (d for n, rec in enumerate(self.records, 1) for d in record_to_doc(rec, f"{source}#{n}", None, self.pages))
+        docs = (
+            d
+            for n, rec in enumerate(self.records, 1)
+            for d in record_to_doc(rec, f"{source}#{n}", None, self.pages)
+        )
         yield from with_outlets(docs, shipped_registry())  # each article's source resolved to its outlet
 
 
@@ -65,8 +69,12 @@ class Job:
 
     def record(self) -> dict[str, Any]:
         arts = [
-            {"id": a, "url": f"/api/articles/{a}", "story": self.stories.get(a),
-             "story_url": f"/api/stories/{self.stories[a]}" if self.stories.get(a) else None}
+            {
+                "id": a,
+                "url": f"/api/articles/{a}",
+                "story": self.stories.get(a),
+                "story_url": f"/api/stories/{self.stories[a]}" if self.stories.get(a) else None,
+            }
             for a in self.added
         ]
         return {
@@ -86,8 +94,13 @@ class Job:
 class IngestQueue:
     """A worker thread that runs POSTed records through the text pipeline and the story stages."""
 
-    def __init__(self, store: Store, stages: Callable[[], Sequence[Stage]], keep: int = 1000,
-                 settings: Callable[[], Any] | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        stages: Callable[[], Sequence[Stage]],
+        keep: int = 1000,
+        settings: Callable[[], Any] | None = None,
+    ) -> None:
         self._store = store
         self._make_stages = stages
         self._make_settings = settings
@@ -156,8 +169,9 @@ class IngestQueue:
                 self._store_text(job)
             added = list(dict.fromkeys(itertools.chain.from_iterable(j.added for j in jobs)))
             self._run_stages(added)
-            found = {a.id: a.story for a in self._store.get_articles(
-                [a for j in jobs for a in (j.added or [])])}
+            found = {
+                a.id: a.story for a in self._store.get_articles([a for j in jobs for a in (j.added or [])])
+            }
             for job in jobs:
                 job.stories = {a: found.get(a) for a in job.added}
                 job.state = "done"
@@ -193,8 +207,14 @@ class IngestQueue:
         from ..runner import build_runner
 
         # the text half only: the story stages run once for the whole round (`_run_stages`)
-        runner = build_runner(self._store, self._settings(), _RecordsReader(job.records, self._pages),
-                              text=self._text, stages=(), engine="local")
+        runner = build_runner(
+            self._store,
+            self._settings(),
+            _RecordsReader(job.records, self._pages),
+            text=self._text,
+            stages=(),
+            engine="local",
+        )
         summary = runner.run([f"api:{job.id}"])
         job.read, job.added, job.already_stored = summary.read, list(summary.added), summary.already_stored
         job.errors = [str(e) for e in summary.errors]
@@ -214,7 +234,14 @@ class IngestQueue:
         # these stories to it rather than hold up the next posts (they reach their stories meanwhile).
         # Only the first round places every stored article in no story (what a stopped writer left);
         # later ones place their own posts, not what a running `rasid run` stored and will place.
-        runner = build_runner(self._store, self._settings(), None, text=self._text, stages=stages,
-                              wait_for_analysis=False, only=added if self._caught_up else None)
+        runner = build_runner(
+            self._store,
+            self._settings(),
+            None,
+            text=self._text,
+            stages=stages,
+            wait_for_analysis=False,
+            only=added if self._caught_up else None,
+        )
         runner.run([])
         self._caught_up = True

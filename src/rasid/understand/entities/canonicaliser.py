@@ -34,8 +34,12 @@ from .words import (
 class EntityCanonicaliser(NameMatching):
     """Groups a story's mentions into canonical entities (see the module docstring for how)."""
 
-    def __init__(self, settings: CanonSettings | None = None, lexicon: Lexicon | None = None,
-                 forms: Forms | None = None) -> None:
+    def __init__(
+        self,
+        settings: CanonSettings | None = None,
+        lexicon: Lexicon | None = None,
+        forms: Forms | None = None,
+    ) -> None:
         self.settings = settings or CanonSettings()
         self.forms = forms or Forms()  # matching forms of names' words, remembered across stories
         self._lexicon = lexicon  # read from the package on first use when not given
@@ -317,4 +321,3 @@ class EntityCanonicaliser(NameMatching):
         if not inner:
             return best
         return max(inner, key=lambda f: (len(forms[f].tokens), counts[f]))
-

@@ -162,7 +162,9 @@ class NameMatching:
                 return 0
             # the long name is a country's own body (مكتب تحقيقات حوادث الطيران البريطاني): a short
             # name without the country is as likely another country's (مكتب تحقيقات الطيران)
-            if any(w in self._demonyms and not self._overlap([w], short.org_words, cmp) for w in long.org_words):
+            if any(
+                w in self._demonyms and not self._overlap([w], short.org_words, cmp) for w in long.org_words
+            ):
                 return 0
             bare_name = short.org_head is None and long.org_head is not None
             if bare_name and common == len(long.org_words):

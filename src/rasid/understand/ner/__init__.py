@@ -28,6 +28,15 @@ from rasid.understand.ner.model import (
 from rasid.understand.ner.stack import spans_of
 
 __all__ = [
-    "TYPES", "ChainTagger", "CrfWeights", "NerModel", "TokenBatch", "default_model_path", "doc_path", "neural_path",
-    "read_conll", "resources_path", "spans_of",
+    "TYPES",
+    "ChainTagger",
+    "CrfWeights",
+    "NerModel",
+    "TokenBatch",
+    "default_model_path",
+    "doc_path",
+    "neural_path",
+    "read_conll",
+    "resources_path",
+    "spans_of",
 ]

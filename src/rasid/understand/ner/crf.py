@@ -96,9 +96,26 @@ class ChainTagger:
     the words: their label weights sit side by side in one matrix. Keep one per model pair."""
 
     __slots__ = (
-        "models", "attrs", "weights", "zero", "_trans_t", "_feats", "_rows", "_forms", "_multi", "_own",
-        "_shared", "_nshared", "_bg_minus", "_bg_plus", "_marks", "_pads", "_pair_sides", "_pair_ok",
-        "_slot_ids", "_layouts",
+        "models",
+        "attrs",
+        "weights",
+        "zero",
+        "_trans_t",
+        "_feats",
+        "_rows",
+        "_forms",
+        "_multi",
+        "_own",
+        "_shared",
+        "_nshared",
+        "_bg_minus",
+        "_bg_plus",
+        "_marks",
+        "_pads",
+        "_pair_sides",
+        "_pair_ok",
+        "_slot_ids",
+        "_layouts",
     )
 
     MAX_WORDS = 100_000
@@ -198,7 +215,10 @@ class ChainTagger:
         if "gaz" in feats.use:  # as `Featurizer.multi_starts`, without building the entries
             multi = feats.res.multi
             self._multi[row0 : row0 + m] = np.fromiter(
-                (f in multi or strip_proclitic(f) in multi or strip_clitics(f) in multi for f in (w[0] for w in words)),
+                (
+                    f in multi or strip_proclitic(f) in multi or strip_clitics(f) in multi
+                    for f in (w[0] for w in words)
+                ),
                 bool,
                 m,
             )

@@ -55,7 +55,15 @@ class NerModel:
     """A trained tagger with its feature resources. Holds caches, so share one per process."""
 
     __slots__ = (
-        "tagger", "doc_tagger", "res", "feats", "known", "gazetteer_words", "_buffers", "crf", "_cores",
+        "tagger",
+        "doc_tagger",
+        "res",
+        "feats",
+        "known",
+        "gazetteer_words",
+        "_buffers",
+        "crf",
+        "_cores",
     )
 
     def __init__(
@@ -73,7 +81,9 @@ class NerModel:
         # for models built without weights and as the reference the tests compare with.
         self.crf: ChainTagger | None = None
         if weights is not None:
-            self.crf = ChainTagger([weights] if doc_weights is None or doc_tagger is None else [weights, doc_weights])
+            self.crf = ChainTagger(
+                [weights] if doc_weights is None or doc_tagger is None else [weights, doc_weights]
+            )
         # CRFsuite reads an in-memory model in place: its bytes must live as long as the tagger.
         self._buffers: list[bytes] = []
         self.res = res
@@ -191,7 +201,9 @@ class NerModel:
                 out.append([cache[f] for f in sent])
         return out
 
-    def _tag_crfsuite(self, sents: Sequence[Sequence[str]], window: int | None, every: bool) -> list[list[str]]:
+    def _tag_crfsuite(
+        self, sents: Sequence[Sequence[str]], window: int | None, every: bool
+    ) -> list[list[str]]:
         """`tag_document` through pycrfsuite's string interface (models built without weights)."""
         stage1 = [self.feats.sentence(s) for s in sents]
         first = [list(self.tagger.tag(x)) if x else [] for x in stage1]  # type: ignore[attr-defined]
@@ -275,7 +287,9 @@ class NerModel:
 _AR_LETTERS = re.compile(
     "["
     + "".join(
-        chr(c) for lo, hi in ((0x0600, 0x06FF), (0x0750, 0x077F), (0xFB50, 0xFEFC)) for c in range(lo, hi + 1)
+        chr(c)
+        for lo, hi in ((0x0600, 0x06FF), (0x0750, 0x077F), (0xFB50, 0xFEFC))
+        for c in range(lo, hi + 1)
         if chr(c).isalpha()
     )
     + "]+"

@@ -99,7 +99,11 @@ def label_features(tags: Sequence[str], found: dict[int, list[str]]) -> list[lis
     n = len(tags)
     out: list[list[str]] = []
     for k, tag in enumerate(tags):
-        f = ["s1=" + tag, "s1-1=" + (tags[k - 1] if k else "^"), "s1+1=" + (tags[k + 1] if k + 1 < n else "$")]
+        f = [
+            "s1=" + tag,
+            "s1-1=" + (tags[k - 1] if k else "^"),
+            "s1+1=" + (tags[k + 1] if k + 1 < n else "$"),
+        ]
         more = found.get(k)
         if more:
             f += more

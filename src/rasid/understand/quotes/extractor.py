@@ -91,18 +91,23 @@ class QuoteExtractor(SpeakerSearch):
         last_speaker: int | None = None
         for pi, para in enumerate(article.paragraphs):
             men = sorted(by_para.get(pi, []), key=lambda x: x.start)
+
             def resolve(pos: int, head: str, pi: int = pi) -> int | None:
                 return _nearest_body(bodies.get(head, []), pi, pos)
 
             for entity, text in self._paragraph(para.text, men, last_speaker, outlets, self.forms, resolve):
                 last_speaker = entity
-                q = Quote(speaker=entities[entity].name, text=text, article=article.id, kind=_kind(para.text, text))
+                q = Quote(
+                    speaker=entities[entity].name, text=text, article=article.id, kind=_kind(para.text, text)
+                )
                 if (q.speaker, q.text) not in seen:
                     seen.add((q.speaker, q.text))
                     quotes.append(q)
         return quotes
 
-    def _bodies(self, by_para: dict[int, list[_Men]], entities: Sequence[Entity]) -> dict[str, list[tuple[int, int, int]]]:
+    def _bodies(
+        self, by_para: dict[int, list[_Men]], entities: Sequence[Entity]
+    ) -> dict[str, list[tuple[int, int, int]]]:
         """Head noun (هيئه of الهيئة العامة للطيران المدني) -> (paragraph, offset, entity) of the
         article's mentions of bodies led by it, in text order."""
         out: dict[str, list[tuple[int, int, int]]] = {}
@@ -166,7 +171,9 @@ class QuoteExtractor(SpeakerSearch):
                     # after a quote in this sentence, what precedes the verb is that quote's content,
                     # not this verb's subject: كما أشارت إلى أن ... continues the same source
                     search_before = not quoted_before
-                    got = self._speech(text, s_toks, men, spans, trig, clause_start, clause_end, search_before)
+                    got = self._speech(
+                        text, s_toks, men, spans, trig, clause_start, clause_end, search_before
+                    )
                     if got and got[0] is None and resolve is not None:
                         # the verb's subject is a body the article named before (وأكدت الهيئة أن)
                         head = self._body_subject(s_toks, trig.end, got[2])
@@ -180,8 +187,10 @@ class QuoteExtractor(SpeakerSearch):
                         inherit = None
                         if not self._unnamed_speaker(s_toks, men, trig.end, got[2]):
                             pronoun = trig.cont or self._pronoun_subject(s_toks, trig.end, got[2])
-                            inherit = prev_speaker if prev_speaker is not None else (
-                                last_speaker if pronoun else None
+                            inherit = (
+                                prev_speaker
+                                if prev_speaker is not None
+                                else (last_speaker if pronoun else None)
                             )
                         got = (inherit, got[1], got[2]) if inherit is not None else None
                 if got is None or got[0] is None:

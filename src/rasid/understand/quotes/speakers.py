@@ -74,7 +74,9 @@ class SpeakerSearch:
         before = [t for t in toks if t.end <= pos]
         return before[-1].key if before else ""
 
-    def _speaker_after(self, text: str, toks: list[_Tok], men: list[_Men], start: int, end: int) -> int | None:
+    def _speaker_after(
+        self, text: str, toks: list[_Tok], men: list[_Men], start: int, end: int
+    ) -> int | None:
         cands: list[_Men] = []
         for m in men:
             if not (start <= m.start and m.end <= end):
@@ -86,7 +88,9 @@ class SpeakerSearch:
                 continue
             if m.type != "PER" and prev in self._descriptors:
                 continue  # زعيم كوريا الشمالية: a description of a person, not a speaker
-            if m.type == "LOC" and any(start <= t.start < m.start and t.key not in self._fillers_adv for t in toks):
+            if m.type == "LOC" and any(
+                start <= t.start < m.start and t.key not in self._fillers_adv for t in toks
+            ):
                 continue  # a place speaks only as the verb's first word: not مجلس القضاء في إقليم كردستان
             cands.append(m)
         for wanted in ("PER", "ORG", "LOC"):
@@ -101,7 +105,9 @@ class SpeakerSearch:
         before = [
             m
             for m in men
-            if start <= m.start and m.end <= end and not m.glued
+            if start <= m.start
+            and m.end <= end
+            and not m.glued
             and self._prev_key(toks, m.start) not in self._not_subject
         ]
         # only people and bodies: a place before the verb is rarely its subject (تدشين قناة السويس
@@ -135,7 +141,10 @@ class SpeakerSearch:
             if trig.end <= m.start < min(reach, s_end):
                 gap = text[trig.end : m.start]
                 words = [match_form(w) for w in _WORD.findall(gap)]
-                if all(w in self._fillers or w in ("ل", "لـ", "عن", "للسيد", "السيد") or len(w) <= 1 for w in words):
+                if all(
+                    w in self._fillers or w in ("ل", "لـ", "عن", "للسيد", "السيد") or len(w) <= 1
+                    for w in words
+                ):
                     speaker = m
                 break
         if speaker is None or speaker.type not in ("PER", "ORG"):
@@ -147,12 +156,14 @@ class SpeakerSearch:
             lo, hi = (speaker.end, s_end) if leads else (s_start, trig.start)
             # a quotation, not a scare-quoted word («بندقية») or a quoted name
             quoted = [
-                (o, c) for o, c in spans
-                if lo <= o and c <= hi and len(_WORD.findall(text[o + 1 : c])) >= 3
+                (o, c)
+                for o, c in spans
+                if lo <= o
+                and c <= hi
+                and len(_WORD.findall(text[o + 1 : c])) >= 3
                 and not self._only_mentions(text[o + 1 : c], o + 1, men)
             ]
             if not quoted:
                 return None
         quote = text[speaker.end : s_end].strip(_TRIM + _AMBIGUOUS_MARKS + "»") if leads else before
         return speaker.entity, _unwrap(quote), trig.end
-

@@ -15,13 +15,16 @@ _GAP_WORD = re.compile(f"([^{_WORD_CHARS}]*)([{_WORD_CHARS}]+)")
 # (روسيا.البندقية), not after an abbreviation (تي.يو160).
 _SENT_END = re.compile(r"[.!?؟]+(?=\s|$)|(?<=[\u0600-\u06ff]{4})[.!?؟]+(?=[\u0600-\u06ff])")
 _GUILLEMETS = {"«": "»", "‹": "›"}
-_AMBIGUOUS_MARKS = "\"“”„‟"
+_AMBIGUOUS_MARKS = '"“”„‟'
 # Every quote mark: `_quote_spans` visits these characters only, not every character of the text.
-_MARKS = re.compile("[" + re.escape("".join(_GUILLEMETS) + "".join(_GUILLEMETS.values()) + _AMBIGUOUS_MARKS) + "]")
+_MARKS = re.compile(
+    "[" + re.escape("".join(_GUILLEMETS) + "".join(_GUILLEMETS.values()) + _AMBIGUOUS_MARKS) + "]"
+)
 _TRIM = " \t\n،,.:;؛-–—"
 
+
 def _kind(text: str, quote: str) -> str:
-    """"direct" when the quote stands in quote marks in its paragraph, else "indirect"."""
+    """ "direct" when the quote stands in quote marks in its paragraph, else "indirect"."""
     at = text.find(quote)
     if at < 0:
         return "indirect"
@@ -36,7 +39,7 @@ def _head_key(name: str) -> str:
         return first[2:]
     for p in ("وال", "بال", "ال", "و", "ب", "ل"):
         if first.startswith(p) and len(first) - len(p) >= 3:
-            return first[len(p):]
+            return first[len(p) :]
     return first
 
 

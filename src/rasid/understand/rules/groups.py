@@ -51,7 +51,9 @@ def group_names(mentions: Sequence[Mention], form: Callable[[str], str]) -> dict
     return {x: c.most_common(1)[0][0] for x, c in seen.items()}
 
 
-def group_mentions(paras: Sequence[Para], mentions: Sequence[Mention], form: Callable[[str], str]) -> list[Mention]:
+def group_mentions(
+    paras: Sequence[Para], mentions: Sequence[Mention], form: Callable[[str], str]
+) -> list[Mention]:
     """Mentions of the story's named groups by their plural nisba and by a description ending in
     the feminine nisba, where no mention is already; each names the group (`Mention.alias`)."""
     names = group_names(mentions, form)
@@ -79,7 +81,11 @@ def group_mentions(paras: Sequence[Para], mentions: Sequence[Mention], form: Cal
                 k = j - 1
                 while k >= 0 and j - k <= 2 and not _head(forms[k]) and _DEFINITE.match(forms[k]):
                     k -= 1
-                if k < 0 or not _head(forms[k]) or any(toks[n + 1].start - toks[n].end > 1 for n in range(k, j)):
+                if (
+                    k < 0
+                    or not _head(forms[k])
+                    or any(toks[n + 1].start - toks[n].end > 1 for n in range(k, j))
+                ):
                     continue
                 head = forms[k]
                 # a conjunction or preposition glued on the head is not part of the name

@@ -20,7 +20,9 @@ class SpanRules(WordRules):
     joiners: frozenset[str]
 
     # ------------------------------------------------------------------ trigger spans
-    def _trigger_spans(self, text: str, toks: list[Token], forms: list[str], found: list[Mention]) -> list[_Span]:
+    def _trigger_spans(
+        self, text: str, toks: list[Token], forms: list[str], found: list[Mention]
+    ) -> list[_Span]:
         spans: list[_Span] = []
         starts = {m.start: m for m in found}
         for i, tok in enumerate(toks):
@@ -35,8 +37,11 @@ class SpanRules(WordRules):
             # up to two indefinite common nouns of the facility: مصنع طائرات, محطة سكة حديد
             fillers = 0
             while (
-                j < len(toks) and fillers < 2 and toks[j].start == toks[j - 1].end + 1
-                and self._indefinite_noun(forms[j]) and toks[j].start not in starts
+                j < len(toks)
+                and fillers < 2
+                and toks[j].start == toks[j - 1].end + 1
+                and self._indefinite_noun(forms[j])
+                and toks[j].start not in starts
             ):
                 j += 1
                 fillers += 1
@@ -52,7 +57,12 @@ class SpanRules(WordRules):
                 m = starts[nxt.start]
                 # a person's name after a facility noun names the facility: مصنع طائرات يوري غاغارين
                 # (ORG too: the story may already have typed that name as the facility elsewhere)
-                if m.type in ("PER", "ORG") and kind == "ORG" and base not in self.descriptive and self._clean_name(m.text):
+                if (
+                    m.type in ("PER", "ORG")
+                    and kind == "ORG"
+                    and base not in self.descriptive
+                    and self._clean_name(m.text)
+                ):
                     spans.append(_Span(tok.start + self._clitic_len(tok.text), m.end, "ORG"))
                 continue
             if base in self.descriptive:
@@ -63,9 +73,13 @@ class SpanRules(WordRules):
                     continue
             k = j
             while (
-                k < len(toks) and k - j < 3 and toks[k].start not in starts
+                k < len(toks)
+                and k - j < 3
+                and toks[k].start not in starts
                 and (k == j or toks[k].start == toks[k - 1].end + 1)
-                and self._is_rare(forms[k]) and not self._definite(forms[k]) and not forms[k].startswith("و")
+                and self._is_rare(forms[k])
+                and not self._definite(forms[k])
+                and not forms[k].startswith("و")
             ):
                 k += 1
             # rare words right after the noun (not after filler nouns, where a clause may go on)
@@ -88,7 +102,9 @@ class SpanRules(WordRules):
                 return None
         return None
 
-    def _descriptive(self, toks: list[Token], forms: list[str], i: int, j: int) -> tuple[int, int, int] | None:
+    def _descriptive(
+        self, toks: list[Token], forms: list[str], i: int, j: int
+    ) -> tuple[int, int, int] | None:
         """وكالة الأنباء المركزية الكورية الشمالية: a definite noun then nisba adjectives (and one
         لل-noun: الوكالة الكورية ... للأنباء). At least two words after the trigger, one of them
         a nisba adjective; returns (start, end, index of the next token)."""
@@ -109,7 +125,9 @@ class SpanRules(WordRules):
         trig = toks[i]
         return trig.start + self._clitic_len(trig.text), toks[k - 1].end, k
 
-    def _appositive(self, text: str, toks: list[Token], forms: list[str], k: int, described: str) -> list[_Span]:
+    def _appositive(
+        self, text: str, toks: list[Token], forms: list[str], k: int, described: str
+    ) -> list[_Span]:
         """A short name right after a descriptive name, quoted or bracketed: “تاس”, (KCNA). It
         carries the descriptive name (`described`) as its alias: the two name one body."""
         if k >= len(toks) or toks[k].start - toks[k - 1].end > 1:
@@ -173,8 +191,9 @@ class SpanRules(WordRules):
         total = sum(c for (b, _), c in joined.items() if b == before)
         # the story writes this pair as one name (and the word before the joiner rarely with another
         # continuation), or, for a place, the word after is a rare word the story writes once
-        if not (pair >= 2 and 2 * pair > total) and not (m.type == "LOC" and total == 1 and self._is_rare(after)):
+        if not (pair >= 2 and 2 * pair > total) and not (
+            m.type == "LOC" and total == 1 and self._is_rare(after)
+        ):
             return m
         end = m.end + (len(tail) - len(rest)) + nxt.end()
         return Mention(text[m.start : end], m.type, m.article, m.paragraph, m.start, end, m.alias)
-

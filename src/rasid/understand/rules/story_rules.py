@@ -53,8 +53,9 @@ class StoryRules(SpanRules):
         return cls(enabled=False)
 
     @classmethod
-    def default(cls, lexicon: Lexicon | None = None, phrases: PhraseFinder | None = None,
-                forms: Forms | None = None) -> StoryRules:
+    def default(
+        cls, lexicon: Lexicon | None = None, phrases: PhraseFinder | None = None, forms: Forms | None = None
+    ) -> StoryRules:
         """The rules with the packaged lexicon and phrase gazetteer, read now (or `lexicon` and
         `phrases`, when the caller holds them); `forms`: the caller's memo of matching forms."""
         lex = lexicon or Lexicon.load()
@@ -78,7 +79,9 @@ class StoryRules(SpanRules):
         )
 
     # ------------------------------------------------------------------ entry point
-    def apply(self, articles: Sequence[Article], mentions: list[Mention], name_words: set[str]) -> list[Mention]:
+    def apply(
+        self, articles: Sequence[Article], mentions: list[Mention], name_words: set[str]
+    ) -> list[Mention]:
         """The story's mentions with rule spans added (replacing the NER spans they cover),
         joined place names extended, and junk dropped."""
         if not self.enabled:
@@ -103,7 +106,9 @@ class StoryRules(SpanRules):
                 self._joined_pairs(forms, joined)
                 paras.append((art.id, pi, para.text, toks, forms))
         cands = [self.phrases.candidates(p[4]) for p in paras] if self.phrases else []
-        story_phrases = self.phrases.recurring([(p[0], p[4]) for p in paras], cands) if self.phrases else set()
+        story_phrases = (
+            self.phrases.recurring([(p[0], p[4]) for p in paras], cands) if self.phrases else set()
+        )
         cands_of = {(p[0], p[1]): c for p, c in zip(paras, cands, strict=False)}
         quoted = self._quoted_names(paras) if self.phrases and self.phrases.use_story else set()
         protected: set[tuple[str, int, int]] = set()
@@ -111,17 +116,27 @@ class StoryRules(SpanRules):
         for aid, pi, text, toks, forms in paras:
             found = by_para.get((aid, pi), [])
             named = self._phrase_spans(text, toks, forms, found, story_phrases, cands_of.get((aid, pi)))
-            named += [q for q in self._quoted_spans(toks, forms, quoted)
-                      if not any(n.start < q.end and q.start < n.end for n in named)
-                      and not any(m.start < q.end and q.start < m.end for m in found)]
+            named += [
+                q
+                for q in self._quoted_spans(toks, forms, quoted)
+                if not any(n.start < q.end and q.start < n.end for n in named)
+                and not any(m.start < q.end and q.start < m.end for m in found)
+            ]
             spans = self._trigger_spans(text, toks, forms, found)
             # where a phrase and a trigger rule's name overlap, the longer stands
-            longer = [t for t in spans if any(n.start < t.end and t.start < n.end and t.end - t.start > n.end - n.start
-                                              for n in named)]
+            longer = [
+                t
+                for t in spans
+                if any(
+                    n.start < t.end and t.start < n.end and t.end - t.start > n.end - n.start for n in named
+                )
+            ]
             named = [n for n in named if not any(t.start < n.end and n.start < t.end for t in longer)]
             spans = named + [t for t in spans if not any(n.start < t.end and t.start < n.end for n in named)]
             spans += self._surname_spans(toks, forms, found, spans)
-            kept = [m for m in found if not any(s.replaces and s.start < m.end and m.start < s.end for s in spans)]
+            kept = [
+                m for m in found if not any(s.replaces and s.start < m.end and m.start < s.end for s in spans)
+            ]
             kept = [self._extend_joined(m, text, joined) for m in kept]
             kept = self._extend_given_all(kept, text, toks)
             for s in spans:
@@ -129,7 +144,9 @@ class StoryRules(SpanRules):
                     protected.add((aid, pi, s.start))
                 hit = [k for k, m in enumerate(kept) if s.start < m.end and m.start < s.end]
                 if not hit:
-                    kept.append(Mention(s.display or text[s.start : s.end], s.type, aid, pi, s.start, s.end, s.alias))
+                    kept.append(
+                        Mention(s.display or text[s.start : s.end], s.type, aid, pi, s.start, s.end, s.alias)
+                    )
                 elif s.alias and len(hit) == 1 and kept[hit[0]].type in ("ORG", s.type):
                     # the tagger found the short name itself: it still names the descriptive one
                     m = kept[hit[0]]
@@ -144,8 +161,9 @@ class StoryRules(SpanRules):
             out = out + extra
         return out + group_mentions(paras, out, self.forms.form)
 
-    def _alias_mentions(self, paras: list[tuple[str, int, str, list[Token], list[str]]],
-                        mentions: list[Mention]) -> list[Mention]:
+    def _alias_mentions(
+        self, paras: list[tuple[str, int, str, list[Token], list[str]]], mentions: list[Mention]
+    ) -> list[Mention]:
         """Mentions of the aliases (المملكة، العاصمة السعودية) of places the story names."""
         assert self.aliases is not None
         present = self.aliases.present(self.forms.form(m.text) for m in mentions)
@@ -174,9 +192,11 @@ class StoryRules(SpanRules):
                 # an apposition the tagger took as one name (العاصمة السعودية الرياض): the alias, then the name
                 if len(over) == 1 and toks[i].start <= over[0].start <= start and over[0].end > end + 1:
                     m = over[0]
-                    rest = text[end:m.end]
+                    rest = text[end : m.end]
                     lead = len(rest) - len(rest.lstrip())
-                    trimmed.append((m, Mention(rest.strip(), m.type, m.article, m.paragraph, end + lead, m.end, m.alias)))
+                    trimmed.append(
+                        (m, Mention(rest.strip(), m.type, m.article, m.paragraph, end + lead, m.end, m.alias))
+                    )
                 elif over:
                     continue
                 display = text[start:end]
@@ -188,7 +208,9 @@ class StoryRules(SpanRules):
             mentions[:] = [swap.get(id(m), m) for m in mentions if id(m) not in dropped]
         return out
 
-    def _quoted_names(self, paras: list[tuple[str, int, str, list[Token], list[str]]]) -> set[tuple[str, ...]]:
+    def _quoted_names(
+        self, paras: list[tuple[str, int, str, list[Token], list[str]]]
+    ) -> set[tuple[str, ...]]:
         """Names of the story's own making: a phrase of two to four words the story puts in quote
         marks at least twice («عاصفة الحزم», "السهم الذهبي")."""
         seen: Counter[tuple[str, ...]] = Counter()
@@ -200,7 +222,8 @@ class StoryRules(SpanRules):
                     if toks[k].text in _QUOTES_CLOSE:
                         inner = forms[j + 1 : k]
                         if all(w.isalpha() and len(w) >= 2 and w not in self.function for w in inner) and any(
-                                self._bare(w) not in self.common for w in inner):
+                            self._bare(w) not in self.common for w in inner
+                        ):
                             seen[tuple(inner)] += 1
                         break
                     if not forms[k].isalpha():
@@ -217,8 +240,15 @@ class StoryRules(SpanRules):
                     out.append(_Span(toks[i].start, toks[i + n - 1].end, "MISC", protect=True))
         return out
 
-    def _phrase_spans(self, text: str, toks: list[Token], forms: list[str], found: list[Mention],
-                      story_phrases: set[str], cands: dict[int, list[str]] | None = None) -> list[_Span]:
+    def _phrase_spans(
+        self,
+        text: str,
+        toks: list[Token],
+        forms: list[str],
+        found: list[Mention],
+        story_phrases: set[str],
+        cands: dict[int, list[str]] | None = None,
+    ) -> list[_Span]:
         """Head-led names of the gazetteer or of the story's recurrence in one paragraph. A name the
         tagger already found longer (an organisation or group running past the phrase) is kept
         as the tagger found it."""
@@ -227,13 +257,22 @@ class StoryRules(SpanRules):
         out: list[_Span] = []
         for ps in self.phrases.spans(forms, story_phrases, cands):
             start, end = toks[ps.start].start + ps.chars_skip, toks[ps.end - 1].end
-            if any(m.start < end and start < m.end and (m.start < start or m.end > end) and m.type in ("ORG", "MISC")
-                   for m in found):
+            if any(
+                m.start < end
+                and start < m.end
+                and (m.start < start or m.end > end)
+                and m.type in ("ORG", "MISC")
+                for m in found
+            ):
                 continue
             # a person's name the tagger found inside starts after the body's name (…الإنسانية رأفت
             # الصباغ), unless a royal title puts it in the name (مركز الملك سلمان)
-            cut = [k for k in range(ps.start + 2, ps.end) for m in found
-                   if m.type == "PER" and m.start == toks[k].start and forms[k - 1] not in _ROYAL_FORMS]
+            cut = [
+                k
+                for k in range(ps.start + 2, ps.end)
+                for m in found
+                if m.type == "PER" and m.start == toks[k].start and forms[k - 1] not in _ROYAL_FORMS
+            ]
             if cut:
                 if cut[0] - ps.start < 2:
                     continue
@@ -257,7 +296,11 @@ class StoryRules(SpanRules):
             if m is None or m.type != "PER":
                 continue
             k = index.get(m.start)
-            if not k or toks[k - 1].end + 1 != m.start or not self.phrases.is_first_name(self.forms.form(toks[k - 1].text), toks[k - 1].text):
+            if (
+                not k
+                or toks[k - 1].end + 1 != m.start
+                or not self.phrases.is_first_name(self.forms.form(toks[k - 1].text), toks[k - 1].text)
+            ):
                 continue  # the common case: no given name right before
             new = self._extend_given(m, text, toks, [o for o in out if o is not None])
             if new is m:
@@ -267,8 +310,11 @@ class StoryRules(SpanRules):
                 if o is None or o is new or o.type != "PER" or not (o.start < m.start and o.end > new.start):
                     continue
                 keep = text[o.start : new.start].rstrip()
-                out[k] = Mention(keep, o.type, o.article, o.paragraph, o.start, o.start + len(keep), o.alias) \
-                    if keep.strip() else None
+                out[k] = (
+                    Mention(keep, o.type, o.article, o.paragraph, o.start, o.start + len(keep), o.alias)
+                    if keep.strip()
+                    else None
+                )
         return [m for m in out if m is not None]
 
     def _acronyms(self, kept: list[Mention], text: str) -> list[Mention]:
@@ -280,7 +326,9 @@ class StoryRules(SpanRules):
                 continue
             hit = _ACRONYM_AFTER.match(text, m.end)
             if hit and not any(o.start < hit.end(1) and hit.start(1) < o.end for o in kept):
-                out.append(Mention(hit.group(1), "ORG", m.article, m.paragraph, hit.start(1), hit.end(1), m.text))
+                out.append(
+                    Mention(hit.group(1), "ORG", m.article, m.paragraph, hit.start(1), hit.end(1), m.text)
+                )
         return out
 
     def _extend_given(self, m: Mention, text: str, toks: list[Token], kept: list[Mention]) -> Mention:
@@ -292,13 +340,21 @@ class StoryRules(SpanRules):
         start = m.start
         while k is not None and k > 0 and m.start - start < 40:
             prev = toks[k - 1]
-            if prev.end + 1 != start or prev.text == "على" or not self.phrases.is_first_name(self.forms.form(prev.text), prev.text):
+            if (
+                prev.end + 1 != start
+                or prev.text == "على"
+                or not self.phrases.is_first_name(self.forms.form(prev.text), prev.text)
+            ):
                 break
-            if any(o is not m and o.start < prev.end and prev.start < o.end
-                   and not (o.type == "PER" and o.end == prev.end) for o in kept):
+            if any(
+                o is not m
+                and o.start < prev.end
+                and prev.start < o.end
+                and not (o.type == "PER" and o.end == prev.end)
+                for o in kept
+            ):
                 break
             start, k = prev.start, k - 1
         if start == m.start:
             return m
         return Mention(text[start : m.end], m.type, m.article, m.paragraph, start, m.end, m.alias)
-

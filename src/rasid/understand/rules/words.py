@@ -18,8 +18,9 @@ from .lexicon import (
 )
 
 
-def _drop_designations(mentions: list[Mention], texts: dict[tuple[str, int], str],
-                       form: Callable[[str], str] = match_form) -> list[Mention]:
+def _drop_designations(
+    mentions: list[Mention], texts: dict[tuple[str, int], str], form: Callable[[str], str] = match_form
+) -> list[Mention]:
     """Mentions that name a code, not an entity, are dropped: a model code (BM-21, يو-22), a word
     followed by a number code (كوفيد-19, ميغ-31), a Latin acronym in brackets after lower-case words
     (lance-roquettes multiples (MLRS)), God and currencies (الله, ريالا). A name right after a noun
@@ -36,7 +37,9 @@ def _drop_designations(mentions: list[Mention], texts: dict[tuple[str, int], str
             continue
         # a number or registration after "رقم" (برقم HZIBN, رقم HZIBN): a code, not a name
         number = _WORD_BEFORE_CODE.search(text[max(0, m.start - 30) : m.start])
-        if form(m.text.split(" ", 1)[0]) in _NUMBER_NOUNS or (number and form(number.group(1)) in _NUMBER_NOUNS):
+        if form(m.text.split(" ", 1)[0]) in _NUMBER_NOUNS or (
+            number and form(number.group(1)) in _NUMBER_NOUNS
+        ):
             continue
         glued = _ARABIC_THEN_LATIN.match(m.text)
         if glued:
@@ -47,8 +50,8 @@ def _drop_designations(mentions: list[Mention], texts: dict[tuple[str, int], str
         if before:
             w = form(before.group(1))
             for p in ("و", "ب", "ل", "ال", "وال", "بال"):
-                if w.startswith(p) and w[len(p):] in _THING_NOUNS:
-                    w = w[len(p):]
+                if w.startswith(p) and w[len(p) :] in _THING_NOUNS:
+                    w = w[len(p) :]
                     break
             if w in _THING_NOUNS:
                 # a model's name (صواريخ «كينجال»): a thing, not a place or a person
@@ -61,14 +64,38 @@ def _drop_designations(mentions: list[Mention], texts: dict[tuple[str, int], str
     return out
 
 
-_NUMBER_NOUNS = frozenset(match_form(w) for w in ("رقم", "برقم", "الرقم", "بالرقم", "رقمها", "رقمه", "تسجيل", "بتسجيل"))
+_NUMBER_NOUNS = frozenset(
+    match_form(w) for w in ("رقم", "برقم", "الرقم", "بالرقم", "رقمها", "رقمه", "تسجيل", "بتسجيل")
+)
 _WORD_BEFORE_CODE = re.compile(r"([^\W\d_]+)[\s\"'«»“”(:]*$")
 _MAQSURA_PARTICLES = frozenset(match_form(w) for w in ("على", "إلى", "لدى", "حتى"))
 # Prepositions a name never starts with (not إن، لا، دي: letters and articles of foreign names,
 # إن بي إيه، لا ريبابليكا), and prepositional nouns that introduce a person.
-_PREPOSITIONS = frozenset(match_form(w) for w in (
-    "في", "من", "على", "إلى", "عن", "مع", "لدى", "حول", "ضد", "نحو", "عند", "منذ", "خلال", "بعد", "قبل",
-    "حتى", "بحسب", "وفق", "ضمن", "بين"))
+_PREPOSITIONS = frozenset(
+    match_form(w)
+    for w in (
+        "في",
+        "من",
+        "على",
+        "إلى",
+        "عن",
+        "مع",
+        "لدى",
+        "حول",
+        "ضد",
+        "نحو",
+        "عند",
+        "منذ",
+        "خلال",
+        "بعد",
+        "قبل",
+        "حتى",
+        "بحسب",
+        "وفق",
+        "ضمن",
+        "بين",
+    )
+)
 _LEAD_NOUNS = frozenset(match_form(w) for w in ("بلسان", "برئاسة", "بقيادة", "بحضور", "بمشاركة", "بمرافقة"))
 _PRONOUN_SUFFIXES = ("هما", "هم", "هن", "كم", "ها")
 _ARABIC_THEN_LATIN = re.compile(r"^[\u0621-\u064a]+(?=[A-Za-z])")
@@ -110,17 +137,20 @@ class WordRules:
         """A definite nisba adjective (الكورية, الروسي, الرسمية): the agreeing tail of a name."""
         return form.startswith("ال") and len(form) >= 5 and form.endswith(("يه", "ي"))
 
-
     def _clean_name(self, text: str) -> bool:
         """No common word or particle inside: the tagger's span is a name, not a run-on clause."""
-        return not any(f in self.common or f in self.function for f in (self.forms.form(w) for w in text.split()))
+        return not any(
+            f in self.common or f in self.function for f in (self.forms.form(w) for w in text.split())
+        )
 
     def _definite(self, form: str) -> bool:
         """الX, للX, والX ...: a definite word, which does not start a name after a trigger noun."""
         return form.startswith("لل") or self._bare(form).startswith("ال") or form.startswith("ال")
 
     def _indefinite_noun(self, form: str) -> bool:
-        return form.isalpha() and not form.startswith("ال") and form in self.common and form not in self.function
+        return (
+            form.isalpha() and not form.startswith("ال") and form in self.common and form not in self.function
+        )
 
     @staticmethod
     def _clitic_len(display: str) -> int:
@@ -131,11 +161,15 @@ class WordRules:
     def _suffixed_common(self, form: str) -> bool:
         """A common word with a pronoun suffix (تفاؤلهم، مواقفها): a word of a clause, never of a
         name (four letters left at least)."""
-        return any(form.endswith(s) and len(form) - len(s) >= 4 and form[: -len(s)] in self.common
-                   for s in _PRONOUN_SUFFIXES)
+        return any(
+            form.endswith(s) and len(form) - len(s) >= 4 and form[: -len(s)] in self.common
+            for s in _PRONOUN_SUFFIXES
+        )
 
     # ------------------------------------------------------------------ junk
-    def _trim_leading(self, mentions: list[Mention], protected: set[tuple[str, int, int]] | None = None) -> list[Mention]:
+    def _trim_leading(
+        self, mentions: list[Mention], protected: set[tuple[str, int, int]] | None = None
+    ) -> list[Mention]:
         """A tagger's span that starts on a preposition (عن تفاؤلهم بعودة) or on a prepositional noun
         that introduces a person (بلسان، برئاسة، بحضور) starts after it: no name begins so (the
         name علي is not the particle على, written with its alef maqsura)."""
@@ -145,7 +179,9 @@ class WordRules:
             k = 0
             while k < len(words) - 1:
                 f = self.forms.form(words[k])
-                if (f in _PREPOSITIONS and (f not in _MAQSURA_PARTICLES or words[k].endswith("ى"))) or f in _LEAD_NOUNS:
+                if (
+                    f in _PREPOSITIONS and (f not in _MAQSURA_PARTICLES or words[k].endswith("ى"))
+                ) or f in _LEAD_NOUNS:
                     k += 1
                     continue
                 break
@@ -157,7 +193,11 @@ class WordRules:
         return out
 
     def _drop_junk(
-        self, mentions: list[Mention], words_seen: Counter[str], forms: Forms, name_words: set[str],
+        self,
+        mentions: list[Mention],
+        words_seen: Counter[str],
+        forms: Forms,
+        name_words: set[str],
         protected: set[tuple[str, int, int]] | None = None,
     ) -> list[Mention]:
         """Mentions that are words of the language, not names (see the module docstring).
@@ -184,22 +224,39 @@ class WordRules:
                 continue
             one = len(words) == 1
             w = words[0]
-            if not all(x.isascii() for x in words) and all(
-                x in self.common or (x[:2] in ("لل", "وا", "با", "فا", "كا") and self._bare(x) in self.common)
-                for x in words
-            ) and not (one and (w in name_words or self._bare(w) in name_words)):
+            if (
+                not all(x.isascii() for x in words)
+                and all(
+                    x in self.common
+                    or (x[:2] in ("لل", "وا", "با", "فا", "كا") and self._bare(x) in self.common)
+                    for x in words
+                )
+                and not (one and (w in name_words or self._bare(w) in name_words))
+            ):
                 continue
             if not one and any(self._suffixed_common(x) for x in words):
                 continue  # a clause the tagger ran over (عن تفاؤلهم بعودة)
             if one:
                 if w in self.name_part and w not in in_longer and self._bare(w) not in in_longer:
                     continue
-                if w.startswith("ال") and len(w) >= 5 and w not in name_words and words_seen[w[2:]] > tagged[w[2:]]:
+                if (
+                    w.startswith("ال")
+                    and len(w) >= 5
+                    and w not in name_words
+                    and words_seen[w[2:]] > tagged[w[2:]]
+                ):
                     continue
                 if (
-                    m.type == "PER" and w[:1] in "وف" and len(w) >= 4 and w not in self.common
-                    and w not in self.name_part and w[1:] not in name_words and not tagged[w[1:]]
-                    and w not in in_longer and tagged[w] == 1 and words_seen[w] == 1
+                    m.type == "PER"
+                    and w[:1] in "وف"
+                    and len(w) >= 4
+                    and w not in self.common
+                    and w not in self.name_part
+                    and w[1:] not in name_words
+                    and not tagged[w[1:]]
+                    and w not in in_longer
+                    and tagged[w] == 1
+                    and words_seen[w] == 1
                 ):
                     continue
             out.append(m)
