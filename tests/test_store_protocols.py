@@ -294,3 +294,58 @@ def test_a_round_over_given_articles_analyses_only_its_own_stories(tmp_path: Pat
         assert analyse.seen == ["s-a1"]
         assert store.unassigned_article_ids() == ["a0", "a2"]
         assert pending_stories(store) == ([theirs], ["s-theirs"])
+
+
+def test_retired_ids_kept_in_a_table_and_chains_resolved(any_store) -> None:  # noqa: ANN001
+    """The registry of ids retired by merges: a chain retired in either order points every id to
+    the live story; `clear_stories` forgets it with the stories."""
+    store = any_store
+    store.put_stories([Story(id=f"s{i}", title=f"t{i}") for i in range(5)])
+    store.retire_stories({"s4": "s3", "s3": "s2"})  # s3 retired in the same batch it is named in
+    store.retire_stories({"s2": "s1"})
+    assert [store.story_alias(f"s{i}") for i in range(5)] == [None, None, "s1", "s1", "s1"]
+    found = store.find_story("s4")
+    assert found is not None and found.id == "s1"
+    store.clear_stories()
+    assert store.story_alias("s4") is None
+
+
+def test_an_older_stores_alias_blob_moves_into_the_table(tmp_path: Path) -> None:
+    """A SQLite store of schema version 5 kept the registry as a JSON blob; opening it moves the
+    entries into `story_aliases` and drops the blob."""
+    import json
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    SQLiteStore(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute("DROP TABLE story_aliases")
+    conn.execute("PRAGMA user_version = 5")
+    aliases = {"s000007": "s000001", "s000009": "s000001"}
+    conn.execute(
+        "INSERT INTO blobs (name, data, updated_at) VALUES (?, ?, 'then')",
+        ("state:story-aliases", json.dumps(aliases).encode("utf-8")),
+    )
+    conn.commit()
+    conn.close()
+    with SQLiteStore(path) as store:
+        assert store.story_alias("s000007") == "s000001" and store.story_alias("s000009") == "s000001"
+        assert store.get_blob("state:story-aliases") is None
+
+
+def test_an_older_postgres_alias_blob_moves_into_the_table(pg_url: str) -> None:
+    """The same on PostgreSQL (schema version 2 to 3)."""
+    import json
+
+    from rasid.store.postgres_schema import PG_MIGRATIONS, migrate
+
+    psycopg = pytest.importorskip("psycopg")
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        assert migrate(conn, PG_MIGRATIONS[:2], "old") == 2
+        conn.execute(
+            "INSERT INTO blobs (name, data, updated_at) VALUES (%s, %s, 'then')",
+            ("state:story-aliases", json.dumps({"s000007": "s000001"}).encode("utf-8")),
+        )
+    with PostgresStore(pg_url) as store:
+        assert store.story_alias("s000007") == "s000001"
+        assert store.get_blob("state:story-aliases") is None

@@ -1,6 +1,6 @@
-"""Where a story merged away now lives: the stores keep the registry of retired story ids
-(`StoryWrites.retire_stories`, `StoryReads.story_alias` and `find_story`); these are the names the
-CLI, the web and the tests have always imported.
+"""Where a story merged away now lives: the stores keep the registry of retired story ids (the
+`story_aliases` table: `StoryWrites.retire_stories`, `StoryReads.story_alias` and `find_story`);
+these are the names the CLI, the web and the tests have always imported.
 
 A merge keeps the older story's id and retires the younger one; a link or bookmark to the retired id
 still finds its story through `find_story`.
@@ -12,9 +12,8 @@ from collections.abc import Mapping
 
 from ..model import Story
 from ..store.protocols import StoryReads, StoryWrites
-from ..store.sqlstories import ALIAS_BLOB
 
-__all__ = ["ALIAS_BLOB", "find_story", "record_merges", "story_alias"]
+__all__ = ["find_story", "record_merges", "story_alias"]
 
 
 def record_merges(store: StoryWrites, merged: Mapping[str, str]) -> None:

@@ -158,6 +158,23 @@ PG_MIGRATIONS: tuple[PgMigration, ...] = (
             "CREATE INDEX story_facets_story ON story_facets (story)",
         ),
     ),
+    PgMigration(
+        3,
+        "the registry of story ids retired by a merge as a table, as SQLite's schema version 6; the"
+        " blob's entries moved in",
+        (
+            """CREATE TABLE story_aliases (
+                retired text COLLATE "C" PRIMARY KEY,
+                live text COLLATE "C" NOT NULL
+            )""",
+            "CREATE INDEX story_aliases_live ON story_aliases (live)",
+            """INSERT INTO story_aliases (retired, live)
+                SELECT j.key, j.value FROM blobs b, jsonb_each_text(convert_from(b.data, 'UTF8')::jsonb) j
+                WHERE b.name = 'state:story-aliases'
+                ON CONFLICT (retired) DO UPDATE SET live = EXCLUDED.live""",
+            "DELETE FROM blobs WHERE name = 'state:story-aliases'",
+        ),
+    ),
 )
 
 PG_SCHEMA_VERSION = PG_MIGRATIONS[-1].version

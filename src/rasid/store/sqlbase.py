@@ -282,7 +282,14 @@ class SqlStore:
         `state_prefix`...), in one transaction: the articles stay, ready to be grouped anew."""
 
         def work(w: Writer) -> None:
-            for table in ("story_links", "story_facets", "story_list", "story_articles", "stories"):
+            for table in (
+                "story_links",
+                "story_facets",
+                "story_list",
+                "story_articles",
+                "story_aliases",
+                "stories",
+            ):
                 w.execute(f"DELETE FROM {table}")
             w.execute(
                 "UPDATE articles SET story = NULL, duplicate_of = NULL"

@@ -171,6 +171,22 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX story_facets_story ON story_facets (story)",
         ),
     ),
+    Migration(
+        6,
+        "the registry of story ids retired by a merge as a table (it was a JSON blob rewritten whole on"
+        " every merge): each retired id and the live story it now belongs to; the blob's entries moved in",
+        (
+            """CREATE TABLE story_aliases (
+                retired TEXT PRIMARY KEY,
+                live TEXT NOT NULL
+            ) WITHOUT ROWID""",
+            "CREATE INDEX story_aliases_live ON story_aliases (live)",
+            """INSERT OR REPLACE INTO story_aliases (retired, live)
+                SELECT j.key, j.value FROM blobs b, json_each(CAST(b.data AS TEXT)) j
+                WHERE b.name = 'state:story-aliases'""",
+            "DELETE FROM blobs WHERE name = 'state:story-aliases'",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version

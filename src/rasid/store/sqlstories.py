@@ -28,8 +28,6 @@ from .story_rows import (
     summary_values,
 )
 
-ALIAS_BLOB = "state:story-aliases"  # {retired id: live id}, written by `retire_stories`
-
 _LIST_COLS = (
     "id",
     "title",
@@ -158,23 +156,35 @@ class SqlStories(SqlStore):
 
     def retire_stories(self, merged: Mapping[str, str]) -> None:
         """Drop the stories retired by a merge ({retired id: live id}) and remember where each went
-        (`story_alias`), so a link to a retired id still finds its story."""
-        blob = self.get_blob(ALIAS_BLOB)
-        aliases: dict[str, str] = json.loads(blob) if blob else {}
-        aliases.update(merged)
-        for old, new in list(aliases.items()):  # keep chains short: every alias points to a live story
-            while new in aliases and aliases[new] != new:
-                new = aliases[new]
-            aliases[old] = new
-        self.put_blob(ALIAS_BLOB, json.dumps(aliases, sort_keys=True).encode("utf-8"))
+        (`story_alias`, the `story_aliases` table), so a link to a retired id still finds its story.
+        Every alias points to a live story: an id retired earlier into one retired now follows it."""
+
+        def live_end(w: Writer, story_id: str) -> str:
+            seen = {story_id}
+            while True:
+                rows = w.fetch_in("SELECT live FROM story_aliases WHERE retired IN ({in_})", [story_id])
+                if not rows or rows[0][0] in seen:
+                    return story_id
+                story_id = rows[0][0]
+                seen.add(story_id)
+
+        def work(w: Writer) -> None:
+            for old, new in merged.items():
+                live = live_end(w, new)
+                if live == old:  # never an alias to itself
+                    continue
+                w.execute("UPDATE story_aliases SET live = ? WHERE live = ?", (live, old))
+                w.execute("DELETE FROM story_aliases WHERE retired = ?", (old,))
+                w.execute("INSERT INTO story_aliases (retired, live) VALUES (?, ?)", (old, live))
+
+        self._write(work)
         for gone in merged:
             self.delete_story(gone)
 
     def story_alias(self, story_id: str) -> str | None:
         """The live story a retired (merged) id now belongs to, or None."""
-        blob = self.get_blob(ALIAS_BLOB)
-        live: str | None = json.loads(blob).get(story_id) if blob else None
-        return live
+        rows = self._select("SELECT live FROM story_aliases WHERE retired = ?", (story_id,))
+        return str(rows[0][0]) if rows else None
 
     def find_story(self, story_id: str) -> Story | None:
         """The story `story_id`, or, for an id retired by a merge, the story that absorbed it (its
