@@ -204,6 +204,16 @@ async def _run_readers(
     return tally, time.monotonic() - start
 
 
+def start_server(
+    db: str, port: int, env: dict[str, str], processes: int = 1, stderr: int = subprocess.PIPE
+) -> subprocess.Popen:
+    """`rasid serve` of `db` on 127.0.0.1:`port` in a child process (the benches' server)."""
+    cmd = [sys.executable, "-m", "rasid.cli", "serve", "--db", db, "--host", HOST, "--port", str(port)]
+    if processes != 1:
+        cmd += ["--processes", str(processes)]
+    return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
+
+
 def _wait_up(port: int, proc: subprocess.Popen, deadline: float) -> None:
     import socket
 
@@ -248,25 +258,7 @@ def main() -> None:
         env["RASID_WEB_CACHE"] = "0" if args.no_cache else str(args.cache_entries)
     py = sys.executable
     before = _count_articles(args.db)
-    server = subprocess.Popen(
-        [
-            py,
-            "-m",
-            "rasid.cli",
-            "serve",
-            "--db",
-            args.db,
-            "--host",
-            HOST,
-            "--port",
-            str(args.port),
-            "--processes",
-            str(args.processes),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    server = start_server(args.db, args.port, env, processes=args.processes)
     writer = None
     try:
         _wait_up(args.port, server, time.monotonic() + 300)

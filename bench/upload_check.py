@@ -18,10 +18,13 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import psutil
 
-HOST = "127.0.0.1"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from load import HOST, start_server  # noqa: E402
+
 MARK = b"UPLOAD-MARK-"
 CHUNK = MARK + b"A" * (256 * 1024 - len(MARK))
 
@@ -76,23 +79,7 @@ def main() -> None:
     ap.add_argument("--port", type=int, default=8766)
     args = ap.parse_args()
     env = {**os.environ, "RASID_API_KEY": "bench-key", "RASID_READ_KEY": ""}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "rasid.cli",
-            "serve",
-            "--db",
-            args.db,
-            "--host",
-            HOST,
-            "--port",
-            str(args.port),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = start_server(args.db, args.port, env, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 120
         while True:

@@ -23,7 +23,7 @@ from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load import HOST, _get, _targets, _wait_up  # noqa: E402
+from load import HOST, _get, _targets, _wait_up, start_server  # noqa: E402
 
 
 async def _ask(port: int, paths: list[str]) -> list[int]:
@@ -51,23 +51,7 @@ def main() -> None:
     env.pop("RASID_WEB_CACHE", None)
     if args.no_cache:
         env["RASID_WEB_CACHE"] = "0"
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "rasid.cli",
-            "serve",
-            "--db",
-            args.db,
-            "--host",
-            HOST,
-            "--port",
-            str(args.port),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    server = start_server(args.db, args.port, env)
     try:
         _wait_up(args.port, server, time.monotonic() + 300)
         rng = random.Random(args.seed)

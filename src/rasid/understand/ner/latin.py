@@ -16,6 +16,21 @@ import re
 from rasid.understand.ner_tokenize import Token, tokenize
 
 _URL = re.compile(r"\S+\.(?:com|org|net|ru|fr|co|io)\S*|https?://\S+|@\w+", re.IGNORECASE)
+# Origins read as a title before a name ("Russian President"), but do not make the name a person's.
+_ORIGINS = frozenset(
+    {
+        "russian",
+        "american",
+        "french",
+        "british",
+        "chinese",
+        "korean",
+        "north",
+        "south",
+        "us",
+        "u.s",
+    }
+)
 _TITLES = {
     "president",
     "minister",
@@ -86,17 +101,7 @@ _TITLES = {
     "sir",
     "lord",
     "lady",
-    "russian",
-    "american",
-    "french",
-    "british",
-    "chinese",
-    "korean",
-    "north",
-    "south",
-    "us",
-    "u.s",
-}
+} | _ORIGINS
 _STOP = {
     "the",
     "a",
@@ -412,18 +417,7 @@ def latin_mentions(text: str, base: int = 0) -> list[tuple[int, int, str]]:
         titled = False
         while run and (run[0].text.lower() in _STOP or run[0].text.lower().rstrip(".") in _TITLES):
             low = run[0].text.lower().rstrip(".")
-            if low in _TITLES and low not in {
-                "russian",
-                "american",
-                "french",
-                "british",
-                "chinese",
-                "korean",
-                "north",
-                "south",
-                "us",
-                "u.s",
-            }:
+            if low in _TITLES and low not in _ORIGINS:
                 titled = True
             if low in _STOP:
                 prev = low
