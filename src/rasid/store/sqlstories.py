@@ -52,9 +52,15 @@ _LIST_COLS = (
 )
 
 
-def _digest(value: object) -> str:
-    """A short digest of rows read (tuples of text and numbers), stable across processes."""
-    return hashlib.blake2b(repr(value).encode("utf-8"), digest_size=16).hexdigest()
+def _digest(*rows: Sequence[object]) -> str:
+    """A short digest of rows read (text, numbers, None), stable across processes."""
+    h = hashlib.blake2b(digest_size=16)
+    for row in rows:
+        for value in row:
+            h.update(b"\x00" if value is None else str(value).encode("utf-8", "surrogatepass"))
+            h.update(b"\x1f")
+        h.update(b"\x1e")
+    return h.hexdigest()
 
 
 class SqlStories(SqlStore):
@@ -203,7 +209,7 @@ class SqlStories(SqlStore):
             " WHERE l.story = ? ORDER BY l.other",
             (story_id,),
         )
-        return _digest((row[0], members, links))
+        return _digest(row[0], *members, *links)
 
     def _write_summary(self, w: Writer, story: Story) -> None:
         """The list row and filter facets of a story just written (story_rows.py)."""
