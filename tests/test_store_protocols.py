@@ -31,6 +31,7 @@ PROTOCOLS = [
     protocols.DerivedCache,
     protocols.StateBlobs,
     protocols.Locks,
+    protocols.ChangeStamps,
     protocols.ReadStore,
     protocols.StoriesStore,
     protocols.AnalysisStore,
