@@ -33,6 +33,12 @@ from rasid.store import open_store  # noqa: E402
 from rasid.store.story_rows import StoryFilter  # noqa: E402
 
 
+def _put(pg: object, stories: list) -> None:
+    """Each story's header, then its analysis (the members came with the articles' `story`)."""
+    pg.put_story_headers(stories)  # type: ignore[attr-defined]
+    pg.put_story_analysis(stories)  # type: ignore[attr-defined]
+
+
 def copy_store(lite: object, pg: object) -> tuple[int, int]:
     ids = [a.id for a in lite.iter_articles(order="added")]  # type: ignore[attr-defined]
     for i in range(0, len(ids), 500):
@@ -41,9 +47,9 @@ def copy_store(lite: object, pg: object) -> tuple[int, int]:
     for story in lite.iter_stories():  # type: ignore[attr-defined]
         batch.append(story)
         if len(batch) == 200:
-            pg.put_stories(batch)  # type: ignore[attr-defined]
+            _put(pg, batch)
             n, batch = n + len(batch), []
-    pg.put_stories(batch)  # type: ignore[attr-defined]
+    _put(pg, batch)
     return len(ids), n + len(batch)
 
 

@@ -32,7 +32,10 @@ def _run(db: str, source: str, chunk: int) -> tuple[list, list, list]:
     try:
         return (
             conn.execute("SELECT id, story, duplicate_of FROM articles ORDER BY id").fetchall(),
-            conn.execute("SELECT story, idx, article FROM story_articles ORDER BY story, idx").fetchall(),
+            conn.execute(
+                "SELECT story, id FROM articles WHERE story IS NOT NULL"
+                " ORDER BY story, published IS NULL, published, seq"
+            ).fetchall(),
             conn.execute(
                 "SELECT id, title, first_seen, last_seen, sources FROM stories ORDER BY id"
             ).fetchall(),

@@ -43,7 +43,7 @@ def main() -> None:
     conn = sqlite3.connect(f"file:{Path(args.db).resolve()}?mode=ro", uri=True)
     story = conn.execute("SELECT id FROM story_list ORDER BY rank DESC LIMIT 1").fetchone()[0]
     article = conn.execute(
-        "SELECT article FROM story_articles WHERE story = ? ORDER BY idx LIMIT 1", (story,)
+        "SELECT id FROM articles WHERE story = ? ORDER BY published IS NULL, published, seq LIMIT 1", (story,)
     ).fetchone()[0]
     conn.close()
     with socket.socket() as s:

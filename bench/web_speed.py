@@ -160,7 +160,8 @@ def main() -> None:
         story = build_story(articles)
         store = open_store(db)
         store.add_articles(articles)
-        store.put_story(story)
+        store.put_story_headers([story])  # the members: the articles' `story`
+        store.put_story_analysis([story])
         store.close()
 
         port = free_port()

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from storytools import put_stories
 
 from rasid.cli import main
 from rasid.settings import load_settings
@@ -131,7 +132,7 @@ def test_merged_story_id_still_resolves(tmp_path: Path) -> None:
 
     db = tmp_path / "m.db"
     with open_store(db) as store:
-        store.put_stories([Story(id="s000001", title="kept"), Story(id="s000002", title="absorbed")])
+        put_stories(store, [Story(id="s000001", title="kept"), Story(id="s000002", title="absorbed")])
         record_merges(store, {"s000002": "s000001"})
     code, out, err = run_cli("story", "s000002", "--db", str(db), "--format", "json")
     assert code == 0

@@ -9,6 +9,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 import pytest
+from storytools import put_story
 
 from rasid.cli import main
 from rasid.model import Article
@@ -329,7 +330,8 @@ def test_web_shows_display_names_and_filters_by_name_id_or_domain(tmp_path: Path
             story=f"s{n}",
         )
         store.add_articles([art])
-        store.put_story(
+        put_story(
+            store,
             Story(
                 id=f"s{n}",
                 title=rec["title"],
@@ -337,7 +339,7 @@ def test_web_shows_display_names_and_filters_by_name_id_or_domain(tmp_path: Path
                 sources=[rec["source"]],
                 first_seen="2015-07-21",
                 last_seen="2015-07-21",
-            )
+            ),
         )
     store.close()
     with TestClient(create_app(str(db), write_key="", read_key="")) as client:

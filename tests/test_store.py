@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from storytools import put_stories, put_story
 
 from rasid.model import Article, Dispute, Entity, Paragraph, Quote, Removed, Statement, Story, TimelineEvent
 from rasid.store import (
@@ -365,21 +366,30 @@ def gold_story(gold) -> Story:
     )
 
 
-def test_story_round_trip_and_upsert(tmp_path, gold):
+def test_story_round_trip_and_upsert(tmp_path, gold, seed_articles):
     story = gold_story(gold)
     assert story.entities and story.timeline and story.quotes and story.brief and story.disputed
+    stored = list(seed_articles.values())
+    added = {a.id: i for i, a in enumerate(stored)}
+    dated = {a.id: a.published for a in stored}
+
+    def by_time(ids: list[str]) -> list[str]:  # the members' order: publication, then insertion
+        return sorted(ids, key=lambda a: (dated[a] is None, dated[a] or "", added[a]))
+
     with open_store(str(tmp_path / "s.db")) as store:
-        store.put_story(story)
+        store.add_articles(stored)
+        put_story(store, story)
+        story.articles = by_time(story.articles)
         assert store.get_story("story-kim") == story
         assert store.get_story("none") is None
         story.title = "كيم في روسيا"
         story.articles = story.articles[:3]
         story.timeline = story.timeline[:1]
-        store.put_story(story)
+        put_story(store, story)
         assert store.count_stories() == 1
         assert store.get_story("story-kim") == story
-        other = Story(id="story-2", title="أخرى", articles=["a"], last_seen="2023-10-01")
-        store.put_stories([other])
+        other = Story(id="story-2", title="أخرى", articles=by_time(list(added))[3:4], last_seen="2023-10-01")
+        put_stories(store, [other])
         assert [s.id for s in store.iter_stories()] == ["story-kim", "story-2"]
         assert [s.id for s in store.iter_stories(order="recent")] == ["story-2", "story-kim"]
         assert list(store.iter_stories())[1] == other

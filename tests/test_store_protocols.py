@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from storytools import put_stories
 
 from rasid.engine.local import DEFERRED_BLOB, PENDING_BLOB, LocalRunner, pending_stories
 from rasid.engine.locks import ANALYSIS_LOCK, STAGES_LOCK, store_lock
@@ -30,6 +31,7 @@ PROTOCOLS = [
     protocols.DerivedCache,
     protocols.StateBlobs,
     protocols.Locks,
+    protocols.ChangeStamps,
     protocols.ReadStore,
     protocols.StoriesStore,
     protocols.AnalysisStore,
@@ -300,7 +302,7 @@ def test_retired_ids_kept_in_a_table_and_chains_resolved(any_store) -> None:  # 
     """The registry of ids retired by merges: a chain retired in either order points every id to
     the live story; `clear_stories` forgets it with the stories."""
     store = any_store
-    store.put_stories([Story(id=f"s{i}", title=f"t{i}") for i in range(5)])
+    put_stories(store, [Story(id=f"s{i}", title=f"t{i}") for i in range(5)])
     store.retire_stories({"s4": "s3", "s3": "s2"})  # s3 retired in the same batch it is named in
     store.retire_stories({"s2": "s1"})
     assert [store.story_alias(f"s{i}") for i in range(5)] == [None, None, "s1", "s1", "s1"]
@@ -316,11 +318,11 @@ def test_an_older_stores_alias_blob_moves_into_the_table(tmp_path: Path) -> None
     import json
     import sqlite3
 
+    from rasid.store.sqlite_schema import MIGRATIONS, migrate
+
     path = tmp_path / "old.db"
-    SQLiteStore(path).close()
-    conn = sqlite3.connect(path)
-    conn.execute("DROP TABLE story_aliases")
-    conn.execute("PRAGMA user_version = 5")
+    conn = sqlite3.connect(path, isolation_level=None)
+    assert migrate(conn, MIGRATIONS[:5], "old") == 5
     aliases = {"s000007": "s000001", "s000009": "s000001"}
     conn.execute(
         "INSERT INTO blobs (name, data, updated_at) VALUES (?, ?, 'then')",

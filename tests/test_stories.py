@@ -7,6 +7,7 @@ import random
 
 import numpy as np
 import pytest
+from storytools import put_stories
 
 from rasid.cluster import StoryClusterer, StoryModel
 from rasid.dedup import BandIndex, Deduper, _parse, char_shingles, clauses, reworded_pairs
@@ -265,8 +266,8 @@ def test_merge_bookkeeping_in_the_store(tmp_path):
     from rasid.store import open_store
 
     with open_store(tmp_path / "m.db") as store:
-        store.put_stories(
-            [Story(id="s000001", title="a"), Story(id="s000002", title="b"), Story(id="s000003")]
+        put_stories(
+            store, [Story(id="s000001", title="a"), Story(id="s000002", title="b"), Story(id="s000003")]
         )
         record_merges(store, {"s000003": "s000002"})
         record_merges(store, {"s000002": "s000001"})

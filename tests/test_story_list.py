@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from storytools import put_stories, put_story
 
 from rasid.model import Article, Entity, Paragraph, Statement, Story
 from rasid.store import SCHEMA_VERSION, SQLiteStore, StoreError
@@ -53,12 +54,13 @@ def store(tmp_path):
         _article(5, "okaz", "2015-08-03"),
     ]
     s.add_articles(arts)
-    s.put_stories(
+    put_stories(
+        s,
         [
             _story("wide", arts[0:4], "عبد الله"),  # four outlets, 08-01 to 08-02
             _story("pair", arts[4:6], "أوباما"),  # two outlets on 08-01
             _story("single-new", arts[6:7]),  # one article on 08-03
-        ]
+        ],
     )
     yield s
     s.close()
@@ -118,7 +120,7 @@ def test_rewriting_a_story_updates_its_row_and_facets(store):
     story = store.get_story("pair")
     story.sources = ["okaz"]
     story.entities = []
-    store.put_story(story)
+    put_story(store, story)
     assert [r.id for r in store.list_stories(StoryFilter(source="sabq")).rows] == ["wide"]
     assert store.list_stories(StoryFilter(entity="اوباما")).total == 0
     store.delete_story("pair")
@@ -158,7 +160,7 @@ def test_a_source_stored_by_name_is_found_by_its_outlet_id(tmp_path):
     with SQLiteStore(tmp_path / "names.db") as s:
         art = _article(0, "صحيفة سبق", "2015-08-02")
         s.add_articles([art])
-        s.put_stories([_story("old", [art])])
+        put_stories(s, [_story("old", [art])])
         assert [r.id for r in s.list_stories(StoryFilter(source="sabq")).rows] == ["old"]
         assert [r.id for r in s.list_stories(StoryFilter(source="صحيفة سبق")).rows] == ["old"]
         assert s.list_stories(StoryFilter(source="okaz")).total == 0

@@ -176,6 +176,14 @@ class PostgresStore(PgSearch):
                     conn.close()
             self._conn = None
 
+    def reader(self) -> PostgresStore:
+        """This store: it reads on a connection of its own per thread already (`_reader`)."""
+        return self
+
+    def data_version(self) -> int | None:
+        """None: PostgreSQL has no cheap count of commits, so the web serves this store uncached."""
+        return None
+
     @property
     def schema_version(self) -> int:
         return int(self._select("SELECT version FROM rasid_schema")[0][0])

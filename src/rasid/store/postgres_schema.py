@@ -175,6 +175,27 @@ PG_MIGRATIONS: tuple[PgMigration, ...] = (
             "DELETE FROM blobs WHERE name = 'state:story-aliases'",
         ),
     ),
+    PgMigration(
+        4,
+        "story membership kept in one place, `articles.story`, as SQLite's schema version 7: the"
+        " `story_articles` mirror dropped; a listed member in no story joins the story that listed it;"
+        " the list rows of stories whose two member lists differed are written again on open",
+        (
+            """DELETE FROM story_list WHERE id IN (
+                SELECT m.story FROM story_articles m LEFT JOIN articles a ON a.id = m.article
+                    WHERE a.story IS DISTINCT FROM m.story
+                UNION SELECT a.story FROM articles a WHERE a.story IS NOT NULL AND NOT EXISTS (
+                    SELECT 1 FROM story_articles m WHERE m.article = a.id AND m.story = a.story))""",
+            """UPDATE articles a SET story = m.story
+                FROM (SELECT article, min(story) AS story FROM story_articles GROUP BY article) m
+                WHERE a.id = m.article AND a.story IS NULL""",
+            "DROP TABLE story_articles",
+            "DROP INDEX articles_story",
+            # a story's members in publication order, with what each is a copy of, from the index alone
+            "CREATE INDEX articles_members ON articles (story, (published IS NULL), published, seq)"
+            " INCLUDE (id, duplicate_of)",
+        ),
+    ),
 )
 
 PG_SCHEMA_VERSION = PG_MIGRATIONS[-1].version

@@ -5,11 +5,12 @@ analysis and never its members; the web and the CLI read articles, stories and s
 write stages' state. `SQLiteStore` and `PostgresStore` implement every one (mypy checks it in
 `rasid.store`, `tests/test_store_protocols.py` at run time).
 
-Who owns what in a story: its members (`articles.story`, by `set_assignments`) and its header
-(title, sources, first and last day, the member list: `put_story_headers`) belong to the stories
-stage; its analysis (entities, timeline, quotes, brief, disputes: `put_story_analysis`) to the
-understanding stage. Each write touches only its own columns, so the two stages can run at once
-(under different locks) without one overwriting what the other wrote.
+Who owns what in a story: its members (`articles.story`, by `set_assignments`: membership's one
+place; `Story.articles` and `story_article_ids` read it, in publication order) and its header
+(title, sources, first and last day: `put_story_headers`) belong to the stories stage; its analysis
+(entities, timeline, quotes, brief, disputes: `put_story_analysis`) to the understanding stage.
+Each write touches only its own columns, so the two stages can run at once (under different locks)
+without one overwriting what the other wrote.
 """
 
 from __future__ import annotations
@@ -101,8 +102,9 @@ class StoryWrites(Protocol):
         ...
 
     def put_story_headers(self, stories: Sequence[Story]) -> None:
-        """Insert or update each story's header (title, sources, first and last day) and member
-        list, leaving its analysis as it is (empty for a new story)."""
+        """Insert or update each story's header (title, sources, first and last day), leaving its
+        analysis as it is (empty for a new story). Its members are those of `set_assignments`
+        (`Story.articles` is not written)."""
         ...
 
     def delete_story(self, story_id: str) -> bool: ...
@@ -182,8 +184,38 @@ class Locks(Protocol):
 
 
 @runtime_checkable
-class ReadStore(ArticleReads, StoryReads, Search, Protocol):
+class ChangeStamps(Protocol):
+    """What a cache of read pages (the web's, `web/cache.py`) checks so as never to serve a page
+    older than the store."""
+
+    def data_version(self) -> int | None:
+        """A number that changes with every commit made by another connection or process; None
+        where the backend cannot tell (PostgreSQL), so nothing may be cached."""
+        ...
+
+    def article_stamp(self, article_id: str) -> str | None:
+        """A digest of what an article's page shows besides the article (never rewritten once
+        stored): its story and what it is a copy of. None when there is no such article or its
+        story is gone (the page then follows a merge)."""
+        ...
+
+    def story_stamp(self, story_id: str) -> str | None:
+        """A digest of what a story's page shows: its row, its members (with what each is a copy
+        of) and its related stories (with their weights and titles). None when no story has this
+        id (a retired one is shown through its merge)."""
+        ...
+
+
+@runtime_checkable
+class ReadStore(ArticleReads, StoryReads, Search, ChangeStamps, Protocol):
     """What the readers of a store use (the web pages, `rasid story`, `search`, `export`)."""
+
+    def reader(self) -> ReadStore:
+        """A store to read from on one more thread: a read-only one over a connection of its own
+        (SQLite: reads then queue neither behind each other nor behind a write), or this store
+        itself where it reads on a connection per thread already (PostgreSQL) or cannot be opened
+        twice (in-memory SQLite). The caller closes it when it is not this store."""
+        ...
 
     def close(self) -> None: ...
 
@@ -200,12 +232,13 @@ class AnalysisStore(ArticleReads, StoryReads, AnalysisWrites, DerivedCache, Prot
 
 @runtime_checkable
 class Store(
-    Articles, StoryReads, StoryWrites, AnalysisWrites, Search, DerivedCache, StateBlobs, Locks, Protocol
+    Articles,
+    ReadStore,
+    StoryWrites,
+    AnalysisWrites,
+    DerivedCache,
+    StateBlobs,
+    Locks,
+    Protocol,
 ):
     """Every concern together: what the runner holds (it hands the store to each stage)."""
-
-    def put_stories(self, stories: Sequence[Story]) -> None:
-        """Insert or replace whole stories, header, members and analysis (imports, tests)."""
-        ...
-
-    def close(self) -> None: ...

@@ -215,7 +215,8 @@ class SqlStore:
         return int(self._select("SELECT count(*) FROM articles")[0][0])
 
     def story_article_ids(self, story_id: str) -> list[str]:
-        """Ids of the articles assigned to `story_id` (by `set_assignments`), by publication time."""
+        """Ids of the articles assigned to `story_id` (by `set_assignments`: membership's one
+        source), by publication time (undated last) then insertion."""
         return [
             r[0]
             for r in self._select(f"SELECT id FROM articles WHERE story = ? {ARTICLE_ORDER}", (story_id,))
@@ -261,7 +262,8 @@ class SqlStore:
         return paras
 
     def set_assignments(self, rows: Sequence[tuple[str, str | None, str | None]]) -> None:
-        """Record (article_id, story_id, duplicate_of) for each row, in one transaction."""
+        """Record (article_id, story_id, duplicate_of) for each row, in one transaction: the one
+        place story membership is kept (a story's member list is read from it)."""
         if not rows:
             return
         ordered = self._ordered(rows, key=lambda r: r[0])
@@ -286,7 +288,6 @@ class SqlStore:
                 "story_links",
                 "story_facets",
                 "story_list",
-                "story_articles",
                 "story_aliases",
                 "stories",
             ):

@@ -105,7 +105,8 @@ class SQLiteStore(SqlStories):
         server's read stores share one, so a paragraph folded for one search is folded once)."""
         self.path = str(path)
         self.readonly = False
-        memory = self.path == ":memory:" or self.path.startswith("file::memory:")
+        self._immutable = False
+        memory = self._memory = self.path == ":memory:" or self.path.startswith("file::memory:")
         if not memory:
             file = Path(self.path).expanduser().resolve()
             parent = file.parent
@@ -151,6 +152,7 @@ class SQLiteStore(SqlStories):
         query = "mode=ro"
         if not os.access(file.parent, os.W_OK) and not Path(f"{file}-shm").exists():
             query += "&immutable=1"
+            self._immutable = True
         try:
             conn = sqlite3.connect(
                 f"{file.as_uri()}?{query}",
@@ -192,6 +194,22 @@ class SQLiteStore(SqlStories):
         """Hold the lock `name` shared by every process writing this file (a `flock` file beside it;
         nothing for an in-memory store, which no other process can open)."""
         return file_lock(lock_path(self.path, name), wait)
+
+    def reader(self) -> SQLiteStore:
+        """A read-only store over a connection of its own (the web server opens one per read
+        thread: reads queue neither behind each other nor behind a write), sharing this store's
+        search-key caches; this store itself when in memory (another connection would see another
+        database)."""
+        if self._memory:
+            return self
+        return SQLiteStore(self.path, read_only=True, keys=self._keys)
+
+    def data_version(self) -> int | None:
+        """SQLite's `PRAGMA data_version`: it changes with every commit made by another connection
+        (of this process or another). None for a file opened immutable (nobody writes it)."""
+        if self._immutable:
+            return None
+        return int(self._select("PRAGMA data_version")[0][0])
 
     @property
     def schema_version(self) -> int:

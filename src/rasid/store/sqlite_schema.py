@@ -187,6 +187,26 @@ MIGRATIONS: tuple[Migration, ...] = (
             "DELETE FROM blobs WHERE name = 'state:story-aliases'",
         ),
     ),
+    Migration(
+        7,
+        "story membership kept in one place, `articles.story`: the `story_articles` mirror dropped (a"
+        " story's member list is read from `articles` in publication order, by an index that covers it);"
+        " a listed member in no story joins the story that listed it; the list rows of stories whose"
+        " two member lists differed are written again on open",
+        (
+            """DELETE FROM story_list WHERE id IN (
+                SELECT m.story FROM story_articles m LEFT JOIN articles a ON a.id = m.article
+                    WHERE a.story IS NOT m.story
+                UNION SELECT a.story FROM articles a WHERE a.story IS NOT NULL AND NOT EXISTS (
+                    SELECT 1 FROM story_articles m WHERE m.article = a.id AND m.story = a.story))""",
+            """UPDATE articles SET story = (SELECT min(m.story) FROM story_articles m WHERE m.article = articles.id)
+                WHERE story IS NULL AND id IN (SELECT article FROM story_articles)""",
+            "DROP TABLE story_articles",
+            "DROP INDEX articles_story",
+            # a story's members in publication order, with what each is a copy of, from the index alone
+            "CREATE INDEX articles_members ON articles (story, published IS NULL, published, seq, id, duplicate_of)",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version

@@ -9,6 +9,7 @@ number of stories, in both backends.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator, Mapping, Sequence
 
@@ -28,6 +29,12 @@ from .story_rows import (
     summary_values,
 )
 
+# A story's members: the articles assigned to it (`articles.story`, membership's one source), in
+# publication order (undated last, then insertion), read from the index `articles_members` alone.
+_MEMBERS = (
+    "SELECT story, id FROM articles WHERE story IN ({in_}) ORDER BY story, published IS NULL, published, seq"
+)
+
 _LIST_COLS = (
     "id",
     "title",
@@ -45,6 +52,17 @@ _LIST_COLS = (
 )
 
 
+def _digest(*rows: Sequence[object]) -> str:
+    """A short digest of rows read (text, numbers, None), stable across processes."""
+    h = hashlib.blake2b(digest_size=16)
+    for row in rows:
+        for value in row:
+            h.update(b"\x00" if value is None else str(value).encode("utf-8", "surrogatepass"))
+            h.update(b"\x1f")
+        h.update(b"\x1e")
+    return h.hexdigest()
+
+
 class SqlStories(SqlStore):
     """Story reads and writes over the `SqlStore` primitives. A backend whose JSON columns are not
     text sets `_JSON_IN` (the placeholder of one, e.g. `?::jsonb`) and `_JSON_OUT` (how one is read
@@ -53,40 +71,12 @@ class SqlStories(SqlStore):
     _JSON_IN = "?"
     _JSON_OUT = "{}"
 
-    def put_story(self, story: Story) -> None:
-        """Insert or replace one story (its member list is replaced whole)."""
-        self.put_stories([story])
-
-    def put_stories(self, stories: Sequence[Story]) -> None:
-        """Insert or replace several stories in one transaction, with their list rows and facets."""
-        if not stories:
-            return
-        cols = [*STORY_BASE, *(name for name, _ in STORY_PARTS)]
-        marks = ", ".join(["?"] * 4 + [self._JSON_IN] * (len(cols) - 4) + ["?"])
-        updates = ", ".join(f"{c} = excluded.{c}" for c in [*cols[1:], "updated_at"])
-        sql = (
-            f"INSERT INTO stories ({', '.join(cols)}, updated_at) VALUES ({marks})"
-            f" ON CONFLICT (id) DO UPDATE SET {updates}"
-        )
-        stamp = now()
-        ordered = self._ordered(stories, key=lambda s: s.id)
-
-        def work(w: Writer) -> None:
-            for story in ordered:
-                w.execute(sql, (*story_values(story), stamp))
-                w.execute("DELETE FROM story_articles WHERE story = ?", (story.id,))
-                w.insert_rows(
-                    "story_articles (story, idx, article)",
-                    [(story.id, i, a) for i, a in enumerate(story.articles)],
-                )
-                self._write_summary(w, story)
-
-        self._write(work)
-
     def put_story_headers(self, stories: Sequence[Story]) -> None:
-        """Insert or update each story's header (title, sources, first and last day) and member list
-        in one transaction, leaving its analysis as stored (empty for a new story): the stories
-        stage's write, which never overwrites what the understanding stage wrote meanwhile."""
+        """Insert or update each story's header (title, sources, first and last day) in one
+        transaction, leaving its analysis as stored (empty for a new story): the stories stage's
+        write, which never overwrites what the understanding stage wrote meanwhile. Its members are
+        the articles `set_assignments` put in it (`Story.articles` is not written: it is read back
+        from `articles.story`); the list row is written from them."""
         if not stories:
             return
         cols = STORY_BASE
@@ -102,11 +92,6 @@ class SqlStories(SqlStore):
         def work(w: Writer) -> None:
             for story in ordered:
                 w.execute(sql, (*story_values(story)[: len(cols)], stamp))
-                w.execute("DELETE FROM story_articles WHERE story = ?", (story.id,))
-                w.insert_rows(
-                    "story_articles (story, idx, article)",
-                    [(story.id, i, a) for i, a in enumerate(story.articles)],
-                )
             for current in self._current(w, [s.id for s in ordered]):
                 self._write_summary(w, current)
 
@@ -144,13 +129,7 @@ class SqlStories(SqlStore):
         ]
         rows = w.fetch_in(f"SELECT {', '.join(cols)} FROM stories WHERE id IN ({{in_}})", list(ids))
         found = [r[0] for r in rows]
-        members = (
-            w.fetch_in(
-                "SELECT story, article FROM story_articles WHERE story IN ({in_}) ORDER BY story, idx", found
-            )
-            if found
-            else []
-        )
+        members = w.fetch_in(_MEMBERS, found) if found else []
         by_id = {s.id: s for s in stories_from_rows(rows, members, [])}
         return [by_id[s] for s in ids if s in by_id]
 
@@ -194,6 +173,43 @@ class SqlStories(SqlStore):
             live = self.story_alias(story_id)
             story = self.get_story(live) if live else None
         return story
+
+    # -- what a page cache checks (protocols.ChangeStamps) ---------------------------------------
+
+    def article_stamp(self, article_id: str) -> str | None:
+        """A digest of an article's story and what it is a copy of; None when there is no such
+        article or its story is gone (the article's page then follows a merge)."""
+        rows = self._select(
+            "SELECT a.story, a.duplicate_of, (SELECT 1 FROM stories s WHERE s.id = a.story)"
+            " FROM articles a WHERE a.id = ?",
+            (article_id,),
+        )
+        if not rows or (rows[0][0] is not None and rows[0][2] is None):
+            return None
+        return _digest(rows[0][:2])
+
+    def story_stamp(self, story_id: str) -> str | None:
+        """A digest of everything a story's page and record show: its row, its members (with what
+        each is a copy of) and its related stories (with their weights and titles); None when no
+        story has this id."""
+        cols = [
+            *STORY_BASE[:4],
+            *(self._JSON_OUT.format(c) for c in ["sources", *(n for n, _ in STORY_PARTS)]),
+            "updated_at",
+        ]
+        row = self._select(f"SELECT {', '.join(cols)} FROM stories WHERE id = ?", (story_id,))
+        if not row:
+            return None
+        members = self._select(
+            "SELECT id, duplicate_of FROM articles WHERE story = ? ORDER BY published IS NULL, published, seq",
+            (story_id,),
+        )
+        links = self._select(
+            "SELECT l.other, l.p, o.title FROM story_links l LEFT JOIN stories o ON o.id = l.other"
+            " WHERE l.story = ? ORDER BY l.other",
+            (story_id,),
+        )
+        return _digest(row[0], *members, *links)
 
     def _write_summary(self, w: Writer, story: Story) -> None:
         """The list row and filter facets of a story just written (story_rows.py)."""
@@ -351,7 +367,7 @@ class SqlStories(SqlStore):
 
         def work(w: Writer) -> bool:
             w.execute("DELETE FROM story_links WHERE story = ? OR other = ?", (story_id, story_id))
-            for table, key in (("story_facets", "story"), ("story_list", "id"), ("story_articles", "story")):
+            for table, key in (("story_facets", "story"), ("story_list", "id")):
                 w.execute(f"DELETE FROM {table} WHERE {key} = ?", (story_id,))
             return w.execute("DELETE FROM stories WHERE id = ?", (story_id,)) > 0
 
@@ -367,9 +383,7 @@ class SqlStories(SqlStore):
         if not rows:
             return []
         found = [r[0] for r in rows]
-        members = self._select_in(
-            "SELECT story, article FROM story_articles WHERE story IN ({in_}) ORDER BY story, idx", found
-        )
+        members = self._select_in(_MEMBERS, found)
         links = self._select_in("SELECT story, other, p FROM story_links WHERE story IN ({in_})", found)
         by_id = {s.id: s for s in stories_from_rows(rows, members, links)}
         return [by_id[s] for s in ids if s in by_id]

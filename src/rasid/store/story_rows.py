@@ -1,6 +1,7 @@
 """The story list in SQL: a summary row per story, its filter facets, the ranking and keyset paging.
 
-Every time a story is written (`put_stories`) the store also writes, in the same transaction:
+Every time a story is written (`put_story_headers`, `put_story_analysis`) the store also writes, in
+the same transaction:
 
 - a narrow row in `story_list` (the story table's rows carry the story's JSON parts and are
   slow to scan): title, first/last seen, sources, `size` (articles), `outlets` (distinct

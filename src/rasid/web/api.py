@@ -36,7 +36,7 @@ class Ingesting:
 
     jobs: IngestQueue
     ingest: IngestFn | None
-    store: Any  # the app's store: its `readonly` is checked per request
+    readonly: bool  # the app's store cannot be written (this process lacks the rights)
     max_body_bytes: int
 
 
@@ -171,7 +171,7 @@ def add_ingest_routes(app: FastAPI, keys: Keys, into: Ingesting) -> None:
         413 over the size limit (counted as the body streams).
         """
         keys.check_write(request)
-        if into.store.readonly:
+        if into.readonly:
             raise StarletteHTTPException(503, "ingestion is disabled: the database is read-only")
         try:
             body = await read_limited(

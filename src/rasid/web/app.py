@@ -14,7 +14,7 @@ client has already gone is dropped before its work starts, and one that takes lo
 `request_timeout` seconds is answered 503. The story list is one indexed query (store/story_rows.py).
 Over PostgreSQL (`--db postgresql://...`) each worker thread reads on a connection of its own that
 the store opens (store/postgres.py) and the story list is the same indexed query; no response is
-cached (the cache follows SQLite's data_version).
+cached (the cache follows the store's data version, which PostgreSQL does not give).
 Uploads are checked before they are read: the key, then the size as the body streams, then the
 record schema (web/upload.py); accepted records go to the ingest queue (web/worker.py), which runs
 the stages of `rasid run`.
@@ -40,7 +40,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..outlets import shipped_registry
 from ..render import STATIC_DIR, Renderer
-from ..store import SQLiteStore, open_store
+from ..store import open_store
 from .api import IngestFn, Ingesting, add_ingest_routes, add_read_routes
 from .cache import ResponseCache, SearchCache, StoreVersion
 from .context import ClientGone, ReadStores, WebContext
@@ -83,7 +83,7 @@ def create_app(
     read_key = read_key if read_key is not None else (os.environ.get("RASID_READ_KEY") or None)
     write_key, read_key = write_key or None, read_key or None  # "" means "no key", not "empty key"
     store = open_store(store_path)
-    reads = ReadStores(store.path, store)
+    reads = ReadStores(store)
     renderer = Renderer()
     outlets = shipped_registry()
 
@@ -129,15 +129,9 @@ def create_app(
         env_cache = os.environ.get("RASID_WEB_CACHE", "").strip()
         cache_entries = int(env_cache) if env_cache.isdigit() else 20_000
     # (a read-only store may be one SQLite opens immutable, in a folder it cannot add files to;
-    # the cache follows SQLite's data_version, so a PostgreSQL store is served uncached)
+    # the cache follows the store's data version, so a PostgreSQL store is served uncached)
     version = (
-        StoreVersion(store.path)
-        if cache_entries > 0
-        and read_key is None
-        and not reads.shared
-        and isinstance(store, SQLiteStore)
-        and not store.readonly
-        else None
+        StoreVersion.of(store) if cache_entries > 0 and read_key is None and not store.readonly else None
     )
     if version is not None:
         app.add_middleware(ResponseCache, version=version, entries=cache_entries)
@@ -178,7 +172,7 @@ def create_app(
         )
 
     add_read_routes(app, ctx, keys)
-    add_ingest_routes(app, keys, Ingesting(jobs, ingest, store, max_body_bytes))
+    add_ingest_routes(app, keys, Ingesting(jobs, ingest, store.readonly, max_body_bytes))
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -1,14 +1,15 @@
 """A small cache of whole GET responses, never older than the store.
 
-Every commit to an SQLite database, from any connection or process (the ingest worker, a
-`rasid run`), changes `PRAGMA data_version` as seen from another connection; the cache keeps one
-watching connection. When the number moves, the pages that can depend on any story (lists,
-search) are dropped. An article's page and API record depend only on the article, which is never
-rewritten once stored, and on the story it belongs to (`story`, `duplicate_of`, and whether that
-story still exists); a story's page and record on its row, its members (and what each is a copy
-of) and its related stories' titles. Those entries are kept through writes and revalidated, on
-their next use after a write, by indexed lookups of exactly these (`StoreVersion.stamp`), so
-articles and untouched stories stay cached while a `rasid run` writes.
+The store tells when anything changed (`ChangeStamps.data_version`: SQLite's `PRAGMA data_version`,
+which every commit from any other connection or process, the ingest worker or a `rasid run`,
+moves); the cache asks a store object of its own (`ReadStore.reader`), which no page reads from.
+When the number moves, the pages that can depend on any story (lists, search) are dropped. An
+article's page and API record depend only on the article, which is never rewritten once stored,
+and on the story it belongs to; a story's page and record on its row, its members and its related
+stories. Those entries are kept through writes and revalidated, on their next use after a write,
+by the store's stamps of exactly these (`article_stamp`, `story_stamp`: indexed lookups), so
+articles and untouched stories stay cached while a `rasid run` writes. A store that cannot tell
+(PostgreSQL: `data_version` None) is served uncached.
 Only 200 responses of the read pages are kept, bounded in entries and bytes, and only when
 reading needs no key (the cache is in front of the handlers, which check keys).
 """
@@ -16,33 +17,20 @@ reading needs no key (the cache is in front of the handlers, which check keys).
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ..store.protocols import ReadStore
 
 _CACHED_PREFIXES = ("/stories/", "/articles/", "/api/stories", "/api/articles/", "/api/search")
 _CACHED_PATHS = ("/", "/search")
 _ARTICLE_PREFIXES = ("/articles/", "/api/articles/")
 _STORY_PREFIXES = ("/stories/", "/api/stories/")
-_ARTICLE_STAMP = (
-    "SELECT a.story, a.duplicate_of, (SELECT 1 FROM stories s WHERE s.id = a.story)"
-    " FROM articles a WHERE a.id = ?"
-)
-# What a story's page and record are made of: its row, its members (with what each is a copy of) and
-# its related stories (with their weights and titles); articles themselves are never rewritten.
-_STORY_STAMP = (
-    "SELECT * FROM stories WHERE id = ?",
-    "SELECT sa.idx, sa.article, a.duplicate_of FROM story_articles sa LEFT JOIN articles a ON a.id = sa.article"
-    " WHERE sa.story = ? ORDER BY sa.idx",
-    "SELECT l.other, l.p, o.title FROM story_links l LEFT JOIN stories o ON o.id = l.other WHERE l.story = ?"
-    " ORDER BY l.other",
-)
-Stamp = tuple[object, ...]
+Stamp = str
 Target = tuple[str, str]  # ("article" | "story", id)
 
 
@@ -56,45 +44,34 @@ def target_of(path: str) -> Target | None:
 
 
 class StoreVersion:
-    """The store's data_version, seen from a connection of its own (changes on any other commit)."""
+    """The store's data version and page stamps, read on a store object of its own (`watch`, which
+    it closes)."""
 
-    def __init__(self, path: str) -> None:
-        uri = Path(path).expanduser().resolve().as_uri() + "?mode=ro"
-        self._conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
-        self._lock = threading.Lock()
+    def __init__(self, watch: ReadStore) -> None:
+        self._watch = watch
+
+    @classmethod
+    def of(cls, store: ReadStore) -> StoreVersion | None:
+        """A watch over `store` on a store object of its own, or None when the store cannot tell
+        when it changed (PostgreSQL, a SQLite file opened immutable) or has no second connection
+        (in memory: its own commits would not move its data version)."""
+        watch = store.reader()
+        if watch is store:
+            return None
+        if watch.data_version() is None:
+            watch.close()
+            return None
+        return cls(watch)
 
     def current(self) -> int:
-        with self._lock:
-            return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
-
-    def article_stamp(self, article_id: str) -> Stamp | None:
-        """What an article's page depends on besides the article itself: its story, what it is a
-        copy of, and whether that story exists (else the page follows a merge: not revalidated);
-        None when there is no such article or its story is gone."""
-        with self._lock:
-            row = self._conn.execute(_ARTICLE_STAMP, (article_id,)).fetchone()
-        if row is None or (row[0] is not None and row[2] is None):
-            return None
-        return (row[0], row[1], row[2])
-
-    def story_stamp(self, story_id: str) -> Stamp | None:
-        """A digest of everything a story's page and record show (`_STORY_STAMP`); None when no
-        story has this id (a retired one is shown through its merge: not revalidated)."""
-        with self._lock:
-            row = self._conn.execute(_STORY_STAMP[0], (story_id,)).fetchone()
-            if row is None:
-                return None
-            members = self._conn.execute(_STORY_STAMP[1], (story_id,)).fetchall()
-            links = self._conn.execute(_STORY_STAMP[2], (story_id,)).fetchall()
-        return (hash((tuple(row), tuple(members), tuple(links))),)
+        return self._watch.data_version() or 0
 
     def stamp(self, target: Target) -> Stamp | None:
         kind, ident = target
-        return self.article_stamp(ident) if kind == "article" else self.story_stamp(ident)
+        return self._watch.article_stamp(ident) if kind == "article" else self._watch.story_stamp(ident)
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        self._watch.close()
 
 
 class ResponseCache:

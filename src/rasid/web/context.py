@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import anyio
 from fastapi import FastAPI, Request
@@ -20,13 +20,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ..model import Article, Story
 from ..outlets import OutletRegistry
 from ..render import Renderer
-from ..store import SQLiteStore
-from ..store.search import SearchKeys
+from ..store.protocols import ArticleReads, ReadStore, StoryReads
 from ..store.story_rows import StoryFilter, StoryRow
 from .cache import SearchCache
-
-if TYPE_CHECKING:
-    from ..store.postgres import PostgresStore
 
 
 class ClientGone(Exception):
@@ -34,33 +30,26 @@ class ClientGone(Exception):
 
 
 class ReadStores:
-    """One read-only store (own SQLite connection) per worker thread, so reads never queue behind
-    each other or behind a write. An in-memory store cannot be shared that way: it is used as is.
-    Neither is a PostgreSQL store: it is shared, and gives each reading thread a connection of its
-    own (up to its `max_readers`), closed with it."""
+    """A store to read from per worker thread (`ReadStore.reader`): with SQLite a read-only one
+    over a connection of its own, so reads never queue behind each other or behind a write; a
+    store that reads on a connection per thread already (PostgreSQL), or cannot be opened twice
+    (in memory), is shared. Those opened here are closed with it."""
 
-    def __init__(self, path: str, main: SQLiteStore | PostgresStore) -> None:
-        self._path = path
+    def __init__(self, main: ReadStore) -> None:
         self._main = main
         self._local = threading.local()
-        self._opened: list[SQLiteStore] = []
+        self._opened: list[ReadStore] = []
         self._lock = threading.Lock()
-        # one set of search-key caches (token keys, folded paragraphs) for every read thread
-        self._keys = SearchKeys()
-        self.shared = (
-            not isinstance(main, SQLiteStore) or path == ":memory:" or path.startswith("file::memory:")
-        )
 
-    def get(self) -> Any:
-        """This thread's store (a `SQLiteStore`, or the shared `PostgresStore`: the same read methods)."""
-        if self.shared:
-            return self._main
-        store = getattr(self._local, "store", None)
+    def get(self) -> ReadStore:
+        """This thread's store."""
+        store: ReadStore | None = getattr(self._local, "store", None)
         if store is None:
-            store = SQLiteStore(self._path, read_only=True, keys=self._keys)
+            store = self._main.reader()
             self._local.store = store
-            with self._lock:
-                self._opened.append(store)
+            if store is not self._main:
+                with self._lock:
+                    self._opened.append(store)
         return store
 
     def close(self) -> None:
@@ -116,7 +105,7 @@ def real_date(value: str | None, name: str) -> str | None:
     raise StarletteHTTPException(422, f"{name}: not a date in YYYY-MM-DD form")
 
 
-def story_articles(store: SQLiteStore, story: Story) -> dict[str, Article]:
+def story_articles(store: ArticleReads, story: Story) -> dict[str, Article]:
     """Every article the story page names: members, and those cited by statements, quotes, disputes."""
     ids = list(story.articles)
     for st in story.brief:
@@ -129,7 +118,7 @@ def story_articles(store: SQLiteStore, story: Story) -> dict[str, Article]:
 
 
 def feed_candidates(
-    store: SQLiteStore, days: float, outlet_counts: dict[str, int] | None = None
+    store: StoryReads, days: float, outlet_counts: dict[str, int] | None = None
 ) -> list[Story]:
     """The stories that can be in the recent-stories feed: those whose last day is within `days`
     (and a day's margin) of the newest story's, found by the story list's index rather than by
@@ -152,16 +141,14 @@ def feed_candidates(
             return out
 
 
-def live_story(store: SQLiteStore, story_id: str | None) -> str | None:
+def live_story(store: StoryReads, story_id: str | None) -> str | None:
     """The story an article's `story` names as it now lives (following merges), or None when no
     such story is stored (yet): a link never leads to a 404."""
     if not story_id:
         return None
     if store.story_titles([story_id]):
         return story_id
-    from ..stages import story_alias
-
-    alias = story_alias(store, story_id)
+    alias = store.story_alias(story_id)
     return alias if alias and store.story_titles([alias]) else None
 
 
@@ -201,11 +188,8 @@ class WebContext:
             ) from None
 
     def get_story_or_404(self, story_id: str) -> Story:
-        from ..stages import find_story
-
-        story = find_story(
-            self.reads.get(), story_id
-        )  # a story merged into an older one lives on under that id
+        # a story merged into an older one lives on under that id
+        story = self.reads.get().find_story(story_id)
         if story is None:
             raise StarletteHTTPException(404, f"no story {story_id!r}")
         return story
