@@ -22,6 +22,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..engine.held import Held
 from ..model import IngestError, RawDoc
 from ..pipeline import Stage, Store
 
@@ -165,10 +166,11 @@ class IngestQueue:
         locks for the stages (`engine/locks.py`), as every writer of the store does."""
         try:
             self._setup()
+            held = Held()  # the round's articles, handed to the stages in memory
             for job in jobs:
-                self._store_text(job)
+                self._store_text(job, held)
             added = list(dict.fromkeys(itertools.chain.from_iterable(j.added for j in jobs)))
-            self._run_stages(added)
+            self._run_stages(added, held)
             found = {
                 a.id: a.story for a in self._store.get_articles([a for j in jobs for a in (j.added or [])])
             }
@@ -203,7 +205,7 @@ class IngestQueue:
 
         return Settings()
 
-    def _store_text(self, job: Job) -> None:
+    def _store_text(self, job: Job, held: Held) -> None:
         from ..runner import build_runner
 
         # the text half only: the story stages run once for the whole round (`_run_stages`)
@@ -214,6 +216,7 @@ class IngestQueue:
             text=self._text,
             stages=(),
             engine="local",
+            held=held,
         )
         summary = runner.run([f"api:{job.id}"])
         job.read, job.added, job.already_stored = summary.read, list(summary.added), summary.already_stored
@@ -221,10 +224,11 @@ class IngestQueue:
         job.state = "stored"
         job.stored.set_result(job)
 
-    def _run_stages(self, added: list[str]) -> None:
+    def _run_stages(self, added: list[str], held: Held) -> None:
         """The stage half of `rasid run` (a runner that reads nothing): the story stages over every
         stored article in no story yet (these jobs' and any a stopped round left), with the
-        runner's crash safety (one transaction for the first stage, pending stories kept)."""
+        runner's crash safety (one transaction for the first stage, pending stories kept). The
+        stages are handed the jobs' articles from `held`, filled as `_store_text` stored them."""
         from ..runner import build_runner
 
         stages = self._stages or ()
@@ -242,6 +246,7 @@ class IngestQueue:
             stages=stages,
             wait_for_analysis=False,
             only=added if self._caught_up else None,
+            held=held,
         )
         runner.run([])
         self._caught_up = True
