@@ -4,6 +4,7 @@ for what a run cannot hold (older members, stories another writer left or change
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -158,3 +159,35 @@ def _header(story: Any, members: list[str]) -> Any:
     from rasid.model import Story
 
     return Story(id=story.id, title=story.title, articles=list(members), sources=list(story.sources))
+
+
+def test_the_servers_worker_hands_its_posts_to_the_stages_in_memory(tmp_path: Path, gold) -> None:
+    """The server's ingest worker stores a post with one runner and runs the stages with another:
+    the stages are still handed the posted articles from memory, and the stories stage's headers."""
+    import json
+
+    from rasid.pipeline import BaseStage, Touched
+    from rasid.web.worker import IngestQueue
+
+    handed: list[Batch] = []
+
+    class Recorder(BaseStage):
+        def update(self, store: Any, batch: Batch) -> Touched:
+            handed.append(batch)
+            return Touched()
+
+    feed = write_seed_feed(SEEDS, gold, tmp_path / "seeds.jsonl")
+    records = [json.loads(line) for line in feed.read_text(encoding="utf-8").splitlines()]
+    settings = load_settings(env={}, db=str(tmp_path / "w.db"))
+    with SQLiteStore(settings.db) as store:
+        queue = IngestQueue(store, lambda: [StoriesStage(settings), Recorder()], settings=lambda: settings)
+        job = queue.submit(records)
+        job.done.result(timeout=300)
+        queue.close()
+        assert job.state == "done" and len(job.added) == 5, job.errors
+        (batch,) = handed
+        assert set(batch.held) == set(job.added) and set(batch.headers) == set(job.stories.values())
+        for aid in job.added:  # as stored, but for the story it was placed in since
+            stored = store.get_article(aid)
+            assert stored is not None and stored.story
+            assert batch.held[aid] == dataclasses.replace(stored, story=None, duplicate_of=None)

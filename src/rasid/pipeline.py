@@ -59,7 +59,8 @@ class Batch:
     `ids` are the articles the stage runs over (the stories stage: this chunk of its feed; the
     stages after it: the run's feed). `held` are those of them the runner still has in memory from
     the text half; the rest (left in no story by a stopped run, stored by another process, or past
-    the runner's memory bound) are read from the store by `articles`. `vectors` and `facts` are
+    the runner's memory bound) are read from the store by `articles`. A held article is as the
+    text half made it: its `story` and `duplicate_of` are the store's. `vectors` and `facts` are
     what the Dask workers computed with the articles (kind -> article id -> value), also cached
     in the store. `stories` are the stories to process (the stages after the first: every pending
     one); `headers` the headers the stories stage wrote for some of them this run, by id, each

@@ -29,13 +29,18 @@ import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..model import Article, IngestError, RawDoc
 from ..pipeline import Store
 from ..settings import Settings
 from .held import Held
 from .local import ErrorSink, LocalRunner, Progress, RunSummary, StoryStage
+
+if TYPE_CHECKING:
+    from ..ingest import Ingestor
+    from ..stages import StoriesStage
+    from ..understand.story import StoryAnalyzer
 
 PLUGIN = "rasid-docs"  # the name of the worker plugin that holds each worker's pipeline
 
@@ -122,7 +127,7 @@ def partitions(units: Iterator[Unit], part_bytes: int, max_units: int = 256) -> 
 # -- the work of one partition (on a worker) ------------------------------------------------------
 
 
-def read_unit(unit: Unit, reader: Any) -> Iterator[RawDoc | IngestError]:
+def read_unit(unit: Unit, reader: Ingestor) -> Iterator[RawDoc | IngestError]:
     """The raw documents of one unit, through `reader` (an `Ingestor`): a whole source as `read`
     gives it, a byte range as `read_range` does (the same guards, outlets and error names)."""
     if unit.stop is None:
@@ -141,8 +146,8 @@ class DocWork:
         self.settings = settings
         self.reader = Ingestor(settings)
         self.text = default_text_pipeline()
-        self.stories: Any = None
-        self.analyzer: Any = None
+        self.stories: StoriesStage | None = None
+        self.analyzer: StoryAnalyzer | None = None
         if vectors:
             from ..embed import make_embedder
             from ..stages import StoriesStage

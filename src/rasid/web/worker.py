@@ -20,11 +20,16 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..engine.held import Held
 from ..model import IngestError, RawDoc
 from ..pipeline import Stage, Store
+
+if TYPE_CHECKING:
+    from ..ingest.htmltext import PageExtractor
+    from ..process import TextPipeline
+    from ..settings import Settings
 
 _STOP = object()
 
@@ -34,7 +39,7 @@ class _RecordsReader:
     """A Reader over records already in memory (the POSTed JSON), parsed like `.json` input files."""
 
     records: Sequence[dict[str, Any]]
-    pages: Any
+    pages: PageExtractor
 
     def read(self, source: str) -> Iterator[RawDoc | IngestError]:
         from ..ingest import with_outlets
@@ -100,14 +105,14 @@ class IngestQueue:
         store: Store,
         stages: Callable[[], Sequence[Stage]],
         keep: int = 1000,
-        settings: Callable[[], Any] | None = None,
+        settings: Callable[[], Settings] | None = None,
     ) -> None:
         self._store = store
         self._make_stages = stages
         self._make_settings = settings
         self._stages: Sequence[Stage] | None = None
-        self._text: Any = None
-        self._pages: Any = None
+        self._text: TextPipeline | None = None
+        self._pages: PageExtractor | None = None
         self._queue: queue.Queue[Any] = queue.Queue()
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._lock = threading.Lock()
@@ -198,7 +203,7 @@ class IngestQueue:
         if self._stages is None:
             self._stages = list(self._make_stages())
 
-    def _settings(self) -> Any:
+    def _settings(self) -> Settings:
         if self._make_settings is not None:
             return self._make_settings()
         from ..settings import Settings
@@ -208,6 +213,8 @@ class IngestQueue:
     def _store_text(self, job: Job, held: Held) -> None:
         from ..runner import build_runner
 
+        if self._pages is None:  # built by `_setup`, called first
+            raise RuntimeError("the ingest worker stored text before building its pipeline")
         # the text half only: the story stages run once for the whole round (`_run_stages`)
         runner = build_runner(
             self._store,
