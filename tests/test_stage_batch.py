@@ -191,3 +191,39 @@ def test_the_servers_worker_hands_its_posts_to_the_stages_in_memory(tmp_path: Pa
             stored = store.get_article(aid)
             assert stored is not None and stored.story
             assert batch.held[aid] == dataclasses.replace(stored, story=None, duplicate_of=None)
+
+
+def test_vectors_handed_in_memory_are_not_looked_up_or_recomputed(tmp_path: Path, gold) -> None:
+    """The Dask workers' article vectors reach the stories stage in the batch: the vectors of the
+    articles handed are taken as given (as float32, as the store gives them back), the others are
+    looked up in the store's cache, and only those missing there are computed."""
+    import numpy as np
+
+    from rasid.embed import embedding_texts, group_vectors, make_embedder
+    from rasid.engine.prefetch import VectorsAhead
+
+    arts = _seed_articles(gold, tmp_path)
+    embedder = make_embedder("hashing")
+    kind = "article:test"
+    with SQLiteStore(tmp_path / "v.db") as base:
+        base.add_articles(arts)
+        store = _Counting(base)
+        asked: list[list[str]] = []
+
+        def get_vectors(k: str, ids: list[str]) -> dict:
+            asked.append(list(ids))
+            return base.get_vectors(k, ids)
+
+        store.get_vectors = get_vectors  # type: ignore[method-assign]
+        mat = group_vectors([embedding_texts(a) for a in arts], embedder)
+        known = {a.id: mat[i].astype(np.float64) for i, a in enumerate(arts[:3])}
+        base.put_vectors(kind, [arts[3].id], mat[3:4])
+        with VectorsAhead(store, kind, embedder, arts, chunk=2, known=known) as vecs:  # type: ignore[arg-type]
+            got = [vecs.get(a.id) for a in arts]
+        assert asked == [[arts[3].id, arts[4].id]]  # only those not handed
+        assert all(v.dtype == np.float32 for v in got)
+        assert np.allclose(np.vstack(got), mat.astype(np.float32), atol=1e-6)
+        assert set(base.get_vectors(kind, [a.id for a in arts])) == {
+            arts[3].id,
+            arts[4].id,
+        }  # computed: cached
