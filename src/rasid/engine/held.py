@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 class Held:
     """The articles this run stored, at most `limit` of them (the first stored), with their vectors
     and facts. A larger run reads the others back from the store (`Batch.articles`), so memory
-    stays bounded: a day of news is about 1,300 articles."""
+    stays bounded: a day of news is about 1,300 articles, and an article about 16 KiB in memory
+    (SaudiNewsNet, docs/benchmarks/stage_inputs.md), so at most ~80 MB."""
 
     limit: int = 5000
     articles: dict[str, Article] = field(default_factory=dict)
