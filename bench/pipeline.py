@@ -26,12 +26,12 @@ import os
 import resource
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 from rasid.eval.stories import write_saudinewsnet_jsonl
 from rasid.ingest import Ingestor
-from rasid.pipeline import BaseStage, Stage, Store
+from rasid.pipeline import BaseStage, Batch, Stage, Store, Touched
 from rasid.runner import build_runner
 from rasid.settings import load_settings
 from rasid.stages import UnderstandStage, default_stages
@@ -73,18 +73,18 @@ class Timed(BaseStage):
     def prepare(self, added: int) -> None:
         self.stage.prepare(added)
 
-    def begin(self, store: Store, new_ids: Sequence[str]) -> None:
+    def begin(self, store: Store, batch: Batch) -> None:
         self._mark()
-        self.stage.begin(store, new_ids)
+        self.stage.begin(store, batch)
 
     def end(self, failed: bool = False) -> None:
         self.stage.end(failed)
 
-    def update(self, store: Store, new_ids: Sequence[str], touched: Sequence[str] = ()) -> list[str]:
+    def update(self, store: Store, batch: Batch) -> Touched:
         self._mark()
         t0, c0 = time.perf_counter(), time.process_time()
         try:
-            return self.stage.update(store, new_ids, touched)
+            return self.stage.update(store, batch)
         finally:
             self.seconds += time.perf_counter() - t0
             self.cpu += time.process_time() - c0

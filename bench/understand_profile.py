@@ -28,10 +28,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from rasid.engine.local import LocalRunner
 from rasid.eval.stories import write_saudinewsnet_jsonl
 from rasid.ingest import Ingestor
-from rasid.process import default_text_pipeline
+from rasid.runner import build_runner
 from rasid.settings import load_settings
 from rasid.stages import default_stages
 from rasid.store import open_store
@@ -42,13 +41,14 @@ def build_store(shared: Path, days: list[str], db: Path) -> None:
     write_saudinewsnet_jsonl([shared / "data" / "saudinewsnet" / f"{d}.zip" for d in days], jsonl)
     settings = load_settings(env={}, db=str(db), workers=1)
     with open_store(settings.db) as store, Ingestor(settings) as reader:
-        runner = LocalRunner(
-            store=store,
-            reader=reader,
-            text=default_text_pipeline(),
+        runner = build_runner(
+            store,
+            settings,
+            reader,
             stages=default_stages(settings, understand=False),
             workers=1,
             on_error=lambda e: None,
+            engine="local",
         )
         runner.run([str(jsonl)])
 

@@ -103,24 +103,26 @@ def test_runner_passes_touched_stories_and_calls_stage_hooks(tmp_path: Path, gol
     """The understanding stage learns the touched stories from the stories stage (no reload), and
     stage hooks run around the updates: begin before any update, end after all."""
     from rasid.ingest import Ingestor
-    from rasid.pipeline import BaseStage
+    from rasid.pipeline import BaseStage, Batch, Touched
     from rasid.runner import build_runner
     from rasid.settings import load_settings
     from rasid.stages import StoriesStage
     from rasid.store import open_store
 
     calls: list[tuple] = []
+    batches: list[Batch] = []
 
     class Recorder(BaseStage):
         def prepare(self, added: int) -> None:
             calls.append(("prepare", added))
 
-        def begin(self, store, new_ids) -> None:  # noqa: ANN001
-            calls.append(("begin", len(new_ids)))
+        def begin(self, store, batch: Batch) -> None:  # noqa: ANN001
+            calls.append(("begin", len(batch.ids)))
 
-        def update(self, store, new_ids, touched_stories=()) -> list[str]:  # noqa: ANN001
-            calls.append(("update", tuple(touched_stories)))
-            return []
+        def update(self, store, batch: Batch) -> Touched:  # noqa: ANN001
+            calls.append(("update", batch.stories))
+            batches.append(batch)
+            return Touched()
 
         def end(self, failed: bool) -> None:
             calls.append(("end", failed))
@@ -133,6 +135,12 @@ def test_runner_passes_touched_stories_and_calls_stage_hooks(tmp_path: Path, gol
     # prepare after the stored batch (the five seeds are one batch), then begin, update, end
     assert calls[0] == ("prepare", 5) and calls[1] == ("begin", 5) and calls[-1] == ("end", False)
     assert calls[2][0] == "update" and set(calls[2][1]) == set(summary.stories) and summary.stories
+    # handed in memory: the headers the stories stage wrote (with their members), the new articles
+    handed = batches[0]
+    assert set(handed.headers) == set(summary.stories) and set(handed.held) == set(summary.added)
+    with open_store(settings.db) as store:
+        for sid, header in handed.headers.items():
+            assert header.articles == store.story_article_ids(sid)
 
 
 def test_text_workers_start_only_for_documents_left_after_the_serial_part(

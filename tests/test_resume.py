@@ -137,8 +137,8 @@ def test_a_failed_stories_stage_leaves_its_articles_to_the_next_run(
     db = tmp_path / "s.db"
     real = StoriesStage.update
 
-    def broken(self, store, new_ids, touched=()):  # noqa: ANN001
-        real(self, store, new_ids, touched)  # writes everything, then fails
+    def broken(self, store, batch):  # noqa: ANN001
+        real(self, store, batch)  # writes everything, then fails
         raise RuntimeError("killed")
 
     monkeypatch.setattr(StoriesStage, "update", broken)
@@ -165,7 +165,7 @@ def test_a_failed_understanding_is_redone_by_the_next_run(
 
     db = tmp_path / "u.db"
 
-    def broken(self, store, new_ids, touched=()):  # noqa: ANN001
+    def broken(self, store, batch):  # noqa: ANN001
         raise RuntimeError("killed")
 
     real = UnderstandStage.update
@@ -235,7 +235,7 @@ def test_store_atomic_commits_all_or_nothing(tmp_path: Path) -> None:
 
 def test_a_stage_can_report_its_own_progress(tmp_path: Path, seeds_jsonl: Path) -> None:
     from rasid.ingest import Ingestor
-    from rasid.pipeline import BaseStage
+    from rasid.pipeline import BaseStage, Touched
     from rasid.runner import build_runner
     from rasid.settings import load_settings
     from rasid.store import open_store
@@ -248,11 +248,11 @@ def test_a_stage_can_report_its_own_progress(tmp_path: Path, seeds_jsonl: Path) 
             self.on_progress = advance
             return True
 
-        def update(self, store, new_ids, touched_stories=()) -> list[str]:  # noqa: ANN001
-            store.set_assignments([(a, "s1", None) for a in new_ids])
-            for _ in new_ids:
+        def update(self, store, batch) -> Touched:  # noqa: ANN001
+            store.set_assignments([(a, "s1", None) for a in batch.ids])
+            for _ in batch.ids:
                 self.on_progress(1)
-            return ["s1"]
+            return Touched(["s1"])
 
     class Log:
         def __init__(self) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ from storytools import put_stories
 from rasid.engine.local import DEFERRED_BLOB, PENDING_BLOB, LocalRunner, pending_stories
 from rasid.engine.locks import ANALYSIS_LOCK, STAGES_LOCK, store_lock
 from rasid.model import Article, Entity, Paragraph, Story
-from rasid.pipeline import BaseStage
+from rasid.pipeline import BaseStage, Batch, Touched
 from rasid.store import SQLiteStore, protocols
 from rasid.store.postgres import PostgresStore
 
@@ -173,22 +172,22 @@ def test_an_in_memory_store_has_nothing_to_lock() -> None:
 class _Place(BaseStage):
     """A stories stage without models: each article its own story."""
 
-    def update(self, store, new_ids: Sequence[str], touched_stories: Sequence[str] = ()) -> list[str]:  # noqa: ANN001
-        store.set_assignments([(a, f"s-{a}", None) for a in new_ids])
-        store.put_story_headers([Story(id=f"s-{a}", articles=[a]) for a in new_ids])
-        return [f"s-{a}" for a in new_ids]
+    def update(self, store, batch: Batch) -> Touched:  # noqa: ANN001
+        store.set_assignments([(a, f"s-{a}", None) for a in batch.ids])
+        store.put_story_headers([Story(id=f"s-{a}", articles=[a]) for a in batch.ids])
+        return Touched([f"s-{a}" for a in batch.ids])
 
 
 class _Analyse(BaseStage):
     def __init__(self) -> None:
         self.seen: list[str] = []
 
-    def update(self, store, new_ids: Sequence[str], touched_stories: Sequence[str] = ()) -> list[str]:  # noqa: ANN001
-        self.seen.extend(touched_stories)
+    def update(self, store, batch: Batch) -> Touched:  # noqa: ANN001
+        self.seen.extend(batch.stories)
         store.put_story_analysis(
-            [Story(id=s, entities=[Entity(name="x", type="LOC")]) for s in touched_stories]
+            [Story(id=s, entities=[Entity(name="x", type="LOC")]) for s in batch.stories]
         )
-        return list(touched_stories)
+        return Touched(list(batch.stories))
 
 
 def test_articles_are_placed_while_another_writer_analyses(tmp_path: Path) -> None:
@@ -235,9 +234,9 @@ def test_the_stories_stage_places_the_feed_a_chunk_at_a_time(tmp_path: Path) -> 
             self.calls: list[list[str]] = []
             self.fail_on = fail_on
 
-        def update(self, store, new_ids: Sequence[str], touched_stories: Sequence[str] = ()) -> list[str]:  # noqa: ANN001
-            self.calls.append(list(new_ids))
-            out = super().update(store, new_ids, touched_stories)
+        def update(self, store, batch: Batch) -> Touched:  # noqa: ANN001
+            self.calls.append(list(batch.ids))
+            out = super().update(store, batch)
             if len(self.calls) == self.fail_on:
                 raise RuntimeError("killed")
             return out

@@ -22,6 +22,7 @@ from rasid.eval.stories import (
     stream_order,
 )
 from rasid.model import Article, Paragraph
+from rasid.pipeline import Batch
 from rasid.text.normalize import match_form, tokens
 
 # Recorded floor for the quality gate below: measured 0.940 on 2026-11-21 (docs/benchmarks/stories.md).
@@ -416,7 +417,7 @@ def test_the_embedding_worker_started_while_articles_are_stored_serves_the_stage
         assert started == []
         stage.prepare(len(seed_articles))
         assert started == ["vectors"]
-        touched = stage.update(store, [a.id for a in seed_articles])
+        touched = stage.update(store, Batch(tuple(a.id for a in seed_articles))).ids
         stage.end(False)
         kind = stage._kind()
         kept = store.get_vectors(kind, [a.id for a in seed_articles])

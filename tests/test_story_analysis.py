@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from rasid.model import Article, Mention, Paragraph
+from rasid.pipeline import Batch
 from rasid.text.normalize import match_form
 from rasid.understand.propagate import propagate_mentions
 
@@ -260,7 +261,7 @@ def test_facts_are_stored_reused_and_the_pool_gives_the_serial_picture(tmp_path,
             return {}
 
     before = {s.id: _picture(s) for s in serial.iter_stories()}
-    UnderstandStage(analyzer=NoTagging()).update(serial, ids, summary.stories)
+    UnderstandStage(analyzer=NoTagging()).update(serial, Batch(tuple(ids), stories=tuple(summary.stories)))
     assert {s.id: _picture(s) for s in serial.iter_stories()} == before
 
     # workers: facts computed ahead on the pool while the stories stage runs, same picture
@@ -308,7 +309,7 @@ def test_a_failed_run_stops_the_facts_thread(tmp_path, gold) -> None:
     from rasid.store import open_store
 
     class Broken(BaseStage):
-        def update(self, store, new_ids, touched_stories=()):  # noqa: ANN001, ANN201
+        def update(self, store, batch):  # noqa: ANN001, ANN201
             raise RuntimeError("stage failed")
 
     jsonl = write_seed_feed(SEEDS, gold, tmp_path / "seeds.jsonl")
@@ -420,9 +421,11 @@ def test_the_stage_keeps_sentence_vectors_and_a_second_run_reuses_them(tmp_path,
         def _use_embedder(self):  # noqa: ANN202
             return _NoEncoding()
 
-    UnderstandStage(analyzer=Kept()).update(store, ids, summary.stories)
+    UnderstandStage(analyzer=Kept()).update(store, Batch(tuple(ids), stories=tuple(summary.stories)))
     assert {s.id: _picture(s) for s in store.iter_stories()} == before
     # without the store's vectors the same analyzer would have to embed
     with pytest.raises(AssertionError, match="re-embedded"):
-        UnderstandStage(analyzer=Kept(), keep_vectors=False).update(store, ids, summary.stories)
+        UnderstandStage(analyzer=Kept(), keep_vectors=False).update(
+            store, Batch(tuple(ids), stories=tuple(summary.stories))
+        )
     store.close()

@@ -19,6 +19,7 @@ import pytest
 import rasid
 from rasid.engine.locks import STAGES_LOCK, store_lock
 from rasid.eval.stories import article_from_record, saudinewsnet_records, write_saudinewsnet_jsonl
+from rasid.pipeline import Batch
 from rasid.runner import build_runner
 from rasid.settings import Settings, load_settings
 from rasid.stages import StoriesStage
@@ -167,12 +168,12 @@ class _Meeting(StoriesStage):
     it too: without a lock around the stages both would then save states that miss the other's
     articles; with it the second writer cannot get there while the first waits."""
 
-    def _place(self, store, state, articles, repaired):  # noqa: ANN001, ANN202
+    def _place(self, store, state, batch, repaired):  # noqa: ANN001, ANN202
         import threading
 
         with contextlib.suppress(threading.BrokenBarrierError):
             self.meeting.wait(timeout=3)
-        return super()._place(store, state, articles, repaired)
+        return super()._place(store, state, batch, repaired)
 
 
 def test_two_writers_at_once_take_turns_on_a_sqlite_file(tmp_path, day_articles):
@@ -193,7 +194,7 @@ def test_two_writers_at_once_take_turns_on_a_sqlite_file(tmp_path, day_articles)
                 own.add_articles(batch)
                 # as the runner runs it, fed this writer's articles only
                 with store_lock(own, STAGES_LOCK), own.atomic():
-                    stage.update(own, [a.id for a in batch])
+                    stage.update(own, Batch(tuple(a.id for a in batch)))
         except BaseException as exc:  # handed to the test
             errors.append(exc)
 
@@ -330,7 +331,7 @@ def test_a_long_lived_understanding_stage_starts_workers_after_analysing_here(tm
         assert len(touched) >= 6
         ids = [a.id for a in store.iter_articles()]
         stage = UnderstandStage(workers=2, min_pool=5)
-        stage.update(store, ids, touched[:1])  # in this process
-        stage.update(store, ids, touched[:6])  # on two workers
+        stage.update(store, Batch(tuple(ids), stories=tuple(touched[:1])))  # in this process
+        stage.update(store, Batch(tuple(ids), stories=tuple(touched[:6])))  # on two workers
         stage.end()
         assert all(store.get_story(s).entities is not None for s in touched[:6])

@@ -8,13 +8,27 @@ store's, one per concern with `Store` all of them together, are in `rasid.store.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from typing import Protocol
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
 
-from .model import IngestError, RawDoc, Removed
-from .store.protocols import Store
+from .model import Article, IngestError, RawDoc, Removed, Story
+from .store.protocols import ArticleReads, Store
 
-__all__ = ["BaseStage", "Cleaner", "LanguageIdentifier", "Reader", "SentenceSplitter", "Stage", "Store"]
+if TYPE_CHECKING:
+    import numpy as np
+
+__all__ = [
+    "BaseStage",
+    "Batch",
+    "Cleaner",
+    "LanguageIdentifier",
+    "Reader",
+    "SentenceSplitter",
+    "Stage",
+    "Store",
+    "Touched",
+]
 
 
 class Reader(Protocol):
@@ -37,12 +51,54 @@ class SentenceSplitter(Protocol):
     def split(self, text: str) -> list[str]: ...
 
 
+@dataclass(slots=True, frozen=True)
+class Batch:
+    """What the runner hands a stage: the new articles, what was computed with them, and the
+    stories the stages before touched.
+
+    `ids` are the articles the stage runs over (the stories stage: this chunk of its feed; the
+    stages after it: the run's feed). `held` are those of them the runner still has in memory from
+    the text half; the rest (left in no story by a stopped run, stored by another process, or past
+    the runner's memory bound) are read from the store by `articles`. A held article is as the
+    text half made it: its `story` and `duplicate_of` are the store's. `vectors` and `facts` are
+    what the Dask workers computed with the articles (kind -> article id -> value), also cached
+    in the store. `stories` are the stories to process (the stages after the first: every pending
+    one); `headers` the headers the stories stage wrote for some of them this run, by id, each
+    with its members (`Story.articles`) as written then.
+    """
+
+    ids: tuple[str, ...] = ()
+    held: Mapping[str, Article] = field(default_factory=dict)
+    vectors: Mapping[str, Mapping[str, np.ndarray]] = field(default_factory=dict)
+    facts: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    stories: tuple[str, ...] = ()
+    headers: Mapping[str, Story] = field(default_factory=dict)
+
+    def articles(self, store: ArticleReads, ids: Sequence[str] | None = None) -> list[Article]:
+        """The articles of `ids` (default: the batch's), in that order, each once, unknown ids left
+        out (as `get_articles`): those held from memory, the rest read from `store` at once."""
+        wanted = list(dict.fromkeys(self.ids if ids is None else ids))
+        missing = [i for i in wanted if i not in self.held]
+        found = {a.id: a for a in store.get_articles(missing)} if missing else {}
+        found.update((i, self.held[i]) for i in wanted if i in self.held)
+        return [found[i] for i in wanted if i in found]
+
+
+@dataclass(slots=True)
+class Touched:
+    """What a stage did: the ids of the stories it touched, in order, and the headers of those it
+    wrote them for (the stories stage), by id."""
+
+    ids: list[str] = field(default_factory=list)
+    headers: dict[str, Story] = field(default_factory=dict)
+
+
 class Stage(Protocol):
     """Runs after new articles are stored: duplicates and stories, then understanding.
 
     Every hook is declared here and the runner calls each on every stage, in this order:
     `report_progress` once per run; `prepare(added)` after each stored batch of the text half;
-    `begin(store, new_ids)` on every stage before the first `update`; `update` stage by stage;
+    `begin(store, batch)` on every stage before the first `update`; `update` stage by stage;
     `end(failed)` once all ran, or one failed (also after `prepare` alone). Subclass `BaseStage`
     to inherit no-op hooks and write only what the stage needs.
 
@@ -65,15 +121,14 @@ class Stage(Protocol):
         that load their models while documents are still being cleaned)."""
         ...
 
-    def begin(self, store: Store, new_ids: Sequence[str]) -> None:
-        """The stages are about to run over `new_ids` (e.g. hand the new articles to workers while
-        earlier stages run)."""
+    def begin(self, store: Store, batch: Batch) -> None:
+        """The stages are about to run over `batch.ids`, the run's whole feed (e.g. hand the new
+        articles to workers while earlier stages run)."""
         ...
 
-    def update(self, store: Store, new_ids: Sequence[str], touched_stories: Sequence[str] = ()) -> list[str]:
-        """Process newly stored articles; return the ids of the stories touched. `touched_stories`
-        are those the earlier stages of this run touched, so a later stage need not reload the new
-        articles to learn them."""
+    def update(self, store: Store, batch: Batch) -> Touched:
+        """Process `batch`: the stories stage places `batch.ids`, a stage after it processes
+        `batch.stories`. Returns the stories touched (and the headers written)."""
         ...
 
     def end(self, failed: bool = False) -> None:
@@ -92,11 +147,11 @@ class BaseStage:
     def prepare(self, added: int) -> None:
         return None
 
-    def begin(self, store: Store, new_ids: Sequence[str]) -> None:
+    def begin(self, store: Store, batch: Batch) -> None:
         return None
 
-    def update(self, store: Store, new_ids: Sequence[str], touched_stories: Sequence[str] = ()) -> list[str]:
-        return []
+    def update(self, store: Store, batch: Batch) -> Touched:
+        return Touched()
 
     def end(self, failed: bool = False) -> None:
         return None

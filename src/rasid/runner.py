@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Protocol
 from .settings import Settings
 
 if TYPE_CHECKING:
+    from .engine.held import Held
     from .engine.local import ErrorSink, Progress, RunSummary
     from .pipeline import Reader, Stage, Store
     from .process import TextPipeline
@@ -37,6 +38,7 @@ def build_runner(
     engine: str | None = None,
     wait_for_analysis: bool = True,
     only: Sequence[str] | None = None,
+    held: Held | None = None,
 ) -> Runner:
     """The local runner over `store` with the shipped text pipeline and stages (the Dask runner
     when `settings.engine` is "dask" and there is something to read).
@@ -49,8 +51,12 @@ def build_runner(
     ("local" for a reader of documents already in memory, which Dask workers cannot read).
     `wait_for_analysis` False: when another writer is analysing, leave this run's stories to it
     (`LocalRunner.run_stages`; the server's ingest worker). `only`: the articles the stories stage
-    may place (default: every stored article in no story).
+    may place (default: every stored article in no story). `held`: the articles kept in memory for
+    the stages, filled as the text half stores them; a caller that stores with one runner and runs
+    the stages with another (the server's ingest worker) passes the same one to both (default: the
+    runner's own).
     """
+    from .engine.held import Held
     from .engine.local import LocalRunner
     from .process import default_text_pipeline
     from .stages import default_stages
@@ -80,4 +86,5 @@ def build_runner(
         read_total=read_total,
         wait_for_analysis=wait_for_analysis,
         only=only,
+        held=held if held is not None else Held(),
     )

@@ -8,7 +8,8 @@ reading, cleaning, language, sentences (`TextPipeline.process`), then, for the a
 their story vectors (the stories stage's embedder and recipe) and their facts (NER mentions and
 date expressions of the understanding stage). The client takes the partitions back in input
 order, a bounded window at a time, stores the articles and caches the vectors and facts in the
-store under the kinds the stages read them by, so the stages find them ready.
+store under the kinds the stages read them by, and keeps them in memory for the stages (`Held`,
+up to its bound), so the stages are handed them rather than reading them back.
 
 Story assignment then runs on the client as in the local runner (`run_stages`): sequential, in
 time order, under the store's lock. The cluster is closed before it, so its workers' models do not
@@ -28,12 +29,18 @@ import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..model import Article, IngestError, RawDoc
 from ..pipeline import Store
 from ..settings import Settings
+from .held import Held
 from .local import ErrorSink, LocalRunner, Progress, RunSummary, StoryStage
+
+if TYPE_CHECKING:
+    from ..ingest import Ingestor
+    from ..stages import StoriesStage
+    from ..understand.story import StoryAnalyzer
 
 PLUGIN = "rasid-docs"  # the name of the worker plugin that holds each worker's pipeline
 
@@ -120,7 +127,7 @@ def partitions(units: Iterator[Unit], part_bytes: int, max_units: int = 256) -> 
 # -- the work of one partition (on a worker) ------------------------------------------------------
 
 
-def read_unit(unit: Unit, reader: Any) -> Iterator[RawDoc | IngestError]:
+def read_unit(unit: Unit, reader: Ingestor) -> Iterator[RawDoc | IngestError]:
     """The raw documents of one unit, through `reader` (an `Ingestor`): a whole source as `read`
     gives it, a byte range as `read_range` does (the same guards, outlets and error names)."""
     if unit.stop is None:
@@ -139,8 +146,8 @@ class DocWork:
         self.settings = settings
         self.reader = Ingestor(settings)
         self.text = default_text_pipeline()
-        self.stories: Any = None
-        self.analyzer: Any = None
+        self.stories: StoriesStage | None = None
+        self.analyzer: StoryAnalyzer | None = None
         if vectors:
             from ..embed import make_embedder
             from ..stages import StoriesStage
@@ -251,25 +258,27 @@ class DaskRunner:
         """Read, clean and store `inputs` on the cluster, then run the stages here as the local
         runner does (under the store's lock, over every stored article still in no story)."""
         summary = RunSummary()
+        held = Held()
         local = LocalRunner(
             store=self.store,
             reader=None,
             text=None,
-            stages=self.stages,  # type: ignore[arg-type]
+            stages=self.stages,
             on_error=self.on_error,
             progress=self.progress,
+            held=held,
         )
         failed = True
         try:
             if inputs:
-                self._text_half(inputs, summary)
+                self._text_half(inputs, summary, held)
             summary.stories = local.run_stages(summary)
             failed = False
         finally:
             local.end_stages(failed)
         return summary
 
-    def _text_half(self, inputs: Sequence[str], summary: RunSummary) -> None:
+    def _text_half(self, inputs: Sequence[str], summary: RunSummary, held: Held) -> None:
         import dask.bag as db
 
         units: list[Unit] = []
@@ -299,13 +308,13 @@ class DaskRunner:
                 if nxt is not None:
                     pending.append(client.compute(nxt))
                 for result in results:
-                    self._keep(result, summary)
+                    self._keep(result, summary, held)
         finally:
             client.close()
             if cluster is not None:
                 cluster.close()
 
-    def _keep(self, result: PartResult, summary: RunSummary) -> None:
+    def _keep(self, result: PartResult, summary: RunSummary, held: Held) -> None:
         for err in result.errors:
             self._error(err, summary)
         summary.read += result.read
@@ -314,15 +323,16 @@ class DaskRunner:
         if not result.articles:
             return
         added = self.store.add_articles(result.articles)
+        held.keep(result.articles, added)
         summary.added.extend(added)
         summary.already_stored += len(result.articles) - len(added)
         fresh = set(added)
         rows = [i for i, a in enumerate(result.articles) if a.id in fresh]
         if rows and result.vectors_kind is not None and result.vectors is not None:
-            self.store.put_vectors(
-                result.vectors_kind, [result.articles[i].id for i in rows], result.vectors[rows]
-            )
+            ids = [result.articles[i].id for i in rows]
+            self.store.put_vectors(result.vectors_kind, ids, result.vectors[rows])
+            held.keep_vectors(result.vectors_kind, dict(zip(ids, result.vectors[rows], strict=True)))
         if fresh and result.facts_kind is not None:
-            self.store.put_annotations(
-                result.facts_kind, {k: v for k, v in result.facts.items() if k in fresh}
-            )
+            facts = {k: v for k, v in result.facts.items() if k in fresh}
+            self.store.put_annotations(result.facts_kind, facts)
+            held.keep_facts(result.facts_kind, facts)

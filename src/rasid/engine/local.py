@@ -11,10 +11,11 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from ..model import Article, IngestError, RawDoc
+from ..model import Article, IngestError, RawDoc, Story
 from ..pipeline import Reader, Stage, Store
 from ..process import TextPipeline
 from ..store.protocols import StateBlobs
+from .held import Held
 from .locks import ANALYSIS_LOCK, store_lock, stories_turn
 from .pool import TextPool
 
@@ -114,10 +115,14 @@ class LocalRunner:
     # Articles the first stage places per transaction under its lock: between chunks another
     # writer (a posted article) takes its turn instead of waiting for a whole day's placing.
     stories_chunk: int = 100
+    # The articles this run stored (and what was computed with them), handed to the stages in
+    # memory. A caller that stores with one runner and runs the stages with another (the server's
+    # ingest worker) passes the same one to both.
+    held: Held = field(default_factory=Held)
     _first_counts: bool = field(default=False, init=False)  # the first stage counts its own progress
-    _records: list[str] = field(
-        default_factory=list, init=False
-    )  # the pending records this run wrote  # after letting the analysis lock go: rounds over stories left pending meanwhile
+    _records: list[str] = field(default_factory=list, init=False)  # the pending records this run wrote
+    # the headers the first stage wrote this run, by story id (the last written of each)
+    _headers: dict[str, Story] = field(default_factory=dict, init=False)
 
     def _raw(self, inputs: Iterable[str], summary: RunSummary) -> Iterator[RawDoc]:
         if self.reader is None:
@@ -269,7 +274,7 @@ class LocalRunner:
         """The first stage's feed (read under its lock): this run's articles and any a stopped run
         left in no story, by time; the stages' `begin` hooks."""
         store = self.store
-        self._records = []
+        self._records, self._headers = [], {}
         feed = store.unassigned_article_ids()
         if self.only is not None:
             mine = set(self.only)
@@ -279,8 +284,9 @@ class LocalRunner:
         if summary.resumed:
             self._prepare(len(feed))
         if feed:
+            batch = self.held.batch(feed)
             for stage in self.stages:
-                stage.begin(store, feed)
+                stage.begin(store, batch)
         stage = self.stages[0]
         self._first_counts = stage.report_progress(self._advance)
         self._stage(_stage_name(stage), len(feed))
@@ -299,10 +305,12 @@ class LocalRunner:
         )
         chunk = left[: self.stories_chunk]
         with store.atomic():
-            touched = list(dict.fromkeys(self.stages[0].update(store, chunk, [])))
+            out = self.stages[0].update(store, self.held.batch(chunk))
+            touched = list(dict.fromkeys(out.ids))
             name = mark_pending(store, touched) if pending else None
         if name is not None:
             self._records.append(name)
+        self._headers.update(out.headers)
         placed.extend(touched)
         if not self._first_counts:
             self._advance(len(chunk))
@@ -326,7 +334,7 @@ class LocalRunner:
             for stage in stages:
                 own = stage.report_progress(self._advance)
                 self._stage(_stage_name(stage), len(touched))
-                done = stage.update(store, summary.feed, list(touched))
+                done = stage.update(store, self.held.batch(summary.feed, touched, self._headers)).ids
                 if not own:
                     self._advance(len(done))
                 touched = list(dict.fromkeys([*touched, *done]))
@@ -348,6 +356,7 @@ class LocalRunner:
 
     def _flush(self, batch: list[Article], summary: RunSummary) -> None:
         added = self.store.add_articles(batch)
+        self.held.keep(batch, added)
         summary.added.extend(added)
         summary.already_stored += len(batch) - len(added)
         if added:

@@ -8,15 +8,15 @@ will need beside them keeps both cores busy. Both helpers hand results back in t
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..model import Article
-from ..store.protocols import ArticleReads, DerivedCache
+from ..store.protocols import DerivedCache
 from .pool import WorkerPool
 
 if TYPE_CHECKING:
@@ -40,7 +40,9 @@ class VectorsAhead:
     encoder's short numpy calls waits for the interpreter lock the clusterer holds, and the encoder
     ran 4-20x slower (docs/benchmarks/pipeline.md). A few are embedded on a thread, where starting
     a process would cost more than it saves. A worker already started by the caller (`pool`) is
-    used for any number of articles, and left running on exit.
+    used for any number of articles, and left running on exit. `known`: vectors the caller holds
+    in memory (the Dask workers' for this run's articles, cached in the store already); only the
+    others are looked up in the store.
     """
 
     def __init__(
@@ -52,11 +54,17 @@ class VectorsAhead:
         chunk: int,
         process_min: int = 256,
         pool: WorkerPool | None = None,
+        known: Mapping[str, np.ndarray] | None = None,
     ) -> None:
         from ..embed import embedding_texts, group_vectors
 
         self._store, self._kind = store, kind
-        self._have = store.get_vectors(kind, [a.id for a in articles])
+        known = known or {}
+        # as the store gives them back: float32
+        self._have = {a.id: np.asarray(known[a.id], dtype=np.float32) for a in articles if a.id in known}
+        unknown = [a.id for a in articles if a.id not in self._have]
+        if unknown:
+            self._have.update(store.get_vectors(kind, unknown))
         missing = [a for a in articles if a.id not in self._have]
         self._chunks = [[a.id for a in missing[i : i + chunk]] for i in range(0, len(missing), chunk)]
         groups = [[embedding_texts(a) for a in missing[i : i + chunk]] for i in range(0, len(missing), chunk)]
@@ -105,19 +113,22 @@ class VectorsAhead:
                 self._threads.shutdown(wait=True, cancel_futures=True)
 
 
-class _FactsSource(ArticleReads, DerivedCache, Protocol):
-    """What `FactsAhead` reads: the new articles, and the facts already kept."""
-
-
 class FactsAhead:
     """The facts of this run's new articles, computed on the pool from a thread of this process
-    while the stories stage runs. Articles whose facts the store already holds are skipped."""
+    while the stories stage runs. Articles whose facts the store already holds are skipped.
+    `load` gives the articles of some ids (the runner's in memory, the others from the store)."""
 
     def __init__(
-        self, store: _FactsSource, kind: str | None, pool: WorkerPool, ids: list[str], chunk: int
+        self,
+        store: DerivedCache,
+        kind: str | None,
+        pool: WorkerPool,
+        ids: list[str],
+        chunk: int,
+        load: Callable[[list[str]], list[Article]],
     ) -> None:
-        self._store, self._pool = store, pool
-        have = set(store.get_annotations(kind, ids)) if kind is not None else set()
+        self._load, self._pool = load, pool
+        have = set(store.get_annotations(kind, ids)) if kind is not None and ids else set()
         self._ids = [i for i in ids if i not in have]
         self._chunk = chunk
         self._facts: dict[str, ArticleFacts] = {}
@@ -130,7 +141,7 @@ class FactsAhead:
         for i in range(0, len(self._ids), self._chunk):
             if self._stop.is_set():
                 return
-            yield self._store.get_articles(self._ids[i : i + self._chunk])
+            yield self._load(self._ids[i : i + self._chunk])
 
     def _work(self) -> None:
         try:

@@ -1,6 +1,13 @@
 """The stories stage: near-duplicates (MinHash/LSH) and streaming story assignment for newly
 stored articles, over the algorithms of `rasid.dedup` and `rasid.stories`.
 
+It is handed the new articles (`pipeline.Batch`: those the runner holds in memory, with any
+vectors computed with them) and returns the stories it touched with the headers it wrote
+(`pipeline.Touched`), which the understanding stage is handed in turn. What it reads from the
+store is what no memory of this run holds: articles a stopped run or another process stored
+(`Batch.articles`), the older members of the stories it touched (their headers' sources and days),
+stored members that move (relinked copies, merged stories), cached vectors, and its own state.
+
 The state those algorithms stream through is kept by a `StateKeeper` (`story_state.py`): in the
 store as a checkpoint and a journal, and in memory between the batches of a long-lived stage (the
 server's ingest worker, `rasid watch`), so a batch of one posted article neither loads nor saves
@@ -9,18 +16,20 @@ the whole state while no other process has placed articles meanwhile.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..engine.prefetch import VectorsAhead, embedding_worker
 from ..model import Article, Story, time_order
-from ..pipeline import BaseStage
+from ..pipeline import BaseStage, Batch, Touched
 from ..settings import Settings
 from ..store.protocols import StoriesStore
 from .story_state import StateKeeper, StoryState
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from ..embed import Embedder
     from ..engine.pool import WorkerPool
 
@@ -86,31 +95,38 @@ class StoriesStage(BaseStage):
         # The recipe (title + opening characters) is part of the key: a changed recipe re-embeds.
         return f"article:{self._embedder().name}:title+lead{LEAD_CHARS}"
 
-    def _vectors(self, store: StoriesStore, articles: Sequence[Article]) -> VectorsAhead:
+    def _vectors(
+        self, store: StoriesStore, articles: Sequence[Article], known: Mapping[str, np.ndarray] | None = None
+    ) -> VectorsAhead:
         return VectorsAhead(
-            store, self._kind(), self._embedder(), articles, self.chunk, self.embed_process_min, self._pool
+            store,
+            self._kind(),
+            self._embedder(),
+            articles,
+            self.chunk,
+            self.embed_process_min,
+            self._pool,
+            known=known,
         )
 
-    def update(
-        self, store: StoriesStore, new_ids: Sequence[str], touched_stories: Sequence[str] = ()
-    ) -> list[str]:
-        if not new_ids:
-            return []
+    def update(self, store: StoriesStore, batch: Batch) -> Touched:
+        """Place `batch.ids` (in publication order); the stories touched and their new headers."""
+        if not batch.ids:
+            return Touched()
         keeper = self.keeper()
         try:
             state, others = keeper.open(store)
             repaired = self._replay(store, state, others)
-            return self._place(store, state, time_order(store.get_articles(list(new_ids))), repaired)
+            return self._place(store, state, batch, repaired)
         except BaseException:
             keeper.forget()  # the state in memory may be half-way through this batch
             raise
 
-    def _place(
-        self, store: StoriesStore, state: StoryState, articles: list[Article], repaired: list[Row]
-    ) -> list[str]:
+    def _place(self, store: StoriesStore, state: StoryState, batch: Batch, repaired: list[Row]) -> Touched:
         dedup, clusterer = state.dedup, state.clusterer
+        articles = time_order(batch.articles(store))
         rows: list[Row] = []
-        with self._vectors(store, articles) as vecs:
+        with self._vectors(store, articles, batch.vectors.get(self._kind())) as vecs:
             for art in articles:
                 dup = dedup.add(art)
                 sid = clusterer.assign(art, vecs.get(art.id), dup)
@@ -149,11 +165,14 @@ class StoriesStage(BaseStage):
             store.retire_stories(merged)
             touched = dict.fromkeys(merged.get(sid, sid) for sid in touched)
         touched.update(dict.fromkeys(sid for _, sid, _ in repaired if sid))
-        self._write_headers(store, state, list(touched))
-        return list(touched)
+        headers = self._write_headers(store, state, list(touched), batch)
+        return Touched(list(touched), {s.id: s for s in headers})
 
     @staticmethod
-    def _write_headers(store: StoriesStore, state: StoryState, ids: list[str]) -> None:
+    def _write_headers(store: StoriesStore, state: StoryState, ids: list[str], batch: Batch) -> list[Story]:
+        """Write the headers of the stories `ids` from their members as just assigned (read from
+        the store: the one record of membership); the batch's articles come from memory, the older
+        members' sources and days from the store."""
         stories = []
         for sid in ids:
             members = store.story_article_ids(sid)
@@ -161,7 +180,7 @@ class StoriesStage(BaseStage):
                 store.delete_story(sid)
                 continue
             story = Story(id=sid)  # the header only: the analysis is the understanding stage's
-            member_arts = store.get_articles(members)
+            member_arts = batch.articles(store, members)
             story.articles = [a.id for a in time_order(member_arts)]
             story.sources = sorted({a.source for a in member_arts if a.source})
             story.title = state.clusterer.story_title(sid)
@@ -170,6 +189,7 @@ class StoriesStage(BaseStage):
             story.last_seen = days[-1] if days else None
             stories.append(story)
         store.put_story_headers(stories)
+        return stories
 
     def _replay(self, store: StoriesStore, state: StoryState, batches: list[list[str]]) -> list[Row]:
         """Place the journalled `batches` again, in their order, over `state`: it becomes the state

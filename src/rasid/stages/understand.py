@@ -1,8 +1,14 @@
 """The understanding stage: entities, timeline, quotes, brief and disputes of every story the
-stories stage touched, over the analysis of `rasid.understand.story`."""
+stories stage touched, over the analysis of `rasid.understand.story`.
+
+It is handed (`pipeline.Batch`) the stories to analyse, the headers the stories stage wrote for
+them this run (with their members), and the run's new articles in memory (with any facts the Dask
+workers computed). What it reads from the store, and why, is in `UnderstandStage.update`.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, TypeAlias
@@ -12,7 +18,7 @@ import numpy as np
 from ..engine.pool import WorkerPool
 from ..engine.prefetch import FactsAhead
 from ..model import Article, Story
-from ..pipeline import BaseStage
+from ..pipeline import BaseStage, Batch, Touched
 from ..store.protocols import AnalysisStore
 
 if TYPE_CHECKING:
@@ -101,12 +107,17 @@ class UnderstandStage(BaseStage):
         if self.workers > 1 and added >= self.min_pool and self._pool is None:
             self._start_pool()
 
-    def begin(self, store: AnalysisStore, new_ids: Sequence[str]) -> None:
+    def begin(self, store: AnalysisStore, batch: Batch) -> None:
         """Start (and warm) the worker pool when this run has enough new articles to need one, and
-        set it to work on the new articles' facts."""
-        if self.workers > 1 and len(new_ids) >= self.min_pool:
+        set it to work on the new articles' facts (those not handed in `batch.facts`)."""
+        if self.workers > 1 and len(batch.ids) >= self.min_pool:
             pool = self._pool if self._pool is not None else self._start_pool()
-            self._ahead = FactsAhead(store, self._facts_kind(), pool, list(new_ids), self.facts_chunk)
+            kind = self._facts_kind()
+            known = batch.facts.get(kind, {}) if kind is not None else {}
+            ids = [i for i in batch.ids if i not in known]
+            self._ahead = FactsAhead(
+                store, kind, pool, ids, self.facts_chunk, lambda part: batch.articles(store, part)
+            )
 
     def _facts_kind(self) -> str | None:
         return self._analyzer().facts_kind if self.keep_facts else None
@@ -131,30 +142,50 @@ class UnderstandStage(BaseStage):
             pool, self._pool = self._pool, None
             pool.__exit__(RuntimeError if failed else None, None, None)
 
-    def update(
-        self, store: AnalysisStore, new_ids: Sequence[str], touched_stories: Sequence[str] = ()
-    ) -> list[str]:
-        """Analyse the stories touched by this run: `touched_stories` when the stories stage said
-        which (the runner passes them on), else the stories of the new articles."""
-        ids = list(dict.fromkeys(touched_stories))
-        if not ids:
-            ids = list(dict.fromkeys(a.story for a in store.get_articles(list(new_ids)) if a.story))
+    def update(self, store: AnalysisStore, batch: Batch) -> Touched:
+        """Analyse the stories `batch.stories` (every pending one: the runner's list).
+
+        Each story's members are those of the header the stories stage wrote this run
+        (`batch.headers`), and its new articles (and their Dask facts) those in memory. The store
+        is read only for what this run cannot hold: (1) each handed header's member ids, to check
+        them: the stories lock is let go between the stories stage's chunks and before the
+        analysis lock is taken, so another writer may have changed the story since; (2) the whole
+        story, when there is no header (a story another writer or a stopped run left pending) or
+        its members changed (none when it was merged away: skipped); (3) the older members' text;
+        (4) their facts and sentence vectors kept by earlier runs (`keep_facts`, `keep_vectors`)."""
+        ids = list(dict.fromkeys(batch.stories))
         if self._pool is None and self.workers > 1 and len(ids) >= self.min_pool:
             pool = self._start_pool()
             try:
-                self._run(store, ids, pool.map)
+                self._run(store, batch, ids, pool.map)
             finally:
                 self.end()
         elif self._pool is not None:
-            self._run(store, ids, self._pool.map)
+            self._run(store, batch, ids, self._pool.map)
         else:
             analyze = self._analyzer().analyze_with
-            self._run(store, ids, lambda tasks: (analyze(t) for t in tasks))
-        return ids
+            self._run(store, batch, ids, lambda tasks: (analyze(t) for t in tasks))
+        return Touched(ids)
+
+    @staticmethod
+    def _stories(store: AnalysisStore, batch: Batch, ids: list[str]) -> list[Story]:
+        """The stories of `ids` still stored, each as its header in `batch` while its stored members
+        are still those, else as stored (reads (1) and (2) of `update`)."""
+        found = []
+        for sid in ids:
+            header = batch.headers.get(sid)
+            if header is not None and store.story_article_ids(sid) == header.articles:
+                found.append(dataclasses.replace(header, articles=list(header.articles)))
+                continue
+            story = store.get_story(sid)
+            if story is not None:
+                found.append(story)
+        return found
 
     def _run(
         self,
         store: AnalysisStore,
+        batch: Batch,
         ids: list[str],
         analyze_all: Callable[[Iterable[AnalysisTask]], Iterator[StoryAnalysis]],
     ) -> None:
@@ -168,15 +199,21 @@ class UnderstandStage(BaseStage):
             self._ahead = None
             if kind is not None:
                 store.put_annotations(kind, {aid: f.to_json() for aid, f in ready.items()})
-        stories = [s for s in (store.get_story(sid) for sid in ids) if s is not None]
+        handed = batch.facts.get(kind, {}) if kind is not None else {}
+        stories = self._stories(store, batch, ids)
         # Largest stories first: a big story dealt out last would leave the other worker idle.
         stories.sort(key=lambda s: -len(s.articles))
 
         def tasks() -> Iterator[AnalysisTask]:
             for story in stories:
-                arts = store.get_articles(story.articles)
+                arts = batch.articles(store, story.articles)  # (3): the older members
                 facts: dict[str, ArticleFacts] = {a.id: ready[a.id] for a in arts if a.id in ready}
-                rest = [a.id for a in arts if a.id not in facts]
+                facts.update(
+                    (a.id, ArticleFacts.from_json(a.id, handed[a.id]))
+                    for a in arts
+                    if a.id not in facts and a.id in handed
+                )
+                rest = [a.id for a in arts if a.id not in facts]  # (4): kept by earlier runs
                 if rest and kind is not None:
                     for aid, text in store.get_annotations(kind, rest).items():
                         facts[aid] = ArticleFacts.from_json(aid, text)

@@ -20,10 +20,16 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ..engine.held import Held
 from ..model import IngestError, RawDoc
 from ..pipeline import Stage, Store
+
+if TYPE_CHECKING:
+    from ..ingest.htmltext import PageExtractor
+    from ..process import TextPipeline
+    from ..settings import Settings
 
 _STOP = object()
 
@@ -33,7 +39,7 @@ class _RecordsReader:
     """A Reader over records already in memory (the POSTed JSON), parsed like `.json` input files."""
 
     records: Sequence[dict[str, Any]]
-    pages: Any
+    pages: PageExtractor
 
     def read(self, source: str) -> Iterator[RawDoc | IngestError]:
         from ..ingest import with_outlets
@@ -99,14 +105,14 @@ class IngestQueue:
         store: Store,
         stages: Callable[[], Sequence[Stage]],
         keep: int = 1000,
-        settings: Callable[[], Any] | None = None,
+        settings: Callable[[], Settings] | None = None,
     ) -> None:
         self._store = store
         self._make_stages = stages
         self._make_settings = settings
         self._stages: Sequence[Stage] | None = None
-        self._text: Any = None
-        self._pages: Any = None
+        self._text: TextPipeline | None = None
+        self._pages: PageExtractor | None = None
         self._queue: queue.Queue[Any] = queue.Queue()
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._lock = threading.Lock()
@@ -165,10 +171,11 @@ class IngestQueue:
         locks for the stages (`engine/locks.py`), as every writer of the store does."""
         try:
             self._setup()
+            held = Held()  # the round's articles, handed to the stages in memory
             for job in jobs:
-                self._store_text(job)
+                self._store_text(job, held)
             added = list(dict.fromkeys(itertools.chain.from_iterable(j.added for j in jobs)))
-            self._run_stages(added)
+            self._run_stages(added, held)
             found = {
                 a.id: a.story for a in self._store.get_articles([a for j in jobs for a in (j.added or [])])
             }
@@ -196,16 +203,18 @@ class IngestQueue:
         if self._stages is None:
             self._stages = list(self._make_stages())
 
-    def _settings(self) -> Any:
+    def _settings(self) -> Settings:
         if self._make_settings is not None:
             return self._make_settings()
         from ..settings import Settings
 
         return Settings()
 
-    def _store_text(self, job: Job) -> None:
+    def _store_text(self, job: Job, held: Held) -> None:
         from ..runner import build_runner
 
+        if self._pages is None:  # built by `_setup`, called first
+            raise RuntimeError("the ingest worker stored text before building its pipeline")
         # the text half only: the story stages run once for the whole round (`_run_stages`)
         runner = build_runner(
             self._store,
@@ -214,6 +223,7 @@ class IngestQueue:
             text=self._text,
             stages=(),
             engine="local",
+            held=held,
         )
         summary = runner.run([f"api:{job.id}"])
         job.read, job.added, job.already_stored = summary.read, list(summary.added), summary.already_stored
@@ -221,10 +231,11 @@ class IngestQueue:
         job.state = "stored"
         job.stored.set_result(job)
 
-    def _run_stages(self, added: list[str]) -> None:
+    def _run_stages(self, added: list[str], held: Held) -> None:
         """The stage half of `rasid run` (a runner that reads nothing): the story stages over every
         stored article in no story yet (these jobs' and any a stopped round left), with the
-        runner's crash safety (one transaction for the first stage, pending stories kept)."""
+        runner's crash safety (one transaction for the first stage, pending stories kept). The
+        stages are handed the jobs' articles from `held`, filled as `_store_text` stored them."""
         from ..runner import build_runner
 
         stages = self._stages or ()
@@ -242,6 +253,7 @@ class IngestQueue:
             stages=stages,
             wait_for_analysis=False,
             only=added if self._caught_up else None,
+            held=held,
         )
         runner.run([])
         self._caught_up = True
