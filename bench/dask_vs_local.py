@@ -65,22 +65,17 @@ def one(engine: str, feed: str, db: str, workers: int, understand: bool) -> None
     t0 = time.perf_counter()
     with open_store(db) as store:
         stages = default_stages(settings, understand=understand)
-        if engine == "dask":
-            from rasid.engine.dask import DaskRunner
-
-            summary = DaskRunner(
-                store=store,
-                settings=settings,
+        with Ingestor(settings) as reader:  # the Dask engine's workers build their own
+            summary = build_runner(
+                store,
+                settings,
+                reader,
                 stages=stages,
+                engine=engine,
                 workers=workers,
                 facts=understand,
                 progress=clock,
             ).run([feed])
-        else:
-            with Ingestor(settings) as reader:
-                summary = build_runner(
-                    store, settings, reader, stages=stages, engine="local", workers=workers, progress=clock
-                ).run([feed])
     clock.stop()
     seconds = time.perf_counter() - t0
     mib = 1024.0  # ru_maxrss is in KiB on Linux

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rasid.engine.dask import DaskRunner, Unit, from_file, partitions, plan_units, read_unit
+from rasid.engine.dask import Unit, from_file, partitions, plan_units, read_unit
 from rasid.ingest import Ingestor
 from rasid.model import IngestError
 from rasid.settings import load_settings
@@ -124,12 +124,14 @@ def test_dask_gives_the_local_engines_stories(day_jsonl, tmp_path):
             engine="local",
         ).run([str(day_jsonl)])
     t1 = time.perf_counter()
-    with open_store(dask_db) as store:
-        dask = DaskRunner(
-            store=store,
-            settings=settings,
+    with open_store(dask_db) as store, Ingestor(settings) as reader:
+        dask = build_runner(
+            store,
+            settings,
+            reader,
             stages=default_stages(settings, understand=False),
             workers=2,
+            engine="dask",
             facts=False,
             block_bytes=256 << 10,
             part_bytes=256 << 10,
@@ -160,8 +162,8 @@ def test_runs_on_a_running_scheduler(seeds_jsonl, tmp_path):
     from distributed import LocalCluster
 
     from rasid.cli import main
+    from rasid.runner import build_runner
 
-    settings = load_settings()
     with (
         LocalCluster(
             n_workers=1,
@@ -173,9 +175,11 @@ def test_runs_on_a_running_scheduler(seeds_jsonl, tmp_path):
         ) as cluster,
         open_store(str(tmp_path / "s.db")) as store,
     ):
-        summary = DaskRunner(
-            store=store, settings=settings, scheduler=cluster.scheduler_address, vectors=False, facts=False
-        ).run([str(seeds_jsonl), str(tmp_path / "none.txt")])
+        settings = load_settings(engine="dask", scheduler=cluster.scheduler_address)
+        with Ingestor(settings) as reader:
+            summary = build_runner(
+                store, settings, reader, stages=[], workers=2, vectors=False, facts=False
+            ).run([str(seeds_jsonl), str(tmp_path / "none.txt")])
         assert summary.read == 5 and sorted(summary.added) == ["000", "001", "002", "003", "004"]
         assert len(summary.errors) == 1 and "none.txt" in summary.errors[0].origin
         assert store.get_article("002").paragraphs

@@ -150,7 +150,7 @@ def test_text_workers_start_only_for_documents_left_after_the_serial_part(
     ~1 s for nothing); a longer one hands the rest, in order, to the pool."""
     import rasid.engine.local as local
     from rasid.ingest import Ingestor
-    from rasid.process import default_text_pipeline
+    from rasid.runner import build_runner
     from rasid.settings import load_settings
     from rasid.store import open_store
 
@@ -176,8 +176,8 @@ def test_text_workers_start_only_for_documents_left_after_the_serial_part(
     added = {}
     for serial_first in (5, 2):
         with open_store(str(tmp_path / f"pool{serial_first}.db")) as store, Ingestor(settings) as reader:
-            runner = local.LocalRunner(
-                store=store, reader=reader, text=default_text_pipeline(), workers=2, serial_first=serial_first
+            runner = build_runner(
+                store, settings, reader, stages=[], workers=2, engine="local", serial_first=serial_first
             )
             added[serial_first] = runner.run([str(jsonl)]).added
     assert pools == [2], "only the run with documents past the serial part starts workers"

@@ -13,12 +13,16 @@ from pathlib import Path
 import pytest
 from storytools import put_stories
 
-from rasid.engine.local import DEFERRED_BLOB, PENDING_BLOB, LocalRunner, pending_stories
+from rasid.engine.local import DEFERRED_BLOB, PENDING_BLOB, pending_stories
 from rasid.engine.locks import ANALYSIS_LOCK, STAGES_LOCK, store_lock
 from rasid.model import Article, Entity, Paragraph, Story
 from rasid.pipeline import BaseStage, Batch, Touched
+from rasid.runner import build_runner
+from rasid.settings import Settings
 from rasid.store import SQLiteStore, protocols
 from rasid.store.postgres import PostgresStore
+
+SETTINGS = Settings()  # the defaults (engine "local"); the stages are stubs, passed in
 
 PROTOCOLS = [
     protocols.ArticleReads,
@@ -197,9 +201,7 @@ def test_articles_are_placed_while_another_writer_analyses(tmp_path: Path) -> No
     with SQLiteStore(tmp_path / "w.db") as store:
         store.add_articles([_article(i) for i in range(4)])
         analyse = _Analyse()
-        worker = LocalRunner(
-            store=store, reader=None, text=None, stages=[_Place(), analyse], wait_for_analysis=False
-        )
+        worker = build_runner(store, SETTINGS, None, stages=[_Place(), analyse], wait_for_analysis=False)
         done = threading.Event()
         result: list = []
 
@@ -217,7 +219,7 @@ def test_articles_are_placed_while_another_writer_analyses(tmp_path: Path) -> No
             names, pending = pending_stories(store)
             assert sorted(pending) == [f"s-a{i}" for i in range(4)] and store.blob_names(DEFERRED_BLOB)
         # the holder's part once it lets go (LocalRunner._after_release): the deferred analysis is done
-        holder = LocalRunner(store=store, reader=None, text=None, stages=[_Place(), analyse])
+        holder = build_runner(store, SETTINGS, None, stages=[_Place(), analyse])
         holder.run([])
         assert sorted(analyse.seen) == [f"s-a{i}" for i in range(4)]
         assert store.blob_names(PENDING_BLOB) == [] and store.blob_names(DEFERRED_BLOB) == []
@@ -245,15 +247,11 @@ def test_the_stories_stage_places_the_feed_a_chunk_at_a_time(tmp_path: Path) -> 
         store.add_articles([_article(i) for i in range(5)])
         broken, analyse = Chunks(fail_on=2), _Analyse()
         with pytest.raises(RuntimeError):
-            LocalRunner(store=store, reader=None, text=None, stages=[broken, analyse], stories_chunk=2).run(
-                []
-            )
+            build_runner(store, SETTINGS, None, stages=[broken, analyse], stories_chunk=2).run([])
         assert [len(c) for c in broken.calls] == [2, 2]
         assert len(store.unassigned_article_ids()) == 3 and len(pending_stories(store)[1]) == 2
         whole = Chunks()
-        summary = LocalRunner(
-            store=store, reader=None, text=None, stages=[whole, analyse], stories_chunk=2
-        ).run([])
+        summary = build_runner(store, SETTINGS, None, stages=[whole, analyse], stories_chunk=2).run([])
         assert [len(c) for c in whole.calls] == [2, 1] and store.unassigned_article_ids() == []
         assert sorted(analyse.seen) == [f"s-a{i}" for i in range(5)] and summary.resumed_stories == 2
         assert pending_stories(store) == ([], [])
@@ -291,7 +289,7 @@ def test_a_round_over_given_articles_analyses_only_its_own_stories(tmp_path: Pat
         store.add_articles([_article(i) for i in range(3)])
         theirs = mark_pending(store, ["s-theirs"])
         analyse = _Analyse()
-        LocalRunner(store=store, reader=None, text=None, stages=[_Place(), analyse], only=["a1"]).run([])
+        build_runner(store, SETTINGS, None, stages=[_Place(), analyse], only=["a1"]).run([])
         assert analyse.seen == ["s-a1"]
         assert store.unassigned_article_ids() == ["a0", "a2"]
         assert pending_stories(store) == ([theirs], ["s-theirs"])

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .settings import Settings
 
@@ -39,6 +39,12 @@ def build_runner(
     wait_for_analysis: bool = True,
     only: Sequence[str] | None = None,
     held: Held | None = None,
+    serial_first: int | None = None,
+    stories_chunk: int | None = None,
+    vectors: bool = True,
+    facts: bool = True,
+    block_bytes: int | None = None,
+    part_bytes: int | None = None,
 ) -> Runner:
     """The local runner over `store` with the shipped text pipeline and stages (the Dask runner
     when `settings.engine` is "dask" and there is something to read).
@@ -55,6 +61,12 @@ def build_runner(
     the stages, filled as the text half stores them; a caller that stores with one runner and runs
     the stages with another (the server's ingest worker) passes the same one to both (default: the
     runner's own).
+
+    Engine tuning, each None for the engine's own default: `serial_first` (local: documents cleaned
+    in this process before worker processes start) and `stories_chunk` (local: articles the stories
+    stage places per transaction); for the Dask runner `vectors` / `facts` (compute the article
+    vectors / facts on the workers), `block_bytes` (the range a `.jsonl` file is cut into) and
+    `part_bytes` (input bytes per partition). Options of the other engine are ignored.
     """
     from .engine.held import Held
     from .engine.local import LocalRunner
@@ -74,6 +86,9 @@ def build_runner(
             scheduler=settings.scheduler or None,
             on_error=on_error,
             progress=progress,
+            vectors=vectors,
+            facts=facts,
+            **_given(block_bytes=block_bytes, part_bytes=part_bytes),
         )
     return LocalRunner(
         store=store,
@@ -87,4 +102,10 @@ def build_runner(
         wait_for_analysis=wait_for_analysis,
         only=only,
         held=held if held is not None else Held(),
+        **_given(serial_first=serial_first, stories_chunk=stories_chunk),
     )
+
+
+def _given(**options: int | None) -> dict[str, Any]:
+    """The options a caller set (the others left to the engine's defaults)."""
+    return {name: value for name, value in options.items() if value is not None}

@@ -219,7 +219,11 @@ def run_partition(units: list[list[Unit]]) -> list[PartResult]:
 
 @dataclass(slots=True)
 class DaskRunner:
-    """Inputs -> units -> Dask partitions (text half, vectors, facts) -> store -> story stages."""
+    """Inputs -> units -> Dask partitions (text half, vectors, facts) -> store -> story stages.
+
+    Built by `rasid.runner.build_runner` (the composition root); the stage half runs through a
+    `LocalRunner` of its own, with no reader, built in `run` (the engine's own composition, the one
+    other place a runner is constructed)."""
 
     store: Store
     settings: Settings
