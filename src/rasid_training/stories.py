@@ -214,31 +214,16 @@ def fit_story_models(
 
         m.threshold = _best(merge_grid, f)
     pair = fit_pair_model(pair_rows, C=C, trained_on=trained_on) if core and pair_rows else None
-    if pair is not None:
+    if pair is not None and parts is not None and len(parts) > 1:
+        pair.threshold = _crossfit_core(arts, vecs, dup, gold, model, merge, parts, core_grid, C)
+    elif pair is not None:
 
-        def tune_core(pair: StoryModel = pair) -> float:
-            if parts is not None and len(parts) > 1:
-                return _crossfit_core(arts, vecs, dup, gold, model, merge, parts, core_grid, C)
-
-            def core_score(th: float) -> float:
-                pair.threshold = th
-                pred = stream(arts, vecs, dup, model, merge, pair)
-                return (bcubed(pred, gold)[2] + pairwise(pred, gold)[2]) / 2
-
-            return _best(core_grid, core_score)
-
-        def merge_score(th: float, pair: StoryModel = pair) -> float:
-            merge.threshold = th
+        def core_score(th: float) -> float:
+            pair.threshold = th
             pred = stream(arts, vecs, dup, model, merge, pair)
             return (bcubed(pred, gold)[2] + pairwise(pred, gold)[2]) / 2
 
-        # The merge threshold above was tuned without the core check, which also gates merges in
-        # the product; tuned that way, near-tied thresholds flipped between runs (one dev fold went
-        # from merge 0.85 / core 0.2 to 0.70 / 0.0 and lost 0.05 pairwise F1 held out). So: the core
-        # threshold, then the merge threshold with the check on, then the core threshold again.
-        pair.threshold = tune_core()
-        merge.threshold = _best(merge_grid, merge_score)
-        pair.threshold = tune_core()
+        pair.threshold = _best(core_grid, core_score)
     return StoryModels(
         model, merge, cross_model, cross_merge, rows=len(y), positives=int(y.sum()), pair_model=pair
     )
