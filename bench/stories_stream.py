@@ -1,7 +1,8 @@
 """Stream all SaudiNewsNet articles in time order through dedup + embedding + story clustering.
 
 Prints end-to-end articles/s (embedding included), per-article assignment latency p50/p95, peak
-memory, and the per-article cost around 3k and around 30k articles already stored.
+memory, the per-article cost around 3k and around 30k articles already stored, how many stories of
+10+ articles span 5+ and 8+ publication days (running topics), and the largest stories.
 
     .venv/bin/python bench/stories_stream.py [--limit N] [--batch 32] [--dedup-module old/dedup.py]
 """
@@ -99,6 +100,18 @@ def main(argv: list[str] | None = None) -> None:
     print(f"peak memory (ru_maxrss) {peak:.0f} MiB")
     by_id = {a.id: a for a in arts}
     sizes = sorted(((len(cl.members(sid)), sid) for sid in cl.story_ids() if cl.members(sid)), reverse=True)
+    # running topics: how many stories of 10 or more articles span many publication days
+    spans = [
+        (size, len({(by_id[m].published or "")[:10] for m in cl.members(sid)}))
+        for size, sid in sizes
+        if size >= 10
+    ]
+    print(
+        f"stories of 10+ articles {len(spans)}: spanning 5+ days {sum(d >= 5 for _, d in spans)} "
+        f"({sum(n for n, d in spans if d >= 5)} articles), 8+ days {sum(d >= 8 for _, d in spans)}, "
+        f"longest {max((d for _, d in spans), default=0)} days; the {args.largest} largest span "
+        f"{np.mean([d for _, d in spans[: args.largest]] or [0]):.1f} days on average"
+    )
     for size, sid in sizes[: args.largest]:
         mem = [by_id[m] for m in cl.members(sid)]
         days = sorted({(a.published or "")[:10] for a in mem})

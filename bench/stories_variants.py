@@ -113,7 +113,7 @@ class _OrJoin(StoryClusterer):
         return sid
 
 
-def stream_mode(data: Path, cache: Path | None) -> None:
+def stream_mode(data: Path, cache: Path | None, only: list[str] | None = None) -> None:
     variants: dict[str, Callable[[], StoryClusterer]] = {
         "shipped": StoryClusterer,
         "no-merge-core": lambda: StoryClusterer(merge_core=False),
@@ -122,7 +122,10 @@ def stream_mode(data: Path, cache: Path | None) -> None:
             "Q", (_Agg,), {"stat": staticmethod(lambda p: float(np.quantile(p, 0.25)))}
         )(),
         "or-join": _OrJoin,
+        "no-anchor": lambda: StoryClusterer(anchor_core=False),
     }
+    if only:
+        variants = {k: v for k, v in variants.items() if k in only}
     for test, prev in FOLDS:
         day_arts = {d: load_saudinewsnet([data / "saudinewsnet" / f"{d}.zip"]) for d in (prev, test)}
         arts, vecs = time_ordered(day_arts, (prev, test), cache)
@@ -277,9 +280,13 @@ def main() -> None:
     ap.add_argument("mode", choices=("stream", "batch"))
     ap.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared")
     ap.add_argument("--cache", type=Path, default=None, help="directory caching article vectors")
+    ap.add_argument("--variants", nargs="*", help="stream mode: only these variants")
     args = ap.parse_args()
     data = args.shared / "data"
-    (stream_mode if args.mode == "stream" else batch_mode)(data, args.cache)
+    if args.mode == "stream":
+        stream_mode(data, args.cache, args.variants)
+    else:
+        batch_mode(data, args.cache)
 
 
 if __name__ == "__main__":

@@ -278,7 +278,9 @@ def fit_pair_model(
     y = np.concatenate([b[1] for b in blocks])
     if y.all() or not y.any():
         return None
-    return _fit(X, y, C=C, trained_on=trained_on + "; article-member pairs", features=PAIR_FEATURES)
+    model = _fit(X, y, C=C, trained_on=trained_on + "; article-member pairs", features=PAIR_FEATURES)
+    model.unbounded_above = ("gap",)  # see StoryModel.unbounded_above
+    return model
 
 
 __all__ = [

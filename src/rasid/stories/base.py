@@ -79,6 +79,7 @@ class _ClustererState:
     pair_log: list[tuple[str, list[str], np.ndarray]] | None
     related_min: float
     merge_core: bool
+    anchor_core: bool
     dormant_days: float
     late_after_days: float
     late_threshold: float

@@ -45,6 +45,8 @@ class StoryClusterer(_Policy):
     candidates: how many nearest centroids and nearest members to consider.
     pair_model, core: the core-linkage check of a join (`_core_ok`; core=False: none).
     merge_core: the same check between two stories before a merge (`_merge_core_ok`).
+    anchor_core: a story larger than MEMBER_WINDOW also checks a join against its first ANCHORS
+        members (`_core_ok`).
     """
 
     def __init__(
@@ -66,6 +68,7 @@ class StoryClusterer(_Policy):
         pair_model: StoryModel | None = None,
         core: bool = True,
         merge_core: bool = True,
+        anchor_core: bool = True,
     ) -> None:
         self.model = model if model is not None else StoryModel.load()
         self.merge_model = (
@@ -86,6 +89,7 @@ class StoryClusterer(_Policy):
         self.merge_core = (
             merge_core  # the same check between two stories before they merge (`_merge_core_ok`)
         )
+        self.anchor_core = anchor_core  # a large story's first members in the join's core check too
         self._linked = set()  # stories whose related stories changed since take_linked()
         self.dormant_days = dormant_days
         self.late_after_days = late_after_days

@@ -21,6 +21,9 @@ _PAIR_MEMBERS = 32
 # instead of averaging into a generic "news of the day" vector that attracts everything, and the
 # cost of a search stays bounded however long a story runs.
 MEMBER_WINDOW = 24
+# ...and, once it is larger, also its first ANCHORS articles: the core check of a join compares an
+# article with those too, so a story cannot drift away from the happening it opened with.
+ANCHORS = 4
 
 
 def _matvec(rows: np.ndarray, vec: np.ndarray) -> np.ndarray:
@@ -177,7 +180,7 @@ class _Index(_Lexical):
             if rows is None:
                 rows = np.nonzero(self._members.label[: self._members.n] == pos)[0]
             if len(rows):
-                c = self._members.data[rows].sum(axis=0)
+                c = self._members.data[rows[-MEMBER_WINDOW:]].sum(axis=0)
         return c / max(1e-12, float(np.linalg.norm(c)))
 
     def _best_member(self, pos: int, vec: np.ndarray) -> float:

@@ -11,7 +11,7 @@ import numpy as np
 from ..model import Article
 from .base import _Story
 from .features import _ArticleView, _bag_arrays, _BagArrays, _prune, article_view
-from .index import BAG_CAP, MEMBER_WINDOW, _Index
+from .index import ANCHORS, BAG_CAP, MEMBER_WINDOW, _Index
 
 
 class _Lifecycle(_Index):
@@ -138,8 +138,9 @@ class _Lifecycle(_Index):
         rows = None
         if s.count > MEMBER_WINDOW:
             rows = np.nonzero(self._members.label[: self._members.n] == pos)[0]
-            if len(rows) > MEMBER_WINDOW:  # the oldest rows leave the index (the new one is last)
-                stale, rows = rows[: len(rows) - MEMBER_WINDOW], rows[len(rows) - MEMBER_WINDOW :]
+            if len(rows) > ANCHORS + MEMBER_WINDOW:  # the oldest rows after the anchors leave the index
+                stale = rows[ANCHORS : len(rows) - MEMBER_WINDOW]
+                rows = np.concatenate([rows[:ANCHORS], rows[len(rows) - MEMBER_WINDOW :]])
                 self._members.label[stale] = -1
                 self._members.data[stale] = 0.0
                 self._retired += len(stale)

@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from .features import _ArticleView, _BagArrays, _no_common_language
-from .index import _PAIR_MEMBERS
+from .index import _PAIR_MEMBERS, MEMBER_WINDOW
 from .lifecycle import _Lifecycle
 from .scoring import PAIR_FEATURES
 
@@ -38,8 +38,8 @@ class _Policy(_Lifecycle):
     """StoryClusterer's join and merge rules (built on its lifecycle; the settings are the clusterer's)."""
 
     def _core_rows(self, pos: int, view: _ArticleView, vec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Story `pos`'s member rows in the index (its MEMBER_WINDOW most recent articles) and the
-        PAIR_FEATURES of the article with each of them."""
+        """Story `pos`'s member rows in the index (its first ANCHORS and MEMBER_WINDOW most recent
+        articles, ascending) and the PAIR_FEATURES of the article with each of them."""
         rows = np.nonzero(self._members.label[: self._members.n] == pos)[0]
         if not len(rows):
             return rows, np.zeros((0, len(PAIR_FEATURES)))
@@ -79,7 +79,15 @@ class _Policy(_Lifecycle):
         if self.pair_model is None:
             return True
         rows, X = self._core_rows(pos, view, vec)
-        return not len(rows) or self._core_mean_ok(X)
+        if len(rows) <= MEMBER_WINDOW:
+            return not len(rows) or self._core_mean_ok(X)
+        # A story larger than the window also kept its first ANCHORS members: the article must be
+        # close to them too (`anchor_core`). The recent members of a running topic are always
+        # yesterday's reports of its kind, so they alone let it drift for weeks (in the 31k stream:
+        # a weather story of 61 bulletins over 11 days, a market story of 57 over 9); its first
+        # reports, days older, are not (the pair scorer's gap, see StoryModel.unbounded_above).
+        recent, first = X[-MEMBER_WINDOW:], X[:-MEMBER_WINDOW]
+        return self._core_mean_ok(recent) and (not self.anchor_core or self._core_mean_ok(first))
 
     def _core_mean_ok(self, X: np.ndarray) -> bool:
         """The pair scorer's mean probability over the pair rows `X` reaches its threshold."""

@@ -103,10 +103,18 @@ class StoryModel:
     # alone made a story that large swallow every royal-news article of the archive).
     lo: list[float] | None = None
     hi: list[float] | None = None
+    # Features left to extrapolate above that range. The pair scorer's `gap` is one: its effect is monotone by construction (reports
+    # further apart are less likely one happening), its training days span under three days, and a
+    # stream runs for weeks; clipped there, a daily bulletin eleven days on scored as if it were two
+    # days on, and a running topic kept its first reports as its core.
+    unbounded_above: tuple[str, ...] = ()
 
     def proba(self, X: np.ndarray) -> np.ndarray:
         if self.lo is not None and self.hi is not None:
-            X = np.clip(X, np.asarray(self.lo), np.asarray(self.hi))
+            hi = np.asarray(self.hi)
+            if self.unbounded_above:
+                hi = np.where([f in self.unbounded_above for f in self.features], np.inf, hi)
+            X = np.clip(X, np.asarray(self.lo), hi)
         z = (X - np.asarray(self.mean)) / np.asarray(self.scale)
         return 1.0 / (1.0 + np.exp(-(z @ np.asarray(self.coef) + self.intercept)))
 
@@ -122,6 +130,7 @@ class StoryModel:
                 "trained_on": self.trained_on,
                 "lo": self.lo,
                 "hi": self.hi,
+                "unbounded_above": list(self.unbounded_above),
             },
             indent=1,
         )
@@ -131,6 +140,7 @@ class StoryModel:
         d = json.loads(text)
         if list(d["features"]) != list(expect):
             raise ValueError(f"story model features {d['features']} do not match this code's {list(expect)}")
+        d["unbounded_above"] = tuple(d.get("unbounded_above", ()))
         return cls(**d)
 
     @classmethod

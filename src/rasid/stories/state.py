@@ -57,6 +57,7 @@ def to_bytes(cl: StoryClusterer) -> bytes:
             "id_prefix": cl.id_prefix,
             "related_min": cl.related_min,
             "merge_core": cl.merge_core,
+            "anchor_core": cl.anchor_core,
         },
         "model": json.loads(cl.model.to_json()),
         "merge_model": json.loads(cl.merge_model.to_json()) if cl.merge_model is not None else None,
