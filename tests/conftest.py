@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from rasid.store import SQLiteStore
+from rasid.store.postgres import PostgresStore
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 SEEDS = SHARED / "seeds"
@@ -40,3 +43,16 @@ def seeds_jsonl(tmp_path, gold, seed_texts) -> Path:
 
 # The throwaway PostgreSQL cluster (tests/pg.py): `pg_cluster` per session, `pg_url` a fresh database.
 from pg import pg_cluster, pg_url  # noqa: E402, F401
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_store(request, tmp_path: Path):  # noqa: ANN001, ANN201
+    """A fresh store on each backend (PostgreSQL skipped only when its binaries or psycopg are missing)."""
+    if request.param == "sqlite":
+        store = SQLiteStore(tmp_path / "s.db")
+    else:
+        store = PostgresStore(request.getfixturevalue("pg_url"))
+    try:
+        yield store
+    finally:
+        store.close()

@@ -29,18 +29,6 @@ def _article(n: int, published: str | None, source: str = "okaz") -> Article:
     )
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def any_store(request, tmp_path: Path):  # noqa: ANN001, ANN201
-    if request.param == "sqlite":
-        store = SQLiteStore(tmp_path / "s.db")
-    else:
-        store = PostgresStore(request.getfixturevalue("pg_url"))
-    try:
-        yield store
-    finally:
-        store.close()
-
-
 def _tables(store: SQLiteStore | PostgresStore) -> set[str]:
     if isinstance(store, SQLiteStore):
         return {r[0] for r in store._select("SELECT name FROM sqlite_master WHERE type = 'table'")}

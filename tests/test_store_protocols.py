@@ -78,18 +78,6 @@ def test_the_runner_and_worker_find_no_store_method_by_name() -> None:
         assert not re.search(r"(getattr|hasattr)\((self\.)?_?store\b", text), path.name
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def any_store(request, tmp_path: Path):  # noqa: ANN001, ANN201
-    if request.param == "sqlite":
-        store = SQLiteStore(tmp_path / "s.db")
-    else:
-        store = PostgresStore(request.getfixturevalue("pg_url"))
-    try:
-        yield store
-    finally:
-        store.close()
-
-
 def test_headers_and_analysis_are_written_apart(any_store) -> None:  # noqa: ANN001
     store = any_store
     store.add_articles([_article(i) for i in range(3)])
