@@ -103,10 +103,10 @@ class StoryModel:
     # alone made a story that large swallow every royal-news article of the archive).
     lo: list[float] | None = None
     hi: list[float] | None = None
-    # Features left to extrapolate above that range. The pair scorer's `gap` is one: its effect is monotone by construction (reports
-    # further apart are less likely one happening), its training days span under three days, and a
-    # stream runs for weeks; clipped there, a daily bulletin eleven days on scored as if it were two
-    # days on, and a running topic kept its first reports as its core.
+    # Features left to extrapolate above that range. The pair scorer's `gap` is one: its effect is
+    # monotone by construction (reports further apart are less likely one happening), its training
+    # days span under three days, and a stream runs for weeks; clipped there, a daily bulletin eleven
+    # days on scored as if it were two days on, and a running topic kept its first reports as its core.
     unbounded_above: tuple[str, ...] = ()
 
     def proba(self, X: np.ndarray) -> np.ndarray:
