@@ -80,7 +80,6 @@ class _ClustererState:
     related_min: float
     merge_core: bool
     anchor_core: bool
-    new_day_margin: float
     dormant_days: float
     late_after_days: float
     late_threshold: float

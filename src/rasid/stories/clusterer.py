@@ -30,7 +30,7 @@ from ..model import Article
 from . import state
 from .base import _Rows
 from .features import _BUCKETS, _no_common_language, article_view
-from .policy import NEW_DAY_MARGIN, _Policy
+from .policy import _Policy
 from .scoring import StoryModel
 
 
@@ -47,8 +47,6 @@ class StoryClusterer(_Policy):
     merge_core: the same check between two stories before a merge (`_merge_core_ok`).
     anchor_core: a story larger than MEMBER_WINDOW also checks a join against its first ANCHORS
         members (`_core_ok`).
-    new_day_margin: what a join that carries a story of late_min_size articles or more into a
-        later calendar day adds to the core check's threshold (`_core_ok`).
     """
 
     def __init__(
@@ -71,7 +69,6 @@ class StoryClusterer(_Policy):
         core: bool = True,
         merge_core: bool = True,
         anchor_core: bool = True,
-        new_day_margin: float = NEW_DAY_MARGIN,
     ) -> None:
         self.model = model if model is not None else StoryModel.load()
         self.merge_model = (
@@ -93,7 +90,6 @@ class StoryClusterer(_Policy):
             merge_core  # the same check between two stories before they merge (`_merge_core_ok`)
         )
         self.anchor_core = anchor_core  # a large story's first members in the join's core check too
-        self.new_day_margin = new_day_margin  # a join into a later day needs a closer core
         self._linked = set()  # stories whose related stories changed since take_linked()
         self.dormant_days = dormant_days
         self.late_after_days = late_after_days

@@ -14,10 +14,6 @@ from .scoring import PAIR_FEATURES
 
 _MERGE_CORE_A = 12  # recent members of each story the merge core check compares
 _MERGE_CORE_B = 24
-# What a join that carries a story of `late_min_size` or more articles into a later calendar day
-# adds to the core check's threshold (see `_core_ok`). Chosen on the shipped scorers' dev streams
-# (08-02 after 08-01, 08-03 after 08-02; docs/benchmarks/stories_lodo.md, session 12).
-NEW_DAY_MARGIN = 0.2
 
 
 def _pair_row(
@@ -83,28 +79,15 @@ class _Policy(_Lifecycle):
         if self.pair_model is None:
             return True
         rows, X = self._core_rows(pos, view, vec)
-        if not len(rows):
-            return True
-        # A join that carries a story of `late_min_size` articles or more into a later calendar
-        # day than its latest member needs a closer core (`new_day_margin`). Most wrong pairs on
-        # the dev days join a report to one of the day before (08-03: 1,103 of 1,732): tomorrow's
-        # market session, bulletin or reception resembles today's reports of its kind as much as
-        # they resemble each other. A small story keeps the threshold on any day, as in
-        # `_join_threshold`: the seed story, one report a day over four days, stays one story.
-        need = self.pair_model.threshold
-        s = self._stories[pos]
-        if s.count >= self.late_min_size and math.floor(view.day) > math.floor(s.last):
-            need += self.new_day_margin
-        P = self.pair_model.proba(X)
         if len(rows) <= MEMBER_WINDOW:
-            return float(P.mean()) >= need
+            return not len(rows) or self._core_mean_ok(X)
         # A story larger than the window also kept its first ANCHORS members: the article must be
         # close to them too (`anchor_core`). The recent members of a running topic are always
         # yesterday's reports of its kind, so they alone let it drift for weeks (in the 31k stream:
         # a weather story of 61 bulletins over 11 days, a market story of 57 over 9); its first
         # reports, days older, are not (the pair scorer's gap, see StoryModel.unbounded_above).
-        recent, first = P[-MEMBER_WINDOW:], P[:-MEMBER_WINDOW]
-        return float(recent.mean()) >= need and (not self.anchor_core or float(first.mean()) >= need)
+        recent, first = X[-MEMBER_WINDOW:], X[:-MEMBER_WINDOW]
+        return self._core_mean_ok(recent) and (not self.anchor_core or self._core_mean_ok(first))
 
     def _core_mean_ok(self, X: np.ndarray) -> bool:
         """The pair scorer's mean probability over the pair rows `X` reaches its threshold."""

@@ -58,7 +58,6 @@ def to_bytes(cl: StoryClusterer) -> bytes:
             "related_min": cl.related_min,
             "merge_core": cl.merge_core,
             "anchor_core": cl.anchor_core,
-            "new_day_margin": cl.new_day_margin,
         },
         "model": json.loads(cl.model.to_json()),
         "merge_model": json.loads(cl.merge_model.to_json()) if cl.merge_model is not None else None,
