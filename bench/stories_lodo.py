@@ -16,6 +16,11 @@ Printed per fold: both figures side by side, duplicate pairs, the ten stories wi
 pairs (titles), and how many gold events the stories hold; then the worst fold.
 
     .venv/bin/python bench/stories_lodo.py [--cache /tmp/rasid-vec] [--folds 2015-08-03] [--full-grids]
+    .venv/bin/python bench/stories_lodo.py --cache /tmp/rasid-vec --out-of-fold   # thresholds out of fold
+
+`--out-of-fold` tunes every threshold across the two training days, each streamed with scorers fitted
+on the other (the procedure of `rasid train stories` given two label files); `--crossfit-core` tunes
+the core threshold alone that way.
 """
 
 from __future__ import annotations

@@ -15,7 +15,9 @@ The procedure the shipped scorers come from, for any labels in the development f
    probability over a story's recent members an article needs to join it) the best mean of
    B-cubed and pairwise F1 over a stream with the three models above.
 Every threshold is chosen on the training articles themselves, so the scores printed with a fit are
-in-sample: hold a day out to measure (`bench/stories_dev.py`).
+in-sample: hold a day out to measure (`bench/stories_dev.py`). Given the articles in parts (one per
+labelled day, `rasid train stories --gold A --gold B`), the thresholds are instead chosen out of fold:
+each part streamed with the scorers fitted on the other parts (`fit_story_models(out_of_fold=True)`).
 """
 
 from __future__ import annotations
