@@ -16,6 +16,11 @@ Printed per fold: both figures side by side, duplicate pairs, the ten stories wi
 pairs (titles), and how many gold events the stories hold; then the worst fold.
 
     .venv/bin/python bench/stories_lodo.py [--cache /tmp/rasid-vec] [--folds 2015-08-03] [--full-grids]
+    .venv/bin/python bench/stories_lodo.py --cache /tmp/rasid-vec --out-of-fold   # thresholds out of fold
+
+`--out-of-fold` tunes every threshold across the two training days, each streamed with scorers fitted
+on the other (the procedure of `rasid train stories` given two label files); `--crossfit-core` tunes
+the core threshold alone that way.
 """
 
 from __future__ import annotations
@@ -69,12 +74,22 @@ def events(data: Path, days: list[str]) -> dict[str, str]:
     return out
 
 
-def fit(data: Path, train: list[str], cache: Path | None, grids, out: Path, crossfit: bool = False) -> str:
+def fit(
+    data: Path,
+    train: list[str],
+    cache: Path | None,
+    grids,
+    out: Path,
+    crossfit: bool = False,
+    oof: bool = False,
+) -> str:
     day_arts = {d: load_saudinewsnet([data / "saudinewsnet" / f"{d}.zip"]) for d in train}
     arts, vecs = time_ordered(day_arts, tuple(train), cache)
     gold = events(data, train)
     parts = None
-    if crossfit:  # the core threshold cross-fitted over the training days (one part per day)
+    if (
+        crossfit or oof
+    ):  # the core threshold (with oof: every threshold) cross-fitted over the training days (one part per day)
         day_of = {a.id: d for d in train for a in day_arts[d]}
         parts = [[i for i, a in enumerate(arts) if day_of[a.id] == d] for d in train]
     t = time.perf_counter()
@@ -87,6 +102,7 @@ def fit(data: Path, train: list[str], cache: Path | None, grids, out: Path, cros
         cross=False,
         grids=grids,
         parts=parts,
+        out_of_fold=oof,
     )
     m.write(out)
     pair = m.pair_model
@@ -191,6 +207,12 @@ def main(argv: list[str] | None = None) -> None:
         "scorer fitted on the other) instead of on the rows the scorer was fitted on",
     )
     ap.add_argument(
+        "--out-of-fold",
+        action="store_true",
+        help="tune every threshold (join, merge, core) across the training days: each day streamed with "
+        "scorers fitted on the other",
+    )
+    ap.add_argument(
         "--models",
         type=Path,
         default=None,
@@ -228,7 +250,7 @@ def main(argv: list[str] | None = None) -> None:
                 models = args.keep_models / test if args.keep_models is not None else tmp / "models"
                 print(
                     f"== held out {test} (streamed after {BEFORE[test]}); "
-                    + fit(data, train, args.cache, grids, models, args.crossfit_core),
+                    + fit(data, train, args.cache, grids, models, args.crossfit_core, args.out_of_fold),
                     flush=True,
                 )
             t0 = time.perf_counter()

@@ -108,3 +108,55 @@ def test_train_stories_on_labelled_news(tmp_path, shared):
         == 1
     )
     assert "other.jsonl" in err.getvalue() and not (tmp_path / "none").exists()
+
+
+def test_train_stories_on_two_labelled_days_tunes_out_of_fold(tmp_path, shared, monkeypatch):
+    """Given two label files, `rasid train stories` tunes the join, merge and core thresholds out of
+    fold: the articles of each file are streamed with scorers fitted on the other file's alone."""
+    import io
+
+    import rasid_training.stories as training
+    from rasid.cli import main as cli
+    from rasid.eval.stories import read_gold, write_saudinewsnet_jsonl
+
+    feeds, files = [], []
+    for day in ("2015-08-01", "2015-08-02"):
+        feed = tmp_path / f"{day}.jsonl"
+        write_saudinewsnet_jsonl([shared / "data" / "saudinewsnet" / f"{day}.zip"], feed, limit=120)
+        urls = {json.loads(line)["url"] for line in feed.read_text(encoding="utf-8").splitlines()}
+        rows = [
+            r
+            for r in read_gold(shared / "data" / "saudinewsnet-events" / f"dev-{day}.jsonl")
+            if r["url"] in urls
+        ]
+        labels = tmp_path / f"labels-{day}.jsonl"
+        labels.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+        feeds.append(str(feed))
+        files += ["--gold", str(labels)]
+    db = str(tmp_path / "two.db")
+    for feed in feeds:
+        assert (
+            cli(["run", "--db", db, "--quiet", "--no-progress", feed], out=io.StringIO(), err=io.StringIO())
+            == 0
+        )
+    sub_fits: list[int] = []
+    real = training.fit_story_models
+
+    def counting(arts, *a, **kw):  # type: ignore[no-untyped-def]
+        sub_fits.append(len(arts))
+        return real(arts, *a, **kw)
+
+    monkeypatch.setattr(training, "fit_story_models", counting)
+    out = io.StringIO()
+    assert cli(["train", "stories", "--db", db, *files, "--out", str(tmp_path / "mine")], out=out) == 0
+    got = json.loads(out.getvalue())
+    th = got["thresholds"]
+    assert th["tuned"] == "out of fold over 2 label files"
+    # the fit on both days, then one on each day alone (the out-of-fold scorers)
+    assert len(sub_fits) == 3 and sub_fits[0] == got["articles"] == sum(sub_fits[1:]), sub_fits
+    assert min(sub_fits) > 0
+    assert th["join"] in training.JOIN_GRID and th["merge"] in training.MERGE_GRID
+    assert th["core"] in training.CORE_GRID
+    own = StoryModel.load_folder(tmp_path / "mine")
+    assert own["pair_model"] is not None and own["pair_model"].threshold == th["core"]
+    assert "labels-2015-08-01.jsonl" in own["model"].trained_on

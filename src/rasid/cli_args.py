@@ -177,7 +177,14 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common, data],
         help="fit the story scorers on labelled articles already in the store",
     )
-    t.add_argument("--gold", required=True, help="labels file (JSONL: url, event), as for `eval stories`")
+    t.add_argument(
+        "--gold",
+        required=True,
+        action="append",
+        help="labels file (JSONL: url, event), as for `eval stories`; repeat for several labelled days: "
+        "the thresholds are then tuned out of fold (each file's articles streamed with scorers fitted "
+        "on the other files')",
+    )
     t.add_argument(
         "--out", required=True, help="folder for the four model files; use it with the story_models setting"
     )

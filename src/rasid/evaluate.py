@@ -266,8 +266,10 @@ _NER_TEST = "ANERCorp_approxCamelSplit_test.txt.gz"
 _NER_TRAIN = "ANERCorp_approxCamelSplit_train.txt.gz"
 
 
-def train_stories(gold: str, out: str, settings: Settings) -> dict[str, Any]:
-    """Fit the four story scorers on the stored articles that `gold` labels (see rasid_training.stories).
+def train_stories(golds: list[str], out: str, settings: Settings) -> dict[str, Any]:
+    """Fit the four story scorers on the stored articles that the `golds` label files label (see
+    rasid_training.stories). With two or more files, the join, merge and core thresholds are tuned
+    out of fold: each file's articles streamed with scorers fitted on the other files' articles.
 
     The articles are read from the store as `rasid run` cleaned them, in stream order; they are
     embedded and de-duplicated afresh, as the stories stage would see them in one run."""
@@ -279,12 +281,19 @@ def train_stories(gold: str, out: str, settings: Settings) -> dict[str, Any]:
     from .eval.stories import bcubed, iter_gold_events, pairwise, read_gold, stream_order
     from .store import open_store
 
-    labels = dict(iter_gold_events(read_gold(gold)))
+    labels: dict[str, str] = {}
+    file_of: dict[str, int] = {}
+    for k, gold in enumerate(golds):
+        for url, event in iter_gold_events(read_gold(gold)):
+            if url not in labels:  # a url labelled twice: the first file's label
+                labels[url] = event
+                file_of[url] = k
+    names = ", ".join(Path(g).name for g in golds)
     with open_store(settings.db, create=False) as store:
         arts = stream_order(a for a in store.iter_articles() if (a.url or a.id) in labels)
     if not arts:
         raise ValueError(
-            f"{gold}: none of its articles is in the store {settings.db} "
+            f"{names}: none of its articles is in the store {settings.db} "
             "(run `rasid run` on them first; labels name articles by url)"
         )
     events = {a.id: labels[a.url or a.id] for a in arts}
@@ -294,7 +303,18 @@ def train_stories(gold: str, out: str, settings: Settings) -> dict[str, Any]:
     for a in arts:
         dedup.add(a)
     dup = {a.id: dedup.duplicate_of(a.id) for a in arts}
-    fitted = fit_story_models(arts, vecs, dup, events, trained_on=f"{Path(gold).name} ({len(arts)} articles)")
+    parts = [[i for i, a in enumerate(arts) if file_of[a.url or a.id] == k] for k in range(len(golds))]
+    parts = [p for p in parts if p]
+    out_of_fold = len(parts) > 1
+    fitted = fit_story_models(
+        arts,
+        vecs,
+        dup,
+        events,
+        trained_on=f"{names} ({len(arts)} articles)",
+        parts=parts if out_of_fold else None,
+        out_of_fold=out_of_fold,
+    )
     files = fitted.write(out)
     pred = stream(arts, vecs, dup, fitted.model, fitted.merge_model)
     b, p = bcubed(pred, events), pairwise(pred, events)
@@ -311,6 +331,8 @@ def train_stories(gold: str, out: str, settings: Settings) -> dict[str, Any]:
             "merge": fitted.merge_model.threshold,
             "cross_language_join": fitted.cross_model.threshold,
             "cross_language_merge": fitted.cross_merge_model.threshold,
+            "core": fitted.pair_model.threshold if fitted.pair_model is not None else None,
+            "tuned": f"out of fold over {len(parts)} label files" if out_of_fold else "in sample",
         },
         "in_sample": {
             "bcubed": dict(zip("prf", b, strict=True)),
@@ -324,7 +346,8 @@ def train_stories(gold: str, out: str, settings: Settings) -> dict[str, Any]:
 
 def train(what: str, args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     if what == "stories":
-        return train_stories(str(_need(Path(args.gold), "labels file", hint=False)), args.out, settings)
+        golds = [str(_need(Path(g), "labels file", hint=False)) for g in args.gold]
+        return train_stories(golds, args.out, settings)
     if what != "ner":
         raise ValueError(f"unknown model {what!r}")
     from rasid_training.ner import train_ner
