@@ -303,29 +303,24 @@ def _out_of_fold_thresholds(
     came out weaker than the held-out day needed."""
     join_grid, merge_grid, core_grid = grids if grids is not None else (JOIN_GRID, MERGE_GRID, CORE_GRID)
     held = []
-    ordered = sorted((sorted(p) for p in parts if len(p)), key=lambda p: p[0])
-    for k, idx in enumerate(ordered):
-        rest = sorted(i for j, other in enumerate(ordered) if j != k for i in other)
+    for k, idx in enumerate(parts):
+        rest = sorted(i for j, other in enumerate(parts) if j != k for i in other)
         ra = [arts[i] for i in rest]
         fitted = fit_story_models(
             ra, vecs[rest], dup, {a.id: gold[a.id] for a in ra}, C=C, cross=False, grids=grids
         )
-        # A part is streamed after the part before it (as a held-out day after the day before, its
-        # stories open when it starts) and scored on its own articles with their pairs to that one.
-        ids = sorted([*ordered[k - 1], *idx]) if k else idx
-        a = [arts[i] for i in ids]
-        focus = {arts[i].id for i in idx}
-        held.append((a, vecs[ids], {x.id: gold[x.id] for x in a}, focus, fitted))
+        a = [arts[i] for i in idx]
+        held.append((a, vecs[list(idx)], {x.id: gold[x.id] for x in a}, fitted))
 
     def mean_score(set_th: Callable[[StoryModels], None], joins_only: bool = False) -> float:
         total = 0.0
-        for a, v, g, focus, m in held:
+        for a, v, g, m in held:
             set_th(m)
             if joins_only:
-                total += bcubed(stream(a, v, dup, m.model), g, focus=focus)[2]
+                total += bcubed(stream(a, v, dup, m.model), g)[2]
             else:
                 pred = stream(a, v, dup, m.model, m.merge_model, m.pair_model)
-                total += (bcubed(pred, g, focus=focus)[2] + pairwise(pred, g, focus=focus)[2]) / 2
+                total += (bcubed(pred, g)[2] + pairwise(pred, g)[2]) / 2
         return total / len(held)
 
     def setter(role: str, th: float) -> Callable[[StoryModels], None]:
@@ -337,14 +332,14 @@ def _out_of_fold_thresholds(
         return f
 
     join = _best(join_grid, lambda th: mean_score(setter("model", th), joins_only=True))
-    for *_, m in held:
+    for _, _, _, m in held:
         m.model.threshold = join
     # the merge threshold with the core check off, as the in-sample fit tunes it
-    saved = [m.pair_model for *_, m in held]
-    for *_, m in held:
+    saved = [m.pair_model for _, _, _, m in held]
+    for _, _, _, m in held:
         m.pair_model = None
     merge = _best(merge_grid, lambda th: mean_score(setter("merge_model", th)))
-    for (*_, m), pm in zip(held, saved, strict=True):
+    for (_, _, _, m), pm in zip(held, saved, strict=True):
         m.merge_model.threshold = merge
         m.pair_model = pm
     core = _best(core_grid, lambda th: mean_score(setter("pair_model", th)))
