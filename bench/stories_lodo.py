@@ -87,9 +87,8 @@ def fit(
     arts, vecs = time_ordered(day_arts, tuple(train), cache)
     gold = events(data, train)
     parts = None
-    if (
-        crossfit or oof
-    ):  # the core threshold (with oof: every threshold) cross-fitted over the training days (one part per day)
+    # one part per training day: the core threshold (with oof: every threshold) tuned across them
+    if crossfit or oof:
         day_of = {a.id: d for d in train for a in day_arts[d]}
         parts = [[i for i, a in enumerate(arts) if day_of[a.id] == d] for d in train]
     t = time.perf_counter()

@@ -122,6 +122,19 @@ def stream(
     return {a.id: cl.story_of(a.id) or a.id for a in arts}
 
 
+def _mean_f1(pred: dict[str, str], gold: dict[str, str]) -> float:
+    """The objective of the merge and core threshold searches: the mean of B-cubed and pairwise F1."""
+    return (bcubed(pred, gold)[2] + pairwise(pred, gold)[2]) / 2
+
+
+def _part(
+    arts: Sequence[Article], vecs: np.ndarray, gold: dict[str, str], idx: Sequence[int]
+) -> tuple[list[Article], np.ndarray, dict[str, str]]:
+    """The articles at positions `idx`, their vectors and their labels."""
+    a = [arts[i] for i in idx]
+    return a, vecs[list(idx)], {x.id: gold[x.id] for x in a}
+
+
 def _best(grid: Sequence[float], score: Callable[[float], float]) -> float:
     best = (-1.0, grid[0])
     for th in grid:
@@ -223,7 +236,7 @@ def fit_story_models(
         def f(th: float, m: StoryModel = m) -> float:
             m.threshold = th
             pred = stream(arts, vecs, dup, model, m)
-            return (bcubed(pred, gold)[2] + pairwise(pred, gold)[2]) / 2
+            return _mean_f1(pred, gold)
 
         m.threshold = _best(merge_grid, f)
     pair = fit_pair_model(pair_rows, C=C, trained_on=trained_on) if core and pair_rows else None
@@ -236,7 +249,7 @@ def fit_story_models(
         def core_score(th: float) -> float:
             pair.threshold = th
             pred = stream(arts, vecs, dup, model, merge, pair)
-            return (bcubed(pred, gold)[2] + pairwise(pred, gold)[2]) / 2
+            return _mean_f1(pred, gold)
 
         pair.threshold = _best(core_grid, core_score)
     return StoryModels(
@@ -257,20 +270,17 @@ def _crossfit_core(
 ) -> float:
     """The core threshold whose mean score over `parts` is best, each part streamed with a pair
     scorer fitted on the other parts' article-member rows."""
-    subs = []
-    for idx in parts:
-        a = [arts[i] for i in idx]
-        subs.append((a, vecs[list(idx)]))
+    subs = [_part(arts, vecs, gold, idx) for idx in parts]
     rows = []
-    for a, v in subs:
+    for a, v, _ in subs:
         r: list[tuple[np.ndarray, np.ndarray]] = []
         candidate_blocks(a, v, dup, gold, r)
         rows.append(r)
     held = []
-    for k, (a, v) in enumerate(subs):
+    for k, (a, v, g) in enumerate(subs):
         pm = fit_pair_model([b for j, r in enumerate(rows) if j != k for b in r], C=C)
         if pm is not None:
-            held.append((a, v, {x.id: gold[x.id] for x in a}, pm))
+            held.append((a, v, g, pm))
     if not held:
         return grid[0]
 
@@ -279,7 +289,7 @@ def _crossfit_core(
         for a, v, g, pm in held:
             pm.threshold = th
             pred = stream(a, v, dup, model, merge, pm)
-            total += (bcubed(pred, g)[2] + pairwise(pred, g)[2]) / 2
+            total += _mean_f1(pred, g)
         return total / len(held)
 
     return _best(grid, score)
@@ -305,12 +315,9 @@ def _out_of_fold_thresholds(
     held = []
     for k, idx in enumerate(parts):
         rest = sorted(i for j, other in enumerate(parts) if j != k for i in other)
-        ra = [arts[i] for i in rest]
-        fitted = fit_story_models(
-            ra, vecs[rest], dup, {a.id: gold[a.id] for a in ra}, C=C, cross=False, grids=grids
-        )
-        a = [arts[i] for i in idx]
-        held.append((a, vecs[list(idx)], {x.id: gold[x.id] for x in a}, fitted))
+        ra, rv, rg = _part(arts, vecs, gold, rest)
+        fitted = fit_story_models(ra, rv, dup, rg, C=C, cross=False, grids=grids)
+        held.append((*_part(arts, vecs, gold, idx), fitted))
 
     def mean_score(set_th: Callable[[StoryModels], None], joins_only: bool = False) -> float:
         total = 0.0
@@ -320,7 +327,7 @@ def _out_of_fold_thresholds(
                 total += bcubed(stream(a, v, dup, m.model), g)[2]
             else:
                 pred = stream(a, v, dup, m.model, m.merge_model, m.pair_model)
-                total += (bcubed(pred, g)[2] + pairwise(pred, g)[2]) / 2
+                total += _mean_f1(pred, g)
         return total / len(held)
 
     def setter(role: str, th: float) -> Callable[[StoryModels], None]:
