@@ -124,7 +124,10 @@ def test_two_writers_taking_turns_lose_and_double_nothing(
     monkeypatch.setattr(StateKeeper, "load", counting)
     db = str(tmp_path / "two.db")
     settings = _settings(db)
-    a, b = (StoriesStage(settings, checkpoint_every=checkpoint_every) for _ in range(2))
+    a, b = (
+        StoriesStage(settings, checkpoint_every=checkpoint_every, checkpoint_at_end=checkpoint_every)
+        for _ in range(2)
+    )
     with open_store(db) as store:
         for k, batch in enumerate(_batches(day_articles)):
             _place(store, settings, (a, b, b, a)[k % 4], batch)
@@ -335,3 +338,74 @@ def test_a_long_lived_understanding_stage_starts_workers_after_analysing_here(tm
         stage.update(store, Batch(tuple(ids), stories=tuple(touched[:6])))  # on two workers
         stage.end()
         assert all(store.get_story(s).entities is not None for s in touched[:6])
+
+
+def test_a_run_saves_the_state_whole_at_its_end_and_the_next_run_replays_nothing(
+    tmp_path, day_articles, monkeypatch
+):
+    """A run over every article in no story (`rasid run`) writes the checkpoint at its last chunk,
+    so the next process loads it without replaying the run; a checkpoint falling due a chunk before
+    the end waits for that last one. The server's rounds (`only`) and short runs journal."""
+    from rasid.engine.held import Held
+    from rasid.stories import StoryClusterer
+
+    checkpoints: list[int] = []
+    replayed: list[int] = []
+    real_bytes, real_replay = StoryClusterer.to_bytes, StoriesStage._replay
+
+    def counting_bytes(self):  # noqa: ANN001, ANN202
+        checkpoints.append(1)
+        return real_bytes(self)
+
+    def counting_replay(self, store, state, batches):  # noqa: ANN001, ANN202
+        replayed.append(sum(map(len, batches)))
+        return real_replay(self, store, state, batches)
+
+    monkeypatch.setattr(StoryClusterer, "to_bytes", counting_bytes)
+    monkeypatch.setattr(StoriesStage, "_replay", counting_replay)
+
+    def journal(store) -> int:  # noqa: ANN001
+        return sum(map(len, json.loads(store.get_blob(JOURNAL_BLOB) or b"[]")))
+
+    db = str(tmp_path / "end.db")
+    settings = _settings(db)
+
+    def run(store, articles: list, hold: bool = True, every: int = 50, **kw) -> int:  # noqa: ANN001, ANN003
+        held = Held()  # held in memory as the text half leaves them: vectors embedded from `begin`
+        added = store.add_articles(articles)
+        if hold:
+            held.keep(articles, added)
+        stage = StoriesStage(settings, checkpoint_every=every, checkpoint_at_end=30)
+        build_runner(store, settings, None, stages=[stage], held=held, stories_chunk=20, **kw).run([])
+        return len(added)
+
+    fed = day_articles[100:120]
+    with open_store(db) as store:
+        run(store, day_articles[:80])  # chunks of 20: due at 60 (50), left to the end at 80
+        assert (checkpoints, journal(store)) == ([1], 0)
+        run(store, day_articles[80:100])  # a new process: nothing to replay; 20 < 30 journalled
+        assert (checkpoints, sum(replayed), journal(store)) == ([1], 0, 20)
+        n = run(store, fed, only=[a.id for a in fed])  # a server round: journalled, whatever its length
+        assert (checkpoints, journal(store)) == ([1], 20 + n)
+        kind = StoriesStage(settings)._kind()
+        ids = [a.id for a in store.iter_articles()]
+        assert len(store.get_vectors(kind, ids)) == len(ids)  # each cached as it was placed
+        got = _assignments(store)
+        _check_whole(store, settings)
+    settings = _settings(str(tmp_path / "ref.db"))  # the same runs, each chunk saving the state whole
+    with open_store(settings.db) as store:
+        for part, kw in (
+            (day_articles[:80], {}),
+            (day_articles[80:100], {}),
+            (fed, {"only": [a.id for a in fed]}),
+        ):
+            run(store, part, hold=False, every=1, **kw)
+        assert got == _assignments(store)
+
+
+def test_when_a_checkpoint_is_due():
+    keeper = StateKeeper(_settings(":memory:"), checkpoint_every=100, checkpoint_at_end=30)
+    assert not keeper.due(99, None) and keeper.due(100, None)  # not knowing the run's end
+    assert not keeper.due(29, 0) and keeper.due(30, 0)  # the run's last chunk
+    assert not keeper.due(120, 79) and keeper.due(120, 80)  # the end near: the journal under 2 x 100
+    assert keeper.due(100, 5000)

@@ -64,7 +64,10 @@ class Batch:
     what the Dask workers computed with the articles (kind -> article id -> value), also cached
     in the store. `stories` are the stories to process (the stages after the first: every pending
     one); `headers` the headers the stories stage wrote for some of them this run, by id, each
-    with its members (`Story.articles`) as written then.
+    with its members (`Story.articles`) as written then. `feed_left` is, for the stories stage in
+    a run over every article in no story (`rasid run`, a watch round; not the server's rounds over
+    their own posts), how many of the run's articles are still to place after this chunk: 0 on the
+    run's last chunk, when a stage that journals its state can save it whole for the next process.
     """
 
     ids: tuple[str, ...] = ()
@@ -73,6 +76,7 @@ class Batch:
     facts: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     stories: tuple[str, ...] = ()
     headers: Mapping[str, Story] = field(default_factory=dict)
+    feed_left: int | None = None
 
     def articles(self, store: ArticleReads, ids: Sequence[str] | None = None) -> list[Article]:
         """The articles of `ids` (default: the batch's), in that order, each once, unknown ids left

@@ -6,27 +6,40 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+import zlib
 
 import numpy as np
 
+SAMPLE = 1 << 16  # bytes of an array compressed to judge whether deflating it is worth its time
+STORE_ABOVE = 0.8  # an array whose sample deflates to more than this share of its size is stored
+
+
+def _deflates(data: bytes) -> bool:
+    """Whether deflating `data` is worth it, judged on its opening bytes: hashes, digests and
+    vectors barely shrink (~0.85-0.95 of their size) and took most of a checkpoint's compressing."""
+    sample = data[:SAMPLE]
+    return len(zlib.compress(sample, 1)) <= STORE_ABOVE * len(sample)
+
 
 def _zip_state(meta: dict, arrays: dict[str, np.ndarray]) -> bytes:
-    """The state as one zip. Deflate level 1: the stories stage saves both states at the end of
-    every run, on its serial path, and level 6 spent ~0.9 s compressing a day's states for 5 %
-    smaller blobs (docs/benchmarks/pipeline.md)."""
+    """The state as one zip. Deflate level 1: the stories stage saves both states on its serial
+    path, and level 6 spent ~0.9 s compressing a day's states for 5 % smaller blobs; arrays that
+    barely shrink are stored as they are (`_deflates`: ~1.1 s less per checkpoint of 08-01..08-02
+    for blobs ~15 % larger; docs/benchmarks/pipeline.md)."""
     buf = io.BytesIO()
 
-    def entry(name: str) -> zipfile.ZipInfo:  # fixed timestamps: same state, same bytes
+    def entry(name: str, deflate: bool) -> zipfile.ZipInfo:  # fixed timestamps: same state, same bytes
         info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-        info.compress_type = zipfile.ZIP_DEFLATED
+        info.compress_type = zipfile.ZIP_DEFLATED if deflate else zipfile.ZIP_STORED
         return info
 
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
-        zf.writestr(entry("state.json"), json.dumps(meta, ensure_ascii=False), compresslevel=1)
+        zf.writestr(entry("state.json", True), json.dumps(meta, ensure_ascii=False), compresslevel=1)
         for name, arr in arrays.items():
             b = io.BytesIO()
             np.save(b, arr, allow_pickle=False)
-            zf.writestr(entry(f"{name}.npy"), b.getvalue(), compresslevel=1)
+            data = b.getvalue()
+            zf.writestr(entry(f"{name}.npy", _deflates(data)), data, compresslevel=1)
     return buf.getvalue()
 
 

@@ -8,7 +8,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from ..model import Article, IngestError, RawDoc, Story
@@ -304,8 +304,11 @@ class LocalRunner:
             else feed
         )
         chunk = left[: self.stories_chunk]
+        batch = self.held.batch(chunk)
+        if self.only is None:  # the server's rounds (`only`) keep their state in memory instead
+            batch = replace(batch, feed_left=len(left) - len(chunk))
         with store.atomic():
-            out = self.stages[0].update(store, self.held.batch(chunk))
+            out = self.stages[0].update(store, batch)
             touched = list(dict.fromkeys(out.ids))
             name = mark_pending(store, touched) if pending else None
         if name is not None:

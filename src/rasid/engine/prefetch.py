@@ -43,6 +43,11 @@ class VectorsAhead:
     used for any number of articles, and left running on exit. `known`: vectors the caller holds
     in memory (the Dask workers' for this run's articles, cached in the store already); only the
     others are looked up in the store.
+
+    Used without `with` over a whole run's articles (the stories stage's `begin`), the caller
+    caches each part's vectors as it goes (`keep`) and `close`s it: then the encoder never waits
+    for the clusterer between two parts of the run, nor the clusterer for the encoder's first
+    group of each part.
     """
 
     def __init__(
@@ -69,6 +74,7 @@ class VectorsAhead:
         self._chunks = [[a.id for a in missing[i : i + chunk]] for i in range(0, len(missing), chunk)]
         groups = [[embedding_texts(a) for a in missing[i : i + chunk]] for i in range(0, len(missing), chunk)]
         self._mats: list[np.ndarray] = []
+        self._computed = {a.id for a in missing}  # embedded here: cached in the store by `keep` or on exit
         self._pool: WorkerPool | None = None  # a worker of its own, stopped on exit
         self._threads: ThreadPoolExecutor | None = None
         self._results: Iterator[np.ndarray]
@@ -89,10 +95,31 @@ class VectorsAhead:
             self._take()
         return self._have[article_id]
 
+    def covers(self, ids: Sequence[str]) -> bool:
+        """Whether every one of `ids` has (or will have) its vector here."""
+        return all(i in self._have or i in self._computed for i in ids)
+
+    def keep(self, ids: Sequence[str]) -> None:
+        """Cache in the store the vectors embedded here of `ids` (each taken by `get` already)."""
+        fresh = [i for i in ids if i in self._computed]
+        if fresh:
+            self._store.put_vectors(self._kind, fresh, np.stack([self._have[i] for i in fresh]))
+            self._computed.difference_update(fresh)
+
     def _take(self) -> None:
         mat = next(self._results)
         self._have.update(zip(self._chunks[len(self._mats)], mat, strict=True))
         self._mats.append(mat)
+
+    def close(self) -> None:
+        """Stop without waiting for or caching what is still being embedded."""
+        self._stop(RuntimeError)
+
+    def _stop(self, exc_type: type[BaseException] | None) -> None:
+        if self._pool is not None:
+            self._pool.__exit__(exc_type, None, None)
+        if self._threads is not None:
+            self._threads.shutdown(wait=True, cancel_futures=True)
 
     def __enter__(self) -> VectorsAhead:
         return self
@@ -105,12 +132,11 @@ class VectorsAhead:
                 while len(self._mats) < len(self._chunks):
                     self._take()
                 for ids, mat in zip(self._chunks, self._mats, strict=True):
-                    self._store.put_vectors(self._kind, ids, mat)
+                    rows = [k for k, i in enumerate(ids) if i in self._computed]
+                    if rows:
+                        self._store.put_vectors(self._kind, [ids[k] for k in rows], mat[rows])
         finally:
-            if self._pool is not None:
-                self._pool.__exit__(exc_type, None, None)
-            if self._threads is not None:
-                self._threads.shutdown(wait=True, cancel_futures=True)
+            self._stop(exc_type)
 
 
 class FactsAhead:

@@ -16,6 +16,7 @@ the whole state while no other process has placed articles meanwhile.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -46,10 +47,12 @@ class StoriesStage(BaseStage):
     chunk: int = 64  # articles embedded per step of the embedding worker
     embed_process_min: int = 256  # from this many articles to embed, a worker process embeds them
     checkpoint_every: int = 1000  # journal articles past which a batch saves the whole state
+    checkpoint_at_end: int = 100  # journal articles from which a run's last chunk saves it (story_state.py)
     _pool: WorkerPool | None = field(default=None, init=False)  # the embedding worker, started by `prepare`
     # set by the runner: called with 1 as each article is assigned a story
     on_progress: Callable[[int], None] | None = field(default=None, init=False)
     _keeper: StateKeeper | None = field(default=None, init=False)
+    _ahead: VectorsAhead | None = field(default=None, init=False)  # the run's vectors, from `begin`
 
     def report_progress(self, advance: Callable[[int], None]) -> bool:
         self.on_progress = advance
@@ -62,15 +65,29 @@ class StoriesStage(BaseStage):
         if self._pool is None and added >= self.embed_process_min:
             self._pool = embedding_worker(self._embedder())
 
+    def begin(self, store: StoriesStore, batch: Batch) -> None:
+        """Start embedding the run's articles held in memory (in the order they will be placed),
+        so that the vectors of each chunk are ready when `update` places it."""
+        self._close_ahead()
+        held = [batch.held[i] for i in batch.ids if i in batch.held]
+        if held:
+            self._ahead = self._vectors(store, time_order(held), batch.vectors.get(self._kind()))
+
+    def _close_ahead(self) -> None:
+        if self._ahead is not None:
+            ahead, self._ahead = self._ahead, None
+            ahead.close()
+
     def end(self, failed: bool = False) -> None:
         """Stop the embedding worker, if one was started."""
+        self._close_ahead()
         if self._pool is not None:
             pool, self._pool = self._pool, None
             pool.__exit__(RuntimeError if failed else None, None, None)
 
     def keeper(self) -> StateKeeper:
         if self._keeper is None:
-            self._keeper = StateKeeper(self.settings, self.checkpoint_every)
+            self._keeper = StateKeeper(self.settings, self.checkpoint_every, self.checkpoint_at_end)
         return self._keeper
 
     def load_state(self, store: StoriesStore) -> StoryState:
@@ -126,13 +143,22 @@ class StoriesStage(BaseStage):
         dedup, clusterer = state.dedup, state.clusterer
         articles = time_order(batch.articles(store))
         rows: list[Row] = []
-        with self._vectors(store, articles, batch.vectors.get(self._kind())) as vecs:
+        ahead = self._ahead
+        if ahead is None or not ahead.covers([a.id for a in articles]):
+            ahead = None
+        with (
+            contextlib.nullcontext(ahead)
+            if ahead is not None
+            else self._vectors(store, articles, batch.vectors.get(self._kind()))
+        ) as vecs:
             for art in articles:
                 dup = dedup.add(art)
                 sid = clusterer.assign(art, vecs.get(art.id), dup)
                 rows.append((art.id, sid, dup))
                 if self.on_progress is not None:
                     self.on_progress(1)
+        if ahead is not None:
+            ahead.keep([a.id for a in articles])
         touched = dict.fromkeys(sid for _, sid, _ in rows if sid)
         # A new copy that links two earlier duplicate groups merges them under the earliest
         # article: stored members of the later group get their new head.
@@ -159,7 +185,7 @@ class StoriesStage(BaseStage):
                 dict.fromkeys(a.story for a in store.get_articles([r[0] for r in repaired]) if a.story)
             )
         store.set_assignments([*repaired, *rows])
-        self.keeper().save(store, state, [a.id for a in articles])
+        self.keeper().save(store, state, [a.id for a in articles], batch.feed_left)
         store.put_story_links(clusterer.take_linked())
         if merged:
             store.retire_stories(merged)

@@ -5,6 +5,11 @@ The state is saved as a checkpoint (both objects whole, `state:dedup` and `state
 journal (`state:stories-journal`): the ids of the articles placed since the checkpoint, batch by
 batch, in the order they were placed. A batch writes only its journal entry, unless the journal has
 grown past `checkpoint_every` articles; then the checkpoint is written whole and the journal emptied.
+A run that knows how many of its articles are still to place (`rasid run`) writes the checkpoint at
+its last batch instead, once the journal holds `checkpoint_at_end` articles, so the next process
+loads it without replaying the run (a day of news: ~5 s of replay for one checkpoint of ~3 s); and
+it leaves a checkpoint falling due near its end to that last one (the journal stays under twice
+`checkpoint_every`, the bound on what a killed run leaves to replay).
 Every save also writes a new generation token (`state:stories-generation`), in the same transaction
 as the batch's assignments.
 
@@ -60,6 +65,7 @@ class StateKeeper:
 
     settings: Settings
     checkpoint_every: int = 1000  # journal articles past which a batch saves the checkpoint whole
+    checkpoint_at_end: int = 100  # journal articles from which a run's last batch saves it whole
     _kept: StoryState | None = field(default=None, init=False)
 
     def open(self, store: StateBlobs) -> tuple[StoryState, list[list[str]]]:
@@ -124,12 +130,22 @@ class StateKeeper:
             store.get_blob(CHECKPOINT_BLOB),
         )
 
-    def save(self, store: StateBlobs, state: StoryState, batch: list[str]) -> None:
+    def due(self, journal: int, left: int | None) -> bool:
+        """Whether a batch that leaves `journal` articles in the journal saves the checkpoint
+        whole, `left` articles of its run still to place (None: not known)."""
+        if left == 0:
+            return journal >= min(self.checkpoint_at_end, self.checkpoint_every)
+        if left is None:
+            return journal >= self.checkpoint_every
+        return journal >= self.checkpoint_every and journal + left >= 2 * self.checkpoint_every
+
+    def save(self, store: StateBlobs, state: StoryState, batch: list[str], left: int | None = None) -> None:
         """Record `batch` (the ids just placed, in order): its journal entry, or the whole
-        checkpoint once the journal is long; then a new generation token. Call inside the batch's
-        transaction. The state is kept in memory as the current one."""
+        checkpoint when one is due (`due`; `left`: the articles of the run still to place after
+        `batch`, if known); then a new generation token. Call inside the batch's transaction. The
+        state is kept in memory as the current one."""
         journal = [*state.journal, batch] if batch else list(state.journal)
-        if sum(len(b) for b in journal) >= self.checkpoint_every:
+        if self.due(sum(len(b) for b in journal), left):
             store.put_blob(DEDUP_BLOB, state.dedup.to_bytes())
             store.put_blob(CLUSTER_BLOB, state.clusterer.to_bytes())
             state.checkpoint = uuid.uuid4().hex.encode("ascii")
