@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -27,10 +28,17 @@ from rasid.eval.stories import write_saudinewsnet_jsonl
 HERE = Path(__file__).resolve().parents[1]
 
 
-def one_sequence(src: Path, days: list[Path], db: Path, workers: int | None) -> list[float]:
-    """Wall seconds of each day's `rasid run` into the fresh store `db`."""
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def one_sequence(src: Path, days: list[Path], db: Path, workers: int | None) -> tuple[list[float], float]:
+    """Wall seconds of each day's `rasid run` into the fresh store `db`, and the CPU seconds of all
+    of them (their worker processes included)."""
     env = dict(os.environ, PYTHONPATH=str(src))
     out = []
+    cpu0 = _children_cpu()
     for day in days:
         cmd = [sys.executable, "-m", "rasid", "run", "-q", "--no-progress", "--db", str(db), str(day)]
         if workers:
@@ -40,7 +48,7 @@ def one_sequence(src: Path, days: list[Path], db: Path, workers: int | None) -> 
         out.append(time.perf_counter() - t0)
         if done.returncode != 0:
             raise SystemExit(f"{src}: rasid run {day.name} failed ({done.returncode}): {done.stderr[-2000:]}")
-    return out
+    return out, _children_cpu() - cpu0
 
 
 def main() -> None:
@@ -53,6 +61,7 @@ def main() -> None:
     args = ap.parse_args()
     srcs = [Path(s).resolve() for s in args.src]
     totals: dict[Path, list[float]] = {s: [] for s in srcs}
+    cpus: dict[Path, list[float]] = {s: [] for s in srcs}
     with tempfile.TemporaryDirectory() as tmp:
         files, n = [], 0
         for day in args.days:
@@ -64,11 +73,13 @@ def main() -> None:
             for src in order:
                 db = Path(tmp) / f"run{r}-{srcs.index(src)}.db"
                 load = os.getloadavg()[0]
-                walls = one_sequence(src, files, db, args.workers)
+                walls, cpu = one_sequence(src, files, db, args.workers)
                 totals[src].append(sum(walls))
+                cpus[src].append(cpu)
                 runs = " + ".join(f"{w:.1f}" for w in walls)
                 print(
-                    f"{src}: {runs} = {sum(walls):.1f} s, {n / sum(walls):.1f} articles/s (load {load:.2f})",
+                    f"{src}: {runs} = {sum(walls):.1f} s, {n / sum(walls):.1f} articles/s, "
+                    f"CPU {cpu:.1f} s (load {load:.2f})",
                     flush=True,
                 )
                 for p in Path(tmp).glob(f"{db.name}*"):
@@ -76,7 +87,10 @@ def main() -> None:
     print(f"{n} articles, days {' '.join(args.days)}, one run per day")
     for src, ts in totals.items():
         med = statistics.median(ts)
-        print(f"{src}: median {med:.1f} s = {n / med:.1f} articles/s; best {min(ts):.1f} s = {n / min(ts):.1f}/s")
+        print(
+            f"{src}: median {med:.1f} s = {n / med:.1f} articles/s; best {min(ts):.1f} s = {n / min(ts):.1f}/s; "
+            f"CPU median {statistics.median(cpus[src]):.1f} s"
+        )
 
 
 if __name__ == "__main__":
