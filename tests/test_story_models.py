@@ -151,7 +151,7 @@ def test_train_stories_on_two_labelled_days_tunes_out_of_fold(tmp_path, shared, 
     assert cli(["train", "stories", "--db", db, *files, "--out", str(tmp_path / "mine")], out=out) == 0
     got = json.loads(out.getvalue())
     th = got["thresholds"]
-    assert th["tuned"] == "out of fold over 2 label files"
+    assert th["tuned"] == "out of fold over 2 label files, on the worst"
     # the fit on both days, then one on each day alone (the out-of-fold scorers)
     assert len(sub_fits) == 3 and sub_fits[0] == got["articles"] == sum(sub_fits[1:]), sub_fits
     assert min(sub_fits) > 0

@@ -183,7 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         help="labels file (JSONL: url, event), as for `eval stories`; repeat for several labelled days: "
         "the thresholds are then tuned out of fold (each file's articles streamed with scorers fitted "
-        "on the other files')",
+        "on the other files'; each threshold the one whose worst file scores best)",
     )
     t.add_argument(
         "--out", required=True, help="folder for the four model files; use it with the story_models setting"

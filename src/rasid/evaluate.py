@@ -269,7 +269,8 @@ _NER_TRAIN = "ANERCorp_approxCamelSplit_train.txt.gz"
 def train_stories(golds: list[str], out: str, settings: Settings) -> dict[str, Any]:
     """Fit the four story scorers on the stored articles that the `golds` label files label (see
     rasid_training.stories). With two or more files, the join, merge and core thresholds are tuned
-    out of fold: each file's articles streamed with scorers fitted on the other files' articles.
+    out of fold: each file's articles streamed with scorers fitted on the other files' articles, each
+    threshold the one whose worst file scores best.
 
     The articles are read from the store as `rasid run` cleaned them, in stream order; they are
     embedded and de-duplicated afresh, as the stories stage would see them in one run."""
@@ -332,7 +333,9 @@ def train_stories(golds: list[str], out: str, settings: Settings) -> dict[str, A
             "cross_language_join": fitted.cross_model.threshold,
             "cross_language_merge": fitted.cross_merge_model.threshold,
             "core": fitted.pair_model.threshold if fitted.pair_model is not None else None,
-            "tuned": f"out of fold over {len(parts)} label files" if out_of_fold else "in sample",
+            "tuned": f"out of fold over {len(parts)} label files, on the worst"
+            if out_of_fold
+            else "in sample",
         },
         "in_sample": {
             "bcubed": dict(zip("prf", b, strict=True)),

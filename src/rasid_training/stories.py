@@ -17,7 +17,8 @@ The procedure the shipped scorers come from, for any labels in the development f
 Every threshold is chosen on the training articles themselves, so the scores printed with a fit are
 in-sample: hold a day out to measure (`bench/stories_dev.py`). Given the articles in parts (one per
 labelled day, `rasid train stories --gold A --gold B`), the thresholds are instead chosen out of fold:
-each part streamed with the scorers fitted on the other parts (`fit_story_models(out_of_fold=True)`).
+each part streamed with the scorers fitted on the other parts (`fit_story_models(out_of_fold=True)`),
+and each threshold the one whose worst part scores best (`worst_day`).
 """
 
 from __future__ import annotations
@@ -157,6 +158,7 @@ def fit_story_models(
     grids: tuple[Sequence[float], Sequence[float], Sequence[float]] | None = None,
     parts: Sequence[Sequence[int]] | None = None,
     out_of_fold: bool = False,
+    worst_day: bool = True,
 ) -> StoryModels:
     """Fit and tune the four scorers on `arts` (in stream order, each with a label in `gold`).
 
@@ -171,11 +173,14 @@ def fit_story_models(
     still fitted on every row). Tuned on the rows it was fitted on, the threshold follows the
     scorer's in-sample confidence (one dev fold chose 0.0, another 0.4).
     `out_of_fold` (with `parts`): the join, merge and core thresholds are all chosen out of fold
-    instead (`_out_of_fold_thresholds`): each part streamed with scorers fitted on the other parts.
+    instead (`_out_of_fold_thresholds`): each part streamed with scorers fitted on the other parts;
+    `worst_day` (the default): each threshold the one whose worst part scores best, not whose mean
+    does: leaving one dev day out, the mean followed whichever training day the thresholds suited
+    (docs/benchmarks/stories_lodo.md, session 13).
     """
     join_grid, merge_grid, core_grid = grids if grids is not None else (JOIN_GRID, MERGE_GRID, CORE_GRID)
     oof = (
-        _out_of_fold_thresholds(arts, vecs, dup, gold, parts, grids, C)
+        _out_of_fold_thresholds(arts, vecs, dup, gold, parts, grids, C, worst_day)
         if out_of_fold and parts is not None and len(parts) > 1
         else None
     )
@@ -303,8 +308,10 @@ def _out_of_fold_thresholds(
     parts: Sequence[Sequence[int]],
     grids: tuple[Sequence[float], Sequence[float], Sequence[float]] | None,
     C: float,
+    worst_day: bool = True,
 ) -> tuple[float, float, float]:
-    """The (join, merge, core) thresholds with the best mean score over `parts`, each part streamed
+    """The (join, merge, core) thresholds with the best worst score over `parts` (`worst_day`; else
+    the best mean score), each part streamed
     with the scorers fitted (`fit_story_models`) on the other parts, tuned in the order the fit
     tunes them: the join threshold on B-cubed F1 with joins alone, then the merge threshold, then
     the core threshold, on the mean of B-cubed and pairwise F1. Chosen on the articles the scorers
@@ -320,15 +327,15 @@ def _out_of_fold_thresholds(
         held.append((*_part(arts, vecs, gold, idx), fitted))
 
     def mean_score(set_th: Callable[[StoryModels], None], joins_only: bool = False) -> float:
-        total = 0.0
+        scores = []
         for a, v, g, m in held:
             set_th(m)
             if joins_only:
-                total += bcubed(stream(a, v, dup, m.model), g)[2]
+                scores.append(bcubed(stream(a, v, dup, m.model), g)[2])
             else:
                 pred = stream(a, v, dup, m.model, m.merge_model, m.pair_model)
-                total += _mean_f1(pred, g)
-        return total / len(held)
+                scores.append(_mean_f1(pred, g))
+        return min(scores) if worst_day else sum(scores) / len(scores)
 
     def setter(role: str, th: float) -> Callable[[StoryModels], None]:
         def f(m: StoryModels) -> None:
