@@ -159,6 +159,7 @@ def fit_story_models(
     parts: Sequence[Sequence[int]] | None = None,
     out_of_fold: bool = False,
     worst_day: bool = True,
+    join_only: bool = False,
 ) -> StoryModels:
     """Fit and tune the four scorers on `arts` (in stream order, each with a label in `gold`).
 
@@ -176,7 +177,9 @@ def fit_story_models(
     instead (`_out_of_fold_thresholds`): each part streamed with scorers fitted on the other parts;
     `worst_day` (the default): each threshold the one whose worst part scores best, not whose mean
     does: leaving one dev day out, the mean followed whichever training day the thresholds suited
-    (docs/benchmarks/stories_lodo.md, session 13).
+    (docs/benchmarks/stories_lodo.md, session 13). `join_only`: tune the join threshold alone (the
+    merge model is trained on the stream it sets), leaving the merge and core thresholds at 0.5 and
+    0.0 for a caller that tunes them itself (the out-of-fold search's fits on each part).
     """
     join_grid, merge_grid, core_grid = grids if grids is not None else (JOIN_GRID, MERGE_GRID, CORE_GRID)
     oof = (
@@ -237,6 +240,9 @@ def fit_story_models(
         if oof is not None and m is merge:
             m.threshold = oof[1]
             continue
+        if join_only:
+            m.threshold = 0.5
+            continue
 
         def f(th: float, m: StoryModel = m) -> float:
             m.threshold = th
@@ -247,6 +253,8 @@ def fit_story_models(
     pair = fit_pair_model(pair_rows, C=C, trained_on=trained_on) if core and pair_rows else None
     if pair is not None and oof is not None:
         pair.threshold = oof[2]
+    elif pair is not None and join_only:
+        pair.threshold = 0.0
     elif pair is not None and parts is not None and len(parts) > 1:
         pair.threshold = _crossfit_core(arts, vecs, dup, gold, model, merge, parts, core_grid, C)
     elif pair is not None:
@@ -323,7 +331,8 @@ def _out_of_fold_thresholds(
     for k, idx in enumerate(parts):
         rest = sorted(i for j, other in enumerate(parts) if j != k for i in other)
         ra, rv, rg = _part(arts, vecs, gold, rest)
-        fitted = fit_story_models(ra, rv, dup, rg, C=C, cross=False, grids=grids)
+        # merge and core thresholds are set by the search below: the fit tunes the join alone
+        fitted = fit_story_models(ra, rv, dup, rg, C=C, cross=False, grids=grids, join_only=True)
         held.append((*_part(arts, vecs, gold, idx), fitted))
 
     def mean_score(set_th: Callable[[StoryModels], None], joins_only: bool = False) -> float:
