@@ -319,9 +319,8 @@ def _out_of_fold_thresholds(
     worst_day: bool = True,
 ) -> tuple[float, float, float]:
     """The (join, merge, core) thresholds with the best worst score over `parts` (`worst_day`; else
-    the best mean score), each part streamed
-    with the scorers fitted (`fit_story_models`) on the other parts, tuned in the order the fit
-    tunes them: the join threshold on B-cubed F1 with joins alone, then the merge threshold, then
+    the best mean score), each part streamed with the scorers fitted (`fit_story_models`) on the
+    other parts, tuned in the order the fit tunes them: the join threshold on B-cubed F1 with joins alone, then the merge threshold, then
     the core threshold, on the mean of B-cubed and pairwise F1. Chosen on the articles the scorers
     were fitted on, every threshold follows the scorers' in-sample confidence: on the dev days the
     candidate model is surer of its own training day than of the next one, and the tuned core check
@@ -335,7 +334,7 @@ def _out_of_fold_thresholds(
         fitted = fit_story_models(ra, rv, dup, rg, C=C, cross=False, grids=grids, join_only=True)
         held.append((*_part(arts, vecs, gold, idx), fitted))
 
-    def mean_score(set_th: Callable[[StoryModels], None], joins_only: bool = False) -> float:
+    def score_over_parts(set_th: Callable[[StoryModels], None], joins_only: bool = False) -> float:
         scores = []
         for a, v, g, m in held:
             set_th(m)
@@ -354,18 +353,18 @@ def _out_of_fold_thresholds(
 
         return f
 
-    join = _best(join_grid, lambda th: mean_score(setter("model", th), joins_only=True))
+    join = _best(join_grid, lambda th: score_over_parts(setter("model", th), joins_only=True))
     for _, _, _, m in held:
         m.model.threshold = join
     # the merge threshold with the core check off, as the in-sample fit tunes it
     saved = [m.pair_model for _, _, _, m in held]
     for _, _, _, m in held:
         m.pair_model = None
-    merge = _best(merge_grid, lambda th: mean_score(setter("merge_model", th)))
+    merge = _best(merge_grid, lambda th: score_over_parts(setter("merge_model", th)))
     for (_, _, _, m), pm in zip(held, saved, strict=True):
         m.merge_model.threshold = merge
         m.pair_model = pm
-    core = _best(core_grid, lambda th: mean_score(setter("pair_model", th)))
+    core = _best(core_grid, lambda th: score_over_parts(setter("pair_model", th)))
     return join, merge, core
 
 

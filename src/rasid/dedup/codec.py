@@ -24,8 +24,8 @@ def _deflates(data: bytes) -> bool:
 def _zip_state(meta: dict, arrays: dict[str, np.ndarray]) -> bytes:
     """The state as one zip. Deflate level 1: the stories stage saves both states on its serial
     path, and level 6 spent ~0.9 s compressing a day's states for 5 % smaller blobs; arrays that
-    barely shrink are stored as they are (`_deflates`: ~1.1 s less per checkpoint of 08-01..08-02
-    for blobs ~15 % larger; docs/benchmarks/pipeline.md)."""
+    barely shrink are stored as they are (`_deflates`: on the state after 08-01..08-03, saving
+    2.3-2.95 s -> 1.52 s for blobs 35.9 -> 37.9 MB; docs/benchmarks/pipeline.md)."""
     buf = io.BytesIO()
 
     def entry(name: str, deflate: bool) -> zipfile.ZipInfo:  # fixed timestamps: same state, same bytes

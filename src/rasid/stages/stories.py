@@ -142,10 +142,9 @@ class StoriesStage(BaseStage):
     def _place(self, store: StoriesStore, state: StoryState, batch: Batch, repaired: list[Row]) -> Touched:
         dedup, clusterer = state.dedup, state.clusterer
         articles = time_order(batch.articles(store))
+        ids = [a.id for a in articles]
         rows: list[Row] = []
-        ahead = self._ahead
-        if ahead is None or not ahead.covers([a.id for a in articles]):
-            ahead = None
+        ahead = self._ahead if self._ahead is not None and self._ahead.covers(ids) else None
         with (
             contextlib.nullcontext(ahead)
             if ahead is not None
@@ -158,7 +157,7 @@ class StoriesStage(BaseStage):
                 if self.on_progress is not None:
                     self.on_progress(1)
         if ahead is not None:
-            ahead.keep([a.id for a in articles])
+            ahead.keep(ids)
         touched = dict.fromkeys(sid for _, sid, _ in rows if sid)
         # A new copy that links two earlier duplicate groups merges them under the earliest
         # article: stored members of the later group get their new head.
@@ -185,7 +184,7 @@ class StoriesStage(BaseStage):
                 dict.fromkeys(a.story for a in store.get_articles([r[0] for r in repaired]) if a.story)
             )
         store.set_assignments([*repaired, *rows])
-        self.keeper().save(store, state, [a.id for a in articles], batch.feed_left)
+        self.keeper().save(store, state, ids, batch.feed_left)
         store.put_story_links(clusterer.take_linked())
         if merged:
             store.retire_stories(merged)
