@@ -244,7 +244,18 @@ def main(argv: list[str] | None = None) -> None:
     data = args.shared / "data"
     grids = None if args.full_grids else COARSE
     if args.ship is not None:
-        print(fit(data, list(DEV), args.cache, grids, args.ship), flush=True)
+        print(
+            fit(
+                data,
+                list(DEV),
+                args.cache,
+                grids,
+                args.ship,
+                oof=args.out_of_fold,
+                worst_day=not args.mean_of_days,
+            ),
+            flush=True,
+        )
         return
     results = {}
     for test in args.folds:

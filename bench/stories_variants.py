@@ -20,7 +20,8 @@ the cut tuned on the training days; pair average precision and the clustering sc
 cosine, lead character 3-5-gram TF-IDF cosine, title n-gram cosine, body word TF-IDF cosine, gap,
 same day, same outlet (+3 same-day interactions) as `base`; `+unc` adds the share of each title's
 IDF weight the other article never uses (max and min of the two directions); `+num` a title number
-missing from the other text; `+ss` same outlet on another day and its product with title cosine.
+missing from the other text; `+ss` same outlet on another day and its product with title cosine; `+burst` the pair scorer's burst
+cosine and routine share (`burst_signals`).
 
     .venv/bin/python bench/stories_variants.py stream|batch [--cache /tmp/rasid-vec]
 """
@@ -207,6 +208,41 @@ def pair_signals(arts: list, vecs: np.ndarray) -> dict[str, np.ndarray]:
     return F
 
 
+def burst_signals(arts: list) -> dict[str, np.ndarray]:
+    """The burst signals of the pair scorer (`rasid.stories.bursts`) in batch: the window is the
+    articles given (the held-out day and its day before, whole), the background the shipped one, the
+    term sets the clusterer's; `burst` the cosine of the two term sets weighted by IDF times the
+    window-to-background rate ratio (log, floored at zero), `routine_share` the share of the shared
+    terms' IDF on routine terms."""
+    from scipy import sparse
+
+    from rasid.stories.bursts import ROUTINE_MIN, Background
+    from rasid_training.background import article_terms
+
+    bg = Background.load()
+    cache: dict[str, int] = {}
+    keys = [article_terms(a, cache) for a in arts]
+    n = len(arts)
+    rows = np.repeat(np.arange(n), [len(k) for k in keys])
+    cols = np.concatenate(keys)
+    df = np.bincount(cols, minlength=len(bg.rate)).astype(float)
+    idf = np.log((n + 1) / (df + 1)) + 1
+    burst = np.maximum(0.0, np.log((df / n + 1e-3) / (bg.rate + 1e-3)))
+    routine = (bg.routine >= ROUTINE_MIN).astype(float)
+
+    def gram(w: np.ndarray) -> np.ndarray:
+        M = sparse.csr_matrix((w[cols], (rows, cols)), shape=(n, len(bg.rate)))
+        return (M @ M.T).toarray()
+
+    G = gram(idf * burst)
+    norm = np.sqrt(np.diag(G)) + 1e-9
+    shared = gram(np.sqrt(idf))
+    return {
+        "burst": G / norm[:, None] / norm[None, :],
+        "routine_share": gram(np.sqrt(idf * routine)) / (shared + 1e-9),
+    }
+
+
 def batch_mode(data: Path, cache: Path | None) -> None:
     from scipy.cluster.hierarchy import fcluster, linkage
     from sklearn.linear_model import LogisticRegression
@@ -223,7 +259,7 @@ def batch_mode(data: Path, cache: Path | None) -> None:
         iu = np.triu_indices(len(arts), 1)
         built[test] = (
             arts,
-            pair_signals(arts, vecs),
+            {**pair_signals(arts, vecs), **burst_signals(arts)},
             (lab[:, None] == lab[None, :])[iu],
             iu,
             gold,
@@ -237,6 +273,7 @@ def batch_mode(data: Path, cache: Path | None) -> None:
         "+num": base + ["numconf"],
         "+ss": base + ["ss_other", "title_ss_other"],
         "+all": base + ["unc_max", "unc_min", "numconf", "ss_other", "title_ss_other"],
+        "+burst": base + ["burst", "routine_share"],
     }
     for tag, names in sets.items():
         X = {}

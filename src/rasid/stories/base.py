@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..dedup import TextMemo
+from .bursts import TermDays
 from .features import _BagArrays
 from .scoring import StoryModel
 
@@ -105,6 +106,9 @@ class _ClustererState:
     _member_grams: list[tuple[_BagArrays, float]]
     _member_bags: list[tuple[dict[int, float], dict[int, float], float, float]]
     _member_arrays: list[tuple[_BagArrays, _BagArrays] | None]
+    _member_terms: list[np.ndarray | None]
+    _term_days: TermDays
+    _burst_for: tuple[str, np.ndarray, np.ndarray] | None
     # document frequencies, the clock and the per-article caches
     _gdf: np.ndarray
     _gram_cache: dict[str, list[int]]

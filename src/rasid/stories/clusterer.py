@@ -29,6 +29,7 @@ import numpy as np
 from ..model import Article
 from . import state
 from .base import _Rows
+from .bursts import Background, TermDays
 from .features import _BUCKETS, _no_common_language, article_view
 from .policy import _Policy
 from .scoring import StoryModel
@@ -69,6 +70,7 @@ class StoryClusterer(_Policy):
         core: bool = True,
         merge_core: bool = True,
         anchor_core: bool = True,
+        background: Background | None = None,
     ) -> None:
         self.model = model if model is not None else StoryModel.load()
         self.merge_model = (
@@ -120,6 +122,11 @@ class StoryClusterer(_Policy):
         self._member_bags = []
         # the same bags as arrays (body, title), built when first compared; parallel to _members rows
         self._member_arrays = []
+        # the distinct term keys (title and body) of each member, sorted; built when first compared
+        self._member_terms = []
+        # daily term counts and the background: how bursty a term is now (`bursts.TermDays`)
+        self._term_days = TermDays(background)
+        self._burst_for = None  # (article id, its sorted term keys, their burst weights)
         self._df = np.zeros(_BUCKETS, np.uint32)
         self._ndocs = 0
         self._now = -math.inf
@@ -190,15 +197,19 @@ class StoryClusterer(_Policy):
 
         Lexical signals weight terms by inverse document frequency, which a fresh stream does not
         know yet; priming with earlier articles (the store's history, any Arabic news sample) gives
-        rare names their weight from the first article on.
+        rare names their weight from the first article on. Dated articles also count in the daily
+        term counts (`bursts.TermDays`): feed them in time order.
         """
         n = 0
         for a in articles:
-            view = article_view(a, 0.0, term_cache=self._term_cache)
+            view = article_view(a, math.nan, term_cache=self._term_cache)
             keys = set(view.bag) | set(view.body_bag) | set(view.title_bag)
             self._ndocs += 1
             if keys:
-                self._df[np.fromiter(keys, np.int64, len(keys))] += 1
+                ka = np.fromiter(keys, np.int64, len(keys))
+                self._df[ka] += 1
+                if math.isfinite(view.day):
+                    self._term_days.add(view.day, ka)
             n += 1
         self._idf_cache = {}
         return n

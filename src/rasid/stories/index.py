@@ -117,9 +117,14 @@ class _Index(_Lexical):
         # kept for `_merge_features`: a story this article has just started holds exactly its bags
         self._lex_dots = {key: d for key, d in zip(dot_keys, got, strict=True) if key is not None}
         dots = iter(got)
+        # burst signals (see `bursts`) of the article with each candidate's nearest members
+        bkeys, bw = self._article_burst(view)
+        flat = [r for rows_i in member_rows for r in rows_i]
+        b_cos, b_share = self._bursts(bkeys, bw, flat)
         # the article's rare terms with their IDF, in bag order (the order `rare` is summed in)
         rare_terms = [(k, w) for k, w in ((k, idf[k]) for k in view.bag) if w >= 4.0]
         rows = []
+        at = 0  # position in `flat`
         for i, p in enumerate(positions):
             s = self._stories[p]
             sbag = s.bag
@@ -127,8 +132,11 @@ class _Index(_Lexical):
             nums = len(s.numbers.keys() & view.numbers)
             lex = self._cos_of(next(dots), a_norm, self._story_norm(s, "bag"))
             lex_t = self._cos_of(next(dots), t_norm, self._story_norm(s, "title"))
-            best_body = best_title = 0.0
+            best_body = best_title = burst = routine = 0.0
             for r in member_rows[i]:
+                burst = max(burst, float(b_cos[at]))
+                routine += float(b_share[at]) / len(member_rows[i])
+                at += 1
                 _, _, nb, nt = self._member_bags[r]
                 best_body = max(best_body, self._cos_of(next(dots), b_norm, nb))
                 best_title = max(best_title, self._cos_of(next(dots), t_norm, nt))
@@ -147,6 +155,8 @@ class _Index(_Lexical):
                     s.sources.get(view.source, 0) / s.count if view.source else 0.0,
                     best_body,
                     best_title,
+                    burst,
+                    routine,
                 ]
             )
         return positions, np.asarray(rows, dtype=np.float64)

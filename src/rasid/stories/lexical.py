@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from .base import _ClustererState, _Story
+from .bursts import burst_pairs
 from .features import _BUCKETS, _ArticleView, _bag_arrays, _BagArrays
 
 
@@ -103,6 +104,34 @@ class _Lexical(_ClustererState):
             body, title, _, _ = self._member_bags[r]
             got = self._member_arrays[r] = (_bag_arrays(body), _bag_arrays(title))
         return got
+
+    def _row_terms(self, r: int) -> np.ndarray:
+        """Member row `r`'s distinct term keys (title and body), ascending."""
+        got = self._member_terms[r]
+        if got is None:
+            body, title = self._row_arrays(r)
+            got = self._member_terms[r] = np.union1d(body.keys, title.keys)
+        return got
+
+    def _weigh(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """IDF, burst weight and routine flag of `keys` at the current counts (see `bursts`)."""
+        idf = np.log((1.0 + self._ndocs) / (1.0 + self._df[keys])) + 1.0
+        w, routine = self._term_days.weights(keys, idf)
+        return idf, w, routine
+
+    def _article_burst(self, view: _ArticleView) -> tuple[np.ndarray, np.ndarray]:
+        """The article's distinct term keys (ascending) and their burst weights, once per article."""
+        if self._burst_for is None or self._burst_for[0] != view.id:
+            keys = np.union1d(
+                np.fromiter(view.title_bag, np.int64, len(view.title_bag)),
+                np.fromiter(view.body_bag, np.int64, len(view.body_bag)),
+            )
+            self._burst_for = (view.id, keys, self._weigh(keys)[1])
+        return self._burst_for[1], self._burst_for[2]
+
+    def _bursts(self, keys: np.ndarray, w: np.ndarray, rows: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """(burst cosine, routine share) of the term set `keys` (weights `w`) with member rows `rows`."""
+        return burst_pairs(keys, w, [self._row_terms(r) for r in rows], self._weigh)
 
     def _view_dots(self, view: _ArticleView, pairs: list[tuple[int, _BagArrays]]) -> list[float]:
         """IDF-weighted dot products of the article's bags with many others, in a few array

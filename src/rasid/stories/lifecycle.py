@@ -41,6 +41,7 @@ class _Lifecycle(_Index):
         if keys:
             ka = np.fromiter(keys, np.int64, len(keys))
             self._df[ka] += 1
+            self._term_days.add(view.day, ka)
         # IDF of the article's own terms, all at once (the document count and frequencies stay
         # put until the next article, so every comparison of this one reuses them)
         idf: dict[int, float] = {}
@@ -164,6 +165,7 @@ class _Lifecycle(_Index):
             )
         )
         self._member_arrays.append((view.arrays[2], view.arrays[1]) if view.arrays is not None else None)
+        self._member_terms.append(None)
         self._story_of[view.id] = pos
         return s.id
 
@@ -194,6 +196,7 @@ class _Lifecycle(_Index):
         self._member_grams = [m for m, k in zip(self._member_grams, keep, strict=True) if k]
         self._member_bags = [m for m, k in zip(self._member_bags, keep, strict=True) if k]
         self._member_arrays = [m for m, k in zip(self._member_arrays, keep, strict=True) if k]
+        self._member_terms = [m for m, k in zip(self._member_terms, keep, strict=True) if k]
         self._members.keep(mkeep)
         ckeep = ~gone[self._centroids.label[: self._centroids.n]]
         self._centroids.keep(ckeep)

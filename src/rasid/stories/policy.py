@@ -17,9 +17,18 @@ _MERGE_CORE_B = 24
 
 
 def _pair_row(
-    use: float, body: float, title: float, lead: float, day_a: float, day_b: float, same_source: bool
+    use: float,
+    body: float,
+    title: float,
+    lead: float,
+    day_a: float,
+    day_b: float,
+    same_source: bool,
+    burst: float,
+    routine: float,
 ) -> tuple[float, ...]:
-    """The PAIR_FEATURES of two articles from their similarities, days and outlets (in that order)."""
+    """The PAIR_FEATURES of two articles from their similarities, days, outlets and shared terms
+    (in that order)."""
     same = 1.0 if math.floor(day_a) == math.floor(day_b) else 0.0
     return (
         use,
@@ -31,6 +40,8 @@ def _pair_row(
         1.0 if same_source else 0.0,
         use * same,
         body * same,
+        burst,
+        routine,
     )
 
 
@@ -51,6 +62,8 @@ class _Policy(_Lifecycle):
         dots = self._view_dots(view, pairs)
         t_norm, b_norm = self._view_norms(view)
         weights, g_norm = self._article_grams(view)
+        bkeys, bw = self._article_burst(view)
+        burst, routine = self._bursts(bkeys, bw, rows.tolist())
         out = np.zeros((len(rows), len(PAIR_FEATURES)))
         for i, r in enumerate(rows.tolist()):
             _, _, nb, nt = self._member_bags[r]
@@ -65,6 +78,8 @@ class _Policy(_Lifecycle):
                 view.day,
                 mday,
                 bool(view.source) and msrc == view.source,
+                float(burst[i]),
+                float(routine[i]),
             )
         return rows, out
 
@@ -94,30 +109,39 @@ class _Policy(_Lifecycle):
         assert self.pair_model is not None
         return float(self.pair_model.proba(X).mean()) >= self.pair_model.threshold
 
-    def _member_pair(self, i: int, j: int) -> tuple[float, ...]:
-        """PAIR_FEATURES of member rows `i` and `j` (as `_core_rows` gives them for an article
-        and a member)."""
+    def _member_pairs(self, i: int, js: list[int]) -> list[tuple[float, ...]]:
+        """PAIR_FEATURES of member row `i` with each of member rows `js` (as `_core_rows` gives
+        them for an article and a member)."""
         bi, ti, nbi, nti = self._member_bags[i]
-        bj, tj, nbj, ntj = self._member_bags[j]
         di, si = self._member_meta[i]
-        dj, sj = self._member_meta[j]
         gi, ni = self._member_grams[i]
-        gj, nj = self._member_grams[j]
-        lead = 0.0
-        if ni and nj and len(gi.keys) and len(gj.keys):
-            keys, xi, xj = np.intersect1d(gi.keys, gj.keys, assume_unique=True, return_indices=True)
-            if len(keys):
-                idf = self._gram_idf(keys)
-                lead = float((gi.vals[xi].astype(np.float64) * gj.vals[xj] * idf * idf).sum()) / (ni * nj)
-        return _pair_row(
-            float(self._members.data[i] @ self._members.data[j]),
-            self._cos(bi, nbi, bj, nbj, self._idf_cache),
-            self._cos(ti, nti, tj, ntj, self._idf_cache),
-            lead,
-            di,
-            dj,
-            bool(si) and si == sj,
-        )
+        keys = self._row_terms(i)
+        burst, routine = self._bursts(keys, self._weigh(keys)[1], js)
+        out = []
+        for n, j in enumerate(js):
+            bj, tj, nbj, ntj = self._member_bags[j]
+            dj, sj = self._member_meta[j]
+            gj, nj = self._member_grams[j]
+            lead = 0.0
+            if ni and nj and len(gi.keys) and len(gj.keys):
+                shared, xi, xj = np.intersect1d(gi.keys, gj.keys, assume_unique=True, return_indices=True)
+                if len(shared):
+                    idf = self._gram_idf(shared)
+                    lead = float((gi.vals[xi].astype(np.float64) * gj.vals[xj] * idf * idf).sum()) / (ni * nj)
+            out.append(
+                _pair_row(
+                    float(self._members.data[i] @ self._members.data[j]),
+                    self._cos(bi, nbi, bj, nbj, self._idf_cache),
+                    self._cos(ti, nti, tj, ntj, self._idf_cache),
+                    lead,
+                    di,
+                    dj,
+                    bool(si) and si == sj,
+                    float(burst[n]),
+                    float(routine[n]),
+                )
+            )
+        return out
 
     def _merge_core_ok(self, rows_a: np.ndarray, rows_b: np.ndarray) -> bool:
         """Whether two stories are close enough core to core to merge: the mean, over pairs of
@@ -127,7 +151,7 @@ class _Policy(_Lifecycle):
         if self.pair_model is None or not self.merge_core or not len(rows_a) or not len(rows_b):
             return True
         ra, rb = rows_a[-_MERGE_CORE_A:].tolist(), rows_b[-_MERGE_CORE_B:].tolist()
-        return self._core_mean_ok(np.array([self._member_pair(i, j) for i in ra for j in rb]))
+        return self._core_mean_ok(np.array([row for i in ra for row in self._member_pairs(i, rb)]))
 
     def _join_threshold(self, pos: int) -> float:
         """The probability an article needs to join story `pos`. A story that opened more than

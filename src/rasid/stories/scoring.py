@@ -26,6 +26,8 @@ FEATURES = (
     "same_source",
     "mlex_body",
     "mlex_title",
+    "mburst",
+    "mroutine",
 )
 # The signals that do not compare words: they hold between an article and a story in different
 # languages, where the lexical ones are zero whatever the two report.
@@ -73,6 +75,8 @@ PAIR_FEATURES = (
     "same_source",
     "use_same_day",
     "body_same_day",
+    "burst",
+    "routine_share",
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -12,7 +13,7 @@ import numpy as np
 from ..dedup import _unzip_state, _zip_state
 from .base import _Story
 from .features import _BagArrays
-from .scoring import MERGE_FEATURES, PAIR_FEATURES, StoryModel
+from .scoring import FEATURES, MERGE_FEATURES, PAIR_FEATURES, StoryModel
 
 if TYPE_CHECKING:
     from .clusterer import StoryClusterer
@@ -78,6 +79,7 @@ def to_bytes(cl: StoryClusterer) -> bytes:
             for b, t, nb, nt in cl._member_bags
         ],
         "centroid_order": cl._centroids.label[: cl._centroids.n].tolist(),
+        "term_days": cl._term_days.meta(),
     }
     arrays = {
         "sums": cl._sums[: len(cl._stories)],
@@ -89,27 +91,38 @@ def to_bytes(cl: StoryClusterer) -> bytes:
         "gram_vals": np.concatenate([g.vals for g, _ in cl._member_grams] or [np.zeros(0, np.float32)]),
         "gram_lens": np.array([len(g.keys) for g, _ in cl._member_grams], np.int64),
         "gram_norms": np.array([n for _, n in cl._member_grams], np.float64),
+        **cl._term_days.arrays(),
     }
     return _zip_state(meta, arrays)
+
+
+def _saved_model(
+    d: dict | None, expect: tuple[str, ...], shipped: Callable[[], StoryModel | None]
+) -> StoryModel | None:
+    """A scorer saved in a state, or the shipped one of its role when the state was saved by a
+    version of rasid whose scorers read other signals (they cannot score this code's rows)."""
+    if not d:
+        return None
+    if list(d["features"]) != list(expect):
+        return shipped()
+    return StoryModel.from_json(json.dumps(d), expect)
 
 
 def from_bytes(cls: type[StoryClusterer], data: bytes, model: StoryModel | None = None) -> StoryClusterer:
     """Continue from a saved state; `model` overrides the saved model (default: the saved one)."""
     meta, arrays = _unzip_state(data)
-    saved = StoryModel.from_json(json.dumps(meta["model"]))
-    merge = meta.get("merge_model")
-    saved_merge = StoryModel.from_json(json.dumps(merge), MERGE_FEATURES) if merge else None
-    cl = cls(model=model or saved, merge_model=saved_merge, merges=saved_merge is not None, **meta["params"])
+    saved = _saved_model(meta["model"], FEATURES, StoryModel.load)
+    merge = _saved_model(meta.get("merge_model"), MERGE_FEATURES, StoryModel.load_merge)
+    cl = cls(model=model or saved, merge_model=merge, merges=merge is not None, **meta["params"])
     # the cross-language scorers the state was saved with (a state from before them: the shipped ones)
     if "cross_model" in meta:
-        cm = meta["cross_model"]
-        cl.cross_model = StoryModel.from_json(json.dumps(cm)) if cm else None
+        cl.cross_model = _saved_model(meta["cross_model"], FEATURES, StoryModel.load_cross)
     if "cross_merge_model" in meta:
-        cm = meta["cross_merge_model"]
-        cl.cross_merge_model = StoryModel.from_json(json.dumps(cm), MERGE_FEATURES) if cm else None
+        cl.cross_merge_model = _saved_model(
+            meta["cross_merge_model"], MERGE_FEATURES, StoryModel.load_cross_merge
+        )
     if "pair_model" in meta:  # a state from before the core check: the shipped pair scorer
-        pm = meta["pair_model"]
-        cl.pair_model = StoryModel.from_json(json.dumps(pm), PAIR_FEATURES) if pm else None
+        cl.pair_model = _saved_model(meta["pair_model"], PAIR_FEATURES, StoryModel.load_pair)
     cl._ndocs = meta["ndocs"]
     cl._now = meta["now"] if meta["now"] is not None else -math.inf
     cl._last_sweep = meta["last_sweep"] if meta["last_sweep"] is not None else -math.inf
@@ -162,4 +175,7 @@ def from_bytes(cls: type[StoryClusterer], data: bytes, model: StoryModel | None 
         empty = _BagArrays(np.zeros(0, np.int32), np.zeros(0, np.float32))
         cl._member_grams = [(empty, 0.0)] * len(cl._member_bags)
     cl._member_arrays = [None] * len(cl._member_bags)
+    cl._member_terms = [None] * len(cl._member_bags)
+    if "term_days" in meta:  # a state from before the daily term counts: they start afresh
+        cl._term_days.restore(meta["term_days"], arrays)
     return cl
