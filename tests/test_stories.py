@@ -643,8 +643,12 @@ def test_stories_in_different_languages_merge(seed_articles, seed_vectors, embed
     scorer brings the two stories together. Without it they stay apart. A saved state keeps both
     scorers as they were."""
     en, fr = _seed_story_reports()
-    arts = [en, fr, *seed_articles]
-    vecs = np.vstack([article_vectors([en, fr], embedder), seed_vectors])
+    # 004 quotes an English tweet: it shares English words with the English report and may join it
+    # on those alone, and the other Arabic reports would follow it in; the four others share none
+    keep = [i for i, a in enumerate(seed_articles) if a.id != "004"]
+    arabic = [seed_articles[i] for i in keep]
+    arts = [en, fr, *arabic]
+    vecs = np.vstack([article_vectors([en, fr], embedder), seed_vectors[keep]])
     for merge_across in (True, False):
         cl = StoryClusterer()
         cl.cross_model = None
@@ -653,7 +657,7 @@ def test_stories_in_different_languages_merge(seed_articles, seed_vectors, embed
         cl.prime(dev_day)
         _stream(arts, vecs, clusterer=cl)
         final = {a.id: cl.story_of(a.id) for a in arts}
-        arabic_with_en = [a.id for a in seed_articles if final[a.id] == final["en"]]
+        arabic_with_en = [a.id for a in arabic if final[a.id] == final["en"]]
         assert bool(arabic_with_en) is merge_across, final
     again = StoryClusterer.from_bytes(cl.to_bytes())
     assert again.cross_model is None and again.cross_merge_model is None

@@ -151,6 +151,7 @@ class StoryClusterer(_Policy):
         if len(positions):
             p = self.model.proba(X)
             need = np.array([self._join_threshold(q) for q in positions])
+            cross: list[int] = []
             if self.cross_model is not None and view.lang:
                 # a story with no article in this article's language: its words cannot match, so the
                 # candidate is scored by the model fitted without the lexical signals
@@ -164,9 +165,11 @@ class StoryClusterer(_Policy):
                     need[cross] = np.maximum(need[cross], self.cross_model.threshold)
             ok = np.nonzero(p >= need)[0]
             dup_pos = self._story_of.get(duplicate_of) if duplicate_of else None
+            # the core check reads lexical signals too: a story with no language in common is left
+            # to the cross-language scorer (as a merge of two such stories is, `_maybe_merge`)
             for j in ok[np.argsort(-p[ok], kind="stable")].tolist():
                 q = positions[j]
-                if q == dup_pos or self._core_ok(q, view, vec):
+                if q == dup_pos or j in cross or self._core_ok(q, view, vec):
                     target = q
                     break
         sid = self._add(view, vec, target)
