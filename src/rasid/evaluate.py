@@ -329,9 +329,11 @@ def train_stories(golds: list[str], out: str, settings: Settings) -> dict[str, A
         "same_event_rows": fitted.positives,
         "thresholds": {
             "join": fitted.model.threshold,
-            "merge": fitted.merge_model.threshold,
+            "merge": fitted.merge_model.threshold if fitted.merge_model is not None else None,
             "cross_language_join": fitted.cross_model.threshold,
-            "cross_language_merge": fitted.cross_merge_model.threshold,
+            "cross_language_merge": (
+                fitted.cross_merge_model.threshold if fitted.cross_merge_model is not None else None
+            ),
             "core": fitted.pair_model.threshold if fitted.pair_model is not None else None,
             "tuned": f"out of fold over {len(parts)} label files, on the worst"
             if out_of_fold

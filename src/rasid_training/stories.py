@@ -54,9 +54,9 @@ class StoryModels:
     """The four scorers a StoryClusterer uses, as fitted together."""
 
     model: StoryModel
-    merge_model: StoryModel
+    merge_model: StoryModel | None  # None only from a `join_only` fit on too few articles
     cross_model: StoryModel
-    cross_merge_model: StoryModel
+    cross_merge_model: StoryModel | None
     rows: int = 0  # teacher-forced candidate rows the assignment model was fitted on
     positives: int = 0
     pair_model: StoryModel | None = None  # the core-linkage check (None: not fitted)
@@ -225,6 +225,8 @@ def fit_story_models(
     MX = np.asarray([f for *_, f in log])
     My = np.asarray([majority(p, n) == majority(q, m) for p, n, q, m, _ in log])
     if len(My) == 0 or My.all() or not My.any():
+        if join_only:  # a part of the out-of-fold search too small to show both: streamed without merges
+            return StoryModels(model, None, cross_model, None, rows=len(y), positives=int(y.sum()))
         raise ValueError("the labels give no story pairs of both kinds to fit the merge model on")
     merge = _fit(MX, My, C=C, trained_on=trained_on)
     merge.features = list(MERGE_FEATURES)
@@ -362,7 +364,8 @@ def _out_of_fold_thresholds(
         m.pair_model = None
     merge = _best(merge_grid, lambda th: score_over_parts(setter("merge_model", th)))
     for (_, _, _, m), pm in zip(held, saved, strict=True):
-        m.merge_model.threshold = merge
+        if m.merge_model is not None:
+            m.merge_model.threshold = merge
         m.pair_model = pm
     core = _best(core_grid, lambda th: score_over_parts(setter("pair_model", th)))
     return join, merge, core

@@ -178,13 +178,14 @@ Weigh = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
 
 
 def burst_pairs(
-    a_keys: np.ndarray, a_w: np.ndarray, members: list[np.ndarray], weigh: Weigh
+    a_keys: np.ndarray, a_w: np.ndarray, members: list[np.ndarray], weigh: Weigh, covered: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
     """(burst cosine, routine share) of one article's term set with each member's. `a_keys`: the
     article's distinct bucket keys, ascending; `a_w` their burst weights; `members`: each member's
     distinct keys; `weigh(keys) -> (idf, burst weight, routine)` for any keys at the current counts.
 
     burst cosine: the cosine of the two term sets weighted by burst weight (0 when either has none);
+    with `covered`, the share of the article's burst weight (squared) on terms the member holds;
     routine share: the share of the IDF of the shared terms carried by routine terms (0: none shared)."""
     n = len(members)
     out_cos, out_share = np.zeros(n), np.zeros(n)
@@ -205,7 +206,7 @@ def burst_pairs(
     tot = np.bincount(hs, idf[hit], minlength=n)
     rt = np.bincount(hs, idf[hit] * routine[hit], minlength=n)
     ok = (m_norm > 0) & (a_norm > 0)
-    out_cos[ok] = dot[ok] / (m_norm[ok] * a_norm)
+    out_cos[ok] = dot[ok] / (a_norm * a_norm if covered else m_norm[ok] * a_norm)
     has = tot > 0
     out_share[has] = rt[has] / tot[has]
     return out_cos, out_share

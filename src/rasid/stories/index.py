@@ -120,7 +120,7 @@ class _Index(_Lexical):
         # burst signals (see `bursts`) of the article with each candidate's nearest members
         bkeys, bw = self._article_burst(view)
         flat = [r for rows_i in member_rows for r in rows_i]
-        b_cos, b_share = self._bursts(bkeys, bw, flat)
+        b_cos, b_share = self._bursts(bkeys, bw, flat, covered=not view.body_bag)
         # the article's rare terms with their IDF, in bag order (the order `rare` is summed in)
         rare_terms = [(k, w) for k, w in ((k, idf[k]) for k in view.bag) if w >= 4.0]
         rows = []

@@ -129,9 +129,14 @@ class _Lexical(_ClustererState):
             self._burst_for = (view.id, keys, self._weigh(keys)[1])
         return self._burst_for[1], self._burst_for[2]
 
-    def _bursts(self, keys: np.ndarray, w: np.ndarray, rows: list[int]) -> tuple[np.ndarray, np.ndarray]:
-        """(burst cosine, routine share) of the term set `keys` (weights `w`) with member rows `rows`."""
-        return burst_pairs(keys, w, [self._row_terms(r) for r in rows], self._weigh)
+    def _bursts(
+        self, keys: np.ndarray, w: np.ndarray, rows: list[int], covered: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(burst cosine, routine share) of the term set `keys` (weights `w`) with member rows `rows`;
+        `covered`: the share of the set's own burst weight the member holds instead of the cosine
+        (a title-only item: its few words set against a member's whole text make a low cosine
+        whatever it reports)."""
+        return burst_pairs(keys, w, [self._row_terms(r) for r in rows], self._weigh, covered)
 
     def _view_dots(self, view: _ArticleView, pairs: list[tuple[int, _BagArrays]]) -> list[float]:
         """IDF-weighted dot products of the article's bags with many others, in a few array

@@ -63,7 +63,7 @@ class _Policy(_Lifecycle):
         t_norm, b_norm = self._view_norms(view)
         weights, g_norm = self._article_grams(view)
         bkeys, bw = self._article_burst(view)
-        burst, routine = self._bursts(bkeys, bw, rows.tolist())
+        burst, routine = self._bursts(bkeys, bw, rows.tolist(), covered=not view.body_bag)
         out = np.zeros((len(rows), len(PAIR_FEATURES)))
         for i, r in enumerate(rows.tolist()):
             _, _, nb, nt = self._member_bags[r]
