@@ -115,7 +115,7 @@ class _Lexical(_ClustererState):
 
     def _weigh(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """IDF, burst weight and routine flag of `keys` at the current counts (see `bursts`)."""
-        idf = np.log((1.0 + self._ndocs) / (1.0 + self._df[keys])) + 1.0
+        idf = self._idf(keys)
         w, routine = self._term_days.weights(keys, idf)
         return idf, w, routine
 
