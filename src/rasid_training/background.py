@@ -22,14 +22,12 @@ import numpy as np
 from rasid.dedup import day_number
 from rasid.model import Article
 from rasid.stories.bursts import Background
-from rasid.stories.features import _BUCKETS, article_view
+from rasid.stories.features import _BUCKETS, article_view, counted_terms
 
 
 def article_terms(article: Article, term_cache: dict[str, int]) -> np.ndarray:
     """The distinct term buckets the clusterer counts for `article` (as `_prepare` does)."""
-    view = article_view(article, 0.0, term_cache=term_cache)
-    keys = set(view.bag) | set(view.body_bag) | set(view.title_bag)
-    return np.fromiter(keys, np.int64, len(keys))
+    return counted_terms(article_view(article, 0.0, term_cache=term_cache))
 
 
 def build_background(articles: Iterable[Article]) -> Background:

@@ -30,7 +30,7 @@ from ..model import Article
 from . import state
 from .base import _Rows
 from .bursts import Background, TermDays
-from .features import _BUCKETS, _no_common_language, article_view
+from .features import _BUCKETS, _no_common_language, article_view, counted_terms
 from .policy import _Policy
 from .scoring import StoryModel
 
@@ -206,10 +206,9 @@ class StoryClusterer(_Policy):
         n = 0
         for a in articles:
             view = article_view(a, math.nan, term_cache=self._term_cache)
-            keys = set(view.bag) | set(view.body_bag) | set(view.title_bag)
+            ka = counted_terms(view)
             self._ndocs += 1
-            if keys:
-                ka = np.fromiter(keys, np.int64, len(keys))
+            if len(ka):
                 self._df[ka] += 1
                 if math.isfinite(view.day):
                     self._term_days.add(view.day, ka)

@@ -69,6 +69,14 @@ class _ArticleView:
     norms: tuple[float, float] | None = None
 
 
+def counted_terms(view: _ArticleView) -> np.ndarray:
+    """The distinct term buckets an article counts in the document and daily frequencies: those
+    of its bag (title and lead), its body and its title. One rule for the clusterer, its priming
+    and the shipped background (`rasid_training.background`)."""
+    keys = set(view.bag) | set(view.body_bag) | set(view.title_bag)
+    return np.fromiter(keys, np.int64, len(keys))
+
+
 def _word_grams(token: str) -> list[int]:
     """The hashed character 3-5-grams of one word padded by a space at each end."""
     w = f" {token} "

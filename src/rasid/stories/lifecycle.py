@@ -10,7 +10,7 @@ import numpy as np
 
 from ..model import Article
 from .base import _Story
-from .features import _ArticleView, _bag_arrays, _BagArrays, _prune, article_view
+from .features import _ArticleView, _bag_arrays, _BagArrays, _prune, article_view, counted_terms
 from .index import ANCHORS, BAG_CAP, MEMBER_WINDOW, _Index
 
 
@@ -37,19 +37,20 @@ class _Lifecycle(_Index):
         self._ndocs += 1
         if view.grams is not None and len(view.grams.keys):
             self._gdf[view.grams.keys] += 1
-        keys = set(view.bag) | set(view.body_bag) | set(view.title_bag)
-        if keys:
-            ka = np.fromiter(keys, np.int64, len(keys))
+        ka = counted_terms(view)
+        if len(ka):
             self._df[ka] += 1
             self._term_days.add(view.day, ka)
         # IDF of the article's own terms, all at once (the document count and frequencies stay
         # put until the next article, so every comparison of this one reuses them)
         idf: dict[int, float] = {}
         self._idf_cache = idf
-        if keys:
+        if len(ka):
             c = 1.0 + self._ndocs
             log = math.log
-            idf.update(zip(keys, [log(c / (1.0 + d)) + 1.0 for d in self._df[ka].tolist()], strict=True))
+            idf.update(
+                zip(ka.tolist(), [log(c / (1.0 + d)) + 1.0 for d in self._df[ka].tolist()], strict=True)
+            )
         return view, vec
 
     def _merge(self, keep: int, gone: int) -> None:
