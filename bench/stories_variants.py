@@ -21,9 +21,10 @@ cosine, lead character 3-5-gram TF-IDF cosine, title n-gram cosine, body word TF
 same day, same outlet (+3 same-day interactions) as `base`; `+unc` adds the share of each title's
 IDF weight the other article never uses (max and min of the two directions); `+num` a title number
 missing from the other text; `+ss` same outlet on another day and its product with title cosine; `+burst` the pair scorer's burst
-cosine and routine share (`burst_signals`).
+cosine and routine share (`burst_signals`); `+burst+unc`, `+burst+num`, `+burst+all` those with the burst
+signals.
 
-    .venv/bin/python bench/stories_variants.py stream|batch [--cache /tmp/rasid-vec]
+    .venv/bin/python bench/stories_variants.py stream|batch [--cache /tmp/rasid-vec] [--variants NAME ...]
 """
 
 from __future__ import annotations
@@ -243,7 +244,7 @@ def burst_signals(arts: list) -> dict[str, np.ndarray]:
     }
 
 
-def batch_mode(data: Path, cache: Path | None) -> None:
+def batch_mode(data: Path, cache: Path | None, only: list[str] | None = None) -> None:
     from scipy.cluster.hierarchy import fcluster, linkage
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import average_precision_score
@@ -274,7 +275,13 @@ def batch_mode(data: Path, cache: Path | None) -> None:
         "+ss": base + ["ss_other", "title_ss_other"],
         "+all": base + ["unc_max", "unc_min", "numconf", "ss_other", "title_ss_other"],
         "+burst": base + ["burst", "routine_share"],
+        "+burst+unc": base + ["burst", "routine_share", "unc_max", "unc_min"],
+        "+burst+num": base + ["burst", "routine_share", "numconf"],
+        "+burst+all": base
+        + ["burst", "routine_share", "unc_max", "unc_min", "numconf", "ss_other", "title_ss_other"],
     }
+    if only:
+        sets = {k: v for k, v in sets.items() if k in only}
     for tag, names in sets.items():
         X = {}
         for t, (_, F, _, iu, _, _) in built.items():
@@ -317,13 +324,13 @@ def main() -> None:
     ap.add_argument("mode", choices=("stream", "batch"))
     ap.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared")
     ap.add_argument("--cache", type=Path, default=None, help="directory caching article vectors")
-    ap.add_argument("--variants", nargs="*", help="stream mode: only these variants")
+    ap.add_argument("--variants", nargs="*", help="only these variants (stream) or signal sets (batch)")
     args = ap.parse_args()
     data = args.shared / "data"
     if args.mode == "stream":
         stream_mode(data, args.cache, args.variants)
     else:
-        batch_mode(data, args.cache)
+        batch_mode(data, args.cache, args.variants)
 
 
 if __name__ == "__main__":
