@@ -37,7 +37,14 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from dedup_dev import FEATURES, SHIPPED, SHIPPED_FLOOR, Signals, Stream, f1, fit_lr, replay  # noqa: E402
 
-from rasid.eval.stories import duplicate_groups, duplicate_pairs, load_saudinewsnet, read_gold  # noqa: E402
+from rasid.eval.brief import articles_by_url  # noqa: E402
+from rasid.eval.stories import (  # noqa: E402
+    duplicate_groups,
+    duplicate_pairs,
+    load_saudinewsnet,
+    read_gold,
+    saudinewsnet_records,
+)
 from rasid.model import Article  # noqa: E402
 
 DEV = ("2015-08-01", "2015-08-02", "2015-08-03")
@@ -85,26 +92,11 @@ class Fold:
 
 
 def cleaned_day(zip_path: Path) -> list[Article]:
-    """One SaudiNewsNet day as the pipeline stores it: the records through the reader and the text
-    pipeline (cleaning, paragraphs, languages), keyed by url as the labels are."""
-    import dataclasses
-    import tempfile
-
-    from rasid.eval.stories import write_saudinewsnet_jsonl
-    from rasid.ingest import IngestError, read_inputs
-    from rasid.process import default_text_pipeline
-    from rasid.settings import load_settings
-
-    text = default_text_pipeline()
-    with tempfile.TemporaryDirectory() as tmp:
-        feed = Path(tmp) / "day.jsonl"
-        write_saudinewsnet_jsonl([zip_path], feed)
-        docs = [
-            text.process(d)
-            for d in read_inputs([str(feed)], load_settings(env={}))
-            if not isinstance(d, IngestError)  # a record the reader refuses (as the pipeline does)
-        ]
-    arts = [dataclasses.replace(a, id=a.url or a.id) for a in docs if isinstance(a, Article)]
+    """One SaudiNewsNet day as the pipeline stores it: every record through the shipped text
+    pipeline (cleaning, paragraphs, languages), keyed by url as the labels are; a record the
+    pipeline refuses is left out, as `rasid run` leaves it out."""
+    urls = [r["url"] for r in saudinewsnet_records(zip_path)]
+    arts, _ = articles_by_url(zip_path, urls, strict=False)
     return sorted(arts, key=lambda a: (a.published or "", a.id))
 
 
