@@ -21,7 +21,7 @@ import numpy as np
 
 from rasid.dedup import day_number
 from rasid.model import Article
-from rasid.stories.bursts import Background
+from rasid.stories.bursts import ROUTINE_MIN, Background
 from rasid.stories.features import _BUCKETS, article_view, counted_terms
 
 
@@ -61,7 +61,9 @@ def main() -> None:
     args = ap.parse_args()
     bg = build_background(a for z in args.zips for a in load_saudinewsnet([z]))
     args.out.write_bytes(bg.to_bytes())
-    print(f"{args.out}: {int((bg.rate > 0).sum())} term buckets, {int((bg.routine >= 0.85).sum())} routine")
+    print(
+        f"{args.out}: {int((bg.rate > 0).sum())} term buckets, {int((bg.routine >= ROUTINE_MIN).sum())} routine"
+    )
 
 
 if __name__ == "__main__":
