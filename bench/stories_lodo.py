@@ -173,21 +173,29 @@ def cli_json(args: list[str]) -> dict:
     return json.loads(out.getvalue())
 
 
-def baseline_scores(data: Path, test: str, train: list[str]) -> tuple[float, dict]:
+def baseline_scores(
+    data: Path, test: str, train: list[str], extra: dict[str, Path] | None = None
+) -> tuple[float, dict]:
+    """The baseline on `test` (with its labelled day before), its cut the best mean of B-cubed and
+    pairwise F1 over the training days (each with its labelled day before; an `extra` day alone)."""
     from scipy.cluster.hierarchy import fcluster, linkage
     from scipy.spatial.distance import squareform
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     def universe(day: str):
-        days = [d for d in (BEFORE[day], day) if labels(data, d) is not None]
+        if day in (extra or {}):
+            days = [day]
+        else:
+            days = [d for d in (BEFORE[day], day) if labels(data, d) is not None]
         arts = [a for d in days for a in load_saudinewsnet([data / "saudinewsnet" / f"{d}.zip"])]
         text = [(a.title + " ") * 2 + (a.raw_text or "")[:400] for a in arts]
         X = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True).fit_transform(text)
         D = np.clip(1.0 - (X @ X.T).toarray(), 0.0, 2.0)
         np.fill_diagonal(D, 0.0)
         Z = linkage(squareform(D, checks=False), method="average")
-        focus = {r["url"] for r in read_gold(labels(data, day))}
-        return arts, Z, events(data, days), focus
+        gold = events(data, days, extra)
+        focus = set(events(data, [day], extra))
+        return arts, Z, gold, focus
 
     def score(u, cut: float):
         arts, Z, gold, focus = u
@@ -195,7 +203,7 @@ def baseline_scores(data: Path, test: str, train: list[str]) -> tuple[float, dic
         pred = {a.id: str(x) for a, x in zip(arts, lab, strict=True)}
         return bcubed(pred, gold, focus), pairwise(pred, gold, focus)
 
-    tr = [universe(d) for d in train]
+    tr = [universe(d) for d in [*train, *(extra or {})]]
     cut = max(CUTS, key=lambda c: sum(b[2] + p[2] for b, p in (score(u, c) for u in tr)))
     b, p = score(universe(test), cut)
     return cut, {"bcubed": {"p": b[0], "r": b[1], "f1": b[2]}, "pairwise": {"p": p[0], "r": p[1], "f1": p[2]}}
@@ -346,7 +354,7 @@ def main(argv: list[str] | None = None) -> None:
             # duplicates: the day's own pairs (08-02's labels mark no copy of an 08-01 article), and with
             # the copies of the day before's articles where the labels mark them (08-03's do)
             own = cli_json(["eval", "duplicates", "--db", db, "--gold", golds[-1]])["duplicates"]
-            cut, base = baseline_scores(data, test, train)
+            cut, base = baseline_scores(data, test, train, extra)
             results[test] = (ours, base)
             b, p, d = ours["bcubed"], ours["pairwise"], ours["duplicates"]
             print(
@@ -357,7 +365,7 @@ def main(argv: list[str] | None = None) -> None:
             b, p = base["bcubed"], base["pairwise"]
             print(
                 f"baseline B3 P {b['p']:.4f} R {b['r']:.4f} F1 {b['f1']:.4f} | pairwise P {p['p']:.4f} "
-                f"R {p['r']:.4f} F1 {p['f1']:.4f} | cut {cut} tuned on {'+'.join(train)}"
+                f"R {p['r']:.4f} F1 {p['f1']:.4f} | cut {cut} tuned on {'+'.join([*train, *extra])}"
             )
             lines, per = worst_stories(db, data, test)
             print(
