@@ -119,16 +119,22 @@ def fit(
     oof: bool = False,
     worst_day: bool = True,
     extra: dict[str, Path] | None = None,
+    extra_scored: bool = False,
 ) -> str:
+    hand = list(train)
     train = sorted({*train, *(extra or {})})
     day_arts = {d: load_saudinewsnet([data / "saudinewsnet" / f"{d}.zip"]) for d in train}
     arts, vecs = time_ordered(day_arts, tuple(train), cache)
     gold = events(data, train, extra)
     parts = None
-    # one part per training day: the core threshold (with oof: every threshold) tuned across them
+    train_only: list[int] = []
+    # one part per training day: the core threshold (with oof: every threshold) tuned across them;
+    # the extra days train the scorers, and are parts too only with `extra_scored`
     if crossfit or oof:
         day_of = {a.id: d for d in train for a in day_arts[d]}
-        parts = [[i for i, a in enumerate(arts) if day_of[a.id] == d] for d in train]
+        scored = train if extra_scored else hand
+        parts = [[i for i, a in enumerate(arts) if day_of[a.id] == d] for d in scored]
+        train_only = [i for i, a in enumerate(arts) if day_of[a.id] not in scored]
     t = time.perf_counter()
     m = fit_story_models(
         arts,
@@ -141,6 +147,7 @@ def fit(
         parts=parts,
         out_of_fold=oof,
         worst_day=worst_day,
+        train_only=train_only,
     )
     m.write(out)
     pair = m.pair_model
@@ -290,7 +297,13 @@ def main(argv: list[str] | None = None) -> None:
         type=Path,
         default=[],
         help="label files of further days (named ...YYYY-MM-DD.jsonl, the shared format) added to every "
-        "fold's training days (and to --ship's); the held-out days and the baseline are unchanged",
+        "fold's training days (and to --ship's): they train the scorers and the baseline's cut; the "
+        "thresholds are scored on the shared dev days only (unless --extra-scored)",
+    )
+    ap.add_argument(
+        "--extra-scored",
+        action="store_true",
+        help="with --out-of-fold: the extra days are parts of the threshold search too",
     )
     args = ap.parse_args(argv)
     data = args.shared / "data"
@@ -307,6 +320,7 @@ def main(argv: list[str] | None = None) -> None:
                 oof=args.out_of_fold,
                 worst_day=not args.mean_of_days,
                 extra=extra,
+                extra_scored=args.extra_scored,
             ),
             flush=True,
         )
@@ -333,6 +347,7 @@ def main(argv: list[str] | None = None) -> None:
                         args.out_of_fold,
                         not args.mean_of_days,
                         extra,
+                        args.extra_scored,
                     ),
                     flush=True,
                 )

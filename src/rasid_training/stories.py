@@ -160,6 +160,7 @@ def fit_story_models(
     out_of_fold: bool = False,
     worst_day: bool = True,
     join_only: bool = False,
+    train_only: Sequence[int] = (),
 ) -> StoryModels:
     """Fit and tune the four scorers on `arts` (in stream order, each with a label in `gold`).
 
@@ -180,10 +181,13 @@ def fit_story_models(
     (docs/benchmarks/stories_lodo.md, session 13). `join_only`: tune the join threshold alone (the
     merge model is trained on the stream it sets), leaving the merge and core thresholds at 0.5 and
     0.0 for a caller that tunes them itself (the out-of-fold search's fits on each part).
+    `train_only` (with `parts` and `out_of_fold`): positions of articles outside every part that
+    join each part's out-of-fold fit without being scored themselves (days whose labels are good
+    enough to learn from but miss links, so that thresholds scored on them would favour splitting).
     """
     join_grid, merge_grid, core_grid = grids if grids is not None else (JOIN_GRID, MERGE_GRID, CORE_GRID)
     oof = (
-        _out_of_fold_thresholds(arts, vecs, dup, gold, parts, grids, C, worst_day)
+        _out_of_fold_thresholds(arts, vecs, dup, gold, parts, grids, C, worst_day, train_only)
         if out_of_fold and parts is not None and len(parts) > 1
         else None
     )
@@ -319,6 +323,7 @@ def _out_of_fold_thresholds(
     grids: tuple[Sequence[float], Sequence[float], Sequence[float]] | None,
     C: float,
     worst_day: bool = True,
+    train_only: Sequence[int] = (),
 ) -> tuple[float, float, float]:
     """The (join, merge, core) thresholds with the best worst score over `parts` (`worst_day`; else
     the best mean score), each part streamed with the scorers fitted (`fit_story_models`) on the
@@ -330,7 +335,7 @@ def _out_of_fold_thresholds(
     join_grid, merge_grid, core_grid = grids if grids is not None else (JOIN_GRID, MERGE_GRID, CORE_GRID)
     held = []
     for k, idx in enumerate(parts):
-        rest = sorted(i for j, other in enumerate(parts) if j != k for i in other)
+        rest = sorted({*train_only, *(i for j, other in enumerate(parts) if j != k for i in other)})
         ra, rv, rg = _part(arts, vecs, gold, rest)
         # merge and core thresholds are set by the search below: the fit tunes the join alone
         fitted = fit_story_models(ra, rv, dup, rg, C=C, cross=False, grids=grids, join_only=True)
