@@ -112,7 +112,8 @@ def test_train_stories_on_labelled_news(tmp_path, shared):
 
 def test_train_stories_on_two_labelled_days_tunes_out_of_fold(tmp_path, shared, monkeypatch):
     """Given two label files, `rasid train stories` tunes the join, merge and core thresholds out of
-    fold: the articles of each file are streamed with scorers fitted on the other file's alone."""
+    fold: the articles of each file are streamed with scorers fitted on the other file's (and on a
+    `--train-only` file's, whose articles no threshold is scored on)."""
     import io
 
     import rasid_training.stories as training
@@ -120,9 +121,11 @@ def test_train_stories_on_two_labelled_days_tunes_out_of_fold(tmp_path, shared, 
     from rasid.eval.stories import read_gold, write_saudinewsnet_jsonl
 
     feeds, files = [], []
-    for day in ("2015-08-01", "2015-08-02"):
+    for day in ("2015-08-01", "2015-08-02", "2015-08-03"):
         feed = tmp_path / f"{day}.jsonl"
-        write_saudinewsnet_jsonl([shared / "data" / "saudinewsnet" / f"{day}.zip"], feed, limit=120)
+        write_saudinewsnet_jsonl(
+            [shared / "data" / "saudinewsnet" / f"{day}.zip"], feed, limit=60 if day == "2015-08-03" else 120
+        )
         urls = {json.loads(line)["url"] for line in feed.read_text(encoding="utf-8").splitlines()}
         rows = [
             r
@@ -132,7 +135,8 @@ def test_train_stories_on_two_labelled_days_tunes_out_of_fold(tmp_path, shared, 
         labels = tmp_path / f"labels-{day}.jsonl"
         labels.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
         feeds.append(str(feed))
-        files += ["--gold", str(labels)]
+        # the third day's labels train the scorers only
+        files += ["--train-only" if day == "2015-08-03" else "--gold", str(labels)]
     db = str(tmp_path / "two.db")
     for feed in feeds:
         assert (
@@ -151,12 +155,56 @@ def test_train_stories_on_two_labelled_days_tunes_out_of_fold(tmp_path, shared, 
     assert cli(["train", "stories", "--db", db, *files, "--out", str(tmp_path / "mine")], out=out) == 0
     got = json.loads(out.getvalue())
     th = got["thresholds"]
-    assert th["tuned"] == "out of fold over 2 label files, on the worst"
-    # the fit on both days, then one on each day alone (the out-of-fold scorers)
-    assert len(sub_fits) == 3 and sub_fits[0] == got["articles"] == sum(sub_fits[1:]), sub_fits
-    assert min(sub_fits) > 0
+    assert th["tuned"] == "out of fold over 2 label files, on the worst (and 1 training only)"
+    # the fit on the three days, then one on each scored day left out (the out-of-fold scorers),
+    # each holding the training-only day's articles
+    assert len(sub_fits) == 3 and sub_fits[0] == got["articles"], sub_fits
+    # each out-of-fold fit: the other scored day and the third day (so the third is counted twice)
+    third = sub_fits[1] + sub_fits[2] - got["articles"]
+    assert 0 < third <= 60 and min(sub_fits[1:]) > third, sub_fits
     assert th["join"] in training.JOIN_GRID and th["merge"] in training.MERGE_GRID
     assert th["core"] in training.CORE_GRID
     own = StoryModel.load_folder(tmp_path / "mine")
     assert own["pair_model"] is not None and own["pair_model"].threshold == th["core"]
     assert "labels-2015-08-01.jsonl" in own["model"].trained_on
+
+
+def test_train_only_articles_join_every_out_of_fold_fit(shared, monkeypatch):
+    """`train_only` articles (a day whose labels miss links) train each out-of-fold fit but are not
+    a part the thresholds are scored on: with two parts, both out-of-fold fits hold them."""
+    import rasid_training.stories as training
+    from rasid.embed import USEEmbedder, article_vectors
+    from rasid.eval.stories import load_saudinewsnet, read_gold
+
+    arts, gold, sizes = [], {}, []
+    for day, n in (("2015-08-01", 120), ("2015-08-02", 120), ("2015-08-03", 60)):
+        got = load_saudinewsnet([shared / "data" / "saudinewsnet" / f"{day}.zip"])[:n]
+        labels = {
+            r["url"]: r["event"]
+            for r in read_gold(shared / "data" / "saudinewsnet-events" / f"dev-{day}.jsonl")
+        }
+        arts += got
+        gold.update({a.id: labels[a.id] for a in got})
+        sizes.append(len(got))
+    vecs = article_vectors(arts, USEEmbedder(threads=1))
+    a, b, _ = sizes
+    parts = [list(range(a)), list(range(a, a + b))]
+    extra = list(range(a + b, len(arts)))
+    seen: list[set[str]] = []
+    real = training.fit_story_models
+
+    def recording(fit_arts, *args, **kw):  # type: ignore[no-untyped-def]
+        seen.append({x.id for x in fit_arts})
+        return real(fit_arts, *args, **kw)
+
+    monkeypatch.setattr(training, "fit_story_models", recording)
+    grids = ((0.3, 0.5), (0.5, 0.85), (0.0, 0.2))
+    th = training._out_of_fold_thresholds(arts, vecs, {}, gold, parts, grids, 1.0, True, extra)
+    assert len(seen) == 2
+    extra_ids = {arts[i].id for i in extra}
+    for k, fit_ids in enumerate(seen):
+        own = {arts[i].id for i in parts[k]}
+        other = {arts[i].id for i in parts[1 - k]}
+        # each fit: the other part and the train-only articles, never the part it is scored on
+        assert fit_ids == other | extra_ids and not fit_ids & own
+    assert th[0] in grids[0] and th[1] in grids[1] and th[2] in grids[2]

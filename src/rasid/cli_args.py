@@ -186,6 +186,13 @@ def build_parser() -> argparse.ArgumentParser:
         "on the other files'; each threshold the one whose worst file scores best)",
     )
     t.add_argument(
+        "--train-only",
+        action="append",
+        metavar="GOLD",
+        help="labels file whose articles train the scorers but on which no threshold is tuned (labels "
+        "that miss links, e.g. made quickly); repeatable",
+    )
+    t.add_argument(
         "--out", required=True, help="folder for the four model files; use it with the story_models setting"
     )
 

@@ -266,11 +266,15 @@ _NER_TEST = "ANERCorp_approxCamelSplit_test.txt.gz"
 _NER_TRAIN = "ANERCorp_approxCamelSplit_train.txt.gz"
 
 
-def train_stories(golds: list[str], out: str, settings: Settings) -> dict[str, Any]:
+def train_stories(
+    golds: list[str], out: str, settings: Settings, train_only: Sequence[str] = ()
+) -> dict[str, Any]:
     """Fit the four story scorers on the stored articles that the `golds` label files label (see
     rasid_training.stories). With two or more files, the join, merge and core thresholds are tuned
     out of fold: each file's articles streamed with scorers fitted on the other files' articles, each
-    threshold the one whose worst file scores best.
+    threshold the one whose worst file scores best. The `train_only` files' articles train every fit
+    but no threshold is scored on them (labels that miss links, e.g. made quickly: scored, they would
+    count every missed link a join finds as an error and pull the thresholds towards splitting).
 
     The articles are read from the store as `rasid run` cleaned them, in stream order; they are
     embedded and de-duplicated afresh, as the stories stage would see them in one run."""
@@ -284,12 +288,12 @@ def train_stories(golds: list[str], out: str, settings: Settings) -> dict[str, A
 
     labels: dict[str, str] = {}
     file_of: dict[str, int] = {}
-    for k, gold in enumerate(golds):
+    for k, gold in enumerate([*golds, *train_only]):
         for url, event in iter_gold_events(read_gold(gold)):
             if url not in labels:  # a url labelled twice: the first file's label
                 labels[url] = event
                 file_of[url] = k
-    names = ", ".join(Path(g).name for g in golds)
+    names = ", ".join(Path(g).name for g in [*golds, *train_only])
     with open_store(settings.db, create=False) as store:
         arts = stream_order(a for a in store.iter_articles() if (a.url or a.id) in labels)
     if not arts:
@@ -306,6 +310,7 @@ def train_stories(golds: list[str], out: str, settings: Settings) -> dict[str, A
     dup = {a.id: dedup.duplicate_of(a.id) for a in arts}
     parts = [[i for i, a in enumerate(arts) if file_of[a.url or a.id] == k] for k in range(len(golds))]
     parts = [p for p in parts if p]
+    extra = [i for i, a in enumerate(arts) if file_of[a.url or a.id] >= len(golds)]
     out_of_fold = len(parts) > 1
     fitted = fit_story_models(
         arts,
@@ -315,6 +320,7 @@ def train_stories(golds: list[str], out: str, settings: Settings) -> dict[str, A
         trained_on=f"{names} ({len(arts)} articles)",
         parts=parts if out_of_fold else None,
         out_of_fold=out_of_fold,
+        train_only=extra,
     )
     files = fitted.write(out)
     pred = stream(arts, vecs, dup, fitted.model, fitted.merge_model)
@@ -336,6 +342,7 @@ def train_stories(golds: list[str], out: str, settings: Settings) -> dict[str, A
             ),
             "core": fitted.pair_model.threshold if fitted.pair_model is not None else None,
             "tuned": f"out of fold over {len(parts)} label files, on the worst"
+            + (f" (and {len(train_only)} training only)" if train_only else "")
             if out_of_fold
             else "in sample",
         },
@@ -352,7 +359,8 @@ def train_stories(golds: list[str], out: str, settings: Settings) -> dict[str, A
 def train(what: str, args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     if what == "stories":
         golds = [str(_need(Path(g), "labels file", hint=False)) for g in args.gold]
-        return train_stories(golds, args.out, settings)
+        extra = [str(_need(Path(g), "labels file", hint=False)) for g in args.train_only or []]
+        return train_stories(golds, args.out, settings, extra)
     if what != "ner":
         raise ValueError(f"unknown model {what!r}")
     from rasid_training.ner import train_ner
