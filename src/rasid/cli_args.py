@@ -189,8 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--train-only",
         action="append",
         metavar="GOLD",
-        help="labels file whose articles train the scorers but on which no threshold is tuned (labels "
-        "that miss links, e.g. made quickly); repeatable",
+        help="labels file whose articles train the scorers but on which no threshold is tuned, with two "
+        "or more --gold files (labels that miss links, e.g. made quickly); repeatable",
     )
     t.add_argument(
         "--out", required=True, help="folder for the four model files; use it with the story_models setting"
