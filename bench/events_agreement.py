@@ -1,7 +1,7 @@
 """How closely our own event labels (bench/gold/events/, made by annotation helpers from pooled
 candidates) agree with the shared hand labels: the same procedure run blind on a hand-labelled day,
-scored like a clustering (B-cubed and pairwise over the day's articles; `--with-next` also counts the
-links to the next day's hand labels).
+scored like a clustering (B-cubed and pairwise over the day's articles), alone and with its links to
+the next day's hand labels (`--next-day`).
 
     .venv/bin/python bench/events_agreement.py [--labels bench/gold/events/blind-2015-08-01.jsonl]
 """

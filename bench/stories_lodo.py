@@ -21,7 +21,9 @@ pairs (titles), and how many gold events the stories hold; then the worst fold.
 `--out-of-fold` tunes every threshold across the two training days, each streamed with scorers fitted
 on the other (the procedure of `rasid train stories` given two label files), each threshold the one
 whose worst training day scores best (`--mean-of-days`: the best mean, as before session 13);
-`--crossfit-core` tunes the core threshold alone that way.
+`--crossfit-core` tunes the core threshold alone that way. `--extra-labels FILE...` adds labelled days
+of our own (bench/gold/events/) to every fold's training: they train the scorers and tune the
+baseline's cut, and the thresholds are scored on the shared dev days only (`--extra-scored`: on them too).
 """
 
 from __future__ import annotations
@@ -201,7 +203,8 @@ def baseline_scores(
         np.fill_diagonal(D, 0.0)
         Z = linkage(squareform(D, checks=False), method="average")
         gold = events(data, days, extra)
-        focus = set(events(data, [day], extra))
+        # an extra day stands alone: its labels are the universe's (read once)
+        focus = set(gold) if day in (extra or {}) else set(events(data, [day]))
         return arts, Z, gold, focus
 
     def score(u, cut: float):

@@ -273,8 +273,9 @@ def train_stories(
     rasid_training.stories). With two or more files, the join, merge and core thresholds are tuned
     out of fold: each file's articles streamed with scorers fitted on the other files' articles, each
     threshold the one whose worst file scores best. The `train_only` files' articles train every fit
-    and, with two or more `golds`, no threshold is scored on them (labels that miss links, e.g. made quickly: scored, they would
-    count every missed link a join finds as an error and pull the thresholds towards splitting).
+    and, with two or more `golds`, no threshold is scored on them (labels that miss links, e.g. made
+    quickly: scored, they would count every missed link a join finds as an error and pull the
+    thresholds towards splitting).
 
     The articles are read from the store as `rasid run` cleaned them, in stream order; they are
     embedded and de-duplicated afresh, as the stories stage would see them in one run."""
