@@ -53,7 +53,34 @@ def test_a_new_store_starts_with_the_setting_and_keeps_its_scorers(tmp_path):
         assert fresh.model.threshold == StoryModel.load().threshold
 
 
-def test_train_stories_on_labelled_news(tmp_path, shared):
+def _store_with_stories(db: str, feed: Path) -> None:
+    """Store `feed` and place its articles in stories, as `rasid run` does, without the
+    understanding stage (training reads the stored articles only)."""
+    from rasid.ingest import Ingestor
+    from rasid.runner import build_runner
+    from rasid.stages import default_stages
+
+    settings = load_settings(env={}, db=db)
+    with open_store(db) as store, Ingestor(settings) as reader:
+        summary = build_runner(
+            store, settings, reader, stages=default_stages(settings, understand=False), workers=1
+        ).run([str(feed)])
+    assert summary.added and not summary.errors
+
+
+@pytest.fixture
+def coarse_grids(monkeypatch):
+    """Coarser threshold grids for the training procedure (each grid value is one more stream of
+    the labelled articles; the full grids made the two CLI tests below half the suite's time).
+    What the tests check, the wiring and where each threshold comes from, is the same."""
+    import rasid_training.stories as training
+
+    monkeypatch.setattr(training, "JOIN_GRID", (0.2, 0.35, 0.5, 0.65, 0.8))
+    monkeypatch.setattr(training, "MERGE_GRID", (0.5, 0.7, 0.9, 0.97))
+    monkeypatch.setattr(training, "CORE_GRID", (0.0, 0.15, 0.3))
+
+
+def test_train_stories_on_labelled_news(tmp_path, shared, coarse_grids):
     """`rasid train stories` fits the four scorers on stored, labelled articles (the first 300 of a
     real labelled day), and a new store can start from them."""
     import io
@@ -73,10 +100,7 @@ def test_train_stories_on_labelled_news(tmp_path, shared):
     ]
     labels.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     db = str(tmp_path / "lab.db")
-    assert (
-        cli(["run", "--db", db, "--quiet", "--no-progress", str(feed)], out=io.StringIO(), err=io.StringIO())
-        == 0
-    )
+    _store_with_stories(db, feed)
     with open_store(db) as store:
         stored = sum(a.url in urls for a in store.iter_articles())
 
@@ -110,7 +134,7 @@ def test_train_stories_on_labelled_news(tmp_path, shared):
     assert "other.jsonl" in err.getvalue() and not (tmp_path / "none").exists()
 
 
-def test_train_stories_on_two_labelled_days_tunes_out_of_fold(tmp_path, shared, monkeypatch):
+def test_train_stories_on_two_labelled_days_tunes_out_of_fold(tmp_path, shared, monkeypatch, coarse_grids):
     """Given two label files, `rasid train stories` tunes the join, merge and core thresholds out of
     fold: the articles of each file are streamed with scorers fitted on the other file's (and on a
     `--train-only` file's, whose articles no threshold is scored on)."""
@@ -134,15 +158,12 @@ def test_train_stories_on_two_labelled_days_tunes_out_of_fold(tmp_path, shared, 
         ]
         labels = tmp_path / f"labels-{day}.jsonl"
         labels.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-        feeds.append(str(feed))
+        feeds.append(feed)
         # the third day's labels train the scorers only
         files += ["--train-only" if day == "2015-08-03" else "--gold", str(labels)]
     db = str(tmp_path / "two.db")
     for feed in feeds:
-        assert (
-            cli(["run", "--db", db, "--quiet", "--no-progress", feed], out=io.StringIO(), err=io.StringIO())
-            == 0
-        )
+        _store_with_stories(db, feed)
     sub_fits: list[int] = []
     real = training.fit_story_models
 
@@ -208,3 +229,39 @@ def test_train_only_articles_join_every_out_of_fold_fit(shared, monkeypatch):
         # each fit: the other part and the train-only articles, never the part it is scored on
         assert fit_ids == other | extra_ids and not fit_ids & own
     assert th[0] in grids[0] and th[1] in grids[1] and th[2] in grids[2]
+
+
+def test_streams_sharing_text_caches_decide_as_fresh_ones(shared):
+    """A fit's streams share word and text caches (`TextCaches`): a stream over caches another
+    stream has filled places every article and logs every row as a stream with fresh ones."""
+    from collections import Counter
+
+    import numpy as np
+
+    import rasid_training.stories as training
+    from rasid.embed import USEEmbedder, article_vectors
+    from rasid.eval.stories import load_saudinewsnet, read_gold, stream_order
+
+    labels = {
+        r["url"]: r["event"]
+        for r in read_gold(shared / "data" / "saudinewsnet-events" / "dev-2015-08-02.jsonl")
+    }
+    day = load_saudinewsnet([shared / "data" / "saudinewsnet" / "2015-08-02.zip"])
+    # reports of events told three times or more, so that some join
+    sizes = Counter(labels[a.id] for a in day)
+    arts = stream_order([a for a in day if sizes[labels[a.id]] >= 3][:80])
+    gold = {a.id: labels[a.id] for a in arts}
+    vecs = article_vectors(arts, USEEmbedder(threads=1))
+    model = StoryModel.load()
+    caches = training.TextCaches()
+    first = training.stream(arts, vecs, {}, model, StoryModel.load_merge(), caches=caches)
+    assert caches.terms and caches.grams  # filled by the first stream
+    again = training.stream(arts, vecs, {}, model, StoryModel.load_merge(), caches=caches)
+    fresh = training.stream(arts, vecs, {}, model, StoryModel.load_merge())
+    assert first == again == fresh
+    assert len(set(fresh.values())) < len(arts)  # some articles joined: the check compares decisions
+    shared_rows = training.candidate_blocks(arts, vecs, {}, gold, caches=caches)
+    fresh_rows = training.candidate_blocks(arts, vecs, {}, gold)
+    assert len(shared_rows) == len(fresh_rows) > 0
+    for (xs, ys), (xf, yf) in zip(shared_rows, fresh_rows, strict=True):
+        assert np.array_equal(xs, xf) and np.array_equal(ys, yf)

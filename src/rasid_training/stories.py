@@ -25,11 +25,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from rasid.dedup.parse import TextMemo
 from rasid.eval.stories import bcubed, pairwise
 from rasid.model import Article
 from rasid.stories import (
@@ -75,6 +77,33 @@ class StoryModels:
         return out
 
 
+class _EveryText(TextMemo):
+    """A token memo that keeps every text it is asked for (up to `size`), not only those a deduper
+    has put: a fit streams the same articles dozens of times."""
+
+    def tokens(self, text: str) -> list[str]:
+        got = super().tokens(text)
+        self.put(text, got)
+        return got
+
+
+@dataclass(slots=True)
+class TextCaches:
+    """What the streams of one fit share: the word- and text-level caches a clusterer fills as it
+    reads articles (a word's bag key, its character n-grams, a body's tokens). Each is a pure
+    function of its key, so a clusterer given them decides exactly as a fresh one; a fit that
+    streams its articles 30-60 times (one stream per threshold tried) reads each text once."""
+
+    terms: dict[str, int] = field(default_factory=dict)
+    grams: dict[str, list[int]] = field(default_factory=dict)
+    texts: TextMemo = field(default_factory=lambda: _EveryText(size=200_000))
+
+    def clusterer(self, **kw: Any) -> StoryClusterer:
+        cl = StoryClusterer(**kw)
+        cl._term_cache, cl._gram_cache, cl.text_memo = self.terms, self.grams, self.texts
+        return cl
+
+
 def _untrained() -> StoryModel:
     n = len(FEATURES)
     return StoryModel(list(FEATURES), [0.0] * n, [1.0] * n, [0.0] * n, 0.0)
@@ -86,11 +115,12 @@ def candidate_blocks(
     dup: dict[str, str | None],
     gold: dict[str, str],
     pair_rows: list[tuple[np.ndarray, np.ndarray]] | None = None,
+    caches: TextCaches | None = None,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Teacher-forced candidate rows, one (features, same-event) block per article that had candidates.
     `pair_rows`, when given, receives the (PAIR_FEATURES, same-event) blocks of every article with
-    the recent members of each of its candidate stories."""
-    cl = StoryClusterer(model=_untrained(), merges=False, core=False)
+    the recent members of each of its candidate stories. `caches`: shared with the fit's other streams."""
+    cl = (caches or TextCaches()).clusterer(model=_untrained(), merges=False, core=False)
     if pair_rows is not None:
         cl.pair_log = []
     out = []
@@ -112,10 +142,11 @@ def stream(
     model: StoryModel,
     merge: StoryModel | None = None,
     pair: StoryModel | None = None,
+    caches: TextCaches | None = None,
 ) -> dict[str, str]:
     """Article id -> story id after streaming `arts` (merges on when `merge` is given, the core
-    check when `pair` is)."""
-    cl = StoryClusterer(
+    check when `pair` is). `caches`: shared with the fit's other streams."""
+    cl = (caches or TextCaches()).clusterer(
         model=model, merge_model=merge, merges=merge is not None, pair_model=pair, core=pair is not None
     )
     for a, v in zip(arts, vecs, strict=True):
@@ -161,6 +192,7 @@ def fit_story_models(
     worst_day: bool = True,
     join_only: bool = False,
     train_only: Sequence[int] = (),
+    caches: TextCaches | None = None,
 ) -> StoryModels:
     """Fit and tune the four scorers on `arts` (in stream order, each with a label in `gold`).
 
@@ -184,15 +216,17 @@ def fit_story_models(
     `train_only` (with `parts` and `out_of_fold`): positions of articles outside every part that
     join each part's out-of-fold fit without being scored themselves (days whose labels are good
     enough to learn from but miss links, so that thresholds scored on them would favour splitting).
+    `caches`: the word and text caches every stream of the fit shares (made here when not given).
     """
     join_grid, merge_grid, core_grid = grids if grids is not None else (JOIN_GRID, MERGE_GRID, CORE_GRID)
+    caches = caches if caches is not None else TextCaches()
     oof = (
-        _out_of_fold_thresholds(arts, vecs, dup, gold, parts, grids, C, worst_day, train_only)
+        _out_of_fold_thresholds(arts, vecs, dup, gold, parts, grids, C, worst_day, train_only, caches)
         if out_of_fold and parts is not None and len(parts) > 1
         else None
     )
     pair_rows: list[tuple[np.ndarray, np.ndarray]] = []
-    blocks = candidate_blocks(arts, vecs, dup, gold, pair_rows if core else None)
+    blocks = candidate_blocks(arts, vecs, dup, gold, pair_rows if core else None, caches)
     if keep is not None:
         blocks = [b for b in blocks if keep()]
     if not blocks:
@@ -209,7 +243,7 @@ def fit_story_models(
     def join_score(m: StoryModel) -> Callable[[float], float]:
         def f(th: float) -> float:
             m.threshold = th
-            return bcubed(stream(arts, vecs, dup, m), gold)[2]
+            return bcubed(stream(arts, vecs, dup, m, caches=caches), gold)[2]
 
         return f
 
@@ -217,7 +251,7 @@ def fit_story_models(
     if cross:
         cross_model.threshold = _best(join_grid, join_score(cross_model))
 
-    cl = StoryClusterer(model=model, merges=False, core=False)
+    cl = caches.clusterer(model=model, merges=False, core=False)
     cl.merge_log = []
     for a, v in zip(arts, vecs, strict=True):
         cl.assign(a, v, dup.get(a.id))
@@ -252,7 +286,7 @@ def fit_story_models(
 
         def f(th: float, m: StoryModel = m) -> float:
             m.threshold = th
-            pred = stream(arts, vecs, dup, model, m)
+            pred = stream(arts, vecs, dup, model, m, caches=caches)
             return _mean_f1(pred, gold)
 
         m.threshold = _best(merge_grid, f)
@@ -262,12 +296,12 @@ def fit_story_models(
     elif pair is not None and join_only:
         pair.threshold = 0.0
     elif pair is not None and parts is not None and len(parts) > 1:
-        pair.threshold = _crossfit_core(arts, vecs, dup, gold, model, merge, parts, core_grid, C)
+        pair.threshold = _crossfit_core(arts, vecs, dup, gold, model, merge, parts, core_grid, C, caches)
     elif pair is not None:
 
         def core_score(th: float) -> float:
             pair.threshold = th
-            pred = stream(arts, vecs, dup, model, merge, pair)
+            pred = stream(arts, vecs, dup, model, merge, pair, caches)
             return _mean_f1(pred, gold)
 
         pair.threshold = _best(core_grid, core_score)
@@ -286,6 +320,7 @@ def _crossfit_core(
     parts: Sequence[Sequence[int]],
     grid: Sequence[float],
     C: float,
+    caches: TextCaches | None = None,
 ) -> float:
     """The core threshold whose mean score over `parts` is best, each part streamed with a pair
     scorer fitted on the other parts' article-member rows."""
@@ -293,7 +328,7 @@ def _crossfit_core(
     rows = []
     for a, v, _ in subs:
         r: list[tuple[np.ndarray, np.ndarray]] = []
-        candidate_blocks(a, v, dup, gold, r)
+        candidate_blocks(a, v, dup, gold, r, caches)
         rows.append(r)
     held = []
     for k, (a, v, g) in enumerate(subs):
@@ -307,7 +342,7 @@ def _crossfit_core(
         total = 0.0
         for a, v, g, pm in held:
             pm.threshold = th
-            pred = stream(a, v, dup, model, merge, pm)
+            pred = stream(a, v, dup, model, merge, pm, caches)
             total += _mean_f1(pred, g)
         return total / len(held)
 
@@ -324,6 +359,7 @@ def _out_of_fold_thresholds(
     C: float,
     worst_day: bool = True,
     train_only: Sequence[int] = (),
+    caches: TextCaches | None = None,
 ) -> tuple[float, float, float]:
     """The (join, merge, core) thresholds with the best worst score over `parts` (`worst_day`; else
     the best mean score), each part streamed with the scorers fitted (`fit_story_models`) on the
@@ -338,7 +374,9 @@ def _out_of_fold_thresholds(
         rest = sorted({*train_only, *(i for j, other in enumerate(parts) if j != k for i in other)})
         ra, rv, rg = _part(arts, vecs, gold, rest)
         # merge and core thresholds are set by the search below: the fit tunes the join alone
-        fitted = fit_story_models(ra, rv, dup, rg, C=C, cross=False, grids=grids, join_only=True)
+        fitted = fit_story_models(
+            ra, rv, dup, rg, C=C, cross=False, grids=grids, join_only=True, caches=caches
+        )
         held.append((*_part(arts, vecs, gold, idx), fitted))
 
     def score_over_parts(set_th: Callable[[StoryModels], None], joins_only: bool = False) -> float:
@@ -346,9 +384,9 @@ def _out_of_fold_thresholds(
         for a, v, g, m in held:
             set_th(m)
             if joins_only:
-                scores.append(bcubed(stream(a, v, dup, m.model), g)[2])
+                scores.append(bcubed(stream(a, v, dup, m.model, caches=caches), g)[2])
             else:
-                pred = stream(a, v, dup, m.model, m.merge_model, m.pair_model)
+                pred = stream(a, v, dup, m.model, m.merge_model, m.pair_model, caches)
                 scores.append(_mean_f1(pred, g))
         return min(scores) if worst_day else sum(scores) / len(scores)
 
@@ -391,6 +429,7 @@ def fit_pair_model(
 
 __all__ = [
     "CORE_GRID",
+    "TextCaches",
     "JOIN_GRID",
     "MERGE_GRID",
     "fit_pair_model",
