@@ -23,6 +23,7 @@ and each threshold the one whose worst part scores best (`worst_day`).
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -78,12 +79,15 @@ class StoryModels:
 
 
 class _EveryText(TextMemo):
-    """A token memo that keeps every text it is asked for (up to `size`), not only those a deduper
-    has put: a fit streams the same articles dozens of times."""
+    """A token memo that keeps every text it is asked for (the last `size`), not only those a
+    deduper has put: a fit streams the same articles dozens of times. The words are interned, so
+    the texts kept hold one copy of each distinct word (~8 bytes a token)."""
 
     def tokens(self, text: str) -> list[str]:
-        got = super().tokens(text)
-        self.put(text, got)
+        got = self._items.get(text)
+        if got is None:
+            got = [sys.intern(t) for t in super().tokens(text)]
+            self.put(text, got)
         return got
 
 
@@ -96,7 +100,7 @@ class TextCaches:
 
     terms: dict[str, int] = field(default_factory=dict)
     grams: dict[str, list[int]] = field(default_factory=dict)
-    texts: TextMemo = field(default_factory=lambda: _EveryText(size=200_000))
+    texts: TextMemo = field(default_factory=lambda: _EveryText(size=50_000))
 
     def clusterer(self, **kw: Any) -> StoryClusterer:
         cl = StoryClusterer(**kw)
