@@ -252,12 +252,12 @@ def test_streams_sharing_text_caches_decide_as_fresh_ones(shared):
     arts = stream_order([a for a in day if sizes[labels[a.id]] >= 3][:80])
     gold = {a.id: labels[a.id] for a in arts}
     vecs = article_vectors(arts, USEEmbedder(threads=1))
-    model = StoryModel.load()
+    model, merge = StoryModel.load(), StoryModel.load_merge()
     caches = training.TextCaches()
-    first = training.stream(arts, vecs, {}, model, StoryModel.load_merge(), caches=caches)
+    first = training.stream(arts, vecs, {}, model, merge, caches=caches)
     assert caches.terms and caches.grams  # filled by the first stream
-    again = training.stream(arts, vecs, {}, model, StoryModel.load_merge(), caches=caches)
-    fresh = training.stream(arts, vecs, {}, model, StoryModel.load_merge())
+    again = training.stream(arts, vecs, {}, model, merge, caches=caches)
+    fresh = training.stream(arts, vecs, {}, model, merge)
     assert first == again == fresh
     assert len(set(fresh.values())) < len(arts)  # some articles joined: the check compares decisions
     shared_rows = training.candidate_blocks(arts, vecs, {}, gold, caches=caches)

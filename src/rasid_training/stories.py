@@ -433,11 +433,11 @@ def fit_pair_model(
 
 __all__ = [
     "CORE_GRID",
-    "TextCaches",
     "JOIN_GRID",
     "MERGE_GRID",
     "fit_pair_model",
     "StoryModels",
+    "TextCaches",
     "candidate_blocks",
     "fit_story_models",
     "stream",
