@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> None:
         cl.assign(a, v, dup.get(a.id))
     pred = {a.id: cl.story_of(a.id) or a.id for a in arts}
     print(
-        f"date 2026-11-22; {len(arts)} articles streamed (until {args.until}) in {time.perf_counter() - t:.0f}s; "
+        f"date {time.strftime('%Y-%m-%d %H:%M')}; {len(arts)} articles streamed (until {args.until}) in {time.perf_counter() - t:.0f}s; "
         f"clusterer {kw or 'defaults'}: late_after_days {cl.late_after_days}, late_threshold {cl.late_threshold}, "
         f"late_min_size {cl.late_min_size}, late_merges {cl.late_merges}"
     )

@@ -24,6 +24,9 @@ whose worst training day scores best (`--mean-of-days`: the best mean, as before
 `--crossfit-core` tunes the core threshold alone that way. `--extra-labels FILE...` adds labelled days
 of our own (bench/gold/events/) to every fold's training: they train the scorers and tune the
 baseline's cut, and the thresholds are scored on the shared dev days only (`--extra-scored`: on them too).
+`--history N` streams the N archive days before T instead of the day before alone (the test day is
+streamed after all three dev days; T is still scored with its pairs to the day before); `--set
+NAME=VALUE` changes settings of the streamed runs.
 """
 
 from __future__ import annotations
@@ -159,9 +162,12 @@ def fit(
     )
 
 
-def pipeline(data: Path, days: list[str], models: Path, tmp: Path) -> str:
+def pipeline(
+    data: Path, days: list[str], models: Path, tmp: Path, overrides: dict[str, str] | None = None
+) -> str:
     db = str(tmp / "lodo.db")
-    settings = load_settings(env={}, db=db, story_models=str(models))
+    env = {f"RASID_{k.upper()}": v for k, v in (overrides or {}).items()}
+    settings = load_settings(env=env, db=db, story_models=str(models))
     for day in days:
         path = tmp / f"{day}.jsonl"
         write_saudinewsnet_jsonl([data / "saudinewsnet" / f"{day}.zip"], path)
@@ -174,6 +180,12 @@ def pipeline(data: Path, days: list[str], models: Path, tmp: Path) -> str:
                 stages=default_stages(settings, understand=False),
             ).run([str(path)])
     return db
+
+
+def history(data: Path, test: str, n: int) -> list[str]:
+    """The `n` days of the archive before `test` (at least the day before, BEFORE[test]), oldest first."""
+    days = sorted(p.stem for p in (data / "saudinewsnet").glob("*.zip") if p.stem < test)
+    return days[-max(1, n) :]
 
 
 def cli_json(args: list[str]) -> dict:
@@ -308,7 +320,25 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="with --out-of-fold: the extra days are parts of the threshold search too",
     )
+    ap.add_argument(
+        "--history",
+        type=int,
+        default=1,
+        help="stream the N archive days before the held-out day (default 1: the day before; the test "
+        "day is streamed after all three dev days, so 3 or more shows how stories that ran for days "
+        "take in the held-out day's reports); the earlier days are streamed, not scored",
+    )
+    ap.add_argument(
+        "--set",
+        nargs="*",
+        default=[],
+        metavar="NAME=VALUE",
+        help="settings for the streamed runs (e.g. story_late_threshold=0.95), as RASID_* variables",
+    )
     args = ap.parse_args(argv)
+    if any("=" not in kv for kv in args.set):
+        raise SystemExit(f"--set: give each setting as NAME=VALUE, not {args.set}")
+    overrides = dict(kv.split("=", 1) for kv in args.set)
     data = args.shared / "data"
     extra = extra_days(args.extra_labels)
     grids = None if args.full_grids else COARSE
@@ -335,11 +365,15 @@ def main(argv: list[str] | None = None) -> None:
             tmp = Path(t)
             if args.models is not None:
                 models = args.models
-                print(f"== {test} (streamed after {BEFORE[test]}) with the scorers in {models}", flush=True)
+                print(
+                    f"== {test} (streamed after {', '.join(history(data, test, args.history))}) with the "
+                    f"scorers in {models}" + (f", settings {overrides}" if overrides else ""),
+                    flush=True,
+                )
             else:
                 models = args.keep_models / test if args.keep_models is not None else tmp / "models"
                 print(
-                    f"== held out {test} (streamed after {BEFORE[test]}); "
+                    f"== held out {test} (streamed after {', '.join(history(data, test, args.history))}); "
                     + fit(
                         data,
                         train,
@@ -355,7 +389,7 @@ def main(argv: list[str] | None = None) -> None:
                     flush=True,
                 )
             t0 = time.perf_counter()
-            db = pipeline(data, [BEFORE[test], test], models, tmp)
+            db = pipeline(data, [*history(data, test, args.history), test], models, tmp, overrides)
             el = time.perf_counter() - t0
             golds = [str(p) for p in (labels(data, BEFORE[test]), labels(data, test)) if p is not None]
             ours = cli_json(

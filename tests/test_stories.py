@@ -314,23 +314,26 @@ def test_pair_scorer_extrapolates_only_the_gap():
 
 
 def test_a_running_story_stops_taking_reports_far_from_its_first_ones(gate_data):
-    """Six reports a day of one text: a story that has grown past its window keeps comparing new
-    reports with its first ones, so after some days the next report starts a new story; without
-    that check (`anchor_core=False`) the recent members alone carry it on for the whole stream."""
+    """Six reports a day of one text: a story that has grown past its window and turned late keeps
+    comparing new reports with its first ones, so after some days the next report starts a new
+    story; without that check (`anchor_core=False`), or while the story is not late (here: never,
+    `late_after_days=99`), the recent members alone carry it on for the whole stream. (A late
+    story's higher join threshold is left out: `late_threshold=0`.)"""
     arts, vecs, _, _ = gate_data
     base = arts[0]
-    opened: dict[bool, list[int]] = {}
-    for anchor in (True, False):
-        cl = StoryClusterer(merges=False, late_after_days=99.0, anchor_core=anchor)
+    opened: dict[tuple[bool, float], list[int]] = {}
+    for anchor, late_after in ((True, 3.0), (False, 3.0), (True, 99.0)):
+        cl = StoryClusterer(merges=False, late_after_days=late_after, late_threshold=0.0, anchor_core=anchor)
         first: dict[str, int] = {}
         for day in range(1, 20):
             for a in _copies(base, 6, f"2015-07-{day + 10:02d}T10:00:00", f"d{day}"):
                 first.setdefault(cl.assign(a, vecs[0]), day)
-        opened[anchor] = sorted(first.values())
+        opened[anchor, late_after] = sorted(first.values())
         again = StoryClusterer.from_bytes(cl.to_bytes())
         assert again.anchor_core is anchor
-    assert opened[False] == [1]
-    assert len(opened[True]) >= 2 and opened[True][1] > 3, opened
+    assert opened[False, 3.0] == [1]
+    assert opened[True, 99.0] == [1]
+    assert len(opened[True, 3.0]) >= 2 and opened[True, 3.0][1] > 3, opened
 
 
 def test_long_story_keeps_a_bounded_window_in_the_index(gate_data):

@@ -46,8 +46,9 @@ class Settings:
     dedup_stop_bucket: int = 64
     story_dormant_days: float = 3.0
     # a story older than this many days with at least story_late_min_size articles is joined only
-    # at probability story_late_threshold (see StoryClusterer._join_threshold)
-    story_late_after_days: float = 2.0
+    # at probability story_late_threshold (see StoryClusterer._join_threshold), and a join must also
+    # be close to its first reports (StoryClusterer._core_ok)
+    story_late_after_days: float = 3.0
     story_late_threshold: float = 0.9
     story_late_min_size: int = 8
     # whether such a late story can merge with another story (see StoryClusterer._maybe_merge)

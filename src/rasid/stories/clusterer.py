@@ -46,8 +46,8 @@ class StoryClusterer(_Policy):
     candidates: how many nearest centroids and nearest members to consider.
     pair_model, core: the core-linkage check of a join (`_core_ok`; core=False: none).
     merge_core: the same check between two stories before a merge (`_merge_core_ok`).
-    anchor_core: a story larger than MEMBER_WINDOW also checks a join against its first ANCHORS
-        members (`_core_ok`).
+    anchor_core: a late story (`_is_late`) larger than MEMBER_WINDOW also checks a join against its
+        first ANCHORS members (`_core_ok`).
     """
 
     def __init__(
@@ -59,7 +59,7 @@ class StoryClusterer(_Policy):
         id_prefix: str = "s",
         merge_model: StoryModel | None = None,
         merges: bool = True,
-        late_after_days: float = 2.0,
+        late_after_days: float = 3.0,
         late_threshold: float = 0.9,
         late_min_size: int = 8,
         late_merges: bool = False,
