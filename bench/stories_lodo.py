@@ -363,17 +363,18 @@ def main(argv: list[str] | None = None) -> None:
         train = [d for d in DEV if d != test]
         with tempfile.TemporaryDirectory() as t:
             tmp = Path(t)
+            before = history(data, test, args.history)
             if args.models is not None:
                 models = args.models
                 print(
-                    f"== {test} (streamed after {', '.join(history(data, test, args.history))}) with the "
+                    f"== {test} (streamed after {', '.join(before)}) with the "
                     f"scorers in {models}" + (f", settings {overrides}" if overrides else ""),
                     flush=True,
                 )
             else:
                 models = args.keep_models / test if args.keep_models is not None else tmp / "models"
                 print(
-                    f"== held out {test} (streamed after {', '.join(history(data, test, args.history))}); "
+                    f"== held out {test} (streamed after {', '.join(before)}); "
                     + fit(
                         data,
                         train,
@@ -389,7 +390,7 @@ def main(argv: list[str] | None = None) -> None:
                     flush=True,
                 )
             t0 = time.perf_counter()
-            db = pipeline(data, [*history(data, test, args.history), test], models, tmp, overrides)
+            db = pipeline(data, [*before, test], models, tmp, overrides)
             el = time.perf_counter() - t0
             golds = [str(p) for p in (labels(data, BEFORE[test]), labels(data, test)) if p is not None]
             ours = cli_json(
