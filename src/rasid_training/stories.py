@@ -84,7 +84,7 @@ class _EveryText(TextMemo):
     the texts kept hold one copy of each distinct word (~8 bytes a token)."""
 
     def tokens(self, text: str) -> list[str]:
-        got = self._items.get(text)
+        got = self.get(text)
         if got is None:
             got = [sys.intern(t) for t in super().tokens(text)]
             self.put(text, got)

@@ -115,6 +115,10 @@ class TextMemo:
         if len(items) > self.size:
             del items[next(iter(items))]
 
+    def get(self, text: str) -> list[str] | None:
+        """The tokens kept for `text`, or None when the memo does not hold it (do not mutate)."""
+        return self._items.get(text)
+
     def tokens(self, text: str) -> list[str]:
         """`tokens(text)`, from the memo when the deduper has just read this text (do not mutate)."""
         got = self._items.get(text)
