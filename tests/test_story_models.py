@@ -133,6 +133,21 @@ def test_train_stories_on_labelled_news(tmp_path, shared, coarse_grids):
     )
     assert "other.jsonl" in err.getvalue() and not (tmp_path / "none").exists()
 
+    # too few labelled articles to fit on: one line that says how many there were
+    few = tmp_path / "few.jsonl"
+    few.write_text("".join(json.dumps(r) + "\n" for r in rows[:8]), encoding="utf-8")
+    err = io.StringIO()
+    assert (
+        cli(
+            ["train", "stories", "--db", db, "--gold", str(few), "--out", str(tmp_path / "few")],
+            out=io.StringIO(),
+            err=err,
+        )
+        == 1
+    )
+    line = err.getvalue().strip()
+    assert "\n" not in line and "8 " in line and "articles" in line and not (tmp_path / "few").exists()
+
 
 def test_train_stories_on_two_labelled_days_tunes_out_of_fold(tmp_path, shared, monkeypatch, coarse_grids):
     """Given two label files, `rasid train stories` tunes the join, merge and core thresholds out of

@@ -234,12 +234,16 @@ def fit_story_models(
     if keep is not None:
         blocks = [b for b in blocks if keep()]
     if not blocks:
-        raise ValueError("no labelled article had a candidate story: too few labelled articles to fit on")
+        raise ValueError(
+            f"none of the {len(arts)} labelled articles had a candidate story: too few to fit on"
+        )
     X = np.vstack([b[0] for b in blocks])
     y = np.concatenate([b[1] for b in blocks])
     if y.all() or not y.any():
         raise ValueError(
-            "the labels give only one kind of candidate (all same-event or none): nothing to fit"
+            f"the labels of {len(arts)} articles in {len(set(gold.values()))} events gave "
+            f"{len(y)} (article, candidate story) rows, {int(y.sum())} of them same-event: the "
+            "scorers need rows of both kinds (a labelled day of ~1,300 articles gives several thousand)"
         )
     model = _fit(X, y, C=C, trained_on=trained_on)
     cross_model = _fit_cross(X, y, C=C, trained_on=trained_on + "; language-free signals only")
@@ -269,7 +273,11 @@ def fit_story_models(
     if len(My) == 0 or My.all() or not My.any():
         if join_only:  # a part of the out-of-fold search too small to show both: streamed without merges
             return StoryModels(model, None, cross_model, None, rows=len(y), positives=int(y.sum()))
-        raise ValueError("the labels give no story pairs of both kinds to fit the merge model on")
+        raise ValueError(
+            f"the labels of {len(arts)} articles in {len(set(gold.values()))} events gave "
+            f"{len(My)} story pairs a merge was weighed for, {int(My.sum())} of them same-event: the "
+            "merge model needs pairs of both kinds (a labelled day of ~1,300 articles gives several hundred)"
+        )
     merge = _fit(MX, My, C=C, trained_on=trained_on)
     merge.features = list(MERGE_FEATURES)
     cross_merge = _fit_cross(
