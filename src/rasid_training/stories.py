@@ -235,7 +235,8 @@ def fit_story_models(
         blocks = [b for b in blocks if keep()]
     if not blocks:
         raise ValueError(
-            f"none of the {len(arts)} labelled articles had a candidate story: too few to fit on"
+            f"none of the {len(arts)} labelled articles had a candidate story: too few to fit on (one labelled "
+            "day of news, ~1,300 articles, is enough)"
         )
     X = np.vstack([b[0] for b in blocks])
     y = np.concatenate([b[1] for b in blocks])
@@ -243,7 +244,7 @@ def fit_story_models(
         raise ValueError(
             f"the labels of {len(arts)} articles in {len(set(gold.values()))} events gave "
             f"{len(y)} (article, candidate story) rows, {int(y.sum())} of them same-event: the "
-            "scorers need rows of both kinds (a labelled day of ~1,300 articles gives several thousand)"
+            "scorers need rows of both kinds (label more: one labelled day of news, ~1,300 articles, is enough)"
         )
     model = _fit(X, y, C=C, trained_on=trained_on)
     cross_model = _fit_cross(X, y, C=C, trained_on=trained_on + "; language-free signals only")
@@ -276,7 +277,7 @@ def fit_story_models(
         raise ValueError(
             f"the labels of {len(arts)} articles in {len(set(gold.values()))} events gave "
             f"{len(My)} story pairs a merge was weighed for, {int(My.sum())} of them same-event: the "
-            "merge model needs pairs of both kinds (a labelled day of ~1,300 articles gives several hundred)"
+            "merge model needs pairs of both kinds (label more: one labelled day of news, ~1,300 articles, is enough)"
         )
     merge = _fit(MX, My, C=C, trained_on=trained_on)
     merge.features = list(MERGE_FEATURES)
