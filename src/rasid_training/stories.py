@@ -104,7 +104,7 @@ class TextCaches:
 
     def clusterer(self, **kw: Any) -> StoryClusterer:
         cl = StoryClusterer(**kw)
-        cl._term_cache, cl._gram_cache, cl.text_memo = self.terms, self.grams, self.texts
+        cl.share_caches(self.terms, self.grams, self.texts)
         return cl
 
 

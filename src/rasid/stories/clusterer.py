@@ -26,6 +26,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from ..dedup import TextMemo
 from ..model import Article
 from . import state
 from .base import _Rows
@@ -194,6 +195,13 @@ class StoryClusterer(_Policy):
             s = self._stories[self._index[s.merged_into]]
             seen += 1
         return s.id if s.id != story_id else None
+
+    def share_caches(self, terms: dict[str, int], grams: dict[str, list[int]], texts: TextMemo) -> None:
+        """Read words and texts through caches shared with other clusterers (a word's bag key, its
+        character n-grams, a body's tokens). Each is a pure function of its key, so the decisions are
+        those of a clusterer with its own; a fit that streams the same articles many times reads
+        each text once."""
+        self._term_cache, self._gram_cache, self.text_memo = terms, grams, texts
 
     def prime(self, articles: Iterable[Article]) -> int:
         """Count document frequencies from articles without clustering them; returns how many.
