@@ -12,7 +12,7 @@ import numpy as np
 from ..embed import CachedEmbed, USEEmbedder
 from ..model import Article, publication_key
 from ..pipeline import SentenceSplitter
-from ..text.normalize import Forms, arabic_ratio, match_form, tokens
+from ..text.normalize import Forms, arabic_ratio, form_tokens, match_form, tokens
 
 Embed = Callable[[list[str]], np.ndarray]
 """Texts -> (N, D) float array with L2-normalised rows."""
@@ -139,6 +139,7 @@ class Unit:
     stems: tuple[str, ...]  # content stems in order
     n_tokens: int = 0  # words, so callers can share one unit list cut at different lengths
     start: int = -1  # where the sentence starts in its paragraph's text (-1: not found verbatim)
+    form: str | None = None  # `match_form(text)`, kept for the passes that read it again (disputes)
 
     @property
     def position(self) -> tuple[int, int, int]:
@@ -158,13 +159,10 @@ def content_stems(text: str) -> tuple[str, ...]:
 def _stems_of(toks: list[str], forms: Forms) -> tuple[str, ...]:
     """`content_stems` of already tokenised text; `forms` (kept by the caller) remembers the stems
     of the words news repeats (most of them)."""
-    stem_of, stem = forms.stem_of, forms.stem
-    out = []
-    for t in toks:
-        if len(t) > 1 and t not in _STOPWORDS:
-            s = stem_of.get(t)
-            out.append(s if s is not None else stem(t))
-    return tuple(out)
+    get, stem = forms.stem_of.get, forms.stem
+    return tuple(
+        [s if (s := get(t)) is not None else stem(t) for t in toks if len(t) > 1 and t not in _STOPWORDS]
+    )
 
 
 def _guess_lang(text: str, paragraph_lang: str) -> str:
@@ -207,7 +205,7 @@ def sentence_units(
             if (
                 len(sentences) == 1
                 and not stripped.endswith(_TERMINAL)
-                and (len(tokens(para.text)) <= heading_tokens or _CREDIT.search(stripped))
+                and (len(form_tokens(key)) <= heading_tokens or _CREDIT.search(stripped))
             ):
                 continue
             cursor = 0
@@ -216,7 +214,8 @@ def sentence_units(
                 at = para.text.find(text, cursor) if text else -1
                 if at >= 0:
                     cursor = at + len(text)
-                toks = tokens(text)
+                form = match_form(text)
+                toks = form_tokens(form)  # `tokens(text)`, the form kept
                 n_tokens = len(toks)
                 if n_tokens < min_tokens:
                     continue
@@ -232,6 +231,7 @@ def sentence_units(
                         _stems_of(toks, forms),
                         n_tokens,
                         at,
+                        form,
                     )
                 )
     return units

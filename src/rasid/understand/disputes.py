@@ -98,21 +98,23 @@ _CUE_ROOTS = re.compile(r"نف|كذب|فند|دحض|den|refut|dismiss|dément|de
 _NOT_WORD = re.compile(r"[\W_]+")
 
 
-def denial_cue(text: str, forms: Forms | None = None) -> int | None:
+def denial_cue(text: str, forms: Forms | None = None, whole: str | None = None) -> int | None:
     """Index (in white-space words) just after the denial cue of `text`, or None if it denies nothing.
 
     A cue preceded by a negator ("لم ينفِ", did not deny) does not count. `forms`: the caller's
-    memo of words' matching forms.
+    memo of words' matching forms; `whole`: `match_form(text)`, when the caller has it.
     """
-    whole = match_form(text)
+    if whole is None:
+        whole = match_form(text)
     if _CUE_ROOTS.search(_NOT_WORD.sub("", whole)) is not None:
         form_of = forms.form if forms is not None else match_form
         words = text.split()
         for i, word in enumerate(words):
             form = form_of(word)
             # A cue word holds a cue root (its letters stay adjacent once punctuation is removed):
-            # the other words need no tokenising.
-            if _CUE_ROOTS.search(_NOT_WORD.sub("", form)) is None:
+            # the other words need no tokenising. A word of letters and digits only has nothing to
+            # remove (str.isalnum is re's \w without the underscore).
+            if _CUE_ROOTS.search(form if form.isalnum() else _NOT_WORD.sub("", form)) is None:
                 continue
             bare = "".join(tokens(form)) or form
             if _CUE_WORD.match(bare) and not (
@@ -161,7 +163,7 @@ class DisputeFinder:
             units = sentence_units(articles, min_tokens=self.min_tokens, forms=self.forms)
         else:
             units = [u for u in units if u.n_tokens >= self.min_tokens]
-        cues = [denial_cue(u.text, self.forms) for u in units]
+        cues = [denial_cue(u.text, self.forms, u.form) for u in units]
         denials = [k for k, c in enumerate(cues) if c is not None]
         if not denials:
             return []
