@@ -79,15 +79,15 @@ class AliasTable:
         """Token spans [i, j) of aliases of entries in `present`, not followed by a defining
         adjective, with the entry's type."""
         out: list[tuple[int, int, str]] = []
-        i = 0
-        while i < len(forms):
-            hit = None
-            if forms[i][-3:] not in self.first_tails:  # clitics are prefixes: a cheap test first
-                i += 1
+        tails, entries = self.first_tails, self.alias_entries
+        free = 0  # tokens before this one are inside the last hit
+        for i, first in enumerate(forms):
+            if i < free or first[-3:] not in tails:  # clitics are prefixes: a cheap test first
                 continue
+            hit = None
+            head = bare(first)
             for n in range(min(self.max_words, len(forms) - i), 0, -1):
-                words = [bare(forms[i])] + list(forms[i + 1 : i + n])
-                ents = self.alias_entries.get(" ".join(words))
+                ents = entries.get(" ".join([head, *forms[i + 1 : i + n]]))
                 if ents and any(e in present for e in ents):
                     nxt = forms[i + n] if i + n < len(forms) else ""
                     if not (nxt.startswith("ال") and nxt.isalpha()) or n > 1:
@@ -96,9 +96,7 @@ class AliasTable:
                     break
             if hit:
                 out.append(hit)
-                i = hit[1]
-            else:
-                i += 1
+                free = hit[1]
         return out
 
     def groups(self, form_keys: Sequence[str], weights: Sequence[int]) -> list[list[int]]:

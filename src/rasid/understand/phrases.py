@@ -240,10 +240,12 @@ class PhraseFinder:
         """Token index of each head noun of a paragraph -> its candidate phrases (computed once,
         read by `recurring` and `spans`)."""
         out = {}
-        for i in range(len(forms)):
-            c = self._candidates(forms, i)
-            if c:
-                out[i] = c
+        tails = _HEAD_TAILS
+        for i, f in enumerate(forms):
+            if f in HEADS or f[-3:] in tails:  # else `head_of` is None: most words, tested inline
+                c = self._candidates(forms, i)
+                if c:
+                    out[i] = c
         return out
 
     def recurring(
@@ -282,29 +284,38 @@ class PhraseFinder:
     ) -> list[PhraseSpan]:
         """Non-overlapping phrase spans of one paragraph's tokens, the longest match at each head."""
         out: list[PhraseSpan] = []
+        if cands is not None:  # only the heads can start a span: visit them alone, in order
+            free = 0
+            for i in sorted(cands):
+                if i >= free and (best := self._best_at(forms, i, cands[i], story_phrases)) is not None:
+                    out.append(best)
+                    free = best.end
+            return out
         i = 0
         while i < len(forms):
-            here = cands.get(i, []) if cands is not None else self._candidates(forms, i)
-            best: PhraseSpan | None = None
-            for cand in reversed(here):
-                hit = (
-                    (self.phrases.get(cand) or self.phrases.get(_lam_alef(cand)))
-                    if self.use_gazetteer
-                    else None
-                )
-                src = "gazetteer"
-                if hit is not None and hit[1] < self.min_confidence:
-                    hit = None
-                if hit is None and self.use_story and cand in story_phrases:
-                    hit, src = (HEADS[cand.split(" ", 1)[0]], 1.0), "story"
-                if hit is None:
-                    continue
-                head = cand.split(" ", 1)[0]
-                best = PhraseSpan(i, i + cand.count(" ") + 1, HEADS[head], src, _clitic_len(forms[i], head))
-                break
+            best = self._best_at(forms, i, self._candidates(forms, i), story_phrases)
             if best is not None:
                 out.append(best)
                 i = best.end
             else:
                 i += 1
         return out
+
+    def _best_at(
+        self, forms: Sequence[str], i: int, here: list[str], story_phrases: set[str]
+    ) -> PhraseSpan | None:
+        """The longest of `here` (the candidates led by token i) that is a known or story phrase."""
+        for cand in reversed(here):
+            hit = (
+                (self.phrases.get(cand) or self.phrases.get(_lam_alef(cand))) if self.use_gazetteer else None
+            )
+            src = "gazetteer"
+            if hit is not None and hit[1] < self.min_confidence:
+                hit = None
+            if hit is None and self.use_story and cand in story_phrases:
+                hit, src = (HEADS[cand.split(" ", 1)[0]], 1.0), "story"
+            if hit is None:
+                continue
+            head = cand.split(" ", 1)[0]
+            return PhraseSpan(i, i + cand.count(" ") + 1, HEADS[head], src, _clitic_len(forms[i], head))
+        return None

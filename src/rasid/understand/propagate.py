@@ -89,11 +89,10 @@ def propagate_mentions(
         return mentions
     # Spellings of one name (كينجال / كينغال) share a transliteration skeleton: they vote together,
     # so a tagging slip cannot give one spelling another type and keep them apart.
-    from .translit import skeleton
-
     # one transliteration skeleton per key, not three; written with or without a space (بلاك بوش /
     # بلاكبوش), one name
-    skeleton_of = {k: skeleton(k).replace(" ", "") for k in votes}
+    skeleton_key = rules.skeleton_key
+    skeleton_of = {k: skeleton_key(k) for k in votes}
     by_skeleton: dict[str, list[str]] = defaultdict(list)
     for k in votes:
         by_skeleton[skeleton_of[k]].append(k)

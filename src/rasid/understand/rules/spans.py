@@ -25,12 +25,13 @@ class SpanRules(WordRules):
     ) -> list[_Span]:
         spans: list[_Span] = []
         starts = {m.start: m for m in found}
-        for i, tok in enumerate(toks):
-            form = forms[i]
-            if len(form) < 3 or not form.isalpha():
+        triggers = self.triggers  # `_trigger_of`, read inline: most words are no trigger
+        for i, form in enumerate(forms):
+            trig = triggers.get(form)
+            if trig is None or len(form) < 3 or not form.isalpha():
                 continue
-            trig = self._trigger_of(form)
-            if trig is None or any(m.start <= tok.start < m.end for m in found):
+            tok = toks[i]
+            if any(m.start <= tok.start < m.end for m in found):
                 continue
             kind, base = trig
             j = i + 1

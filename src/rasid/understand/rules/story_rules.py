@@ -12,6 +12,7 @@ from ..aliases import AliasTable
 from ..aliases import bare as bare_alias
 from ..ner_tokenize import Token, tokenize
 from ..phrases import PhraseFinder
+from ..translit import skeleton
 from .groups import group_mentions
 from .lexicon import (
     _ACRONYM_AFTER,
@@ -46,6 +47,9 @@ class StoryRules(SpanRules):
     aliases: AliasTable | None = None
     # Matching forms of words, remembered across stories (shared with the analyzer's other passes).
     forms: Forms = field(default_factory=Forms)
+    # Joined transliteration skeletons of name keys (`skeleton_key`), remembered across stories.
+    skeletons: dict[str, str] = field(default_factory=dict)
+    max_skeletons: int = 100_000
 
     @classmethod
     def none(cls) -> StoryRules:
@@ -78,6 +82,15 @@ class StoryRules(SpanRules):
             forms=forms or Forms(),
         )
 
+    def skeleton_key(self, key: str) -> str:
+        """`translit.skeleton(key)` without its spaces: stories of a day share most name keys."""
+        got = self.skeletons.get(key)
+        if got is None:
+            if len(self.skeletons) >= self.max_skeletons:
+                self.skeletons.clear()
+            got = self.skeletons[key] = skeleton(key).replace(" ", "")
+        return got
+
     # ------------------------------------------------------------------ entry point
     def apply(
         self, articles: Sequence[Article], mentions: list[Mention], name_words: set[str]
@@ -96,12 +109,7 @@ class StoryRules(SpanRules):
         for art in articles:
             for pi, para in enumerate(art.paragraphs):
                 toks = tokenize(para.text)
-                forms = []
-                for t in toks:
-                    f = form_of.get(t.text)
-                    if f is None:
-                        f = form(t.text)
-                    forms.append(f)
+                forms = [f if (f := form_of.get(t[0])) is not None else form(t[0]) for t in toks]
                 words.update(forms)
                 self._joined_pairs(forms, joined)
                 paras.append((art.id, pi, para.text, toks, forms))
