@@ -60,6 +60,14 @@ class QuoteExtractor(SpeakerSearch):
         self._not_subject = frozenset(form(w) for w in _NOT_SUBJECT_BEFORE)
         self._descriptors = frozenset(form(w) for w in _DESCRIPTORS)
         self._speech_words = self._finite | self._participles
+        # Every matching form `_triggers` can take for a trigger: a speech word (alone or after و or
+        # ف) or a source word. Any other word is passed over on one set look-up.
+        self._trigger_keys = (
+            self._speech_words
+            | {c + w for c in ("و", "ف") for w in self._speech_words}
+            | self._sources
+            | set(self._sources_two)
+        )
         self._speaker_nouns = frozenset(form(w) for w in _SPEAKER_NOUNS)
         self._fillers_adv = frozenset(form(w) for w in _ADVERBS)
         self._outlet_words = frozenset(form(w) for w in _OUTLET_WORDS)
@@ -205,9 +213,11 @@ class QuoteExtractor(SpeakerSearch):
     def _triggers(self, toks: list[_Tok], spans: list[tuple[int, int]]) -> list[_Trigger]:
         out: list[_Trigger] = []
         speech, finite, participles = self._speech_words, self._finite, self._participles
-        sources, sources_two = self._sources, self._sources_two
+        sources, sources_two, trigger_keys = self._sources, self._sources_two, self._trigger_keys
         for i, t in enumerate(toks):
             key = t.key
+            if key not in trigger_keys:
+                continue
             bare = key[1:] if key[:1] in ("و", "ف") and key[1:] in speech else key
             # the word tests first (most words are no trigger), then whether it is quoted
             if bare in finite:
