@@ -342,7 +342,8 @@ class Featurizer:
         core = strip_clitics(m)
         proclitic = strip_proclitic(m)
         word = "w=" + m
-        own = ["b", word, "s=" + light_stem(m), _SHAPE_FEATURES[_shape(tok)], "c=" + core]
+        stem, core_feature = "s=" + light_stem(m), "c=" + core
+        own = ["b", word, stem, _SHAPE_FEATURES[_shape(tok)], core_feature]
         if "affix" in use:
             own += [
                 "p1=" + m[:1],
@@ -368,7 +369,7 @@ class Featurizer:
             own += ["cp2=" + core[:2], "cp3=" + core[:3], "cx2=" + core[-2:], "cx3=" + core[-3:]]
         shared = [word]
         if "wide" in use:
-            shared += ["c=" + core, "s=" + light_stem(m)]
+            shared += [core_feature, stem]
         if "gaz" in use:
             single = res.single
             for form, tag in ((m, "g="), (core, "gc="), (proclitic, "gp=")):
