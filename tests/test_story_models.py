@@ -119,33 +119,22 @@ def test_train_stories_on_labelled_news(tmp_path, shared, coarse_grids):
     assert own["model"] is not None and own["model"].threshold == got["thresholds"]["join"]
     assert "labels.jsonl" in own["model"].trained_on
 
+    def refused(gold: Path, out_dir: str) -> str:
+        """What `rasid train stories` printed on standard error when it refused `gold` (exit 1)."""
+        err = io.StringIO()
+        args = ["train", "stories", "--db", db, "--gold", str(gold), "--out", str(tmp_path / out_dir)]
+        assert cli(args, out=io.StringIO(), err=err) == 1
+        return err.getvalue()
+
     # labels naming no stored article: a clear error, no model written
     other = tmp_path / "other.jsonl"
     other.write_text(json.dumps({"url": "https://example.invalid/x", "event": "e"}) + "\n", encoding="utf-8")
-    err = io.StringIO()
-    assert (
-        cli(
-            ["train", "stories", "--db", db, "--gold", str(other), "--out", str(tmp_path / "none")],
-            out=io.StringIO(),
-            err=err,
-        )
-        == 1
-    )
-    assert "other.jsonl" in err.getvalue() and not (tmp_path / "none").exists()
+    assert "other.jsonl" in refused(other, "none") and not (tmp_path / "none").exists()
 
     # too few labelled articles to fit on: one line that says how many there were
     few = tmp_path / "few.jsonl"
     few.write_text("".join(json.dumps(r) + "\n" for r in rows[:8]), encoding="utf-8")
-    err = io.StringIO()
-    assert (
-        cli(
-            ["train", "stories", "--db", db, "--gold", str(few), "--out", str(tmp_path / "few")],
-            out=io.StringIO(),
-            err=err,
-        )
-        == 1
-    )
-    line = err.getvalue().strip()
+    line = refused(few, "few").strip()
     assert "\n" not in line and "8 " in line and "articles" in line and not (tmp_path / "few").exists()
 
 
