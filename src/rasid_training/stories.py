@@ -180,6 +180,17 @@ def _best(grid: Sequence[float], score: Callable[[float], float]) -> float:
     return best[1]
 
 
+_ENOUGH = "one labelled day of news, ~1,300 articles, is enough"
+
+
+def _one_kind(arts: Sequence[Article], gold: dict[str, str], same: np.ndarray, rows: str, need: str) -> str:
+    """Why a fit stopped: the labels gave `rows` (`same`: which are same-event) of one kind only."""
+    return (
+        f"the labels of {len(arts)} articles in {len(set(gold.values()))} events gave {len(same)} {rows}, "
+        f"{int(same.sum())} of them same-event: {need} of both kinds (label more: {_ENOUGH})"
+    )
+
+
 def fit_story_models(
     arts: Sequence[Article],
     vecs: np.ndarray,
@@ -235,17 +246,12 @@ def fit_story_models(
         blocks = [b for b in blocks if keep()]
     if not blocks:
         raise ValueError(
-            f"none of the {len(arts)} labelled articles had a candidate story: too few to fit on (one labelled "
-            "day of news, ~1,300 articles, is enough)"
+            f"none of the {len(arts)} labelled articles had a candidate story: too few to fit on ({_ENOUGH})"
         )
     X = np.vstack([b[0] for b in blocks])
     y = np.concatenate([b[1] for b in blocks])
     if y.all() or not y.any():
-        raise ValueError(
-            f"the labels of {len(arts)} articles in {len(set(gold.values()))} events gave "
-            f"{len(y)} (article, candidate story) rows, {int(y.sum())} of them same-event: the "
-            "scorers need rows of both kinds (label more: one labelled day of news, ~1,300 articles, is enough)"
-        )
+        raise ValueError(_one_kind(arts, gold, y, "(article, candidate story) rows", "the scorers need rows"))
     model = _fit(X, y, C=C, trained_on=trained_on)
     cross_model = _fit_cross(X, y, C=C, trained_on=trained_on + "; language-free signals only")
 
@@ -275,9 +281,7 @@ def fit_story_models(
         if join_only:  # a part of the out-of-fold search too small to show both: streamed without merges
             return StoryModels(model, None, cross_model, None, rows=len(y), positives=int(y.sum()))
         raise ValueError(
-            f"the labels of {len(arts)} articles in {len(set(gold.values()))} events gave "
-            f"{len(My)} story pairs a merge was weighed for, {int(My.sum())} of them same-event: the "
-            "merge model needs pairs of both kinds (label more: one labelled day of news, ~1,300 articles, is enough)"
+            _one_kind(arts, gold, My, "story pairs a merge was weighed for", "the merge model needs pairs")
         )
     merge = _fit(MX, My, C=C, trained_on=trained_on)
     merge.features = list(MERGE_FEATURES)
