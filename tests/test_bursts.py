@@ -12,7 +12,14 @@ import pytest
 
 from rasid.dedup import day_number
 from rasid.eval.stories import load_saudinewsnet, read_gold
-from rasid.stories.bursts import ROUTINE_DAY_MIN, ROUTINE_MIN, Background, TermDays, burst_pairs
+from rasid.stories.bursts import (
+    ROUTINE_DAY_MIN,
+    ROUTINE_MIN,
+    WINDOW_REACH_DAYS,
+    Background,
+    TermDays,
+    burst_pairs,
+)
 from rasid.stories.features import _BUCKETS
 from rasid_training.background import article_terms, build_background
 
@@ -27,12 +34,36 @@ def test_days_roll_from_window_to_history() -> None:
     assert (td.prev_n, td.cur_n, td.prev[5], td.hist_n) == (ROUTINE_DAY_MIN, 1, ROUTINE_DAY_MIN, 0)
     td.add(100.5, k[:1])  # a late report of the previous day counts there
     assert td.prev[5] == ROUTINE_DAY_MIN + 1
-    td.add(103.0, k)  # two days on: both 100 and 101 have left the window
+    td.add(105.0, k)  # four days on: both 100 and 101 have left the window
     assert (td.hist_n, td.prev_n, td.cur_n) == (ROUTINE_DAY_MIN + 2, 0, 1)
     # day 100 is a day of the news for routine terms; day 101, with one report, is not
     assert td.hist_days == 1 and td.hist_present[5] == 1 and td.hist_present[7] == 0
     td.add(90.0, k)  # far older: history
     assert td.hist_n == ROUTINE_DAY_MIN + 3
+
+
+def test_days_without_reports_do_not_age_the_news() -> None:
+    """A pause in the feed (no report on day 11) leaves day 10 in the window on day 12: a term both
+    days' reports share is news of the moment there. After a pause longer than WINDOW_REACH_DAYS
+    the last day with reports is history, as a day two days back is in a feed with no pause."""
+    k = np.array([1, 2])
+    for gap, in_window in ((2, True), (WINDOW_REACH_DAYS, True), (WINDOW_REACH_DAYS + 1, False)):
+        td = TermDays(Background.empty())
+        td.add(10.3, k)
+        td.add(10.0 + gap, k[:1])
+        assert (td.prev_n, td.hist_n) == ((1, 0) if in_window else (0, 1)), gap
+        w, _ = td.weights(k[:1], np.ones(1))
+        assert (w[0] > 0.0) == in_window, gap
+        td.add(10.0 + gap - 1, k)  # a late report of the day between: in the window when day 10 is
+        assert td.prev_n == (2 if in_window else 1), gap
+        back = TermDays(Background.empty())  # a saved state keeps where the window reaches
+        back.restore(td.meta(), td.arrays())
+        back.add(10.5, k)
+        assert back.prev_n == (3 if in_window else 1), gap
+    dense = TermDays(Background.empty())  # no pause: day 10 leaves the window two days on
+    for d in (10.3, 11.2, 12.0):
+        dense.add(d, k)
+    assert (dense.hist_n, dense.prev_n, dense.cur_n) == (1, 1, 1)
 
 
 def test_a_word_no_other_recent_report_uses_is_no_news_of_the_moment() -> None:

@@ -1,5 +1,5 @@
 """How much of what two reports share is news of the moment: each term's rate in the last two days
-of the stream against its background rate, and whether it is routine (in the news every day).
+of the stream with reports (today and the last earlier day with any) against its background rate, and whether it is routine (in the news every day).
 
 Two reports of one happening share the words that happening brought into the news (a place, a
 name, an unusual noun), which are far more frequent in the last two days than in the background.
@@ -36,6 +36,11 @@ ROUTINE_MIN = 0.85  # share of days a term appears on (in two articles or more) 
 # a day of the stream's history counts towards routine terms only with this many articles (a feed
 # of a few reports a day has no day-by-day picture of the news; the shipped background stands in)
 ROUTINE_DAY_MIN = 200
+# A day without reports (a feed's pause, an outlet's day off, a gap in an archive) does not age the
+# news: the window's previous day is the last earlier day with reports when it lies at most this
+# many days back (the default `story_dormant_days`: how long a story without reports stays a
+# candidate); further back, it is history.
+WINDOW_REACH_DAYS = 3
 
 
 @dataclass(slots=True)
@@ -84,12 +89,14 @@ class Background:
 
 
 class TermDays:
-    """Per-bucket document counts of the current and the previous calendar day (the window) and of
-    the days before them (the history), with the background prior; see the module docstring."""
+    """Per-bucket document counts of the current and the previous day with reports (the window; see
+    WINDOW_REACH_DAYS) and of the days before them (the history), with the background prior; see
+    the module docstring."""
 
     def __init__(self, background: Background | None = None) -> None:
         self.background = background if background is not None else Background.load()
         self.day: int | None = None
+        self.prev_day: int | None = None  # the day `prev` counts (the last earlier day with reports)
         self.cur = np.zeros(_BUCKETS, np.float32)
         self.prev = np.zeros(_BUCKETS, np.float32)
         self.cur_n = 0
@@ -103,13 +110,14 @@ class TermDays:
         """Count one article of calendar day `day` holding the terms `keys` (distinct bucket keys)."""
         d = math.floor(day)
         if self.day is None:
-            self.day = d
+            self.day, self.prev_day = d, d - 1
         if d > self.day:
             self._roll(d)
+        assert self.prev_day is not None
         if d == self.day:
             self.cur[keys] += 1.0
             self.cur_n += 1
-        elif d == self.day - 1:
+        elif d >= self.prev_day:  # the previous day with reports, or a day between it and today
             self.prev[keys] += 1.0
             self.prev_n += 1
         else:  # a late report of an older day: history
@@ -118,7 +126,8 @@ class TermDays:
 
     def _roll(self, d: int) -> None:
         assert self.day is not None
-        for _ in range(min(d - self.day, 2)):
+        near = d - self.day <= WINDOW_REACH_DAYS
+        for _ in range(1 if near else 2):
             if self.prev_n:
                 self.hist += self.prev
                 self.hist_n += self.prev_n
@@ -127,6 +136,7 @@ class TermDays:
                 self.hist_present += (self.prev >= 2).astype(np.uint16)
             self.prev, self.prev_n = self.cur, self.cur_n
             self.cur, self.cur_n = np.zeros(_BUCKETS, np.float32), 0
+        self.prev_day = self.day if near else d - 1
         self.day = d
 
     def weights(self, keys: np.ndarray, idf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -158,6 +168,7 @@ class TermDays:
     def meta(self) -> dict[str, int | None]:
         return {
             "day": self.day,
+            "prev_day": self.prev_day,
             "cur_n": self.cur_n,
             "prev_n": self.prev_n,
             "hist_n": self.hist_n,
@@ -166,6 +177,8 @@ class TermDays:
 
     def restore(self, meta: dict, arrays: dict[str, np.ndarray]) -> None:
         self.day = meta["day"]
+        # a state saved before the window reached past empty days: its previous day is the day before
+        self.prev_day = meta.get("prev_day", None if self.day is None else self.day - 1)
         self.cur_n, self.prev_n = int(meta["cur_n"]), int(meta["prev_n"])
         self.hist_n, self.hist_days = int(meta["hist_n"]), int(meta["hist_days"])
         self.cur = arrays["td_cur"].astype(np.float32)
