@@ -1,5 +1,6 @@
 """How much of what two reports share is news of the moment: each term's rate in the last two days
-of the stream with reports (today and the last earlier day with any) against its background rate, and whether it is routine (in the news every day).
+of the stream with reports (today and the last earlier day with any) against its background rate,
+and whether it is routine (in the news every day).
 
 Two reports of one happening share the words that happening brought into the news (a place, a
 name, an unusual noun), which are far more frequent in the last two days than in the background.
