@@ -194,14 +194,26 @@ def cli_json(args: list[str]) -> dict:
     return json.loads(out.getvalue())
 
 
+def baseline_linkage(arts: list) -> np.ndarray:
+    """The batch baseline's average-linkage tree of `arts`: TF-IDF character 3-5-grams of the title
+    twice + the first 400 characters, cosine distance (cut it with `scipy`'s `fcluster`)."""
+    from scipy.cluster.hierarchy import linkage
+    from scipy.spatial.distance import squareform
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    text = [(a.title + " ") * 2 + (a.raw_text or "")[:400] for a in arts]
+    X = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True).fit_transform(text)
+    D = np.clip(1.0 - (X @ X.T).toarray(), 0.0, 2.0)
+    np.fill_diagonal(D, 0.0)
+    return linkage(squareform(D, checks=False), method="average")
+
+
 def baseline_scores(
     data: Path, test: str, train: list[str], extra: dict[str, Path] | None = None
 ) -> tuple[float, dict]:
     """The baseline on `test` (with its labelled day before), its cut the best mean of B-cubed and
     pairwise F1 over the training days (each with its labelled day before; an `extra` day alone)."""
-    from scipy.cluster.hierarchy import fcluster, linkage
-    from scipy.spatial.distance import squareform
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    from scipy.cluster.hierarchy import fcluster
 
     def universe(day: str):
         if day in (extra or {}):
@@ -209,11 +221,7 @@ def baseline_scores(
         else:
             days = [d for d in (BEFORE[day], day) if labels(data, d) is not None]
         arts = [a for d in days for a in load_saudinewsnet([data / "saudinewsnet" / f"{d}.zip"])]
-        text = [(a.title + " ") * 2 + (a.raw_text or "")[:400] for a in arts]
-        X = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True).fit_transform(text)
-        D = np.clip(1.0 - (X @ X.T).toarray(), 0.0, 2.0)
-        np.fill_diagonal(D, 0.0)
-        Z = linkage(squareform(D, checks=False), method="average")
+        Z = baseline_linkage(arts)
         gold = events(data, days, extra)
         # an extra day stands alone: its labels are the universe's (read once)
         focus = set(gold) if day in (extra or {}) else set(events(data, [day]))

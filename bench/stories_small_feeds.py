@@ -23,10 +23,9 @@ import random
 import sys
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from stories_dev import SHARED, dedup, time_ordered  # noqa: E402
+from stories_lodo import baseline_linkage  # noqa: E402
 
 from rasid.cluster import StoryClusterer, StoryModel  # noqa: E402
 from rasid.eval.stories import bcubed, load_saudinewsnet, pairwise, read_gold  # noqa: E402
@@ -36,16 +35,10 @@ DAYS = ("2015-07-31", "2015-08-01", "2015-08-02", "2015-08-03")
 
 
 def baseline(arts: list[Article], cut: float) -> dict[str, str]:
-    """TF-IDF character 3-5-grams of title twice + the first 400 characters, average linkage."""
-    from scipy.cluster.hierarchy import fcluster, linkage
-    from scipy.spatial.distance import squareform
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    """The LODO's batch baseline (`stories_lodo.baseline_linkage`) cut at `cut`."""
+    from scipy.cluster.hierarchy import fcluster
 
-    text = [(a.title + " ") * 2 + (a.raw_text or "")[:400] for a in arts]
-    X = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True).fit_transform(text)
-    dist = np.clip(1.0 - (X @ X.T).toarray(), 0.0, 2.0)
-    np.fill_diagonal(dist, 0.0)
-    lab = fcluster(linkage(squareform(dist, checks=False), method="average"), t=cut, criterion="distance")
+    lab = fcluster(baseline_linkage(arts), t=cut, criterion="distance")
     return {a.id: str(x) for a, x in zip(arts, lab, strict=True)}
 
 
