@@ -25,10 +25,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from stories_dev import SHARED, dedup, time_ordered  # noqa: E402
-from stories_lodo import baseline_linkage  # noqa: E402
+from stories_lodo import baseline_linkage, events  # noqa: E402
 
 from rasid.cluster import StoryClusterer, StoryModel  # noqa: E402
-from rasid.eval.stories import bcubed, load_saudinewsnet, pairwise, read_gold  # noqa: E402
+from rasid.eval.stories import bcubed, load_saudinewsnet, pairwise  # noqa: E402
 from rasid.model import Article  # noqa: E402
 
 DAYS = ("2015-07-31", "2015-08-01", "2015-08-02", "2015-08-03")
@@ -54,11 +54,7 @@ def main() -> None:
     models = StoryModel.load_folder(args.models) if args.models else {}
     day_arts = {d: load_saudinewsnet([SHARED / "saudinewsnet" / f"{d}.zip"]) for d in DAYS}
     arts, vecs = time_ordered(day_arts, DAYS, args.cache)
-    gold: dict[str, str] = {}
-    for d in DAYS[-2:]:
-        gold.update(
-            {r["url"]: r["event"] for r in read_gold(SHARED / "saudinewsnet-events" / f"dev-{d}.jsonl")}
-        )
+    gold = events(SHARED, list(DAYS[-2:]))
     test = {a.id for a in day_arts[DAYS[-1]]}
 
     def stream(keep: set[str], primed: bool = False) -> dict[str, str | None]:
