@@ -22,14 +22,23 @@ same day, same outlet (+3 same-day interactions) as `base`; `+unc` adds the shar
 IDF weight the other article never uses (max and min of the two directions); `+num` a title number
 missing from the other text; `+ss` same outlet on another day and its product with title cosine; `+burst` the pair scorer's burst
 cosine and routine share (`burst_signals`); `+burst+unc`, `+burst+num`, `+burst+all` those with the burst
-signals.
+signals; `+burst+place` whether the two titles name places and share one (`place_share`,
+`place_conflict`: both name places, none in common); `+burst+series` the next instance of a
+recurring report (`series`: for a pair on two days, how close each title is to its own outlet's
+titles of the other's day, the larger of the two directions). The places are a lexicon mined by the
+shipped NER from unlabelled archive days before the dev days (07-21..07-27: the keys it tags as a
+location twice or more, in at least a tenth of the texts that hold them; ANERcorp's location list
+under the same filter). `--ceilings` also prints, per held-out day, the cut chosen on that day
+itself (oracle cut) and the scorer fitted on all three days with the oracle cut: what average
+linkage over these signals could reach with perfect tuning.
 
-    .venv/bin/python bench/stories_variants.py stream|batch [--cache /tmp/rasid-vec] [--variants NAME ...]
+    .venv/bin/python bench/stories_variants.py stream|batch [--cache /tmp/rasid-vec] [--variants NAME ...] [--ceilings]
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import re
 import sys
 from collections.abc import Callable
@@ -209,6 +218,102 @@ def pair_signals(arts: list, vecs: np.ndarray) -> dict[str, np.ndarray]:
     return F
 
 
+def _place_key(words: list[str]) -> str:
+    from rasid.understand.ner.features import strip_clitics
+
+    return " ".join([strip_clitics(words[0]), *words[1:]])
+
+
+@functools.cache
+def place_lexicon(data: Path, min_tagged: int = 2, min_share: float = 0.1) -> set[str]:
+    """Location keys (the first word's clitics stripped) the shipped NER tags in the titles and first
+    300 characters of the unlabelled archive days 07-21..07-27, with ANERcorp's location gazetteer;
+    a key tagged in fewer than `min_share` of the texts that hold it (a common word) is left out;
+    mined once per run."""
+    import gzip
+    import json
+    from collections import Counter
+
+    from rasid.text.normalize import match_form, tokens
+    from rasid.understand.ner import NerModel, default_model_path, resources_path
+
+    arts = [a for d in range(21, 28) for a in load_saudinewsnet([data / "saudinewsnet" / f"2015-07-{d}.zip"])]
+    texts = [a.title + "\n" + (a.raw_text or "")[:300] for a in arts]
+    ner = NerModel.load()
+    tagged: Counter[str] = Counter()
+    for i in range(0, len(texts), 256):
+        for t, ms in zip(texts[i : i + 256], ner.mentions_many(texts[i : i + 256]), strict=True):
+            tagged.update(
+                {
+                    _place_key(w)
+                    for s, e, typ in ms
+                    if typ == "LOC" and 0 < len(w := match_form(t[s:e]).split()) <= 3
+                }
+            )
+    with gzip.open(resources_path(default_model_path())) as f:
+        gaz = json.loads(f.read())
+    cands = {k for k, v in tagged.items() if v >= min_tagged} | {
+        _place_key(e.split()) for e in gaz["gazetteer"]["LOC"] if len(e) >= 3 and not e.startswith("*")
+    }
+    held: Counter[str] = Counter()
+    for t in texts:
+        toks = tokens(t)
+        held.update(
+            {
+                k
+                for n in (1, 2, 3)
+                for i in range(len(toks) - n + 1)
+                if (k := _place_key(toks[i : i + n])) in cands
+            }
+        )
+    return {
+        k
+        for k in cands
+        if len(k.replace(" ", "")) >= 3
+        and (held[k] < 5 or (tagged[k] >= 3 and tagged[k] >= min_share * held[k]))
+    }
+
+
+def title_places(title: str, lexicon: set[str]) -> set[str]:
+    from rasid.text.normalize import tokens
+
+    toks, found, i = tokens(title), set(), 0
+    while i < len(toks):
+        for n in (3, 2, 1):
+            if i + n <= len(toks) and (k := _place_key(toks[i : i + n])) in lexicon:
+                found.add(k)
+                i += n
+                break
+        else:
+            i += 1
+    return found
+
+
+def place_series_signals(arts: list, F: dict[str, np.ndarray], data: Path) -> dict[str, np.ndarray]:
+    """`place_share`, `place_conflict` (titles' places) and `series` (see the module text)."""
+    n = len(arts)
+    lexicon = place_lexicon(data)
+    P = [title_places(a.title, lexicon) for a in arts]
+    share = np.array([[bool(p and q and p & q) for q in P] for p in P], dtype=float)
+    has = np.array([bool(p) for p in P])
+    days = np.floor([day_number(a.published) or 0.0 for a in arts]).astype(int)
+    src = np.array([a.source or "" for a in arts])
+    udays = sorted(set(days.tolist()))
+    own = np.zeros((n, len(udays)))  # each title's closest title of its own outlet, per day
+    for k, d in enumerate(udays):
+        for i in range(n):
+            m = (src == src[i]) & (days == d)
+            m[i] = False
+            own[i, k] = F["title"][i, m].max() if m.any() else 0.0
+    at = own[:, [udays.index(d) for d in days]]
+    series = np.maximum(at, at.T) * (days[:, None] != days[None, :])
+    return {
+        "place_share": share,
+        "place_conflict": ((has[:, None] & has[None, :]) & (share == 0)).astype(float),
+        "series": series,
+    }
+
+
 def burst_signals(arts: list) -> dict[str, np.ndarray]:
     """The burst signals of the pair scorer (`rasid.stories.bursts`) in batch: the window is the
     articles given (the held-out day and its day before, whole), the background the shipped one, the
@@ -244,7 +349,7 @@ def burst_signals(arts: list) -> dict[str, np.ndarray]:
     }
 
 
-def batch_mode(data: Path, cache: Path | None, only: list[str] | None = None) -> None:
+def batch_mode(data: Path, cache: Path | None, only: list[str] | None = None, ceilings: bool = False) -> None:
     from scipy.cluster.hierarchy import fcluster, linkage
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import average_precision_score
@@ -258,9 +363,12 @@ def batch_mode(data: Path, cache: Path | None, only: list[str] | None = None) ->
         gold = gold_of(data, days)
         lab = np.array([gold[a.id] for a in arts])
         iu = np.triu_indices(len(arts), 1)
+        F = {**pair_signals(arts, vecs), **burst_signals(arts)}
+        if not only or any("place" in k or "series" in k for k in only):
+            F.update(place_series_signals(arts, F, data))
         built[test] = (
             arts,
-            {**pair_signals(arts, vecs), **burst_signals(arts)},
+            F,
             (lab[:, None] == lab[None, :])[iu],
             iu,
             gold,
@@ -279,6 +387,8 @@ def batch_mode(data: Path, cache: Path | None, only: list[str] | None = None) ->
         "+burst+num": base + ["burst", "routine_share", "numconf"],
         "+burst+all": base
         + ["burst", "routine_share", "unc_max", "unc_min", "numconf", "ss_other", "title_ss_other"],
+        "+burst+place": base + ["burst", "routine_share", "place_share", "place_conflict"],
+        "+burst+series": base + ["burst", "routine_share", "series"],
     }
     if only:
         sets = {k: v for k, v in sets.items() if k in only}
@@ -312,6 +422,23 @@ def batch_mode(data: Path, cache: Path | None, only: list[str] | None = None) ->
             ap = average_precision_score(built[test][2], clf.predict_proba(X[test])[:, 1])
             b, p = score(test, best)
             worst = [min(worst[0], b[2]), min(worst[1], p[2])]
+            if ceilings:
+                o = max(cuts, key=lambda c: score(test, c)[1][2])
+                ob, op = score(test, o)
+                Xa = np.vstack([X[t] for t in folds])
+                ya = np.concatenate([built[t][2] for t in folds])
+                ka = ya | (np.random.default_rng(0).random(len(ya)) < 0.05)
+                every = LogisticRegression(C=1.0, max_iter=3000).fit(
+                    Xa[ka], ya[ka], sample_weight=np.where(ya[ka], 1.0, 20.0)
+                )
+                trees = {test: linkage(1 - every.predict_proba(X[test])[:, 1], method="average")}
+                e = max(cuts, key=lambda c: score(test, c, trees)[1][2])
+                eb, ep = score(test, e, trees)
+                print(
+                    f"{'':6s} {test} ceilings: oracle cut {o:.3f} B3 {ob[2]:.4f} pairwise {op[2]:.4f}; "
+                    f"fitted on all three days + oracle cut {e:.3f} B3 {eb[2]:.4f} pairwise {ep[2]:.4f}",
+                    flush=True,
+                )
             print(
                 f"{tag:6s} {test} pair AP {ap:.3f} cut {best:.3f}  B3 {b[2]:.4f}  pairwise {p[0]:.3f}/{p[1]:.3f}/{p[2]:.4f}",
                 flush=True,
@@ -325,12 +452,15 @@ def main() -> None:
     ap.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared")
     ap.add_argument("--cache", type=Path, default=None, help="directory caching article vectors")
     ap.add_argument("--variants", nargs="*", help="only these variants (stream) or signal sets (batch)")
+    ap.add_argument(
+        "--ceilings", action="store_true", help="batch: also the oracle-cut and in-sample figures"
+    )
     args = ap.parse_args()
     data = args.shared / "data"
     if args.mode == "stream":
         stream_mode(data, args.cache, args.variants)
     else:
-        batch_mode(data, args.cache, args.variants)
+        batch_mode(data, args.cache, args.variants, args.ceilings)
 
 
 if __name__ == "__main__":
