@@ -25,7 +25,7 @@ cosine and routine share (`burst_signals`); `+burst+unc`, `+burst+num`, `+burst+
 signals; `+burst+place` whether the two titles name places and share one (`place_share`,
 `place_conflict`: both name places, none in common); `+burst+series` the next instance of a
 recurring report (`series`: for a pair on two days, how close each title is to its own outlet's
-titles of the other's day, the larger of the two directions). The places are a lexicon mined by the
+titles of the other's day, the larger of the two directions); `+burst+place+num` places and numbers. The places are a lexicon mined by the
 shipped NER from unlabelled archive days before the dev days (07-21..07-27: the keys it tags as a
 location twice or more, in at least a tenth of the texts that hold them; ANERcorp's location list
 under the same filter). `--ceilings` also prints, per held-out day, the cut chosen on that day
@@ -389,6 +389,7 @@ def batch_mode(data: Path, cache: Path | None, only: list[str] | None = None, ce
         + ["burst", "routine_share", "unc_max", "unc_min", "numconf", "ss_other", "title_ss_other"],
         "+burst+place": base + ["burst", "routine_share", "place_share", "place_conflict"],
         "+burst+series": base + ["burst", "routine_share", "series"],
+        "+burst+place+num": base + ["burst", "routine_share", "place_share", "place_conflict", "numconf"],
     }
     if only:
         sets = {k: v for k, v in sets.items() if k in only}
