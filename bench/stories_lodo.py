@@ -73,6 +73,18 @@ def labels(data: Path, day: str) -> Path | None:
     return p if p.exists() else None
 
 
+def day_golds(data: Path, test: str) -> list[str]:
+    """The label files `test` is scored against: its day before's (where labelled), then its own."""
+    return [str(p) for p in (labels(data, BEFORE[test]), labels(data, test)) if p is not None]
+
+
+def score_stories(db: str, golds: list[str]) -> dict:
+    """`rasid eval stories` of the store against `golds`, focused on the last (the held-out day)."""
+    return cli_json(
+        ["eval", "stories", "--db", db, *sum((["--gold", g] for g in golds), []), "--focus", golds[-1]]
+    )
+
+
 def events(data: Path, days: list[str], extra: dict[str, Path] | None = None) -> dict[str, str]:
     """The event of every labelled article of `days`: the shared labels, or for a day of `extra`
     (day -> label file) that file."""
@@ -400,18 +412,8 @@ def main(argv: list[str] | None = None) -> None:
             t0 = time.perf_counter()
             db = pipeline(data, [*before, test], models, tmp, overrides)
             el = time.perf_counter() - t0
-            golds = [str(p) for p in (labels(data, BEFORE[test]), labels(data, test)) if p is not None]
-            ours = cli_json(
-                [
-                    "eval",
-                    "stories",
-                    "--db",
-                    db,
-                    *sum((["--gold", g] for g in golds), []),
-                    "--focus",
-                    golds[-1],
-                ]
-            )
+            golds = day_golds(data, test)
+            ours = score_stories(db, golds)
             # duplicates: the day's own pairs (08-02's labels mark no copy of an 08-01 article), and with
             # the copies of the day before's articles where the labels mark them (08-03's do)
             own = cli_json(["eval", "duplicates", "--db", db, "--gold", golds[-1]])["duplicates"]

@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from stories_lodo import BEFORE, cli_json, labels, pipeline  # noqa: E402
+from stories_lodo import BEFORE, day_golds, pipeline, score_stories  # noqa: E402
 
 
 def with_thresholds(models: Path, out: Path, join: float, core: float, merge: float | None) -> Path:
@@ -44,24 +44,14 @@ def main() -> None:
     ap.add_argument("--merge", type=float, nargs="*", default=[], help="default: the folder's own")
     args = ap.parse_args()
     data = args.shared / "data"
-    golds = [str(p) for p in (labels(data, BEFORE[args.day]), labels(data, args.day)) if p is not None]
+    golds = day_golds(data, args.day)
     rows = []
     for join, core, merge in itertools.product(args.join, args.core, args.merge or [None]):
         with tempfile.TemporaryDirectory() as t:
             tmp = Path(t)
             models = with_thresholds(args.models, tmp / "models", join, core, merge)
             db = pipeline(data, [BEFORE[args.day], args.day], models, tmp)
-            r = cli_json(
-                [
-                    "eval",
-                    "stories",
-                    "--db",
-                    db,
-                    *sum((["--gold", g] for g in golds), []),
-                    "--focus",
-                    golds[-1],
-                ]
-            )
+            r = score_stories(db, golds)
         b, p = r["bcubed"], r["pairwise"]
         rows.append((join, core, merge, b["f1"], p["f1"]))
         print(

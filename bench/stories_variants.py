@@ -439,6 +439,8 @@ def batch_mode(
     }
     if only:
         sets = {k: v for k, v in sets.items() if k in only}
+    if e5_cache is None:  # the e5 sets need vectors from --e5-cache
+        sets = {k: v for k, v in sets.items() if "e5" not in v}
     for tag, names in sets.items():
         X = {}
         for t, (_, F, _, iu, _, _) in built.items():
@@ -448,15 +450,21 @@ def batch_mode(
                 F["body"] * F["sameday"],
             ]
             X[t] = np.stack(cols, axis=-1)[iu]
+
+        def fit(days: list[str], X: dict = X) -> LogisticRegression:
+            """The pair scorer on every same-event pair of `days` and a 5 % sample of the others."""
+            Xs = np.vstack([X[t] for t in days])
+            ys = np.concatenate([built[t][2] for t in days])
+            keep = ys | (np.random.default_rng(0).random(len(ys)) < 0.05)
+            return LogisticRegression(C=1.0, max_iter=3000).fit(
+                Xs[keep], ys[keep], sample_weight=np.where(ys[keep], 1.0, 20.0)
+            )
+
+        every = fit(list(folds)) if ceilings else None  # the in-sample ceiling's scorer, one per set
         worst = [1.0, 1.0]
         for test in folds:
             train = [t for t in folds if t != test]
-            Xs = np.vstack([X[t] for t in train])
-            ys = np.concatenate([built[t][2] for t in train])
-            keep = ys | (np.random.default_rng(0).random(len(ys)) < 0.05)
-            clf = LogisticRegression(C=1.0, max_iter=3000).fit(
-                Xs[keep], ys[keep], sample_weight=np.where(ys[keep], 1.0, 20.0)
-            )
+            clf = fit(train)
             trees = {t: linkage(1 - clf.predict_proba(X[t])[:, 1], method="average") for t in folds}
 
             def score(t: str, cut: float, trees: dict = trees) -> tuple[tuple, tuple]:
@@ -469,15 +477,9 @@ def batch_mode(
             ap = average_precision_score(built[test][2], clf.predict_proba(X[test])[:, 1])
             b, p = score(test, best)
             worst = [min(worst[0], b[2]), min(worst[1], p[2])]
-            if ceilings:
+            if every is not None:
                 o = max(cuts, key=lambda c: score(test, c)[1][2])
                 ob, op = score(test, o)
-                Xa = np.vstack([X[t] for t in folds])
-                ya = np.concatenate([built[t][2] for t in folds])
-                ka = ya | (np.random.default_rng(0).random(len(ya)) < 0.05)
-                every = LogisticRegression(C=1.0, max_iter=3000).fit(
-                    Xa[ka], ya[ka], sample_weight=np.where(ya[ka], 1.0, 20.0)
-                )
                 trees = {test: linkage(1 - every.predict_proba(X[test])[:, 1], method="average")}
                 e = max(cuts, key=lambda c: score(test, c, trees)[1][2])
                 eb, ep = score(test, e, trees)
@@ -509,6 +511,8 @@ def main() -> None:
     if args.mode == "stream":
         stream_mode(data, args.cache, args.variants)
     else:
+        if args.e5_cache is None and (args.e5_embed or any("e5" in v for v in args.variants or [])):
+            ap.error("the e5 sets and --e5-embed need --e5-cache DIR")
         if args.e5_embed and args.e5_cache:
             e5_embed(data, args.e5_cache)
         batch_mode(data, args.cache, args.variants, args.ceilings, args.e5_cache)
