@@ -23,7 +23,7 @@ IDF weight the other article never uses (max and min of the two directions); `+n
 missing from the other text; `+ss` same outlet on another day and its product with title cosine; `+burst` the pair scorer's burst
 cosine and routine share (`burst_signals`); `+burst+unc`, `+burst+num`, `+burst+all` those with the burst
 signals; `+burst+place` whether the two titles name places and share one (`place_share`,
-`place_conflict`: both name places, none in common); `+burst+series` the next instance of a
+`place_conflict`: both name places, none in common; the lexicon of `rasid_training.places`); `+burst+series` the next instance of a
 recurring report (`series`: for a pair on two days, how close each title is to its own outlet's
 titles of the other's day, the larger of the two directions); `+burst+place+num` places and numbers; `+burst+e5`, `+burst+e5+place+num` with the cosine of
 multilingual-e5-small vectors (`--e5-cache DIR`, embedded first with `--e5-embed`). The places are a lexicon mined by the
@@ -53,6 +53,7 @@ from stories_dev import dedup, time_ordered  # noqa: E402
 from rasid.dedup import day_number  # noqa: E402
 from rasid.eval.stories import bcubed, load_saudinewsnet, pairwise, read_gold  # noqa: E402
 from rasid.stories import StoryClusterer  # noqa: E402
+from rasid.stories.places import PlaceLexicon  # noqa: E402
 from rasid.text.normalize import stems  # noqa: E402
 
 FOLDS = (("2015-08-02", "2015-08-01"), ("2015-08-03", "2015-08-02"))
@@ -220,82 +221,21 @@ def pair_signals(arts: list, vecs: np.ndarray) -> dict[str, np.ndarray]:
     return F
 
 
-def _place_key(words: list[str]) -> str:
-    from rasid.understand.ner.features import strip_clitics
-
-    return " ".join([strip_clitics(words[0]), *words[1:]])
-
-
 @functools.cache
-def place_lexicon(data: Path, min_tagged: int = 2, min_share: float = 0.1) -> set[str]:
-    """Location keys (the first word's clitics stripped) the shipped NER tags in the titles and first
-    300 characters of the unlabelled archive days 07-21..07-27, with ANERcorp's location gazetteer;
-    a key tagged in fewer than `min_share` of the texts that hold it (a common word) is left out;
-    mined once per run."""
-    import gzip
-    import json
-    from collections import Counter
+def place_lexicon(data: Path) -> PlaceLexicon:
+    """The place lexicon as `rasid_training.places` mines it, from the unlabelled archive days
+    07-21..07-27 (the shipped `rasid/data/story_places.txt` is that lexicon); mined once per run."""
+    from rasid_training.places import mine_places
 
-    from rasid.text.normalize import match_form, tokens
-    from rasid.understand.ner import NerModel, default_model_path, resources_path
-
-    arts = [a for d in range(21, 28) for a in load_saudinewsnet([data / "saudinewsnet" / f"2015-07-{d}.zip"])]
-    texts = [a.title + "\n" + (a.raw_text or "")[:300] for a in arts]
-    ner = NerModel.load()
-    tagged: Counter[str] = Counter()
-    for i in range(0, len(texts), 256):
-        for t, ms in zip(texts[i : i + 256], ner.mentions_many(texts[i : i + 256]), strict=True):
-            tagged.update(
-                {
-                    _place_key(w)
-                    for s, e, typ in ms
-                    if typ == "LOC" and 0 < len(w := match_form(t[s:e]).split()) <= 3
-                }
-            )
-    with gzip.open(resources_path(default_model_path())) as f:
-        gaz = json.loads(f.read())
-    cands = {k for k, v in tagged.items() if v >= min_tagged} | {
-        _place_key(e.split()) for e in gaz["gazetteer"]["LOC"] if len(e) >= 3 and not e.startswith("*")
-    }
-    held: Counter[str] = Counter()
-    for t in texts:
-        toks = tokens(t)
-        held.update(
-            {
-                k
-                for n in (1, 2, 3)
-                for i in range(len(toks) - n + 1)
-                if (k := _place_key(toks[i : i + n])) in cands
-            }
-        )
-    return {
-        k
-        for k in cands
-        if len(k.replace(" ", "")) >= 3
-        and (held[k] < 5 or (tagged[k] >= 3 and tagged[k] >= min_share * held[k]))
-    }
-
-
-def title_places(title: str, lexicon: set[str]) -> set[str]:
-    from rasid.text.normalize import tokens
-
-    toks, found, i = tokens(title), set(), 0
-    while i < len(toks):
-        for n in (3, 2, 1):
-            if i + n <= len(toks) and (k := _place_key(toks[i : i + n])) in lexicon:
-                found.add(k)
-                i += n
-                break
-        else:
-            i += 1
-    return found
+    days = [data / "saudinewsnet" / f"2015-07-{d}.zip" for d in range(21, 28)]
+    return PlaceLexicon(mine_places(load_saudinewsnet(days)))
 
 
 def place_series_signals(arts: list, F: dict[str, np.ndarray], data: Path) -> dict[str, np.ndarray]:
     """`place_share`, `place_conflict` (titles' places) and `series` (see the module text)."""
     n = len(arts)
     lexicon = place_lexicon(data)
-    P = [title_places(a.title, lexicon) for a in arts]
+    P = [lexicon.of_title(a.title) for a in arts]
     share = np.array([[bool(p and q and p & q) for q in P] for p in P], dtype=float)
     has = np.array([bool(p) for p in P])
     days = np.floor([day_number(a.published) or 0.0 for a in arts]).astype(int)

@@ -25,6 +25,7 @@ from rasid.eval.stories import (
 )
 from rasid.model import Article, Paragraph
 from rasid.pipeline import Batch
+from rasid.stories.places import PlaceLexicon
 from rasid.stories.scoring import PAIR_FEATURES
 from rasid.text.normalize import match_form, tokens
 
@@ -576,6 +577,59 @@ def test_merge_needs_core_linkage(gate_data):
     r = cl._rows_by_story([pos])[pos]
     cl.pair_model.threshold = 0.5
     assert cl._merge_core_ok(r, r)  # a story's copies are one core
+
+
+def _titled(base: Article, aid: str, title: str) -> Article:
+    return Article(
+        id=aid,
+        origin="t",
+        raw_text=base.raw_text,
+        content_hash=aid,
+        title=title,
+        published="2015-08-02T00:00:00",
+        paragraphs=base.paragraphs,
+        source=f"paper-{aid}",
+    )
+
+
+def test_stories_whose_headlines_name_other_places_do_not_merge(gate_data):
+    """Two reports of one kind from two regions (here the same body under two headlines) stay two
+    stories when their headlines name places and none in common; with the same place, or a headline
+    naming none, they merge. The merge model and the core check take any pair here, and no article
+    joins a story directly, so only the places decide."""
+    arts, vecs, gold, _ = gate_data
+    base = arts[0]
+    k = next(i for i, a in enumerate(arts) if gold[a.id] != gold[base.id])
+    lexicon = PlaceLexicon({"جازان", "نجران", "مدينه المنوره"})
+    first = "لجنة الانتخابات البلدية في جازان تبدأ تدريب أعضائها"
+    for title, merged in (
+        ("بدء تدريب أعضاء لجنة الانتخابات البلدية بجازان", True),
+        ("لجنة الانتخابات البلدية في نجران تبدأ تدريب أعضائها", False),
+        ("لجنة الانتخابات البلدية في المدينة المنورة تبدأ تدريب أعضائها", False),
+        ("لجان الانتخابات البلدية تبدأ تدريب أعضائها", True),
+    ):
+        cl = StoryClusterer(late_min_size=100, places=lexicon)
+        cl.model.threshold = 1.01  # no join: each report starts its own story
+        cl.merge_model.threshold = 0.0  # every pair the merge step scores would merge
+        cl.pair_model.threshold = 0.0  # and pass the core check
+        a = cl.assign(_titled(base, "a", first), vecs[0])
+        cl.assign(arts[k], vecs[k])  # a second story: the merge step weighs two candidates or more
+        b = cl.assign(_titled(base, "b", title), vecs[0])
+        assert (b == a) is merged, title
+    assert lexicon.of_title(first) == {"جازان"}
+    assert lexicon.of_title("وصول وفد من المدينة المنورة إلى نجران") == {"مدينه المنوره", "نجران"}
+    # a dateline names where the report was filed, not the happening's place
+    assert lexicon.of_title("(نجران) – بدأت لجنة الانتخابات البلدية تدريب أعضائها") == frozenset()
+    assert lexicon.of_title("نجران: بدء تدريب أعضاء لجنة الانتخابات") == {"نجران"}
+    assert StoryClusterer.from_bytes(cl.to_bytes()).places is not None
+    assert StoryClusterer.from_bytes(StoryClusterer(place_merges=False).to_bytes()).places is None
+
+
+def test_shipped_place_lexicon_reads_headlines():
+    places = PlaceLexicon.load()
+    assert len(places.keys) > 1000
+    assert places.of_title("أمير منطقة عسير يستقبل مدير الدفاع المدني بأبها") == {"عسير", "ابها"}
+    assert places.of_title("الهيئة تعلن نتائج الاجتماع السنوي") == frozenset()
 
 
 def _foreign(aid: str, title: str, text: str, lang: str, when: str) -> Article:

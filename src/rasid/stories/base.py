@@ -13,6 +13,7 @@ import numpy as np
 from ..dedup import TextMemo
 from .bursts import TermDays
 from .features import _BagArrays
+from .places import PlaceLexicon
 from .scoring import StoryModel
 
 
@@ -81,6 +82,7 @@ class _ClustererState:
     related_min: float
     merge_core: bool
     anchor_core: bool
+    places: PlaceLexicon | None
     dormant_days: float
     late_after_days: float
     late_threshold: float

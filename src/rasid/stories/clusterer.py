@@ -32,6 +32,7 @@ from . import state
 from .base import _Rows
 from .bursts import Background, TermDays
 from .features import _BUCKETS, _no_common_language, article_view, counted_terms
+from .places import PlaceLexicon
 from .policy import _Policy
 from .scoring import StoryModel
 
@@ -49,6 +50,8 @@ class StoryClusterer(_Policy):
     merge_core: the same check between two stories before a merge (`_merge_core_ok`).
     anchor_core: a late story (`_is_late`) larger than MEMBER_WINDOW also checks a join against its
         first ANCHORS members (`_core_ok`).
+    place_merges, places: two stories whose headlines name places, none in common, do not merge
+        (`_places_agree`); `places` is the lexicon (default: the shipped `data/story_places.txt`).
     """
 
     def __init__(
@@ -72,6 +75,8 @@ class StoryClusterer(_Policy):
         merge_core: bool = True,
         anchor_core: bool = True,
         background: Background | None = None,
+        place_merges: bool = True,
+        places: PlaceLexicon | None = None,
     ) -> None:
         self.model = model if model is not None else StoryModel.load()
         self.merge_model = (
@@ -93,6 +98,8 @@ class StoryClusterer(_Policy):
             merge_core  # the same check between two stories before they merge (`_merge_core_ok`)
         )
         self.anchor_core = anchor_core  # a large story's first members in the join's core check too
+        # the headlines' places before a merge (`_places_agree`); None: no such check
+        self.places = (places if places is not None else PlaceLexicon.load()) if place_merges else None
         self._linked = set()  # stories whose related stories changed since take_linked()
         self.dormant_days = dormant_days
         self.late_after_days = late_after_days

@@ -158,6 +158,24 @@ class _Policy(_Lifecycle):
         ra, rb = rows_a[-_MERGE_CORE_A:].tolist(), rows_b[-_MERGE_CORE_B:].tolist()
         return self._core_mean_ok(np.array([row for i in ra for row in self._member_pairs(i, rb)]))
 
+    def _places_agree(self, rows_a: np.ndarray, rows_b: np.ndarray) -> bool:
+        """Whether two stories may be one happening by the places their headlines name: not when
+        both name places and none in common (the places of each story are those of its members'
+        headlines in the index). Two stories of one kind of report do not merge across places: the
+        election committees of two regions, cables to two heads of state, seizures at two border
+        posts (in the dev days' leave-one-day-out, every fold gained; a join is not held to it:
+        one report that names another place, such as the funeral of a bombing's victims in their
+        home towns, is often a development of the same happening; docs/benchmarks/stories_lodo.md,
+        session 24)."""
+        if self.places is None:
+            return True
+        of_title, titles = self.places.of_title, self._member_titles
+        pa = set().union(*(of_title(titles[r]) for r in rows_a.tolist()))
+        if not pa:
+            return True
+        pb = set().union(*(of_title(titles[r]) for r in rows_b.tolist()))
+        return not pb or bool(pa & pb)
+
     def _join_threshold(self, pos: int) -> float:
         """The probability an article needs to join story `pos`. A story that opened more than
         `late_after_days` ago and has gathered `late_min_size` articles has usually become a chain
@@ -223,7 +241,11 @@ class _Policy(_Lifecycle):
         ok = [
             int(i)
             for i in np.nonzero(pm >= need)[0]
-            if int(i) in cross or self._merge_core_ok(rows[pos], rows[others[int(i)]])
+            if int(i) in cross
+            or (
+                self._merge_core_ok(rows[pos], rows[others[int(i)]])
+                and self._places_agree(rows[pos], rows[others[int(i)]])
+            )
         ]
         if not ok:
             return self._stories[pos].id

@@ -59,6 +59,7 @@ def to_bytes(cl: StoryClusterer) -> bytes:
             "related_min": cl.related_min,
             "merge_core": cl.merge_core,
             "anchor_core": cl.anchor_core,
+            "place_merges": cl.places is not None,
         },
         "model": json.loads(cl.model.to_json()),
         "merge_model": json.loads(cl.merge_model.to_json()) if cl.merge_model is not None else None,

@@ -84,6 +84,36 @@ def form_tokens(form: str) -> list[str]:
     return _TOKEN.findall(form)
 
 
+# Leading clitics of a matching-form word: a conjunction, then a preposition, then the article.
+LEADING_CONJUNCTIONS = ("و", "ف")
+LEADING_PREPOSITIONS = ("ب", "ل", "ك")
+
+
+def strip_clitics(word: str) -> str:
+    """A matching-form word without its leading conjunction, preposition and article (never below
+    two letters): "وبالعاصمه" -> "عاصمه", "للرييس" -> "رييس"."""
+    w = word
+    if len(w) > 3 and w[0] in LEADING_CONJUNCTIONS:
+        w = w[1:]
+    if len(w) > 3 and w[0] in LEADING_PREPOSITIONS:
+        if w[0] == "ل" and w.startswith("لل") and len(w) > 4:
+            return w[2:]
+        w = w[1:]
+    if len(w) > 3 and w.startswith("ال"):
+        w = w[2:]
+    return w
+
+
+def strip_proclitic(word: str) -> str:
+    """Only the leading و/ف and ب/ل/ك, keeping the article: "والصين" -> "الصين"."""
+    w = word
+    if len(w) > 3 and w[0] in LEADING_CONJUNCTIONS:
+        w = w[1:]
+    if len(w) > 3 and w[0] in LEADING_PREPOSITIONS and not w.startswith("لل"):
+        w = w[1:]
+    return w
+
+
 # Light stemming in the manner of Larkey's light10: strip one conjunction/preposition + article
 # prefix and one common suffix, never below three letters. Works on matching-form tokens.
 _PREFIXES = ("وال", "فال", "بال", "كال", "لل", "ال", "و")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rasid.text.normalize import light_stem, match_form
+from rasid.text.normalize import LEADING_CONJUNCTIONS, light_stem, match_form, strip_clitics, strip_proclitic
 
 GAZ_TYPES = ("PER", "LOC", "ORG")
 _EMPTY: frozenset[str] = frozenset()
@@ -26,8 +26,7 @@ OFFSETS = (-2, -1, 1, 2)
 OFFSET_PREFIXES = tuple(f"{d}:" for d in OFFSETS)
 _LENGTHS = tuple(f"len={k}" for k in range(10))
 _SHAPE_FEATURES = {s: "sh=" + s for s in ("E", "D", "A", "Lu", "Ll", "Dx", "P")}
-_CONJ = ("و", "ف")
-_PREP = ("ب", "ل", "ك")
+_CONJ = LEADING_CONJUNCTIONS
 _PRON_SUFFIXES = ("هما", "كما", "هم", "هن", "كم", "كن", "ها", "نا", "ه", "ك", "ي")
 
 # Words that announce a name of a type: the one before it (or two before), in matching form,
@@ -196,31 +195,6 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
         "المتحدث",
     ),
 }
-
-
-def strip_clitics(word: str) -> str:
-    """A matching-form word without its leading conjunction, preposition and article (never below
-    two letters): "وبالعاصمه" -> "عاصمه", "للرييس" -> "رييس"."""
-    w = word
-    if len(w) > 3 and w[0] in _CONJ:
-        w = w[1:]
-    if len(w) > 3 and w[0] in _PREP:
-        if w[0] == "ل" and w.startswith("لل") and len(w) > 4:
-            return w[2:]
-        w = w[1:]
-    if len(w) > 3 and w.startswith("ال"):
-        w = w[2:]
-    return w
-
-
-def strip_proclitic(word: str) -> str:
-    """Only the leading و/ف and ب/ل/ك, keeping the article: "والصين" -> "الصين"."""
-    w = word
-    if len(w) > 3 and w[0] in _CONJ:
-        w = w[1:]
-    if len(w) > 3 and w[0] in _PREP and not w.startswith("لل"):
-        w = w[1:]
-    return w
 
 
 @dataclass(slots=True)
