@@ -242,9 +242,9 @@ class _Policy(_Lifecycle):
             int(i)
             for i in np.nonzero(pm >= need)[0]
             if int(i) in cross
-            or (
-                self._merge_core_ok(rows[pos], rows[others[int(i)]])
-                and self._places_agree(rows[pos], rows[others[int(i)]])
+            or (  # the places first: they cost less to read
+                self._places_agree(rows[pos], rows[others[int(i)]])
+                and self._merge_core_ok(rows[pos], rows[others[int(i)]])
             )
         ]
         if not ok:
