@@ -23,13 +23,13 @@ IDF weight the other article never uses (max and min of the two directions); `+n
 missing from the other text; `+ss` same outlet on another day and its product with title cosine; `+burst` the pair scorer's burst
 cosine and routine share (`burst_signals`); `+burst+unc`, `+burst+num`, `+burst+all` those with the burst
 signals; `+burst+place` whether the two titles name places and share one (`place_share`,
-`place_conflict`: both name places, none in common; the lexicon of `rasid_training.places`); `+burst+series` the next instance of a
+`place_conflict`: both name places, none in common); `+burst+series` the next instance of a
 recurring report (`series`: for a pair on two days, how close each title is to its own outlet's
 titles of the other's day, the larger of the two directions); `+burst+place+num` places and numbers; `+burst+e5`, `+burst+e5+place+num` with the cosine of
-multilingual-e5-small vectors (`--e5-cache DIR`, embedded first with `--e5-embed`). The places are a lexicon mined by the
-shipped NER from unlabelled archive days before the dev days (07-21..07-27: the keys it tags as a
-location twice or more, in at least a tenth of the texts that hold them; ANERcorp's location list
-under the same filter). `--ceilings` also prints, per held-out day, the cut chosen on that day
+multilingual-e5-small vectors (`--e5-cache DIR`, embedded first with `--e5-embed`). The places are the shipped lexicon
+(`rasid/data/story_places.txt`, mined by `rasid_training.places` from the unlabelled archive days
+07-21..07-27, before the dev days: the keys the shipped NER tags as a location twice or more, in at
+least a tenth of the texts that hold them; ANERcorp's location list under the same filter). `--ceilings` also prints, per held-out day, the cut chosen on that day
 itself (oracle cut) and the scorer fitted on all three days with the oracle cut: what average
 linkage over these signals could reach with perfect tuning.
 
@@ -39,7 +39,6 @@ linkage over these signals could reach with perfect tuning.
 from __future__ import annotations
 
 import argparse
-import functools
 import re
 import sys
 from collections.abc import Callable
@@ -221,20 +220,10 @@ def pair_signals(arts: list, vecs: np.ndarray) -> dict[str, np.ndarray]:
     return F
 
 
-@functools.cache
-def place_lexicon(data: Path) -> PlaceLexicon:
-    """The place lexicon as `rasid_training.places` mines it, from the unlabelled archive days
-    07-21..07-27 (the shipped `rasid/data/story_places.txt` is that lexicon); mined once per run."""
-    from rasid_training.places import mine_places
-
-    days = [data / "saudinewsnet" / f"2015-07-{d}.zip" for d in range(21, 28)]
-    return PlaceLexicon(mine_places(load_saudinewsnet(days)))
-
-
-def place_series_signals(arts: list, F: dict[str, np.ndarray], data: Path) -> dict[str, np.ndarray]:
+def place_series_signals(arts: list, F: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """`place_share`, `place_conflict` (titles' places) and `series` (see the module text)."""
     n = len(arts)
-    lexicon = place_lexicon(data)
+    lexicon = PlaceLexicon.load()  # the shipped one
     P = [lexicon.of_title(a.title) for a in arts]
     share = np.array([[bool(p and q and p & q) for q in P] for p in P], dtype=float)
     has = np.array([bool(p) for p in P])
@@ -346,7 +335,7 @@ def batch_mode(
         iu = np.triu_indices(len(arts), 1)
         F = {**pair_signals(arts, vecs), **burst_signals(arts)}
         if not only or any("place" in k or "series" in k for k in only):
-            F.update(place_series_signals(arts, F, data))
+            F.update(place_series_signals(arts, F))
         if e5_cache is not None:
             F.update(e5_signal(arts, e5_cache))
         built[test] = (

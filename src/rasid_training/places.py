@@ -16,8 +16,6 @@ before any labelled day:
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -36,6 +34,7 @@ FEW_HOLDERS = 5
 def mine_places(articles: Sequence[Article], batch: int = 256) -> set[str]:
     """The lexicon keys mined from `articles` (see the module text)."""
     from rasid.understand.ner import NerModel, default_model_path, resources_path
+    from rasid.understand.ner.features import Resources
 
     texts = [a.title + "\n" + (a.raw_text or "")[:LEAD_CHARS] for a in articles]
     ner = NerModel.load()
@@ -50,8 +49,7 @@ def mine_places(articles: Sequence[Article], batch: int = 256) -> set[str]:
                     if typ == "LOC" and 0 < len(w := match_form(t[s:e]).split()) <= MAX_WORDS
                 }
             )
-    with gzip.open(resources_path(default_model_path())) as f:
-        listed = json.loads(f.read())["gazetteer"]["LOC"]
+    listed = Resources.load(resources_path(default_model_path())).gazetteer["LOC"]
     candidates = {k for k, v in tagged.items() if v >= MIN_TAGGED} | {
         place_key(e.split()) for e in listed if len(e) >= 3 and not e.startswith("*")
     }

@@ -26,7 +26,6 @@ OFFSETS = (-2, -1, 1, 2)
 OFFSET_PREFIXES = tuple(f"{d}:" for d in OFFSETS)
 _LENGTHS = tuple(f"len={k}" for k in range(10))
 _SHAPE_FEATURES = {s: "sh=" + s for s in ("E", "D", "A", "Lu", "Ll", "Dx", "P")}
-_CONJ = LEADING_CONJUNCTIONS
 _PRON_SUFFIXES = ("هما", "كما", "هم", "هن", "كم", "كن", "ها", "نا", "ه", "ك", "ي")
 
 # Words that announce a name of a type: the one before it (or two before), in matching form,
@@ -330,7 +329,7 @@ class Featurizer:
             own.append(_LENGTHS[min(len(m), 9)])
             if m.startswith(("وال", "فال", "بال", "كال", "لل", "ال")):
                 own.append("al")
-            if m[:1] in _CONJ:
+            if m[:1] in LEADING_CONJUNCTIONS:
                 own.append("conj")
             if m.endswith(_PRON_SUFFIXES):
                 for suf in _PRON_SUFFIXES:
